@@ -49,4 +49,3 @@ async def upgrade(engine: AsyncEngine) -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(upgrade_connection)
-

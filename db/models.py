@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -28,8 +28,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -43,7 +43,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 def _now() -> dt.datetime:
@@ -404,7 +404,9 @@ class ResultCount(Base):
     __tablename__ = "result_counts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("result_snapshots.id", ondelete="CASCADE"), index=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("result_snapshots.id", ondelete="CASCADE"), index=True
+    )
     candidacy_id: Mapped[int | None] = mapped_column(ForeignKey("candidacies.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16), default=CountKind.CANDIDATE)
     label: Mapped[str | None] = mapped_column(String(128))
@@ -511,4 +513,3 @@ class ImportRun(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-

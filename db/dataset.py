@@ -1,0 +1,417 @@
+"""Storing a `racedesk/1` document (docs/data-format.md): the one writer every import goes through.
+
+Idempotent by natural keys, and all in the caller's transaction: a document is
+stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.audit import Actor, record
+from db.models import (
+    Answer,
+    Call,
+    CallKind,
+    Candidacy,
+    Candidate,
+    ChamberBaseline,
+    Contest,
+    ContestStatus,
+    CountKind,
+    Endorsement,
+    EndorserKind,
+    Office,
+    Outcome,
+    Poll,
+    Population,
+    Question,
+    Race,
+    ResultCount,
+    ResultSnapshot,
+    Stage,
+    Stance,
+)
+from db.people import PeopleIndex
+
+FORMAT = "racedesk/1"
+
+
+class DocumentError(ValueError):
+    """The document does not follow docs/data-format.md; says where."""
+
+
+@dataclass
+class LoadSummary:
+    added: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return bool(+self.added) or bool(+self.updated)
+
+    def describe(self) -> str:
+        if not self.changed:
+            return "nothing changed"
+        parts = [f"{n} {kind} added" for kind, n in sorted(self.added.items()) if n]
+        parts += [f"{n} {kind} updated" for kind, n in sorted(self.updated.items()) if n]
+        return ", ".join(parts)
+
+
+def _date(value: str | None, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise DocumentError(f"{where}: {value!r} is not a date like 2020-07-14") from None
+
+
+def _datetime(value: str | None, where: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise DocumentError(f"{where}: {value!r} is not a time like 2020-07-15T01:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _choice(value: str, allowed: type[Any], where: str) -> str:
+    options = [member.value for member in allowed]
+    if value not in options:
+        raise DocumentError(f"{where}: {value!r} is not one of {', '.join(options)}")
+    return value
+
+
+def counts_digest(counts: dict[str, int]) -> str:
+    """The same counts always give the same digest, so a repeated snapshot is recognised."""
+    canonical = json.dumps(sorted(counts.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class DocumentLoader:
+    def __init__(self, session: AsyncSession, actor: Actor, source_name: str = "document") -> None:
+        self.session = session
+        self.actor = actor
+        self.source_name = source_name
+        self.people = PeopleIndex(session)
+        self.summary = LoadSummary()
+        self._keys: dict[str, Candidate] = {}
+
+    async def load(self, doc: dict[str, Any]) -> LoadSummary:
+        if doc.get("format") != FORMAT:
+            raise DocumentError(f"not a {FORMAT} document (its 'format' is {doc.get('format')!r})")
+        for i, person in enumerate(doc.get("candidates", [])):
+            await self._candidate(person, f"candidates[{i}]")
+        for i, race in enumerate(doc.get("races", [])):
+            await self._race(race, f"races[{i}]")
+        for i, baseline in enumerate(doc.get("baselines", [])):
+            await self._baseline(baseline, f"baselines[{i}]")
+        if self.summary.changed:
+            await record(
+                self.session,
+                self.actor,
+                "import",
+                "document",
+                None,
+                after={"source": self.source_name, "summary": self.summary.describe()},
+            )
+        return self.summary
+
+    def _person(self, key: str | None, where: str) -> Candidate:
+        if key is None or key not in self._keys:
+            raise DocumentError(f"{where}: candidate {key!r} is not among the document's candidates")
+        return self._keys[key]
+
+    async def _candidate(self, item: dict[str, Any], where: str) -> None:
+        key, name = item.get("key"), item.get("name")
+        if not key or not name:
+            raise DocumentError(f"{where}: a candidate needs a 'key' and a 'name'")
+        before = len(self.people.created)
+        self._keys[key] = await self.people.get_or_create(
+            name,
+            item.get("state"),
+            party=item.get("party"),
+            aliases=item.get("aliases", []),
+            office_held=item.get("office_held"),
+            source=self.source_name,
+        )
+        self.summary.added["candidates"] += len(self.people.created) - before
+
+    async def _race(self, item: dict[str, Any], where: str) -> None:
+        try:
+            natural = {
+                "cycle": int(item["cycle"]),
+                "state": str(item["state"]).upper(),
+                "office": _choice(item["office"], Office, where),
+                "seat": str(item.get("seat", "")),
+                "special": bool(item.get("special", False)),
+            }
+        except KeyError as missing:
+            raise DocumentError(f"{where}: a race needs {missing}") from None
+        race = await self.session.scalar(select(Race).filter_by(**natural))
+        incumbent = self._person(item["incumbent"], where) if item.get("incumbent") else None
+        if race is None:
+            race = Race(**natural)
+            self.session.add(race)
+            self.summary.added["races"] += 1
+        for attr, value in (
+            ("incumbent_party", item.get("incumbent_party")),
+            ("source", item.get("source")),
+            ("notes", item.get("notes")),
+            ("incumbent_id", incumbent.id if incumbent else None),
+        ):
+            if value is not None and getattr(race, attr) != value:
+                setattr(race, attr, value)
+        await self.session.flush()
+        contests = {}
+        for i, contest in enumerate(item.get("contests", [])):
+            row = await self._contest(race, contest, f"{where}.contests[{i}]")
+            contests[(row.stage, row.party)] = row
+        for i, poll in enumerate(item.get("polls", [])):
+            await self._poll(race, contests, poll, f"{where}.polls[{i}]")
+        for i, endorsement in enumerate(item.get("endorsements", [])):
+            await self._endorsement(race, endorsement, f"{where}.endorsements[{i}]")
+
+    async def _contest(self, race: Race, item: dict[str, Any], where: str) -> Contest:
+        stage = _choice(item.get("stage", ""), Stage, where)
+        party = item.get("party") or ""
+        contest = await self.session.scalar(
+            select(Contest).where(Contest.race_id == race.id, Contest.stage == stage, Contest.party == party)
+        )
+        if contest is None:
+            contest = Contest(race_id=race.id, stage=stage, party=party)
+            self.session.add(contest)
+            self.summary.added["contests"] += 1
+        fields = {
+            "date": _date(item.get("date"), f"{where}.date"),
+            "poll_close": _datetime(item.get("poll_close"), f"{where}.poll_close"),
+            "status": _choice(item["status"], ContestStatus, where) if item.get("status") else None,
+            "source": item.get("source"),
+        }
+        for attr, value in fields.items():
+            if value is not None and getattr(contest, attr) != value:
+                setattr(contest, attr, value)
+        await self.session.flush()
+        candidacies = {}
+        for i, entry in enumerate(item.get("candidates", [])):
+            candidacy = await self._candidacy(contest, entry, f"{where}.candidates[{i}]")
+            candidacies[entry["candidate"]] = candidacy
+        for i, snapshot in enumerate(item.get("results", [])):
+            await self._snapshot(contest, candidacies, snapshot, f"{where}.results[{i}]")
+        if item.get("call"):
+            await self._call(contest, candidacies, item["call"], f"{where}.call")
+        return contest
+
+    async def _candidacy(self, contest: Contest, item: dict[str, Any], where: str) -> Candidacy:
+        person = self._person(item.get("candidate"), where)
+        candidacy = await self.session.scalar(
+            select(Candidacy).where(Candidacy.contest_id == contest.id, Candidacy.candidate_id == person.id)
+        )
+        if candidacy is None:
+            candidacy = Candidacy(contest_id=contest.id, candidate_id=person.id)
+            self.session.add(candidacy)
+            self.summary.added["candidacies"] += 1
+        changed = False
+        for attr in ("party", "incumbent", "withdrawn", "votes", "outcome"):
+            value = item.get(attr)
+            if attr == "outcome" and value is not None:
+                value = _choice(value, Outcome, where)
+            if value is not None and getattr(candidacy, attr) != value:
+                setattr(candidacy, attr, value)
+                changed = True
+        if changed and candidacy.id is not None:
+            self.summary.updated["candidacies"] += 1
+        await self.session.flush()
+        return candidacy
+
+    async def _snapshot(
+        self, contest: Contest, candidacies: dict[str, Candidacy], item: dict[str, Any], where: str
+    ) -> None:
+        counts: dict[str, int] = {}
+        for key, votes in item.get("counts", {}).items():
+            if key not in candidacies:
+                raise DocumentError(f"{where}: {key!r} is not a candidate in this contest")
+            counts[f"c{candidacies[key].id}"] = int(votes)
+        for kind, votes in item.get("other", {}).items():
+            counts[_choice(kind, CountKind, where)] = int(votes)
+        digest = counts_digest(counts)
+        exists = await self.session.scalar(
+            select(ResultSnapshot.id).where(
+                ResultSnapshot.contest_id == contest.id, ResultSnapshot.digest == digest
+            )
+        )
+        if exists is not None:
+            return
+        snapshot = ResultSnapshot(
+            contest_id=contest.id,
+            taken_at=_datetime(item.get("taken_at"), f"{where}.taken_at") or dt.datetime.now(dt.UTC),
+            reporting_pct=item.get("reporting_pct"),
+            reporting_basis=item.get("reporting_basis"),
+            precincts_reporting=item.get("precincts_reporting"),
+            precincts_total=item.get("precincts_total"),
+            unofficial=bool(item.get("unofficial", False)),
+            final=bool(item.get("final", False)),
+            source=item.get("source"),
+            digest=digest,
+            posted_by=self.actor.id,
+        )
+        for key, votes in item.get("counts", {}).items():
+            snapshot.counts.append(ResultCount(candidacy_id=candidacies[key].id, votes=int(votes)))
+        for kind, votes in item.get("other", {}).items():
+            snapshot.counts.append(ResultCount(kind=kind, label=kind, votes=int(votes)))
+        self.session.add(snapshot)
+        self.summary.added["result snapshots"] += 1
+        await self.session.flush()
+
+    async def _call(
+        self, contest: Contest, candidacies: dict[str, Candidacy], item: dict[str, Any], where: str
+    ) -> None:
+        kind = _choice(item.get("kind", ""), CallKind, where)
+        try:
+            ids = [candidacies[key].id for key in item.get("candidates", [])]
+        except KeyError as missing:
+            raise DocumentError(f"{where}: {missing} is not a candidate in this contest") from None
+        standing = await self.session.scalar(
+            select(Call).where(Call.contest_id == contest.id).order_by(Call.id.desc()).limit(1)
+        )
+        if standing is not None and standing.kind == kind and list(standing.candidacy_ids) == ids:
+            return
+        self.session.add(
+            Call(
+                contest_id=contest.id,
+                kind=kind,
+                candidacy_ids=ids,
+                source=item.get("source"),
+                called_by=self.actor.id,
+                called_at=_datetime(item.get("called_at"), f"{where}.called_at") or dt.datetime.now(dt.UTC),
+            )
+        )
+        self.summary.added["calls"] += 1
+
+    async def _poll(
+        self, race: Race, contests: dict[tuple[str, str], Contest], item: dict[str, Any], where: str
+    ) -> None:
+        key = item.get("key")
+        if key and await self.session.scalar(select(Poll.id).where(Poll.source_key == key)) is not None:
+            return
+        end = _date(item.get("end"), f"{where}.end")
+        if end is None or not item.get("pollster"):
+            raise DocumentError(f"{where}: a poll needs a 'pollster' and an 'end' date")
+        population = item.get("population")
+        poll = Poll(
+            race_id=race.id,
+            pollster=item["pollster"],
+            sponsor=item.get("sponsor"),
+            partisan=item.get("partisan"),
+            internal=bool(item.get("internal", False)),
+            start_date=_date(item.get("start"), f"{where}.start"),
+            end_date=end,
+            sample_size=item.get("n"),
+            population=_choice(population, Population, where) if population else None,
+            methodology=item.get("methodology"),
+            url=item.get("url"),
+            source=item.get("source"),
+            source_key=key,
+            created_by=self.actor.id,
+        )
+        for i, question in enumerate(item.get("questions", [])):
+            poll.questions.append(self._question(contests, question, f"{where}.questions[{i}]"))
+        self.session.add(poll)
+        self.summary.added["polls"] += 1
+
+    def _question(
+        self, contests: dict[tuple[str, str], Contest], item: dict[str, Any], where: str
+    ) -> Question:
+        stage = item.get("stage")
+        contest = contests.get((stage, item.get("party") or "")) if stage else None
+        population = item.get("population")
+        question = Question(
+            contest_id=contest.id if contest else None,
+            hypothetical=bool(item.get("hypothetical", False)),
+            sample_size=item.get("n"),
+            population=_choice(population, Population, where) if population else None,
+            source_key=item.get("key"),
+        )
+        for i, answer in enumerate(item.get("answers", [])):
+            key = answer.get("candidate")
+            person = self._person(key, f"{where}.answers[{i}]") if key else None
+            question.answers.append(_answer(person, answer, f"{where}.answers[{i}]"))
+        return question
+
+    async def _endorsement(self, race: Race, item: dict[str, Any], where: str) -> None:
+        person = self._person(item.get("candidate"), where)
+        stance = _choice(item.get("stance", "endorse"), Stance, where)
+        kind = _choice(item.get("kind", "person"), EndorserKind, where)
+        when = _date(item.get("date"), f"{where}.date")
+        if not item.get("endorser"):
+            raise DocumentError(f"{where}: an endorsement needs an 'endorser'")
+        exists = await self.session.scalar(
+            select(Endorsement.id).where(
+                Endorsement.race_id == race.id,
+                Endorsement.candidate_id == person.id,
+                Endorsement.endorser == item["endorser"],
+                Endorsement.stance == stance,
+                Endorsement.date.is_(None) if when is None else Endorsement.date == when,
+            )
+        )
+        if exists is not None:
+            return
+        self.session.add(
+            Endorsement(
+                race_id=race.id,
+                candidate_id=person.id,
+                endorser=item["endorser"],
+                endorser_kind=kind,
+                stance=stance,
+                date=when,
+                quote=item.get("quote"),
+                source=item.get("source"),
+                url=item.get("url"),
+                created_by=self.actor.id,
+            )
+        )
+        self.summary.added["endorsements"] += 1
+
+    async def _baseline(self, item: dict[str, Any], where: str) -> None:
+        try:
+            natural = {"cycle": int(item["cycle"]), "office": item["office"], "party": item["party"]}
+            seats = int(item["seats_not_up"])
+        except (KeyError, ValueError) as problem:
+            raise DocumentError(
+                f"{where}: a baseline needs cycle, office, party, seats_not_up ({problem})"
+            ) from None
+        row = await self.session.scalar(select(ChamberBaseline).filter_by(**natural))
+        if row is None:
+            self.session.add(ChamberBaseline(**natural, seats_not_up=seats, source=item.get("source")))
+            self.summary.added["baselines"] += 1
+        elif row.seats_not_up != seats:
+            row.seats_not_up = seats
+            self.summary.updated["baselines"] += 1
+
+
+def _answer(person: Candidate | None, item: dict[str, Any], where: str) -> Answer:
+    try:
+        pct = float(item["pct"])
+    except (KeyError, TypeError, ValueError):
+        raise DocumentError(f"{where}: an answer needs a numeric 'pct'") from None
+    choice = item.get("choice") or (person.name if person else None)
+    if not choice:
+        raise DocumentError(f"{where}: an answer needs a 'choice' or a 'candidate'")
+    return Answer(candidate_id=person.id if person else None, choice=choice, party=item.get("party"), pct=pct)
+
+
+async def load_document(
+    session: AsyncSession, doc: dict[str, Any], actor: Actor, source_name: str = "document"
+) -> LoadSummary:
+    """Store a document in the session's transaction; the caller commits."""
+    return await DocumentLoader(session, actor, source_name).load(doc)

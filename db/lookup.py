@@ -1,0 +1,347 @@
+"""Finding races from what people type: "alabama", "AL-02", "bama senate 2020", "gerogia special", "tuberville".
+
+Parsing is pure (`parse_query`); finding (`find_races`) runs indexed queries and
+never loads every race.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import us
+from rapidfuzz import fuzz, process
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Candidacy, Contest, NameToken, Office, Race, Stage
+from db.names import fold
+
+# Nicknames and spellings `us` does not know.
+STATE_NICKNAMES = {
+    "bama": "AL",
+    "cali": "CA",
+    "socal": "CA",
+    "jersey": "NJ",
+    "mass": "MA",
+    "penn": "PA",
+    "penna": "PA",
+    "pennsylvannia": "PA",
+    "zona": "AZ",
+    "sconnie": "WI",
+    "nola": "LA",
+    "washington state": "WA",
+    "dc": "DC",
+    "washington dc": "DC",
+}
+# Postal codes that are also everyday words count only in capitals ("IN", not "in").
+WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co"})
+OFFICE_WORDS = {
+    "senate": Office.SENATE,
+    "senator": Office.SENATE,
+    "sen": Office.SENATE,
+    "ussenate": Office.SENATE,
+    "house": Office.HOUSE,
+    "congress": Office.HOUSE,
+    "district": Office.HOUSE,
+    "cd": Office.HOUSE,
+    "governor": Office.GOVERNOR,
+    "gov": Office.GOVERNOR,
+    "gubernatorial": Office.GOVERNOR,
+    "president": Office.PRESIDENT,
+    "presidential": Office.PRESIDENT,
+    "pres": Office.PRESIDENT,
+}
+STAGE_WORDS = {
+    "primary": Stage.PRIMARY,
+    "primaries": Stage.PRIMARY,
+    "runoff": Stage.PRIMARY_RUNOFF,
+    "run off": Stage.PRIMARY_RUNOFF,
+    "general": Stage.GENERAL,
+    "jungle": Stage.JUNGLE_PRIMARY,
+}
+PARTY_WORDS = {
+    "gop": "REP",
+    "republican": "REP",
+    "republicans": "REP",
+    "dem": "DEM",
+    "dems": "DEM",
+    "democratic": "DEM",
+    "democrat": "DEM",
+    "democrats": "DEM",
+}
+FILLER = frozenset(
+    {"the", "race", "races", "of", "for", "us", "u", "s", "election", "seat", "class", "cycle"}
+)
+DISTRICT = re.compile(r"^([a-z]{2})-?(\d{1,2}|al)$")  # "al-02", "al02", "ak-al" (at large)
+YEAR = re.compile(r"^(?:19[7-9]\d|20\d\d)$")
+SHORT_YEAR = re.compile(r"^'(\d\d)$")
+MIN_FUZZY_STATE = 82
+MIN_FUZZY_NAME = 80
+
+
+def _state_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for state in [*us.states.STATES, us.states.DC]:
+        table[fold(state.name)] = state.abbr
+        if state.ap_abbr:
+            table[fold(state.ap_abbr)] = state.abbr
+            table[fold(state.ap_abbr).replace(" ", "")] = state.abbr
+    table.update(STATE_NICKNAMES)
+    return table
+
+
+STATE_NAMES = _state_table()
+POSTAL_CODES = frozenset(s.abbr for s in [*us.states.STATES, us.states.DC])
+STATE_FULL_NAMES = {s.abbr: s.name for s in [*us.states.STATES, us.states.DC]}
+_MAX_STATE_WORDS = max(len(name.split()) for name in STATE_NAMES)
+
+
+def state_name(code: str) -> str:
+    return STATE_FULL_NAMES.get(code, code)
+
+
+@dataclass
+class ParsedQuery:
+    """What a free-text race query asks for; unset fields were not said."""
+
+    text: str
+    state: str | None = None
+    office: str | None = None
+    district: str | None = None
+    cycle: int | None = None
+    special: bool | None = None
+    stage: str | None = None
+    party: str | None = None
+    name_words: list[str] = field(default_factory=list)
+    fuzzy_state: bool = False  # the state came from a typo-tolerant match
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.state or self.office or self.cycle or self.special or self.name_words)
+
+
+def _words(text: str) -> tuple[list[str], list[str]]:
+    """Folded words and, in parallel, the words as typed (to see capitals)."""
+    raw = re.findall(r"[A-Za-z0-9.'\u2019-]+", text)
+    folded, original = [], []
+    for word in raw:
+        district = DISTRICT.match(word.lower())
+        if district and (district.group(1).upper() in POSTAL_CODES):
+            folded.append(word.lower())
+            original.append(word)
+            continue
+        for part in fold(word).split() or ([word] if SHORT_YEAR.match(word) else []):
+            folded.append(part)
+            original.append(word if SHORT_YEAR.match(word) else part)
+    return folded, original
+
+
+def parse_query(text: str) -> ParsedQuery:
+    query = ParsedQuery(text=text.strip())
+    words, typed = _words(text)
+    rest: list[tuple[str, str]] = []
+    i = 0
+    while i < len(words):
+        consumed = _take_state(query, words, typed, i) or _take_keyword(query, words, typed, i)
+        if consumed:
+            i += consumed
+            continue
+        rest.append((words[i], typed[i]))
+        i += 1
+    query.name_words = [w for w, _ in rest if w not in FILLER]
+    return query
+
+
+def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) -> int:
+    if query.state is not None:
+        return 0
+    for width in range(min(_MAX_STATE_WORDS, len(words) - i), 0, -1):
+        phrase = " ".join(words[i : i + width])
+        if phrase in STATE_NAMES:
+            query.state = STATE_NAMES[phrase]
+            return width
+    word = words[i]
+    district = DISTRICT.match(word)
+    if district and district.group(1).upper() in POSTAL_CODES:
+        query.state = district.group(1).upper()
+        query.office = Office.HOUSE
+        query.district = "AL" if district.group(2) == "al" else str(int(district.group(2)))
+        return 1
+    district_next = i + 1 < len(words) and words[i + 1].isdigit() and len(words[i + 1]) <= 2
+    plainly_a_code = word not in WORD_LIKE_CODES or typed[i].isupper() or len(words) == 1 or district_next
+    if word.upper() in POSTAL_CODES and plainly_a_code:
+        query.state = word.upper()
+        if district_next:  # "al 2": a district number right after the postal code
+            query.office = Office.HOUSE
+            query.district = str(int(words[i + 1]))
+            return 2
+        return 1
+    return 0
+
+
+def _take_keyword(query: ParsedQuery, words: list[str], typed: list[str], i: int) -> int:
+    word = words[i]
+    if YEAR.match(word):
+        query.cycle = int(word)
+        return 1
+    short = SHORT_YEAR.match(typed[i])
+    if short:
+        query.cycle = 2000 + int(short.group(1))
+        return 1
+    if word == "special":
+        query.special = True
+        return 1
+    if word in OFFICE_WORDS:
+        query.office = OFFICE_WORDS[word]
+        return 1
+    if word in ("district", "cd") and i + 1 < len(words) and words[i + 1].isdigit():
+        query.office, query.district = Office.HOUSE, str(int(words[i + 1]))
+        return 2
+    if word in STAGE_WORDS:
+        query.stage = STAGE_WORDS[word]
+        return 1
+    if word in PARTY_WORDS:
+        query.party = PARTY_WORDS[word]
+        return 1
+    return 0
+
+
+def fuzzy_state(word: str) -> str | None:
+    """ "alabma" -> "AL"; only for words long enough that a typo is likelier than a coincidence."""
+    if len(word) < 4:
+        return None
+    best = process.extractOne(word, STATE_NAMES.keys(), scorer=fuzz.ratio, score_cutoff=MIN_FUZZY_STATE)
+    return STATE_NAMES[best[0]] if best else None
+
+
+def nearest_states(text: str, limit: int = 3) -> list[str]:
+    found = process.extract(fold(text), list(STATE_FULL_NAMES.values()), scorer=fuzz.WRatio, limit=limit)
+    return [name for name, score, _ in found if score >= 50]
+
+
+@dataclass
+class RaceMatches:
+    """The races a query found, best first, and whether the best is clearly the one meant."""
+
+    query: ParsedQuery
+    races: list[Race]
+    chosen: Race | None
+    suggestions: list[str] = field(default_factory=list)
+
+
+async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:
+    """People whose names hold every word (as a word prefix, or a close typo). None: no word to match."""
+    words = [w for w in words if len(w) >= 3]
+    if not words:
+        return None
+    matched: set[int] | None = None
+    for word in words:
+        ids = set(
+            await session.scalars(
+                select(NameToken.candidate_id)
+                .where(NameToken.token >= word, NameToken.token < word + "~")
+                .limit(200)
+            )
+        )
+        if not ids:
+            ids = await _typo_candidate_ids(session, word)
+        matched = ids if matched is None else matched & ids
+        if not matched:
+            return set()
+    return matched
+
+
+async def _typo_candidate_ids(session: AsyncSession, word: str) -> set[int]:
+    # Typos rarely touch the first letter: compare only with tokens that share it (an indexed range).
+    tokens = list(
+        await session.scalars(
+            select(NameToken.token)
+            .where(NameToken.token >= word[0], NameToken.token < word[0] + "~")
+            .distinct()
+            .limit(5000)
+        )
+    )
+    close = [
+        t
+        for t, score, _ in process.extract(word, tokens, scorer=fuzz.ratio, limit=5)
+        if score >= MIN_FUZZY_NAME
+    ]
+    if not close:
+        return set()
+    return set(await session.scalars(select(NameToken.candidate_id).where(NameToken.token.in_(close))))
+
+
+async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceMatches:
+    query = parse_query(text)
+    people = await _candidate_ids(session, query.name_words)
+    if people == set() and query.state is None:
+        # An unknown word may be a misspelt state ("gerogia") rather than a name.
+        for word in list(query.name_words):
+            code = fuzzy_state(word)
+            if code:
+                query.state, query.fuzzy_state = code, True
+                query.name_words.remove(word)
+                people = await _candidate_ids(session, query.name_words)
+                break
+    if query.is_empty or people == set():
+        return RaceMatches(query, [], None, _suggest(query))
+    races = await _query_races(session, query, people, limit)
+    if not races:
+        return RaceMatches(query, [], None, _suggest(query))
+    return RaceMatches(query, races, _choose(query, races))
+
+
+async def _query_races(
+    session: AsyncSession, query: ParsedQuery, people: set[int] | None, limit: int
+) -> list[Race]:
+    stmt = select(Race)
+    conditions = []
+    if query.state:
+        conditions.append(Race.state == query.state)
+    if query.office:
+        conditions.append(Race.office == query.office)
+    if query.district:
+        conditions.append(Race.seat == query.district)
+    if query.cycle:
+        conditions.append(or_(Race.cycle == query.cycle, and_(Race.special, Race.cycle == query.cycle - 1)))
+    if query.special is not None:
+        conditions.append(Race.special.is_(query.special))
+    if people is not None:
+        in_race = (
+            select(Contest.race_id)
+            .join(Candidacy, Candidacy.contest_id == Contest.id)
+            .where(Candidacy.candidate_id.in_(people))
+        )
+        conditions.append(or_(Race.id.in_(in_race), Race.incumbent_id.in_(people)))
+    stmt = stmt.where(*conditions).order_by(
+        Race.cycle.desc(), Race.special, Race.state, Race.office, Race.seat
+    )
+    races = list(await session.scalars(stmt.limit(limit + 1)))
+    if query.cycle:
+        # A special held the year before a cycle (Dec 2017 for 2018) only counts when nothing else matches.
+        exact = [r for r in races if r.cycle == query.cycle]
+        races = exact or races
+    return races[:limit]
+
+
+def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
+    """The race meant, when one stands out: the newest race of the one state and office asked about.
+
+    Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
+    special) are a real choice, so the member gets the list.
+    """
+    groups = {(r.state, r.office, r.seat if r.office == Office.HOUSE else "") for r in races}
+    if len(groups) != 1:
+        return None
+    newest = [r for r in races if r.cycle == races[0].cycle]
+    return newest[0] if len(newest) == 1 else None
+
+
+def _suggest(query: ParsedQuery) -> list[str]:
+    words = " ".join(query.name_words) or query.text
+    return nearest_states(words) if words else []
+
+
+async def race_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Race.id))) or 0)
