@@ -18,7 +18,9 @@ def _ids(raw: str, name: str) -> frozenset[int]:
     try:
         return frozenset(int(p) for p in parts)
     except ValueError:
-        raise SettingsError(f"{name} must be Discord ids separated by commas, e.g. 123456789012345678") from None
+        raise SettingsError(
+            f"{name} must be Discord ids separated by commas, e.g. 123456789012345678"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from db.models import (
     Stance,
 )
 from db.people import PeopleIndex
+from db.validation import TooLong
 
 FORMAT = "racedesk/1"
 
@@ -108,6 +109,12 @@ class DocumentLoader:
         self._keys: dict[str, Candidate] = {}
 
     async def load(self, doc: dict[str, Any]) -> LoadSummary:
+        try:
+            return await self._load(doc)
+        except TooLong as problem:
+            raise DocumentError(str(problem)) from None
+
+    async def _load(self, doc: dict[str, Any]) -> LoadSummary:
         if doc.get("format") != FORMAT:
             raise DocumentError(f"not a {FORMAT} document (its 'format' is {doc.get('format')!r})")
         for i, person in enumerate(doc.get("candidates", [])):

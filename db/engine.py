@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+import db.validation  # noqa: F401  (registers the length checks on every session)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+TOKEN_LENGTH = 64  # NameToken.token; a longer word is still found by its first 64 letters
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "md", "phd"})
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 
@@ -25,7 +26,7 @@ def name_key(name: str) -> str:
 
 def name_tokens(name: str) -> set[str]:
     """Words worth indexing for prefix lookup (single letters are initials, not names)."""
-    return {w for w in name_key(name).split() if len(w) > 1}
+    return {w[:TOKEN_LENGTH] for w in name_key(name).split() if len(w) > 1}
 
 
 def surname(name: str) -> str:

@@ -64,10 +64,6 @@ class ContestView:
     total_votes: int | None
     other_votes: dict[str, int] = field(default_factory=dict)
 
-    def names(self, candidacy_ids: list[int]) -> list[str]:
-        by_id = {s.candidacy.id: s.candidacy.candidate.name for s in self.standings}
-        return [by_id.get(i, "?") for i in candidacy_ids]
-
 
 @dataclass
 class RaceCard:

@@ -1,0 +1,270 @@
+"""The command line's work: the offline console, one-shot `ask`, sync, migrations, import and export.
+
+The offline console runs the real bot against the loopback stand-in for Discord
+(`loopback/`), in this process: a typed line becomes a MESSAGE_CREATE, and what
+the bot posts is printed as text. So the console answers through the same cogs
+and the same discord.py machinery as Discord does, with no token and no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bot import API_ENV, GATEWAY_ENV, RaceBot, build_bot, use_discord_addresses
+from settings import Settings
+
+CONSOLE_USER_ID = 100_000_000_000_000_001
+TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
+REPLY_TIMEOUT = 60.0
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def plain_timestamps(text: str) -> str:
+    """Discord shows <t:...> in the reader's time zone; a terminal gets UTC."""
+
+    def show(match: re.Match[str]) -> str:
+        moment = dt.datetime.fromtimestamp(int(match.group(1)), dt.UTC)
+        style = match.group(2) or "f"
+        if style in "dD":
+            return f"{moment:%b} {moment.day}, {moment.year}"
+        return f"{moment:%b} {moment.day}, {moment.year} {moment:%H:%M} UTC"
+
+    return TIMESTAMP.sub(show, text)
+
+
+@dataclass
+class Answer:
+    text: str
+    ok: bool  # the command completed (False: refused, wrong input, or failed)
+
+
+class OfflineConsole:
+    """The real bot, connected to an in-process loopback Discord, with one member typing."""
+
+    def __init__(self, standin: Any, bot: RaceBot, channel_id: int) -> None:
+        self.standin = standin
+        self.bot = bot
+        self.channel_id = channel_id
+        self._done: asyncio.Queue[bool] = asyncio.Queue()
+        bot.add_listener(self._completed, "on_command_completion")
+        bot.add_listener(self._failed, "on_command_error")
+
+    async def _completed(self, _ctx: Any) -> None:
+        await self._done.put(True)
+
+    async def _failed(self, _ctx: Any, _error: Any) -> None:
+        await self._done.put(False)
+
+    async def ask(self, text: str) -> Answer:
+        while not self._done.empty():
+            self._done.get_nowait()
+        before = len(self.standin.messages)
+        await self.standin.send_message(self.channel_id, CONSOLE_USER_ID, text)
+        try:
+            ok = await asyncio.wait_for(self._done.get(), REPLY_TIMEOUT)
+        except TimeoutError:
+            return Answer(
+                "(no reply: that is not a command; commands start with the prefix, e.g. !race alabama)", False
+            )
+        # Error replies are sent by the error handler after on_command_error fires: give it a moment.
+        await asyncio.sleep(0.05 if ok else 0.3)
+        return Answer(render_messages(self.standin.messages[before:]), ok)
+
+
+def render_messages(messages: list[Any]) -> str:
+    parts = []
+    for message in messages:
+        text = plain_timestamps(message.text())
+        for filename, data in getattr(message, "attachments", []) or []:
+            text += f"\n[attachment: {filename}, {len(data) // 1024 or 1} KB]"
+        buttons = [
+            c.get("label")
+            for row in (message.components or [])
+            for c in row.get("components", [])
+            if c.get("label")
+        ]
+        if buttons:
+            text += "\n[buttons: " + " | ".join(buttons) + "]"
+        parts.append(text.strip())
+    return "\n\n".join(p for p in parts if p)
+
+
+@contextlib.asynccontextmanager
+async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
+    from loopback import StandIn
+
+    async with StandIn() as standin:
+        guild = standin.add_guild(name="racedesk console", owner_id=CONSOLE_USER_ID)
+        channel = standin.add_channel(guild.id, name="console")
+        standin.add_member(guild.id, name="you", user_id=CONSOLE_USER_ID)
+        # The person at the console runs this install: they are its owner, and this server is a desk.
+        settings = replace(
+            settings,
+            owner_ids=settings.owner_ids | {CONSOLE_USER_ID},
+            desk_guild_ids=settings.desk_guild_ids | {guild.id},
+        )
+        use_discord_addresses({API_ENV: standin.api_base, GATEWAY_ENV: standin.gateway_url})
+        bot = await build_bot(settings)
+        runner = asyncio.create_task(bot.start("offline-console"))
+        try:
+            await standin.wait_until_ready(timeout=30)
+            yield OfflineConsole(standin, bot, channel.id)
+        finally:
+            await bot.close()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(runner, 10)
+
+
+async def ask_command(settings: Settings, text: str) -> int:
+    try:
+        async with offline(settings) as console:
+            answer = await console.ask(text)
+    except OSError as problem:
+        print(f"racedesk: cannot start the offline console: {problem}", file=sys.stderr)
+        return 2
+    except Exception as problem:  # the database or its migrations
+        print(
+            f"racedesk: cannot open the database at {safe_url(settings.database_url)}: {problem}",
+            file=sys.stderr,
+        )
+        return 2
+    print(answer.text)
+    return 0 if answer.ok else 1
+
+
+async def console_command(settings: Settings) -> int:
+    interactive = sys.stdin.isatty()
+    try:
+        async with offline(settings) as console:
+            if interactive:
+                print("racedesk offline console. Type a command (e.g. !race alabama, !help); Ctrl-D to quit.")
+            while True:
+                line = await asyncio.to_thread(_read_line, "> " if interactive else "")
+                if line is None:
+                    return 0
+                if not line.strip():
+                    continue
+                answer = await console.ask(line.strip())
+                print(answer.text + "\n", flush=True)
+    except Exception as problem:
+        print(
+            f"racedesk: cannot open the database at {safe_url(settings.database_url)}: {problem}",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _read_line(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
+
+
+async def sync_command(settings: Settings, guild_id: int | None) -> int:
+    import discord
+
+    if settings.token is None:
+        print("racedesk: sync needs DISCORD_TOKEN (see 'Configuration' in README.md)", file=sys.stderr)
+        return 2
+    use_discord_addresses()
+    bot = await build_bot(settings, prepare_store=False)
+    async with bot:
+        try:
+            await bot.login(settings.token)
+        except discord.LoginFailure:
+            print("racedesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
+            return 2
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+    where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour to show)"
+    print(f"Synced {len(synced)} slash commands to {where}.")
+    return 0
+
+
+async def db_command(settings: Settings, action: str) -> int:
+    from db.engine import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print(f"Database at {safe_url(settings.database_url)} is up to date.")
+    return 0
+
+
+async def import_command(settings: Settings, args: argparse.Namespace) -> int:
+    from db.importers.run import ImportFailed, import_file
+
+    from db.engine import make_engine, make_sessionmaker, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        progress = _progress_printer() if sys.stderr.isatty() else None
+        async with sessions() as session:
+            report = await import_file(
+                session,
+                args.path,
+                args.format,
+                dry_run=args.dry_run,
+                skip_bad=args.skip_bad,
+                progress=progress,
+            )
+    except ImportFailed as problem:
+        print(f"racedesk: import failed, nothing was written: {problem}", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        print(f"racedesk: no such file: {args.path}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(report.describe())
+    return 0
+
+
+def _progress_printer() -> Any:
+    def show(done: int, total: int | None) -> None:
+        end = f"/{total}" if total else ""
+        print(f"\r{done}{end} rows", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+async def export_command(settings: Settings, path: str) -> int:
+    from db.importers.run import export_document
+
+    from db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            doc = await export_document(session)
+    finally:
+        await engine.dispose()
+    text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False)
+    if path == "-":
+        print(text)
+    else:
+        await asyncio.to_thread(Path(path).write_text, text + "\n", encoding="utf-8")
+        print(f"Wrote {path}.", file=sys.stderr)
+    return 0

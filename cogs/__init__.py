@@ -1,0 +1,1 @@
+"""Discord adapters, one feature per module: parse -> query -> render -> send."""

@@ -1,0 +1,86 @@
+"""What every cog shares: user-facing errors, race resolution, autocomplete and safe replies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from db.lookup import RaceMatches, find_races
+from db.models import Race
+from render.limits import fit_message
+from render.race import matches_embed, no_match_text, race_hint, race_title
+
+if TYPE_CHECKING:
+    from bot import RaceBot
+
+
+class UserFacingError(commands.CommandError):
+    """Wrong input or a refusal: the message is shown as is, nothing is logged as a fault."""
+
+    def __init__(self, message: str, embed: discord.Embed | None = None) -> None:
+        super().__init__(message)
+        self.text = message
+        self.embed = embed
+
+
+class UsageError(UserFacingError):
+    """The command was given something it cannot use; says what it expected, with an example."""
+
+    def __init__(self, problem: str, example: str) -> None:
+        super().__init__(f"{problem}\nExample: `{example}`")
+
+
+def prefix_of(ctx: commands.Context[Any]) -> str:
+    """The prefix to show in examples: the one the member used, or `/` for slash commands."""
+    return "/" if ctx.interaction is not None else (ctx.clean_prefix or "!")
+
+
+async def reply(
+    ctx: commands.Context[Any],
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    embeds: list[discord.Embed] | None = None,
+    **kwargs: Any,
+) -> discord.Message:
+    """Send within Discord's limits; mentions never ping (the bot default is AllowedMentions.none())."""
+    content, fitted = fit_message(content, ([embed] if embed else []) + (embeds or []))
+    return await ctx.send(
+        content=content, embeds=fitted, allowed_mentions=discord.AllowedMentions.none(), **kwargs
+    )
+
+
+async def resolve_race(ctx: commands.Context[RaceBot], query: str | None, command: str) -> Race:
+    """The one race a query names, or a UserFacingError that lists the choices or suggestions."""
+    prefix = prefix_of(ctx)
+    if not query or not query.strip():
+        raise UsageError("Which race? Name a state, a candidate or a year.", f"{prefix}{command} alabama")
+    async with ctx.bot.sessions() as session:
+        matches = await find_races(session, query)
+    return race_from_matches(matches, prefix, command)
+
+
+def race_from_matches(matches: RaceMatches, prefix: str, command: str) -> Race:
+    if matches.chosen is not None:
+        return matches.chosen
+    if matches.races:
+        raise UserFacingError(
+            f"Several races match '{matches.query.text}'.", embed=matches_embed(matches, prefix, command)
+        )
+    raise UserFacingError(no_match_text(matches, prefix, command))
+
+
+async def race_autocomplete(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    bot: RaceBot = interaction.client  # type: ignore[assignment]
+    if not current.strip():
+        return []
+    async with bot.sessions() as session:
+        matches = await find_races(session, current, limit=25)
+    return [
+        app_commands.Choice(name=race_title(r)[:100], value=race_hint(r)[:100]) for r in matches.races[:25]
+    ]

@@ -1,0 +1,115 @@
+"""The one error handler: short replies for wrong input, a reference id for the unexpected."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import RaceBot
+from cogs.common import UserFacingError, prefix_of, reply
+
+log = logging.getLogger("racedesk.errors")
+
+
+def usage_of(ctx: commands.Context[Any]) -> str:
+    command = ctx.command
+    if command is None:
+        return ""
+    return f"{prefix_of(ctx)}{command.qualified_name} {command.signature}".strip()
+
+
+def example_of(ctx: commands.Context[Any]) -> str:
+    """The example a command's help ends with ("Example: !race alabama"), if it has one."""
+    help_text = (ctx.command.help or "") if ctx.command else ""
+    marker = "Example: "
+    if marker not in help_text:
+        return ""
+    example = help_text.split(marker, 1)[1].splitlines()[0].strip()
+    return example.replace("!", prefix_of(ctx), 1) if example.startswith("!") else example
+
+
+class ErrorsCog(commands.Cog):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+        bot.tree.on_error = self.on_app_command_error
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = app_commands.CommandTree.on_error.__get__(self.bot.tree)
+
+    @commands.Cog.listener()
+    async def on_command_error(self, ctx: commands.Context[RaceBot], error: commands.CommandError) -> None:
+        error = getattr(error, "original", error)
+        if isinstance(error, commands.HybridCommandError):
+            error = getattr(error.original, "original", error.original)
+        text, embed = self.describe(ctx, error)
+        if text is None and embed is None:
+            return
+        try:
+            await reply(ctx, text, embed=embed)
+        except discord.HTTPException:
+            log.warning("could not send the error reply in channel %s", ctx.channel.id)
+
+    def describe(
+        self, ctx: commands.Context[RaceBot], error: BaseException
+    ) -> tuple[str | None, discord.Embed | None]:
+        if isinstance(error, UserFacingError):
+            return error.text if error.embed is None else None, error.embed
+        if isinstance(error, commands.CommandNotFound):
+            name = ctx.invoked_with or ""
+            return (
+                f"Unknown command `{prefix_of(ctx)}{name[:40]}`. Try `{prefix_of(ctx)}help` for the list.",
+                None,
+            )
+        if isinstance(error, commands.UserInputError):
+            example = example_of(ctx)
+            detail = (
+                str(error)
+                if not isinstance(error, commands.MissingRequiredArgument)
+                else f"Missing `{error.param.name}`."
+            )
+            text = f"{detail}\nUsage: `{usage_of(ctx)}`"
+            return (text + (f"\nExample: `{example}`" if example else "")), None
+        if isinstance(error, commands.NotOwner):
+            return "Only the bot's owners can do that.", None
+        if isinstance(error, commands.NoPrivateMessage):
+            return "That works in a server, not in DMs.", None
+        if isinstance(error, commands.CommandOnCooldown):
+            return f"Slow down: try again in {error.retry_after:.0f}s.", None
+        if isinstance(error, commands.CheckFailure):
+            return str(error) or "You can't use that command here.", None
+        ref = secrets.token_hex(3)
+        log.error("unexpected error (ref %s) in %r", ref, ctx.message.content[:200], exc_info=error)
+        return f"Something went wrong (ref {ref}). The desk has been told.", None
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        # Hybrid commands report through on_command_error; this catches pure app commands.
+        original = getattr(error, "original", error)
+        if isinstance(original, UserFacingError):
+            text, embed = (original.text if original.embed is None else None), original.embed
+        else:
+            ref = secrets.token_hex(3)
+            log.error(
+                "unexpected error (ref %s) in /%s",
+                ref,
+                interaction.command and interaction.command.name,
+                exc_info=original,
+            )
+            text, embed = f"Something went wrong (ref {ref}).", None
+        send = (
+            interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+        )
+        kwargs: dict[str, Any] = {"ephemeral": True, "allowed_mentions": discord.AllowedMentions.none()}
+        if embed is not None:
+            kwargs["embed"] = embed
+        await send(text or "", **kwargs)
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(ErrorsCog(bot))

@@ -1,0 +1,34 @@
+"""`race`: the race card."""
+
+from __future__ import annotations
+
+from discord import app_commands
+from discord.ext import commands
+
+from bot import RaceBot
+from cogs.common import UserFacingError, race_autocomplete, reply, resolve_race
+from db.reads import race_card
+from render.race import race_embed
+
+
+class RaceCog(commands.Cog, name="Races"):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+
+    @commands.hybrid_command(name="race", usage="<state, candidate or year>")
+    @app_commands.describe(
+        query="A state, candidate, office or year, e.g. alabama, AL-02, tuberville, georgia special"
+    )
+    @app_commands.autocomplete(query=race_autocomplete)
+    async def race(self, ctx: commands.Context[RaceBot], *, query: str | None = None) -> None:
+        """Show a race: its stages, candidates, latest poll and average, endorsements. Example: !race alabama"""
+        found = await resolve_race(ctx, query, "race")
+        async with self.bot.sessions() as session:
+            card = await race_card(session, found.id)
+        if card is None:  # deleted between the lookup and now
+            raise UserFacingError("That race was just removed. Try again.")
+        await reply(ctx, embed=race_embed(card))
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(RaceCog(bot))

@@ -1,0 +1,85 @@
+"""Small formatting helpers shared by every renderer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import discord
+
+PARTY_LETTER = {"DEM": "D", "REP": "R", "LIB": "L", "GRN": "G", "IND": "I", "CON": "C"}
+PARTY_NAME = {
+    "DEM": "Democratic",
+    "REP": "Republican",
+    "LIB": "Libertarian",
+    "GRN": "Green",
+    "IND": "Independent",
+    "CON": "Constitution",
+}
+OFFICE_NAME = {
+    "senate": "U.S. Senate",
+    "house": "U.S. House",
+    "governor": "Governor",
+    "president": "President",
+}
+STAGE_NAME = {
+    "primary": "primary",
+    "jungle primary": "jungle primary",
+    "primary runoff": "runoff",
+    "general": "general",
+    "general runoff": "general runoff",
+}
+
+
+def escape(text: str | None) -> str:
+    """Data text shown as typed: no markdown effects, no mention syntax."""
+    if not text:
+        return ""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def party_letter(party: str | None) -> str:
+    if not party:
+        return ""
+    return PARTY_LETTER.get(party.upper(), party[:3].upper())
+
+
+def with_party(name: str, party: str | None) -> str:
+    letter = party_letter(party)
+    return f"{name} ({letter})" if letter else name
+
+
+def votes(n: int | None) -> str:
+    return "—" if n is None else f"{n:,}"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}%"
+
+
+def short_date(day: dt.date | None) -> str:
+    if day is None:
+        return "date not set"
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def date_range(start: dt.date | None, end: dt.date) -> str:
+    """ "Jul 2–9, 2020", "Jun 28–Jul 9, 2020", "Dec 30, 2019–Jan 4, 2020"."""
+    if start is None or start == end:
+        return short_date(end)
+    if start.year != end.year:
+        return f"{short_date(start)}–{short_date(end)}"
+    if start.month != end.month:
+        return f"{start:%b} {start.day}–{end:%b} {end.day}, {end.year}"
+    return f"{start:%b} {start.day}–{end.day}, {end.year}"
+
+
+def timestamp(moment: dt.datetime, style: str = "f") -> str:
+    """Discord shows this in each member's own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def stage_title(stage: str, party: str | None) -> str:
+    name = STAGE_NAME.get(stage, stage)
+    if party:
+        return f"{PARTY_NAME.get(party, party)} {name}"
+    return name[0].upper() + name[1:]

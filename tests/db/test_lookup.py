@@ -1,0 +1,129 @@
+"""Race lookup from what people type: a table of spellings, misses and choices."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.lookup import find_races, parse_query
+from db.models import Race
+
+AL_2020 = (2020, "AL", False)
+AL_2017 = (2017, "AL", True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "office", "district", "cycle", "special"),
+    [
+        ("alabama", "AL", None, None, None, None),
+        ("AL", "AL", None, None, None, None),
+        ("Ala.", "AL", None, None, None, None),
+        ("bama", "AL", None, None, None, None),
+        ("Alabama senate 2020", "AL", "senate", None, 2020, None),
+        ("AL-02", "AL", "house", "2", None, None),
+        ("al 2", "AL", "house", "2", None, None),
+        ("al02", "AL", "house", "2", None, None),
+        ("georgia special", "GA", None, None, None, True),
+        ("'20 bama", "AL", None, None, 2020, None),
+        ("new york governor", "NY", "governor", None, None, None),
+        ("N.C.", "NC", None, None, None, None),
+        ("north carolina 2020", "NC", None, None, 2020, None),
+        ("IN", "IN", None, None, None, None),
+        ("West Virginia", "WV", None, None, None, None),
+    ],
+)
+def test_parse_query_reads_states_offices_years(typed, state, office, district, cycle, special) -> None:  # type: ignore[no-untyped-def]
+    query = parse_query(typed)
+    assert (query.state, query.office, query.district, query.cycle, query.special) == (
+        state,
+        office,
+        district,
+        cycle,
+        special,
+    )
+    assert query.name_words == []
+
+
+def test_everyday_words_are_not_postal_codes() -> None:
+    query = parse_query("who is in the lead")
+    assert query.state is None
+    assert "lead" in query.name_words
+
+
+def key(race: Race) -> tuple[int, str, bool]:
+    return (race.cycle, race.state, race.special)
+
+
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [
+        ("alabama", AL_2020),
+        ("AL", AL_2020),
+        ("Ala.", AL_2020),
+        ("bama", AL_2020),
+        ("alabma", AL_2020),  # typo
+        ("Alabama senate 2020", AL_2020),
+        ("alabama 2017", AL_2017),
+        ("alabama special", AL_2017),
+        ("alabama 2018", AL_2017),  # the Dec 2017 special belongs to the 2018 cycle's seat
+        ("tuberville", AL_2020),
+        ("TUBERVILLE", AL_2020),
+        ("tubervile", AL_2020),  # typo in a name
+        ("sessions 2020", AL_2020),
+        ("roy moore", AL_2020),  # newest race he ran in
+        ("jones 2017", AL_2017),
+    ],
+)
+async def test_find_races_picks_the_race_meant(
+    sample_sessions: async_sessionmaker[AsyncSession], typed: str, chosen: tuple[int, str, bool]
+) -> None:
+    async with sample_sessions() as session:
+        matches = await find_races(session, typed)
+    assert matches.chosen is not None, matches
+    assert key(matches.chosen) == chosen
+
+
+@pytest.mark.parametrize("typed", ["atlantis", "", "   ", "alabama 1990", "texas", "zzzz senate"])
+async def test_find_races_misses_cleanly(
+    sample_sessions: async_sessionmaker[AsyncSession], typed: str
+) -> None:
+    async with sample_sessions() as session:
+        matches = await find_races(session, typed)
+    assert matches.chosen is None and matches.races == []
+
+
+async def test_a_miss_suggests_the_nearest_states(sample_sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sample_sessions() as session:
+        matches = await find_races(session, "atlantis")
+    assert matches.suggestions and all(isinstance(s, str) for s in matches.suggestions)
+
+
+async def test_two_seats_up_in_one_state_and_year_give_a_choice(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        session.add_all(
+            [
+                Race(cycle=2020, state="GA", office="senate", seat="Class II"),
+                Race(cycle=2020, state="GA", office="senate", seat="Class III", special=True),
+            ]
+        )
+    async with sessions() as session:
+        both = await find_races(session, "gerogia")
+        special = await find_races(session, "georgia special")
+    assert both.chosen is None and len(both.races) == 2
+    assert special.chosen is not None and special.chosen.special
+
+
+async def test_lookup_never_loads_every_race(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as session:
+        session.add_all(
+            Race(cycle=cycle, state="AL", office="house", seat=str(district))
+            for cycle in range(1976, 2024, 2)
+            for district in range(1, 40)
+        )
+    async with sessions() as session:
+        matches = await find_races(session, "alabama", limit=10)
+        loaded = [obj for obj in session.identity_map.values() if isinstance(obj, Race)]
+    assert len(matches.races) == 10
+    assert len(loaded) <= 11
