@@ -1,0 +1,329 @@
+"""Check request bodies against Discord's OpenAPI document, as Discord itself would.
+
+The document is big (about 1 MB, 500+ schemas), so it is loaded and turned into a
+``referencing`` registry once per process and file; a validator is built once per
+operation and kept.  Where the document and Discord's written documentation disagree
+the documentation wins: those few places are patched in memory (see ``_PATCHES``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+__all__ = ["VALIDATED_OPERATIONS", "SpecError", "SpecIndex", "Violation", "load_spec"]
+
+_BASE_URI = "urn:discord-openapi"
+
+#: The operations whose JSON bodies are checked: what a bot sends to talk to people.
+VALIDATED_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "create_message",
+        "update_message",
+        "create_interaction_response",
+        "execute_webhook",
+        "update_original_webhook_message",
+        "update_webhook_message",
+        "bulk_set_application_commands",
+        "create_application_command",
+        "update_application_command",
+        "bulk_set_guild_application_commands",
+        "create_guild_application_command",
+        "update_guild_application_command",
+        "create_dm",
+    }
+)
+
+#: Total characters of title, description, field names and values, footer text and
+#: author name over all embeds of one message (Discord's documentation, "Embed Limits").
+EMBED_TOTAL_LIMIT = 6000
+
+
+@dataclass(frozen=True)
+class SpecError:
+    """One request body that Discord would have refused."""
+
+    method: str
+    path: str
+    message: str
+    operation: str
+    body: Any = field(repr=False, compare=False, default=None)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Why a body is invalid: a readable message and Discord's nested ``errors`` object."""
+
+    message: str
+    errors: dict[str, Any]
+
+
+def _pointer(*parts: str) -> str:
+    escaped = (p.replace("~", "~0").replace("/", "~1") for p in parts)
+    return f"{_BASE_URI}#/" + "/".join(quote(p, safe="~@") for p in escaped)
+
+
+def _snowflake_or_int(schema: dict[str, Any]) -> dict[str, Any]:
+    # Discord takes integer ids as well as strings; discord.py sends allowed_mentions
+    # users/roles and message_reference ids as integers.
+    return {"anyOf": [schema, {"type": "integer", "minimum": 0}]}
+
+
+def _permissions_as_string(schema: dict[str, Any]) -> dict[str, Any]:
+    # Documented as a "string" bit set (and discord.py sends a string); the document says integer.
+    return {"anyOf": [schema, {"type": "string", "pattern": "^[0-9]+$"}]}
+
+
+def _content_2000(schema: dict[str, Any]) -> dict[str, Any]:
+    # Message content: "up to 2000 characters" for bots; 4000 is the Nitro limit.
+    return {**schema, "maxLength": 2000}
+
+
+# (schema name, property or None for the schema itself, patch)
+_PATCHES: tuple[tuple[str, str | None, Any], ...] = (
+    ("SnowflakeType", None, _snowflake_or_int),
+    ("ApplicationCommandCreateRequest", "default_member_permissions", _permissions_as_string),
+    ("ApplicationCommandPatchRequestPartial", "default_member_permissions", _permissions_as_string),
+    ("ApplicationCommandUpdateRequest", "default_member_permissions", _permissions_as_string),
+    ("MessageCreateRequest", "content", _content_2000),
+    ("MessageEditRequestPartial", "content", _content_2000),
+    ("BaseCreateMessageCreateRequest", "content", _content_2000),
+)
+
+
+def _apply_patches(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    for name, prop, patch in _PATCHES:
+        if name not in schemas:
+            continue
+        if prop is None:
+            schemas[name] = patch(schemas[name])
+        elif prop in schemas[name].get("properties", {}):
+            schemas[name]["properties"][prop] = patch(schemas[name]["properties"][prop])
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    out = []
+    for piece in re.split(r"(\{[^}]+\})", template):
+        if piece.startswith("{") and piece.endswith("}"):
+            out.append(r"([^/]+)")
+        else:
+            out.append(re.escape(piece))
+    return re.compile("^" + "".join(out) + "$")
+
+
+@dataclass
+class _Operation:
+    operation_id: str
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    literal_chars: int
+    schema_pointer: str | None
+    branches: dict[int, str] = field(default_factory=dict)  # "type" value -> branch pointer
+
+
+class SpecIndex:
+    """Discord's OpenAPI document, ready to check request bodies."""
+
+    def __init__(self, doc: dict[str, Any], operations: Iterable[str] = VALIDATED_OPERATIONS) -> None:
+        _apply_patches(doc)
+        self.doc = doc
+        self.registry: Registry[Any] = Registry().with_resource(
+            _BASE_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
+        )
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._lock = threading.Lock()
+        wanted = set(operations)
+        ops: list[_Operation] = []
+        for template, item in doc["paths"].items():
+            for method, op in item.items():
+                if not isinstance(op, dict) or op.get("operationId") not in wanted:
+                    continue
+                ops.append(self._operation(template, method, op))
+        # Literal segments win over parameters: ".../messages/@original" before ".../messages/{id}".
+        ops.sort(key=lambda o: -o.literal_chars)
+        self.operations = ops
+
+    def _operation(self, template: str, method: str, op: dict[str, Any]) -> _Operation:
+        content = (op.get("requestBody") or {}).get("content", {})
+        pointer = None
+        branches: dict[int, str] = {}
+        if "application/json" in content:
+            parts = ("paths", template, method, "requestBody", "content", "application/json", "schema")
+            pointer = _pointer(*parts)
+            schema = content["application/json"]["schema"]
+            # A union told apart by "type" (interaction callbacks): check the one branch that
+            # applies, for a precise error and less work.
+            union = schema.get("anyOf") or schema.get("oneOf")
+            if union and all("$ref" in b for b in union):
+                for branch in union:
+                    ref = branch["$ref"]
+                    target = self.doc
+                    for part in ref.removeprefix("#/").split("/"):
+                        target = target[part]
+                    enum = target.get("properties", {}).get("type", {}).get("enum")
+                    for value in enum or ():
+                        branches[value] = f"{_BASE_URI}{ref}"
+        literal = len(re.sub(r"\{[^}]+\}", "", template))
+        return _Operation(
+            operation_id=op["operationId"],
+            method=method.upper(),
+            template=template,
+            regex=_template_regex(template),
+            literal_chars=literal,
+            schema_pointer=pointer,
+            branches=branches,
+        )
+
+    def match(self, method: str, path: str) -> _Operation | None:
+        method = method.upper()
+        for op in self.operations:
+            if op.method == method and op.regex.match(path):
+                return op
+        return None
+
+    def _validator(self, pointer: str) -> Draft202012Validator:
+        validator = self._validators.get(pointer)
+        if validator is None:
+            with self._lock:
+                validator = self._validators.get(pointer)
+                if validator is None:
+                    validator = Draft202012Validator({"$ref": pointer}, registry=self.registry)
+                    self._validators[pointer] = validator
+        return validator
+
+    def check(self, method: str, path: str, body: Any) -> tuple[str, Violation] | None:
+        """The operation id and what is wrong, or None if the body is fine (or not checked)."""
+        op = self.match(method, path)
+        if op is None or op.schema_pointer is None:
+            return None
+        pointer = op.schema_pointer
+        if op.branches and isinstance(body, dict) and body.get("type") in op.branches:
+            pointer = op.branches[body["type"]]
+        error = best_match(self._validator(pointer).iter_errors(body))
+        if error is not None:
+            return op.operation_id, _violation(error)
+        extra = _documented_limits(op.operation_id, body)
+        if extra is not None:
+            return op.operation_id, extra
+        return None
+
+    def warm(self) -> None:
+        """Build every validator now (the first check of an operation otherwise pays for it)."""
+        for op in self.operations:
+            pointers = [op.schema_pointer, *op.branches.values()]
+            for pointer in pointers:
+                if pointer is not None:
+                    self._validator(pointer).is_valid({})
+
+
+_CACHE: dict[tuple[str, int, int], SpecIndex] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_spec(path: str | Path) -> SpecIndex:
+    """The SpecIndex for a file, built once per process (and again only if the file changes)."""
+    p = Path(path).resolve()
+    st = p.stat()
+    key = (str(p), st.st_mtime_ns, st.st_size)
+    index = _CACHE.get(key)
+    if index is None:
+        with _CACHE_LOCK:
+            index = _CACHE.get(key)
+            if index is None:
+                index = SpecIndex(json.loads(p.read_text(encoding="utf-8")))
+                _CACHE[key] = index
+    return index
+
+
+# --- Discord-shaped errors -------------------------------------------------------------
+
+
+def _error_entry(error: ValidationError) -> tuple[list[str | int], dict[str, str]]:
+    path: list[str | int] = list(error.absolute_path)
+    kind = error.validator
+    value = error.validator_value
+    if kind in ("maxLength", "maxItems"):
+        entry = {"code": "BASE_TYPE_MAX_LENGTH", "message": f"Must be {value} or fewer in length."}
+    elif kind in ("minLength", "minItems"):
+        entry = {"code": "BASE_TYPE_MIN_LENGTH", "message": f"Must be {value} or more in length."}
+    elif kind == "required":
+        missing = re.match(r"'([^']+)'", error.message)
+        if missing:
+            path.append(missing.group(1))
+        entry = {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}
+    elif kind == "enum":
+        choices = ", ".join(str(v) for v in value)
+        entry = {"code": "BASE_TYPE_CHOICES", "message": f"Value must be one of ({choices})."}
+    elif kind == "maximum":
+        entry = {"code": "NUMBER_TYPE_MAX", "message": f"Value should be less than or equal to {value}."}
+    elif kind == "minimum":
+        entry = {"code": "NUMBER_TYPE_MIN", "message": f"Value should be greater than or equal to {value}."}
+    elif kind == "type":
+        entry = {"code": "BASE_TYPE_BAD_TYPE", "message": f"Must be of type {value}: {error.message}"}
+    elif kind == "pattern":
+        entry = {
+            "code": "STRING_TYPE_REGEX",
+            "message": f"String value did not match validation regex: {error.message}",
+        }
+    else:
+        entry = {"code": "BASE_TYPE_INVALID", "message": error.message}
+    return path, entry
+
+
+def _nest(path: list[str | int], entry: dict[str, str]) -> dict[str, Any]:
+    errors: dict[str, Any] = {"_errors": [entry]}
+    for part in reversed(path):
+        errors = {str(part): errors}
+    return errors
+
+
+def _violation(error: ValidationError) -> Violation:
+    path, entry = _error_entry(error)
+    where = ".".join(str(p) for p in path) or "(body)"
+    message = f"{where}: {entry['code']}: {entry['message']}"
+    return Violation(message=message, errors=_nest(path, entry))
+
+
+def _embed_chars(embed: Any) -> int:
+    if not isinstance(embed, dict):
+        return 0
+    total = len(embed.get("title") or "") + len(embed.get("description") or "")
+    for f in embed.get("fields") or ():
+        if isinstance(f, dict):
+            total += len(f.get("name") or "") + len(f.get("value") or "")
+    total += len((embed.get("footer") or {}).get("text") or "")
+    total += len((embed.get("author") or {}).get("name") or "")
+    return total
+
+
+def _documented_limits(operation: str, body: Any) -> Violation | None:
+    if not isinstance(body, dict):
+        return None
+    data = body.get("data") if operation == "create_interaction_response" else body
+    if not isinstance(data, dict):
+        return None
+    embeds = data.get("embeds") or []
+    if isinstance(embeds, list) and sum(_embed_chars(e) for e in embeds) > EMBED_TOTAL_LIMIT:
+        prefix: list[str | int] = ["data", "embeds"] if data is not body else ["embeds"]
+        entry = {
+            "code": "MAX_EMBED_SIZE_EXCEEDED",
+            "message": f"Embed size exceeds maximum size of {EMBED_TOTAL_LIMIT}",
+        }
+        return Violation(
+            message=f"{'.'.join(map(str, prefix))}: {entry['code']}: {entry['message']}",
+            errors=_nest(prefix, entry),
+        )
+    return None
