@@ -120,6 +120,8 @@ def configure_logging(level: str, quiet: bool = False) -> None:
     )
     if not quiet:
         logging.getLogger("discord").setLevel(logging.INFO)
+    # racedesk has no voice features; discord.py's warning about voice libraries is noise.
+    logging.getLogger("discord.client").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

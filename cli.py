@@ -53,13 +53,12 @@ class Answer:
     ok: bool  # the command completed (False: refused, wrong input, or failed)
 
 
-class OfflineConsole:
-    """The real bot, connected to an in-process loopback Discord, with one member typing."""
+class BotDriver:
+    """Sends messages as a member through the loopback stand-in and collects what the bot posts for each."""
 
-    def __init__(self, standin: Any, bot: RaceBot, channel_id: int) -> None:
+    def __init__(self, standin: Any, bot: RaceBot) -> None:
         self.standin = standin
         self.bot = bot
-        self.channel_id = channel_id
         self._done: asyncio.Queue[bool] = asyncio.Queue()
         bot.add_listener(self._completed, "on_command_completion")
         bot.add_listener(self._failed, "on_command_error")
@@ -70,20 +69,62 @@ class OfflineConsole:
     async def _failed(self, _ctx: Any, _error: Any) -> None:
         await self._done.put(False)
 
-    async def ask(self, text: str) -> Answer:
+    async def send(
+        self, channel_id: int, author_id: int, text: str, timeout: float = REPLY_TIMEOUT
+    ) -> Exchange:
+        """Post `text` and wait until the command it starts has finished (or nothing answers)."""
         while not self._done.empty():
             self._done.get_nowait()
         before = len(self.standin.messages)
-        await self.standin.send_message(self.channel_id, CONSOLE_USER_ID, text)
+        await self.standin.send_message(channel_id, author_id, text)
         try:
-            ok = await asyncio.wait_for(self._done.get(), REPLY_TIMEOUT)
+            ok: bool | None = await asyncio.wait_for(self._done.get(), timeout)
         except TimeoutError:
-            return Answer(
-                "(no reply: that is not a command; commands start with the prefix, e.g. !race alabama)", False
-            )
-        # Error replies are sent by the error handler after on_command_error fires: give it a moment.
-        await asyncio.sleep(0.05 if ok else 0.3)
-        return Answer(render_messages(self.standin.messages[before:]), ok)
+            ok = None
+        else:
+            # The error handler replies after on_command_error fires; wait until it has posted.
+            await self._settle()
+        return Exchange(list(self.standin.messages[before:]), ok)
+
+    async def _settle(self, quiet: float = 0.15, limit: float = 5.0) -> None:
+        """Until the bot has posted nothing new for `quiet` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        count = len(self.standin.messages)
+        while loop.time() < deadline:
+            await asyncio.sleep(quiet)
+            if len(self.standin.messages) == count:
+                return
+            count = len(self.standin.messages)
+
+
+@dataclass
+class Exchange:
+    """What the bot posted for one message, and whether the command completed (None: no command ran)."""
+
+    messages: list[Any]
+    ok: bool | None
+
+    @property
+    def text(self) -> str:
+        return render_messages(self.messages)
+
+
+class OfflineConsole:
+    """The real bot, connected to an in-process loopback Discord, with one member typing."""
+
+    def __init__(self, driver: BotDriver, channel_id: int) -> None:
+        self.driver = driver
+        self.channel_id = channel_id
+
+    async def ask(self, text: str) -> Answer:
+        prefix = self.driver.bot.settings.prefix
+        if not text.startswith(prefix):
+            return Answer(f"(not a command: commands start with {prefix}, e.g. {prefix}race alabama)", False)
+        exchange = await self.driver.send(self.channel_id, CONSOLE_USER_ID, text)
+        if exchange.ok is None and not exchange.messages:
+            return Answer("(no reply: commands start with the prefix, e.g. !race alabama)", False)
+        return Answer(exchange.text, bool(exchange.ok))
 
 
 def render_messages(messages: list[Any]) -> str:
@@ -123,7 +164,7 @@ async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
         runner = asyncio.create_task(bot.start("offline-console"))
         try:
             await standin.wait_until_ready(timeout=30)
-            yield OfflineConsole(standin, bot, channel.id)
+            yield OfflineConsole(BotDriver(standin, bot), channel.id)
         finally:
             await bot.close()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -9,9 +9,12 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot import RaceBot
 from cogs.common import UserFacingError, prefix_of, reply
+from render.format import escape
 
 log = logging.getLogger("racedesk.errors")
 
@@ -85,6 +88,14 @@ class ErrorsCog(commands.Cog):
         ref = secrets.token_hex(3)
         log.error("unexpected error (ref %s) in %r", ref, ctx.message.content[:200], exc_info=error)
         return f"Something went wrong (ref {ref}). The desk has been told.", None
+
+    def unknown_command(self, ctx: commands.Context[RaceBot]) -> str:
+        typed = (ctx.invoked_with or "")[:40]
+        prefix = prefix_of(ctx)
+        names = [c.name for c in self.bot.commands if not c.hidden]
+        close = process.extractOne(typed.lower(), names, scorer=OSA.normalized_similarity, score_cutoff=0.6)
+        hint = f" Did you mean `{prefix}{close[0]}`?" if close else ""
+        return f"Unknown command `{prefix}{escape(typed)}`.{hint} Try `{prefix}help` for the list."
 
     async def on_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

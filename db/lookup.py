@@ -78,6 +78,7 @@ YEAR = re.compile(r"^(?:19[7-9]\d|20\d\d)$")
 SHORT_YEAR = re.compile(r"^'(\d\d)$")
 MIN_FUZZY_STATE = 82
 MIN_FUZZY_NAME = 80
+MIN_SUGGESTION = 60
 
 
 def _state_table() -> dict[str, str]:
@@ -216,8 +217,8 @@ def fuzzy_state(word: str) -> str | None:
 
 
 def nearest_states(text: str, limit: int = 3) -> list[str]:
-    found = process.extract(fold(text), list(STATE_FULL_NAMES.values()), scorer=fuzz.WRatio, limit=limit)
-    return [name for name, score, _ in found if score >= 50]
+    found = process.extract(fold(text), list(STATE_FULL_NAMES.values()), scorer=fuzz.ratio, limit=limit)
+    return [name for name, score, _ in found if score >= MIN_SUGGESTION]
 
 
 @dataclass

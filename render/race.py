@@ -115,7 +115,7 @@ def _upcoming_text(view: ContestView, names: dict[int, str], now: dt.datetime | 
 def candidates_text(card: RaceCard) -> str:
     seen: dict[int, str] = {}
     incumbent_id = card.race.incumbent_id
-    for view in card.contests:
+    for view in reversed(card.contests):  # the latest stage's candidates first
         for standing in view.standings:
             person = standing.candidacy.candidate
             if person.id in seen:
