@@ -63,11 +63,7 @@ class ErrorsCog(commands.Cog):
         if isinstance(error, UserFacingError):
             return error.text if error.embed is None else None, error.embed
         if isinstance(error, commands.CommandNotFound):
-            name = ctx.invoked_with or ""
-            return (
-                f"Unknown command `{prefix_of(ctx)}{name[:40]}`. Try `{prefix_of(ctx)}help` for the list.",
-                None,
-            )
+            return self.unknown_command(ctx), None
         if isinstance(error, commands.UserInputError):
             example = example_of(ctx)
             detail = (
