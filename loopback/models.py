@@ -403,8 +403,9 @@ class RecordedMessage:
         return bool(self.flags & 64)
 
     def text(self) -> str:
-        """Content and embeds as plain text: the content, then per embed its author, title, description,
-        "name: value" per field and the footer, each on its own line."""
+        """Content and embeds as plain text: the content, then per embed (after a blank line) its
+        author, title, description, "name: value" per field (a multi-line value indented under
+        "name:") and the footer, each on its own line. Attachments and components are left out."""
         lines: list[str] = []
         if self.content:
             lines.append(self.content)
@@ -429,10 +430,6 @@ class RecordedMessage:
             footer = (embed.get("footer") or {}).get("text")
             if footer:
                 lines.append(str(footer))
-        if self.attachments:
-            if lines:
-                lines.append("")
-            lines.extend(f"[file: {name}, {len(data)} bytes]" for name, data in self.attachments)
         return "\n".join(lines)
 
     def button_ids(self) -> list[str]:
