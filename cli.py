@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -73,10 +73,27 @@ class BotDriver:
         self, channel_id: int, author_id: int, text: str, timeout: float = REPLY_TIMEOUT
     ) -> Exchange:
         """Post `text` and wait until the command it starts has finished (or nothing answers)."""
+        return await self._run(lambda: self.standin.send_message(channel_id, author_id, text), timeout)
+
+    async def slash(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        name: str,
+        options: dict[str, Any] | None = None,
+        timeout: float = REPLY_TIMEOUT,
+    ) -> Exchange:
+        """Run a slash command as `user_id` and wait until it has finished."""
+        return await self._run(
+            lambda: self.standin.send_slash(guild_id, channel_id, user_id, name, options or {}), timeout
+        )
+
+    async def _run(self, start: Callable[[], Awaitable[Any]], timeout: float) -> Exchange:
         while not self._done.empty():
             self._done.get_nowait()
         before = len(self.standin.messages)
-        await self.standin.send_message(channel_id, author_id, text)
+        await start()
         try:
             ok: bool | None = await asyncio.wait_for(self._done.get(), timeout)
         except TimeoutError:
@@ -253,9 +270,8 @@ async def db_command(settings: Settings, action: str) -> int:
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
-    from db.importers.run import ImportFailed, import_file
-
     from db.engine import make_engine, make_sessionmaker, upgrade
+    from db.importers.run import ImportFailed, import_file
 
     engine = make_engine(settings.database_url)
     try:
@@ -292,9 +308,8 @@ def _progress_printer() -> Any:
 
 
 async def export_command(settings: Settings, path: str) -> int:
-    from db.importers.run import export_document
-
     from db.engine import make_engine, make_sessionmaker
+    from db.importers.run import export_document
 
     engine = make_engine(settings.database_url)
     try:
