@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -15,6 +16,15 @@ from render.race import matches_embed, no_match_text, race_hint, race_title
 
 if TYPE_CHECKING:
     from bot import RaceBot
+
+
+CommandCallback = Callable[..., Coroutine[Any, Any, None]]
+
+
+def hybrid_command(**attrs: Any) -> Callable[[CommandCallback], commands.HybridCommand[Any, ..., None]]:
+    """`commands.hybrid_command`, typed so mypy accepts cog methods (discord.py's hints defeat it)."""
+    decorator: Any = commands.hybrid_command(**attrs)
+    return cast(Callable[[CommandCallback], commands.HybridCommand[Any, ..., None]], decorator)
 
 
 class UserFacingError(commands.CommandError):
@@ -76,7 +86,7 @@ def race_from_matches(matches: RaceMatches, prefix: str, command: str) -> Race:
 async def race_autocomplete(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
-    bot: RaceBot = interaction.client  # type: ignore[assignment]
+    bot: RaceBot = interaction.client
     if not current.strip():
         return []
     async with bot.sessions() as session:

@@ -39,17 +39,18 @@ def example_of(ctx: commands.Context[Any]) -> str:
 class ErrorsCog(commands.Cog):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
-        bot.tree.on_error = self.on_app_command_error
+        self._default_tree_handler = bot.tree.on_error
+        bot.tree.error(self.on_app_command_error)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.on_error = app_commands.CommandTree.on_error.__get__(self.bot.tree)
+        setattr(self.bot.tree, "on_error", self._default_tree_handler)  # noqa: B010  (mypy forbids assigning a method)
 
     @commands.Cog.listener()
     async def on_command_error(self, ctx: commands.Context[RaceBot], error: commands.CommandError) -> None:
-        error = getattr(error, "original", error)
-        if isinstance(error, commands.HybridCommandError):
-            error = getattr(error.original, "original", error.original)
-        text, embed = self.describe(ctx, error)
+        cause: BaseException = getattr(error, "original", error)
+        if isinstance(cause, commands.HybridCommandError):
+            cause = getattr(cause.original, "original", cause.original)
+        text, embed = self.describe(ctx, cause)
         if text is None and embed is None:
             return
         try:

@@ -6,7 +6,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import UserFacingError, race_autocomplete, reply, resolve_race
+from cogs.common import UserFacingError, hybrid_command, race_autocomplete, reply, resolve_race
 from db.reads import race_card
 from render.race import race_embed
 
@@ -15,7 +15,7 @@ class RaceCog(commands.Cog, name="Races"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
 
-    @commands.hybrid_command(name="race", usage="<state, candidate or year>")
+    @hybrid_command(name="race", usage="<state, candidate or year>")
     @app_commands.describe(
         query="A state, candidate, office or year, e.g. alabama, AL-02, tuberville, georgia special"
     )
