@@ -22,11 +22,10 @@ from settings import Settings, SettingsError
 
 log = logging.getLogger("racedesk")
 
-EXTENSIONS = (
-    "cogs.errors",
-    "cogs.race",
-    "cogs.admin",
-)
+# What members ask (read-only), and what the desk and admins change.
+MEMBER_EXTENSIONS = ("cogs.race",)
+DESK_EXTENSIONS = ("cogs.admin",)
+EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 README_HINT = "see 'Configuration' in README.md"
 # Where discord.py talks to Discord; the loopback stand-in (tests, console, benchmarks) moves both.
 API_ENV, GATEWAY_ENV = "RACEDESK_DISCORD_API", "RACEDESK_DISCORD_GATEWAY"
