@@ -210,6 +210,8 @@ class StandIn:
         self._attachments: dict[int, tuple[str, bytes, str | None]] = {}
 
         self._runner: web.AppRunner | None = None
+        self._closing = False
+        self._gateway_handlers: set[asyncio.Task[Any]] = set()
         self._routes: list[tuple[str, re.Pattern[str], str, Handler, bool]] = []
         self._build_routes()
 
@@ -240,10 +242,19 @@ class StandIn:
 
     async def close(self) -> None:
         """Close every websocket (1001 going away), then the site and the runner."""
+        self._closing = True
         for session in self._sessions.values():
             session.ended = True
+        if self._runner is not None:
+            # Stop listening first: a bot that reconnects now gets "connection refused" (and backs
+            # off) instead of a fresh websocket that shutdown would then wait for.
+            for site in list(self._runner.sites):
+                await site.stop()
         conns = list(self._connections)
         await asyncio.gather(*(c.close(WSCloseCode.GOING_AWAY) for c in conns), return_exceptions=True)
+        if self._gateway_handlers:
+            # Let the websocket handlers finish, or the runner's shutdown waits its full timeout.
+            await asyncio.wait(list(self._gateway_handlers), timeout=2.0)
         for interaction in self._interactions.values():
             if interaction.autocomplete is not None and not interaction.autocomplete.done():
                 interaction.autocomplete.cancel()
@@ -376,8 +387,7 @@ class StandIn:
         Their permissions come from @everyone and their roles. After the bot is connected this
         sends GUILD_MEMBER_ADD (to a bot with the members intent, as Discord does)."""
         guild = self.guilds[guild_id]
-        uid = self.add_user(name, user_id) if user_id not in self.users else user_id
-        assert uid is not None
+        uid = self.add_user(name, user_id)
         role_ids = [r.id if isinstance(r, Role) else int(r) for r in roles]
         if guild.has_member(uid):
             member = guild.member(uid)
@@ -2036,8 +2046,14 @@ class StandIn:
         compress = q.get("compress") if self.compress else None
         ws = web.WebSocketResponse(timeout=2.0, max_msg_size=0, compress=False, autoping=True)
         await ws.prepare(request)
+        if self._closing:
+            await ws.close(code=WSCloseCode.GOING_AWAY)
+            return ws
         conn = Connection(ws, compress, encoding)
         self._connections.add(conn)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._gateway_handlers.add(handler)
         try:
             if encoding != "json":
                 await ws.close(code=4002, message=b"Only encoding=json is supported by the stand-in")
@@ -2064,6 +2080,8 @@ class StandIn:
                 if not await self._on_gateway(conn, op, payload.get("d")):
                     break
         finally:
+            if handler is not None:
+                self._gateway_handlers.discard(handler)
             self._connections.discard(conn)
             session = conn.session
             if session is not None and session.connection is conn:

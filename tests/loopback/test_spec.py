@@ -24,6 +24,15 @@ def test_what_discord_refuses(spec_path: Path) -> None:
         "11 embeds": {"embeds": [{"title": "t"}] * 11},
         "embeds over 6000 in all": {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
         "bad allowed_mentions": {"content": "hi", "allowed_mentions": {"parse": ["nobody"]}},
+        "unknown component type": {"components": [{"type": 99}]},
+        "button style 9": {
+            "components": [{"type": 1, "components": [{"type": 2, "style": 9, "custom_id": "c"}]}]
+        },
+        "button label over 80": {
+            "components": [
+                {"type": 1, "components": [{"type": 2, "style": 1, "label": "l" * 81, "custom_id": "c"}]}
+            ]
+        },
     }
     for why, body in refused.items():
         assert spec.check("POST", post, body) is not None, why
@@ -43,6 +52,14 @@ def test_what_discord_refuses(spec_path: Path) -> None:
     callback = "/interactions/1/token/callback"
     assert spec.check("POST", callback, {"type": 4, "data": {"content": "x" * 2001}}) is not None
     assert spec.check("POST", callback, {"type": 8, "data": {"choices": [{"name": "a", "value": "a"}] * 26}})
+    assert spec.check("POST", callback, {"type": 44}) is not None
+    assert (
+        spec.check("POST", callback, {"type": 9, "data": {"title": "no custom_id or components"}}) is not None
+    )
+    button = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Call", "custom_id": "call"}]}
+    assert (
+        spec.check("POST", callback, {"type": 7, "data": {"content": "ok", "components": [button]}}) is None
+    )
 
 
 def test_what_discord_takes(spec_path: Path) -> None:
