@@ -1725,8 +1725,15 @@ class StandIn:
         ctype = int(component.get("type", 2))
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype}
         if ctype != 2:
-            data["values"] = list(values or [])
-            data["resolved"] = {}
+            data["values"] = [str(v) for v in values or []]
+            # User, role, mentionable and channel selects carry the picked things in "resolved";
+            # a string select (3) has none (discord.py reads the values only when it is absent).
+            option_type = {5: 6, 6: 8, 7: 9, 8: 7}.get(ctype)
+            if option_type is not None:
+                resolved: dict[str, dict[str, Any]] = {}
+                for v in values or []:
+                    self._option_value(stored.guild_id, option_type, v, resolved)
+                data["resolved"] = resolved
         if "id" in component:
             data["id"] = component["id"]
         return await self._interact(
