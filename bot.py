@@ -16,6 +16,7 @@ from discord.ext import commands
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.cache import ReadCache
 from db.engine import make_engine, make_sessionmaker
 from db.models import GuildSettings
 from settings import Settings, SettingsError
@@ -57,6 +58,7 @@ class RaceBot(commands.Bot):
         self.sessions = sessions
         self.initial_extensions = tuple(extensions)
         self.guild_prefixes: dict[int, str] = {}
+        self.cache = ReadCache(sessions)
 
     async def setup_hook(self) -> None:
         async with self.sessions() as session:

@@ -68,9 +68,15 @@ async def resolve_race(ctx: commands.Context[RaceBot], query: str | None, comman
     prefix = prefix_of(ctx)
     if not query or not query.strip():
         raise UsageError("Which race? Name a state, a candidate or a year.", f"{prefix}{command} alabama")
-    async with ctx.bot.sessions() as session:
-        matches = await find_races(session, query)
-    return race_from_matches(matches, prefix, command)
+    return race_from_matches(await cached_find_races(ctx.bot, query), prefix, command)
+
+
+async def cached_find_races(bot: RaceBot, query: str, limit: int = 10) -> RaceMatches:
+    async def look_up() -> RaceMatches:
+        async with bot.sessions() as session:
+            return await find_races(session, query, limit=limit)
+
+    return await bot.cache.get(("find_races", " ".join(query.lower().split()), limit), look_up)
 
 
 def race_from_matches(matches: RaceMatches, prefix: str, command: str) -> Race:
@@ -89,8 +95,7 @@ async def race_autocomplete(
     bot: RaceBot = interaction.client
     if not current.strip():
         return []
-    async with bot.sessions() as session:
-        matches = await find_races(session, current, limit=25)
+    matches = await cached_find_races(bot, current, limit=25)
     return [
         app_commands.Choice(name=race_title(r)[:100], value=race_hint(r)[:100]) for r in matches.races[:25]
     ]

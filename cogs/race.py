@@ -7,7 +7,7 @@ from discord.ext import commands
 
 from bot import RaceBot
 from cogs.common import UserFacingError, hybrid_command, race_autocomplete, reply, resolve_race
-from db.reads import race_card
+from db.reads import RaceCard, race_card
 from render.race import race_embed
 
 
@@ -23,11 +23,14 @@ class RaceCog(commands.Cog, name="Races"):
     async def race(self, ctx: commands.Context[RaceBot], *, query: str | None = None) -> None:
         """Show a race: its stages, candidates, latest poll and average, endorsements. Example: !race alabama"""
         found = await resolve_race(ctx, query, "race")
-        async with self.bot.sessions() as session:
-            card = await race_card(session, found.id)
+        card = await self.bot.cache.get(("race_card", found.id), lambda: self.load_card(found.id))
         if card is None:  # deleted between the lookup and now
             raise UserFacingError("That race was just removed. Try again.")
         await reply(ctx, embed=race_embed(card))
+
+    async def load_card(self, race_id: int) -> RaceCard | None:
+        async with self.bot.sessions() as session:
+            return await race_card(session, race_id)
 
 
 async def setup(bot: RaceBot) -> None:

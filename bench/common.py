@@ -1,0 +1,197 @@
+"""Shared benchmark machinery: a filled store, bot processes against the loopback Discord, latency figures.
+
+Every figure is reported as a ratio against a floor measured in the same run (a
+minimal discord.py bot answering the same message through the same stand-in),
+because the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from db.bootstrap import load_sample  # noqa: E402
+from db.engine import make_engine, make_sessionmaker, upgrade  # noqa: E402
+from db.models import Answer, Candidacy, Candidate, Contest, Poll, Question, Race  # noqa: E402
+from loopback import StandIn  # noqa: E402
+from loopback.process import start_bot_process, stop_bot_process  # noqa: E402
+
+FLOOR_SCRIPT = ROOT / "tests" / "loopback" / "floor_script.py"
+STATES = [
+    "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
+    "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH",
+    "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+]  # fmt: skip
+
+
+async def build_store(path: Path, races: int = 10_000, polls: int = 0, seed: int = 7) -> str:
+    """A SQLite store with the sample Alabama race plus `races` synthetic House races and `polls` polls."""
+    await asyncio.to_thread(path.unlink, missing_ok=True)
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        await load_sample(session)
+    rng = random.Random(seed)
+    async with engine.begin() as conn:
+        rows = [
+            {
+                "cycle": 1976 + 2 * (i // (len(STATES) * 10) % 24),
+                "state": STATES[i % len(STATES)],
+                "office": "house",
+                "seat": str(1 + (i // len(STATES)) % 10 + 10 * (i // (len(STATES) * 10 * 24))),
+                "special": False,
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+            for i in range(races)
+        ]
+        await conn.execute(insert(Race), rows)
+    if polls:
+        await _add_polls(sessions, polls, rng)
+    await engine.dispose()
+    return url
+
+
+async def _add_polls(sessions, polls: int, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    """Spread `polls` polls over the synthetic races, a Tuberville-style two-way question each."""
+    async with sessions.begin() as session:
+        race_ids = list(await session.scalars(select(Race.id).where(Race.office == "house")))
+        people = [Candidate(name=f"Person {i}", name_key=f"person {i}", party="DEM") for i in range(2)]
+        session.add_all(people)
+        await session.flush()
+        contests = {}
+        for race_id in race_ids[: min(len(race_ids), polls)]:
+            contest = Contest(race_id=race_id, stage="general", party="", date=dt.date(2020, 11, 3))
+            session.add(contest)
+            contests[race_id] = contest
+        await session.flush()
+        session.add_all(
+            Candidacy(contest_id=c.id, candidate_id=p.id) for c in contests.values() for p in people
+        )
+    async with sessions.begin() as session:
+        conn = await session.connection()
+        targets = list(contests)
+        poll_rows = [
+            {
+                "race_id": targets[n % len(targets)],
+                "pollster": f"Pollster {n % 200}",
+                "start_date": dt.date(2020, 1, 1) + dt.timedelta(days=n % 300),
+                "end_date": dt.date(2020, 1, 4) + dt.timedelta(days=n % 300),
+                "sample_size": 400 + n % 900,
+                "population": "lv",
+                "internal": False,
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+            for n in range(polls)
+        ]
+        ids = list((await conn.execute(insert(Poll).returning(Poll.id), poll_rows)).scalars())
+        question_rows = [{"poll_id": pid, "contest_id": contests[row["race_id"]].id, "hypothetical": False}
+                         for pid, row in zip(ids, poll_rows, strict=True)]  # fmt: skip
+        qids = list((await conn.execute(insert(Question).returning(Question.id), question_rows)).scalars())
+        answers = []
+        for qid in qids:
+            a = round(rng.uniform(35, 55), 1)
+            answers.append({"question_id": qid, "candidate_id": people[0].id, "choice": "Person 0", "pct": a})
+            answers.append(
+                {"question_id": qid, "candidate_id": people[1].id, "choice": "Person 1", "pct": 90 - a}
+            )
+        await conn.execute(insert(Answer), answers)
+
+
+@dataclass
+class Place:
+    standin: StandIn
+    guild_id: int
+    channel_id: int
+    member: int
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    env: dict[str, str], script: str | Path = "bot.py", ready_timeout: float = 120
+) -> AsyncIterator[Place]:
+    """A stand-in with one server, and a bot process (racedesk, or the floor script) connected to it."""
+    async with StandIn() as standin:
+        guild = standin.add_guild(name="Bench")
+        channel = standin.add_channel(guild.id, name="bench")
+        member = standin.add_member(guild.id, "member")
+        proc = await start_bot_process(standin, env=env, script=script)
+        try:
+            await standin.wait_until_ready(timeout=ready_timeout)
+            await asyncio.sleep(0.5)  # let start-up work (guild chunking, caches) settle
+            yield Place(standin, guild.id, channel.id, member)
+        finally:
+            await stop_bot_process(proc)
+
+
+def racedesk_env(db_url: str) -> dict[str, str]:
+    return {"DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"}
+
+
+async def reply_latency(place: Place, text: str) -> float:
+    """Seconds from the member's message to the bot's reply being received by Discord."""
+    start = time.perf_counter()
+    await place.standin.send_message(place.channel_id, place.member, text)
+    await place.standin.wait_for_message(place.channel_id, timeout=60)
+    return time.perf_counter() - start
+
+
+async def sample(measure: Callable[[], Awaitable[float]], n: int, warmup: int = 5) -> list[float]:
+    for _ in range(warmup):
+        await measure()
+    return [await measure() for _ in range(n)]
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+@dataclass
+class Figures:
+    name: str
+    samples: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.samples, 99)
+
+
+def report(
+    floor: Figures, rows: Sequence[Figures], goals: dict[str, tuple[float, float]] | None = None
+) -> str:
+    """A table of p50/p99 in ms and as ratios to the floor; goals: name -> (p50 ratio, p99 ratio) limits."""
+    lines = [
+        f"{'':28} {'p50 ms':>8} {'p99 ms':>8} {'p50 ×floor':>11} {'p99 ×floor':>11}  goal",
+        f"{floor.name:28} {floor.p50 * 1000:8.2f} {floor.p99 * 1000:8.2f} {1:11.2f} {1:11.2f}",
+    ]
+    for row in rows:
+        r50, r99 = row.p50 / floor.p50, row.p99 / floor.p99
+        goal = ""
+        if goals and row.name in goals:
+            g50, g99 = goals[row.name]
+            met = r50 <= g50 and r99 <= g99
+            goal = f"p50 ≤ {g50}×, p99 ≤ {g99}×: {'met' if met else 'NOT met'}"
+        lines.append(
+            f"{row.name:28} {row.p50 * 1000:8.2f} {row.p99 * 1000:8.2f} {r50:11.2f} {r99:11.2f}  {goal}"
+        )
+    return "\n".join(lines)

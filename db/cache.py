@@ -1,0 +1,98 @@
+"""A read cache for answers that only change when the data does (race lookups, race cards).
+
+Every write records an audit entry. A commit that added one bumps this process's
+data version at once, so the desk's own writes are never served stale. Writes by
+another process (an import from the command line, a second bot) are noticed by
+`refresh()`, which compares the newest audit id at most every REFRESH_SECONDS.
+Entries also expire after TTL_SECONDS, because some answers depend on the clock
+("polls close in 2 hours").
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry
+
+T = TypeVar("T")
+TTL_SECONDS = 60.0
+REFRESH_SECONDS = 2.0
+MAX_ENTRIES = 2048
+
+_local_version = 0
+
+
+def local_version() -> int:
+    return _local_version
+
+
+@event.listens_for(Session, "after_flush")
+def _note_audited_write(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, AuditEntry) for obj in session.new):
+        session.info["audited_write"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_version(session: Session) -> None:
+    global _local_version
+    if session.info.pop("audited_write", False):
+        _local_version += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_write(session: Session) -> None:
+    session.info.pop("audited_write", None)
+
+
+class ReadCache:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], float] = time.monotonic
+    ):
+        self.sessions = sessions
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._seen_local = local_version()
+        self._newest_audit: int | None = None
+        self._checked_at = float("-inf")
+        self.hits = self.misses = 0
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    async def refresh(self) -> None:
+        """Drop everything if this process wrote, or (checked now and then) another process did."""
+        if self._seen_local != local_version():
+            self._seen_local = local_version()
+            self.clear()
+        now = self.clock()
+        if now - self._checked_at < REFRESH_SECONDS:
+            return
+        self._checked_at = now
+        async with self.sessions() as session:
+            newest = await session.scalar(select(func.max(AuditEntry.id)))
+        if newest != self._newest_audit:
+            self._newest_audit = newest
+            self.clear()
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        await self.refresh()
+        now = self.clock()
+        found = self._entries.get(key)
+        if found is not None and now - found[0] < TTL_SECONDS:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found[1]  # type: ignore[no-any-return]
+        self.misses += 1
+        value = await load()
+        self._entries[key] = (now, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)
+        return value
