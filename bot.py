@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import discord
-import yarl
 from discord.ext import commands
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.cache import ReadCache
 from db.engine import make_engine, make_sessionmaker
 from db.models import GuildSettings
+from loopback.patching import point_discord_from_env
 from settings import Settings, SettingsError
 
 log = logging.getLogger("racedesk")
@@ -28,8 +28,6 @@ MEMBER_EXTENSIONS = ("cogs.race",)
 DESK_EXTENSIONS = ("cogs.admin",)
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 README_HINT = "see 'Configuration' in README.md"
-# Where discord.py talks to Discord; the loopback stand-in (tests, console, benchmarks) moves both.
-API_ENV, GATEWAY_ENV = "RACEDESK_DISCORD_API", "RACEDESK_DISCORD_GATEWAY"
 
 
 class RaceBot(commands.Bot):
@@ -86,15 +84,6 @@ class RaceBot(commands.Bot):
         await self.engine.dispose()
 
 
-def use_discord_addresses(env: dict[str, str] | os._Environ[str] = os.environ) -> None:
-    """Point discord.py at another REST base and gateway (the loopback stand-in), when asked to."""
-    api, gateway = env.get(API_ENV), env.get(GATEWAY_ENV)
-    if api:
-        discord.http.Route.BASE = api
-    if gateway:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-
-
 async def build_bot(settings: Settings, prepare_store: bool = True) -> RaceBot:
     from db.bootstrap import prepare
 
@@ -107,7 +96,7 @@ async def build_bot(settings: Settings, prepare_store: bool = True) -> RaceBot:
 
 async def run_bot(settings: Settings) -> None:
     assert settings.token is not None
-    use_discord_addresses()
+    point_discord_from_env()  # the loopback stand-in (tests, benchmarks) moves discord.py's two addresses
     bot = await build_bot(settings)
     async with bot:
         await bot.start(settings.token)
@@ -168,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(dispatch(command, args, settings))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (`| head`) stopped early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 async def dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:

@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bot import API_ENV, GATEWAY_ENV, RaceBot, build_bot, use_discord_addresses
+from bot import RaceBot, build_bot
+from loopback.patching import point_discord_at, point_discord_from_env
 from settings import Settings
 
 CONSOLE_USER_ID = 100_000_000_000_000_001
@@ -176,16 +177,16 @@ async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
             owner_ids=settings.owner_ids | {CONSOLE_USER_ID},
             desk_guild_ids=settings.desk_guild_ids | {guild.id},
         )
-        use_discord_addresses({API_ENV: standin.api_base, GATEWAY_ENV: standin.gateway_url})
-        bot = await build_bot(settings)
-        runner = asyncio.create_task(bot.start("offline-console"))
-        try:
-            await standin.wait_until_ready(timeout=30)
-            yield OfflineConsole(BotDriver(standin, bot), channel.id)
-        finally:
-            await bot.close()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(runner, 10)
+        with point_discord_at(standin.api_base, standin.gateway_url):
+            bot = await build_bot(settings)
+            runner = asyncio.create_task(bot.start("offline-console"))
+            try:
+                await standin.wait_until_ready(timeout=30)
+                yield OfflineConsole(BotDriver(standin, bot), channel.id)
+            finally:
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(runner, 10)
 
 
 async def ask_command(settings: Settings, text: str) -> int:
@@ -240,7 +241,7 @@ async def sync_command(settings: Settings, guild_id: int | None) -> int:
     if settings.token is None:
         print("racedesk: sync needs DISCORD_TOKEN (see 'Configuration' in README.md)", file=sys.stderr)
         return 2
-    use_discord_addresses()
+    point_discord_from_env()
     bot = await build_bot(settings, prepare_store=False)
     async with bot:
         try:
