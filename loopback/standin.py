@@ -1292,12 +1292,14 @@ class StandIn:
         raw: Any = None,
     ) -> RecordedMessage:
         msg = stored.json
-        ref = msg.get("message_reference") if kind != "edit" else None
+        # An edit (or an interaction's update of its message) records the message as it now is.
+        is_edit = kind == "edit" or response_type == 7
+        ref = msg.get("message_reference") if not is_edit else None
         rec = RecordedMessage(
             kind=kind,
             channel_id=stored.channel_id,
             guild_id=stored.guild_id,
-            content=msg.get("content") if (kind == "edit" or body.get("content") is not None) else None,
+            content=msg.get("content") if (is_edit or body.get("content") is not None) else None,
             embeds=copy.deepcopy(msg.get("embeds") or []),
             components=copy.deepcopy(msg.get("components") or []),
             attachments=[(name, data) for _, name, data, _ in sorted(files, key=lambda f: f[0])],
