@@ -84,13 +84,13 @@ class RaceBot(commands.Bot):
         await self.engine.dispose()
 
 
-async def build_bot(settings: Settings, prepare_store: bool = True) -> RaceBot:
+async def build_bot(settings: Settings) -> RaceBot:
+    """Migrate the store (and fill an empty one with the shipped data), then make the bot."""
     from db.bootstrap import prepare
 
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    if prepare_store:
-        await prepare(engine, sessions, default_data=settings.load_default_data)
+    await prepare(engine, sessions, default_data=settings.load_default_data)
     return RaceBot(settings, engine, sessions)
 
 

@@ -242,7 +242,7 @@ async def sync_command(settings: Settings, guild_id: int | None) -> int:
         print("racedesk: sync needs DISCORD_TOKEN (see 'Configuration' in README.md)", file=sys.stderr)
         return 2
     point_discord_from_env()
-    bot = await build_bot(settings, prepare_store=False)
+    bot = await build_bot(replace(settings, load_default_data=False))  # migrations only
     async with bot:
         try:
             await bot.login(settings.token)

@@ -1,0 +1,74 @@
+"""The command line, run as a person would: `racedesk ask`, `racedesk sync`, `racedesk db upgrade`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loopback import StandIn
+from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
+from tests.harness import SPEC
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "bot.py", *args],
+        cwd=REPO_ROOT,
+        env=full,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_ask_prints_the_answer_and_exits_0(tmp_path: Path) -> None:
+    done = run("ask", "!race alabama", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2020 Alabama U.S. Senate (Class II)\n")
+    assert "Tuberville defeated Sessions" in done.stdout
+
+
+def test_ask_with_wrong_input_prints_the_usage_and_exits_1(tmp_path: Path) -> None:
+    done = run("ask", "!race", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"})
+    assert done.returncode == 1
+    assert "Example: `!race alabama`" in done.stdout
+
+
+def test_ask_with_an_unusable_database_says_so(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    done = run("ask", "!race alabama", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}"})
+    assert done.returncode == 2
+    assert "cannot open the database" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    done = run("db", "upgrade", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'u.db'}"})
+    assert done.returncode == 0 and "is up to date" in done.stdout
+
+
+def test_bad_settings_are_one_line_not_a_traceback() -> None:
+    done = run("ask", "!race alabama", env={"OWNER_IDS": "me"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "racedesk: OWNER_IDS must be Discord ids separated by commas, e.g. 123456789012345678 "
+        "(see 'Configuration' in README.md)"
+    )
+
+
+async def test_sync_publishes_the_slash_commands(tmp_path: Path) -> None:
+    async with StandIn(SPEC, token="sync-token") as standin:
+        proc = await start_bot_process(
+            standin, env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}, args=("sync",)
+        )
+        await asyncio.wait_for(proc.wait(), 120)
+        output = await stop_bot_process(proc)
+        assert proc.returncode == 0, output
+        assert "Synced" in output
+        assert "race" in {command["name"] for command in standin.commands()}
+        assert standin.spec_errors == []

@@ -1,0 +1,44 @@
+"""Settings from the environment and .env; a bad value is a clear error, the token is never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+
+def test_defaults_need_nothing_set(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, dotenv=tmp_path / ".env")
+    assert settings.token is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.prefix == "!"
+    assert settings.owner_ids == frozenset() and settings.desk_guild_ids == frozenset()
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DISCORD_TOKEN=from-file\nCOMMAND_PREFIX=?\nOWNER_IDS=1, 2\n")
+    settings = Settings.from_env({"COMMAND_PREFIX": "$", "DESK_GUILD_IDS": "30,40"}, dotenv=dotenv)
+    assert settings.token == "from-file"
+    assert settings.prefix == "$"
+    assert settings.owner_ids == frozenset({1, 2}) and settings.desk_guild_ids == frozenset({30, 40})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OWNER_IDS": "alice"}, "OWNER_IDS must be Discord ids"),
+        ({"DESK_GUILD_IDS": "12,x"}, "DESK_GUILD_IDS must be Discord ids"),
+        ({"COMMAND_PREFIX": "!!!!!!!!!"}, "COMMAND_PREFIX must be at most 8"),
+    ],
+)
+def test_bad_values_say_what_is_expected(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env, dotenv=tmp_path / ".env")
+
+
+def test_the_token_is_not_in_the_repr(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DISCORD_TOKEN": "very-secret"}, dotenv=tmp_path / ".env")
+    assert "very-secret" not in repr(settings)
