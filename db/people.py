@@ -1,14 +1,301 @@
-"""Finding and creating people, so one person stays one candidate across sources."""
+"""Finding and creating people, so one person stays one candidate across sources.
+
+Sources spell people differently: "Gordon Douglas Jones" (FiveThirtyEight's later files),
+"DOUG JONES" (MEDSL), "Doug Jones". Within one state, a name matches a known person when:
+
+1. its normalised key (`db.names.name_key`: case, accents, punctuation and suffixes dropped) is
+   one of that person's aliases ("DOUG JONES" = "Doug Jones"), unless the suffixes conflict
+   (Jr. and Sr., II and III); or
+2. the surnames are the same and the given names agree (`name_match`): the first names are equal or
+   nicknames of each other (`NICKNAMES`: Doug/Douglas, Tom/Tommy/Thomas, Bob/Robert, ...), or one
+   name's first name is the other's middle name ("Gordon Douglas Jones" goes by Doug; "A. Wayne
+   Johnson" by Wayne); quoted or bracketed nicknames count ('PATRICK "PAT" THOMAS', "JAMES T. (JIM)
+   BROYHILL"); middle initials, when both names have one, must agree ("John A. Smith" is not
+   "John B. Smith"); and the parties agree (or one of them is unknown, or neither is DEM or REP:
+   sources label one independent IND, OTH or by the name of a ballot line).
+
+3. (a last resort) the name is one letter off in the surname of a known person of the same
+   (known) party whose given names are exactly the same: a misspelling ("Kevin J. O'Connor",
+   "KEVIN J. O'CONNER"; surnames of five letters or more).
+
+Two people with one surname in one state stay two when their first names differ (Doug Jones and
+Jim Jones) or, for a match of the second kind, when their parties differ. When more than one known
+person matches, nobody is picked: a new person is created and the ambiguity reported. Names
+that look alike without matching (same surname and similar given names, or a near-identical
+spelling) are reported as possible duplicates, not merged. Every match of the second kind is
+recorded in `PeopleIndex.merges` (so is every match of the third), every refusal in `PeopleIndex.ambiguities`.
+
+Cycle is not used: a person is stable across cycles, and a Jr./Sr. pair is kept apart by suffix.
+
+The index reads a state's people, aliases and name tokens once per transaction (three queries)
+and resolves names in memory; it writes aliases and tokens without reading them back.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Candidate, CandidateAlias, NameToken
-from db.names import name_key, name_tokens
+from db.names import fold, name_key, name_tokens
+
+_NICKNAME_GROUPS = [
+    "abigail abby abbie gail",
+    "albert al bert",
+    "alan allan allen al",
+    "alexander alex alec sandy",
+    "alexandra alex sandra sandy",
+    "andrew andy drew",
+    "angela angie",
+    "ann anne annie",
+    "anthony tony",
+    "barbara barb barbie",
+    "benjamin ben benny",
+    "bernard bernie",
+    "bradley brad",
+    "catherine katherine kathryn kathy cathy kate katie kat",
+    "charles chuck charlie chas",
+    "christopher chris kit",
+    "christine christina chris tina",
+    "cynthia cindy",
+    "daniel dan danny",
+    "david dave davey",
+    "deborah debra debbie deb",
+    "donald don donnie",
+    "douglas doug",
+    "edward ed eddie ted ned",
+    "elizabeth liz beth betsy betty liza",
+    "eugene gene",
+    "frederick fred freddie",
+    "gerald jerry",
+    "gregory greg",
+    "harold harry hal",
+    "henry hank harry",
+    "james jim jimmy jamie",
+    "jeffrey jeff geoffrey",
+    "jefferson jeff",
+    "jennifer jen jenny",
+    "jacqueline jackie",
+    "jerome jerry",
+    "john jack johnny",
+    "jonathan jon",
+    "joseph joe joey",
+    "joshua josh",
+    "kenneth ken kenny",
+    "kimberly kim",
+    "lawrence larry",
+    "leonard len lenny",
+    "louis lou",
+    "lewis lou",
+    "margaret maggie peggy meg",
+    "matthew matt",
+    "michael mike mick mickey",
+    "mitchell mitch",
+    "nathaniel nathan nate",
+    "nicholas nick",
+    "patricia pat patty trish",
+    "patrick pat",
+    "peter pete",
+    "philip phillip phil",
+    "raymond ray",
+    "rebecca becky",
+    "richard rick ricky dick rich",
+    "robert bob bobby rob robbie bert",
+    "ronald ron ronnie",
+    "russell russ",
+    "samuel sam sammy",
+    "sara sarah",
+    "stephen steven stephan steve",
+    "susan sue suzanne susie",
+    "theodore ted teddy",
+    "thomas tom tommy",
+    "timothy tim",
+    "valerie val",
+    "victoria vicky vickie tori",
+    "vincent vince",
+    "walter walt",
+    "william bill billy will willie",
+    "zachary zach zack",
+]
+#: Each first name to the groups of names it is a spelling or nickname of.
+NICKNAMES: dict[str, frozenset[int]] = {}
+for _index, _group in enumerate(_NICKNAME_GROUPS):
+    for _name in _group.split():
+        NICKNAMES[_name] = NICKNAMES.get(_name, frozenset()) | {_index}
+
+MAJOR = frozenset({"DEM", "REP"})
+_SUFFIXES = {"jr": "jr", "sr": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "2nd": "ii", "3rd": "iii"}
+_NICK = re.compile(r"[\"\u201c\u201d(]([^\"\u201c\u201d()]+)[\"\u201c\u201d)]")
+
+
+@dataclass(frozen=True)
+class NameParts:
+    given: tuple[str, ...]  # first and middle names or initials
+    surname: str
+    suffix: str | None
+    nicknames: frozenset[str]
+
+
+def parse_name(name: str) -> NameParts:
+    """The parts of a name: 'JAMES T. (JIM) BROYHILL, JR.' -> given (james, t), surname broyhill, jr, {jim}."""
+    nicknames = frozenset(w for found in _NICK.findall(name) for w in fold(found).split())
+    words = fold(_NICK.sub(" ", name)).split()
+    suffix = None
+    while len(words) > 1 and words[-1] in {*_SUFFIXES, "md", "phd"}:
+        suffix = _SUFFIXES.get(words.pop(), suffix)
+    if not words:
+        return NameParts((), "", suffix, nicknames)
+    return NameParts(tuple(words[:-1]), words[-1], suffix, nicknames)
+
+
+def same_first_name(a: str, b: str) -> bool:
+    """Equal, or nicknames of one name (doug/douglas, bill/william)."""
+    return a == b or bool(NICKNAMES.get(a, frozenset()) & NICKNAMES.get(b, frozenset()))
+
+
+def _middles_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether the shorter list of middle names/initials fits into the longer, in order, by initial.
+
+    ("l", "davis") takes ("davis",); ("y", "johnson") takes ("johnson",); ("a",) does not take ("b",).
+    """
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    position = 0
+    for word in short:
+        while position < len(long) and not _same_middle(word, long[position]):
+            position += 1
+        if position == len(long):
+            return False
+        position += 1
+    return True
+
+
+def _same_middle(a: str, b: str) -> bool:
+    if len(a) == 1 or len(b) == 1:
+        return a[0] == b[0]
+    return same_first_name(a, b)
+
+
+def name_match(a: str, b: str) -> str | None:
+    """How two spellings name one person, or None.
+
+    The rules: "same name" (same key), "nickname", "middle name or initial" (one has a middle name
+    or initial the other leaves out), "goes by middle name".
+    """
+    pa, pb = parse_name(a), parse_name(b)
+    if not pa.surname or pa.surname != pb.surname:
+        return None
+    if pa.suffix and pb.suffix and pa.suffix != pb.suffix:
+        return None
+    if name_key(a) == name_key(b):
+        return "same name"
+    if not pa.given or not pb.given:
+        return None
+    for x, y in ((pa, pb), (pb, pa)):
+        firsts_x = {x.given[0], *x.nicknames}
+        firsts_y = {y.given[0], *y.nicknames}
+        full_x = [w for w in firsts_x if len(w) > 1]
+        full_y = [w for w in firsts_y if len(w) > 1]
+        if any(same_first_name(p, q) for p in full_x for q in full_y):
+            if not _middles_agree(x.given[1:], y.given[1:]):
+                return None
+            plain = x.given[0] == y.given[0] and not x.nicknames and not y.nicknames
+            return "middle name or initial" if plain else "nickname"
+        # y goes by x's middle name: "Gordon Douglas Jones" / "Doug Jones", "A. Wayne Johnson" / "Wayne Johnson"
+        called_y = [w for w in (*firsts_y, *y.given) if len(w) > 1][:1] + [
+            w for w in y.nicknames if len(w) > 1
+        ]
+        middles = [w for w in x.given[1:] if len(w) > 1]
+        if any(same_first_name(c, m) for c in called_y for m in middles) and (
+            len(y.given[0]) > 1 or y.given[0][0] == x.given[0][0]
+        ):
+            return "goes by middle name"
+    return None
+
+
+def _misspelt(name: str, known: _Known, party: str) -> bool:
+    """One letter off in the surname, all else equal: "Kevin J. O'Connor" / "KEVIN J. O'CONNER" (same party)."""
+    if known.person.party != party:
+        return False
+    parts = parse_name(name)
+    if len(parts.surname) < 5 or not any(len(g) > 1 for g in parts.given):
+        return False
+    for spelling in known.spellings:
+        other = parse_name(spelling)
+        if (
+            other.given == parts.given
+            and other.suffix == parts.suffix
+            and Levenshtein.distance(other.surname, parts.surname) == 1
+        ):
+            return True
+    return False
+
+
+def parties_agree(a: str | None, b: str | None) -> bool:
+    """Equal, unknown, or both minor: sources label the same independent IND, OTH or their party's name."""
+    if not a or not b or a == b:
+        return True
+    return a not in MAJOR and b not in MAJOR
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A spelling matched to a known person by rule 2 (see the module docstring)."""
+
+    name: str
+    state: str | None
+    person: str
+    person_id: int
+    rule: str
+
+    def describe(self) -> str:
+        return f"{self.name!r} = {self.person!r} ({self.state or 'no state'}; {self.rule})"
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A name left unmatched because several people match, or possibly the same person as another."""
+
+    name: str
+    state: str | None
+    candidates: tuple[str, ...]
+    reason: str
+
+    def describe(self) -> str:
+        others = ", ".join(repr(c) for c in self.candidates)
+        return f"{self.name!r} ({self.state or 'no state'}): {self.reason}: {others}"
+
+
+@dataclass
+class _Known:
+    person: Candidate
+    spellings: list[str]
+    keys: set[str]
+    tokens: set[str]
+
+
+@dataclass
+class _StateIndex:
+    people: dict[int, _Known] = field(default_factory=dict)
+    by_key: dict[str, list[_Known]] = field(default_factory=dict)
+    by_surname: dict[str, list[_Known]] = field(default_factory=dict)
+
+    def add(self, known: _Known) -> None:
+        self.people[known.person.id] = known
+        for spelling in known.spellings:
+            self.note(known, spelling)
+
+    def note(self, known: _Known, spelling: str) -> None:
+        key = name_key(spelling)
+        if key and known not in self.by_key.setdefault(key, []):
+            self.by_key[key].append(known)
+        surname = parse_name(spelling).surname
+        if surname and known not in self.by_surname.setdefault(surname, []):
+            self.by_surname[surname].append(known)
 
 
 @dataclass
@@ -16,26 +303,84 @@ class PeopleIndex:
     """Resolves names to candidates within one transaction, caching what it has seen."""
 
     session: AsyncSession
-    _cache: dict[tuple[str, str | None], Candidate] = field(default_factory=dict)
     created: list[Candidate] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
+    ambiguities: list[Ambiguity] = field(default_factory=list)
+    _states: dict[str | None, _StateIndex] = field(default_factory=dict)
 
-    async def find(self, name: str, state: str | None) -> Candidate | None:
-        key = name_key(name)
-        cached = self._cache.get((key, state))
-        if cached is not None:
-            return cached
-        query = (
-            select(Candidate)
-            .join(CandidateAlias, CandidateAlias.candidate_id == Candidate.id)
-            .where(CandidateAlias.alias_key == key, Candidate.merged_into_id.is_(None))
+    async def _index(self, state: str | None) -> _StateIndex:
+        index = self._states.get(state)
+        if index is not None:
+            return index
+        index = self._states[state] = _StateIndex()
+        where = Candidate.state.is_(None) if state is None else Candidate.state == state
+        live = (where, Candidate.merged_into_id.is_(None))
+        people = (await self.session.scalars(select(Candidate).where(*live))).all()
+        spellings: dict[int, list[str]] = {p.id: [p.name] for p in people}
+        keys: dict[int, set[str]] = {p.id: set() for p in people}
+        aliases = await self.session.execute(
+            select(CandidateAlias.candidate_id, CandidateAlias.alias, CandidateAlias.alias_key)
+            .join(Candidate, Candidate.id == CandidateAlias.candidate_id)
+            .where(*live)
         )
-        if state:
-            query = query.where(Candidate.state == state)
-        found = (await self.session.scalars(query.limit(2))).unique().all()
-        if len(found) == 1:
-            self._cache[(key, state)] = found[0]
-            return found[0]
+        for person_id, alias, key in aliases:
+            spellings[person_id].append(alias)
+            keys[person_id].add(key)
+        tokens: dict[int, set[str]] = {p.id: set() for p in people}
+        for person_id, token in await self.session.execute(
+            select(NameToken.candidate_id, NameToken.token)
+            .join(Candidate, Candidate.id == NameToken.candidate_id)
+            .where(*live)
+        ):
+            tokens[person_id].add(token)
+        for person in sorted(people, key=lambda p: p.id):
+            index.add(_Known(person, spellings[person.id], keys[person.id], tokens[person.id]))
+        return index
+
+    async def find(self, name: str, state: str | None, party: str | None = None) -> Candidate | None:
+        """The one live person this name means in this state, or None (unknown or ambiguous)."""
+        known = await self._find(name, state, party, report=True)
+        return known.person if known else None
+
+    async def _find(self, name: str, state: str | None, party: str | None, report: bool) -> _Known | None:
+        index = await self._index(state)
+        key = name_key(name)
+        if not key:
+            return None
+        suffix = parse_name(name).suffix
+        exact = [
+            k
+            for k in index.by_key.get(key, [])
+            if not suffix or all(not s or s == suffix for s in (parse_name(x).suffix for x in k.spellings))
+        ]
+        if len(exact) == 1:
+            return exact[0]
+        if len(exact) > 1:
+            if report:
+                self._ambiguous(name, state, [k.person.name for k in exact], "several people have this name")
+            return None
+        matches: list[tuple[_Known, str]] = []
+        for known in index.by_surname.get(parse_name(name).surname, []):
+            if not parties_agree(party, known.person.party):
+                continue
+            rule = next((r for s in known.spellings if (r := name_match(name, s))), None)
+            if rule:
+                matches.append((known, rule))
+        if not matches and party:
+            matches = [(k, "spelling") for k in index.people.values() if _misspelt(name, k, party)]
+        if len(matches) == 1:
+            known, rule = matches[0]
+            if report:
+                self.merges.append(Merge(name, state, known.person.name, known.person.id, rule))
+            return known
+        if len(matches) > 1 and report:
+            self._ambiguous(name, state, [k.person.name for k, _ in matches], "several people match")
         return None
+
+    def _ambiguous(self, name: str, state: str | None, candidates: list[str], reason: str) -> None:
+        entry = Ambiguity(name, state, tuple(sorted(set(candidates))), reason)
+        if entry not in self.ambiguities:
+            self.ambiguities.append(entry)
 
     async def get_or_create(
         self,
@@ -47,45 +392,68 @@ class PeopleIndex:
         source: str | None = None,
     ) -> Candidate:
         spellings = [name, *aliases]
-        person: Candidate | None = None
+        known: _Known | None = None
         for spelling in spellings:
-            person = await self.find(spelling, state)
-            if person is not None:
+            known = await self._find(spelling, state, party, report=True)
+            if known is not None:
                 break
-        if person is None:
-            person = Candidate(
-                name=name, name_key=name_key(name), party=party, state=state, office_held=office_held
-            )
-            self.session.add(person)
-            await self.session.flush()
-            self.created.append(person)
-        elif office_held and not person.office_held:
+        if known is None:
+            known = await self._create(name, state, party, office_held)
+        person = known.person
+        if office_held and not person.office_held:
             person.office_held = office_held
+        if party and not person.party:
+            person.party = party
         for spelling in spellings:
             await self.add_alias(person, spelling, source)
         return person
 
+    async def _create(
+        self, name: str, state: str | None, party: str | None, office_held: str | None
+    ) -> _Known:
+        index = await self._index(state)
+        self._look_alikes(name, state, index)
+        person = Candidate(
+            name=name, name_key=name_key(name), party=party, state=state, office_held=office_held
+        )
+        self.session.add(person)
+        await self.session.flush()
+        self.created.append(person)
+        known = _Known(person, [name], set(), set())
+        index.add(known)
+        return known
+
+    def _look_alikes(self, name: str, state: str | None, index: _StateIndex) -> None:
+        """Report known people this new name resembles without matching (typos, initials only)."""
+        parts, key = parse_name(name), name_key(name)
+        similar = []
+        for known in index.people.values():
+            for spelling in known.spellings:
+                other = parse_name(spelling)
+                same_surname = other.surname == parts.surname and parts.given and other.given
+                if (same_surname and fuzz.ratio(" ".join(parts.given), " ".join(other.given)) >= 80) or (
+                    fuzz.ratio(key, name_key(spelling)) >= 90
+                ):
+                    similar.append(known.person.name)
+                    break
+        if similar:
+            self._ambiguous(name, state, similar, "kept apart, but looks like")
+
     async def add_alias(self, person: Candidate, spelling: str, source: str | None = None) -> None:
         key = name_key(spelling)
-        if not key or self._cache.get((key, person.state)) is person:
+        if not key:
             return
-        exists = await self.session.scalar(
-            select(CandidateAlias.id).where(
-                CandidateAlias.candidate_id == person.id, CandidateAlias.alias_key == key
-            )
-        )
-        if exists is None:
-            self.session.add(
-                CandidateAlias(candidate_id=person.id, alias=spelling, alias_key=key, source=source)
-            )
-            for token in name_tokens(spelling):
-                await self._add_token(person.id, token)
-        self._cache[(key, person.state)] = person
-
-    async def _add_token(self, candidate_id: int, token: str) -> None:
-        exists = await self.session.scalar(
-            select(NameToken.id).where(NameToken.candidate_id == candidate_id, NameToken.token == token)
-        )
-        if exists is None:
-            self.session.add(NameToken(candidate_id=candidate_id, token=token))
-            await self.session.flush()
+        index = await self._index(person.state)
+        known = index.people.get(person.id)
+        if known is None:  # not live in this state (merged away): record without the index
+            known = _Known(person, [person.name], set(), set())
+        if key in known.keys:
+            return
+        self.session.add(CandidateAlias(candidate_id=person.id, alias=spelling, alias_key=key, source=source))
+        known.keys.add(key)
+        for token in name_tokens(spelling) - known.tokens:
+            self.session.add(NameToken(candidate_id=person.id, token=token))
+            known.tokens.add(token)
+        if spelling not in known.spellings:
+            known.spellings.append(spelling)
+        index.note(known, spelling)
