@@ -1,0 +1,94 @@
+"""Importers: each parses one public source into a `racedesk/1` document (docs/data-format.md).
+
+Parsers are pure (`parse(path_or_fileobj, *, skip_bad=False) -> ParsedImport`); storing goes
+through `db.importers.run.import_file`, which hands the document to the one writer, `db.dataset`.
+
+| format | source | module |
+|---|---|---|
+| fivethirtyeight-polls | FiveThirtyEight `senate_polls.csv` (and `senate_polls_historical.csv`) | fivethirtyeight |
+| medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` | medsl |
+| openelections | OpenElections precinct/county CSVs | openelections |
+| al-sos-primary | Alabama Secretary of State primary precinct zip (67 county .xls) | al_sos |
+| racedesk | racedesk/1 JSON | racedesk |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from db.importers import al_sos, fivethirtyeight, medsl, openelections, racedesk
+from db.importers.common import BadLine, ParsedImport, ParseError, Source
+
+FORMATS = ("fivethirtyeight-polls", "medsl", "openelections", "al-sos-primary", "racedesk")
+
+PARSERS: dict[str, Callable[..., ParsedImport]] = {
+    fivethirtyeight.FORMAT: fivethirtyeight.parse,
+    medsl.FORMAT: medsl.parse,
+    openelections.FORMAT: openelections.parse,
+    al_sos.FORMAT: al_sos.parse,
+    racedesk.FORMAT: racedesk.parse,
+}
+
+
+class UnknownFormat(ValueError):
+    """detect_format could not tell what a file is."""
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """The format of a file, from its first bytes (its header), not its name."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PK"):
+        with zipfile.ZipFile(path) as archive:
+            if any(name.lower().endswith(".xls") for name in archive.namelist()):
+                return al_sos.FORMAT
+        raise UnknownFormat(f"{Path(path).name}: a zip without .xls workbooks")
+    text = head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
+    if text.startswith("{"):
+        return (
+            racedesk.FORMAT
+            if '"racedesk/1"' in text or _json_format(path) == "racedesk/1"
+            else _unknown(path)
+        )
+    header = (
+        {column.strip().strip('"').lower() for column in text.splitlines()[0].split(",")} if text else set()
+    )
+    if {"question_id", "poll_id", "pct"} <= header:
+        return fivethirtyeight.FORMAT
+    if {"candidatevotes", "state_po", "year"} <= header:
+        return medsl.FORMAT
+    if {"county", "office", "candidate", "votes"} <= header:
+        return openelections.FORMAT
+    return _unknown(path)
+
+
+def _json_format(path: str | os.PathLike[str]) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except (ValueError, OSError):
+        return None
+    return doc.get("format") if isinstance(doc, dict) else None
+
+
+def _unknown(path: str | os.PathLike[str]) -> str:
+    raise UnknownFormat(f"{Path(path).name}: not one of {', '.join(FORMATS)}")
+
+
+def parse(source: Source, fmt: str = "auto", *, skip_bad: bool = False, **options: Any) -> ParsedImport:
+    """Parse with the named format's parser (or the detected one, for a path)."""
+    if fmt == "auto":
+        if not isinstance(source, str | os.PathLike):
+            raise UnknownFormat("name the format of an open file")
+        fmt = detect_format(source)
+    if fmt not in PARSERS:
+        raise UnknownFormat(f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    return PARSERS[fmt](source, skip_bad=skip_bad, **options)
+
+
+__all__ = ["FORMATS", "BadLine", "ParseError", "ParsedImport", "UnknownFormat", "detect_format", "parse"]

@@ -1,0 +1,285 @@
+"""FiveThirtyEight's senate polls: `senate_polls.csv` and the later `senate_polls_historical.csv`.
+
+One row per candidate per question; a poll holds one or more questions (match-ups). The
+historical variant names the party column `party` (not `candidate_party`), adds columns, and
+spells some names differently ("Gordon Douglas Jones"); both are read the same way.
+
+- A poll's race is (cycle, state, senate, seat_name, special). 538 has no special column: a race
+  is special when its seat_name is not the class regularly up in the cycle (Class I in 2018, II in
+  2020, III in 2022). 538 files the Georgia run-offs of Jan 5, 2021 under cycle 2020: kept.
+- Poll keys are `538:<poll_id>`; the few polls that asked about two races (both Georgia races of
+  2020) become one poll per race, keyed `538:<poll_id>#<538 race_id>`. Question keys are
+  `538q:<question_id>`.
+- Stages: "general" is the general. "jungle primary" held on the November general election day
+  (Georgia's 2020 special, Louisiana 2020, Mississippi's 2018 special) is the general: every party
+  on one ballot, the top two to a run-off if nobody has a majority; a jungle primary on another day
+  (California, Washington) stays "jungle primary". "runoff" after the general election day is the
+  "general runoff", before it a "primary runoff" (of the answers' party).
+- Sample size and population belong to 538's questions: the poll takes its first question's, and
+  a question keeps its own only when they differ from the poll's. Dates are M/D/YY.
+- Party codes are 538's, except its "GRE" for the Greens, stored as "GRN" (docs/data-format.md).
+
+Hypothetical match-ups. The rule: a question is hypothetical when, for some party, it names a
+candidate other than that party's candidate(s) on the ballot of the contest it asks about. A
+polled candidate whose party has nobody on that ballot (an independent who did not qualify) does
+not make the question hypothetical. So AUM's poll 67048 asks Sessions vs Jones (hypothetical:
+Tuberville was the Republican on the November ballot) and Tuberville vs Jones (not).
+
+Who is on the ballot: at import time (`db.importers.run`), from the candidacies the store already
+holds for that contest (the default build loads results before polls); the names are matched with
+`db.people`'s reconciliation. When the store knows no ballot for the contest, this parser's own
+guess stands: it takes as the ballot the candidates named in the contest's polls that ended in the
+last 21 days before its final poll ended (FiveThirtyEight stops asking hypothetical match-ups once
+the nominees are known), provided that guess names at most one candidate per party (else it makes
+no guess, and no question is marked hypothetical).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from db.importers.common import (
+    BadLines,
+    DocumentBuilder,
+    ParsedImport,
+    Source,
+    csv_rows,
+    general_election_day,
+    open_text,
+    parse_us_date,
+    party_538,
+    person_key,
+    regular_class,
+    source_name,
+    state_code,
+)
+
+FORMAT = "fivethirtyeight-polls"
+SOURCE = "FiveThirtyEight"
+COLUMNS = {
+    "question_id",
+    "poll_id",
+    "cycle",
+    "state",
+    "pollster",
+    "sample_size",
+    "population",
+    "office_type",
+    "seat_name",
+    "start_date",
+    "end_date",
+    "election_date",
+    "stage",
+    "answer",
+    "candidate_name",
+    "pct",
+}
+SEATS = ("Class I", "Class II", "Class III")
+GUESS_WINDOW = dt.timedelta(days=21)
+
+
+@dataclass
+class _Question:
+    id: int
+    stage: str
+    n: int | None
+    population: str | None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Poll:
+    id: int
+    race: tuple[int, str, str, bool]
+    race_538: str
+    fields: dict[str, Any]
+    end: dt.date
+    questions: dict[int, _Question] = field(default_factory=dict)
+
+
+def _stage(raw: str, cycle: int, election: dt.date | None, end: dt.date) -> str | None:
+    raw = raw.strip().lower()
+    general_day = general_election_day(cycle if cycle % 2 == 0 else cycle + 1)
+    if raw == "general":
+        return "general"
+    if raw == "primary":
+        return "primary"
+    if raw == "jungle primary":
+        return "general" if election == general_day else "jungle primary"
+    if raw == "runoff":
+        after = election > general_day if election is not None else end > general_day
+        return "general runoff" if after else "primary runoff"
+    return None
+
+
+def _optional_int(value: str) -> int | None:
+    value = value.strip()
+    return int(float(value)) if value else None
+
+
+def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | None = None) -> ParsedImport:
+    """A 538 senate polls file as a document; `cycles` keeps only those (538's cycle column)."""
+    wanted = set(cycles) if cycles is not None else None
+    bad = BadLines(skip_bad)
+    notes: list[str] = []
+    builder = DocumentBuilder(f"{SOURCE} senate polls (CC BY 4.0): {source_name(source)}")
+    polls: dict[tuple[int, tuple[int, str, str, bool]], _Poll] = {}
+    races_of_poll: dict[int, set[tuple[int, str, str, bool]]] = defaultdict(set)
+    rows = 0
+    left_out: dict[str, int] = defaultdict(int)
+    with open_text(source) as stream:
+        for line, row in csv_rows(stream, COLUMNS, bad, "FiveThirtyEight polls"):
+            rows += 1
+            text = ",".join(row.values())
+            if row["office_type"].strip() != "U.S. Senate":
+                left_out[row["office_type"].strip() or "no office"] += 1
+                continue
+            try:
+                cycle = int(row["cycle"])
+                poll_id = int(row["poll_id"])
+                question_id = int(row["question_id"])
+                pct = float(row["pct"])
+            except ValueError:
+                bad.add(line, "cycle, poll_id, question_id or pct is not a number", text)
+                continue
+            if wanted is not None and cycle not in wanted:
+                continue
+            state = state_code(row["state"])
+            if state is None:
+                bad.add(line, f"unknown state {row['state']!r}", text)
+                continue
+            seat = row["seat_name"].strip()
+            if seat not in SEATS:
+                bad.add(line, f"seat_name {row['seat_name']!r} is not a Senate class", text)
+                continue
+            try:
+                start = parse_us_date(row["start_date"]) if row["start_date"].strip() else None
+                end = parse_us_date(row["end_date"])
+                election = parse_us_date(row["election_date"]) if row["election_date"].strip() else None
+            except ValueError:
+                bad.add(line, "a date is not M/D/YY", text)
+                continue
+            stage = _stage(row["stage"], cycle, election, end)
+            if stage is None:
+                bad.add(line, f"unknown stage {row['stage']!r}", text)
+                continue
+            try:
+                n = _optional_int(row["sample_size"])
+            except ValueError:
+                bad.add(line, f"sample_size {row['sample_size']!r} is not a number", text)
+                continue
+            population = row["population"].strip().lower() or None
+            if population not in (None, "lv", "rv", "a", "v"):
+                bad.add(line, f"unknown population {row['population']!r}", text)
+                continue
+            race = (cycle, state, seat, seat != regular_class(cycle))
+            poll = polls.get((poll_id, race))
+            if poll is None:
+                poll = polls[(poll_id, race)] = _Poll(
+                    poll_id, race, row.get("race_id", "").strip(), _poll_fields(row, start, end), end
+                )
+                races_of_poll[poll_id].add(race)
+            question = poll.questions.get(question_id)
+            if question is None:
+                question = poll.questions[question_id] = _Question(question_id, stage, n, population)
+            party = party_538(row.get("candidate_party", row.get("party", "")) or "")
+            name = row["candidate_name"].strip()
+            candidate = None
+            if name:
+                candidate_id = row.get("candidate_id", "").strip()
+                key = f"538c:{candidate_id}" if candidate_id else person_key("538", state, name)
+                candidate = builder.candidate(key, name, party=party, state=state)
+            question.answers.append(
+                {"candidate": candidate, "choice": row["answer"].strip() or name, "party": party, "pct": pct}
+            )
+    for office, count in sorted(left_out.items()):
+        notes.append(f"{count} rows about {office} left out: this importer reads senate polls")
+
+    for (poll_id, race), poll in sorted(polls.items(), key=lambda item: (item[0][0], item[0][1])):
+        cycle, state, seat, special = race
+        document = builder.race(cycle, state, seat, special)
+        key = f"538:{poll_id}" if len(races_of_poll[poll_id]) == 1 else f"538:{poll_id}#{poll.race_538}"
+        document["polls"].append(_poll_document(key, poll))
+    doc = builder.document()
+    _guess_hypotheticals(doc, notes)
+    return ParsedImport(FORMAT, doc, bad.lines, notes, rows, source_name(source))
+
+
+def _poll_fields(row: dict[str, str], start: dt.date | None, end: dt.date) -> dict[str, Any]:
+    def text(column: str) -> str | None:
+        return (row.get(column) or "").strip() or None
+
+    return {
+        "pollster": text("pollster"),
+        "sponsor": text("sponsors") or text("sponsor_candidate"),
+        "partisan": text("partisan"),
+        "internal": (row.get("internal") or "").strip().lower() == "true",
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat(),
+        "methodology": text("methodology"),
+        "url": text("url"),
+        "source": SOURCE,
+    }
+
+
+def _poll_document(key: str, poll: _Poll) -> dict[str, Any]:
+    questions = [poll.questions[q] for q in sorted(poll.questions)]
+    first = questions[0]
+    document: dict[str, Any] = {"key": key, **poll.fields, "n": first.n, "population": first.population}
+    document["questions"] = []
+    for question in questions:
+        parties = {a["party"] for a in question.answers if a["party"]}
+        party = ""
+        if question.stage in ("primary", "primary runoff") and len(parties) == 1:
+            party = parties.pop()
+        document["questions"].append(
+            {
+                "key": f"538q:{question.id}",
+                "stage": question.stage,
+                "party": party,
+                "hypothetical": False,
+                "n": question.n if question.n != first.n else None,
+                "population": question.population if question.population != first.population else None,
+                "answers": question.answers,
+            }
+        )
+    return document
+
+
+def _guess_hypotheticals(doc: dict[str, Any], notes: list[str]) -> None:
+    """This file's own guess at the ballots, for contests the store knows nothing about (see above)."""
+    parties = {c["key"]: c["party"] for c in doc["candidates"]}
+    for race in doc["races"]:
+        by_contest: dict[tuple[str, str], list[tuple[dt.date, dict[str, Any]]]] = defaultdict(list)
+        for poll in race.get("polls", []):
+            end = dt.date.fromisoformat(poll["end"])
+            for question in poll["questions"]:
+                by_contest[(question["stage"], question["party"])].append((end, question))
+        for asked in by_contest.values():
+            last = max(end for end, _ in asked)
+            ballot: dict[str, set[str]] = defaultdict(set)
+            for end, question in asked:
+                if end >= last - GUESS_WINDOW:
+                    for answer in question["answers"]:
+                        if answer["candidate"]:
+                            ballot[parties.get(answer["candidate"]) or ""].add(answer["candidate"])
+            if any(len(keys) > 1 for party, keys in ballot.items() if party):
+                continue
+            for _, question in asked:
+                question["hypothetical"] = is_hypothetical(question, ballot, parties)
+
+
+def is_hypothetical(
+    question: dict[str, Any], ballot: dict[str, set[str]], parties: dict[str, str | None]
+) -> bool:
+    """Whether a question names, for some party, someone other than that party's candidates on the ballot."""
+    for answer in question["answers"]:
+        key = answer["candidate"]
+        party = parties.get(key) if key else None
+        if key and party and ballot.get(party) and key not in ballot[party]:
+            return True
+    return False
