@@ -216,9 +216,11 @@ def fuzzy_state(word: str) -> str | None:
     return STATE_NAMES[best[0]] if best else None
 
 
-def nearest_states(text: str, limit: int = 3) -> list[str]:
-    found = process.extract(fold(text), list(STATE_FULL_NAMES.values()), scorer=fuzz.ratio, limit=limit)
-    return [name for name, score, _ in found if score >= MIN_SUGGESTION]
+def nearest_states(text: str, among: list[str], limit: int = 3) -> list[str]:
+    """Postal codes of the states in `among` whose names look most like `text`."""
+    names = {STATE_FULL_NAMES.get(code, code).lower(): code for code in among}
+    found = process.extract(fold(text), list(names), scorer=fuzz.ratio, limit=limit)
+    return [names[name] for name, score, _ in found if score >= MIN_SUGGESTION]
 
 
 @dataclass
@@ -228,7 +230,7 @@ class RaceMatches:
     query: ParsedQuery
     races: list[Race]
     chosen: Race | None
-    suggestions: list[str] = field(default_factory=list)
+    suggestions: list[Race] = field(default_factory=list)  # after a miss: races to offer instead
 
 
 async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:
@@ -286,10 +288,10 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
                 people = await _candidate_ids(session, query.name_words)
                 break
     if query.is_empty or people == set():
-        return RaceMatches(query, [], None, _suggest(query))
+        return RaceMatches(query, [], None, await _suggest(session, query))
     races = await _query_races(session, query, people, limit)
     if not races:
-        return RaceMatches(query, [], None, _suggest(query))
+        return RaceMatches(query, [], None, await _suggest(session, query))
     return RaceMatches(query, races, _choose(query, races))
 
 
@@ -339,9 +341,20 @@ def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
     return newest[0] if len(newest) == 1 else None
 
 
-def _suggest(query: ParsedQuery) -> list[str]:
-    words = " ".join(query.name_words) or query.text
-    return nearest_states(words) if words else []
+async def _suggest(session: AsyncSession, query: ParsedQuery, limit: int = 3) -> list[Race]:
+    """Races worth offering after a miss: the state's newest, or those of states named like the words."""
+    if query.state:
+        codes = [query.state]
+    else:
+        words = " ".join(query.name_words) or query.text
+        if not words.strip():
+            return []
+        with_races = list(await session.scalars(select(Race.state).distinct()))
+        codes = nearest_states(words, with_races, limit)
+    if not codes:
+        return []
+    newest = select(Race).where(Race.state.in_(codes)).order_by(Race.cycle.desc(), Race.special, Race.office)
+    return list(await session.scalars(newest.limit(limit)))
 
 
 async def race_count(session: AsyncSession) -> int:

@@ -221,8 +221,8 @@ def matches_embed(matches: RaceMatches, prefix: str, command: str = "race") -> d
 def no_match_text(matches: RaceMatches, prefix: str, command: str = "race") -> str:
     text = f"No race found for '{escape(clip(matches.query.text, 100))}'."
     if matches.suggestions:
-        tries = ", ".join(f"`{prefix}{command} {s.lower()}`" for s in matches.suggestions)
-        text += f" Did you mean {tries}?"
+        tries = ", ".join(f"`{prefix}{command} {race_hint(r)}`" for r in matches.suggestions)
+        text += f" Try {tries}."
     else:
         text += f" Try a state, a candidate or a year, e.g. `{prefix}{command} alabama 2020`."
     return text

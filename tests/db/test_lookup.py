@@ -94,8 +94,12 @@ async def test_find_races_misses_cleanly(
 
 async def test_a_miss_suggests_the_nearest_states(sample_sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sample_sessions() as session:
-        matches = await find_races(session, "atlantis")
-    assert matches.suggestions and all(isinstance(s, str) for s in matches.suggestions)
+        wrong_year = await find_races(session, "alabama 1990")
+        near = await find_races(session, "alabxmx senate")  # too far off to be taken for Alabama
+        far = await find_races(session, "atlantis")
+    assert [key(r) for r in wrong_year.suggestions] == [AL_2020, AL_2017]
+    assert [key(r) for r in near.suggestions] == [AL_2020, AL_2017]
+    assert far.suggestions == []  # nothing close: the reply gives an example instead
 
 
 async def test_two_seats_up_in_one_state_and_year_give_a_choice(
