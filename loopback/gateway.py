@@ -60,42 +60,14 @@ class _ZlibStream(_Compressor):
         return self._c.compress(data) + self._c.flush(zlib.Z_SYNC_FLUSH)
 
 
-class _ZstdStream(_Compressor):
-    """zstd-stream: one zstd stream, each message a flushed block (what discord.py asks for when
-    the zstandard package or Python 3.14's compression.zstd is installed)."""
-
-    def __init__(self) -> None:
-        try:
-            import zstandard
-
-            self._obj: Any = zstandard.ZstdCompressor().compressobj()
-            self._flush_mode: Any = zstandard.COMPRESSOBJ_FLUSH_BLOCK
-            self._kind = "zstandard"
-        except ImportError:
-            from compression import zstd
-
-            self._obj = zstd.ZstdCompressor()
-            self._flush_mode = zstd.ZstdCompressor.FLUSH_BLOCK
-            self._kind = "stdlib"
-
-    def compress(self, data: bytes) -> bytes:
-        if self._kind == "zstandard":
-            return bytes(self._obj.compress(data) + self._obj.flush(self._flush_mode))
-        return bytes(self._obj.compress(data, mode=self._flush_mode))
-
-
 def make_compressor(kind: str | None) -> _Compressor | None:
     """A compressor for the ``compress`` query value, or None to send plain text frames.
 
-    discord.py treats a text frame as uncompressed JSON whatever it asked for, so plain text
-    is always a safe answer (used when zstd is asked for but no zstd library is here)."""
+    discord.py treats a text frame as uncompressed JSON whatever it asked for, so plain text is
+    always a safe answer: it is the answer to zstd-stream, which discord.py asks for only where a
+    zstd library is installed (racedesk installs none)."""
     if kind == "zlib-stream":
         return _ZlibStream()
-    if kind == "zstd-stream":
-        try:
-            return _ZstdStream()
-        except ImportError:
-            return None
     return None
 
 
