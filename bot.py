@@ -152,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"racedesk: {problem} ({README_HINT})", file=sys.stderr)
         return 2
     command = args.command or "run"
-    configure_logging(settings.log_level, quiet=command in ("ask", "console", "import", "export", "db"))
+    offline = command in ("ask", "console") or (command == "run" and settings.token is None)
+    configure_logging(settings.log_level, quiet=offline or command in ("import", "export", "db"))
     try:
         return asyncio.run(dispatch(command, args, settings))
     except KeyboardInterrupt:
