@@ -61,6 +61,9 @@ class ParsedImport:
     notes: list[str] = field(default_factory=list)
     rows: int = 0  # data rows read (skipped ones included)
     source_name: str = ""
+    #: Election days the file gives for the contests its questions ask about, which the
+    #: racedesk/1 format has no place for: (cycle, state, office, seat, special, stage, party) -> date.
+    contest_dates: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 class BadLines:

@@ -17,6 +17,9 @@ spells some names differently ("Gordon Douglas Jones"); both are read the same w
   "general runoff", before it a "primary runoff" (of the answers' party).
 - Sample size and population belong to 538's questions: the poll takes its first question's, and
   a question keeps its own only when they differ from the poll's. Dates are M/D/YY.
+- The questions' contests are not in the document (538 has no results); at import time, those
+  the store holds are named so the questions link to them, and those still ahead (by 538's
+  election_date) are created as upcoming (`ParsedImport.contest_dates`).
 - Party codes are 538's, except its "GRE" for the Greens, stored as "GRN" (docs/data-format.md).
 
 Hypothetical match-ups. The rule: a question is hypothetical when, for some party, it names a
@@ -88,6 +91,7 @@ class _Question:
     stage: str
     n: int | None
     population: str | None
+    election: dt.date | None
     answers: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -185,7 +189,9 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 races_of_poll[poll_id].add(race)
             question = poll.questions.get(question_id)
             if question is None:
-                question = poll.questions[question_id] = _Question(question_id, stage, n, population)
+                question = poll.questions[question_id] = _Question(
+                    question_id, stage, n, population, election
+                )
             party = party_538(row.get("candidate_party", row.get("party", "")) or "")
             name = row["candidate_name"].strip()
             candidate = None
@@ -206,7 +212,15 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
         document["polls"].append(_poll_document(key, poll))
     doc = builder.document()
     _guess_hypotheticals(doc, notes)
-    return ParsedImport(FORMAT, doc, bad.lines, notes, rows, source_name(source))
+    parsed = ParsedImport(FORMAT, doc, bad.lines, notes, rows, source_name(source))
+    for (_, race), poll in polls.items():
+        for question in poll.questions.values():
+            if question.election is not None:
+                party = _question_party(question)
+                parsed.contest_dates[
+                    (race[0], race[1], "senate", race[2], race[3], question.stage, party)
+                ] = question.election.isoformat()
+    return parsed
 
 
 def _poll_fields(row: dict[str, str], start: dt.date | None, end: dt.date) -> dict[str, Any]:
@@ -232,10 +246,7 @@ def _poll_document(key: str, poll: _Poll) -> dict[str, Any]:
     document: dict[str, Any] = {"key": key, **poll.fields, "n": first.n, "population": first.population}
     document["questions"] = []
     for question in questions:
-        parties = {a["party"] for a in question.answers if a["party"]}
-        party = ""
-        if question.stage in ("primary", "primary runoff") and len(parties) == 1:
-            party = parties.pop()
+        party = _question_party(question)
         document["questions"].append(
             {
                 "key": f"538q:{question.id}",
@@ -248,6 +259,14 @@ def _poll_document(key: str, poll: _Poll) -> dict[str, Any]:
             }
         )
     return document
+
+
+def _question_party(question: _Question) -> str:
+    """The party of the primary (or primary run-off) a question asks about: its answers' one party."""
+    parties = {a["party"] for a in question.answers if a["party"]}
+    if question.stage in ("primary", "primary runoff") and len(parties) == 1:
+        return parties.pop()
+    return ""
 
 
 def _guess_hypotheticals(doc: dict[str, Any], notes: list[str]) -> None:
