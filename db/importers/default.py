@@ -1,0 +1,43 @@
+"""The default store: the public files shipped in `data/public/` (see data/public/SOURCES.md).
+
+`db/bootstrap.py` loads the hand-made sample (`data/sample/alabama-2020.json`) into an empty
+database, then calls `build_default_store`, which imports, in this order (results first, so the
+polls' hypothetical match-ups are judged against the ballots):
+
+1. MEDSL U.S. Senate results, cycles 2018 and 2020 (with Georgia's Jan 5, 2021 run-offs);
+2. OpenElections' precinct file of Alabama's Dec 12, 2017 special election;
+3. the Alabama Secretary of State's precinct sheets of the Mar 3, 2020 primary;
+4. FiveThirtyEight's senate polls, cycles 2018 and 2020.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.audit import SYSTEM, Actor
+from db.importers.run import ImportReport, Progress, import_file
+
+PUBLIC = Path(__file__).resolve().parent.parent.parent / "data" / "public"
+
+#: (file in data/public, format, parser options), in import order.
+DEFAULT_FILES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("1976-2020-senate.csv", "medsl", {"years": [2018, 2020]}),
+    ("20171212__al__special__general__precinct.csv", "openelections", {}),
+    ("2020 Primary Precinct Results.zip", "al-sos-primary", {}),
+    ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}),
+)
+
+
+async def build_default_store(
+    session: AsyncSession, progress: Progress | None = None, *, actor: Actor = SYSTEM
+) -> ImportReport:
+    """Import the shipped public files into the session's transaction; the caller commits."""
+    reports = []
+    for name, fmt, options in DEFAULT_FILES:
+        reports.append(
+            await import_file(session, PUBLIC / name, fmt, actor=actor, progress=progress, options=options)
+        )
+    return ImportReport.combine("default store", reports)
