@@ -1,0 +1,133 @@
+"""How long imports take, against a baseline measured in the same run.
+
+    python -m bench.imports [--repeat 3]
+
+For FiveThirtyEight's `senate_polls.csv` and MEDSL's senate file (cycles 2018 and 2020, as the
+default store has them), each into an empty SQLite database: the time to just read the file
+with the csv module (the baseline, "bare parse"), the importer's parse alone, and the whole
+import (parse, fit to the store, store, commit). Then the first build as db/bootstrap.py runs
+it: the sample, then `build_default_store`. Times are the median of the repeats; rows/s counts
+the file's data rows. The ratio ("import takes N x the bare parse") is what to compare across
+machines, since both sides slow down together on a busy one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import functools
+import statistics
+import tempfile
+import time
+import zipfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import xlrd
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.bootstrap import load_sample
+from db.engine import make_engine, make_sessionmaker, upgrade
+from db.importers import parse
+from db.importers.default import DEFAULT_FILES, PUBLIC, build_default_store
+from db.importers.run import import_file
+
+FILES: tuple[tuple[str, str, dict[str, Any], str], ...] = (
+    ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}, "utf-8"),
+    ("1976-2020-senate.csv", "medsl", {"years": [2018, 2020]}, "latin-1"),
+)
+
+
+def bare_parse(path: Path, encoding: str = "utf-8") -> int:
+    """The baseline: read every row with the csv module, nothing else. Returns the rows."""
+    if path.suffix == ".zip":
+        rows = 0
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                sheet = xlrd.open_workbook(file_contents=archive.read(member)).sheet_by_index(0)
+                rows += sum(1 for _ in sheet.get_rows())
+        return rows
+    with open(path, encoding=encoding, newline="") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
+def timed(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+async def timed_async(
+    function: Callable[[async_sessionmaker[AsyncSession]], Awaitable[Any]], repeat: int
+) -> tuple[float, Any]:
+    """The median time of `function(sessions)`, each run on a new, empty (migrated) SQLite store."""
+    times, result = [], None
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as folder:
+            engine = make_engine(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+            await upgrade(engine)
+            started = time.perf_counter()
+            result = await function(make_sessionmaker(engine))
+            times.append(time.perf_counter() - started)
+            await engine.dispose()
+    return statistics.median(times), result
+
+
+def line(label: str, seconds: float, rows: int, baseline: float) -> str:
+    rate = f"{rows / seconds:>10,.0f} rows/s" if seconds else ""
+    return f"  {label:<28} {seconds:7.3f} s {rate}   {seconds / baseline:6.1f}x the bare parse"
+
+
+async def main(repeat: int) -> None:
+    print(f"median of {repeat} runs; SQLite in a temporary directory\n")
+    for name, fmt, options, encoding in FILES:
+        path = PUBLIC / name
+        base, rows = timed(functools.partial(bare_parse, path, encoding), repeat)
+        parsing, _ = timed(functools.partial(parse, path, fmt, **options), repeat)
+
+        async def one(
+            sessions: async_sessionmaker[AsyncSession],
+            path: Path = path,
+            fmt: str = fmt,
+            options: dict[str, Any] = options,
+        ) -> Any:
+            async with sessions.begin() as session:
+                return await import_file(session, path, fmt, options=options)
+
+        importing, report = await timed_async(one, repeat)
+        print(f"{name} ({rows:,} rows; {report.describe().splitlines()[0].split(': ', 1)[1]})")
+        print(line("bare parse (csv module)", base, rows, base))
+        print(line("importer's parse", parsing, rows, base))
+        print(line("import into an empty store", importing, rows, base))
+        print()
+
+    files = [PUBLIC / name for name, _, _ in DEFAULT_FILES]
+    encodings = {"1976-2020-senate.csv": "latin-1"}
+    base, rows = timed(lambda: sum(bare_parse(p, encodings.get(p.name, "utf-8")) for p in files), repeat)
+
+    async def build(sessions: async_sessionmaker[AsyncSession]) -> Any:
+        async with sessions.begin() as session:
+            await load_sample(session)
+        async with sessions.begin() as session:
+            return await build_default_store(session)
+
+    building, report = await timed_async(build, repeat)
+    print(f"first build: the sample, then the default store ({rows:,} rows in {len(files)} files)")
+    print(line("bare parse of the files", base, rows, base))
+    print(line("sample + build_default_store", building, rows, base))
+    for part in report.parts:
+        print(f"    {part.name:<46} {part.seconds:6.2f} s")
+    print(f"\n  goal: under 10 s; took {building:.1f} s")
+
+
+if __name__ == "__main__":
+    arguments = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    arguments.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is shown)")
+    asyncio.run(main(max(1, arguments.parse_args().repeat)))
