@@ -453,12 +453,20 @@ def _race_key(race: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _merged_source(existing: str | None, mine: str | None) -> str | None:
-    """None (leave the store's) when the store's source already names mine; else both."""
+#: How each format's source is named in a race's or contest's `source` text.
+SOURCE_LABELS = {
+    "medsl": "MEDSL",
+    "openelections": "OpenElections",
+    "al-sos-primary": "Secretary of State",
+    "fivethirtyeight-polls": "FiveThirtyEight",
+}
+
+
+def _merged_source(existing: str | None, mine: str | None, label: str) -> str | None:
+    """None (leave the store's) when the store's source already names this one; else both."""
     if not mine or not existing:
         return mine
-    label = mine.split()[0].split(":")[0].lower()
-    if label in existing.lower():
+    if label.lower() in existing.lower():
         return None
     return f"{existing}; {mine}"
 
@@ -475,15 +483,16 @@ async def _fit_to_store(session: AsyncSession, parsed: ParsedImport, report: Imp
     if parsed.format == RACEDESK:
         return
     doc = parsed.document
+    label = SOURCE_LABELS.get(parsed.format, parsed.format)
     view = await _StoreView.load(session, doc)
     for race in doc.get("races", []):
         key = _race_key(race)
         if key in view.race_source:
-            race["source"] = _merged_source(view.race_source[key], race.get("source"))
+            race["source"] = _merged_source(view.race_source[key], race.get("source"), label)
         for contest in race.get("contests", []):
             ckey = (*key, contest["stage"], contest.get("party") or "")
             if ckey in view.contest_source:
-                contest["source"] = _merged_source(view.contest_source[ckey], contest.get("source"))
+                contest["source"] = _merged_source(view.contest_source[ckey], contest.get("source"), label)
     if parsed.format == POLLS:
         _name_contests(parsed, view, report)
         _judge_hypotheticals(doc, view, report)
