@@ -8,8 +8,8 @@ spells some names differently ("Gordon Douglas Jones"); both are read the same w
   is special when its seat_name is not the class regularly up in the cycle (Class I in 2018, II in
   2020, III in 2022). 538 files the Georgia run-offs of Jan 5, 2021 under cycle 2020: kept.
 - Poll keys are `538:<poll_id>`; the few polls that asked about two races (both Georgia races of
-  2020) become one poll per race, keyed `538:<poll_id>#<538 race_id>`. Question keys are
-  `538q:<question_id>`.
+  2020) become one poll per race, keyed `538:<poll_id>#<state>-<class>` (`538:73993#GA-III`).
+  Question keys are `538q:<question_id>`.
 - Stages: "general" is the general. "jungle primary" held on the November general election day
   (Georgia's 2020 special, Louisiana 2020, Mississippi's 2018 special) is the general: every party
   on one ballot, the top two to a run-off if nobody has a majority; a jungle primary on another day
@@ -30,7 +30,7 @@ Tuberville was the Republican on the November ballot) and Tuberville vs Jones (n
 
 Who is on the ballot: at import time (`db.importers.run`), from the candidacies the store already
 holds for that contest (the default build loads results before polls); the names are matched with
-`db.people`'s reconciliation. When the store knows no ballot for the contest, this parser's own
+`db.people`'s reconciliation, or as a near-identical spelling within the party. When the store knows no ballot for the contest, this parser's own
 guess stands: it takes as the ballot the candidates named in the contest's polls that ended in the
 last 21 days before its final poll ended (FiveThirtyEight stops asking hypothetical match-ups once
 the nominees are known), provided that guess names at most one candidate per party (else it makes
@@ -99,7 +99,6 @@ class _Question:
 class _Poll:
     id: int
     race: tuple[int, str, str, bool]
-    race_538: str
     fields: dict[str, Any]
     end: dt.date
     questions: dict[int, _Question] = field(default_factory=dict)
@@ -183,9 +182,7 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
             race = (cycle, state, seat, seat != regular_class(cycle))
             poll = polls.get((poll_id, race))
             if poll is None:
-                poll = polls[(poll_id, race)] = _Poll(
-                    poll_id, race, row.get("race_id", "").strip(), _poll_fields(row, start, end), end
-                )
+                poll = polls[(poll_id, race)] = _Poll(poll_id, race, _poll_fields(row, start, end), end)
                 races_of_poll[poll_id].add(race)
             question = poll.questions.get(question_id)
             if question is None:
@@ -208,7 +205,9 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
     for (poll_id, race), poll in sorted(polls.items(), key=lambda item: (item[0][0], item[0][1])):
         cycle, state, seat, special = race
         document = builder.race(cycle, state, seat, special)
-        key = f"538:{poll_id}" if len(races_of_poll[poll_id]) == 1 else f"538:{poll_id}#{poll.race_538}"
+        key = f"538:{poll_id}"
+        if len(races_of_poll[poll_id]) > 1:
+            key += f"#{state}-{seat.removeprefix('Class ')}"
         document["polls"].append(_poll_document(key, poll))
     doc = builder.document()
     _guess_hypotheticals(doc, notes)
