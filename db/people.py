@@ -14,9 +14,9 @@ Sources spell people differently: "Gordon Douglas Jones" (FiveThirtyEight's late
    "John B. Smith"); and the parties agree (or one of them is unknown, or neither is DEM or REP:
    sources label one independent IND, OTH or by the name of a ballot line).
 
-3. (a last resort) the name is one letter off in the surname of a known person of the same
-   (known) party whose given names are exactly the same: a misspelling ("Kevin J. O'Connor",
-   "KEVIN J. O'CONNER"; surnames of five letters or more).
+3. (a last resort) the name is a misspelling of a known person's of the same (known) party, all
+   else equal: one letter off in the surname ("Kevin J. O'Connor", "KEVIN J. O'CONNER"), or one
+   letter missing or doubled in the first name ("MICH MCCONNELL"); see `_misspelt`.
 
 Two people with one surname in one state stay two when their first names differ (Doug Jones and
 Jim Jones) or, for a match of the second kind, when their parties differ. When more than one known
@@ -218,20 +218,29 @@ def name_match(a: str, b: str) -> str | None:
 
 
 def _misspelt(name: str, known: _Known, party: str) -> bool:
-    """One letter off in the surname, all else equal: "Kevin J. O'Connor" / "KEVIN J. O'CONNER" (same party)."""
+    """A misspelling of a known person's name (same known party, all else equal).
+
+    One letter off in a surname of five letters or more ("Kevin J. O'Connor" / "KEVIN J.
+    O'CONNER"), or one letter missing or doubled in a first name of five letters or more
+    ("MICH MCCONNELL" / "Mitch McConnell", "WILLDEY J. MOORE" / "Wildey J. Moore"). A first name
+    with a letter changed is another name (Dan and Don), so it does not count.
+    """
     if known.person.party != party:
         return False
     parts = parse_name(name)
-    if len(parts.surname) < 5 or not any(len(g) > 1 for g in parts.given):
+    if not parts.given or len(parts.given[0]) < 2:
         return False
     for spelling in known.spellings:
         other = parse_name(spelling)
-        if (
-            other.given == parts.given
-            and other.suffix == parts.suffix
-            and Levenshtein.distance(other.surname, parts.surname) == 1
-        ):
-            return True
+        if other.suffix != parts.suffix or len(other.given) != len(parts.given) or not other.given:
+            continue
+        if other.given == parts.given:
+            if len(parts.surname) >= 5 and Levenshtein.distance(other.surname, parts.surname) == 1:
+                return True
+        elif other.surname == parts.surname and other.given[1:] == parts.given[1:]:
+            a, b = other.given[0], parts.given[0]
+            if max(len(a), len(b)) >= 5 and abs(len(a) - len(b)) == 1 and Levenshtein.distance(a, b) == 1:
+                return True
     return False
 
 

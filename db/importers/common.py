@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -333,12 +334,14 @@ def party_538(code: str) -> str | None:
 
 def party_medsl(detailed: str, simplified: str = "") -> str | None:
     """A code for MEDSL's party columns; None when the file gives none ("", "NA")."""
-    detailed = detailed.strip().upper()
-    if detailed and detailed != "NA":
-        return PARTY_MEDSL.get(detailed, "OTH")
+    detailed = re.sub(r"\s*\(.*\)$", "", detailed.strip().upper())  # "REPUBLICAN (NOT IDENTIFIED ON BALLOT)"
     simplified = simplified.strip().upper()
-    if simplified and simplified not in ("NA", "OTHER"):
-        return PARTY_MEDSL.get(simplified)
+    if detailed in PARTY_MEDSL:
+        return PARTY_MEDSL[detailed]
+    if simplified and simplified not in ("NA", "OTHER") and simplified in PARTY_MEDSL:
+        return PARTY_MEDSL[simplified]
+    if detailed and detailed != "NA":
+        return "OTH"
     return None
 
 
@@ -391,17 +394,23 @@ class DocumentBuilder:
     def __init__(self, source: str) -> None:
         self.source = source
         self.candidates: dict[str, dict[str, Any]] = {}
+        self._parties: dict[str, Counter[str]] = {}
         self.races: dict[tuple[int, str, str, str, bool], dict[str, Any]] = {}
 
     def candidate(
         self, key: str, name: str, *, party: str | None, state: str | None, alias: str | None = None
     ) -> str:
+        """A candidate's key; a person seen under several parties gets the one seen most (latest on ties)."""
         entry = self.candidates.get(key)
         if entry is None:
             entry = {"key": key, "name": name, "party": party, "state": state, "aliases": []}
             self.candidates[key] = entry
-        elif entry["party"] is None and party:
-            entry["party"] = party
+            self._parties[key] = Counter()
+        if party:
+            self._parties[key][party] += 1
+            seen = self._parties[key]
+            if seen[party] >= max(seen.values()):
+                entry["party"] = party
         for spelling in (name, alias):
             if spelling and spelling != entry["name"] and spelling not in entry["aliases"]:
                 entry["aliases"].append(spelling)
@@ -433,7 +442,8 @@ class DocumentBuilder:
                 del race["polls"]
             races.append(race)
         candidates = []
-        for key in sorted(self.candidates):
+        # The spelling seen most comes first: a store meeting a person for the first time names them by it.
+        for key in sorted(self.candidates, key=lambda k: (-sum(self._parties[k].values()), k)):
             entry = dict(self.candidates[key])
             entry["aliases"] = sorted(entry["aliases"])
             candidates.append(entry)
