@@ -126,3 +126,15 @@ async def test_a_misspelt_surname_of_the_same_party(store: async_sessionmaker[As
         assert people.merges[0].rule == "spelling"
         democrat = await people.get_or_create("Kevin J. O'Connar", "MA", party="DEM")
         assert democrat is not conner
+
+
+async def test_a_misspelt_first_name_but_not_another_name(store: async_sessionmaker[AsyncSession]) -> None:
+    async with store.begin() as session:
+        people = PeopleIndex(session)
+        mitch = await people.get_or_create("Mitch McConnell", "KY", party="REP")
+        assert await people.get_or_create("MICH MCCONNELL", "KY", party="REP") is mitch
+        dan = await people.get_or_create("Dan Example", "KY", party="REP")
+        assert await people.get_or_create("Don Example", "KY", party="REP") is not dan
+        assert (
+            await people.get_or_create("Mitch McConnell", "KY", party="DEM") is mitch
+        )  # same name: party aside
