@@ -6,7 +6,9 @@ polls' hypothetical match-ups are judged against the ballots):
 
 1. MEDSL U.S. Senate results, cycles 2018 and 2020 (with Georgia's Jan 5, 2021 run-offs);
 2. OpenElections' precinct file of Alabama's Dec 12, 2017 special election;
-3. the Alabama Secretary of State's precinct sheets of the Mar 3, 2020 primary;
+3. the Alabama Secretary of State's precinct sheets of the Mar 3, 2020 primary, as statewide
+   totals made from the shipped zip (`al-2020-primary-totals.json`; reading the 67 workbooks
+   takes a second, see db/importers/al_sos.py);
 4. FiveThirtyEight's senate polls, cycles 2018 and 2020.
 """
 
@@ -26,7 +28,7 @@ PUBLIC = Path(__file__).resolve().parent.parent.parent / "data" / "public"
 DEFAULT_FILES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("1976-2020-senate.csv", "medsl", {"years": [2018, 2020]}),
     ("20171212__al__special__general__precinct.csv", "openelections", {}),
-    ("2020 Primary Precinct Results.zip", "al-sos-primary", {}),
+    ("al-2020-primary-totals.json", "al-sos-primary", {}),
     ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}),
 )
 

@@ -31,6 +31,7 @@ MEDSL = PUBLIC / "1976-2020-senate.csv"
 POLLS = PUBLIC / "senate_polls.csv"
 SPECIAL_2017 = PUBLIC / "20171212__al__special__general__precinct.csv"
 PRIMARY_ZIP = PUBLIC / "2020 Primary Precinct Results.zip"
+PRIMARY_TOTALS = PUBLIC / "al-2020-primary-totals.json"
 HISTORICAL_AL = DATA / "senate_polls_historical_alabama.csv"
 
 

@@ -83,7 +83,7 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
     assert [p.name for p in first.parts] == [
         "1976-2020-senate.csv",
         "20171212__al__special__general__precinct.csv",
-        "2020 Primary Precinct Results.zip",
+        "al-2020-primary-totals.json",
         "senate_polls.csv",
     ]
     assert first.added["polls"] > 1_500 and first.added["races"] > 60

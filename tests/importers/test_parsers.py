@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -14,6 +16,7 @@ import xlrd
 
 from db.bootstrap import SAMPLE
 from db.importers import FORMATS, UnknownFormat, detect_format, parse
+from db.importers.al_sos import totals_document
 from db.importers.common import (
     STATE_CLASSES,
     ParseError,
@@ -22,7 +25,15 @@ from db.importers.common import (
     senate_seat,
 )
 from db.importers.openelections import election_from_name
-from tests.importers.conftest import HISTORICAL_AL, MEDSL, POLLS, PRIMARY_ZIP, SPECIAL_2017, csv_sum
+from tests.importers.conftest import (
+    HISTORICAL_AL,
+    MEDSL,
+    POLLS,
+    PRIMARY_TOTALS,
+    PRIMARY_ZIP,
+    SPECIAL_2017,
+    csv_sum,
+)
 
 
 def race_of(doc: dict[str, Any], cycle: int, state: str, special: bool = False) -> dict[str, Any]:
@@ -287,6 +298,18 @@ def test_al_primary_sums_the_67_county_workbooks() -> None:
     assert outcomes["Tommy Tuberville"] == outcomes["Jeff Sessions"] == "advanced"
     assert outcomes["Bradley Byrne"] == "lost"
     assert primary["call"]["kind"] == "runoff"
+
+
+def test_the_shipped_primary_totals_are_the_zips_sums() -> None:
+    shipped = json.loads(PRIMARY_TOTALS.read_text(encoding="utf-8"))
+    assert shipped == totals_document(PRIMARY_ZIP)
+    assert shipped["source"].endswith(
+        f"sha256 {hashlib.sha256(PRIMARY_ZIP.read_bytes()).hexdigest()}; made by python -m db.importers.al_totals"
+    )
+    from_totals, from_zip = parse(PRIMARY_TOTALS, "al-sos-primary"), parse(PRIMARY_ZIP)
+    assert from_totals.format == from_zip.format == "al-sos-primary"
+    assert from_totals.document["races"] == from_zip.document["races"]
+    assert detect_format(PRIMARY_TOTALS) == "racedesk"  # what it is; the default build names the format
 
 
 # --- FiveThirtyEight ----------------------------------------------------------------------------
