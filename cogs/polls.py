@@ -1,0 +1,259 @@
+"""`polls`: a race's polls, newest first, with the average per match-up, filters, pages and a chart."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import logging
+import multiprocessing
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import RaceBot
+from cogs.common import UsageError, hybrid_command, prefix_of, race_autocomplete, reply, resolve_race
+from cogs.paging import Pager
+from cogs.parsing import POPULATION_NAMES, ParseProblem, parse_when, split_poll_query, split_results_query
+from db.models import Contest, Race
+from db.poll_reads import PollFilter, PollPage, chart_polls, poll_page, race_contests
+from render.chart import ChartRequest, ChartResult, draw, warm_up
+from render.format import escape, short_date, stage_title
+from render.limits import clip
+from render.polls import no_polls_text, polls_embed
+from render.race import ATTRIBUTION, COLOR, race_hint, race_title
+
+log = logging.getLogger(__name__)
+
+CHART_WORKERS = 1
+CHARTS_KEPT = 32
+
+
+class ChartWorker:
+    """Draws charts in a worker process, so neither matplotlib's CPU time nor its GIL holds up replies.
+
+    The process is spawned (nothing of the bot is copied into it) on the first chart and kept.
+    If it dies, the next chart starts a new one; if processes cannot be started at all, charts
+    are drawn in a thread instead.
+    """
+
+    def __init__(self, workers: int = CHART_WORKERS) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._use_thread = False
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+            )
+        return self._pool
+
+    async def draw(self, request: ChartRequest) -> ChartResult | None:
+        loop = asyncio.get_running_loop()
+        if not self._use_thread:
+            for _attempt in range(2):
+                try:
+                    return await loop.run_in_executor(self._executor(), draw, request)
+                except BrokenProcessPool:
+                    log.warning("the chart worker died; starting another")
+                    self._pool = None
+                except OSError:
+                    log.warning(
+                        "cannot start a chart worker process; drawing charts in a thread", exc_info=True
+                    )
+                    self._use_thread = True
+                    break
+        return await asyncio.to_thread(draw, request)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class PollsCog(commands.Cog, name="Polls"):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+        self.charts = ChartWorker()
+        self._drawn: OrderedDict[ChartRequest, ChartResult | None] = OrderedDict()
+
+    async def cog_unload(self) -> None:
+        self.charts.close()
+
+    @hybrid_command(
+        name="polls",
+        usage="<race> [lv|rv|adults] [since <date>] [runoff|general|primary] [page <n>] [chart]",
+        description="A race's polls, newest first, with the polling average (and a chart)",
+    )
+    @app_commands.describe(
+        query="The race: a state, candidate or year, e.g. alabama, georgia special",
+        population="Only polls of this population",
+        since="Only polls that ended on or after this date, e.g. june, 2020-06-01",
+        page="Which page of polls (5 a page)",
+        chart="Draw each candidate's share over time instead of the list",
+    )
+    @app_commands.choices(
+        population=[
+            app_commands.Choice(name="likely voters (LV)", value="lv"),
+            app_commands.Choice(name="registered voters (RV)", value="rv"),
+            app_commands.Choice(name="adults (A)", value="a"),
+            app_commands.Choice(name="voters (V)", value="v"),
+        ]
+    )
+    @app_commands.autocomplete(query=race_autocomplete)
+    async def polls(
+        self,
+        ctx: commands.Context[RaceBot],
+        *,
+        query: str | None = None,
+        population: str | None = None,
+        since: str | None = None,
+        page: app_commands.Range[int, 1, 10_000] | None = None,
+        chart: bool = False,
+    ) -> None:
+        """A race's polls, newest first: pollster, dates, sample, each answer's share and the leader's margin,
+        with the average of each match-up. Narrow with lv/rv/adults, `since <date>` or a stage; `page 2`
+        turns the page; `chart` draws the shares over time. Example: !polls alabama"""
+        prefix = prefix_of(ctx)
+        try:
+            asked = split_poll_query(query or "")
+            stages = split_results_query(asked.race_text, history=False)
+        except ParseProblem as problem:
+            raise UsageError(str(problem), f"{prefix}polls alabama lv since june page 2") from None
+        race = await resolve_race(ctx, stages.race_text, "polls")
+        hint = race_hint(race)
+        since_text = since or asked.since_text
+        since_day: dt.date | None = None
+        if since_text:
+            try:
+                since_day = parse_when(since_text, dt.date.today(), default_year=race.cycle).start
+            except ParseProblem as problem:
+                raise UsageError(str(problem), f"{prefix}polls {hint} since june {race.cycle}") from None
+        contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
+        stage = party = None
+        if stages.stages:
+            have = [s for s in stages.stages if any(c.stage == s for c in contests.values())]
+            if not have:
+                raise UsageError(
+                    f"The {escape(race_title(race))} has no {stages.stages[0]} stage.",
+                    f"{prefix}polls {hint}",
+                )
+            stage, party = have[0], stages.party
+        flt = PollFilter(population or asked.population, since_day, stage, party)
+        described = describe_filter(flt, contests)
+        if chart or asked.chart:
+            await ctx.defer()
+            await self.send_chart(ctx, race, flt, described)
+            return
+        wanted = page or asked.page or 1
+        first = await self.page(race.id, flt, wanted)
+        if first.total == 0:
+            await reply(ctx, no_polls_text(race_title(race), first, described, prefix, hint))
+            return
+        if wanted > first.pages:
+            raise UsageError(
+                f"There {'is' if first.pages == 1 else 'are'} only {first.pages} page{'s' if first.pages > 1 else ''} of polls.",
+                f"{prefix}polls {hint} page {first.pages}",
+            )
+        title = race_title(race)
+
+        async def render(n: int) -> discord.Embed:
+            return polls_embed(title, await self.page(race.id, flt, n), described)
+
+        async def on_chart(interaction: discord.Interaction[Any]) -> None:
+            await interaction.response.defer(thinking=True)
+            embed, file = await self.chart_message(race, flt, described, prefix)
+            if file is None:
+                await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+            else:
+                await interaction.followup.send(
+                    embed=embed, file=file, allowed_mentions=discord.AllowedMentions.none()
+                )
+
+        view = Pager(
+            ctx.author.id, first.page, first.pages, render, again=f"{prefix}polls {hint}", on_chart=on_chart
+        )
+        view.message = await reply(ctx, embed=polls_embed(title, first, described), view=view)
+
+    async def _contests(self, race_id: int) -> dict[int, Contest]:
+        async with self.bot.sessions() as session:
+            return await race_contests(session, race_id)
+
+    async def page(self, race_id: int, flt: PollFilter, page: int) -> PollPage:
+        async def load() -> PollPage:
+            async with self.bot.sessions() as session:
+                return await poll_page(session, race_id, flt, page)
+
+        return await self.bot.cache.get(("poll_page", race_id, flt, page), load)
+
+    async def chart_message(
+        self, race: Race, flt: PollFilter, described: str, prefix: str = "!"
+    ) -> tuple[discord.Embed, discord.File | None]:
+        async def load() -> ChartRequest:
+            async with self.bot.sessions() as session:
+                polls = await chart_polls(session, race.id, flt)
+                contests = await race_contests(session, race.id)
+            labels = tuple(sorted((c.id, stage_title(c.stage, c.party)) for c in contests.values()))
+            source = "FiveThirtyEight polls (CC BY 4.0)" if polls else ""
+            return ChartRequest(race_title(race), tuple(polls), labels, note=described, source=source)
+
+        request = await self.bot.cache.get(("chart_request", race.id, flt), load)
+        result = await self.drawn(request)
+        title = clip(f"Polls chart · {race_title(race)}", 256)
+        if result is None:
+            text = f"No polls to draw{f' ({described})' if described else ''}."
+            return discord.Embed(title=title, description=text, colour=COLOR), None
+        hint = race_hint(race)
+        lines = [f"{escape(result.matchup)} · {result.polls} poll{'s' if result.polls != 1 else ''}"]
+        if result.choices > result.shown:
+            lines.append(f"The top {result.shown} of {result.choices} candidates are drawn.")
+        if described:
+            lines.append(f"Showing: {described}")
+        lines.append(f"The list: `{prefix}polls {hint}`")
+        embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOR)
+        filename = f"polls-{hint.replace(' ', '-')}.png"
+        embed.set_image(url=f"attachment://{filename}")
+        embed.set_footer(text=ATTRIBUTION["FiveThirtyEight"] if request.source else "racedesk")
+        return embed, discord.File(io.BytesIO(result.png), filename=filename)
+
+    async def drawn(self, request: ChartRequest) -> ChartResult | None:
+        """The chart for this data: drawn once, then kept while the data stays the same."""
+        if request in self._drawn:
+            self._drawn.move_to_end(request)
+            return self._drawn[request]
+        result = await self.charts.draw(request)
+        self._drawn[request] = result
+        while len(self._drawn) > CHARTS_KEPT:
+            self._drawn.popitem(last=False)
+        return result
+
+    async def send_chart(
+        self, ctx: commands.Context[RaceBot], race: Race, flt: PollFilter, described: str
+    ) -> None:
+        embed, file = await self.chart_message(race, flt, described, prefix_of(ctx))
+        if file is None:
+            await reply(ctx, embed=embed)
+        else:
+            await reply(ctx, embed=embed, file=file)
+
+
+def describe_filter(flt: PollFilter, contests: dict[int, Contest]) -> str:
+    parts = []
+    if flt.population:
+        parts.append(POPULATION_NAMES.get(flt.population, flt.population))
+    if flt.since:
+        parts.append(f"since {short_date(flt.since)}")
+    if flt.stage:
+        stage = stage_title(flt.stage, flt.party)
+        parts.append(f"{stage if flt.party else stage.lower()} polls")
+    return " · ".join(parts)
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(PollsCog(bot))

@@ -1,0 +1,262 @@
+"""Reads for `polls`: a race's polls a page at a time, their averages, and the chart's data.
+
+Filters (population, a start date, a stage) narrow the polls and, within each
+poll, the questions shown. Every query is indexed by (race_id, end_date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Answer, Contest, Poll, Question
+from db.polling import WINDOW_DAYS, MatchupAverage, averages
+
+PAGE_SIZE = 5
+S = TypeVar("S", bound=Select[Any])
+CHART_MAX_POLLS = 2000  # the newest this many are drawn; older ones add nothing readable
+
+
+@dataclass(frozen=True)
+class PollFilter:
+    """What a member narrowed the polls to; None means any."""
+
+    population: str | None = None  # Population: lv, rv, a, v
+    since: dt.date | None = None
+    stage: str | None = None  # Stage of the contest a question asks about
+    party: str | None = None  # with stage: a party's primary
+
+    @property
+    def active(self) -> bool:
+        return any((self.population, self.since, self.stage, self.party))
+
+    def keeps(self, poll: Poll, question: Question, contests: dict[int, Contest]) -> bool:
+        """Whether a question of a poll passes the filter (the poll itself is filtered in SQL)."""
+        if self.population and (question.population or poll.population) != self.population:
+            return False
+        if self.stage or self.party:
+            contest = contests.get(question.contest_id) if question.contest_id else None
+            if contest is None:
+                return False
+            if self.stage and contest.stage != self.stage:
+                return False
+            if self.party and contest.party != self.party:
+                return False
+        return True
+
+
+@dataclass
+class ShownPoll:
+    """A poll with the questions a filter keeps (a `db.polling.PollLike`, so it can be averaged)."""
+
+    poll: Poll
+    questions: list[Question]
+
+    @property
+    def id(self) -> int:
+        return self.poll.id
+
+    @property
+    def pollster(self) -> str:
+        return self.poll.pollster
+
+    @property
+    def end_date(self) -> dt.date:
+        return self.poll.end_date
+
+    @property
+    def sample_size(self) -> int | None:
+        return self.poll.sample_size
+
+
+@dataclass
+class PollPage:
+    """One page of a race's polls, newest first, with what the member needs around it."""
+
+    polls: list[ShownPoll]
+    page: int  # 1-based
+    pages: int
+    total: int  # polls passing the filter
+    all_polls: int  # polls of the race, unfiltered
+    averages: list[MatchupAverage]
+    contests: dict[int, Contest] = field(default_factory=dict)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
+
+
+def _filtered(stmt: S, race_id: int, flt: PollFilter) -> S:
+    stmt = stmt.where(Poll.race_id == race_id)
+    if flt.since:
+        stmt = stmt.where(Poll.end_date >= flt.since)
+    question_conditions = [Question.poll_id == Poll.id]
+    if flt.population:
+        question_conditions.append(
+            or_(
+                Question.population == flt.population,
+                and_(Question.population.is_(None), Poll.population == flt.population),
+            )
+        )
+    if flt.stage or flt.party:
+        contest_conditions = [Contest.id == Question.contest_id]
+        if flt.stage:
+            contest_conditions.append(Contest.stage == flt.stage)
+        if flt.party:
+            contest_conditions.append(Contest.party == flt.party)
+        question_conditions.append(exists().where(*contest_conditions))
+    if len(question_conditions) > 1:
+        stmt = stmt.where(exists().where(*question_conditions))
+    return stmt
+
+
+async def race_contests(session: AsyncSession, race_id: int) -> dict[int, Contest]:
+    return {c.id: c for c in await session.scalars(select(Contest).where(Contest.race_id == race_id))}
+
+
+def _shown(polls: list[Poll], flt: PollFilter, contests: dict[int, Contest]) -> list[ShownPoll]:
+    return [ShownPoll(p, [q for q in p.questions if flt.keeps(p, q, contests)]) for p in polls]
+
+
+async def count_polls(session: AsyncSession, race_id: int, flt: PollFilter = PollFilter()) -> int:
+    stmt = _filtered(select(func.count(Poll.id)), race_id, flt)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def poll_page(
+    session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), page: int = 1
+) -> PollPage:
+    """Page `page` (1-based) of the polls passing `flt`; a page past the end gives the last page."""
+    contests = await race_contests(session, race_id)
+    total = await count_polls(session, race_id, flt)
+    all_polls = total if not flt.active else await count_polls(session, race_id)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    polls: list[ShownPoll] = []
+    found_averages: list[MatchupAverage] = []
+    if total:
+        rows = list(
+            await session.scalars(
+                _filtered(select(Poll), race_id, flt)
+                .order_by(Poll.end_date.desc(), Poll.id.desc())
+                .offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE)
+                .options(selectinload(Poll.questions).selectinload(Question.answers))
+            )
+        )
+        polls = _shown(rows, flt, contests)
+        found_averages = await filtered_averages(session, race_id, flt, contests)
+    return PollPage(polls, page, pages, total, all_polls, found_averages, contests)
+
+
+async def filtered_averages(
+    session: AsyncSession, race_id: int, flt: PollFilter, contests: dict[int, Contest]
+) -> list[MatchupAverage]:
+    """`db.polling.averages` over the last window of the polls passing `flt` (as the race card does)."""
+    newest = await session.scalar(_filtered(select(func.max(Poll.end_date)), race_id, flt))
+    if newest is None:
+        return []
+    recent = list(
+        await session.scalars(
+            _filtered(select(Poll), race_id, flt)
+            .where(Poll.end_date >= newest - dt.timedelta(days=WINDOW_DAYS))
+            .order_by(Poll.end_date.desc(), Poll.id.desc())
+            .options(selectinload(Poll.questions).selectinload(Question.answers))
+        )
+    )
+    return averages(_shown(recent, flt, contests))
+
+
+# ---------------------------------------------------------------- the chart's data: plain and picklable
+
+
+@dataclass(frozen=True)
+class ChartAnswer:
+    candidate_id: int | None
+    choice: str
+    party: str | None
+    pct: float
+
+
+@dataclass(frozen=True)
+class ChartQuestion:
+    contest_id: int | None
+    hypothetical: bool
+    sample_size: int | None
+    answers: tuple[ChartAnswer, ...]
+
+
+@dataclass(frozen=True)
+class ChartPoll:
+    id: int
+    pollster: str
+    end_date: dt.date
+    sample_size: int | None
+    questions: tuple[ChartQuestion, ...]
+
+
+async def chart_polls(
+    session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), limit: int = CHART_MAX_POLLS
+) -> list[ChartPoll]:
+    """The newest `limit` polls passing `flt` as plain rows, oldest first: one query of plain columns."""
+    contests = await race_contests(session, race_id) if (flt.stage or flt.party) else {}
+    newest_ids = _filtered(select(Poll.id), race_id, flt).order_by(Poll.end_date.desc(), Poll.id.desc())
+    rows = await session.execute(
+        select(
+            Poll.id,
+            Poll.pollster,
+            Poll.end_date,
+            Poll.sample_size,
+            Poll.population,
+            Question.id,
+            Question.contest_id,
+            Question.hypothetical,
+            Question.sample_size,
+            Question.population,
+            Answer.candidate_id,
+            Answer.choice,
+            Answer.party,
+            Answer.pct,
+        )
+        .join(Question, Question.poll_id == Poll.id)
+        .join(Answer, Answer.question_id == Question.id)
+        .where(Poll.id.in_(newest_ids.limit(limit).scalar_subquery()))
+        .order_by(Poll.end_date, Poll.id, Question.id, Answer.id)
+    )
+    polls: dict[
+        int, tuple[tuple[str, dt.date, int | None], dict[int, tuple[ChartQuestion, list[ChartAnswer]]]]
+    ] = {}
+    for (
+        poll_id, pollster, end_date, poll_n, poll_pop, qid, contest_id, hypothetical, q_n, q_pop,
+        candidate_id, choice, party, share,
+    ) in rows:  # fmt: skip
+        if flt.population and (q_pop or poll_pop) != flt.population:
+            continue
+        if flt.stage or flt.party:
+            contest = contests.get(contest_id) if contest_id else None
+            if contest is None or (flt.stage and contest.stage != flt.stage):
+                continue
+            if flt.party and contest.party != flt.party:
+                continue
+        _, questions = polls.setdefault(poll_id, ((pollster, end_date, poll_n), {}))
+        if qid not in questions:
+            questions[qid] = (ChartQuestion(contest_id, bool(hypothetical), q_n, ()), [])
+        questions[qid][1].append(ChartAnswer(candidate_id, choice, party, float(share)))
+    return [
+        ChartPoll(
+            poll_id,
+            head[0],
+            head[1],
+            head[2],
+            tuple(
+                ChartQuestion(q.contest_id, q.hypothetical, q.sample_size, tuple(answers))
+                for q, answers in questions.values()
+            ),
+        )
+        for poll_id, (head, questions) in polls.items()
+    ]

@@ -1,0 +1,162 @@
+"""`polls` through the real command machinery against the loopback Discord: list, filters, pages, chart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from cogs.paging import CHART_ID, NEXT_ID, PREV_ID
+from tests.cogs.member_support import assert_fits, member_world, new_messages
+from tests.harness import World
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with member_world(tmp_path) as started:
+        yield started
+
+
+async def test_polls_alabama_shows_the_aum_poll_and_marks_the_sessions_matchup_hypothetical(
+    world: World,
+) -> None:
+    exchange = await world.say("!polls alabama")
+    assert exchange.ok is True and len(exchange.messages) == 1
+    text = exchange.text
+    assert "Polls · 2020 Alabama U.S. Senate (Class II)" in text
+    assert "Auburn University at Montgomery · Jul 2–9, 2020" in text
+    assert "558 RV" in text
+    assert "General: Tuberville 43.9, Jones 35.5 · Tuberville +8.4" in text
+    assert "Hypothetical general: Sessions 48.9, Jones 43.3 · Sessions +5.6" in text
+    assert "**Average**" in text and "(1 poll, to Jul 9, 2020)" in text
+    assert "weighted by sample size" in text  # the method is stated
+    assert "FiveThirtyEight polls (CC BY 4.0)" in text
+    assert exchange.messages[0].button_ids() == [CHART_ID]  # one page: no paging buttons
+    assert_fits(exchange.messages[0])
+
+
+async def test_polls_chart_attaches_a_png(world: World) -> None:
+    exchange = await world.say("!polls alabama chart")
+    assert exchange.ok is True
+    message = exchange.messages[0]
+    (name, data), *_ = message.attachments
+    assert name == "polls-alabama-2020.png" and data.startswith(PNG) and len(data) > 10_000
+    assert message.embeds[0]["image"]["url"] == f"attachment://{name}"
+    assert "General: Tuberville vs Jones · 1 poll" in exchange.text
+
+
+async def test_the_chart_button_posts_the_chart(world: World) -> None:
+    exchange = await world.say("!polls alabama")
+    before = len(world.standin.messages)
+    await world.standin.click_button(exchange.messages[0], CHART_ID, world.member)
+    got = await new_messages(world, before, lambda ms: any(m.attachments for m in ms))
+    chart = next(m for m in got if m.attachments)
+    assert chart.attachments[0][1].startswith(PNG)
+
+
+async def test_pages_turn_with_buttons_only_for_the_member_who_asked(world: World) -> None:
+    exchange = await world.say("!polls georgia special")
+    first = exchange.messages[0]
+    assert "Polls 1–5 of 12, newest first · page 1/3" in exchange.text
+    assert first.button_ids() == [PREV_ID, NEXT_ID, CHART_ID]
+    assert_fits(first)
+
+    before = len(world.standin.messages)
+    await world.standin.click_button(first, NEXT_ID, world.moderator)
+    (refusal,) = await new_messages(world, before)
+    assert refusal.ephemeral and "belong to the member who asked" in refusal.text()
+    assert "`!polls georgia 2020 special`" in refusal.text()
+
+    before = len(world.standin.messages)
+    await world.standin.click_button(first, NEXT_ID, world.member)
+    (turned,) = await new_messages(world, before)
+    assert turned.response_type == 7  # the same message, edited
+    assert "Polls 6–10 of 12, newest first · page 2/3" in turned.text()
+    assert_fits(turned)
+
+
+async def test_page_two_in_prefix_form(world: World) -> None:
+    text = await world.text("!polls georgia special page 3")
+    assert "Polls 11–12 of 12, newest first · page 3/3" in text
+
+
+async def test_filters_narrow_the_polls(world: World) -> None:
+    text = await world.text("!polls georgia special lv")
+    assert "Showing: likely voters" in text and "of 6," in text and "12 polls without filters" in text
+    text = await world.text("!polls georgia special rv since dec 1")
+    assert "Showing: registered voters · since Dec 1, 2020" in text
+    assert "Polls 1–" in text and "Nov 1" not in text.split("Showing")[1]
+
+
+async def test_partisan_and_internal_polls_are_flagged(world: World) -> None:
+    text = await world.text("!polls georgia special page 2")
+    assert "for Lofton for Senate · ⚑ partisan (R) · ⚑ internal" in text
+
+
+async def test_a_500_poll_30_candidate_race_fits_on_every_page(world: World) -> None:
+    exchange = await world.say("!polls texas")
+    message = exchange.messages[0]
+    assert "page 1/100" in exchange.text
+    assert "+24 more" in exchange.text  # answers past the sixth are counted, not listed
+    assert_fits(message)
+    assert "@everyone" not in exchange.text.replace("@\u200beveryone", "")
+    last = await world.say("!polls texas page 100")
+    assert "Polls 496–500 of 500" in last.text
+    assert_fits(last.messages[0])
+    chart = await world.say("!polls texas chart")
+    assert chart.messages[0].attachments[0][1].startswith(PNG)
+    assert "The top 6 of 30 candidates are drawn." in chart.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("!polls", "Which race? Name a state, a candidate or a year.\nExample: `!polls alabama`"),
+        (
+            "!polls alabama since julyy",
+            "I can't read 'julyy' as a date.\nExample: `!polls alabama 2020 since june 2020`",
+        ),
+        ("!polls alabama page 9", "There is only 1 page of polls.\nExample: `!polls alabama 2020 page 1`"),
+        ("!polls alabama page two", "Give the page as a number, e.g. `page 2`."),
+        ("!polls alabama since", "Since when? Give a date after `since`"),
+        ("!polls atlantis", "No race found for 'atlantis'."),
+    ],
+)
+async def test_wrong_input_gets_a_usage_reply(world: World, typed: str, expected: str) -> None:
+    exchange = await world.say(typed)
+    assert exchange.ok is False
+    assert expected in exchange.text
+
+
+async def test_no_polls_and_filters_that_match_nothing_say_so(world: World) -> None:
+    assert "No polls of the 2017 Alabama U.S. Senate special (Class II) yet." in await world.text(
+        "!polls alabama 2017 special"
+    )
+    text = await world.text("!polls alabama lv")
+    assert "match (likely voters); it has 1 poll in all: `!polls alabama 2020`" in text
+
+
+async def test_slash_polls_with_options(world: World) -> None:
+    exchange = await world.driver.slash(
+        world.desk.id,
+        world.desk_channel,
+        world.member,
+        "polls",
+        {"query": "georgia special", "population": "lv", "page": 2},
+    )
+    assert exchange.ok is True
+    response = exchange.messages[0]
+    assert response.kind == "interaction_response"
+    assert "Showing: likely voters" in response.text() and "page 2/2" in response.text()
+
+
+async def test_slash_polls_chart_is_deferred_then_sent(world: World) -> None:
+    exchange = await world.driver.slash(
+        world.desk.id, world.desk_channel, world.member, "polls", {"query": "alabama", "chart": True}
+    )
+    assert exchange.ok is True
+    assert exchange.messages[0].response_type == 5  # deferred while the chart is drawn
+    assert any(m.attachments and m.attachments[0][1].startswith(PNG) for m in exchange.messages)

@@ -1,0 +1,174 @@
+"""Synthetic races for the member commands' tests, in racedesk's own format.
+
+They are made up (names and figures), shaped like the hard cases: a 20-candidate special
+decided in a general runoff, counts that move over an election night, polls from several
+pollsters with partisan and internal ones, and the 500-poll race of tests/factories.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.audit import SYSTEM
+from db.bootstrap import load_sample
+from db.dataset import load_document
+from tests.factories import big_race_document
+
+RUNOFF_NIGHT = [  # (taken_at, reporting %, Warnick, Lofton): the runoff count as it came in
+    ("2021-01-06T01:00:00Z", 10.0, 120_000, 160_000),
+    ("2021-01-06T03:00:00Z", 55.0, 1_000_000, 1_050_000),
+    ("2021-01-06T06:00:00Z", 95.0, 2_150_000, 2_100_000),
+    ("2021-01-07T12:00:00Z", 100.0, 2_289_000, 2_195_000),
+]
+
+
+def special_document() -> dict[str, Any]:
+    """A 2020 special with 20 candidates on one November ballot, then a January general runoff."""
+    people = [
+        {"key": "warnick", "name": "Raphael Warnick", "party": "DEM", "state": "GA"},
+        {"key": "lofton", "name": "Kelly Lofton", "party": "REP", "state": "GA"},
+        {"key": "collier", "name": "Doug Collier", "party": "REP", "state": "GA"},
+    ] + [
+        {
+            "key": f"c{i}",
+            "name": f"Minor Candidate{i}",
+            "party": ["DEM", "REP", "LIB", "GRN", "IND"][i % 5],
+            "state": "GA",
+        }
+        for i in range(17)
+    ]
+    november = [{"candidate": p["key"], "party": p["party"]} for p in people]
+    counts = {"warnick": 1_600_000, "lofton": 1_270_000, "collier": 980_000}
+    counts.update({f"c{i}": 100_000 - 5_000 * i for i in range(17)})
+    return {
+        "format": "racedesk/1",
+        "candidates": people,
+        "races": [
+            {
+                "cycle": 2020,
+                "state": "GA",
+                "office": "senate",
+                "seat": "Class III",
+                "special": True,
+                "incumbent": "lofton",
+                "incumbent_party": "REP",
+                "source": "synthetic test data",
+                "contests": [
+                    {
+                        "stage": "general",
+                        "date": "2020-11-03",
+                        "poll_close": "2020-11-04T00:00:00Z",
+                        "status": "certified",
+                        "candidates": november,
+                        "results": [
+                            {
+                                "taken_at": "2020-11-20T12:00:00Z",
+                                "final": True,
+                                "unofficial": False,
+                                "reporting_pct": 100,
+                                "reporting_basis": "precincts",
+                                "source": "synthetic",
+                                "counts": counts,
+                            }
+                        ],
+                        "call": {
+                            "kind": "runoff",
+                            "candidates": ["warnick", "lofton"],
+                            "source": "AP",
+                            "called_at": "2020-11-04T06:00:00Z",
+                        },
+                    },
+                    {
+                        "stage": "general runoff",
+                        "date": "2021-01-05",
+                        "poll_close": "2021-01-06T00:00:00Z",
+                        "status": "called",
+                        "candidates": [
+                            {"candidate": "warnick", "party": "DEM"},
+                            {"candidate": "lofton", "party": "REP", "incumbent": True},
+                        ],
+                        "results": [
+                            {
+                                "taken_at": taken,
+                                "reporting_pct": pct,
+                                "reporting_basis": "expected vote",
+                                "source": "synthetic night",
+                                "counts": {"warnick": w, "lofton": lo},
+                            }
+                            for taken, pct, w, lo in RUNOFF_NIGHT
+                        ],
+                        "call": {
+                            "kind": "winner",
+                            "candidates": ["warnick"],
+                            "source": "AP",
+                            "called_at": "2021-01-06T07:00:00Z",
+                        },
+                    },
+                ],
+                "polls": [
+                    {
+                        "key": f"syn:ga:{n}",
+                        "pollster": ["Emerald Research", "Peach Polling", "Trafalgar-ish", "Landmark-ish"][
+                            n % 4
+                        ],
+                        "sponsor": "Lofton for Senate" if n == 3 else None,
+                        "partisan": "REP" if n == 3 else None,
+                        "internal": n == 3,
+                        "start": (dt.date(2020, 11, 10) + dt.timedelta(days=4 * n)).isoformat(),
+                        "end": (dt.date(2020, 11, 13) + dt.timedelta(days=4 * n)).isoformat(),
+                        "n": 500 + 100 * n,
+                        "population": "lv" if n % 2 else "rv",
+                        "questions": [
+                            {
+                                "stage": "general runoff",
+                                "answers": [
+                                    {
+                                        "candidate": "warnick",
+                                        "choice": "Warnick",
+                                        "party": "DEM",
+                                        "pct": 46.0 + n * 0.5,
+                                    },
+                                    {
+                                        "candidate": "lofton",
+                                        "choice": "Lofton",
+                                        "party": "REP",
+                                        "pct": 48.0 - n * 0.4,
+                                    },
+                                ],
+                            }
+                        ],
+                    }
+                    for n in range(12)
+                ],
+                "endorsements": [
+                    {
+                        "endorser": "A Big Newspaper",
+                        "kind": "newspaper",
+                        "candidate": "warnick",
+                        "stance": "endorse",
+                        "date": "2020-12-20",
+                        "source": "editorial",
+                    },
+                    {
+                        "endorser": "Doug Collier",
+                        "kind": "representative",
+                        "candidate": "lofton",
+                        "stance": "endorse",
+                        "date": "2020-11-05",
+                        "source": "statement",
+                    },
+                ],
+            }
+        ],
+    }
+
+
+async def load_member_data(session: AsyncSession, big: bool = True) -> None:
+    """The shipped sample, the synthetic special and (with `big`) the 500-poll, 30-candidate race."""
+    await load_sample(session)
+    await load_document(session, special_document(), SYSTEM, source_name="tests/member_data.py")
+    if big:
+        await load_document(session, big_race_document(), SYSTEM, source_name="tests/factories.py")
