@@ -1,0 +1,413 @@
+"""Result snapshots and race calls, posted by the desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.audit import Actor, record
+from db.dataset import counts_digest
+from db.models import (
+    AuditEntry,
+    Call,
+    CallKind,
+    Candidacy,
+    Contest,
+    ContestStatus,
+    CountKind,
+    Outcome,
+    Race,
+    ResultCount,
+    ResultSnapshot,
+)
+from db.writes.common import (
+    StageRef,
+    contest_label,
+    day_text,
+    find_candidacy,
+    load_race,
+    pick_contest,
+    race_label,
+    require_held,
+    row_dict,
+)
+from db.writes.errors import Duplicate, WriteError
+
+OTHER_LABEL = {CountKind.WRITEIN: "write-ins", CountKind.UNDER: "undervotes", CountKind.OVER: "overvotes"}
+
+
+@dataclass
+class ResultInput:
+    race_id: int
+    stage: StageRef
+    counts: list[tuple[str, int]]  # (name as typed, votes)
+    other: dict[str, int] = field(default_factory=dict)  # writein / under / over
+    reporting_pct: float | None = None
+    precincts: tuple[int, int] | None = None
+    source: str | None = None
+    final: bool = False
+    official: bool = False
+
+
+@dataclass
+class CountLine:
+    candidacy: Candidacy
+    votes: int
+    share: float | None
+    change: int | None  # votes since the previous snapshot; None: not in it (or no previous one)
+    previous_share: float | None
+
+
+@dataclass
+class ResultOutcome:
+    race: Race
+    contest: Contest
+    snapshot: ResultSnapshot
+    previous: ResultSnapshot | None
+    lines: list[CountLine]  # most votes first
+    total: int
+    total_change: int | None
+    left_out: list[str]  # candidates on the ballot this update does not count
+    went_down: list[str]  # candidates whose count fell (a correction?)
+    audit: AuditEntry
+
+
+async def latest_snapshot(session: AsyncSession, contest_id: int) -> ResultSnapshot | None:
+    return await session.scalar(
+        select(ResultSnapshot)
+        .where(ResultSnapshot.contest_id == contest_id)
+        .order_by(ResultSnapshot.id.desc())
+        .limit(1)
+        .options(selectinload(ResultSnapshot.counts))
+    )
+
+
+def _shares(votes: dict[int, int], writein: int) -> tuple[int, dict[int, float]]:
+    total = sum(votes.values()) + writein
+    return total, {k: round(100 * v / total, 2) if total else 0.0 for k, v in votes.items()}
+
+
+def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
+    votes: dict[int, int] = {}
+    other: dict[str, int] = {}
+    for count in snapshot.counts:
+        if count.kind == CountKind.CANDIDATE and count.candidacy_id is not None:
+            votes[count.candidacy_id] = count.votes
+        else:
+            other[count.kind] = other.get(count.kind, 0) + count.votes
+    return votes, other
+
+
+def snapshot_record(
+    snapshot: ResultSnapshot, votes: dict[int, int], other: dict[str, int]
+) -> dict[str, object]:
+    data = row_dict(
+        snapshot,
+        (
+            "contest_id",
+            "taken_at",
+            "reporting_pct",
+            "precincts_reporting",
+            "precincts_total",
+            "source",
+            "digest",
+        ),
+    )
+    data.update(
+        final=snapshot.final,
+        unofficial=snapshot.unofficial,
+        counts={str(k): v for k, v in votes.items()},
+        other=other,
+    )
+    return data
+
+
+async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) -> ResultOutcome:
+    race = await load_race(session, data.race_id)
+    contest = pick_contest(race, data.stage)
+    require_held(race, contest, "results")
+    if not data.counts:
+        raise WriteError("Give at least one candidate's votes, e.g. `Tuberville=333890`.")
+    votes: dict[int, int] = {}
+    for name, n in data.counts:
+        candidacy = find_candidacy(race, contest, name)
+        if candidacy.id in votes:
+            raise WriteError(f"{candidacy.candidate.name} is counted twice ('{name}').")
+        if n < 0:
+            raise WriteError(f"Votes cannot be negative ({candidacy.candidate.name}={n}).")
+        votes[candidacy.id] = n
+    for kind, n in data.other.items():
+        if n < 0:
+            raise WriteError(f"Votes cannot be negative ({kind}={n}).")
+    if data.reporting_pct is not None and not 0 <= data.reporting_pct <= 100:
+        raise WriteError(f"Reporting must be between 0 and 100%, not {data.reporting_pct:g}%.")
+    if data.precincts is not None and not 0 <= data.precincts[0] <= data.precincts[1]:
+        raise WriteError(
+            f"Precincts reporting ({data.precincts[0]}) must be between 0 and the total ({data.precincts[1]})."
+        )
+
+    digest = counts_digest({**{f"c{k}": v for k, v in votes.items()}, **data.other})
+    previous = await latest_snapshot(session, contest.id)
+    if previous is not None:
+        had, _ = snapshot_counts(previous)
+        missing = [c for c in contest.candidacies if c.id in had and c.id not in votes]
+        if missing:
+            names = ", ".join(f"{c.candidate.name} (had {had[c.id]:,})" for c in missing)
+            raise WriteError(
+                f"A result gives every candidate's count, and this one leaves out {names}, who "
+                f"{'are' if len(missing) > 1 else 'is'} in result #{previous.id}. Add them as `Name=votes`."
+            )
+    reporting = data.reporting_pct
+    if reporting is None and data.precincts is not None and data.precincts[1]:
+        reporting = round(100 * data.precincts[0] / data.precincts[1], 1)
+    if (
+        previous is not None
+        and previous.digest == digest
+        and (reporting is None or reporting == previous.reporting_pct)
+    ):
+        raise Duplicate(
+            f"That is the count already stored as result #{previous.id} for the {contest_label(contest)} "
+            f"of {race_label(race)}: nothing new was stored.",
+            previous.id,
+            previous.taken_at,
+        )
+    earlier = await session.scalar(
+        select(ResultSnapshot.id).where(
+            ResultSnapshot.contest_id == contest.id,
+            ResultSnapshot.digest == digest,
+            ResultSnapshot.id != (previous.id if previous else -1),
+        )
+    )
+    if earlier is not None and previous is not None:
+        raise Duplicate(
+            f"Those are the counts of the older result #{earlier}; the current count (result #{previous.id}) "
+            "is newer, so nothing was stored.",
+            earlier,
+        )
+
+    snapshot = ResultSnapshot(
+        contest_id=contest.id,
+        taken_at=dt.datetime.now(dt.UTC),
+        reporting_pct=reporting,
+        reporting_basis="precincts"
+        if data.precincts is not None
+        else ("expected vote" if reporting is not None else None),
+        precincts_reporting=data.precincts[0] if data.precincts else None,
+        precincts_total=data.precincts[1] if data.precincts else None,
+        unofficial=not data.official,
+        final=data.final,
+        source=data.source,
+        digest=digest,
+        posted_by=actor.id,
+    )
+    for candidacy_id, n in votes.items():
+        snapshot.counts.append(ResultCount(candidacy_id=candidacy_id, kind=CountKind.CANDIDATE, votes=n))
+    for kind, n in data.other.items():
+        snapshot.counts.append(ResultCount(kind=kind, label=kind, votes=n))
+    session.add(snapshot)
+    status_before = contest.status
+    if contest.status == ContestStatus.UPCOMING:
+        contest.status = ContestStatus.COUNTING
+    await session.flush()
+
+    total, shares = _shares(votes, data.other.get(CountKind.WRITEIN, 0))
+    old_votes, old_other = snapshot_counts(previous) if previous is not None else ({}, {})
+    old_total, old_shares = _shares(old_votes, old_other.get(CountKind.WRITEIN, 0))
+    by_id = {c.id: c for c in contest.candidacies}
+    lines = [
+        CountLine(
+            candidacy=by_id[cid],
+            votes=n,
+            share=shares[cid],
+            change=(n - old_votes[cid]) if cid in old_votes else None,
+            previous_share=old_shares.get(cid),
+        )
+        for cid, n in votes.items()
+    ]
+    lines.sort(key=lambda line: (-line.votes, line.candidacy.candidate.name))
+    left_out = [c.candidate.name for c in contest.candidacies if c.id not in votes and not c.withdrawn]
+    left_out += [OTHER_LABEL.get(kind, kind) for kind in old_other if kind not in data.other]
+    went_down = [
+        line.candidacy.candidate.name for line in lines if line.change is not None and line.change < 0
+    ]
+    entry = await record(
+        session,
+        actor,
+        "result.add",
+        "result_snapshots",
+        snapshot.id,
+        race_id=race.id,
+        before={"contest_status": status_before, "previous_id": previous.id if previous else None},
+        after={"contest_status": contest.status, **snapshot_record(snapshot, votes, data.other)},
+    )
+    return ResultOutcome(
+        race=race,
+        contest=contest,
+        snapshot=snapshot,
+        previous=previous,
+        lines=lines,
+        total=total,
+        total_change=(total - old_total) if previous is not None else None,
+        left_out=left_out,
+        went_down=went_down,
+        audit=entry,
+    )
+
+
+@dataclass
+class CallInput:
+    race_id: int
+    stage: StageRef
+    kind: str  # CallKind.WINNER | CallKind.RUNOFF | CallKind.TOO_CLOSE
+    names: list[str] = field(default_factory=list)
+    source: str | None = None
+
+
+@dataclass
+class CallOutcome:
+    race: Race
+    contest: Contest
+    call: Call
+    previous: Call | None  # the call that stood before
+    named: list[Candidacy]  # the winner, or the two advancing; empty for "too close" and uncalls
+    confirms: bool  # the same call already stood
+    audit: AuditEntry
+
+
+async def standing_call(session: AsyncSession, contest_id: int) -> Call | None:
+    return await session.scalar(
+        select(Call).where(Call.contest_id == contest_id).order_by(Call.id.desc()).limit(1)
+    )
+
+
+def _outcomes(contest: Contest) -> dict[str, str]:
+    return {str(c.id): c.outcome for c in contest.candidacies}
+
+
+async def post_call(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
+    race = await load_race(session, data.race_id)
+    contest = pick_contest(race, data.stage)
+    require_held(race, contest, "a call")
+    named: list[Candidacy] = []
+    for name in data.names:
+        candidacy = find_candidacy(race, contest, name)
+        if candidacy in named:
+            raise WriteError(f"{candidacy.candidate.name} is named twice.")
+        named.append(candidacy)
+    if data.kind == CallKind.WINNER and len(named) != 1:
+        raise WriteError("Name one winner, e.g. `call alabama general Tuberville`.")
+    if data.kind == CallKind.RUNOFF and len(named) != 2:
+        raise WriteError(
+            "A runoff call names the two who advance, e.g. `call alabama primary runoff Tuberville Sessions`."
+        )
+    if data.kind == CallKind.TOO_CLOSE and named:
+        raise WriteError("A too-close call names nobody.")
+    previous = await standing_call(session, contest.id)
+    ids = [c.id for c in named]
+    confirms = previous is not None and previous.kind == data.kind and list(previous.candidacy_ids) == ids
+    before = {
+        "contest_status": contest.status,
+        "outcomes": _outcomes(contest),
+        "previous_call_id": previous.id if previous else None,
+    }
+    call = Call(
+        contest_id=contest.id,
+        kind=data.kind,
+        candidacy_ids=ids,
+        source=data.source,
+        called_by=actor.id,
+        called_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(call)
+    if data.kind != CallKind.TOO_CLOSE:
+        if contest.status != ContestStatus.CERTIFIED:
+            contest.status = ContestStatus.CALLED
+        for candidacy in contest.candidacies:
+            if candidacy.withdrawn or candidacy.outcome == Outcome.WITHDRAWN:
+                continue
+            if candidacy.id in ids:
+                candidacy.outcome = Outcome.WON if data.kind == CallKind.WINNER else Outcome.ADVANCED
+            else:
+                candidacy.outcome = Outcome.LOST
+    else:
+        if contest.status == ContestStatus.CALLED:
+            contest.status = ContestStatus.COUNTING
+        for candidacy in contest.candidacies:
+            if candidacy.outcome in (Outcome.WON, Outcome.LOST, Outcome.ADVANCED):
+                candidacy.outcome = Outcome.PENDING
+    await session.flush()
+    entry = await record(
+        session,
+        actor,
+        "call.add",
+        "calls",
+        call.id,
+        race_id=race.id,
+        before=before,
+        after={
+            "contest_id": contest.id,
+            "kind": call.kind,
+            "candidacy_ids": ids,
+            "names": [c.candidate.name for c in named],
+            "source": call.source,
+            "contest_status": contest.status,
+            "outcomes": _outcomes(contest),
+        },
+    )
+    return CallOutcome(race, contest, call, previous, named, confirms, entry)
+
+
+async def post_uncall(
+    session: AsyncSession, actor: Actor, race_id: int, stage: StageRef, source: str | None = None
+) -> CallOutcome:
+    race = await load_race(session, race_id)
+    contest = pick_contest(race, stage)
+    previous = await standing_call(session, contest.id)
+    if previous is None or previous.kind == CallKind.UNCALLED:
+        raise WriteError(
+            f"The {contest_label(contest)} of {race_label(race)} ({day_text(contest.date)}) has no call to withdraw."
+        )
+    before = {
+        "contest_status": contest.status,
+        "outcomes": _outcomes(contest),
+        "previous_call_id": previous.id,
+    }
+    call = Call(
+        contest_id=contest.id,
+        kind=CallKind.UNCALLED,
+        candidacy_ids=[],
+        source=source,
+        called_by=actor.id,
+        called_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(call)
+    if contest.status == ContestStatus.CALLED:
+        contest.status = ContestStatus.COUNTING
+    for candidacy in contest.candidacies:
+        if candidacy.outcome in (Outcome.WON, Outcome.LOST, Outcome.ADVANCED):
+            candidacy.outcome = Outcome.PENDING
+    await session.flush()
+    entry = await record(
+        session,
+        actor,
+        "call.uncall",
+        "calls",
+        call.id,
+        race_id=race.id,
+        before=before,
+        after={
+            "contest_id": contest.id,
+            "kind": call.kind,
+            "withdrawn_call_id": previous.id,
+            "source": source,
+            "contest_status": contest.status,
+            "outcomes": _outcomes(contest),
+        },
+    )
+    by_id = {c.id: c for c in contest.candidacies}
+    was_named = [by_id[i] for i in previous.candidacy_ids if i in by_id]
+    return CallOutcome(race, contest, call, previous, was_named, False, entry)
