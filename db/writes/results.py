@@ -37,7 +37,7 @@ from db.writes.common import (
 )
 from db.writes.errors import Duplicate, WriteError
 
-OTHER_LABEL = {CountKind.WRITEIN: "write-ins", CountKind.UNDER: "undervotes", CountKind.OVER: "overvotes"}
+OTHER_LABEL: dict[str, str] = {CountKind.WRITEIN: "write-ins", CountKind.UNDER: "undervotes", CountKind.OVER: "overvotes"}
 
 
 @dataclass
