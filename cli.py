@@ -165,6 +165,7 @@ def render_messages(messages: list[Any]) -> str:
 
 @contextlib.asynccontextmanager
 async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
+    """The bot, started against an in-process loopback Discord. Raises OfflineStartFailed."""
     from loopback import StandIn
 
     async with StandIn() as standin:
@@ -178,10 +179,14 @@ async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
             desk_guild_ids=settings.desk_guild_ids | {guild.id},
         )
         with point_discord_at(standin.api_base, standin.gateway_url):
-            bot = await build_bot(settings)
+            try:
+                bot = await build_bot(settings)
+            except Exception as problem:  # the database, or its migrations
+                where = safe_url(settings.database_url)
+                raise OfflineStartFailed(f"cannot open the database at {where}: {problem}") from problem
             runner = asyncio.create_task(bot.start("offline-console"))
             try:
-                await standin.wait_until_ready(timeout=30)
+                await _until_ready(standin, runner)
                 yield OfflineConsole(BotDriver(standin, bot), channel.id)
             finally:
                 await bot.close()
@@ -189,18 +194,30 @@ async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
                     await asyncio.wait_for(runner, 10)
 
 
+class OfflineStartFailed(Exception):
+    """The offline console could not start; the message says why."""
+
+
+async def _until_ready(standin: Any, runner: asyncio.Task[None], timeout: float = 60) -> None:
+    """Until the bot has connected, or has stopped trying (then say why)."""
+    ready = asyncio.create_task(standin.wait_until_ready(timeout=timeout))
+    done, _ = await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if runner in done:
+        ready.cancel()
+        problem = runner.exception()
+        raise OfflineStartFailed(f"the bot stopped while starting: {problem!r}") from problem
+    try:
+        ready.result()
+    except TimeoutError:
+        raise OfflineStartFailed(f"the bot did not connect within {timeout:.0f}s") from None
+
+
 async def ask_command(settings: Settings, text: str) -> int:
     try:
         async with offline(settings) as console:
             answer = await console.ask(text)
-    except OSError as problem:
-        print(f"racedesk: cannot start the offline console: {problem}", file=sys.stderr)
-        return 2
-    except Exception as problem:  # the database or its migrations
-        print(
-            f"racedesk: cannot open the database at {safe_url(settings.database_url)}: {problem}",
-            file=sys.stderr,
-        )
+    except (OfflineStartFailed, OSError) as problem:
+        print(f"racedesk: {problem}", file=sys.stderr)
         return 2
     print(answer.text)
     return 0 if answer.ok else 1
@@ -220,11 +237,8 @@ async def console_command(settings: Settings) -> int:
                     continue
                 answer = await console.ask(line.strip())
                 print(answer.text + "\n", flush=True)
-    except Exception as problem:
-        print(
-            f"racedesk: cannot open the database at {safe_url(settings.database_url)}: {problem}",
-            file=sys.stderr,
-        )
+    except (OfflineStartFailed, OSError) as problem:
+        print(f"racedesk: {problem}", file=sys.stderr)
         return 2
 
 

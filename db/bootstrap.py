@@ -1,4 +1,9 @@
-"""First run: migrate, then build the default store into an empty database."""
+"""First run: migrate, then build the default store into an empty database.
+
+The store is the hand-made sample (the 2020 Alabama race of the article) merged with the public
+data the repository ships (data/public: FiveThirtyEight polls, MEDSL results, OpenElections and
+the Alabama Secretary of State), all in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.audit import SYSTEM
 from db.dataset import LoadSummary, load_document
 from db.engine import upgrade
+from db.importers.default import build_default_store
 from db.lookup import race_count
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,7 @@ async def prepare(
     async with sessions.begin() as session:
         if await race_count(session) > 0:
             return False
-        summary = await load_sample(session)
-    log.info("built the default store: %s", summary.describe())
+        sample = await load_sample(session)
+        public = await build_default_store(session)
+    log.info("built the default store: sample: %s; public data: %s", sample.describe(), public.describe())
     return True

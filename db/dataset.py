@@ -107,6 +107,7 @@ class DocumentLoader:
         self.people = PeopleIndex(session)
         self.summary = LoadSummary()
         self._keys: dict[str, Candidate] = {}
+        self._known_polls: set[str] = set()
 
     async def load(self, doc: dict[str, Any]) -> LoadSummary:
         try:
@@ -117,6 +118,7 @@ class DocumentLoader:
     async def _load(self, doc: dict[str, Any]) -> LoadSummary:
         if doc.get("format") != FORMAT:
             raise DocumentError(f"not a {FORMAT} document (its 'format' is {doc.get('format')!r})")
+        self._known_polls = await self._poll_keys_stored(doc)
         for i, person in enumerate(doc.get("candidates", [])):
             await self._candidate(person, f"candidates[{i}]")
         for i, race in enumerate(doc.get("races", [])):
@@ -133,6 +135,20 @@ class DocumentLoader:
                 after={"source": self.source_name, "summary": self.summary.describe()},
             )
         return self.summary
+
+    async def _poll_keys_stored(self, doc: dict[str, Any]) -> set[str]:
+        """The document's poll keys already in the store: one query per 500 keys, not one per poll
+        (a query per poll would also flush every pending poll, one INSERT at a time)."""
+        keys = [p["key"] for r in doc.get("races", []) for p in r.get("polls", []) if p.get("key")]
+        known: set[str] = set()
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            known.update(
+                k
+                for k in await self.session.scalars(select(Poll.source_key).where(Poll.source_key.in_(batch)))
+                if k
+            )
+        return known
 
     def _person(self, key: str | None, where: str) -> Candidate:
         if key is None or key not in self._keys:
@@ -309,7 +325,7 @@ class DocumentLoader:
         self, race: Race, contests: dict[tuple[str, str], Contest], item: dict[str, Any], where: str
     ) -> None:
         key = item.get("key")
-        if key and await self.session.scalar(select(Poll.id).where(Poll.source_key == key)) is not None:
+        if key and key in self._known_polls:
             return
         end = _date(item.get("end"), f"{where}.end")
         if end is None or not item.get("pollster"):
@@ -334,6 +350,8 @@ class DocumentLoader:
         for i, question in enumerate(item.get("questions", [])):
             poll.questions.append(self._question(contests, question, f"{where}.questions[{i}]"))
         self.session.add(poll)
+        if key:
+            self._known_polls.add(key)  # a repeat later in the same document is the same poll
         self.summary.added["polls"] += 1
 
     def _question(

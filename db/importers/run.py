@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from db.audit import SYSTEM, Actor
-from db.dataset import DocumentError, DocumentLoader, _choice, _date
+from db.dataset import DocumentError, DocumentLoader
 from db.importers import detect_format, parse
 from db.importers.common import BadLine, ParsedImport, ParseError
 from db.importers.fivethirtyeight import FORMAT as POLLS
@@ -53,7 +53,6 @@ from db.models import (
     ImportRun,
     NameToken,
     Poll,
-    Population,
     Question,
     Race,
     ResultCount,
@@ -229,11 +228,10 @@ async def import_file(
         await _fit_to_store(session, parsed, report)
         if ids is not None:
             ids.start()
+        loader = DocumentLoader(session, actor, source_name=f"{fmt}: {path.name}"[:64])
         if _repeats(doc):
-            loader = DocumentLoader(session, actor, source_name=f"{fmt}: {path.name}"[:64])
             summary = await loader.load(doc)
         else:
-            loader = await _BatchLoader.prepare(session, actor, f"{fmt}: {path.name}"[:64], doc)
             with session.no_autoflush:
                 summary = await loader.load(doc)
         await session.flush()
@@ -259,63 +257,6 @@ async def import_file(
     report.seconds = time.perf_counter() - started
     await _say(progress, report.describe())
     return report
-
-
-class _BatchLoader(DocumentLoader):
-    """The writer, with the known poll keys read once per document instead of once per poll.
-
-    `DocumentLoader._poll` asks the database whether each poll's key is known (1,538 queries for
-    FiveThirtyEight's 2018-2020 senate polls). This asks once for all the document's keys, then
-    builds each new poll as the writer does (the same fields, checks and questions). Only used for
-    documents without repeats (`_repeats`), loaded with autoflush off.
-    """
-
-    known_polls: set[str]
-
-    @classmethod
-    async def prepare(
-        cls, session: AsyncSession, actor: Actor, source_name: str, doc: dict[str, Any]
-    ) -> _BatchLoader:
-        loader = cls(session, actor, source_name)
-        keys = [p["key"] for r in doc.get("races", []) for p in r.get("polls", []) if p.get("key")]
-        loader.known_polls = set()
-        for start in range(0, len(keys), 500):
-            found = await session.scalars(
-                select(Poll.source_key).where(Poll.source_key.in_(keys[start : start + 500]))
-            )
-            loader.known_polls.update(k for k in found if k)
-        return loader
-
-    async def _poll(
-        self, race: Race, contests: dict[tuple[str, str], Contest], item: dict[str, Any], where: str
-    ) -> None:
-        key = item.get("key")
-        if key and key in self.known_polls:
-            return
-        end = _date(item.get("end"), f"{where}.end")
-        if end is None or not item.get("pollster"):
-            raise DocumentError(f"{where}: a poll needs a 'pollster' and an 'end' date")
-        population = item.get("population")
-        poll = Poll(
-            race_id=race.id,
-            pollster=item["pollster"],
-            sponsor=item.get("sponsor"),
-            partisan=item.get("partisan"),
-            internal=bool(item.get("internal", False)),
-            start_date=_date(item.get("start"), f"{where}.start"),
-            end_date=end,
-            sample_size=item.get("n"),
-            population=_choice(population, Population, where) if population else None,
-            methodology=item.get("methodology"),
-            url=item.get("url"),
-            source=item.get("source"),
-            source_key=key,
-            created_by=self.actor.id,
-        )
-        for i, question in enumerate(item.get("questions", [])):
-            poll.questions.append(self._question(contests, question, f"{where}.questions[{i}]"))
-        self.session.add(poll)
-        self.summary.added["polls"] += 1
 
 
 class _ClientIds:
