@@ -286,14 +286,20 @@ async def db_command(settings: Settings, action: str) -> int:
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     from db.engine import make_engine, make_sessionmaker, upgrade
+    from db.importers import FORMATS, UnknownFormat
     from db.importers.run import ImportFailed, import_file
 
+    if args.format != "auto" and args.format not in FORMATS:
+        print(f"racedesk: --format must be auto or one of {', '.join(FORMATS)}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     try:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
         progress = _progress_printer() if sys.stderr.isatty() else None
-        async with sessions() as session:
+        async with (
+            sessions.begin() as session
+        ):  # commits unless the import raised (a dry run rolls back itself)
             report = await import_file(
                 session,
                 args.path,
@@ -308,6 +314,9 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"racedesk: no such file: {args.path}", file=sys.stderr)
         return 2
+    except UnknownFormat as problem:
+        print(f"racedesk: {problem} (name one with --format)", file=sys.stderr)
+        return 2
     finally:
         await engine.dispose()
     print(report.describe())
@@ -315,9 +324,10 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _progress_printer() -> Any:
-    def show(done: int, total: int | None) -> None:
-        end = f"/{total}" if total else ""
-        print(f"\r{done}{end} rows", end="", file=sys.stderr, flush=True)
+    """Each step of the import on one terminal line, overwritten by the next."""
+
+    def show(message: str) -> None:
+        print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
     return show
 

@@ -72,3 +72,23 @@ async def test_sync_publishes_the_slash_commands(tmp_path: Path) -> None:
         assert "Synced" in output
         assert "race" in {command["name"] for command in standin.commands()}
         assert standin.spec_errors == []
+
+
+def test_import_then_import_again_changes_nothing(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"}
+    polls = str(REPO_ROOT / "data" / "public" / "senate_polls.csv")
+    dry = run("import", polls, "--dry-run", env=env)
+    first = run("import", polls, env=env)
+    second = run("import", polls, env=env)
+    assert dry.returncode == first.returncode == second.returncode == 0, first.stderr
+    assert "(dry run): would add" in dry.stdout and "1,546 polls" in dry.stdout
+    assert "added" in first.stdout and "1,546 polls" in first.stdout
+    assert "already imported; nothing changed" in second.stdout
+
+
+def test_import_of_an_unknown_file_says_what_it_reads(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"}
+    done = run("import", str(REPO_ROOT / "README.md"), env=env)
+    assert done.returncode == 2
+    assert "README.md: not one of fivethirtyeight-polls, medsl" in done.stderr
+    assert "Traceback" not in done.stderr
