@@ -25,7 +25,7 @@ log = logging.getLogger("racedesk")
 
 # What members ask (read-only), and what the desk and admins change.
 MEMBER_EXTENSIONS = ("cogs.race", "cogs.polls")
-DESK_EXTENSIONS = ("cogs.admin",)
+DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 README_HINT = "see 'Configuration' in README.md"
 

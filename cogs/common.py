@@ -99,3 +99,17 @@ async def race_autocomplete(
     return [
         app_commands.Choice(name=race_title(r)[:100], value=race_hint(r)[:100]) for r in matches.races[:25]
     ]
+
+
+def hybrid_group(**attrs: Any) -> Callable[[CommandCallback], commands.HybridGroup[Any, ..., None]]:
+    """`commands.hybrid_group`, typed like `hybrid_command` above."""
+    decorator: Any = commands.hybrid_group(**attrs)
+    return cast(Callable[[CommandCallback], commands.HybridGroup[Any, ..., None]], decorator)
+
+
+def hybrid_subcommand(
+    group: commands.HybridGroup[Any, ..., None], **attrs: Any
+) -> Callable[[CommandCallback], commands.HybridCommand[Any, ..., None]]:
+    """`group.command(...)` for a hybrid group, typed like `hybrid_command` above."""
+    decorator: Any = group.command(**attrs)
+    return cast(Callable[[CommandCallback], commands.HybridCommand[Any, ..., None]], decorator)

@@ -1,0 +1,252 @@
+"""The announcer: a background worker that delivers the outbox (db/outbox.py) to Discord.
+
+- Started in cog_load, stopped in cog_unload; on stop it lets the sends in flight finish (for a few
+  seconds) so their delivery is recorded, and leaves the rest pending for the next start.
+- Delivers each server's results-channel message and each follower's DM, oldest first, one target's
+  messages in order, several targets at once.
+- Paces itself below Discord's global limit (50 requests a second) so that member commands keep their
+  share; discord.py handles each route's bucket and any 429 it still gets.
+- Retries 5xx, 429 and network errors with a growing backoff; drops for good, with a log line, what
+  Discord refuses for good (403: closed DMs, no access; 404: deleted channel; other 4xx).
+- Never delivers one twice: each row is marked sent right after Discord answers, and each carries a
+  nonce derived from its unique key with `enforce_nonce`, so a send repeated after a crash between
+  Discord's answer and the mark returns the first message instead of posting again.
+- Resumes after a restart: whatever is still pending is due at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from collections import OrderedDict
+from typing import Any
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot import RaceBot
+from db import outbox
+from db.models import OutboxMessage
+from db.writes import run_write
+
+log = logging.getLogger("racedesk.announcer")
+
+# The offline console runs the real bot against a stand-in for Discord: it must not deliver the store's
+# announcements there, or a real bot sharing the database would never send them.
+OFFLINE_TOKENS = frozenset({"offline-console"})
+
+
+class Pacer:
+    """At most `rate` sends a second across every task that waits on it (no bursts)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            now = loop.time()
+            self._next = max(self._next, now)
+            delay = self._next - now
+            self._next += self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class Retry(Exception):
+    def __init__(self, reason: str, at_least: float = 0.0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at_least = at_least
+
+
+class Drop(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AnnouncerCog(commands.Cog, name="Announcer"):
+    """Delivers announcements in the background. It has no commands."""
+
+    rate = 40.0  # sends a second, all targets together; Discord allows 50 requests a second in all
+    concurrency = 8  # targets served at once
+    batch = 200  # rows read per round
+    idle_poll = 1.0  # seconds between looks at the outbox when nobody pokes
+    backoff_base = 1.0  # seconds before the first retry; doubles each time
+    backoff_max = 300.0
+    max_attempts = 12  # then the row is dropped, with a log line
+    drain_timeout = 5.0  # on stop, how long sends in flight may take to finish
+
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+        self.pacer = Pacer(self.rate)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._dm_channels: OrderedDict[int, int] = OrderedDict()
+        self.sent = self.retried = self.dropped = 0
+
+    async def cog_load(self) -> None:
+        if self.bot.http.token in OFFLINE_TOKENS:
+            log.info("offline console: announcements stay in the outbox for the running bot")
+            return
+        self._task = asyncio.create_task(self._run(), name="racedesk-announcer")
+
+    async def cog_unload(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        task = self._task
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.drain_timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def poke(self) -> None:
+        """A write just queued announcements: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                handled = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the announcer failed a round; trying again shortly")
+                handled = 0
+                await asyncio.sleep(self.idle_poll)
+            if handled or self._stopping:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+
+    async def run_once(self) -> int:
+        """Deliver what is due now. Returns how many rows were handled."""
+        async with self.bot.sessions() as session:
+            rows = await outbox.due(session, dt.datetime.now(dt.UTC), self.batch)
+        if not rows:
+            return 0
+        await run_write(self.bot.sessions, lambda s: outbox.note_attempt(s, [r.id for r in rows]))
+        by_target: OrderedDict[tuple[str, int], list[OutboxMessage]] = OrderedDict()
+        for row in rows:
+            row.attempts += 1
+            by_target.setdefault((row.target_kind, row.target_id), []).append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+        await asyncio.gather(*(self._serve(target_rows, gate) for target_rows in by_target.values()))
+        return len(rows)
+
+    async def _serve(self, rows: list[OutboxMessage], gate: asyncio.Semaphore) -> None:
+        """One target's rows, in order; a row to retry holds back the ones after it."""
+        async with gate:
+            for row in rows:
+                if self._stopping:
+                    return
+                if not await self._deliver(row):
+                    return
+
+    async def _deliver(self, row: OutboxMessage) -> bool:
+        """Send one row and record what happened. Returns False when the target's later rows must wait."""
+        await self.pacer.wait()
+        try:
+            message = await self._send(row)
+        except Drop as problem:
+            self.dropped += 1
+            reason = problem.reason
+            log.warning(
+                "announcement %d to %s %d dropped for good: %s",
+                row.id,
+                row.target_kind,
+                row.target_id,
+                reason,
+            )
+            await run_write(self.bot.sessions, lambda s: outbox.mark_dropped(s, row.id, reason))
+            return True
+        except Retry as problem:
+            reason, at_least = problem.reason, problem.at_least
+            if row.attempts >= self.max_attempts:
+                self.dropped += 1
+                reason = f"gave up after {row.attempts} attempts: {reason}"
+                log.warning(
+                    "announcement %d to %s %d dropped: %s", row.id, row.target_kind, row.target_id, reason
+                )
+                await run_write(self.bot.sessions, lambda s: outbox.mark_dropped(s, row.id, reason))
+                return True
+            self.retried += 1
+            delay = min(self.backoff_max, self.backoff_base * 2 ** (row.attempts - 1)) * random.uniform(
+                0.8, 1.2
+            )
+            delay = max(delay, at_least)
+            log.info("announcement %d: %s; retrying in %.1fs", row.id, reason, delay)
+            await run_write(self.bot.sessions, lambda s: outbox.reschedule(s, row, reason, delay))
+            return False
+        self.sent += 1
+        await run_write(self.bot.sessions, lambda s: outbox.mark_sent(s, row.id, message.id))
+        return True
+
+    async def _send(self, row: OutboxMessage) -> discord.Message:
+        try:
+            channel_id = (
+                row.target_id if row.target_kind == outbox.CHANNEL else await self._dm_channel(row.target_id)
+            )
+            channel = self.bot.get_partial_messageable(channel_id)
+            payload = row.payload
+            return await channel.send(
+                content=payload.get("content") or None,
+                embeds=[discord.Embed.from_dict(e) for e in payload.get("embeds") or []],
+                allowed_mentions=allowed_mentions(payload.get("allowed_mentions")),
+                nonce=outbox.nonce_of(row.dedupe_key),
+            )
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise Drop(f"{error.status} {error.text or error}") from None
+        except discord.RateLimited as error:
+            raise Retry(f"rate limited for {error.retry_after:.1f}s", error.retry_after) from None
+        except discord.HTTPException as error:
+            if error.status >= 500 or error.status == 429:
+                raise Retry(f"Discord answered {error.status}") from None
+            raise Drop(f"Discord refused it: {error.status} {error.text}") from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise Retry(f"network: {type(error).__name__}: {error}") from None
+
+    async def _dm_channel(self, user_id: int) -> int:
+        cached = self._dm_channels.get(user_id)
+        if cached is not None:
+            self._dm_channels.move_to_end(user_id)
+            return cached
+        try:
+            data = await self.bot.http.start_private_message(user_id)
+        except discord.HTTPException as error:
+            if 400 <= error.status < 500 and error.status != 429:
+                raise Drop(f"no DM channel: {error.status} {error.text}") from None
+            raise
+        channel_id = int(data["id"])
+        self._dm_channels[user_id] = channel_id
+        while len(self._dm_channels) > 10_000:
+            self._dm_channels.popitem(last=False)
+        return channel_id
+
+
+def allowed_mentions(data: dict[str, Any] | None) -> discord.AllowedMentions:
+    """Nothing pings, except the roles a server chose to have pinged (stored with the row)."""
+    roles = [discord.Object(int(r)) for r in (data or {}).get("roles") or []]
+    return discord.AllowedMentions(everyone=False, users=False, roles=roles or False, replied_user=False)
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(AnnouncerCog(bot))

@@ -1,0 +1,54 @@
+"""Running a desk write from a command: who the actor is, the transaction (retried when the database is
+busy), domain errors as clear replies, and a nudge to the announcer once it has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.common import UsageError, UserFacingError, prefix_of
+from cogs.desk._parsing import ParseError
+from db.audit import Actor
+from db.writes import Duplicate, WriteError, run_write
+from render.format import timestamp
+
+if TYPE_CHECKING:
+    from bot import RaceBot
+
+T = TypeVar("T")
+
+
+def actor_of(ctx: commands.Context[Any]) -> Actor:
+    return Actor(id=ctx.author.id, name=str(ctx.author)[:128], guild_id=ctx.guild.id if ctx.guild else None)
+
+
+def example(ctx: commands.Context[Any], text: str) -> str:
+    """An example with the prefix the person used (`/` for slash commands)."""
+    return prefix_of(ctx) + text
+
+
+def usage(problem: ParseError) -> UsageError:
+    return UsageError(discord.utils.escape_mentions(problem.problem), problem.example)
+
+
+def refusal(problem: WriteError) -> UserFacingError:
+    text = discord.utils.escape_mentions(str(problem))
+    if isinstance(problem, Duplicate) and problem.at is not None:
+        text += f" (posted {timestamp(problem.at, 'R')})"
+    return UserFacingError(text)
+
+
+async def store(ctx: commands.Context[RaceBot], work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction and nudge the announcer; wrong input becomes a reply, nothing written."""
+    try:
+        result = await run_write(ctx.bot.sessions, work)
+    except WriteError as problem:
+        raise refusal(problem) from None
+    announcer = ctx.bot.get_cog("Announcer")
+    if announcer is not None:
+        announcer.poke()  # type: ignore[attr-defined]
+    return result

@@ -1,0 +1,113 @@
+"""The outbox's bookkeeping on SQLite and PostgreSQL: targets, payloads, order, retries, corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import outbox
+from db.audit import record
+from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage
+from tests.desk.support import MODERATOR, al2020
+
+Sessions = async_sessionmaker[AsyncSession]
+BODY = {"content": None, "embeds": [{"title": "📊 count update", "type": "rich"}]}
+
+
+async def setup_targets(sessions: Sessions) -> int:
+    async with sessions.begin() as session:
+        race = await al2020(session)
+        session.add_all(
+            [
+                GuildSettings(guild_id=1, results_channel_id=11),
+                GuildSettings(guild_id=2, results_channel_id=22, ping_role_id=222),
+                GuildSettings(guild_id=3, mod_role_id=33),  # no results channel: not a target
+                Follow(user_id=7, race_id=race.id, guild_id=1),
+                Follow(user_id=8, race_id=race.id, guild_id=2),
+            ]
+        )
+        return race.id
+
+
+async def new_audit(sessions: Sessions, race_id: int) -> int:
+    async with sessions.begin() as session:
+        return (await record(session, MODERATOR, "result.add", "result_snapshots", 1, race_id=race_id)).id
+
+
+async def test_targets_and_what_each_one_gets(sample_sessions: Sessions) -> None:
+    race_id = await setup_targets(sample_sessions)
+    audit_id = await new_audit(sample_sessions, race_id)
+    async with sample_sessions.begin() as session:
+        queued = await outbox.enqueue(session, audit_id=audit_id, race_id=race_id, body=BODY, ping=True)
+    assert (queued.channels, queued.dms) == (2, 2)
+    async with sample_sessions() as session:
+        rows = {(r.target_kind, r.target_id): r for r in await session.scalars(select(OutboxMessage))}
+    assert set(rows) == {("channel", 11), ("channel", 22), ("dm", 7), ("dm", 8)}
+    assert rows["channel", 22].payload["content"] == "<@&222>"
+    assert rows["channel", 22].payload["allowed_mentions"] == {"parse": [], "roles": ["222"]}
+    for key in (("channel", 11), ("dm", 7), ("dm", 8)):
+        assert rows[key].payload["content"] is None and rows[key].payload["allowed_mentions"] == {"parse": []}
+    assert len({r.dedupe_key for r in rows.values()}) == 4
+    nonce = outbox.nonce_of(rows["dm", 7].dedupe_key)
+    assert nonce == outbox.nonce_of(rows["dm", 7].dedupe_key) and len(nonce) == 25
+
+
+async def test_a_retried_row_holds_back_its_targets_later_rows(sample_sessions: Sessions) -> None:
+    race_id = await setup_targets(sample_sessions)
+    first, second = await new_audit(sample_sessions, race_id), await new_audit(sample_sessions, race_id)
+    async with sample_sessions.begin() as session:
+        await outbox.enqueue(session, audit_id=first, race_id=race_id, body=BODY)
+        await outbox.enqueue(session, audit_id=second, race_id=race_id, body=BODY)
+    now = dt.datetime.now(dt.UTC)
+    async with sample_sessions.begin() as session:
+        due = await outbox.due(session, now)
+        assert len(due) == 8
+        waiting = next(r for r in due if r.audit_id == first and r.target_id == 11)
+        await outbox.reschedule(session, waiting, "Discord answered 503", 60)
+    async with sample_sessions() as session:
+        due = await outbox.due(session, now + dt.timedelta(seconds=1))
+    assert all(r.target_id != 11 for r in due) and len(due) == 6
+    async with sample_sessions() as session:
+        later = await outbox.due(session, now + dt.timedelta(seconds=61))
+    assert [(r.audit_id, r.target_id) for r in later if r.target_id == 11] == [(first, 11), (second, 11)]
+
+
+async def test_sent_dropped_and_a_correction_that_races_a_delivery(sample_sessions: Sessions) -> None:
+    race_id = await setup_targets(sample_sessions)
+    original = await new_audit(sample_sessions, race_id)
+    async with sample_sessions.begin() as session:
+        await outbox.enqueue(session, audit_id=original, race_id=race_id, body=BODY)
+        rows = {(r.target_kind, r.target_id): r for r in await session.scalars(select(OutboxMessage))}
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, rows["channel", 11].id, 555)
+        await outbox.mark_dropped(session, rows["dm", 8].id, "403 closed DMs")
+    # An undo now: channel 22 and DM 7 are still pending (one of them is, in fact, in flight).
+    async with sample_sessions.begin() as session:
+        undo_entry = await record(
+            session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
+        )
+        entry = await session.get(AuditEntry, original)
+        assert entry is not None
+        entry.undone_by_id = undo_entry.id
+        correction = await outbox.correct(
+            session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
+        )
+    assert (correction.queued.total, correction.withdrawn) == (1, 2)
+    # The delivery to DM 7 was in flight and succeeds after all: its correction is revived.
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, rows["dm", 7].id, 777) is False
+    async with sample_sessions() as session:
+        corrections = {
+            r.target_id: r.status
+            for r in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.audit_id == undo_entry.id)
+            )
+        }
+        originals = {
+            r.target_id: r.status
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == original))
+        }
+    assert originals == {11: "sent", 22: "dropped", 7: "sent", 8: "dropped"}
+    assert corrections == {11: "pending", 22: "dropped", 7: "pending"}
