@@ -407,6 +407,12 @@ def parse_result(text: str | None, example: str) -> ResultForm:
                 raise ParseError(f"'{key}={value}': '{key}' is not a name.", example)
             if _looks_like_key(key, RESULT_KEYS):
                 raise unknown_key_error(key, RESULT_KEYS, example, candidates_allowed=True)
+            if not re.search(r"\d", value):
+                keys = ", ".join(f"`{k}`" for k in sorted(set(RESULT_KEYS.values())))
+                raise ParseError(
+                    f"{key}={value}: '{value}' is not a number of votes, and '{key}' is not a key ({keys}).",
+                    example,
+                )
             form.counts.append((key, votes(value, key, example)))
         elif name == "reporting":
             form.reporting = percent(value, "reporting", example, noun="Reporting")
@@ -584,6 +590,11 @@ def parse_poll(text: str | None, example: str) -> PollForm:
                 raise ParseError(f"'{key}={value}': '{key}' is not a name.", example)
             if _looks_like_key(key, POLL_KEYS):
                 raise unknown_key_error(key, POLL_KEYS, example, candidates_allowed=True)
+            if not re.search(r"\d", value):
+                keys = ", ".join(f"`{k}`" for k in sorted(set(POLL_KEYS.values())))
+                raise ParseError(
+                    f"{key}={value}: '{value}' is not a share, and '{key}' is not a key ({keys}).", example
+                )
             form.answers.append((key, percent(value, key, example)))
         elif name == "pollster":
             form.pollster = text_value(value, "pollster", example)

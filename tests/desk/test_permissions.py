@@ -203,3 +203,6 @@ async def test_server_settings_belong_to_that_servers_admins(world: World) -> No
     ).ok is True
     taken = await world.say(f"!config mod-role <@&{world.desk_role.id}>", author=world.moderator)
     assert taken.ok is False and "Only this server's admins" in taken.text
+    # The bot's owners change shared data anywhere, but a server's settings stay with its admins.
+    owner = await world.say("!config prefix ?", author=world.owner, channel=world.other_channel)
+    assert owner.ok is False and "Only this server's admins" in owner.text
