@@ -24,7 +24,10 @@ from settings import Settings, SettingsError
 log = logging.getLogger("racedesk")
 
 # What members ask (read-only), and what the desk and admins change.
-MEMBER_EXTENSIONS = ("cogs.race", "cogs.polls")
+MEMBER_EXTENSIONS = (
+    "cogs.race",
+    "cogs.polls",
+)
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 README_HINT = "see 'Configuration' in README.md"

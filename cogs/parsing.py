@@ -48,10 +48,18 @@ class DateSpan:
     start: dt.date
     end: dt.date
     label: str
+    relative: bool = False  # said relative to today ("next tuesday"), and labelled that way
 
     @property
     def one_day(self) -> bool:
         return self.start == self.end
+
+    @property
+    def in_sentence(self) -> str:
+        """ "today (Fri, Nov 27, 2026)", "on Tue, Jul 14, 2020", "in November 2020"."""
+        if self.relative:
+            return self.label
+        return f"on {self.label}" if self.one_day else f"in {self.label}"
 
 
 def day_label(day: dt.date) -> str:
@@ -83,26 +91,27 @@ def _relative(words: list[str], today: dt.date) -> DateSpan | None:
     simple = {"today": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}
     if phrase in simple:
         day = today + dt.timedelta(days=simple[phrase])
-        return DateSpan(day, day, f"{phrase.replace('tonight', 'today')} ({day_label(day)})")
+        return DateSpan(day, day, f"{phrase.replace('tonight', 'today')} ({day_label(day)})", relative=True)
     if len(words) == 2 and words[0] in ("this", "next", "last", "coming", "past", "previous"):
         which, unit = words
         shift = {"this": 0, "coming": 1, "next": 1, "last": -1, "past": -1, "previous": -1}[which]
         if unit == "week":
             start, end = _week(today + dt.timedelta(weeks=shift))
-            return DateSpan(start, end, f"{phrase} ({range_label(start, end)})")
+            return DateSpan(start, end, f"{phrase} ({range_label(start, end)})", relative=True)
         if unit == "month":
             first = today.replace(day=1) + relativedelta(months=shift)
             start, end = _month(first.year, first.month)
-            return DateSpan(start, end, f"{phrase} ({first:%B} {first.year})")
+            return DateSpan(start, end, f"{phrase} ({first:%B} {first.year})", relative=True)
         if unit == "year":
             year = today.year + shift
-            return DateSpan(dt.date(year, 1, 1), dt.date(year, 12, 31), f"{phrase} ({year})")
+            return DateSpan(dt.date(year, 1, 1), dt.date(year, 12, 31), f"{phrase} ({year})", relative=True)
         if unit in ("weekend",):
             saturday = today + relativedelta(days=7 * max(shift, 0), weekday=SA(+1 if shift >= 0 else -1))
             return DateSpan(
                 saturday,
                 saturday + dt.timedelta(days=1),
                 f"{phrase} ({range_label(saturday, saturday + dt.timedelta(days=1))})",
+                relative=True,
             )
     if len(words) == 3 and words[0] in ("next", "last", "past", "coming") and words[2] == "days":
         if not words[1].isdigit() or not 1 <= int(words[1]) <= 366:
@@ -112,7 +121,8 @@ def _relative(words: list[str], today: dt.date) -> DateSpan | None:
             start, end = today, today + dt.timedelta(days=n - 1)
         else:
             start, end = today - dt.timedelta(days=n - 1), today
-        return DateSpan(start, end, f"{phrase} ({range_label(start, end)})")
+        which = "next" if words[0] in ("next", "coming") else "past"
+        return DateSpan(start, end, f"the {which} {n} days ({range_label(start, end)})")
     weekday_words = (
         words[1:] if len(words) == 2 and words[0] in ("this", "next", "last", "coming", "on") else words
     )
@@ -125,7 +135,7 @@ def _relative(words: list[str], today: dt.date) -> DateSpan | None:
             day = today + relativedelta(days=+1, weekday=weekday(+1))
         else:  # "tuesday", "this tuesday", "on tuesday": the coming one, today included
             day = today + relativedelta(weekday=weekday(+1))
-        return DateSpan(day, day, f"{phrase} ({day_label(day)})")
+        return DateSpan(day, day, f"{phrase} ({day_label(day)})", relative=True)
     return None
 
 

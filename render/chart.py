@@ -140,6 +140,7 @@ def draw(request: ChartRequest) -> ChartResult | None:
     if first == last:
         first, last = first - dt.timedelta(days=15), last + dt.timedelta(days=15)
     top = max(v for s in series for _, v in s.dots)
+    bottom = min(v for s in series for _, v in s.dots)
     num = mdates.date2num
     for s, color in zip(series, colors, strict=True):
         ax.scatter(
@@ -156,7 +157,9 @@ def draw(request: ChartRequest) -> ChartResult | None:
         elif s.line:
             ax.scatter(num([s.line[0][0]]), [s.line[0][1]], s=120, color=color, zorder=3)
     ax.set_xlim(float(num(first)), float(num(last)))
-    ax.set_ylim(0, min(100.0, max(10.0, top * 1.15 + 2)))
+    # Zoomed to the shares drawn (in steps of 10 points), so differences of a few points are visible on a phone.
+    floor = max(0.0, (bottom - 8) // 10 * 10) if bottom > 15 else 0.0
+    ax.set_ylim(floor, min(100.0, max(floor + 10.0, top * 1.1 + 2)))
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
     locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.xaxis.set_major_locator(locator)

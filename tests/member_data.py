@@ -17,6 +17,44 @@ from db.bootstrap import load_sample
 from db.dataset import load_document
 from tests.factories import big_race_document
 
+MINOR_FIRST = [
+    "Ann",
+    "Bruno",
+    "Cyrus",
+    "Delia",
+    "Eamon",
+    "Flora",
+    "Gideon",
+    "Hester",
+    "Ignatius",
+    "Juno",
+    "Kermit",
+    "Lavinia",
+    "Mortimer",
+    "Nerys",
+    "Osric",
+    "Philippa",
+    "Quentin",
+]
+MINOR_LAST = [
+    "Abernathy",
+    "Blackwood",
+    "Castellano",
+    "Drummond",
+    "Ellsworth",
+    "Fairbanks",
+    "Galloway",
+    "Hargreaves",
+    "Isherwood",
+    "Jablonski",
+    "Kowalczyk",
+    "Lindqvist",
+    "Montgomery",
+    "Nakamura",
+    "Oyelaran",
+    "Pemberton",
+    "Quigley",
+]
 RUNOFF_NIGHT = [  # (taken_at, reporting %, Warnick, Lofton): the runoff count as it came in
     ("2021-01-06T01:00:00Z", 10.0, 120_000, 160_000),
     ("2021-01-06T03:00:00Z", 55.0, 1_000_000, 1_050_000),
@@ -34,11 +72,11 @@ def special_document() -> dict[str, Any]:
     ] + [
         {
             "key": f"c{i}",
-            "name": f"Minor Candidate{i}",
+            "name": f"{first} {last}",
             "party": ["DEM", "REP", "LIB", "GRN", "IND"][i % 5],
             "state": "GA",
         }
-        for i in range(17)
+        for i, (first, last) in enumerate(zip(MINOR_FIRST, MINOR_LAST, strict=True))
     ]
     november = [{"candidate": p["key"], "party": p["party"]} for p in people]
     counts = {"warnick": 1_600_000, "lofton": 1_270_000, "collier": 980_000}
@@ -142,6 +180,30 @@ def special_document() -> dict[str, Any]:
                         ],
                     }
                     for n in range(12)
+                ]
+                + [
+                    {
+                        "key": f"syn:ga:jungle:{n}",
+                        "pollster": ["Emerald Research", "Peach Polling", "Landmark-ish"][n],
+                        "start": f"2020-10-{10 + 5 * n}",
+                        "end": f"2020-10-{12 + 5 * n}",
+                        "n": 800,
+                        "population": "lv",
+                        "questions": [
+                            {
+                                "stage": "general",
+                                "answers": [
+                                    {
+                                        "candidate": p["key"],
+                                        "choice": p["name"].split()[-1],
+                                        "pct": round(30 - 1.4 * i + n, 1),
+                                    }
+                                    for i, p in enumerate(people)
+                                ],
+                            }
+                        ],
+                    }
+                    for n in range(3)
                 ],
                 "endorsements": [
                     {
@@ -171,4 +233,32 @@ async def load_member_data(session: AsyncSession, big: bool = True) -> None:
     await load_sample(session)
     await load_document(session, special_document(), SYSTEM, source_name="tests/member_data.py")
     if big:
-        await load_document(session, big_race_document(), SYSTEM, source_name="tests/factories.py")
+        await load_document(session, distinct_big_race(), SYSTEM, source_name="tests/factories.py")
+
+
+BIG_FIRST = [
+    "Alvar", "Brisa", "Corwin", "Dagny", "Evander", "Fenella", "Gaspard", "Hollis", "Isolde", "Jorund",
+    "Kestrel", "Leopold", "Marisol", "Nikodem", "Oriel", "Perpetua", "Quillon", "Rosalind", "Sigurd", "Thaddeus",
+    "Ulrika", "Valentin", "Wilhelmina", "Xavier", "Yevgenia", "Zebulon", "Anselm", "Bathsheba", "Cormac", "Delphine",
+]  # fmt: skip
+BIG_LAST = [
+    "Achterberg", "Brannigan", "Cavendish", "Dimitriou", "Eastwick", "Fitzgerald", "Gunderson", "Holloway",
+    "Ingersoll", "Jaworski", "Kensington", "Lockridge", "Maclachlan", "Northcott", "Okonkwo", "Prendergast",
+    "Quartermaine", "Rutherford", "Szymanski", "Thistlewood", "Underhill", "Vanderbilt", "Whitmore", "Xiong",
+    "Yardley", "Zimmerman", "Ashdown", "Bellweather", "Crowther", "Dunleavy",
+]  # fmt: skip
+
+
+def distinct_big_race() -> dict[str, Any]:
+    """tests/factories.py's 30-candidate, 500-poll race, with names no reconciliation rule could take for
+    spellings of one another (its own differ only by a number), keeping the names that try to ping or format."""
+    doc = big_race_document()
+    for i, person in enumerate(doc["candidates"]):
+        naughty = person["name"].split(" Number")[0] if i % 5 == 0 else ""
+        person["name"] = " ".join(p for p in (naughty, BIG_FIRST[i], BIG_LAST[i]) if p)
+    names = {p["key"]: p["name"] for p in doc["candidates"]}
+    for poll in doc["races"][0]["polls"]:
+        for question in poll["questions"]:
+            for answer in question["answers"]:
+                answer["choice"] = names[answer["candidate"]]
+    return doc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,7 +62,7 @@ async def test_the_chart_button_posts_the_chart(world: World) -> None:
 async def test_pages_turn_with_buttons_only_for_the_member_who_asked(world: World) -> None:
     exchange = await world.say("!polls georgia special")
     first = exchange.messages[0]
-    assert "Polls 1–5 of 12, newest first · page 1/3" in exchange.text
+    assert "Polls 1–5 of 15, newest first · page 1/3" in exchange.text
     assert first.button_ids() == [PREV_ID, NEXT_ID, CHART_ID]
     assert_fits(first)
 
@@ -74,18 +76,18 @@ async def test_pages_turn_with_buttons_only_for_the_member_who_asked(world: Worl
     await world.standin.click_button(first, NEXT_ID, world.member)
     (turned,) = await new_messages(world, before)
     assert turned.response_type == 7  # the same message, edited
-    assert "Polls 6–10 of 12, newest first · page 2/3" in turned.text()
+    assert "Polls 6–10 of 15, newest first · page 2/3" in turned.text()
     assert_fits(turned)
 
 
 async def test_page_two_in_prefix_form(world: World) -> None:
     text = await world.text("!polls georgia special page 3")
-    assert "Polls 11–12 of 12, newest first · page 3/3" in text
+    assert "Polls 11–15 of 15, newest first · page 3/3" in text
 
 
 async def test_filters_narrow_the_polls(world: World) -> None:
     text = await world.text("!polls georgia special lv")
-    assert "Showing: likely voters" in text and "of 6," in text and "12 polls without filters" in text
+    assert "Showing: likely voters" in text and "of 9," in text and "15 polls without filters" in text
     text = await world.text("!polls georgia special rv since dec 1")
     assert "Showing: registered voters · since Dec 1, 2020" in text
     assert "Polls 1–" in text and "Nov 1" not in text.split("Showing")[1]
@@ -99,8 +101,7 @@ async def test_partisan_and_internal_polls_are_flagged(world: World) -> None:
 async def test_a_500_poll_30_candidate_race_fits_on_every_page(world: World) -> None:
     exchange = await world.say("!polls texas")
     message = exchange.messages[0]
-    assert "page 1/100" in exchange.text
-    assert "+24 more" in exchange.text  # answers past the sixth are counted, not listed
+    assert "page 1/100" in exchange.text and "more match-ups" in exchange.text
     assert_fits(message)
     assert "@everyone" not in exchange.text.replace("@\u200beveryone", "")
     last = await world.say("!polls texas page 100")
@@ -108,7 +109,14 @@ async def test_a_500_poll_30_candidate_race_fits_on_every_page(world: World) -> 
     assert_fits(last.messages[0])
     chart = await world.say("!polls texas chart")
     assert chart.messages[0].attachments[0][1].startswith(PNG)
-    assert "The top 6 of 30 candidates are drawn." in chart.text
+
+
+async def test_a_twenty_candidate_question_lists_six_and_counts_the_rest(world: World) -> None:
+    exchange = await world.say("!polls georgia special general")
+    assert "Showing: general polls" in exchange.text and "+14 more" in exchange.text
+    assert_fits(exchange.messages[0])
+    chart = await world.say("!polls georgia special general chart")
+    assert "The top 6 of 20 candidates are drawn." in chart.text
 
 
 @pytest.mark.parametrize(
@@ -160,3 +168,37 @@ async def test_slash_polls_chart_is_deferred_then_sent(world: World) -> None:
     assert exchange.ok is True
     assert exchange.messages[0].response_type == 5  # deferred while the chart is drawn
     assert any(m.attachments and m.attachments[0][1].startswith(PNG) for m in exchange.messages)
+
+
+async def test_charts_are_drawn_off_the_event_loop() -> None:
+    """While a 500-poll, 30-candidate chart is drawn (and its worker process starts), the loop keeps ticking."""
+    from cogs.polls import ChartWorker
+    from db.poll_reads import ChartAnswer, ChartPoll, ChartQuestion
+    from render.chart import ChartRequest
+
+    answers = tuple(ChartAnswer(i, f"Candidate {i}", None, 3.3) for i in range(30))
+    polls = tuple(
+        ChartPoll(
+            n,
+            f"P{n % 37}",
+            dt.date(2020, 1, 1) + dt.timedelta(days=n % 280),
+            500,
+            (ChartQuestion(1, False, None, answers),),
+        )
+        for n in range(500)
+    )
+    worker = ChartWorker()
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+    drawing = asyncio.create_task(worker.draw(ChartRequest("Big", polls, ((1, "General"),))))
+    last = loop.time()
+    while not drawing.done():
+        await asyncio.sleep(0.005)
+        gaps.append(loop.time() - last)
+        last = loop.time()
+    try:
+        result = drawing.result()
+    finally:
+        worker.close()
+    assert result is not None and result.png.startswith(PNG)
+    assert len(gaps) > 10 and max(gaps) < 0.25, max(gaps)
