@@ -27,6 +27,7 @@ log = logging.getLogger("racedesk")
 MEMBER_EXTENSIONS = (
     "cogs.race",
     "cogs.polls",
+    "cogs.results",
 )
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)

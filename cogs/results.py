@@ -1,0 +1,125 @@
+"""`results`: a stage's latest count, the leader and margin, how much is counted, the call; `history`."""
+
+from __future__ import annotations
+
+from discord import app_commands
+from discord.ext import commands
+
+from bot import RaceBot
+from cogs.common import UsageError, hybrid_command, prefix_of, race_autocomplete, reply, resolve_race
+from cogs.parsing import STAGE_PHRASES, split_results_query
+from db.models import Stage
+from db.reads import ContestView
+from db.results_reads import History, RaceResults, choose_contests, count_history, race_results
+from render.format import escape, short_date, stage_title
+from render.limits import EMBED_TOTAL
+from render.race import race_hint, race_title
+from render.results import history_embed, results_embed
+
+STAGES_SHOWN = 4
+STAGE_WORDS: dict[str, str] = {
+    Stage.PRIMARY: "primary",
+    Stage.JUNGLE_PRIMARY: "jungle primary",
+    Stage.PRIMARY_RUNOFF: "primary runoff",
+    Stage.GENERAL: "general",
+    Stage.GENERAL_RUNOFF: "general runoff",
+}
+PARTY_WORD = {"REP": "gop", "DEM": "dem"}
+STAGE_OPTIONS = {
+    "latest": (),
+    "primary": (Stage.PRIMARY, Stage.JUNGLE_PRIMARY),
+    "runoff": (Stage.PRIMARY_RUNOFF, Stage.GENERAL_RUNOFF),
+    "primary runoff": (Stage.PRIMARY_RUNOFF,),
+    "general": (Stage.GENERAL,),
+    "general runoff": (Stage.GENERAL_RUNOFF,),
+}
+
+
+def stage_words(view: ContestView) -> str:
+    """Words that ask `results` for exactly this stage: "gop primary", "general runoff"."""
+    words = STAGE_WORDS.get(view.contest.stage, "")
+    party = PARTY_WORD.get(view.contest.party)
+    return (
+        f"{party} {words}" if party and view.contest.stage in (Stage.PRIMARY, Stage.PRIMARY_RUNOFF) else words
+    )
+
+
+class ResultsCog(commands.Cog, name="Results"):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+
+    @hybrid_command(
+        name="results",
+        aliases=["count"],
+        usage="<race> [primary|runoff|general] [history]",
+        description="The latest count of a race: votes, shares, margin, how much is counted, the call",
+    )
+    @app_commands.describe(
+        query="The race: a state, candidate or year, e.g. alabama, georgia special",
+        stage="Which stage (default: the most recent one with a count)",
+        history="Show how the count moved, update by update",
+    )
+    @app_commands.choices(stage=[app_commands.Choice(name=k, value=k) for k in STAGE_OPTIONS])
+    @app_commands.autocomplete(query=race_autocomplete)
+    async def results(
+        self,
+        ctx: commands.Context[RaceBot],
+        *,
+        query: str | None = None,
+        stage: str | None = None,
+        history: bool = False,
+    ) -> None:
+        """The latest count per candidate (votes and share), the leader and margin, how much is counted,
+        when it was updated and the call with its source. Name a stage (primary, runoff, general) or add
+        `history` to see how the count moved. Example: !results alabama"""
+        prefix = prefix_of(ctx)
+        asked = split_results_query(query or "")
+        if stage:
+            asked.stages = STAGE_OPTIONS.get(stage, ())
+        race = await resolve_race(ctx, asked.race_text, "results")
+        hint = race_hint(race)
+
+        async def load() -> RaceResults | None:
+            async with self.bot.sessions() as session:
+                return await race_results(session, race.id)
+
+        found = await self.bot.cache.get(("race_results", race.id), load)
+        title = race_title(race)
+        if found is None or not found.views:
+            await reply(ctx, f"No stages of the {escape(title)} are in the data yet.")
+            return
+        views = choose_contests(found.views, asked.stages, asked.party)
+        if not views:
+            have = ", ".join(
+                f"{stage_title(v.contest.stage, v.contest.party)} ({short_date(v.contest.date)})"
+                for v in found.views
+            )
+            said = (
+                " ".join(next(p for p, s in STAGE_PHRASES if s == asked.stages)) if asked.stages else "that"
+            )
+            raise UsageError(
+                f"The {escape(title)} has no {said} stage{' for that party' if asked.party else ''}. It has: {have}.",
+                f"{prefix}results {hint} {stage_words(found.views[-1])}",
+            )
+        views = views[:STAGES_SHOWN]
+        if history or asked.history:
+            histories = [await self.history(v) for v in views]
+            await reply(ctx, embeds=[history_embed(title, h) for h in histories])
+            return
+        budget = EMBED_TOTAL // len(views)
+        embeds = [
+            results_embed(title, v, f"{prefix}results {hint} {stage_words(v)} history", budget=budget)
+            for v in views
+        ]
+        await reply(ctx, embeds=embeds)
+
+    async def history(self, view: ContestView) -> History:
+        async def load() -> History:
+            async with self.bot.sessions() as session:
+                return await count_history(session, view)
+
+        return await self.bot.cache.get(("count_history", view.contest.id), load)
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(ResultsCog(bot))
