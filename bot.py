@@ -28,6 +28,7 @@ MEMBER_EXTENSIONS = (
     "cogs.race",
     "cogs.polls",
     "cogs.results",
+    "cogs.candidates",
 )
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
