@@ -29,6 +29,7 @@ MEMBER_EXTENSIONS = (
     "cogs.polls",
     "cogs.results",
     "cogs.candidates",
+    "cogs.calendar",
 )
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
