@@ -30,6 +30,7 @@ MEMBER_EXTENSIONS = (
     "cogs.results",
     "cogs.candidates",
     "cogs.calendar",
+    "cogs.balance",
 )
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)

@@ -1,0 +1,92 @@
+"""`senate`, `house`, `governor`: the balance of power after a cycle's elections."""
+
+from __future__ import annotations
+
+from discord import app_commands
+from discord.ext import commands
+
+from bot import RaceBot
+from cogs.common import UsageError, hybrid_command, prefix_of, reply
+from db.balance import Balance, balance_cycles, chamber_balance
+from db.models import Office
+from render.balance import CHAMBER_NAME, balance_embed
+from render.format import escape
+from render.limits import clip
+
+
+class BalanceCog(commands.Cog, name="Balance of power"):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+
+    async def answer(self, ctx: commands.Context[RaceBot], office: str, cycle: str | None) -> None:
+        prefix = prefix_of(ctx)
+        command = ctx.command.name if ctx.command else office
+        cycles = await self.bot.cache.get(("balance_cycles", office), lambda: self._cycles(office))
+        chamber = CHAMBER_NAME.get(office, office)
+        if not cycles:
+            await reply(ctx, f"racedesk has no data on {chamber} yet: no races and no seats-not-up figures.")
+            return
+        if cycle is None or not cycle.strip():
+            year = cycles[0]
+        else:
+            typed = cycle.strip().lstrip("'")
+            if not typed.isdigit() or len(typed) not in (2, 4):
+                raise UsageError(
+                    f"'{escape(clip(cycle, 40))}' is not an election year.", f"{prefix}{command} {cycles[0]}"
+                )
+            year = int(typed) + (2000 if len(typed) == 2 else 0)
+        if year not in cycles:
+            have = ", ".join(str(c) for c in cycles[:12])
+            raise UsageError(
+                f"racedesk has no {chamber} data for {year}. It has: {have}.",
+                f"{prefix}{command} {cycles[0]}",
+            )
+        found = await self.bot.cache.get(("balance", office, year), lambda: self._balance(office, year))
+        if found is None:
+            raise UsageError(f"racedesk has no {chamber} data for {year}.", f"{prefix}{command} {cycles[0]}")
+        await reply(ctx, embed=balance_embed(found, prefix))
+
+    async def _cycles(self, office: str) -> list[int]:
+        async with self.bot.sessions() as session:
+            return await balance_cycles(session, office)
+
+    async def _balance(self, office: str, cycle: int) -> Balance | None:
+        async with self.bot.sessions() as session:
+            return await chamber_balance(session, office, cycle)
+
+    @hybrid_command(
+        name="senate",
+        usage="[cycle]",
+        description="Balance of power in the Senate: seats not up, won and leading, what each side needs",
+    )
+    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
+    async def senate(self, ctx: commands.Context[RaceBot], cycle: str | None = None) -> None:
+        """The Senate after a cycle's elections: seats not up by party (data), seats won or leading as
+        results and calls arrive, the net change, and what each side needs for control (the vice
+        president breaks a 50–50 tie). Example: !senate 2020"""
+        await self.answer(ctx, Office.SENATE, cycle)
+
+    @hybrid_command(
+        name="house",
+        usage="[cycle]",
+        description="Balance of power in the House, where racedesk has House races",
+    )
+    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
+    async def house(self, ctx: commands.Context[RaceBot], cycle: str | None = None) -> None:
+        """The House after a cycle's elections, from the House races racedesk holds. Example: !house 2020"""
+        await self.answer(ctx, Office.HOUSE, cycle)
+
+    @hybrid_command(
+        name="governor",
+        aliases=["governors"],
+        usage="[cycle]",
+        description="Governorships won by party in a cycle, where racedesk has them",
+    )
+    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
+    async def governor(self, ctx: commands.Context[RaceBot], cycle: str | None = None) -> None:
+        """Governorships after a cycle's elections, from the governor races racedesk holds. Example: !governor 2020"""
+        await self.answer(ctx, Office.GOVERNOR, cycle)
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(BalanceCog(bot))

@@ -1,0 +1,256 @@
+"""The balance of power in a chamber after a cycle's elections: what is data and what is computed.
+
+Data (from the store):
+- seats not up, by party (`ChamberBaseline`; DEM includes independents who caucus with
+  Democrats, as the baselines say in their source);
+- the races of the cycle for the office (each a seat up), each seat's party before the election
+  (`Race.incumbent_party`), and per race its stages, counts, outcomes and calls.
+
+Computed here:
+- each seat's state: *won* (a winner call, or a candidacy whose outcome is won, in the deciding
+  stage: the general runoff when there is one, else the general, else a jungle primary),
+  *leading* (counting, no call: the candidate with the most votes), *runoff* (the general sent it
+  to a runoff that has no result yet), *too close*, or *undecided* (nothing counted yet);
+- seats per party (not up + won, and + leading), seats the store holds no race for
+  (chamber size - not up - races), the net change against each seat's party before the
+  election, and what each side needs for control: a majority, or half the Senate plus the vice
+  president's tie-breaking vote.
+
+The vice president who breaks ties in the chamber elected in a cycle is public record, kept in
+`VICE_PRESIDENT_AFTER` (the VP in office from the January after the election; for 2020: Kamala
+Harris, a Democrat; for 2018: Mike Pence, a Republican).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import CallKind, Candidacy, ChamberBaseline, Contest, Office, Outcome, Race, Stage
+from db.reads import ContestView, contest_view, latest_snapshots, stage_sort_key, standing_calls
+
+CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
+# Who presided over (and broke ties in) the Senate elected in each cycle, from the January after it.
+VICE_PRESIDENT_AFTER: dict[int, tuple[str, str]] = {
+    1976: ("Walter Mondale", "DEM"), 1978: ("Walter Mondale", "DEM"),
+    1980: ("George H. W. Bush", "REP"), 1982: ("George H. W. Bush", "REP"),
+    1984: ("George H. W. Bush", "REP"), 1986: ("George H. W. Bush", "REP"),
+    1988: ("Dan Quayle", "REP"), 1990: ("Dan Quayle", "REP"),
+    1992: ("Al Gore", "DEM"), 1994: ("Al Gore", "DEM"), 1996: ("Al Gore", "DEM"), 1998: ("Al Gore", "DEM"),
+    2000: ("Dick Cheney", "REP"), 2002: ("Dick Cheney", "REP"), 2004: ("Dick Cheney", "REP"),
+    2006: ("Dick Cheney", "REP"),
+    2008: ("Joe Biden", "DEM"), 2010: ("Joe Biden", "DEM"), 2012: ("Joe Biden", "DEM"), 2014: ("Joe Biden", "DEM"),
+    2016: ("Mike Pence", "REP"), 2018: ("Mike Pence", "REP"),
+    2020: ("Kamala Harris", "DEM"), 2022: ("Kamala Harris", "DEM"),
+    2024: ("JD Vance", "REP"),
+}  # fmt: skip
+# Independents elected to the Senate who caucus(ed) with a party (public record), by name key.
+CAUCUSES_WITH = {"bernie sanders": "DEM", "angus king": "DEM", "joe lieberman": "DEM"}
+SIDES = ("DEM", "REP")
+DECIDING_STAGES = (Stage.GENERAL_RUNOFF, Stage.GENERAL, Stage.JUNGLE_PRIMARY)
+
+
+class SeatState:
+    WON = "won"
+    LEADING = "leading"
+    RUNOFF = "runoff"
+    TOO_CLOSE = "too close"
+    UNDECIDED = "undecided"
+
+
+@dataclass
+class Seat:
+    race: Race
+    state: str  # SeatState
+    party: str | None  # the winner's or leader's party as on the ballot
+    side: str | None  # the party they count with (independents: whom they caucus with)
+    person: str | None
+    view: ContestView | None  # the deciding stage
+    held_by: str | None  # the seat's party before the election (data)
+
+
+@dataclass
+class Balance:
+    office: str
+    cycle: int
+    size: int
+    not_up: dict[str, int]  # party -> seats (data)
+    baseline_sources: list[str]
+    seats: list[Seat]
+    vice_president: tuple[str, str] | None
+    missing: int = 0  # seats up that the store holds no race for
+    won: Counter[str] = field(default_factory=Counter)  # side -> seats won
+    leading: Counter[str] = field(default_factory=Counter)  # side -> seats led, no call
+    net: Counter[str] = field(default_factory=Counter)  # side -> seats gained minus lost (decided and led)
+    held_known: int = 0  # seats up whose party before the election the data gives
+
+    @property
+    def seats_up(self) -> int:
+        return len(self.seats) + self.missing
+
+    def total(self, side: str, with_leads: bool = False) -> int:
+        return self.not_up.get(side, 0) + self.won[side] + (self.leading[side] if with_leads else 0)
+
+    def needed(self, side: str) -> int:
+        """Seats this side must have for control: a majority, or half plus the VP's tie-break."""
+        majority = self.size // 2 + 1
+        if self.office == Office.SENATE and self.vice_president and self.vice_president[1] == side:
+            return self.size // 2
+        return majority
+
+    def still_needs(self, side: str) -> int:
+        return max(0, self.needed(side) - self.total(side))
+
+    @property
+    def undecided(self) -> int:
+        return self.seats_up - sum(self.won.values())
+
+    def controller(self) -> str | None:
+        """The side that has control on decided seats alone, if any."""
+        for side in SIDES:
+            if self.total(side) >= self.needed(side):
+                return side
+        return None
+
+
+def side_of(party: str | None, person_key: str | None = None) -> str | None:
+    """The side a party (or, for the independents in CAUCUSES_WITH, a person) counts with."""
+    words = (person_key or "").split()
+    if len(words) >= 2 and f"{words[0]} {words[-1]}" in CAUCUSES_WITH:
+        return CAUCUSES_WITH[f"{words[0]} {words[-1]}"]
+    if party in SIDES:
+        return party
+    return party or None
+
+
+def deciding_view(views: list[ContestView]) -> ContestView | None:
+    for stage in DECIDING_STAGES:
+        found = [v for v in views if v.contest.stage == stage]
+        if found:
+            return found[-1]
+    return None
+
+
+def seat_of(race: Race, views: list[ContestView]) -> Seat:
+    view = deciding_view(views)
+    held = side_of(race.incumbent_party)
+    if view is None:
+        return Seat(race, SeatState.UNDECIDED, None, None, None, None, held)
+    general = next((v for v in views if v.contest.stage == Stage.GENERAL), None)
+    if (
+        view.contest.stage == Stage.GENERAL_RUNOFF
+        and not _decided(view)
+        and not any(s.votes for s in view.standings)
+        and general is not None
+        and _decided(general)
+    ):
+        view = general  # a runoff stage stored before it was needed; the general decided the seat
+    winner = _winner(view)
+    if winner is not None:
+        party = winner.party or winner.candidate.party
+        return Seat(
+            race,
+            SeatState.WON,
+            party,
+            side_of(party, winner.candidate.name_key),
+            winner.candidate.name,
+            view,
+            held,
+        )
+    if view.call is not None and view.call.kind == CallKind.RUNOFF:
+        return Seat(race, SeatState.RUNOFF, None, None, None, view, held)
+    counted = [s for s in view.standings if s.votes]
+    if counted:
+        leader = counted[0].candidacy
+        party = leader.party or leader.candidate.party
+        close = view.call is not None and view.call.kind == CallKind.TOO_CLOSE
+        state = SeatState.TOO_CLOSE if close else SeatState.LEADING
+        return Seat(
+            race, state, party, side_of(party, leader.candidate.name_key), leader.candidate.name, view, held
+        )
+    if general is not None and general.call is not None and general.call.kind == CallKind.RUNOFF:
+        return Seat(race, SeatState.RUNOFF, None, None, None, view, held)
+    return Seat(race, SeatState.UNDECIDED, None, None, None, view, held)
+
+
+def _winner(view: ContestView) -> Candidacy | None:
+    by_id = {s.candidacy.id: s.candidacy for s in view.standings}
+    if view.call is not None and view.call.kind == CallKind.WINNER and view.call.candidacy_ids:
+        return by_id.get(view.call.candidacy_ids[0])
+    won = [s.candidacy for s in view.standings if s.candidacy.outcome == Outcome.WON]
+    return won[0] if len(won) == 1 and view.call is None else None
+
+
+def _decided(view: ContestView) -> bool:
+    return _winner(view) is not None or (view.call is not None and view.call.kind == CallKind.RUNOFF)
+
+
+async def balance_cycles(session: AsyncSession, office: str) -> list[int]:
+    """Cycles with a baseline or races for this office, newest first."""
+    baseline = set(
+        await session.scalars(select(ChamberBaseline.cycle).where(ChamberBaseline.office == office))
+    )
+    races = set(await session.scalars(select(Race.cycle).where(Race.office == office).distinct()))
+    return sorted(baseline | races, reverse=True)
+
+
+async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Balance | None:
+    baselines = list(
+        await session.scalars(
+            select(ChamberBaseline).where(ChamberBaseline.office == office, ChamberBaseline.cycle == cycle)
+        )
+    )
+    races = list(await session.scalars(select(Race).where(Race.office == office, Race.cycle == cycle)))
+    if not baselines and not races:
+        return None
+    contests = list(
+        await session.scalars(
+            select(Contest)
+            .where(Contest.race_id.in_([r.id for r in races]))
+            .options(selectinload(Contest.candidacies).selectinload(Candidacy.candidate))
+        )
+    )
+    ids = [c.id for c in contests]
+    snapshots = await latest_snapshots(session, ids)
+    calls = await standing_calls(session, ids)
+    by_race: dict[int, list[ContestView]] = {}
+    for contest in sorted(contests, key=stage_sort_key):
+        by_race.setdefault(contest.race_id, []).append(
+            contest_view(contest, snapshots.get(contest.id), calls.get(contest.id))
+        )
+    seats = [seat_of(race, by_race.get(race.id, [])) for race in races]
+    seats.sort(key=lambda s: (s.race.state, s.race.special, s.race.seat))
+    not_up: Counter[str] = Counter()
+    for b in baselines:
+        not_up[side_of(b.party) or b.party] += b.seats_not_up
+    size = CHAMBER_SIZE.get(office, sum(not_up.values()) + len(races))
+    result = Balance(
+        office=office,
+        cycle=cycle,
+        size=size,
+        not_up=dict(not_up),
+        baseline_sources=sorted({b.source for b in baselines if b.source}),
+        seats=seats,
+        vice_president=VICE_PRESIDENT_AFTER.get(cycle) if office == Office.SENATE else None,
+        missing=max(0, size - sum(not_up.values()) - len(races)) if baselines else 0,
+    )
+    result.held_known = sum(1 for seat in seats if seat.held_by)
+    for seat in seats:
+        if seat.side is None:
+            continue
+        if seat.state == SeatState.WON:
+            result.won[seat.side] += 1
+        elif seat.state in (SeatState.LEADING, SeatState.TOO_CLOSE):
+            result.leading[seat.side] += 1
+        if (
+            seat.state in (SeatState.WON, SeatState.LEADING, SeatState.TOO_CLOSE)
+            and seat.held_by
+            and seat.held_by != seat.side
+        ):
+            result.net[seat.side] += 1
+            result.net[seat.held_by] -= 1
+    return result
