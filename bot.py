@@ -31,6 +31,7 @@ MEMBER_EXTENSIONS = (
     "cogs.candidates",
     "cogs.calendar",
     "cogs.balance",
+    "cogs.follow",
 )
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
