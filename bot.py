@@ -32,6 +32,7 @@ MEMBER_EXTENSIONS = (
     "cogs.calendar",
     "cogs.balance",
     "cogs.follow",
+    "cogs.help",
 )
 DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)

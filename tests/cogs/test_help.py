@@ -1,0 +1,84 @@
+"""`help` through the real command machinery; every slash command and option carries a description."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from discord.ext import commands
+
+from tests.cogs.member_support import assert_fits, member_world
+from tests.harness import World
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with member_world(tmp_path, big=False) as started:
+        yield started
+
+
+async def test_help_lists_every_command(world: World) -> None:
+    exchange = await world.say("!help")
+    assert exchange.ok is True
+    text = exchange.text
+    for command in world.bot.commands:
+        if not command.hidden:
+            assert f"!{command.name}" in text, command.name
+    assert "`!polls alabama` · A race's polls" in text
+    assert "For the desk and the bot's owners" in text and "`!sync`" in text  # a member cannot sync
+    assert_fits(exchange.messages[0])
+
+
+async def test_help_for_one_command(world: World) -> None:
+    text = await world.text("!help polls")
+    assert text.startswith("!polls <race> [lv|rv|adults]")
+    assert "Example: `!polls alabama`" in text
+    assert "`population`: Only polls of this population" in text
+
+
+async def test_help_for_an_unknown_command_suggests_one(world: World) -> None:
+    exchange = await world.say("!help pols")
+    assert exchange.ok is False
+    assert exchange.text == "No command `pols`. Did you mean `!help polls`? `!help` lists them all."
+
+
+async def test_slash_help(world: World) -> None:
+    exchange = await world.driver.slash(
+        world.desk.id, world.desk_channel, world.member, "help", {"command": "results"}
+    )
+    assert "Example: `/results alabama`" in exchange.messages[0].text()
+
+
+MEMBER_COMMANDS = [
+    "polls",
+    "results",
+    "candidate",
+    "endorsements",
+    "calendar",
+    "senate",
+    "house",
+    "governor",
+    "follow",
+    "unfollow",
+    "following",
+    "help",
+]
+
+
+@pytest.mark.parametrize("name", MEMBER_COMMANDS)
+async def test_slash_commands_and_options_are_described(world: World, name: str) -> None:
+    command = world.bot.get_command(name)
+    assert isinstance(command, commands.HybridCommand) and command.app_command is not None
+    app = command.app_command
+    assert app.description and app.description != "…" and len(app.description) <= 100
+    for parameter in app.parameters:
+        assert parameter.description and parameter.description != "…", f"/{name} {parameter.name}"
+    assert "Example: !" in (command.help or "")  # the error handler shows it on bad arguments
+
+
+async def test_the_whole_tree_is_described(world: World) -> None:
+    for app in world.bot.tree.walk_commands():
+        assert app.description and app.description != "…", app.qualified_name
+        for parameter in getattr(app, "parameters", []):
+            assert parameter.description != "…", f"/{app.qualified_name} {parameter.name}"
