@@ -35,12 +35,32 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def plain_timestamps(text: str) -> str:
+def relative(moment: dt.datetime, now: dt.datetime) -> str:
+    """ "3 hours ago", "in 2 days": what Discord shows for <t:...:R>, roughly."""
+    seconds = (moment - now).total_seconds()
+    amount = abs(seconds)
+    for unit, size in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ):
+        if amount >= size:
+            n = int(amount // size)
+            span = f"{n} {unit}{'s' if n != 1 else ''}"
+            return f"in {span}" if seconds > 0 else f"{span} ago"
+    return "just now"
+
+
+def plain_timestamps(text: str, now: dt.datetime | None = None) -> str:
     """Discord shows <t:...> in the reader's time zone; a terminal gets UTC."""
 
     def show(match: re.Match[str]) -> str:
         moment = dt.datetime.fromtimestamp(int(match.group(1)), dt.UTC)
         style = match.group(2) or "f"
+        if style == "R":
+            return relative(moment, now or dt.datetime.now(dt.UTC))
         if style in "dD":
             return f"{moment:%b} {moment.day}, {moment.year}"
         return f"{moment:%b} {moment.day}, {moment.year} {moment:%H:%M} UTC"

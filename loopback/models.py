@@ -420,9 +420,10 @@ class RecordedMessage:
             if embed.get("description"):
                 lines.append(str(embed["description"]))
             for f in embed.get("fields") or ():
-                name = str(f.get("name") or "").strip()
+                # A zero-width space is how embeds leave a field's name blank.
+                name = str(f.get("name") or "").replace("\u200b", "").strip()
                 value = str(f.get("value") or "").strip()
-                if "\n" in value:
+                if "\n" in value and name:
                     lines.append(f"{name}:")
                     lines.extend("  " + v for v in value.splitlines())
                 else:
