@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import logging
-import multiprocessing
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import discord
@@ -17,12 +13,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
+from cogs.chart_worker import ChartJob, ChartWorker
 from cogs.common import UsageError, hybrid_command, prefix_of, race_autocomplete, reply, resolve_race
 from cogs.paging import Pager
 from cogs.parsing import POPULATION_NAMES, ParseProblem, parse_when, split_poll_query, split_results_query
 from db.models import Contest, Race
-from db.poll_reads import PollFilter, PollPage, chart_polls, poll_page, race_contests
-from render.chart import ChartRequest, ChartResult, draw, warm_up
+from db.poll_reads import PollFilter, PollPage, poll_page, race_contests
+from render.chart import ChartResult
 from render.format import escape, short_date, stage_title
 from render.limits import clip
 from render.polls import no_polls_text, polls_embed
@@ -30,58 +27,14 @@ from render.race import ATTRIBUTION, COLOR, race_hint, race_title
 
 log = logging.getLogger(__name__)
 
-CHART_WORKERS = 1
 CHARTS_KEPT = 32
-
-
-class ChartWorker:
-    """Draws charts in a worker process, so neither matplotlib's CPU time nor its GIL holds up replies.
-
-    The process is spawned (nothing of the bot is copied into it) on the first chart and kept.
-    If it dies, the next chart starts a new one; if processes cannot be started at all, charts
-    are drawn in a thread instead.
-    """
-
-    def __init__(self, workers: int = CHART_WORKERS) -> None:
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._use_thread = False
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
-            )
-        return self._pool
-
-    async def draw(self, request: ChartRequest) -> ChartResult | None:
-        loop = asyncio.get_running_loop()
-        if not self._use_thread:
-            for _attempt in range(2):
-                try:
-                    return await loop.run_in_executor(self._executor(), draw, request)
-                except BrokenProcessPool:
-                    log.warning("the chart worker died; starting another")
-                    self._pool = None
-                except OSError:
-                    log.warning(
-                        "cannot start a chart worker process; drawing charts in a thread", exc_info=True
-                    )
-                    self._use_thread = True
-                    break
-        return await asyncio.to_thread(draw, request)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
 
 class PollsCog(commands.Cog, name="Polls"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
         self.charts = ChartWorker()
-        self._drawn: OrderedDict[ChartRequest, ChartResult | None] = OrderedDict()
+        self._drawn: OrderedDict[tuple[object, ...], ChartResult | None] = OrderedDict()
 
     async def cog_unload(self) -> None:
         self.charts.close()
@@ -135,9 +88,9 @@ class PollsCog(commands.Cog, name="Polls"):
                 since_day = parse_when(since_text, dt.date.today(), default_year=race.cycle).start
             except ParseProblem as problem:
                 raise UsageError(str(problem), f"{prefix}polls {hint} since june {race.cycle}") from None
-        contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
         stage = party = None
         if stages.stages:
+            contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
             have = [s for s in stages.stages if any(c.stage == s for c in contests.values())]
             if not have:
                 raise UsageError(
@@ -146,7 +99,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 )
             stage, party = have[0], stages.party
         flt = PollFilter(population or asked.population, since_day, stage, party)
-        described = describe_filter(flt, contests)
+        described = describe_filter(flt)
         if chart or asked.chart:
             await ctx.defer()
             await self.send_chart(ctx, race, flt, described)
@@ -195,16 +148,18 @@ class PollsCog(commands.Cog, name="Polls"):
     async def chart_message(
         self, race: Race, flt: PollFilter, described: str, prefix: str = "!"
     ) -> tuple[discord.Embed, discord.File | None]:
-        async def load() -> ChartRequest:
-            async with self.bot.sessions() as session:
-                polls = await chart_polls(session, race.id, flt)
-                contests = await race_contests(session, race.id)
-            labels = tuple(sorted((c.id, stage_title(c.stage, c.party)) for c in contests.values()))
-            source = "FiveThirtyEight polls (CC BY 4.0)" if polls else ""
-            return ChartRequest(race_title(race), tuple(polls), labels, note=described, source=source)
-
-        request = await self.bot.cache.get(("chart_request", race.id, flt), load)
-        result = await self.drawn(request)
+        contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
+        job = ChartJob(
+            # The worker connects with the bot's engine's URL (options passed beside the URL are not carried).
+            self.bot.engine.url.render_as_string(hide_password=False),
+            race.id,
+            flt,
+            race_title(race),
+            tuple(sorted((c.id, stage_title(c.stage, c.party)) for c in contests.values())),
+            note=described,
+            source=ATTRIBUTION["FiveThirtyEight"],
+        )
+        result = await self.drawn(job)
         title = clip(f"Polls chart · {race_title(race)}", 256)
         if result is None:
             text = f"No polls to draw{f' ({described})' if described else ''}."
@@ -219,16 +174,23 @@ class PollsCog(commands.Cog, name="Polls"):
         embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOR)
         filename = f"polls-{hint.replace(' ', '-')}.png"
         embed.set_image(url=f"attachment://{filename}")
-        embed.set_footer(text=ATTRIBUTION["FiveThirtyEight"] if request.source else "racedesk")
+        embed.set_footer(text=ATTRIBUTION["FiveThirtyEight"])
         return embed, discord.File(io.BytesIO(result.png), filename=filename)
 
-    async def drawn(self, request: ChartRequest) -> ChartResult | None:
-        """The chart for this data: drawn once, then kept while the data stays the same."""
-        if request in self._drawn:
-            self._drawn.move_to_end(request)
-            return self._drawn[request]
-        result = await self.charts.draw(request)
-        self._drawn[request] = result
+    async def drawn(self, job: ChartJob) -> ChartResult | None:
+        """The chart for this race and filter: drawn once, then kept while the data stays the same (the
+        read cache hands out a new token whenever a write may have changed it)."""
+
+        async def new_token() -> object:
+            return object()
+
+        token = await self.bot.cache.get(("chart_token", job.race_id, job.flt), new_token)
+        key = (job, token)
+        if key in self._drawn:
+            self._drawn.move_to_end(key)
+            return self._drawn[key]
+        result = await self.charts.chart(job, self.bot.sessions)
+        self._drawn[key] = result
         while len(self._drawn) > CHARTS_KEPT:
             self._drawn.popitem(last=False)
         return result
@@ -243,7 +205,7 @@ class PollsCog(commands.Cog, name="Polls"):
             await reply(ctx, embed=embed, file=file)
 
 
-def describe_filter(flt: PollFilter, contests: dict[int, Contest]) -> str:
+def describe_filter(flt: PollFilter) -> str:
     parts = []
     if flt.population:
         parts.append(POPULATION_NAMES.get(flt.population, flt.population))

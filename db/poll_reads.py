@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from db.models import Answer, Contest, Poll, Question
 from db.polling import WINDOW_DAYS, MatchupAverage, averages
 
 PAGE_SIZE = 5
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select)  # any select of polls
 CHART_MAX_POLLS = 2000  # the newest this many are drawn; older ones add nothing readable
 
 
@@ -129,47 +129,53 @@ async def count_polls(session: AsyncSession, race_id: int, flt: PollFilter = Pol
 
 
 async def poll_page(
-    session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), page: int = 1
+    session: AsyncSession,
+    race_id: int,
+    flt: PollFilter = PollFilter(),
+    page: int = 1,
+    contests: dict[int, Contest] | None = None,
 ) -> PollPage:
-    """Page `page` (1-based) of the polls passing `flt`; a page past the end gives the last page."""
-    contests = await race_contests(session, race_id)
-    total = await count_polls(session, race_id, flt)
+    """Page `page` (1-based) of the polls passing `flt`; a page past the end gives the last page.
+
+    Four queries at most: the count and newest date, the page (joined eagerly), the averages' window
+    (plain columns) and, with a filter, the unfiltered count."""
+    if contests is None:
+        contests = await race_contests(session, race_id)
+    counted = await session.execute(
+        _filtered(select(func.count(Poll.id), func.max(Poll.end_date)), race_id, flt)
+    )
+    total, newest = counted.one()
     all_polls = total if not flt.active else await count_polls(session, race_id)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     polls: list[ShownPoll] = []
     found_averages: list[MatchupAverage] = []
     if total:
-        rows = list(
-            await session.scalars(
-                _filtered(select(Poll), race_id, flt)
-                .order_by(Poll.end_date.desc(), Poll.id.desc())
-                .offset((page - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-                .options(selectinload(Poll.questions).selectinload(Question.answers))
-            )
+        result = await session.scalars(
+            _filtered(select(Poll), race_id, flt)
+            .order_by(Poll.end_date.desc(), Poll.id.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+            .options(joinedload(Poll.questions).joinedload(Question.answers))
         )
-        polls = _shown(rows, flt, contests)
-        found_averages = await filtered_averages(session, race_id, flt, contests)
+        polls = _shown(list(result.unique()), flt, contests)
+        found_averages = await filtered_averages(session, race_id, flt, newest)
     return PollPage(polls, page, pages, total, all_polls, found_averages, contests)
 
 
 async def filtered_averages(
-    session: AsyncSession, race_id: int, flt: PollFilter, contests: dict[int, Contest]
+    session: AsyncSession, race_id: int, flt: PollFilter, newest: dt.date | None = None
 ) -> list[MatchupAverage]:
     """`db.polling.averages` over the last window of the polls passing `flt` (as the race card does)."""
-    newest = await session.scalar(_filtered(select(func.max(Poll.end_date)), race_id, flt))
     if newest is None:
-        return []
-    recent = list(
-        await session.scalars(
-            _filtered(select(Poll), race_id, flt)
-            .where(Poll.end_date >= newest - dt.timedelta(days=WINDOW_DAYS))
-            .order_by(Poll.end_date.desc(), Poll.id.desc())
-            .options(selectinload(Poll.questions).selectinload(Question.answers))
-        )
+        newest = await session.scalar(_filtered(select(func.max(Poll.end_date)), race_id, flt))
+        if newest is None:
+            return []
+    window = build_polls(
+        await poll_rows(session, race_id, flt, ended_since=newest - dt.timedelta(days=WINDOW_DAYS))
     )
-    return averages(_shown(recent, flt, contests))
+    window.reverse()  # newest first, as the race card averages them (a choice is named as its newest poll names it)
+    return averages(window)
 
 
 # ---------------------------------------------------------------- the chart's data: plain and picklable
@@ -200,24 +206,52 @@ class ChartPoll:
     questions: tuple[ChartQuestion, ...]
 
 
+# One answer of one question of one poll: poll id, pollster, end date, poll sample, question id, contest id,
+# hypothetical, question sample, candidate id, choice, party, share.
+PollRow = tuple[
+    int, str, dt.date, int | None, int, int | None, bool, int | None, int | None, str, str | None, float
+]
+
+
+async def chart_rows(
+    session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), limit: int = CHART_MAX_POLLS
+) -> list[PollRow]:
+    """The newest `limit` polls passing `flt`, as plain rows (for the chart worker to build and draw)."""
+    return await poll_rows(session, race_id, flt, limit=limit)
+
+
 async def chart_polls(
     session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), limit: int = CHART_MAX_POLLS
 ) -> list[ChartPoll]:
-    """The newest `limit` polls passing `flt` as plain rows, oldest first: one query of plain columns."""
-    contests = await race_contests(session, race_id) if (flt.stage or flt.party) else {}
-    newest_ids = _filtered(select(Poll.id), race_id, flt).order_by(Poll.end_date.desc(), Poll.id.desc())
-    rows = await session.execute(
+    """The newest `limit` polls passing `flt`, oldest first."""
+    return build_polls(await chart_rows(session, race_id, flt, limit))
+
+
+async def poll_rows(
+    session: AsyncSession,
+    race_id: int,
+    flt: PollFilter,
+    *,
+    limit: int | None = None,
+    ended_since: dt.date | None = None,
+) -> list[PollRow]:
+    """The answers of the polls passing `flt` (the newest `limit`, or those ended since `ended_since`),
+    of the questions the filter keeps, oldest poll first: one query of plain columns, no objects built."""
+    chosen = _filtered(select(Poll.id), race_id, flt)
+    if ended_since is not None:
+        chosen = chosen.where(Poll.end_date >= ended_since)
+    if limit is not None:
+        chosen = chosen.order_by(Poll.end_date.desc(), Poll.id.desc()).limit(limit)
+    stmt = (
         select(
             Poll.id,
             Poll.pollster,
             Poll.end_date,
             Poll.sample_size,
-            Poll.population,
             Question.id,
             Question.contest_id,
             Question.hypothetical,
             Question.sample_size,
-            Question.population,
             Answer.candidate_id,
             Answer.choice,
             Answer.party,
@@ -225,24 +259,33 @@ async def chart_polls(
         )
         .join(Question, Question.poll_id == Poll.id)
         .join(Answer, Answer.question_id == Question.id)
-        .where(Poll.id.in_(newest_ids.limit(limit).scalar_subquery()))
+        .where(Poll.id.in_(chosen.scalar_subquery()))
         .order_by(Poll.end_date, Poll.id, Question.id, Answer.id)
     )
+    if flt.population:
+        stmt = stmt.where(
+            or_(
+                Question.population == flt.population,
+                and_(Question.population.is_(None), Poll.population == flt.population),
+            )
+        )
+    if flt.stage or flt.party:
+        stmt = stmt.join(Contest, Contest.id == Question.contest_id)
+        if flt.stage:
+            stmt = stmt.where(Contest.stage == flt.stage)
+        if flt.party:
+            stmt = stmt.where(Contest.party == flt.party)
+    return [tuple(row) for row in await session.execute(stmt)]
+
+
+def build_polls(rows: list[PollRow] | tuple[PollRow, ...]) -> list[ChartPoll]:
+    """Plain polls from `poll_rows`' rows (pure: the chart worker process runs it)."""
     polls: dict[
         int, tuple[tuple[str, dt.date, int | None], dict[int, tuple[ChartQuestion, list[ChartAnswer]]]]
     ] = {}
     for (
-        poll_id, pollster, end_date, poll_n, poll_pop, qid, contest_id, hypothetical, q_n, q_pop,
-        candidate_id, choice, party, share,
+        poll_id, pollster, end_date, poll_n, qid, contest_id, hypothetical, q_n, candidate_id, choice, party, share,
     ) in rows:  # fmt: skip
-        if flt.population and (q_pop or poll_pop) != flt.population:
-            continue
-        if flt.stage or flt.party:
-            contest = contests.get(contest_id) if contest_id else None
-            if contest is None or (flt.stage and contest.stage != flt.stage):
-                continue
-            if flt.party and contest.party != flt.party:
-                continue
         _, questions = polls.setdefault(poll_id, ((pollster, end_date, poll_n), {}))
         if qid not in questions:
             questions[qid] = (ChartQuestion(contest_id, bool(hypothetical), q_n, ()), [])

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from db.poll_reads import ChartPoll
+from db.poll_reads import ChartPoll, PollRow, build_polls
 from db.polling import MatchupKey, PollLike, QuestionLike, matchups, slot, trend
 
 SERIES_SHOWN = 6
@@ -34,10 +34,11 @@ LABEL_MAX = 13
 @dataclass(frozen=True)
 class ChartRequest:
     title: str  # the race
-    polls: tuple[ChartPoll, ...]
+    polls: tuple[ChartPoll, ...]  # or, for the worker to build them from:
     contest_labels: tuple[tuple[int, str], ...]  # (contest id, "General"), (contest id, "Republican runoff")
     note: str = ""  # filters, shown under the title
     source: str = ""  # attribution, in the corner
+    rows: tuple[PollRow, ...] = ()  # `db.poll_reads.poll_rows`' rows: cheaper to read and send than polls
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def draw(request: ChartRequest) -> ChartResult | None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    groups = matchups(request.polls)
+    groups = matchups(request.polls or build_polls(request.rows))
     key = choose_matchup(groups)
     if key is None:
         return None

@@ -172,7 +172,7 @@ async def test_slash_polls_chart_is_deferred_then_sent(world: World) -> None:
 
 async def test_charts_are_drawn_off_the_event_loop() -> None:
     """While a 500-poll, 30-candidate chart is drawn (and its worker process starts), the loop keeps ticking."""
-    from cogs.polls import ChartWorker
+    from cogs.chart_worker import ChartWorker
     from db.poll_reads import ChartAnswer, ChartPoll, ChartQuestion
     from render.chart import ChartRequest
 
@@ -202,3 +202,46 @@ async def test_charts_are_drawn_off_the_event_loop() -> None:
         worker.close()
     assert result is not None and result.png.startswith(PNG)
     assert len(gaps) > 10 and max(gaps) < 0.25, max(gaps)
+
+
+async def test_a_new_poll_redraws_the_chart(world: World) -> None:
+    from db.audit import SYSTEM
+    from db.dataset import load_document
+    from tests.member_data import special_document
+
+    assert "General runoff: Warnick vs Lofton · 12 polls" in await world.text("!polls georgia special chart")
+    doc = special_document()
+    race = doc["races"][0]
+    newest = dict(race["polls"][11], key="syn:ga:new", start="2021-01-01", end="2021-01-03")
+    race["polls"] = [newest]
+    race["endorsements"] = []
+    async with world.bot.sessions.begin() as session:
+        await load_document(session, doc, SYSTEM)
+    assert "· 13 polls" in await world.text("!polls georgia special chart")
+
+
+async def test_a_database_in_memory_is_charted_in_this_process() -> None:
+    from cogs.chart_worker import ChartJob, ChartWorker, in_this_process
+    from db.bootstrap import load_sample
+    from db.engine import make_engine, make_sessionmaker, upgrade
+    from db.lookup import find_races
+    from db.poll_reads import PollFilter
+
+    assert in_this_process("sqlite+aiosqlite://") and in_this_process("sqlite+aiosqlite:///:memory:")
+    assert not in_this_process("sqlite+aiosqlite:///racedesk.db")
+    assert not in_this_process("postgresql+asyncpg://u:p@db/racedesk")
+    engine = make_engine("sqlite+aiosqlite://")
+    try:
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        async with sessions.begin() as session:
+            await load_sample(session)
+            race = (await find_races(session, "alabama")).chosen
+            assert race is not None
+        job = ChartJob("sqlite+aiosqlite://", race.id, PollFilter(), "Alabama", ((1, "General"),))
+        worker = ChartWorker()
+        result = await worker.chart(job, sessions)
+        worker.close()
+    finally:
+        await engine.dispose()
+    assert result is not None and result.png.startswith(PNG) and result.polls == 1
