@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from db.models import CallKind, Candidacy, ChamberBaseline, Contest, Office, Outcome, Race, Stage
-from db.reads import ContestView, contest_view, latest_snapshots, stage_sort_key, standing_calls
+from db.reads import ContestView, stage_sort_key
+from db.results_reads import views_of, with_ballots
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
 # Who presided over (and broke ties in) the Senate elected in each cycle, from the January after it.
@@ -207,21 +207,13 @@ async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Bal
     races = list(await session.scalars(select(Race).where(Race.office == office, Race.cycle == cycle)))
     if not baselines and not races:
         return None
-    contests = list(
-        await session.scalars(
-            select(Contest)
-            .where(Contest.race_id.in_([r.id for r in races]))
-            .options(selectinload(Contest.candidacies).selectinload(Candidacy.candidate))
-        )
+    loaded = await session.scalars(
+        select(Contest).where(Contest.race_id.in_([r.id for r in races])).options(with_ballots())
     )
-    ids = [c.id for c in contests]
-    snapshots = await latest_snapshots(session, ids)
-    calls = await standing_calls(session, ids)
+    contests = sorted(loaded.unique(), key=stage_sort_key)
     by_race: dict[int, list[ContestView]] = {}
-    for contest in sorted(contests, key=stage_sort_key):
-        by_race.setdefault(contest.race_id, []).append(
-            contest_view(contest, snapshots.get(contest.id), calls.get(contest.id))
-        )
+    for view in await views_of(session, contests):
+        by_race.setdefault(view.contest.race_id, []).append(view)
     seats = [seat_of(race, by_race.get(race.id, [])) for race in races]
     seats.sort(key=lambda s: (s.race.state, s.race.special, s.race.seat))
     not_up: Counter[str] = Counter()

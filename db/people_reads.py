@@ -15,22 +15,15 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from db.lookup import ParsedQuery, parse_query
-from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameToken, Race, Stance
+from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameToken, Poll, Race, Stance
 from db.names import fold, name_key
+from db.poll_reads import PollFilter, filtered_averages, race_contests
 from db.polling import MatchupAverage
-from db.reads import (
-    ENDORSER_WEIGHT,
-    ContestView,
-    Standing,
-    contest_view,
-    latest_snapshots,
-    poll_summary,
-    stage_sort_key,
-    standing_calls,
-)
+from db.reads import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key
+from db.results_reads import views_of, with_ballots
 
 MIN_TYPO_SCORE = 80
 TOKEN_HITS = 500
@@ -179,7 +172,7 @@ class PersonCard:
 
 async def person_card(session: AsyncSession, person_id: int) -> PersonCard | None:
     person = await session.scalar(
-        select(Candidate).where(Candidate.id == person_id).options(selectinload(Candidate.aliases))
+        select(Candidate).where(Candidate.id == person_id).options(joinedload(Candidate.aliases))
     )
     if person is None:
         return None
@@ -212,27 +205,21 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
 async def _runs(session: AsyncSession, person_id: int, race_ids: list[int]) -> list[Run]:
     if not race_ids:
         return []
-    races = {r.id: r for r in await session.scalars(select(Race).where(Race.id.in_(race_ids)))}
-    contests = list(
-        await session.scalars(
-            select(Contest)
-            .where(
-                Contest.race_id.in_(race_ids),
-                Contest.id.in_(select(Candidacy.contest_id).where(Candidacy.candidate_id == person_id)),
-            )
-            .options(selectinload(Contest.candidacies).selectinload(Candidacy.candidate))
+    result = await session.scalars(
+        select(Contest)
+        .where(
+            Contest.race_id.in_(race_ids),
+            Contest.id.in_(select(Candidacy.contest_id).where(Candidacy.candidate_id == person_id)),
         )
+        .options(joinedload(Contest.race), with_ballots())
     )
-    ids = [c.id for c in contests]
-    snapshots = await latest_snapshots(session, ids)
-    calls = await standing_calls(session, ids)
+    contests = list(result.unique())
     order = {race_id: i for i, race_id in enumerate(race_ids)}
     contests.sort(key=lambda c: (order[c.race_id], stage_sort_key(c)))
     runs = []
-    for contest in contests:
-        view = contest_view(contest, snapshots.get(contest.id), calls.get(contest.id))
+    for view in await views_of(session, contests):
         standing = next(s for s in view.standings if s.candidacy.candidate_id == person_id)
-        runs.append(Run(races[contest.race_id], view, standing))
+        runs.append(Run(view.contest.race, view, standing))
     return runs
 
 
@@ -243,11 +230,12 @@ async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) ->
         if run.race.id not in seen:
             seen.append(run.race.id)
     for race_id in seen[:3]:
-        _, count, found = await poll_summary(session, race_id)
-        if not count:
+        newest = await session.scalar(select(func.max(Poll.end_date)).where(Poll.race_id == race_id))
+        if newest is None:
             continue
         race = next(run.race for run in runs if run.race.id == race_id)
-        contests = {c.id: c for c in await session.scalars(select(Contest).where(Contest.race_id == race_id))}
+        contests = await race_contests(session, race_id)
+        found = await filtered_averages(session, race_id, PollFilter(), newest)
         lines = [
             PollLine(race, a, contests) for a in found if any(s.candidate_id == person_id for s in a.shares)
         ]
@@ -269,7 +257,7 @@ async def _endorsements(session: AsyncSession, where: Any, limit: int) -> tuple[
         await session.scalars(
             select(Endorsement)
             .where(where)
-            .options(selectinload(Endorsement.race), selectinload(Endorsement.candidate))
+            .options(joinedload(Endorsement.race), joinedload(Endorsement.candidate))
             .order_by(*_weightiest_first())
             .limit(limit)
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from db.models import CountKind, Race, ResultSnapshot
-from db.reads import ContestView, contest_views, load_race
+from db.models import Candidacy, Contest, CountKind, Race, ResultSnapshot
+from db.reads import ContestView, contest_view, stage_sort_key, standing_calls
 
 HISTORY_SHOWN = 12
 
@@ -107,8 +108,43 @@ class RaceResults:
     views: list[ContestView]  # every stage, in order
 
 
+async def newest_snapshots(session: AsyncSession, contest_ids: list[int]) -> dict[int, ResultSnapshot]:
+    """Each contest's newest snapshot with its counts, in one query (`db.reads.latest_snapshots` takes two)."""
+    if not contest_ids:
+        return {}
+    newest = (
+        select(func.max(ResultSnapshot.id))
+        .where(ResultSnapshot.contest_id.in_(contest_ids))
+        .group_by(ResultSnapshot.contest_id)
+    )
+    rows = await session.scalars(
+        select(ResultSnapshot).where(ResultSnapshot.id.in_(newest)).options(joinedload(ResultSnapshot.counts))
+    )
+    return {s.contest_id: s for s in rows.unique()}
+
+
+async def views_of(session: AsyncSession, contests: list[Contest]) -> list[ContestView]:
+    """Views of contests whose candidacies (and candidates) are loaded: two more queries in all."""
+    ids = [c.id for c in contests]
+    snapshots = await newest_snapshots(session, ids)
+    calls = await standing_calls(session, ids)
+    return [contest_view(c, snapshots.get(c.id), calls.get(c.id)) for c in contests]
+
+
+def with_ballots() -> Any:
+    """Load a contest's candidacies and their people in the same query."""
+    return joinedload(Contest.candidacies).joinedload(Candidacy.candidate)
+
+
 async def race_results(session: AsyncSession, race_id: int) -> RaceResults | None:
-    race = await load_race(session, race_id)
+    """A race and every stage's current count: four queries."""
+    race = await session.scalar(select(Race).where(Race.id == race_id))
     if race is None:
         return None
-    return RaceResults(race, await contest_views(session, race_id))
+    contests = list(
+        (
+            await session.scalars(select(Contest).where(Contest.race_id == race_id).options(with_ballots()))
+        ).unique()
+    )
+    contests.sort(key=stage_sort_key)
+    return RaceResults(race, await views_of(session, contests))
