@@ -1,0 +1,329 @@
+"""Reply latency of the member commands with 10,000 races and 100,000 polls stored, against the floor.
+
+The floor is a minimal discord.py bot answering `!race alabama` through the same
+loopback stand-in (bench/common.py); racedesk and the floor run as processes, in
+alternating rounds, so machine noise falls on both. Measured:
+
+- `!polls alabama`, `!results alabama`, `!candidate sessions`: the same question again (answered
+  from racedesk's read cache after the first time);
+- the same commands on a different race or person each time (every answer read from the store):
+  polls and results of 10-poll House races, cards of people who ran in one race each;
+- charts: `!polls <race> chart` on a different 10-poll race each time (each one drawn), and on the
+  500-poll race with a different start date each time;
+- `!race alabama` and `!polls alabama` while another channel keeps asking for fresh charts.
+
+Goals: p50 ≤ 2× the floor for polls, results and candidate; a chart p50 under 300 ms; replies
+while charts are drawn p50 ≤ 2× the floor.
+
+    python bench/member_commands.py [--samples 100] [--rounds 2] [--races 10000] [--polls 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import random
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from common import (
+    FLOOR_SCRIPT,
+    Figures,
+    Place,
+    bot_process,
+    build_store,
+    racedesk_env,
+    reply_latency,
+    report,
+    sample,
+)
+from db.audit import SYSTEM
+from db.dataset import load_document
+from db.engine import make_engine, make_sessionmaker
+from db.models import Candidacy, Candidate, Contest, NameToken, Race, ResultCount, ResultSnapshot
+from loopback import StandIn
+from loopback.process import start_bot_process, stop_bot_process
+from render.race import race_hint
+from tests.member_data import distinct_big_race
+
+BENCH_PEOPLE = 2_000  # people who ran in one synthetic race each (for uncached `candidate`)
+ROTATION = 400  # synthetic races cycled through for uncached polls, results and charts
+GOALS = {
+    "!polls alabama": (2.0, 99.0),
+    "!results alabama": (2.0, 99.0),
+    "!candidate sessions": (2.0, 99.0),
+    "!polls <race> (uncached)": (2.0, 99.0),
+    "!results <race> (uncached)": (2.0, 99.0),
+    "!candidate <name> (uncached)": (2.0, 99.0),
+    "!race alabama, charts drawing": (2.0, 99.0),
+    "!polls alabama, charts drawing": (2.0, 99.0),
+}
+CHART_GOAL_MS = 300
+
+
+async def extend_store(url: str, seed: int = 11) -> tuple[list[str], list[str]]:
+    """Add the 500-poll race, counts for the rotated races, and BENCH_PEOPLE people; return hints and names."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    rng = random.Random(seed)
+    async with sessions.begin() as session:
+        await load_document(session, distinct_big_race(), SYSTEM, source_name="bench")
+    async with sessions.begin() as session:
+        rows = list(
+            await session.execute(
+                select(Race, Contest.id)
+                .join(Contest, Contest.race_id == Race.id)
+                .where(Race.office == "house")
+                .order_by(Race.id)
+            )
+        )
+        rotated = rng.sample(rows, min(ROTATION, len(rows)))
+        hints = [race_hint(race) for race, _ in rotated]
+        conn = await session.connection()
+        # Every rotated race gets a count, so `results` has something to show.
+        contest_ids = [cid for _, cid in rotated]
+        candidacies = {
+            cid: ids
+            for cid, ids in _group(
+                await session.execute(
+                    select(Candidacy.contest_id, Candidacy.id).where(Candidacy.contest_id.in_(contest_ids))
+                )
+            ).items()
+        }
+        now = dt.datetime.now(dt.UTC)
+        snap_rows = [
+            {
+                "contest_id": cid,
+                "taken_at": now,
+                "reporting_pct": 80.0,
+                "digest": f"bench{cid}",
+                "unofficial": True,
+                "final": False,
+            }
+            for cid in contest_ids
+        ]
+        snap_ids = list(
+            (await conn.execute(insert(ResultSnapshot).returning(ResultSnapshot.id), snap_rows)).scalars()
+        )
+        counts = [
+            {
+                "snapshot_id": sid,
+                "candidacy_id": cand,
+                "kind": "candidate",
+                "votes": rng.randint(1_000, 200_000),
+            }
+            for sid, cid in zip(snap_ids, contest_ids, strict=True)
+            for cand in candidacies.get(cid, [])
+        ]
+        await conn.execute(insert(ResultCount), counts)
+        # People who each ran in one synthetic race: `!candidate <name>` on a different one each time.
+        all_contests = [cid for _, cid in rows]
+        people = [
+            {
+                "name": f"Benchmark Person{i:04d}",
+                "name_key": f"benchmark person{i:04d}",
+                "party": "REP",
+                "state": "TX",
+            }
+            for i in range(BENCH_PEOPLE)
+        ]
+        ids = list((await conn.execute(insert(Candidate).returning(Candidate.id), people)).scalars())
+        await conn.execute(
+            insert(NameToken),
+            [
+                {"token": t, "candidate_id": pid}
+                for i, pid in enumerate(ids)
+                for t in ("benchmark", f"person{i:04d}")
+            ],
+        )
+        await conn.execute(
+            insert(Candidacy),
+            [
+                {
+                    "contest_id": all_contests[i % len(all_contests)],
+                    "candidate_id": pid,
+                    "party": "REP",
+                    "votes": 1000 + i,
+                }
+                for i, pid in enumerate(ids)
+            ],
+        )
+    await engine.dispose()
+    return hints, [f"person{i:04d}" for i in range(BENCH_PEOPLE)]
+
+
+def _group(rows: object) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = {}
+    for key, value in rows:  # type: ignore[attr-defined]
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+@contextlib.asynccontextmanager
+async def two_channels(env: dict[str, str]) -> AsyncIterator[tuple[Place, Place]]:
+    """racedesk with two channels: one to measure in, one to keep busy with charts."""
+    async with StandIn() as standin:
+        guild = standin.add_guild(name="Bench")
+        measured = standin.add_channel(guild.id, name="measured")
+        busy = standin.add_channel(guild.id, name="charts")
+        member = standin.add_member(guild.id, "member")
+        other = standin.add_member(guild.id, "other")
+        proc = await start_bot_process(standin, env=env)
+        try:
+            await standin.wait_until_ready(timeout=120)
+            await asyncio.sleep(0.5)
+            yield Place(standin, guild.id, measured.id, member), Place(standin, guild.id, busy.id, other)
+        finally:
+            await stop_bot_process(proc)
+
+
+class Drawing:
+    """Keeps one fresh 500-poll chart in flight in another channel; measures replies while one is."""
+
+    def __init__(self, busy: Place, days: Cycle, seed: int = 5) -> None:
+        self.busy, self.days = busy, days
+        self.stop = asyncio.Event()
+        self.in_flight = asyncio.Event()
+        self.drawn = 0
+        self.rng = random.Random(seed)
+
+    async def run(self) -> None:
+        while not self.stop.is_set():
+            self.in_flight.set()
+            await reply_latency(self.busy, f"!polls texas senate since {self.days.next()} chart")
+            self.in_flight.clear()
+            self.drawn += 1
+
+    def measuring(self, place: Place, text: str) -> Callable[[], Awaitable[float]]:
+        """A reply's latency, asked at a random moment while a chart is being read, drawn or sent."""
+
+        async def measure() -> float:
+            while True:
+                await self.in_flight.wait()
+                await asyncio.sleep(self.rng.uniform(0.005, 0.15))
+                if self.in_flight.is_set():
+                    return await reply_latency(place, text)
+
+        return measure
+
+
+class Cycle:
+    """The next of a list each time, so every question asked is a different one."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items, self.i = items, 0
+
+    def next(self) -> str:
+        self.i += 1
+        return self.items[self.i % len(self.items)]
+
+
+@dataclass
+class Cycles:
+    races: Cycle
+    people: Cycle
+    charts: Cycle
+    days: Cycle
+
+
+def asking(place: Place, text: str | Callable[[], str]) -> Callable[[], Awaitable[float]]:
+    """A measurement: ask `text` (or the next text it gives) and time the reply."""
+
+    async def measure() -> float:
+        return await reply_latency(place, text if isinstance(text, str) else text())
+
+    return measure
+
+
+async def racedesk_round(
+    place: Place, busy: Place, figures: dict[str, Figures], cycles: Cycles, per_round: int, charts: int
+) -> int:
+    for text in ("!race alabama", "!polls alabama", "!results alabama", "!candidate sessions"):
+        figures[text].samples += await sample(asking(place, text), per_round)
+    rows: list[tuple[str, Callable[[], str], int]] = [
+        ("!polls <race> (uncached)", lambda: f"!polls {cycles.races.next()}", per_round),
+        ("!results <race> (uncached)", lambda: f"!results {cycles.races.next()}", per_round),
+        ("!candidate <name> (uncached)", lambda: f"!candidate {cycles.people.next()}", per_round),
+        ("chart, 10-poll race (drawn)", lambda: f"!polls {cycles.charts.next()} chart", charts),
+        (
+            "chart, 500-poll race (drawn)",
+            lambda: f"!polls texas senate since {cycles.days.next()} chart",
+            charts,
+        ),
+        ("chart, same again (kept)", lambda: "!polls texas senate chart", charts),
+    ]
+    for name, next_text, n in rows:
+        figures[name].samples += await sample(asking(place, next_text), n, warmup=3)
+    drawing = Drawing(busy, cycles.days)
+    drawer = asyncio.create_task(drawing.run())
+    try:
+        for text in ("!race alabama", "!polls alabama"):
+            figures[f"{text}, charts drawing"].samples += await sample(
+                drawing.measuring(place, text), per_round
+            )
+    finally:
+        drawing.stop.set()
+        await drawer
+    return drawing.drawn
+
+
+async def main(races: int, polls: int, samples: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        url = await build_store(Path(tmp) / "bench.db", races=races, polls=polls)
+        hints, names = await extend_store(url)
+        print(
+            f"store: {races:,} races, {polls:,} polls, a 500-poll race built in {time.perf_counter() - started:.1f}s"
+        )
+        env = racedesk_env(url)
+        rows = [
+            "!race alabama",
+            "!polls alabama",
+            "!results alabama",
+            "!candidate sessions",
+            "!polls <race> (uncached)",
+            "!results <race> (uncached)",
+            "!candidate <name> (uncached)",
+            "chart, 10-poll race (drawn)",
+            "chart, 500-poll race (drawn)",
+            "chart, same again (kept)",
+            "!race alabama, charts drawing",
+            "!polls alabama, charts drawing",
+        ]
+        figures = {name: Figures(name, []) for name in rows}
+        floor = Figures("floor (minimal discord.py)", [])
+        days = Cycle([f"2020-{m:02d}-{d:02d}" for m in range(1, 10) for d in range(1, 29)])
+        per_round = max(1, samples // rounds)
+        charts = max(10, per_round // 3)
+        cycles = Cycles(Cycle(hints), Cycle(names), Cycle(hints[len(hints) // 2 :]), days)
+        for _ in range(rounds):
+            async with bot_process({}, script=FLOOR_SCRIPT) as place:
+                floor.samples += await sample(asking(place, "!race alabama"), per_round)
+            async with two_channels(env) as (place, busy):
+                drawn = await racedesk_round(place, busy, figures, cycles, per_round, charts)
+            print(f"  ({drawn} fresh 500-poll charts drawn in the other channel meanwhile)")
+        print(f"{len(floor.samples)} floor samples, {rounds} alternating rounds")
+        print(report(floor, [figures[name] for name in rows], GOALS))
+        for name in ("chart, 10-poll race (drawn)", "chart, 500-poll race (drawn)"):
+            p50 = figures[name].p50 * 1000
+            verdict = "met" if p50 < CHART_GOAL_MS else "NOT met"
+            print(f"{name}: p50 {p50:.0f} ms (goal < {CHART_GOAL_MS} ms: {verdict})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--races", type=int, default=10_000)
+    parser.add_argument("--polls", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.races, args.polls, args.samples, args.rounds))
