@@ -18,7 +18,7 @@ from cogs.common import UsageError, hybrid_command, prefix_of, race_autocomplete
 from cogs.paging import Pager
 from cogs.parsing import POPULATION_NAMES, ParseProblem, parse_when, split_poll_query, split_results_query
 from db.models import Contest, Race
-from db.poll_reads import PollFilter, PollPage, poll_page, race_contests
+from db.poll_reads import PollFilter, PollPage, poll_page, poll_sources, race_contests
 from render.chart import ChartResult
 from render.format import escape, short_date, stage_title
 from render.limits import clip
@@ -134,6 +134,10 @@ class PollsCog(commands.Cog, name="Polls"):
         )
         view.message = await reply(ctx, embed=polls_embed(title, first, described), view=view)
 
+    async def _sources(self, race_id: int) -> set[str]:
+        async with self.bot.sessions() as session:
+            return await poll_sources(session, race_id)
+
     async def _contests(self, race_id: int) -> dict[int, Contest]:
         async with self.bot.sessions() as session:
             return await race_contests(session, race_id)
@@ -149,6 +153,8 @@ class PollsCog(commands.Cog, name="Polls"):
         self, race: Race, flt: PollFilter, described: str, prefix: str = "!"
     ) -> tuple[discord.Embed, discord.File | None]:
         contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
+        sources = await self.bot.cache.get(("poll_sources", race.id), lambda: self._sources(race.id))
+        credit = " · ".join(ATTRIBUTION[s] for s in sorted(sources) if s in ATTRIBUTION)
         job = ChartJob(
             # The worker connects with the bot's engine's URL (options passed beside the URL are not carried).
             self.bot.engine.url.render_as_string(hide_password=False),
@@ -157,7 +163,7 @@ class PollsCog(commands.Cog, name="Polls"):
             race_title(race),
             tuple(sorted((c.id, stage_title(c.stage, c.party)) for c in contests.values())),
             note=described,
-            source=ATTRIBUTION["FiveThirtyEight"],
+            source=credit,
         )
         result = await self.drawn(job)
         title = clip(f"Polls chart · {race_title(race)}", 256)
@@ -174,7 +180,7 @@ class PollsCog(commands.Cog, name="Polls"):
         embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOR)
         filename = f"polls-{hint.replace(' ', '-')}.png"
         embed.set_image(url=f"attachment://{filename}")
-        embed.set_footer(text=ATTRIBUTION["FiveThirtyEight"])
+        embed.set_footer(text=credit or "racedesk")
         return embed, discord.File(io.BytesIO(result.png), filename=filename)
 
     async def drawn(self, job: ChartJob) -> ChartResult | None:

@@ -115,6 +115,14 @@ def _filtered(stmt: S, race_id: int, flt: PollFilter) -> S:
     return stmt
 
 
+async def poll_sources(session: AsyncSession, race_id: int) -> set[str]:
+    """Where a race's polls come from ("FiveThirtyEight", ...), for attribution."""
+    found = await session.scalars(
+        select(Poll.source).where(Poll.race_id == race_id, Poll.source.is_not(None)).distinct()
+    )
+    return {s for s in found if s}
+
+
 async def race_contests(session: AsyncSession, race_id: int) -> dict[int, Contest]:
     return {c.id: c for c in await session.scalars(select(Contest).where(Contest.race_id == race_id))}
 

@@ -102,8 +102,28 @@ def assert_fits(message: Any) -> None:
             assert len(f.get("name") or "") <= 256 and len(f.get("value") or "") <= 1024
         assert len((embed.get("footer") or {}).get("text") or "") <= 2048
     assert message.allowed_mentions in (None, {"parse": []})
-    if (
-        message.allowed_mentions is None
-    ):  # interaction updates carry no allowed_mentions: the text must be inert
-        text = message.text()
-        assert "@everyone" not in text and "@here" not in text
+    assert_inert(message)
+
+
+def raw_strings(message: Any) -> str:
+    """Every string the bot sent in a message (content and embeds), exactly as sent."""
+    found: list[str] = [message.content or ""]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message.embeds)
+    return "\n".join(found)
+
+
+def assert_inert(message: Any) -> None:
+    """No mass mention survives unescaped, whatever the data held (the reply could not ping even if one did)."""
+    raw = raw_strings(message).replace("@\u200beveryone", "").replace("@\u200bhere", "")
+    assert "@everyone" not in raw and "@here" not in raw
