@@ -18,7 +18,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -37,7 +37,7 @@ ENGINES_KEPT = 4
 class ChartJob:
     """What the worker needs to read and draw one chart (small and picklable)."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # may hold a password: never shown in logs
     race_id: int
     flt: PollFilter
     title: str
