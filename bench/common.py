@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,7 +67,7 @@ async def build_store(path: Path, races: int = 10_000, polls: int = 0, seed: int
     return url
 
 
-async def _add_polls(sessions, polls: int, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng: random.Random) -> None:
     """Spread `polls` polls over the synthetic races, a Tuberville-style two-way question each."""
     async with sessions.begin() as session:
         race_ids = list(await session.scalars(select(Race.id).where(Race.office == "house")))

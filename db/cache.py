@@ -88,7 +88,7 @@ class ReadCache:
         if found is not None and now - found[0] < TTL_SECONDS:
             self._entries.move_to_end(key)
             self.hits += 1
-            return found[1]  # type: ignore[no-any-return]
+            return found[1]
         self.misses += 1
         value = await load()
         self._entries[key] = (now, value)

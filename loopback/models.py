@@ -420,8 +420,11 @@ class RecordedMessage:
             if embed.get("description"):
                 lines.append(str(embed["description"]))
             for f in embed.get("fields") or ():
-                # A zero-width space is how embeds leave a field's name blank.
-                name = str(f.get("name") or "").replace("\u200b", "").strip()
+                # A zero-width space alone is how embeds leave a field's name blank; inside a
+                # name it is an escape (of "@everyone") that must stay as sent.
+                name = str(f.get("name") or "").strip()
+                if not name.replace("\u200b", ""):
+                    name = ""
                 value = str(f.get("value") or "").strip()
                 if "\n" in value and name:
                     lines.append(f"{name}:")
