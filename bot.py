@@ -34,7 +34,7 @@ MEMBER_EXTENSIONS = (
     "cogs.follow",
     "cogs.help",
 )
-DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer")
+DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer", "cogs.imports")
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 README_HINT = "see 'Configuration' in README.md"
 

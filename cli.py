@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -91,10 +91,17 @@ class BotDriver:
         await self._done.put(False)
 
     async def send(
-        self, channel_id: int, author_id: int, text: str, timeout: float = REPLY_TIMEOUT
+        self,
+        channel_id: int,
+        author_id: int,
+        text: str,
+        timeout: float = REPLY_TIMEOUT,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> Exchange:
-        """Post `text` and wait until the command it starts has finished (or nothing answers)."""
-        return await self._run(lambda: self.standin.send_message(channel_id, author_id, text), timeout)
+        """Post `text` (with `files` attached) and wait until the command it starts has finished."""
+        return await self._run(
+            lambda: self.standin.send_message(channel_id, author_id, text, files=files), timeout
+        )
 
     async def slash(
         self,

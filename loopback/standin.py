@@ -298,8 +298,11 @@ class StandIn(
         *,
         reply_to: int | None = None,
         embeds: list[dict[str, Any]] | None = None,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> int:
-        """A user posts in a channel (guild or DM): MESSAGE_CREATE to the bot. Returns the message id."""
+        """A user posts in a channel (guild or DM): MESSAGE_CREATE to the bot. Returns the message id.
+
+        ``files``: (filename, bytes) attached to the message; the bot can download each from its url."""
         self._require_session()
         channel = self.channels[channel_id]
         if author_id not in self.users:
@@ -309,6 +312,10 @@ class StandIn(
             raise KeyError(f"user {author_id} is not a member of guild {guild.id}")
         mid = new_snowflake()
         msg = self._user_message_json(mid, channel, guild, author_id, content, reply_to, embeds)
+        stored: dict[str, bytes] = {}
+        msg["attachments"] = [
+            self._store_attachment(channel_id, {}, name, data, None, stored) for name, data in files
+        ]
         self._store[mid] = StoredMessage(
             json=msg, channel_id=channel_id, guild_id=channel.guild_id, author_id=author_id
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,17 @@ class World:
     owner: int  # a bot owner (OWNER_IDS)
     names: dict[int, str] = field(default_factory=dict)
 
-    async def say(self, text: str, author: int | None = None, channel: int | None = None) -> Exchange:
+    async def say(
+        self,
+        text: str,
+        author: int | None = None,
+        channel: int | None = None,
+        files: Sequence[tuple[str, bytes]] = (),
+    ) -> Exchange:
         """Post as `author` (default: the member) in `channel` (default: the desk server's channel)."""
-        return await self.driver.send(channel or self.desk_channel, author or self.member, text, timeout=30)
+        return await self.driver.send(
+            channel or self.desk_channel, author or self.member, text, timeout=30, files=files
+        )
 
     async def text(self, text: str, author: int | None = None, channel: int | None = None) -> str:
         return (await self.say(text, author, channel)).text
@@ -63,7 +71,9 @@ def build_world(standin: StandIn) -> dict[str, Any]:
         "other_admin": standin.add_user("other-admin"),
         "owner": standin.add_user("bot-owner"),
     }
-    admin_role = standin.add_role(other.id, name="admins", permissions=MANAGE_GUILD | Permission.EVERYONE_DEFAULT)
+    admin_role = standin.add_role(
+        other.id, name="admins", permissions=MANAGE_GUILD | Permission.EVERYONE_DEFAULT
+    )
     for guild in (desk, other):
         standin.add_member(guild.id, "member", people["member"])
         standin.add_member(guild.id, "owner", people["owner"])

@@ -1,0 +1,143 @@
+"""`import`: the desk attaches a data file; a dry run shows what would change, a button stores it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import RaceBot
+from cogs.checks import desk_writer
+from cogs.common import UsageError, hybrid_command, prefix_of, reply
+from db.audit import Actor
+from db.importers import FORMATS, UnknownFormat
+from db.importers.run import ImportFailed, ImportReport, import_file
+from render.format import escape
+from render.limits import clip
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 25 * 1024 * 1024  # Discord's own upload limit for most servers
+CONFIRM_SECONDS = 600.0
+EXAMPLE = "!import (with senate_polls.csv attached)"
+
+
+def actor_of(user: discord.abc.User, guild: discord.Guild | None) -> Actor:
+    return Actor(id=user.id, name=str(user), guild_id=guild.id if guild else None)
+
+
+async def download(attachment: discord.Attachment, folder: Path) -> Path:
+    # Only the name's last part, so a crafted filename cannot leave the folder.
+    path = folder / (Path(attachment.filename).name or "upload")
+    await attachment.save(path)
+    return path
+
+
+async def run_import(bot: RaceBot, path: Path, fmt: str, actor: Actor, *, dry_run: bool) -> ImportReport:
+    async with bot.sessions.begin() as session:
+        return await import_file(session, path, fmt, dry_run=dry_run, actor=actor)
+
+
+def summary(report: ImportReport) -> str:
+    return clip(escape(report.describe()), 1800)
+
+
+class ConfirmImport(discord.ui.View):
+    """Store what the dry run showed, when the moderator who asked says so."""
+
+    def __init__(
+        self, bot: RaceBot, folder: tempfile.TemporaryDirectory[str], path: Path, fmt: str, actor: Actor
+    ):
+        super().__init__(timeout=CONFIRM_SECONDS)
+        self.bot, self.folder, self.path, self.fmt, self.actor = bot, folder, path, fmt, actor
+        self.message: discord.Message | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.actor.id:
+            return True
+        await interaction.response.send_message(
+            "Only the moderator who attached the file can confirm this import.", ephemeral=True
+        )
+        return False
+
+    @discord.ui.button(label="Import", style=discord.ButtonStyle.success, custom_id="racedesk:import:confirm")
+    async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        await interaction.response.defer()
+        try:
+            report = await run_import(self.bot, self.path, self.fmt, self.actor, dry_run=False)
+            text = f"Imported. {summary(report)}"
+        except ImportFailed as problem:
+            text = f"Import failed, nothing was written: {escape(str(problem))}"
+        await self._finish(interaction, text)
+
+    @discord.ui.button(
+        label="Cancel", style=discord.ButtonStyle.secondary, custom_id="racedesk:import:cancel"
+    )
+    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        await interaction.response.defer()
+        await self._finish(interaction, "Import cancelled; nothing was written.")
+
+    async def _finish(self, interaction: discord.Interaction[Any], text: str) -> None:
+        self.stop()
+        self.folder.cleanup()
+        await interaction.edit_original_response(content=clip(text, 2000), view=None)
+
+    async def on_timeout(self) -> None:
+        self.folder.cleanup()
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(
+                    content="This import was not confirmed in time; nothing was written.", view=None
+                )
+
+
+class ImportCog(commands.Cog, name="Desk imports"):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+
+    @hybrid_command(name="import", usage="[format] (attach the file)")
+    @desk_writer()
+    @app_commands.describe(file="The data file: FiveThirtyEight polls, MEDSL, OpenElections, or racedesk JSON",
+                           format="The file's format, when it cannot be told from its header")  # fmt: skip
+    async def import_(
+        self, ctx: commands.Context[RaceBot], file: discord.Attachment | None = None, format: str = "auto"
+    ) -> None:
+        """Import an attached data file: a dry run first, then a button stores it (desk). Example: !import (with senate_polls.csv attached)"""
+        if file is None:
+            raise UsageError("Attach the data file to the message.", EXAMPLE.replace("!", prefix_of(ctx), 1))
+        if format != "auto" and format not in FORMATS:
+            raise UsageError(
+                f"The format is auto or one of: {', '.join(FORMATS)}.", f"{prefix_of(ctx)}import medsl"
+            )
+        if file.size > MAX_BYTES:
+            raise UsageError(f"That file is {file.size // 1_048_576} MB; the limit is 25 MB.", EXAMPLE)
+        await ctx.defer()
+        folder = tempfile.TemporaryDirectory(prefix="racedesk-import-")
+        try:
+            path = await download(file, Path(folder.name))
+            report = await run_import(self.bot, path, format, actor_of(ctx.author, ctx.guild), dry_run=True)
+        except (ImportFailed, UnknownFormat) as problem:
+            folder.cleanup()
+            raise UsageError(f"Nothing was written: {escape(str(problem))}", EXAMPLE) from problem
+        except BaseException:
+            folder.cleanup()
+            raise
+        if report.already_imported or not report.changed:
+            folder.cleanup()
+            await reply(ctx, f"Nothing to import: {summary(report)}")
+            return
+        fmt = report.format
+        view = ConfirmImport(self.bot, folder, path, fmt, actor_of(ctx.author, ctx.guild))
+        view.message = await reply(
+            ctx, f"Dry run of **{escape(file.filename)}**: {summary(report)}", view=view
+        )
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(ImportCog(bot))
