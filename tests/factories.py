@@ -40,7 +40,9 @@ def big_race_document(
                     # Six choices a question, rotating through everyone: real polls rarely list 30 names.
                     "answers": [
                         {"candidate": p["key"], "choice": p["name"], "pct": round(100 / 6 - k, 1)}
-                        for k, p in enumerate((people * 2)[n % candidates : n % candidates + min(6, candidates)])
+                        for k, p in enumerate(
+                            (people * 2)[n % candidates : n % candidates + min(6, candidates)]
+                        )
                     ],
                 }
                 for q in range(2)

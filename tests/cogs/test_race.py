@@ -42,7 +42,9 @@ async def test_other_spellings_find_the_same_race(world: World, typed: str) -> N
 
 
 async def test_slash_race_answers_through_the_interaction(world: World) -> None:
-    exchange = await world.driver.slash(world.desk.id, world.desk_channel, world.member, "race", {"query": "alabama"})
+    exchange = await world.driver.slash(
+        world.desk.id, world.desk_channel, world.member, "race", {"query": "alabama"}
+    )
     assert exchange.ok is True
     response = exchange.messages[0]
     assert response.kind == "interaction_response"
