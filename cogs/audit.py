@@ -276,7 +276,8 @@ class AuditCog(commands.Cog, name="Audit"):
             )
             view = None
         embed = announce.correction_embed(outcome.race, outcome.contest, text, view)
-        return announce.body(embed), outcome.correction in ("call", "uncall")
+        note = announce.follower_note(outcome.race, self.bot.settings.prefix)
+        return announce.body(embed, dm_content=note), outcome.correction in ("call", "uncall")
 
 
 async def setup(bot: RaceBot) -> None:

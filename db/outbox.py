@@ -68,8 +68,10 @@ async def targets_for(session: AsyncSession, race_id: int | None) -> list[Target
 
 
 def payload_for(target: Target, body: dict[str, Any], ping: bool) -> dict[str, Any]:
-    """The message body for one target: nothing pings, unless the server chose a role to ping (then only it)."""
-    payload = {"content": body.get("content"), "embeds": body.get("embeds", []), "allowed_mentions": NO_PINGS}
+    """The message body for one target: nothing pings, unless the server chose a role to ping (then only it).
+    A follower's DM says how to stop them (`dm_content`, when the body has one)."""
+    content = body.get("dm_content") if target.kind == DM and body.get("dm_content") else body.get("content")
+    payload = {"content": content, "embeds": body.get("embeds", []), "allowed_mentions": NO_PINGS}
     if ping and target.kind == CHANNEL and target.ping_role_id:
         role = str(target.ping_role_id)
         content = f"<@&{role}>" + (f" {payload['content']}" if payload["content"] else "")
@@ -125,9 +127,16 @@ async def enqueue(
         }
         for target in targets
     ]
-    if rows:
-        await session.execute(insert(OutboxMessage), rows)
+    await _insert(session, rows)
     return _count(targets)
+
+
+INSERT_CHUNK = 100  # rows per statement: the event loop gets a turn between chunks of a big burst
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        await session.execute(insert(OutboxMessage), rows[start : start + INSERT_CHUNK])
 
 
 @dataclass
@@ -196,8 +205,7 @@ async def correct(
             }
         )
     await session.flush()
-    if rows:
-        await session.execute(insert(OutboxMessage), rows)
+    await _insert(session, rows)
     return Correction(_count(queued), withdrawn)
 
 
@@ -235,27 +243,16 @@ async def due(session: AsyncSession, now: dt.datetime, limit: int = 200) -> list
     return list(await session.scalars(query))
 
 
-async def next_due_at(session: AsyncSession) -> dt.datetime | None:
-    return await session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
-    )
-
-
-async def note_attempt(session: AsyncSession, ids: Sequence[int]) -> None:
-    if ids:
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(attempts=OutboxMessage.attempts + 1)
-        )
-
-
-async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) -> bool:
+async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None, attempts: int = 1) -> bool:
     """Record a delivery. Returns False if the row had been withdrawn meanwhile (an undo raced the
     delivery); then the correction held back for that target is revived, so it still follows."""
     now = dt.datetime.now(dt.UTC)
     done = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, message_id=message_id, last_error=None)
+        .values(
+            status=OutboxStatus.SENT, sent_at=now, message_id=message_id, last_error=None, attempts=attempts
+        )
     )
     if getattr(done, "rowcount", 1) == 1:
         return True
@@ -278,36 +275,21 @@ async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) 
     return False
 
 
-async def mark_dropped(session: AsyncSession, row_id: int, error: str) -> None:
+async def mark_dropped(session: AsyncSession, row_id: int, error: str, attempts: int = 1) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.DROPPED, last_error=error[:2000])
+        .values(status=OutboxStatus.DROPPED, last_error=error[:2000], attempts=attempts)
     )
 
 
 async def reschedule(session: AsyncSession, row: OutboxMessage, error: str, delay: float) -> dt.datetime:
-    """Try again after `delay` seconds; the target's later rows wait behind it (see `due`)."""
+    """Try again after `delay` seconds (recording `row.attempts`); the target's later rows wait behind it
+    (see `due`)."""
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(next_attempt_at=when, last_error=error[:2000])
+        .values(next_attempt_at=when, last_error=error[:2000], attempts=row.attempts)
     )
     return when
-
-
-async def sent_count(session: AsyncSession, audit_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.audit_id == audit_id, OutboxMessage.status == OutboxStatus.SENT
-            )
-        )
-        or 0
-    )
-
-
-async def status_counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-    return {status: int(n) for status, n in rows}

@@ -16,7 +16,7 @@ from db.reads import ContestView
 from db.writes.results import CallOutcome, CountLine, ResultOutcome
 from render.format import date_range, escape, pct, short_date, stage_title, timestamp, with_party
 from render.limits import clip, clip_lines, fit_embed, fit_message
-from render.race import contest_line, race_title
+from render.race import contest_line, race_hint, race_title
 
 RESULT_COLOUR = discord.Colour.from_rgb(44, 95, 170)
 CALL_COLOUR = discord.Colour.from_rgb(46, 139, 87)
@@ -205,7 +205,18 @@ def withdrawn_poll_text(pollster: str, end: dt.date) -> str:
     return f"The poll by {escape(pollster)} (ended {short_date(end)}) was withdrawn."
 
 
-def body(embed: discord.Embed, content: str | None = None) -> dict[str, Any]:
-    """A message body for the outbox: content and embeds, fitted to Discord's limits."""
+def follower_note(race: Race | None, prefix: str) -> str | None:
+    """What a follower's DM says above the update: why it came, and how to stop it."""
+    if race is None:
+        return None
+    return f"You follow {escape(race_title(race))}. To stop: `{prefix}unfollow {race_hint(race)}`"
+
+
+def body(embed: discord.Embed, content: str | None = None, dm_content: str | None = None) -> dict[str, Any]:
+    """A message body for the outbox: content and embeds, fitted to Discord's limits; `dm_content` replaces
+    the content in followers' DMs."""
     fitted_content, embeds = fit_message(content, [embed])
-    return {"content": fitted_content, "embeds": [e.to_dict() for e in embeds]}
+    data: dict[str, Any] = {"content": fitted_content, "embeds": [e.to_dict() for e in embeds]}
+    if dm_content:
+        data["dm_content"] = clip(dm_content, 2000)
+    return data

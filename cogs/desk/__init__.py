@@ -90,6 +90,9 @@ class DeskCog(commands.Cog, name="Desk"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
 
+    def _note(self, race: Race | None) -> str | None:
+        return announce.follower_note(race, self.bot.settings.prefix)
+
     async def _race(self, ctx: commands.Context[RaceBot], query: str, command: str) -> Race:
         return await resolve_race(ctx, query, command)
 
@@ -127,7 +130,10 @@ class DeskCog(commands.Cog, name="Desk"):
             outcome = await post_result(session, actor, data)
             embed = announce.result_embed(outcome)
             queued = await outbox.enqueue(
-                session, audit_id=outcome.audit.id, race_id=race.id, body=announce.body(embed)
+                session,
+                audit_id=outcome.audit.id,
+                race_id=race.id,
+                body=announce.body(embed, dm_content=self._note(race)),
             )
             return outcome, queued
 
@@ -160,7 +166,11 @@ class DeskCog(commands.Cog, name="Desk"):
             outcome = await post_call(session, actor, data)
             embed = announce.call_embed(outcome, await _view(session, race.id, outcome.contest.id))
             queued = await outbox.enqueue(
-                session, audit_id=outcome.audit.id, race_id=race.id, body=announce.body(embed), ping=True
+                session,
+                audit_id=outcome.audit.id,
+                race_id=race.id,
+                body=announce.body(embed, dm_content=self._note(race)),
+                ping=True,
             )
             return outcome, queued, embed
 
@@ -188,7 +198,11 @@ class DeskCog(commands.Cog, name="Desk"):
             outcome = await post_uncall(session, actor, race.id, form.stage, form.source)
             embed = announce.uncall_embed(outcome, await _view(session, race.id, outcome.contest.id))
             queued = await outbox.enqueue(
-                session, audit_id=outcome.audit.id, race_id=race.id, body=announce.body(embed), ping=True
+                session,
+                audit_id=outcome.audit.id,
+                race_id=race.id,
+                body=announce.body(embed, dm_content=self._note(race)),
+                ping=True,
             )
             return outcome, queued, embed
 
@@ -255,7 +269,10 @@ class DeskCog(commands.Cog, name="Desk"):
             outcome = await add_poll(session, actor, data)
             embed = announce.poll_embed(outcome.race, outcome.poll, outcome.contest, outcome.answers)
             queued = await outbox.enqueue(
-                session, audit_id=outcome.audit.id, race_id=race.id, body=announce.body(embed)
+                session,
+                audit_id=outcome.audit.id,
+                race_id=race.id,
+                body=announce.body(embed, dm_content=self._note(race)),
             )
             return outcome, queued, embed
 
@@ -287,7 +304,7 @@ class DeskCog(commands.Cog, name="Desk"):
                     original_audit_id=removed.added_audit_id,
                     audit_id=removed.audit.id,
                     race_id=removed.race.id if removed.race else None,
-                    body=announce.body(embed),
+                    body=announce.body(embed, dm_content=self._note(removed.race)),
                 )
             return removed, correction
 

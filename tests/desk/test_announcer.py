@@ -65,7 +65,10 @@ async def test_a_result_reaches_every_results_channel_and_follower_once(world: W
     assert "Announcing in 2 channels and to 1 follower by DM." in exchange.text
     await all_arrived(world, "count update")
     assert_once_everywhere(world, "count update")
+    dm = announcements(world, world.standin.dm_channel_id(world.member), "count update")[0]
+    assert dm.content == "You follow 2020 Alabama U.S. Senate (Class II). To stop: `!unfollow alabama 2020`"
     message = announcements(world, results_channels(world)[0], "count update")[0]
+    assert message.content is None
     assert "**Tommy Tuberville (R)** 1,392,100 (+24) · 60.2%" in message.text()
     assert message.allowed_mentions == {"parse": []}
     posts = [
