@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
 
-from db.models import CallKind, EndorserKind, Population, Stage, Stance
+from db.models import CallKind, EndorserKind, Stage, Stance
 from db.writes.common import ANY_RUNOFF, StageRef
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "＂": '"'})
@@ -872,7 +872,3 @@ def parse_merge(text: str | None, example: str) -> tuple[str, str, str]:
     if "from" not in values or "into" not in values:
         raise ParseError("Say which record goes into which: `from=... into=...`.", example)
     return race, values["from"], values["into"]
-
-
-def population_of(value: str | None) -> str | None:
-    return value if value in {p.value for p in Population} else None

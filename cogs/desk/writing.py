@@ -10,7 +10,7 @@ import discord
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.common import UsageError, UserFacingError, prefix_of
+from cogs.common import UsageError, UserFacingError
 from cogs.desk._parsing import ParseError
 from db.audit import Actor
 from db.writes import Duplicate, WriteError, run_write
@@ -24,11 +24,6 @@ T = TypeVar("T")
 
 def actor_of(ctx: commands.Context[Any]) -> Actor:
     return Actor(id=ctx.author.id, name=str(ctx.author)[:128], guild_id=ctx.guild.id if ctx.guild else None)
-
-
-def example(ctx: commands.Context[Any], text: str) -> str:
-    """An example with the prefix the person used (`/` for slash commands)."""
-    return prefix_of(ctx) + text
 
 
 def usage(problem: ParseError) -> UsageError:

@@ -14,7 +14,6 @@ from db.audit import Actor, record
 from db.models import (
     Answer,
     AuditEntry,
-    Candidacy,
     Candidate,
     Contest,
     Endorsement,
@@ -450,20 +449,3 @@ async def restore_endorsement(session: AsyncSession, data: dict[str, Any]) -> En
     session.add(endorsement)
     await session.flush()
     return endorsement
-
-
-__all__ = [
-    "Candidacy",
-    "EndorsementInput",
-    "EndorsementOutcome",
-    "PollInput",
-    "PollOutcome",
-    "RemovedEndorsement",
-    "RemovedPoll",
-    "add_endorsement",
-    "add_poll",
-    "remove_endorsement",
-    "remove_poll",
-    "restore_endorsement",
-    "restore_poll",
-]

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from db.audit import Actor, record
 from db.lookup import POSTAL_CODES
@@ -38,12 +37,10 @@ from db.writes.common import (
     load_race,
     pick_contest,
     race_label,
-    spellings,
 )
-from db.writes.errors import NotFound, WriteError
+from db.writes.errors import WriteError
 
 RACE_EDITABLE = ("seat", "incumbent_party", "notes", "source")
-PARTY_CODES = {"REP", "DEM", "LIB", "GRN", "IND", "CON"}
 
 
 @dataclass(frozen=True)
@@ -488,12 +485,3 @@ async def person_in_use(session: AsyncSession, person_id: int) -> bool:
         if await session.scalar(select(func.count()).select_from(model).where(column == person_id)):
             return True
     return False
-
-
-async def load_person(session: AsyncSession, person_id: int) -> Candidate | None:
-    return await session.scalar(
-        select(Candidate).where(Candidate.id == person_id).options(selectinload(Candidate.aliases))
-    )
-
-
-__all__ = ["NotFound", "spellings"]

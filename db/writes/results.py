@@ -37,7 +37,11 @@ from db.writes.common import (
 )
 from db.writes.errors import Duplicate, WriteError
 
-OTHER_LABEL: dict[str, str] = {CountKind.WRITEIN: "write-ins", CountKind.UNDER: "undervotes", CountKind.OVER: "overvotes"}
+OTHER_LABEL: dict[str, str] = {
+    CountKind.WRITEIN: "write-ins",
+    CountKind.UNDER: "undervotes",
+    CountKind.OVER: "overvotes",
+}
 
 
 @dataclass

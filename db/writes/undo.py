@@ -44,8 +44,6 @@ from db.writes.races import (
 )
 from db.writes.results import latest_snapshot, standing_call
 
-ANNOUNCED_ACTIONS = frozenset({"result.add", "call.add", "call.uncall", "poll.add"})
-
 
 @dataclass
 class UndoOutcome:
@@ -346,5 +344,3 @@ HANDLERS: dict[str, Handler] = {
     "candidate.merge": _undo_merge,
     "config.set": _undo_config,
 }
-
-__all__ = ["ANNOUNCED_ACTIONS", "UndoOutcome", "undo"]
