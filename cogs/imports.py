@@ -101,7 +101,11 @@ class ImportCog(commands.Cog, name="Desk imports"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
 
-    @hybrid_command(name="import", usage="[format] (attach the file)")
+    @hybrid_command(
+        name="import",
+        usage="[format] (attach the file)",
+        description="Import an attached data file (desk): a dry run first, then a button stores it",
+    )
     @desk_writer()
     @app_commands.describe(file="The data file: FiveThirtyEight polls, MEDSL, OpenElections, or racedesk JSON",
                            format="The file's format, when it cannot be told from its header")  # fmt: skip
