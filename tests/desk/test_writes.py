@@ -103,32 +103,25 @@ async def test_the_same_snapshot_twice_is_recognised(sample_sessions: Sessions) 
     assert await counts(sample_sessions) == before
 
 
-@pytest.mark.parametrize(
-    ("pairs", "stage", "error", "words"),
-    [
-        ((("Tubervile", 5), ("Jones", 3)), GENERAL, NotFound, "Did you mean Tommy Tuberville?"),
-        ((("Moo", 5),), StageRef("primary", "REP"), Ambiguous, "Roy S. Moore or Arnold Mooney"),
-        ((("Tuberville", 5),), GENERAL, WriteError, "leaves out Doug Jones (had 920,478)"),
-        ((("Tuberville", 5), ("Jones", 3)), StageRef("general runoff"), NotFound, "has no general runoff"),
-        ((("Tuberville", -5), ("Jones", 3)), GENERAL, WriteError, "cannot be negative"),
-        ((("Tuberville", 5), ("Tommy", 3)), GENERAL, WriteError, "counted twice"),
-        ((("J", 5), ("Tuberville", 3)), GENERAL, WriteError, "too short"),
-    ],
-)
-async def test_wrong_results_write_nothing(
-    sample_sessions: Sessions,
-    pairs: tuple[tuple[str, int], ...],
-    stage: StageRef,
-    error: type[Exception],
-    words: str,
-) -> None:
+WRONG_RESULTS = [
+    ((("Tubervile", 5), ("Jones", 3)), GENERAL, NotFound, "Did you mean Tommy Tuberville?"),
+    ((("Moo", 5),), StageRef("primary", "REP"), Ambiguous, "Roy S. Moore or Arnold Mooney"),
+    ((("Tuberville", 5),), GENERAL, WriteError, "leaves out Doug Jones (had 920,478)"),
+    ((("Tuberville", 5), ("Jones", 3)), StageRef("general runoff"), NotFound, "has no general runoff"),
+    ((("Tuberville", -5), ("Jones", 3)), GENERAL, WriteError, "cannot be negative"),
+    ((("Tuberville", 5), ("Tommy", 3)), GENERAL, WriteError, "counted twice"),
+    ((("J", 5), ("Tuberville", 3)), GENERAL, WriteError, "too short"),
+]
+
+
+async def test_wrong_results_write_nothing(sample_sessions: Sessions) -> None:
     race = await race_id(sample_sessions)
     before = await counts(sample_sessions)
-    with pytest.raises(error) as caught:
-        await run_write(
-            sample_sessions, lambda s: post_result(s, MODERATOR, result(race, *pairs, stage=stage))
-        )
-    assert words in str(caught.value)
+    for pairs, stage, error, words in WRONG_RESULTS:
+        with pytest.raises(error) as caught:
+            data = result(race, *pairs, stage=stage)
+            await run_write(sample_sessions, lambda s, data=data: post_result(s, MODERATOR, data))  # type: ignore[misc]
+        assert words in str(caught.value)
     assert await counts(sample_sessions) == before
 
 
@@ -206,23 +199,20 @@ async def test_call_uncall_and_undo_keep_outcomes_and_status(sample_sessions: Se
     assert tuberville is not None and tuberville.outcome == "won"
 
 
-@pytest.mark.parametrize(
-    ("kind", "names", "words"),
-    [
-        ("winner", ["Tuberville", "Jones"], "Name one winner"),
-        ("runoff", ["Tuberville"], "two who advance"),
-        ("too close", ["Jones"], "names nobody"),
-    ],
-)
-async def test_calls_with_the_wrong_number_of_names(
-    sample_sessions: Sessions, kind: str, names: list[str], words: str
-) -> None:
+WRONG_CALLS = [
+    ("winner", ["Tuberville", "Jones"], "Name one winner"),
+    ("runoff", ["Tuberville"], "two who advance"),
+    ("too close", ["Jones"], "names nobody"),
+]
+
+
+async def test_calls_with_the_wrong_number_of_names(sample_sessions: Sessions) -> None:
     race = await race_id(sample_sessions)
     before = await counts(sample_sessions)
-    with pytest.raises(WriteError, match=words):
-        await run_write(
-            sample_sessions, lambda s: post_call(s, MODERATOR, CallInput(race, GENERAL, kind, names))
-        )
+    for kind, names, words in WRONG_CALLS:
+        call = CallInput(race, GENERAL, kind, names)
+        with pytest.raises(WriteError, match=words):
+            await run_write(sample_sessions, lambda s, call=call: post_call(s, MODERATOR, call))  # type: ignore[misc]
     assert await counts(sample_sessions) == before
 
 
@@ -260,29 +250,28 @@ async def test_a_poll_finds_its_stage_and_can_be_removed_and_put_back(sample_ses
         await run_write(sample_sessions, lambda s: remove_poll(s, MODERATOR, 99999))
 
 
-@pytest.mark.parametrize(
-    ("changes", "words"),
-    [
-        ({"start": dt.date(2020, 7, 20)}, "before its start"),
-        (
-            {"answers": [("Tuberville", 40.0), ("Sessions", 30.0), ("Jones", 20.0)]},
-            "'Jones' is not on the ballot of the Republican runoff",
-        ),
-        ({"answers": [("Tuberville", 70.0), ("Sessions", 40.0)]}, "add up to 110%"),
-        ({"answers": [("Tuberville", 52.0)]}, "at least two answers"),
-        ({"end": dt.date.today() + dt.timedelta(days=3), "start": None}, "in the future"),
-        ({"pollster": "  "}, "Name the pollster"),
-        ({"pollster": "P" * 200}, "at most 128 characters"),
-        ({"answers": [("Tuberville", 52.0), ("Nobody", 38.0)]}, "'Nobody' is not a candidate"),
-    ],
-)
-async def test_wrong_polls_write_nothing(
-    sample_sessions: Sessions, changes: dict[str, object], words: str
-) -> None:
+WRONG_POLLS = [
+    ({"start": dt.date(2020, 7, 20)}, "before its start"),
+    (
+        {"answers": [("Tuberville", 40.0), ("Sessions", 30.0), ("Jones", 20.0)]},
+        "'Jones' is not on the ballot of the Republican runoff",
+    ),
+    ({"answers": [("Tuberville", 70.0), ("Sessions", 40.0)]}, "add up to 110%"),
+    ({"answers": [("Tuberville", 52.0)]}, "at least two answers"),
+    ({"end": dt.date.today() + dt.timedelta(days=3), "start": None}, "in the future"),
+    ({"pollster": "  "}, "Name the pollster"),
+    ({"pollster": "P" * 200}, "at most 128 characters"),
+    ({"answers": [("Tuberville", 52.0), ("Nobody", 38.0)]}, "'Nobody' is not a candidate"),
+]
+
+
+async def test_wrong_polls_write_nothing(sample_sessions: Sessions) -> None:
     race = await race_id(sample_sessions)
     before = await counts(sample_sessions)
-    with pytest.raises(WriteError, match=words):
-        await run_write(sample_sessions, lambda s: add_poll(s, MODERATOR, aum(race, **changes)))
+    for changes, words in WRONG_POLLS:
+        poll = aum(race, **changes)
+        with pytest.raises(WriteError, match=words):
+            await run_write(sample_sessions, lambda s, poll=poll: add_poll(s, MODERATOR, poll))  # type: ignore[misc]
     assert await counts(sample_sessions) == before
 
 
