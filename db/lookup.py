@@ -248,14 +248,14 @@ async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | 
             )
         )
         if not ids:
-            ids = await _typo_candidate_ids(session, word)
+            ids = await typo_candidate_ids(session, word)
         matched = ids if matched is None else matched & ids
         if not matched:
             return set()
     return matched
 
 
-async def _typo_candidate_ids(session: AsyncSession, word: str) -> set[int]:
+async def typo_candidate_ids(session: AsyncSession, word: str) -> set[int]:
     # Typos rarely touch the first letter: compare only with tokens that share it (an indexed range).
     tokens = list(
         await session.scalars(

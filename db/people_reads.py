@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from db.lookup import ParsedQuery, parse_query
+from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
 from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameToken, Poll, Race, Stance
 from db.names import fold, name_key
 from db.poll_reads import PollFilter, filtered_averages, race_contests
@@ -51,23 +50,7 @@ async def _ids_for_word(session: AsyncSession, word: str) -> set[int]:
     )
     if ids or len(word) < 4:
         return ids
-    # A typo rarely touches the first letter: compare with the tokens that share it (an indexed range).
-    tokens = list(
-        await session.scalars(
-            select(NameToken.token)
-            .where(NameToken.token >= word[0], NameToken.token < word[0] + "~")
-            .distinct()
-            .limit(5000)
-        )
-    )
-    close = [
-        t
-        for t, score, _ in process.extract(word, tokens, scorer=fuzz.ratio, limit=5)
-        if score >= MIN_TYPO_SCORE
-    ]
-    if not close:
-        return set()
-    return set(await session.scalars(select(NameToken.candidate_id).where(NameToken.token.in_(close))))
+    return await typo_candidate_ids(session, word)
 
 
 async def _ids_for_words(session: AsyncSession, words: list[str]) -> set[int]:
