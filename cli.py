@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -24,11 +26,12 @@ from sqlalchemy.engine import make_url
 
 from bot import RaceBot, build_bot
 from loopback.patching import point_discord_at, point_discord_from_env
-from settings import Settings
+from settings import Settings, SettingsError
 
 CONSOLE_USER_ID = 100_000_000_000_000_001
 TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
 REPLY_TIMEOUT = 60.0
+README_HINT = "see 'Configuration' in README.md"
 
 
 def safe_url(url: str) -> str:
@@ -376,3 +379,100 @@ async def export_command(settings: Settings, path: str) -> int:
         await asyncio.to_thread(Path(path).write_text, text + "\n", encoding="utf-8")
         print(f"Wrote {path}.", file=sys.stderr)
     return 0
+
+
+# ---------------------------------------------------------------- the command line
+
+
+async def run_bot(settings: Settings) -> None:
+    assert settings.token is not None
+    point_discord_from_env()  # the loopback stand-in (tests, benchmarks) moves discord.py's two addresses
+    bot = await build_bot(settings)
+    async with bot:
+        await bot.start(settings.token)
+
+
+def configure_logging(level: str, quiet: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.WARNING if quiet else getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not quiet:
+        logging.getLogger("discord").setLevel(logging.INFO)
+    # racedesk has no voice features; discord.py's warning about voice libraries is noise.
+    logging.getLogger("discord.client").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="racedesk",
+        description="A Discord bot for election races. With no command: run the bot "
+        "(or, with no DISCORD_TOKEN, the offline console).",
+    )
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (the default); without DISCORD_TOKEN, the offline console")
+    sub.add_parser("console", help="answer commands typed here, offline, through the real command machinery")
+    ask = sub.add_parser("ask", help='answer one command offline and exit, e.g. racedesk ask "!race alabama"')
+    ask.add_argument("message", nargs="+", help="the message, as a member would type it")
+    sync = sub.add_parser("sync", help="publish the slash commands to Discord (needs DISCORD_TOKEN)")
+    sync.add_argument("--guild", type=int, help="sync to one server at once instead of globally")
+    database = sub.add_parser("db", help="database tasks")
+    database.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
+    imp = sub.add_parser(
+        "import", help="import a data file (FiveThirtyEight, MEDSL, OpenElections, racedesk)"
+    )
+    imp.add_argument("path")
+    imp.add_argument("--format", default="auto")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument(
+        "--skip-bad", action="store_true", help="skip bad lines (each is reported) instead of failing"
+    )
+    exp = sub.add_parser("export", help="write the whole store in racedesk's own format")
+    exp.add_argument("path", nargs="?", default="-", help="file to write (default: standard output)")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as problem:
+        print(f"racedesk: {problem} ({README_HINT})", file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    offline = command in ("ask", "console") or (command == "run" and settings.token is None)
+    configure_logging(settings.log_level, quiet=offline or command in ("import", "export", "db"))
+    try:
+        return asyncio.run(dispatch(command, args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader (`| head`) stopped early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+async def dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    if command == "run":
+        if settings.token is None:
+            print(
+                f"DISCORD_TOKEN is not set, so racedesk runs offline: type commands like !race alabama ({README_HINT}).",
+                file=sys.stderr,
+            )
+            return await console_command(settings)
+        await run_bot(settings)
+        return 0
+    handlers = {
+        "console": lambda: console_command(settings),
+        "ask": lambda: ask_command(settings, " ".join(args.message)),
+        "sync": lambda: sync_command(settings, args.guild),
+        "db": lambda: db_command(settings, args.action),
+        "import": lambda: import_command(settings, args),
+        "export": lambda: export_command(settings, args.path),
+    }
+    return int(await handlers[command]())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -123,7 +123,7 @@ class Place:
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    env: dict[str, str], script: str | Path = "bot.py", ready_timeout: float = 120
+    env: dict[str, str], script: str | Path = "cli.py", ready_timeout: float = 120
 ) -> AsyncIterator[Place]:
     """A stand-in with one server, and a bot process (racedesk, or the floor script) connected to it."""
     async with StandIn() as standin:

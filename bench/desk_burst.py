@@ -144,7 +144,7 @@ async def answered(place: Place, text: str, timeout: float = 180) -> None:
 async def running(
     bench: World, place: Place, env: dict[str, str], args: tuple[str, ...], probe: str
 ) -> AsyncIterator[Any]:
-    script = Path(__file__) if args == ("floor",) else "bot.py"
+    script = Path(__file__) if args == ("floor",) else "cli.py"
     proc = await start_bot_process(bench.standin, env=env, args=args, script=script)
     failed = False
     try:

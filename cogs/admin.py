@@ -8,7 +8,8 @@ import discord
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import reply
+from cogs.support.common import reply
+from cogs.support.context import RaceContext
 
 
 class AdminCog(commands.Cog, name="Owner"):
@@ -17,9 +18,7 @@ class AdminCog(commands.Cog, name="Owner"):
 
     @commands.command(name="sync", usage="[here|global|clear]")
     @commands.is_owner()
-    async def sync(
-        self, ctx: commands.Context[RaceBot], scope: Literal["here", "global", "clear"] = "global"
-    ) -> None:
+    async def sync(self, ctx: RaceContext, scope: Literal["here", "global", "clear"] = "global") -> None:
         """Publish the slash commands (owners only). `here` syncs this server at once. Example: !sync here"""
         if scope == "global":
             synced = await self.bot.tree.sync()

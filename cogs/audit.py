@@ -14,13 +14,14 @@ from discord.ext import commands
 from sqlalchemy import or_, select
 
 from bot import RaceBot
-from cogs.checks import can_configure, can_write_shared, desk_writer
-from cogs.common import UsageError, UserFacingError, hybrid_command, prefix_of, reply, resolve_race
 from cogs.desk._render import correction_reach
-from cogs.desk.writing import actor_of, store
+from cogs.support.checks import can_configure, can_write_shared, desk_writer
+from cogs.support.common import UsageError, UserFacingError, hybrid_command, reply, resolve_race
+from cogs.support.context import RaceContext
+from cogs.support.writing import store
 from db import outbox
 from db.models import AuditEntry, CallKind, GuildSettings, Race
-from db.reads import ContestView, contest_views
+from db.reads.races import ContestView, contest_views
 from db.writes.undo import UndoOutcome, undo
 from render import announce
 from render.format import escape, timestamp
@@ -139,7 +140,7 @@ class AuditCog(commands.Cog, name="Audit"):
     )
     @desk_writer()
     @app_commands.describe(details="A race (e.g. alabama), an entry id (e.g. 57), or nothing for the newest")
-    async def audit(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def audit(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """The desk's recent writes with their ids (for undo); one id shows its before and after. Example: !audit alabama"""
         words = (details or "").split()
         before: int | None = None
@@ -149,7 +150,7 @@ class AuditCog(commands.Cog, name="Audit"):
                 before = _entry_id(word.split("=", 1)[1])
                 if before is None:
                     raise UsageError(
-                        "`before=` takes an entry id.", f"{prefix_of(ctx)}audit alabama before=40"
+                        "`before=` takes an entry id.", f"{ctx.shown_prefix}audit alabama before=40"
                     )
             else:
                 rest.append(word)
@@ -177,7 +178,7 @@ class AuditCog(commands.Cog, name="Audit"):
             return
         lines = [entry_line(e, titles) for e in entries]
         embed = discord.Embed(title=heading, description=clip_lines(lines, 4000), colour=COLOUR)
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         more = (
             f" · older: {prefix}audit {' '.join(rest)} before={entries[-1].id}".replace("  ", " ")
             if len(entries) == PAGE
@@ -186,7 +187,7 @@ class AuditCog(commands.Cog, name="Audit"):
         embed.set_footer(text=f"Details: {prefix}audit <id> · revert: {prefix}undo <id>{more}")
         await reply(ctx, embed=fit_embed(embed))
 
-    async def _one(self, ctx: commands.Context[RaceBot], entry_id: int) -> None:
+    async def _one(self, ctx: RaceContext, entry_id: int) -> None:
         async with self.bot.sessions() as session:
             entry = await session.get(AuditEntry, entry_id)
             race = await session.get(Race, entry.race_id) if entry is not None and entry.race_id else None
@@ -201,11 +202,11 @@ class AuditCog(commands.Cog, name="Audit"):
         usage="<audit id>",
     )
     @app_commands.describe(entry="The audit entry's id, as the write's reply or `audit` shows it")
-    async def undo(self, ctx: commands.Context[RaceBot], entry: str) -> None:
+    async def undo(self, ctx: RaceContext, entry: str) -> None:
         """Revert one write by its audit id; if it was announced, the correction is announced. Example: !undo 57"""
         entry_id = _entry_id(entry)
         if entry_id is None:
-            raise UsageError(f"'{escape(clip(entry, 40))}' is not an audit id.", f"{prefix_of(ctx)}undo 57")
+            raise UsageError(f"'{escape(clip(entry, 40))}' is not an audit id.", f"{ctx.shown_prefix}undo 57")
         async with self.bot.sessions() as session:
             original = await session.get(AuditEntry, entry_id)
         if original is not None and original.entity == "guild_settings":
@@ -215,7 +216,7 @@ class AuditCog(commands.Cog, name="Audit"):
             await can_configure(ctx, roles="mod_role_id" in (original.after or {}))
         else:
             await can_write_shared(ctx)
-        actor = actor_of(ctx)
+        actor = ctx.actor
 
         async def work(session: Any) -> tuple[UndoOutcome, outbox.Correction | None]:
             outcome = await undo(session, actor, entry_id)

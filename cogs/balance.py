@@ -6,7 +6,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import UsageError, hybrid_command, prefix_of, reply
+from cogs.support.common import UsageError, hybrid_command, reply
+from cogs.support.context import RaceContext
 from db.balance import Balance, balance_cycles, chamber_balance
 from db.models import Office
 from render.balance import CHAMBER_NAME, balance_embed
@@ -18,8 +19,8 @@ class BalanceCog(commands.Cog, name="Balance of power"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
 
-    async def answer(self, ctx: commands.Context[RaceBot], office: str, cycle: str | None) -> None:
-        prefix = prefix_of(ctx)
+    async def answer(self, ctx: RaceContext, office: str, cycle: str | None) -> None:
+        prefix = ctx.shown_prefix
         command = ctx.command.name if ctx.command else office
         cycles = await self.bot.cache.get(("balance_cycles", office), lambda: self._cycles(office))
         chamber = CHAMBER_NAME.get(office, office)
@@ -60,7 +61,7 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         description="Balance of power in the Senate: seats not up, won and leading, what each side needs",
     )
     @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
-    async def senate(self, ctx: commands.Context[RaceBot], cycle: str | None = None) -> None:
+    async def senate(self, ctx: RaceContext, cycle: str | None = None) -> None:
         """The Senate after a cycle's elections: seats not up by party (data), seats won or leading as
         results and calls arrive, the net change, and what each side needs for control (the vice
         president breaks a 50–50 tie). Example: !senate 2020"""
@@ -72,7 +73,7 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         description="Balance of power in the House, where racedesk has House races",
     )
     @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
-    async def house(self, ctx: commands.Context[RaceBot], cycle: str | None = None) -> None:
+    async def house(self, ctx: RaceContext, cycle: str | None = None) -> None:
         """The House after a cycle's elections, from the House races racedesk holds. Example: !house 2020"""
         await self.answer(ctx, Office.HOUSE, cycle)
 
@@ -83,7 +84,7 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         description="Governorships won by party in a cycle, where racedesk has them",
     )
     @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
-    async def governor(self, ctx: commands.Context[RaceBot], cycle: str | None = None) -> None:
+    async def governor(self, ctx: RaceContext, cycle: str | None = None) -> None:
         """Governorships after a cycle's elections, from the governor races racedesk holds. Example: !governor 2020"""
         await self.answer(ctx, Office.GOVERNOR, cycle)
 

@@ -11,10 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import UsageError, hybrid_command, prefix_of, reply
-from cogs.paging import Pager
-from cogs.parsing import DATE_EXAMPLES, ParseProblem, parse_when, split_page
-from db.calendar_reads import Calendar, contests_between
+from cogs.support.common import UsageError, hybrid_command, reply
+from cogs.support.context import RaceContext
+from cogs.support.paging import Pager
+from cogs.support.parsing import DATE_EXAMPLES, ParseProblem, parse_when, split_page
+from db.reads.calendar import Calendar, contests_between
 from render.calendar import calendar_pages, empty_calendar_text
 
 # "Today" is the day in the eastern United States, where election days end last but one (the
@@ -44,7 +45,7 @@ class CalendarCog(commands.Cog, name="Calendar"):
     )
     async def calendar(
         self,
-        ctx: commands.Context[RaceBot],
+        ctx: RaceContext,
         *,
         when: str | None = None,
         page: app_commands.Range[int, 1, 1000] | None = None,
@@ -52,7 +53,7 @@ class CalendarCog(commands.Cog, name="Calendar"):
         """The stages voting on a day or in a range, each with its race, stage and party. Dates: today,
         next tuesday, july 14 2020, 2020-07-14, november 2020, this week (no date: the next 30 days).
         Example: !calendar july 14 2020"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         examples = ", ".join(f"`{prefix}calendar {e}`" for e in DATE_EXAMPLES)
         try:
             text, typed_page = split_page(when or "")

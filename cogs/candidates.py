@@ -9,20 +9,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import (
+from cogs.support.common import (
     UsageError,
     UserFacingError,
     hybrid_command,
-    prefix_of,
     race_autocomplete,
     reply,
     resolve_race,
 )
-from cogs.paging import Pager
-from cogs.parsing import ParseProblem, split_page
+from cogs.support.context import RaceContext
+from cogs.support.paging import Pager
+from cogs.support.parsing import ParseProblem, split_page
 from db.lookup import parse_query
 from db.models import Candidate
-from db.people_reads import (
+from db.reads.people import (
     PeopleMatches,
     PersonCard,
     find_people,
@@ -51,9 +51,9 @@ async def cached_people(bot: RaceBot, text: str, limit: int = 10) -> PeopleMatch
     return await bot.cache.get(("find_people", " ".join(text.lower().split()), limit), look_up)
 
 
-async def resolve_person(ctx: commands.Context[RaceBot], text: str | None, command: str) -> Candidate:
+async def resolve_person(ctx: RaceContext, text: str | None, command: str) -> Candidate:
     """The one person a name means, or a UserFacingError with the people it could mean."""
-    prefix = prefix_of(ctx)
+    prefix = ctx.shown_prefix
     if not text or not text.strip():
         raise UsageError("Who? Give a name, or part of one.", f"{prefix}{command} sessions")
     matches = await cached_people(ctx.bot, text)
@@ -99,7 +99,7 @@ class CandidatesCog(commands.Cog, name="Candidates"):
     )
     @app_commands.describe(name="Any part of the name, in any case, e.g. sessions, Jeff Sessions, TUBERVILLE")
     @app_commands.autocomplete(name=candidate_autocomplete)
-    async def candidate(self, ctx: commands.Context[RaceBot], *, name: str | None = None) -> None:
+    async def candidate(self, ctx: RaceContext, *, name: str | None = None) -> None:
         """A person: party, office held, every race and stage they ran in with outcome, votes and share,
         endorsements received and their polling average. Example: !candidate sessions"""
         person = await resolve_person(ctx, name, "candidate")
@@ -111,7 +111,7 @@ class CandidatesCog(commands.Cog, name="Candidates"):
         card = await self.bot.cache.get(("person_card", person.id), load)
         if card is None:
             raise UserFacingError("That person was just removed. Try again.")
-        await reply(ctx, embed=person_embed(card, prefix_of(ctx)))
+        await reply(ctx, embed=person_embed(card, ctx.shown_prefix))
 
     @hybrid_command(
         name="endorsements",
@@ -126,14 +126,14 @@ class CandidatesCog(commands.Cog, name="Candidates"):
     @app_commands.autocomplete(query=candidate_or_race_autocomplete)
     async def endorsements(
         self,
-        ctx: commands.Context[RaceBot],
+        ctx: RaceContext,
         *,
         query: str | None = None,
         page: app_commands.Range[int, 1, 1000] | None = None,
     ) -> None:
         """Who endorsed whom, when, the endorser's kind, the stance (endorse, oppose, refused to endorse,
         withdrew) and the source, the weightiest first. Name a race or a candidate. Example: !endorsements alabama"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         try:
             text, typed_page = split_page(query or "")
         except ParseProblem as problem:

@@ -17,9 +17,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.checks import can_configure, server_admin
-from cogs.common import UsageError, UserFacingError, hybrid_group, hybrid_subcommand, prefix_of, reply
-from cogs.desk.writing import actor_of, store
+from cogs.support.checks import can_configure, server_admin
+from cogs.support.common import UsageError, UserFacingError, hybrid_group, hybrid_subcommand, reply
+from cogs.support.context import RaceContext
+from cogs.support.writing import store
 from db.writes.config import SettingChange, guild_settings, set_setting
 
 Setting = Literal["results-channel", "mod-role", "prefix", "ping-role"]
@@ -48,9 +49,9 @@ class ConfigCog(commands.Cog, name="Config"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
 
-    async def _set(self, ctx: commands.Context[RaceBot], name: str, value: Any) -> SettingChange:
+    async def _set(self, ctx: RaceContext, name: str, value: Any) -> SettingChange:
         assert ctx.guild is not None
-        actor = actor_of(ctx)
+        actor = ctx.actor
         guild_id = ctx.guild.id
         return await store(ctx, lambda session: set_setting(session, actor, guild_id, FIELDS[name], value))
 
@@ -69,21 +70,21 @@ class ConfigCog(commands.Cog, name="Config"):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @server_admin()
-    async def config(self, ctx: commands.Context[RaceBot]) -> None:
+    async def config(self, ctx: RaceContext) -> None:
         """This server's settings (admins): results channel, moderator role, ping role, prefix. Example: !config results-channel #results"""
         await self.show_settings(ctx)
 
     @hybrid_subcommand(config, brief="Show this server's settings.", name="show")
     @server_admin()
-    async def show(self, ctx: commands.Context[RaceBot]) -> None:
+    async def show(self, ctx: RaceContext) -> None:
         """Show this server's settings. Example: !config show"""
         await self.show_settings(ctx)
 
-    async def show_settings(self, ctx: commands.Context[RaceBot]) -> None:
+    async def show_settings(self, ctx: RaceContext) -> None:
         assert ctx.guild is not None
         async with self.bot.sessions() as session:
             row = await guild_settings(session, ctx.guild.id)
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         desk = ctx.guild.id in self.bot.settings.desk_guild_ids
         channel = (
             f"<#{row.results_channel_id}>"
@@ -120,7 +121,7 @@ class ConfigCog(commands.Cog, name="Config"):
     )
     @server_admin()
     @app_commands.describe(channel="Where the desk's results, calls and polls are announced in this server")
-    async def results_channel(self, ctx: commands.Context[RaceBot], channel: discord.TextChannel) -> None:
+    async def results_channel(self, ctx: RaceContext, channel: discord.TextChannel) -> None:
         """Announce the desk's results, calls and polls in a channel of this server. Example: !config results-channel #results"""
         assert ctx.guild is not None
         if channel.guild.id != ctx.guild.id:
@@ -144,7 +145,7 @@ class ConfigCog(commands.Cog, name="Config"):
         change = await self._set(ctx, "results-channel", channel.id)
         await reply(
             ctx,
-            f"Announcements go to {channel.mention} from now on. {self._recorded(change, prefix_of(ctx))}",
+            f"Announcements go to {channel.mention} from now on. {self._recorded(change, ctx.shown_prefix)}",
         )
 
     @hybrid_subcommand(
@@ -157,7 +158,7 @@ class ConfigCog(commands.Cog, name="Config"):
     @app_commands.describe(
         role="Members with this role may post results, calls, polls and endorsements (desk servers)"
     )
-    async def mod_role(self, ctx: commands.Context[RaceBot], role: discord.Role) -> None:
+    async def mod_role(self, ctx: RaceContext, role: discord.Role) -> None:
         """Choose who moderates the desk here (desk servers only; admins only). Example: !config mod-role @desk"""
         assert ctx.guild is not None
         if role.is_default():
@@ -174,7 +175,7 @@ class ConfigCog(commands.Cog, name="Config"):
         )
         await reply(
             ctx,
-            f"Desk moderators are members with {role.mention}.{note} {self._recorded(change, prefix_of(ctx))}",
+            f"Desk moderators are members with {role.mention}.{note} {self._recorded(change, ctx.shown_prefix)}",
         )
 
     @hybrid_subcommand(
@@ -185,7 +186,7 @@ class ConfigCog(commands.Cog, name="Config"):
     )
     @server_admin()
     @app_commands.describe(role="Pinged when the desk calls a race; without one nothing pings")
-    async def ping_role(self, ctx: commands.Context[RaceBot], role: discord.Role) -> None:
+    async def ping_role(self, ctx: RaceContext, role: discord.Role) -> None:
         """Ping a role when the desk calls or uncalls a race here (nothing pings otherwise). Example: !config ping-role @election-news"""
         assert ctx.guild is not None
         if role.is_default():
@@ -201,21 +202,21 @@ class ConfigCog(commands.Cog, name="Config"):
         change = await self._set(ctx, "ping-role", role.id)
         await reply(
             ctx,
-            f"Race calls here will ping {role.mention}; nothing else pings.{warning} {self._recorded(change, prefix_of(ctx))}",
+            f"Race calls here will ping {role.mention}; nothing else pings.{warning} {self._recorded(change, ctx.shown_prefix)}",
         )
 
     @hybrid_subcommand(config, brief="Set this server's command prefix.", name="prefix", usage="<prefix>")
     @server_admin()
     @app_commands.describe(prefix="1 to 8 characters, e.g. ? or rd!")
-    async def prefix(self, ctx: commands.Context[RaceBot], prefix: str) -> None:
+    async def prefix(self, ctx: RaceContext, prefix: str) -> None:
         """Set this server's command prefix. Example: !config prefix ?"""
         assert ctx.guild is not None
-        value = check_prefix(prefix, f"{prefix_of(ctx)}config prefix ?")
+        value = check_prefix(prefix, f"{ctx.shown_prefix}config prefix ?")
         change = await self._set(ctx, "prefix", value)
         self.bot.guild_prefixes[ctx.guild.id] = value
         await reply(
             ctx,
-            f"The prefix here is `{value}` now, e.g. `{value}race alabama`. {self._recorded(change, prefix_of(ctx))}",
+            f"The prefix here is `{value}` now, e.g. `{value}race alabama`. {self._recorded(change, ctx.shown_prefix)}",
         )
 
     @hybrid_subcommand(
@@ -226,7 +227,7 @@ class ConfigCog(commands.Cog, name="Config"):
     )
     @server_admin()
     @app_commands.describe(setting="The setting to set back to its default")
-    async def clear(self, ctx: commands.Context[RaceBot], setting: Setting) -> None:
+    async def clear(self, ctx: RaceContext, setting: Setting) -> None:
         """Set one setting back to its default (no channel, no role, the usual prefix). Example: !config clear ping-role"""
         assert ctx.guild is not None
         if setting == "mod-role":
@@ -240,7 +241,7 @@ class ConfigCog(commands.Cog, name="Config"):
             "ping-role": "Announcements ping nobody now.",
             "prefix": f"The prefix is back to `{self.bot.settings.prefix}`.",
         }[setting]
-        await reply(ctx, f"{what} {self._recorded(change, prefix_of(ctx))}")
+        await reply(ctx, f"{what} {self._recorded(change, ctx.shown_prefix)}")
 
 
 async def setup(bot: RaceBot) -> None:

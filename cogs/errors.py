@@ -13,27 +13,28 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot import RaceBot
-from cogs.common import UserFacingError, prefix_of, reply
+from cogs.support.common import UserFacingError, reply
+from cogs.support.context import RaceContext
 from render.format import escape
 
 log = logging.getLogger("racedesk.errors")
 
 
-def usage_of(ctx: commands.Context[Any]) -> str:
+def usage_of(ctx: RaceContext) -> str:
     command = ctx.command
     if command is None:
         return ""
-    return f"{prefix_of(ctx)}{command.qualified_name} {command.signature}".strip()
+    return f"{ctx.shown_prefix}{command.qualified_name} {command.signature}".strip()
 
 
-def example_of(ctx: commands.Context[Any]) -> str:
+def example_of(ctx: RaceContext) -> str:
     """The example a command's help ends with ("Example: !race alabama"), if it has one."""
     help_text = (ctx.command.help or "") if ctx.command else ""
     marker = "Example: "
     if marker not in help_text:
         return ""
     example = help_text.split(marker, 1)[1].splitlines()[0].strip()
-    return example.replace("!", prefix_of(ctx), 1) if example.startswith("!") else example
+    return example.replace("!", ctx.shown_prefix, 1) if example.startswith("!") else example
 
 
 class ErrorsCog(commands.Cog):
@@ -46,7 +47,7 @@ class ErrorsCog(commands.Cog):
         setattr(self.bot.tree, "on_error", self._default_tree_handler)  # noqa: B010  (mypy forbids assigning a method)
 
     @commands.Cog.listener()
-    async def on_command_error(self, ctx: commands.Context[RaceBot], error: commands.CommandError) -> None:
+    async def on_command_error(self, ctx: RaceContext, error: commands.CommandError) -> None:
         cause: BaseException = getattr(error, "original", error)
         if isinstance(cause, commands.HybridCommandError):
             cause = getattr(cause.original, "original", cause.original)
@@ -58,9 +59,7 @@ class ErrorsCog(commands.Cog):
         except discord.HTTPException:
             log.warning("could not send the error reply in channel %s", ctx.channel.id)
 
-    def describe(
-        self, ctx: commands.Context[RaceBot], error: BaseException
-    ) -> tuple[str | None, discord.Embed | None]:
+    def describe(self, ctx: RaceContext, error: BaseException) -> tuple[str | None, discord.Embed | None]:
         if isinstance(error, UserFacingError):
             return error.text if error.embed is None else None, error.embed
         if isinstance(error, commands.CommandNotFound):
@@ -86,9 +85,9 @@ class ErrorsCog(commands.Cog):
         log.error("unexpected error (ref %s) in %r", ref, ctx.message.content[:200], exc_info=error)
         return f"Something went wrong (ref {ref}). The desk has been told.", None
 
-    def unknown_command(self, ctx: commands.Context[RaceBot]) -> str:
+    def unknown_command(self, ctx: RaceContext) -> str:
         typed = (ctx.invoked_with or "")[:40]
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         names = [c.name for c in self.bot.commands if not c.hidden]
         close = process.extractOne(typed.lower(), names, scorer=OSA.normalized_similarity, score_cutoff=0.6)
         hint = f" Did you mean `{prefix}{close[0]}`?" if close else ""

@@ -9,18 +9,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import UserFacingError, hybrid_command, prefix_of, race_autocomplete, reply, resolve_race
-from db.audit import Actor
+from cogs.support.common import (
+    UserFacingError,
+    hybrid_command,
+    race_autocomplete,
+    reply,
+    resolve_race,
+)
+from cogs.support.context import RaceContext
 from db.follows import FOLLOW_LIMIT, Followed, followed_races
 from db.follows import follow as add_follow
 from db.follows import unfollow as remove_follows
 from render.format import escape
 from render.limits import clip, clip_lines
 from render.race import race_hint, race_title
-
-
-def actor_of(ctx: commands.Context[RaceBot]) -> Actor:
-    return Actor(ctx.author.id, str(ctx.author), ctx.guild.id if ctx.guild else None)
 
 
 async def followed_autocomplete(
@@ -54,14 +56,14 @@ class FollowCog(commands.Cog, name="Follows"):
     )
     @app_commands.describe(query="The race: a state, candidate or year, e.g. alabama, georgia special")
     @app_commands.autocomplete(query=race_autocomplete)
-    async def follow(self, ctx: commands.Context[RaceBot], *, query: str | None = None) -> None:
+    async def follow(self, ctx: RaceContext, *, query: str | None = None) -> None:
         """Follow a race: the desk's updates to it (results, calls, new polls) reach you by direct message.
         Up to 25 races. Example: !follow alabama"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         race = await resolve_race(ctx, query, "follow")
         hint = race_hint(race)
         async with self.bot.sessions.begin() as session:
-            outcome = await add_follow(session, actor_of(ctx), ctx.author.id, race.id)
+            outcome = await add_follow(session, ctx.actor, ctx.author.id, race.id)
         title = escape(race_title(race))
         stop = f"To stop: `{prefix}unfollow {hint}`. Your list: `{prefix}following`."
         if outcome.result == Followed.FULL:
@@ -85,12 +87,12 @@ class FollowCog(commands.Cog, name="Follows"):
     )
     @app_commands.describe(query="A race you follow, or 'all'")
     @app_commands.autocomplete(query=followed_autocomplete)
-    async def unfollow(self, ctx: commands.Context[RaceBot], *, query: str | None = None) -> None:
+    async def unfollow(self, ctx: RaceContext, *, query: str | None = None) -> None:
         """Stop following a race, or every race with `all`: no more DMs for it. Example: !unfollow alabama"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         if query is not None and query.strip().lower() == "all":
             async with self.bot.sessions.begin() as session:
-                removed = await remove_follows(session, actor_of(ctx), ctx.author.id, None)
+                removed = await remove_follows(session, ctx.actor, ctx.author.id, None)
             text = (
                 f"You no longer follow any race ({removed} removed)." if removed else "You follow no races."
             )
@@ -98,7 +100,7 @@ class FollowCog(commands.Cog, name="Follows"):
             return
         race = await resolve_race(ctx, query, "unfollow")
         async with self.bot.sessions.begin() as session:
-            removed = await remove_follows(session, actor_of(ctx), ctx.author.id, race.id)
+            removed = await remove_follows(session, ctx.actor, ctx.author.id, race.id)
         title = escape(race_title(race))
         if not removed:
             await reply(
@@ -112,9 +114,9 @@ class FollowCog(commands.Cog, name="Follows"):
         )
 
     @hybrid_command(name="following", aliases=["follows"], description="The races you follow")
-    async def following(self, ctx: commands.Context[RaceBot]) -> None:
+    async def following(self, ctx: RaceContext) -> None:
         """The races you follow, each with how to stop. Example: !following"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         async with self.bot.sessions() as session:
             follows = await followed_races(session, ctx.author.id)
         if not follows:

@@ -15,7 +15,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot import RaceBot
-from cogs.common import UserFacingError, hybrid_command, prefix_of, reply
+from cogs.support.common import UserFacingError, hybrid_command, reply
+from cogs.support.context import RaceContext
 from render.format import escape
 from render.help import command_embed, overview_embed
 from render.limits import clip
@@ -47,9 +48,9 @@ class HelpCog(commands.Cog, name="Help"):
     )
     @app_commands.describe(command="A command to explain, e.g. polls")
     @app_commands.autocomplete(command=command_autocomplete)
-    async def help(self, ctx: commands.Context[RaceBot], *, command: str | None = None) -> None:
+    async def help(self, ctx: RaceContext, *, command: str | None = None) -> None:
         """Every command with one example; `help <command>` explains one. Example: !help polls"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         if command and command.strip():
             await self.explain(ctx, command.strip().lstrip("!/").lower(), prefix)
             return
@@ -61,13 +62,13 @@ class HelpCog(commands.Cog, name="Help"):
             (usable if await self.can_run(ctx, cmd) else restricted).append(cmd)
         await reply(ctx, embed=overview_embed(usable, restricted, prefix))
 
-    async def can_run(self, ctx: commands.Context[RaceBot], command: commands.Command[Any, ..., Any]) -> bool:
+    async def can_run(self, ctx: RaceContext, command: commands.Command[Any, ..., Any]) -> bool:
         try:
             return await command.can_run(ctx)
         except commands.CommandError:
             return False
 
-    async def explain(self, ctx: commands.Context[RaceBot], name: str, prefix: str) -> None:
+    async def explain(self, ctx: RaceContext, name: str, prefix: str) -> None:
         found = self.bot.get_command(name)
         if found is None or found.hidden:
             names = [c.qualified_name for c in self.bot.walk_commands() if not c.hidden]

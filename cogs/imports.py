@@ -13,8 +13,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.checks import desk_writer
-from cogs.common import UsageError, hybrid_command, prefix_of, reply
+from cogs.support.checks import desk_writer
+from cogs.support.common import UsageError, hybrid_command, reply
+from cogs.support.context import RaceContext
 from db.audit import Actor
 from db.importers import FORMATS, UnknownFormat
 from db.importers.run import ImportFailed, ImportReport, import_file
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 25 * 1024 * 1024  # Discord's own upload limit for most servers
 CONFIRM_SECONDS = 600.0
 EXAMPLE = "!import (with senate_polls.csv attached)"
-
-
-def actor_of(user: discord.abc.User, guild: discord.Guild | None) -> Actor:
-    return Actor(id=user.id, name=str(user), guild_id=guild.id if guild else None)
 
 
 async def download(attachment: discord.Attachment, folder: Path) -> Path:
@@ -110,14 +107,16 @@ class ImportCog(commands.Cog, name="Desk imports"):
     @app_commands.describe(file="The data file: FiveThirtyEight polls, MEDSL, OpenElections, or racedesk JSON",
                            format="The file's format, when it cannot be told from its header")  # fmt: skip
     async def import_(
-        self, ctx: commands.Context[RaceBot], file: discord.Attachment | None = None, format: str = "auto"
+        self, ctx: RaceContext, file: discord.Attachment | None = None, format: str = "auto"
     ) -> None:
         """Import an attached data file: a dry run first, then a button stores it (desk). Example: !import (with senate_polls.csv attached)"""
         if file is None:
-            raise UsageError("Attach the data file to the message.", EXAMPLE.replace("!", prefix_of(ctx), 1))
+            raise UsageError(
+                "Attach the data file to the message.", EXAMPLE.replace("!", ctx.shown_prefix, 1)
+            )
         if format != "auto" and format not in FORMATS:
             raise UsageError(
-                f"The format is auto or one of: {', '.join(FORMATS)}.", f"{prefix_of(ctx)}import medsl"
+                f"The format is auto or one of: {', '.join(FORMATS)}.", f"{ctx.shown_prefix}import medsl"
             )
         if file.size > MAX_BYTES:
             raise UsageError(f"That file is {file.size // 1_048_576} MB; the limit is 25 MB.", EXAMPLE)
@@ -125,7 +124,7 @@ class ImportCog(commands.Cog, name="Desk imports"):
         folder = tempfile.TemporaryDirectory(prefix="racedesk-import-")
         try:
             path = await download(file, Path(folder.name))
-            report = await run_import(self.bot, path, format, actor_of(ctx.author, ctx.guild), dry_run=True)
+            report = await run_import(self.bot, path, format, ctx.actor, dry_run=True)
         except (ImportFailed, UnknownFormat) as problem:
             folder.cleanup()
             raise UsageError(f"Nothing was written: {escape(str(problem))}", EXAMPLE) from problem
@@ -137,7 +136,7 @@ class ImportCog(commands.Cog, name="Desk imports"):
             await reply(ctx, f"Nothing to import: {summary(report)}")
             return
         fmt = report.format
-        view = ConfirmImport(self.bot, folder, path, fmt, actor_of(ctx.author, ctx.guild))
+        view = ConfirmImport(self.bot, folder, path, fmt, ctx.actor)
         view.message = await reply(
             ctx, f"Dry run of **{escape(file.filename)}**: {summary(report)}", view=view
         )

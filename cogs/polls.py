@@ -13,12 +13,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.chart_worker import ChartJob, ChartWorker
-from cogs.common import UsageError, hybrid_command, prefix_of, race_autocomplete, reply, resolve_race
-from cogs.paging import Pager
-from cogs.parsing import POPULATION_NAMES, ParseProblem, parse_when, split_poll_query, split_results_query
+from cogs.support.chart_worker import ChartJob, ChartWorker
+from cogs.support.common import UsageError, hybrid_command, race_autocomplete, reply, resolve_race
+from cogs.support.context import RaceContext
+from cogs.support.paging import Pager
+from cogs.support.parsing import (
+    POPULATION_NAMES,
+    ParseProblem,
+    parse_when,
+    split_poll_query,
+    split_results_query,
+)
 from db.models import Contest, Race
-from db.poll_reads import PollFilter, PollPage, poll_page, poll_sources, race_contests
+from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_contests
 from render.chart import ChartResult
 from render.format import escape, short_date, stage_title
 from render.limits import clip
@@ -62,7 +69,7 @@ class PollsCog(commands.Cog, name="Polls"):
     @app_commands.autocomplete(query=race_autocomplete)
     async def polls(
         self,
-        ctx: commands.Context[RaceBot],
+        ctx: RaceContext,
         *,
         query: str | None = None,
         population: str | None = None,
@@ -73,7 +80,7 @@ class PollsCog(commands.Cog, name="Polls"):
         """A race's polls, newest first: pollster, dates, sample, each answer's share and the leader's margin,
         with the average of each match-up. Narrow with lv/rv/adults, `since <date>` or a stage; `page 2`
         turns the page; `chart` draws the shares over time. Example: !polls alabama"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         try:
             asked = split_poll_query(query or "")
             stages = split_results_query(asked.race_text, history=False)
@@ -201,10 +208,8 @@ class PollsCog(commands.Cog, name="Polls"):
             self._drawn.popitem(last=False)
         return result
 
-    async def send_chart(
-        self, ctx: commands.Context[RaceBot], race: Race, flt: PollFilter, described: str
-    ) -> None:
-        embed, file = await self.chart_message(race, flt, described, prefix_of(ctx))
+    async def send_chart(self, ctx: RaceContext, race: Race, flt: PollFilter, described: str) -> None:
+        embed, file = await self.chart_message(race, flt, described, ctx.shown_prefix)
         if file is None:
             await reply(ctx, embed=embed)
         else:

@@ -6,8 +6,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import UserFacingError, hybrid_command, race_autocomplete, reply, resolve_race
-from db.reads import RaceCard, race_card
+from cogs.support.common import UserFacingError, hybrid_command, race_autocomplete, reply, resolve_race
+from cogs.support.context import RaceContext
+from db.reads.races import RaceCard, race_card
 from render.race import race_embed
 
 
@@ -20,7 +21,7 @@ class RaceCog(commands.Cog, name="Races"):
         query="A state, candidate, office or year, e.g. alabama, AL-02, tuberville, georgia special"
     )
     @app_commands.autocomplete(query=race_autocomplete)
-    async def race(self, ctx: commands.Context[RaceBot], *, query: str | None = None) -> None:
+    async def race(self, ctx: RaceContext, *, query: str | None = None) -> None:
         """Show a race: its stages, candidates, latest poll and average, endorsements. Example: !race alabama"""
         found = await resolve_race(ctx, query, "race")
         card = await self.bot.cache.get(("race_card", found.id), lambda: self.load_card(found.id))

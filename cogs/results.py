@@ -6,11 +6,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.common import UsageError, hybrid_command, prefix_of, race_autocomplete, reply, resolve_race
-from cogs.parsing import STAGE_PHRASES, split_results_query
+from cogs.support.common import UsageError, hybrid_command, race_autocomplete, reply, resolve_race
+from cogs.support.context import RaceContext
+from cogs.support.parsing import STAGE_PHRASES, split_results_query
 from db.models import Stage
-from db.reads import ContestView
-from db.results_reads import History, RaceResults, choose_contests, count_history, race_results
+from db.reads.races import ContestView
+from db.reads.results import History, RaceResults, choose_contests, count_history, race_results
 from render.format import escape, short_date, stage_title
 from render.limits import EMBED_TOTAL
 from render.race import race_hint, race_title
@@ -63,7 +64,7 @@ class ResultsCog(commands.Cog, name="Results"):
     @app_commands.autocomplete(query=race_autocomplete)
     async def results(
         self,
-        ctx: commands.Context[RaceBot],
+        ctx: RaceContext,
         *,
         query: str | None = None,
         stage: str | None = None,
@@ -72,7 +73,7 @@ class ResultsCog(commands.Cog, name="Results"):
         """The latest count per candidate (votes and share), the leader and margin, how much is counted,
         when it was updated and the call with its source. Name a stage (primary, runoff, general) or add
         `history` to see how the count moved. Example: !results alabama"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         asked = split_results_query(query or "")
         if stage:
             asked.stages = STAGE_OPTIONS.get(stage, ())

@@ -1,4 +1,4 @@
-"""Run the real bot (``python bot.py run``) as a child process against a StandIn."""
+"""Run the real bot (``python cli.py run``) as a child process against a StandIn."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ async def start_bot_process(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = ("run",),
     *,
-    script: str | os.PathLike[str] = "bot.py",
+    script: str | os.PathLike[str] = "cli.py",
     cwd: str | os.PathLike[str] | None = None,
 ) -> asyncio.subprocess.Process:
     """Start ``sys.executable <script> <args>`` (cwd: the repo root) with RACEDESK_DISCORD_API,

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from db.models import CallKind, Candidacy, Contest, Poll, Race
-from db.reads import ContestView
+from db.reads.races import ContestView
 from db.writes.results import CallOutcome, CountLine, ResultOutcome
 from render.format import date_range, escape, pct, short_date, stage_title, timestamp, with_party
 from render.limits import clip, clip_lines, fit_embed, fit_message

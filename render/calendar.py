@@ -6,8 +6,8 @@ import datetime as dt
 
 import discord
 
-from db.calendar_reads import Calendar, Entry
 from db.models import ContestStatus
+from db.reads.calendar import Calendar, Entry
 from render.format import escape, stage_title
 from render.limits import clip, fit_embed
 from render.race import COLOR, race_title

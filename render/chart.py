@@ -12,8 +12,8 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from db.poll_reads import ChartPoll, PollRow, build_polls
 from db.polling import MatchupKey, PollLike, QuestionLike, matchups, slot, trend
+from db.reads.polls import ChartPoll, PollRow, build_polls
 
 SERIES_SHOWN = 6
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 6.25, 120
@@ -38,7 +38,7 @@ class ChartRequest:
     contest_labels: tuple[tuple[int, str], ...]  # (contest id, "General"), (contest id, "Republican runoff")
     note: str = ""  # filters, shown under the title
     source: str = ""  # attribution, in the corner
-    rows: tuple[PollRow, ...] = ()  # `db.poll_reads.poll_rows`' rows: cheaper to read and send than polls
+    rows: tuple[PollRow, ...] = ()  # `db.reads.polls.poll_rows`' rows: cheaper to read and send than polls
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,7 @@ def warm_up() -> None:
 
     matplotlib.use("Agg")
     day = dt.date(2020, 1, 1)
-    from db.poll_reads import ChartAnswer, ChartQuestion
+    from db.reads.polls import ChartAnswer, ChartQuestion
 
     poll = ChartPoll(
         1, "warm-up", day, 500, (ChartQuestion(None, False, None, (ChartAnswer(None, "A", None, 50.0),)),)

@@ -6,7 +6,7 @@ import discord
 
 from db.lookup import state_name
 from db.models import CallKind, Candidate, Endorsement, Outcome
-from db.people_reads import PeopleMatches, PersonCard, Run
+from db.reads.people import PeopleMatches, PersonCard, Run
 from render.format import PARTY_NAME, escape, party_letter, pct, short_date, stage_title, votes
 from render.limits import clip, clip_lines, fit_embed
 from render.polls import average_line

@@ -7,8 +7,8 @@ import re
 import discord
 
 from db.models import Contest, Question
-from db.poll_reads import PollPage, ShownPoll
 from db.polling import DEFAULT_SAMPLE, MAX_WEIGHT, WINDOW_DAYS, MatchupAverage
+from db.reads.polls import PollPage, ShownPoll
 from render.format import date_range, escape, party_letter, short_date, stage_title
 from render.limits import clip, clip_lines, fit_embed
 from render.race import ATTRIBUTION, COLOR

@@ -9,7 +9,7 @@ import discord
 from db.lookup import RaceMatches, state_name
 from db.models import CallKind, Outcome, Poll, Race, Stance
 from db.polling import MatchupAverage
-from db.reads import ContestView, RaceCard
+from db.reads.races import ContestView, RaceCard
 from render.format import (
     OFFICE_NAME,
     date_range,

@@ -7,8 +7,8 @@ import datetime as dt
 import discord
 
 from db.models import CallKind, ContestStatus, CountKind
-from db.reads import ContestView
-from db.results_reads import History, has_count
+from db.reads.races import ContestView
+from db.reads.results import History, has_count
 from render.format import escape, pct, short_date, stage_title, timestamp, votes, with_party
 from render.limits import EMBED_TOTAL, clip, clip_lines, fit_embed
 from render.race import COLOR, short_names

@@ -16,7 +16,7 @@ from tests.harness import SPEC
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"} | (env or {})
     return subprocess.run(
-        [sys.executable, "bot.py", *args],
+        [sys.executable, "cli.py", *args],
         cwd=REPO_ROOT,
         env=full,
         stdin=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """The desk: moderators post results, calls, polls and endorsements, and correct races and candidates.
 
-Every command here changes shared data, so each is guarded by `desk_writer()` (cogs/checks.py). Each one
+Every command here changes shared data, so each is guarded by `desk_writer()` (cogs/support/checks.py). Each one
 parses what was typed (`_parsing`), finds the race with the same lookup as `!race`, runs one write in one
 transaction together with its announcements (db/writes, db/outbox), and replies with what was stored, its
 id and how to undo it (`_render`). Wrong input writes nothing and says exactly what is wrong.
@@ -17,23 +17,23 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
-from cogs.checks import desk_writer
-from cogs.common import (
+from cogs.desk import _parsing as parsing
+from cogs.desk import _render as replies
+from cogs.support.checks import desk_writer
+from cogs.support.common import (
     UsageError,
     hybrid_command,
     hybrid_group,
     hybrid_subcommand,
-    prefix_of,
     reply,
     resolve_race,
 )
-from cogs.desk import _parsing as parsing
-from cogs.desk import _render as replies
-from cogs.desk.writing import actor_of, store, usage
+from cogs.support.context import RaceContext
+from cogs.support.writing import store, usage
 from db import outbox
 from db.lookup import parse_query
 from db.models import Race
-from db.reads import ContestView, contest_views
+from db.reads.races import ContestView, contest_views
 from db.writes.polls import (
     EndorsementInput,
     PollInput,
@@ -75,8 +75,8 @@ EXAMPLES = {
 DETAILS = "the race, the stage and key=value pairs; see help"
 
 
-def _example(ctx: commands.Context[Any], name: str) -> str:
-    return prefix_of(ctx) + EXAMPLES[name]
+def _example(ctx: RaceContext, name: str) -> str:
+    return ctx.shown_prefix + EXAMPLES[name]
 
 
 async def _view(session: AsyncSession, race_id: int, contest_id: int) -> ContestView | None:
@@ -93,7 +93,7 @@ class DeskCog(commands.Cog, name="Desk"):
     def _note(self, race: Race | None) -> str | None:
         return announce.follower_note(race, self.bot.settings.prefix)
 
-    async def _race(self, ctx: commands.Context[RaceBot], query: str, command: str) -> Race:
+    async def _race(self, ctx: RaceContext, query: str, command: str) -> Race:
         return await resolve_race(ctx, query, command)
 
     # ------------------------------------------------------------------ results and calls
@@ -105,7 +105,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details="e.g. alabama general Tuberville=1392100 Jones=920500 reporting=100%")
-    async def result(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def result(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Post a new count of a stage; the reply shows the change since the previous count. Example: !result alabama general Tuberville=1392100 Jones=920500 reporting=100% source=AP"""
         ex = _example(ctx, "result")
         try:
@@ -124,7 +124,7 @@ class DeskCog(commands.Cog, name="Desk"):
             final=form.final,
             official=form.official,
         )
-        actor = actor_of(ctx)
+        actor = ctx.actor
 
         async def work(session: AsyncSession) -> tuple[Any, outbox.Enqueued]:
             outcome = await post_result(session, actor, data)
@@ -140,7 +140,7 @@ class DeskCog(commands.Cog, name="Desk"):
         outcome, queued = await store(ctx, work)
         await reply(
             ctx,
-            replies.result_stored(outcome, queued, prefix_of(ctx)),
+            replies.result_stored(outcome, queued, ctx.shown_prefix),
             embed=announce.result_embed(outcome),
         )
 
@@ -151,7 +151,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details="e.g. alabama general Tuberville source=AP")
-    async def call(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def call(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Call a stage: its winner, the two who go to a runoff, or too close to call. Example: !call alabama general Tuberville source=AP"""
         ex = _example(ctx, "call")
         try:
@@ -160,7 +160,7 @@ class DeskCog(commands.Cog, name="Desk"):
             raise usage(problem) from None
         race = await self._race(ctx, form.race, "call")
         data = CallInput(race.id, form.stage, form.kind, form.names, form.source)
-        actor = actor_of(ctx)
+        actor = ctx.actor
 
         async def work(session: AsyncSession) -> tuple[Any, outbox.Enqueued, Any]:
             outcome = await post_call(session, actor, data)
@@ -175,7 +175,7 @@ class DeskCog(commands.Cog, name="Desk"):
             return outcome, queued, embed
 
         outcome, queued, embed = await store(ctx, work)
-        await reply(ctx, replies.call_stored(outcome, queued, prefix_of(ctx)), embed=embed)
+        await reply(ctx, replies.call_stored(outcome, queued, ctx.shown_prefix), embed=embed)
 
     @hybrid_command(
         brief="Withdraw the call of a stage: it is uncalled again, and everyone is told.",
@@ -184,7 +184,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details="e.g. alabama general")
-    async def uncall(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def uncall(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Withdraw the call of a stage: it is uncalled again, and everyone is told. Example: !uncall alabama general"""
         ex = _example(ctx, "uncall")
         try:
@@ -192,7 +192,7 @@ class DeskCog(commands.Cog, name="Desk"):
         except parsing.ParseError as problem:
             raise usage(problem) from None
         race = await self._race(ctx, form.race, "uncall")
-        actor = actor_of(ctx)
+        actor = ctx.actor
 
         async def work(session: AsyncSession) -> tuple[Any, outbox.Enqueued, Any]:
             outcome = await post_uncall(session, actor, race.id, form.stage, form.source)
@@ -207,7 +207,7 @@ class DeskCog(commands.Cog, name="Desk"):
             return outcome, queued, embed
 
         outcome, queued, embed = await store(ctx, work)
-        await reply(ctx, replies.uncall_stored(outcome, queued, prefix_of(ctx)), embed=embed)
+        await reply(ctx, replies.uncall_stored(outcome, queued, ctx.shown_prefix), embed=embed)
 
     # ------------------------------------------------------------------ polls
 
@@ -218,9 +218,9 @@ class DeskCog(commands.Cog, name="Desk"):
         invoke_without_command=True,
     )
     @desk_writer()
-    async def poll(self, ctx: commands.Context[RaceBot]) -> None:
+    async def poll(self, ctx: RaceContext) -> None:
         """Add a poll, or remove one by its id. Example: !poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv"""
-        prefix = prefix_of(ctx)
+        prefix = ctx.shown_prefix
         raise UsageError(
             "Add a poll or remove one.", f"{prefix}{EXAMPLES['poll']}` or `{prefix}poll remove 12"
         )
@@ -235,7 +235,7 @@ class DeskCog(commands.Cog, name="Desk"):
     @app_commands.describe(
         details='e.g. alabama pollster="AUM" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv'
     )
-    async def poll_add(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def poll_add(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Add a poll: pollster, fielded dates, each candidate's share; the sample and population if known. Example: !poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv"""
         ex = _example(ctx, "poll")
         try:
@@ -263,7 +263,7 @@ class DeskCog(commands.Cog, name="Desk"):
             partisan=form.partisan,
             internal=form.internal,
         )
-        actor = actor_of(ctx)
+        actor = ctx.actor
 
         async def work(session: AsyncSession) -> tuple[Any, outbox.Enqueued, Any]:
             outcome = await add_poll(session, actor, data)
@@ -277,7 +277,7 @@ class DeskCog(commands.Cog, name="Desk"):
             return outcome, queued, embed
 
         outcome, queued, embed = await store(ctx, work)
-        await reply(ctx, replies.poll_stored(outcome, queued, prefix_of(ctx)), embed=embed)
+        await reply(ctx, replies.poll_stored(outcome, queued, ctx.shown_prefix), embed=embed)
 
     @hybrid_subcommand(
         poll,
@@ -287,9 +287,9 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(poll_id="The poll's id, as its reply or the race card shows it")
-    async def poll_remove(self, ctx: commands.Context[RaceBot], poll_id: int) -> None:
+    async def poll_remove(self, ctx: RaceContext, poll_id: int) -> None:
         """Remove a poll by its id; if it was announced, a correction follows. Example: !poll remove 12"""
-        actor = actor_of(ctx)
+        actor = ctx.actor
 
         async def work(session: AsyncSession) -> tuple[Any, outbox.Correction | None]:
             removed = await remove_poll(session, actor, poll_id)
@@ -309,7 +309,7 @@ class DeskCog(commands.Cog, name="Desk"):
             return removed, correction
 
         removed, correction = await store(ctx, work)
-        await reply(ctx, replies.poll_removed(removed, correction, prefix_of(ctx)))
+        await reply(ctx, replies.poll_removed(removed, correction, ctx.shown_prefix))
 
     # ------------------------------------------------------------------ endorsements
 
@@ -320,7 +320,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details='e.g. alabama endorser="Donald Trump" candidate=Tuberville kind=president')
-    async def endorse(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def endorse(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Store an endorsement (or an opposition, a refusal, a rescinded one). Example: !endorse alabama endorser="Donald Trump" candidate=Tuberville kind=president date="March 10\""""
         ex = _example(ctx, "endorse")
         try:
@@ -343,9 +343,9 @@ class DeskCog(commands.Cog, name="Desk"):
             source=form.source,
             quote=form.quote,
         )
-        actor = actor_of(ctx)
+        actor = ctx.actor
         outcome = await store(ctx, lambda session: add_endorsement(session, actor, data))
-        await reply(ctx, replies.endorsement_stored(outcome, prefix_of(ctx)))
+        await reply(ctx, replies.endorsement_stored(outcome, ctx.shown_prefix))
 
     @hybrid_group(
         brief="Remove an endorsement by its id.",
@@ -354,20 +354,20 @@ class DeskCog(commands.Cog, name="Desk"):
         invoke_without_command=True,
     )
     @desk_writer()
-    async def endorsement(self, ctx: commands.Context[RaceBot]) -> None:
+    async def endorsement(self, ctx: RaceContext) -> None:
         """Remove an endorsement by its id. Example: !endorsement remove 5"""
-        raise UsageError("Say which endorsement to remove.", f"{prefix_of(ctx)}endorsement remove 5")
+        raise UsageError("Say which endorsement to remove.", f"{ctx.shown_prefix}endorsement remove 5")
 
     @hybrid_subcommand(
         endorsement, brief="Remove an endorsement by its id.", name="remove", usage="<endorsement id>"
     )
     @desk_writer()
     @app_commands.describe(endorsement_id="The endorsement's id, as its reply showed it")
-    async def endorsement_remove(self, ctx: commands.Context[RaceBot], endorsement_id: int) -> None:
+    async def endorsement_remove(self, ctx: RaceContext, endorsement_id: int) -> None:
         """Remove an endorsement by its id. Example: !endorsement remove 5"""
-        actor = actor_of(ctx)
+        actor = ctx.actor
         removed = await store(ctx, lambda session: remove_endorsement(session, actor, endorsement_id))
-        await reply(ctx, replies.endorsement_removed(removed, prefix_of(ctx)))
+        await reply(ctx, replies.endorsement_removed(removed, ctx.shown_prefix))
 
     # ------------------------------------------------------------------ races and candidates
 
@@ -381,7 +381,7 @@ class DeskCog(commands.Cog, name="Desk"):
     @app_commands.describe(
         details='e.g. alabama senate 2026 seat="Class II" general="Nov 3" rep-primary="May 19"'
     )
-    async def race_add(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def race_add(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Add a race with its stages' dates. Example: !race-add alabama senate 2026 seat="Class II" general="Nov 3" rep-primary="May 19\""""
         ex = _example(ctx, "race-add")
         try:
@@ -419,9 +419,9 @@ class DeskCog(commands.Cog, name="Desk"):
             source=form.fields.get("source"),
             contests=contests,
         )
-        actor = actor_of(ctx)
+        actor = ctx.actor
         outcome = await store(ctx, lambda session: add_race(session, actor, data))
-        await reply(ctx, replies.race_stored(outcome, prefix_of(ctx), added=True))
+        await reply(ctx, replies.race_stored(outcome, ctx.shown_prefix, added=True))
 
     @hybrid_command(
         brief="Correct a race: notes, source, seat, incumbent, or a stage's date (a new stage is added).",
@@ -431,7 +431,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details='e.g. alabama 2026 notes="Open seat" runoff="June 16"')
-    async def race_edit(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def race_edit(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Correct a race: notes, source, seat, incumbent, or a stage's date (a new stage is added). Example: !race-edit alabama 2026 notes="Open seat" runoff="June 16\""""
         ex = _example(ctx, "race-edit")
         try:
@@ -447,9 +447,9 @@ class DeskCog(commands.Cog, name="Desk"):
         except parsing.ParseError as problem:
             raise usage(problem) from None
         data = RaceEdit(race.id, dict(form.fields), contests, form.incumbent)
-        actor = actor_of(ctx)
+        actor = ctx.actor
         outcome = await store(ctx, lambda session: edit_race(session, actor, data))
-        await reply(ctx, replies.race_stored(outcome, prefix_of(ctx), added=False))
+        await reply(ctx, replies.race_stored(outcome, ctx.shown_prefix, added=False))
 
     @hybrid_command(
         brief="Put a person on a stage's ballot (an existing person is reused).",
@@ -459,7 +459,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details='e.g. alabama general name="Doug Jones" party=DEM')
-    async def candidate_add(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def candidate_add(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Put a person on a stage's ballot (an existing person is reused). Example: !candidate-add alabama general name="Doug Jones" party=DEM"""
         ex = _example(ctx, "candidate-add")
         try:
@@ -471,9 +471,9 @@ class DeskCog(commands.Cog, name="Desk"):
             raise usage(problem) from None
         race = await self._race(ctx, form.race, "candidate-add")
         data = CandidateInput(race.id, form.stage, form.values["name"], form.values.get("party"), incumbent)
-        actor = actor_of(ctx)
+        actor = ctx.actor
         outcome = await store(ctx, lambda session: add_candidate(session, actor, data))
-        await reply(ctx, replies.candidate_stored(outcome, prefix_of(ctx)))
+        await reply(ctx, replies.candidate_stored(outcome, ctx.shown_prefix))
 
     @hybrid_command(
         brief="Correct a candidate: name, party, another spelling, withdrawn, incumbent.",
@@ -483,7 +483,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details='e.g. alabama candidate=Jones alias="Gordon Douglas Jones"')
-    async def candidate_edit(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def candidate_edit(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Correct a candidate: name, party, another spelling, withdrawn, incumbent. Example: !candidate-edit alabama candidate=Jones alias="Gordon Douglas Jones\""""
         ex = _example(ctx, "candidate-edit")
         allowed = ("candidate", "name", "party", "alias", "withdrawn", "incumbent", "office_held")
@@ -510,9 +510,9 @@ class DeskCog(commands.Cog, name="Desk"):
             incumbent=incumbent,
             office_held=values.get("office_held"),
         )
-        actor = actor_of(ctx)
+        actor = ctx.actor
         outcome = await store(ctx, lambda session: edit_candidate(session, actor, data))
-        await reply(ctx, replies.candidate_changed(outcome, prefix_of(ctx)))
+        await reply(ctx, replies.candidate_changed(outcome, ctx.shown_prefix))
 
     @hybrid_command(
         brief="Two records are one person: move everything of one into the other.",
@@ -522,7 +522,7 @@ class DeskCog(commands.Cog, name="Desk"):
     )
     @desk_writer()
     @app_commands.describe(details='e.g. alabama from="Roy Moore" into="Roy S. Moore"')
-    async def candidate_merge(self, ctx: commands.Context[RaceBot], *, details: str | None = None) -> None:
+    async def candidate_merge(self, ctx: RaceContext, *, details: str | None = None) -> None:
         """Two records are one person: move everything of one into the other. Example: !candidate-merge alabama from="Roy Moore" into="Roy S. Moore\""""
         ex = _example(ctx, "candidate-merge")
         try:
@@ -530,11 +530,11 @@ class DeskCog(commands.Cog, name="Desk"):
         except parsing.ParseError as problem:
             raise usage(problem) from None
         race = await self._race(ctx, race_text, "candidate-merge")
-        actor = actor_of(ctx)
+        actor = ctx.actor
         outcome = await store(
             ctx, lambda session: merge_candidates(session, actor, race.id, merged_name, into_name)
         )
-        await reply(ctx, replies.merged(outcome, prefix_of(ctx)))
+        await reply(ctx, replies.merged(outcome, ctx.shown_prefix))
 
 
 def _date(value: Any) -> dt.date:

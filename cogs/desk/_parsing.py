@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
 
+from cogs.support.parsing import ParseError
 from db.models import CallKind, EndorserKind, Stage, Stance
 from db.writes.common import ANY_RUNOFF, StageRef
 
@@ -52,15 +53,6 @@ PARTY_WORDS = {
 TRUE_WORDS = {"yes", "y", "true", "1", "on"}
 FALSE_WORDS = {"no", "n", "false", "0", "off"}
 DATE_HELP = "Write dates like `July 14, 2020`, `7/14/20` or `2020-07-14`; a range like `July 2-9, 2020`."
-
-
-class ParseError(ValueError):
-    """What is wrong with the input, and an example of input that works."""
-
-    def __init__(self, problem: str, example: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.example = example
 
 
 @dataclass

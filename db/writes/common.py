@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from db.lookup import state_name
 from db.models import Candidacy, Candidate, Contest, Race, Stage
 from db.names import fold, name_key
-from db.reads import stage_sort_key
+from db.reads.races import stage_sort_key
 from db.writes.errors import Ambiguous, NotFound, WriteError
 
 OFFICE_LABEL = {

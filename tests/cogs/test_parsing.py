@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cogs.parsing import ParseProblem, parse_when, split_page, split_poll_query, split_results_query
+from cogs.support.parsing import ParseProblem, parse_when, split_page, split_poll_query, split_results_query
 from db.models import Stage
 
 TODAY = dt.date(2020, 7, 14)  # a Tuesday

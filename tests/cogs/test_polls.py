@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cogs.paging import CHART_ID, NEXT_ID, PREV_ID
+from cogs.support.paging import CHART_ID, NEXT_ID, PREV_ID
 from tests.cogs.member_support import assert_fits, assert_inert, member_world, new_messages
 from tests.harness import World
 
@@ -172,8 +172,8 @@ async def test_slash_polls_chart_is_deferred_then_sent(world: World) -> None:
 
 async def test_charts_are_drawn_off_the_event_loop() -> None:
     """While a 500-poll, 30-candidate chart is drawn (and its worker process starts), the loop keeps ticking."""
-    from cogs.chart_worker import ChartWorker
-    from db.poll_reads import ChartAnswer, ChartPoll, ChartQuestion
+    from cogs.support.chart_worker import ChartWorker
+    from db.reads.polls import ChartAnswer, ChartPoll, ChartQuestion
     from render.chart import ChartRequest
 
     answers = tuple(ChartAnswer(i, f"Candidate {i}", None, 3.3) for i in range(30))
@@ -221,11 +221,11 @@ async def test_a_new_poll_redraws_the_chart(world: World) -> None:
 
 
 async def test_a_database_in_memory_is_charted_in_this_process() -> None:
-    from cogs.chart_worker import ChartJob, ChartWorker, in_this_process
+    from cogs.support.chart_worker import ChartJob, ChartWorker, in_this_process
     from db.bootstrap import load_sample
     from db.engine import make_engine, make_sessionmaker, upgrade
     from db.lookup import find_races
-    from db.poll_reads import PollFilter
+    from db.reads.polls import PollFilter
 
     assert in_this_process("sqlite+aiosqlite://") and in_this_process("sqlite+aiosqlite:///:memory:")
     assert not in_this_process("sqlite+aiosqlite:///racedesk.db")

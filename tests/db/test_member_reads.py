@@ -10,16 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import SYSTEM, Actor
 from db.balance import SeatState, chamber_balance
-from db.calendar_reads import contests_between
 from db.dataset import load_document
 from db.follows import FOLLOW_LIMIT, Followed, follow, followed_races, unfollow
 from db.lookup import find_races
 from db.models import AuditEntry, Follow, Race, Stage
-from db.people_reads import find_people, person_card, race_endorsements
-from db.poll_reads import PollFilter, chart_polls, poll_page
 from db.polling import matchups, trend
-from db.reads import contest_views
-from db.results_reads import choose_contests, count_history
+from db.reads.calendar import contests_between
+from db.reads.people import find_people, person_card, race_endorsements
+from db.reads.polls import PollFilter, chart_polls, poll_page
+from db.reads.races import contest_views
+from db.reads.results import choose_contests, count_history
 from tests.member_data import RUNOFF_NIGHT, special_document
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -92,7 +92,7 @@ async def test_chart_data_and_the_trend_line(store: Sessions) -> None:
 
 
 def test_trend_samples_long_histories() -> None:
-    from db.poll_reads import ChartAnswer, ChartPoll, ChartQuestion
+    from db.reads.polls import ChartAnswer, ChartPoll, ChartQuestion
 
     polls = [
         ChartPoll(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker, upgrade
 from db.models import AuditEntry, Call, Candidacy, Candidate, Contest, Endorsement, Poll, Race, ResultSnapshot
-from db.reads import race_card
+from db.reads.races import race_card
 from db.writes import Ambiguous, Duplicate, NotFound, StageRef, WriteError, run_write
 from db.writes.polls import (
     EndorsementInput,

@@ -1,4 +1,4 @@
-"""End to end: the real bot process (`python bot.py run`) against the loopback Discord."""
+"""End to end: the real bot process (`python cli.py run`) against the loopback Discord."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_without_a_token_the_bot_says_what_to_set(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'notoken.db'}"
     done = subprocess.run(
-        [sys.executable, "bot.py"],
+        [sys.executable, "cli.py"],
         cwd=REPO_ROOT,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""The member commands through the real bot process (`python bot.py run`) and the loopback Discord,
+"""The member commands through the real bot process (`python cli.py run`) and the loopback Discord,
 on the shipped sample: the issue's acceptance checks, one message each."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A stand-in for bot.py in tests: reads the two addresses from the environment, like bot.py
+"""A stand-in for cli.py in tests: reads the two addresses from the environment, like cli.py
 does, and runs the floor bot until SIGINT."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""start_bot_process / stop_bot_process, with a script that does what bot.py does with the addresses."""
+"""start_bot_process / stop_bot_process, with a script that does what cli.py does with the addresses."""
 
 from __future__ import annotations
 

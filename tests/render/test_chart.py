@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import struct
 
-from db.poll_reads import ChartAnswer, ChartPoll, ChartQuestion
 from db.polling import matchups
+from db.reads.polls import ChartAnswer, ChartPoll, ChartQuestion
 from render.chart import SERIES_SHOWN, ChartRequest, choose_matchup, draw
 
 

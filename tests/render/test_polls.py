@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from db.models import Answer, Contest, Poll, Question
-from db.poll_reads import PAGE_SIZE, PollPage, ShownPoll
 from db.polling import averages
+from db.reads.polls import PAGE_SIZE, PollPage, ShownPoll
 from render.limits import EMBED_TOTAL
 from render.polls import polls_embed, shares_text
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.audit import SYSTEM
 from db.dataset import load_document
 from db.models import Race
-from db.reads import race_card
+from db.reads.races import race_card
 from render import limits
 from render.format import date_range
 from render.race import race_embed

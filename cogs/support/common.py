@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.support.context import RaceContext
 from db.lookup import RaceMatches, find_races
 from db.models import Race
 from render.limits import fit_message
@@ -43,13 +44,8 @@ class UsageError(UserFacingError):
         super().__init__(f"{problem}\nExample: `{example}`")
 
 
-def prefix_of(ctx: commands.Context[Any]) -> str:
-    """The prefix to show in examples: the one the member used, or `/` for slash commands."""
-    return "/" if ctx.interaction is not None else (ctx.clean_prefix or "!")
-
-
 async def reply(
-    ctx: commands.Context[Any],
+    ctx: RaceContext,
     content: str | None = None,
     *,
     embed: discord.Embed | None = None,
@@ -63,9 +59,9 @@ async def reply(
     )
 
 
-async def resolve_race(ctx: commands.Context[RaceBot], query: str | None, command: str) -> Race:
+async def resolve_race(ctx: RaceContext, query: str | None, command: str) -> Race:
     """The one race a query names, or a UserFacingError that lists the choices or suggestions."""
-    prefix = prefix_of(ctx)
+    prefix = ctx.shown_prefix
     if not query or not query.strip():
         raise UsageError("Which race? Name a state, a candidate or a year.", f"{prefix}{command} alabama")
     return race_from_matches(await cached_find_races(ctx.bot, query), prefix, command)

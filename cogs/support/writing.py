@@ -4,26 +4,21 @@ busy), domain errors as clear replies, and a nudge to the announcer once it has 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
-from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.common import UsageError, UserFacingError
-from cogs.desk._parsing import ParseError
-from db.audit import Actor
+from cogs.support.common import UsageError, UserFacingError
+from cogs.support.context import RaceContext
+from cogs.support.parsing import ParseError
 from db.writes import Duplicate, WriteError, run_write
 from render.format import timestamp
 
 if TYPE_CHECKING:
-    from bot import RaceBot
+    pass
 
 T = TypeVar("T")
-
-
-def actor_of(ctx: commands.Context[Any]) -> Actor:
-    return Actor(id=ctx.author.id, name=str(ctx.author)[:128], guild_id=ctx.guild.id if ctx.guild else None)
 
 
 def usage(problem: ParseError) -> UsageError:
@@ -37,7 +32,7 @@ def refusal(problem: WriteError) -> UserFacingError:
     return UserFacingError(text)
 
 
-async def store(ctx: commands.Context[RaceBot], work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def store(ctx: RaceContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction and nudge the announcer; wrong input becomes a reply, nothing written."""
     try:
         result = await run_write(ctx.bot.sessions, work)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.lookup import state_name
 from db.models import Contest, Race
-from db.reads import STAGE_ORDER
+from db.reads.races import STAGE_ORDER
 
 CALENDAR_MAX = 1000  # rows read for one range; more are counted, not shown
 

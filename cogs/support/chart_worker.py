@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.poll_reads import PollFilter, chart_rows
+from db.reads.polls import PollFilter, chart_rows
 from render.chart import ChartRequest, ChartResult, draw, warm_up
 
 log = logging.getLogger(__name__)

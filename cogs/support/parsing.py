@@ -41,6 +41,15 @@ class ParseProblem(ValueError):
     """Input a parser could not use; the message says why, for a member to read."""
 
 
+class ParseError(ValueError):
+    """What is wrong with the input, and an example of input that works."""
+
+    def __init__(self, problem: str, example: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.example = example
+
+
 @dataclass(frozen=True)
 class DateSpan:
     """A day or a range of days (inclusive), and how to say it."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from db.models import Candidacy, Contest, CountKind, Race, ResultSnapshot
-from db.reads import ContestView, contest_view, stage_sort_key, standing_calls
+from db.reads.races import ContestView, contest_view, stage_sort_key, standing_calls
 
 HISTORY_SHOWN = 12
 

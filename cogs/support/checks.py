@@ -12,11 +12,12 @@ server, its moderators may also set the results channel, ping role and prefix (n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord.ext import commands
 
+from cogs.support.context import RaceContext
 from db.models import GuildSettings
 
 if TYPE_CHECKING:
@@ -40,12 +41,12 @@ async def mod_role_id(bot: RaceBot, guild_id: int) -> int | None:
     return settings.mod_role_id if settings is not None else None
 
 
-def _member(ctx: commands.Context[Any]) -> discord.Member | None:
+def _member(ctx: RaceContext) -> discord.Member | None:
     author = ctx.author
     return author if isinstance(author, discord.Member) else None
 
 
-async def is_desk_moderator(ctx: commands.Context[RaceBot]) -> bool:
+async def is_desk_moderator(ctx: RaceContext) -> bool:
     """A member of a desk server with its moderator role or Manage Server (owners aside)."""
     member = _member(ctx)
     if ctx.guild is None or member is None or ctx.guild.id not in ctx.bot.settings.desk_guild_ids:
@@ -56,7 +57,7 @@ async def is_desk_moderator(ctx: commands.Context[RaceBot]) -> bool:
     return role is not None and any(r.id == role for r in member.roles)
 
 
-async def can_write_shared(ctx: commands.Context[RaceBot]) -> bool:
+async def can_write_shared(ctx: RaceContext) -> bool:
     """Raises CheckFailure with the reason when the author may not change shared data."""
     if await ctx.bot.is_owner(ctx.author):
         return True
@@ -69,7 +70,7 @@ async def can_write_shared(ctx: commands.Context[RaceBot]) -> bool:
     raise commands.CheckFailure(NOT_MODERATOR)
 
 
-async def can_configure(ctx: commands.Context[RaceBot], *, roles: bool = False) -> bool:
+async def can_configure(ctx: RaceContext, *, roles: bool = False) -> bool:
     """Manage Server or the server's owner; in a desk server also its moderators, unless `roles` (who is a
     moderator stays with the admins)."""
     member = _member(ctx)
@@ -85,7 +86,7 @@ async def can_configure(ctx: commands.Context[RaceBot], *, roles: bool = False) 
 def desk_writer() -> Callable[[T], T]:
     """Decorator: only those who may change shared data run this command (prefix and slash alike)."""
 
-    async def predicate(ctx: commands.Context[RaceBot]) -> bool:
+    async def predicate(ctx: RaceContext) -> bool:
         return await can_write_shared(ctx)
 
     return commands.check(predicate)
@@ -94,7 +95,7 @@ def desk_writer() -> Callable[[T], T]:
 def server_admin(*, roles: bool = False) -> Callable[[T], T]:
     """Decorator: only this server's admins (and, for most settings, a desk server's moderators)."""
 
-    async def predicate(ctx: commands.Context[RaceBot]) -> bool:
+    async def predicate(ctx: RaceContext) -> bool:
         return await can_configure(ctx, roles=roles)
 
     return commands.check(predicate)

@@ -19,10 +19,10 @@ from sqlalchemy.orm import joinedload
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
 from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameToken, Poll, Race, Stance
 from db.names import fold, name_key
-from db.poll_reads import PollFilter, filtered_averages, race_contests
 from db.polling import MatchupAverage
-from db.reads import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key
-from db.results_reads import views_of, with_ballots
+from db.reads.polls import PollFilter, filtered_averages, race_contests
+from db.reads.races import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key
+from db.reads.results import views_of, with_ballots
 
 MIN_TYPO_SCORE = 80
 TOKEN_HITS = 500
