@@ -4,6 +4,7 @@ The command line (`racedesk`, cli.py) runs it; this module knows nothing of the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +64,7 @@ class RaceBot(commands.Bot):
         self.initial_extensions = tuple(extensions)
         self.guild_prefixes: dict[int, str] = {}
         self.cache = ReadCache(sessions)
+        self._closing_all: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
         async with self.sessions() as session:
@@ -92,6 +94,13 @@ class RaceBot(commands.Bot):
         return await super().is_owner(user)
 
     async def close(self) -> None:
+        """Close once, however many callers ask (a signal, `async with`, a test): the cogs unload (the
+        announcer lets its sends finish, the chart worker stops), then the gateway and the database close."""
+        if self._closing_all is None:
+            self._closing_all = asyncio.ensure_future(self._close_all())
+        await asyncio.shield(self._closing_all)
+
+    async def _close_all(self) -> None:
         await super().close()
         await self.engine.dispose()
 

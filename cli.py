@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from settings import Settings, SettingsError
 CONSOLE_USER_ID = 100_000_000_000_000_001
 TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
 REPLY_TIMEOUT = 60.0
+log = logging.getLogger("racedesk")
 README_HINT = "see 'Configuration' in README.md"
 
 
@@ -388,8 +390,26 @@ async def run_bot(settings: Settings) -> None:
     assert settings.token is not None
     point_discord_from_env()  # the loopback stand-in (tests, benchmarks) moves discord.py's two addresses
     bot = await build_bot(settings)
+    stop_on_signals(bot)
     async with bot:
         await bot.start(settings.token)
+    await bot.close()  # a signal may have begun the close (start() returns early then): wait for all of it
+    log.info("stopped")
+
+
+def stop_on_signals(bot: RaceBot) -> None:
+    """SIGTERM (systemd, docker) and SIGINT close the bot cleanly: no new commands, the announcer lets
+    its sends in flight finish, cogs unload (the chart worker stops), the gateway and the database close."""
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def close(name: str) -> None:
+        if not closing:
+            log.info("%s: stopping", name)
+            closing.append(loop.create_task(bot.close(), name="racedesk-shutdown"))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, close, sig.name)
 
 
 def configure_logging(level: str, quiet: bool = False) -> None:

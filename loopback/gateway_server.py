@@ -153,6 +153,7 @@ class GatewayServer(StandInState):
         if handler is not None:
             self._gateway_handlers.discard(handler)
         self._connections.discard(conn)
+        self.gateway_close_codes.append(conn.ws.close_code)
         session = conn.session
         if session is not None and session.connection is conn:
             session.connection = None

@@ -139,6 +139,9 @@ class StandInState:
         self._ready = asyncio.Event()
         self._sessions: dict[str, Session] = {}
         self._connections: set[Connection] = set()
+        self.gateway_close_codes: list[
+            int | None
+        ] = []  # how each websocket ended (1006: the connection dropped)
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._gateway_handlers: set[asyncio.Task[Any]] = set()

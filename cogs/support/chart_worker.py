@@ -16,6 +16,8 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 CHART_WORKERS = 1
 CHART_NICENESS = 10
 ENGINES_KEPT = 4
+PARENT_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,24 @@ _engines: dict[str, AsyncEngine] = {}
 
 def start_worker() -> None:
     """Yield the CPU to the bot (charts can wait a little, replies should not); warm matplotlib up."""
+    watch_parent(os.getppid())
     with contextlib.suppress(OSError, AttributeError):
         os.nice(CHART_NICENESS)
     warm_up()
+
+
+def watch_parent(parent_pid: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """End this worker as soon as the bot that started it is gone, even if it was killed (kill -9),
+    so no worker is ever left behind holding memory and a database connection."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every)
+        os._exit(0)  # the parent is gone: nothing here is worth finishing
+
+    thread = threading.Thread(target=watch, name="racedesk-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def read_and_draw(job: ChartJob) -> ChartResult | None:

@@ -1,0 +1,124 @@
+"""Stopping the real bot process: SIGTERM closes it cleanly (exit 0, no process left behind), and the
+chart worker it spawned ends on its own when the bot is killed outright."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import WSCloseCode
+
+from db.bootstrap import load_sample
+from db.engine import make_engine, make_sessionmaker, upgrade
+from loopback import StandIn
+from loopback.process import bot_process_output, start_bot_process, stop_bot_process
+from tests.harness import SPEC
+
+TOKEN = "e2e.shutdown-token.value"
+CLEAN_EXIT_SECONDS = 10  # what systemd and docker wait before they SIGKILL
+
+
+@dataclass
+class Running:
+    standin: StandIn
+    proc: asyncio.subprocess.Process
+    channel_id: int
+    member: int
+
+
+def children_of(pid: int) -> set[int]:
+    """Every live process whose parent is `pid` (read from /proc, as ps does)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        state, ppid = fields[0], int(fields[1])
+        if ppid == pid and state != "Z":
+            found.add(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
+    """The pids still alive after `timeout` seconds (empty as soon as all have ended)."""
+    deadline = time.monotonic() + timeout
+    # Another process's end: no event to await, so look every tenth of a second.
+    while (left := {pid for pid in pids if alive(pid)}) and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+    return left
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sample.db'}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    async with make_sessionmaker(engine).begin() as session:
+        await load_sample(session)
+    await engine.dispose()
+    async with StandIn(SPEC, token=TOKEN) as standin:
+        guild = standin.add_guild(name="Members")
+        channel = standin.add_channel(guild.id, name="general")
+        member = standin.add_member(guild.id, "member")
+        env = {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": url, "RACEDESK_DEFAULT_DATA": "0", "LOG_LEVEL": "INFO"}
+        proc = await start_bot_process(standin, env=env)
+        try:
+            await standin.wait_until_ready(timeout=90)
+            yield Running(standin, proc, channel.id, member)
+        finally:
+            await stop_bot_process(proc)
+
+
+async def start_chart_worker(running: Running) -> set[int]:
+    """Ask for a chart, so the bot spawns its worker; return the bot's child processes."""
+    await running.standin.send_message(running.channel_id, running.member, "!polls alabama chart")
+    reply = await running.standin.wait_for_message(
+        running.channel_id, predicate=lambda m: bool(m.attachments), timeout=60
+    )
+    assert reply.attachments[0][1].startswith(b"\x89PNG")
+    workers = children_of(running.proc.pid)
+    assert workers, "the chart was drawn without a worker process"
+    return workers
+
+
+async def test_sigterm_closes_the_bot_cleanly_and_leaves_no_process(running: Running) -> None:
+    workers = await start_chart_worker(running)
+
+    running.proc.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(running.proc.wait(), CLEAN_EXIT_SECONDS)
+
+    output = bot_process_output(running.proc)
+    assert code == 0, output
+    assert "SIGTERM: stopping" in output and "Traceback" not in output
+    assert await wait_until_gone(workers, 5) == set()
+    # discord.py's close sends a close frame (4000); a connection that just drops ends as 1006.
+    assert running.standin.gateway_close_codes == [4000], "the bot did not close its gateway connection"
+
+
+async def test_the_chart_worker_ends_when_the_bot_is_killed(running: Running) -> None:
+    workers = await start_chart_worker(running)
+
+    running.proc.kill()  # kill -9: the bot runs no code of its own
+    await asyncio.wait_for(running.proc.wait(), 10)  # a worker left alive would hold its output open
+    await asyncio.sleep(0.5)
+    assert running.standin.gateway_close_codes == [WSCloseCode.ABNORMAL_CLOSURE]  # it closed nothing itself
+
+    assert await wait_until_gone(workers, 10) == set()
