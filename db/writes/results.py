@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from db.audit import Actor, record
 from db.dataset import counts_digest
@@ -24,6 +23,7 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
+from db.reads.races import latest_snapshot, snapshot_counts, standing_call
 from db.writes.common import (
     StageRef,
     contest_label,
@@ -80,30 +80,9 @@ class ResultOutcome:
     audit: AuditEntry
 
 
-async def latest_snapshot(session: AsyncSession, contest_id: int) -> ResultSnapshot | None:
-    return await session.scalar(
-        select(ResultSnapshot)
-        .where(ResultSnapshot.contest_id == contest_id)
-        .order_by(ResultSnapshot.id.desc())
-        .limit(1)
-        .options(selectinload(ResultSnapshot.counts))
-    )
-
-
 def _shares(votes: dict[int, int], writein: int) -> tuple[int, dict[int, float]]:
     total = sum(votes.values()) + writein
     return total, {k: round(100 * v / total, 2) if total else 0.0 for k, v in votes.items()}
-
-
-def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
-    votes: dict[int, int] = {}
-    other: dict[str, int] = {}
-    for count in snapshot.counts:
-        if count.kind == CountKind.CANDIDATE and count.candidacy_id is not None:
-            votes[count.candidacy_id] = count.votes
-        else:
-            other[count.kind] = other.get(count.kind, 0) + count.votes
-    return votes, other
 
 
 def snapshot_record(
@@ -280,12 +259,6 @@ class CallOutcome:
     named: list[Candidacy]  # the winner, or the two advancing; empty for "too close" and uncalls
     confirms: bool  # the same call already stood
     audit: AuditEntry
-
-
-async def standing_call(session: AsyncSession, contest_id: int) -> Call | None:
-    return await session.scalar(
-        select(Call).where(Call.contest_id == contest_id).order_by(Call.id.desc()).limit(1)
-    )
 
 
 def _outcomes(contest: Contest) -> dict[str, str]:

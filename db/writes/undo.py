@@ -32,6 +32,7 @@ from db.models import (
     Race,
     ResultSnapshot,
 )
+from db.reads.races import latest_snapshot, standing_call
 from db.writes.common import contest_label, load_race, race_label
 from db.writes.config import restore_settings
 from db.writes.errors import NotFound, WriteError
@@ -42,7 +43,6 @@ from db.writes.races import (
     race_has_data,
     unmerge,
 )
-from db.writes.results import latest_snapshot, standing_call
 
 
 @dataclass
