@@ -1,7 +1,8 @@
 """What every importer shares: the parse result, bad lines, reading files, and the election calendar.
 
 Importers are pure: they read a file and return a `racedesk/1` document (a dict)
-with what they could not read. Only `db.importers.run` touches the database.
+with what they could not read. Only `db.importers.run` (with `db.importers.reconcile`) touches the
+database.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from db.models import (
     Stance,
 )
 from db.people import PeopleIndex
+from db.reads.races import standing_call
 from db.validation import TooLong
 
 FORMAT = "racedesk/1"
@@ -304,9 +305,7 @@ class DocumentLoader:
             ids = [candidacies[key].id for key in item.get("candidates", [])]
         except KeyError as missing:
             raise DocumentError(f"{where}: {missing} is not a candidate in this contest") from None
-        standing = await self.session.scalar(
-            select(Call).where(Call.contest_id == contest.id).order_by(Call.id.desc()).limit(1)
-        )
+        standing = await standing_call(self.session, contest.id)
         if standing is not None and standing.kind == kind and list(standing.candidacy_ids) == ids:
             return
         self.session.add(
