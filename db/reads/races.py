@@ -210,6 +210,21 @@ async def key_endorsements(
     return rows[:limit], count
 
 
+async def stored_endorsement(
+    session: AsyncSession, race_id: int, candidate_id: int, endorser: str, stance: str, date: dt.date | None
+) -> int | None:
+    """The id of the endorsement already stored with these natural keys, if any."""
+    return await session.scalar(
+        select(Endorsement.id).where(
+            Endorsement.race_id == race_id,
+            Endorsement.candidate_id == candidate_id,
+            Endorsement.endorser == endorser,
+            Endorsement.stance == stance,
+            Endorsement.date.is_(None) if date is None else Endorsement.date == date,
+        )
+    )
+
+
 def endorsement_weight(e: Endorsement) -> tuple[int, int]:
     return (ENDORSER_WEIGHT.get(e.endorser_kind, 9), 0 if e.stance == Stance.ENDORSE else 1)
 
