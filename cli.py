@@ -365,8 +365,8 @@ def _progress_printer() -> Any:
 
 
 async def export_command(settings: Settings, path: str) -> int:
+    from db.dataset import export_document
     from db.engine import make_engine, make_sessionmaker
-    from db.importers.run import export_document
 
     engine = make_engine(settings.database_url)
     try:

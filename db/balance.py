@@ -30,8 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CallKind, Candidacy, ChamberBaseline, Contest, Office, Outcome, Race, Stage
-from db.reads.races import ContestView, stage_sort_key
-from db.reads.results import views_of, with_ballots
+from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
 # Who presided over (and broke ties in) the Senate elected in each cycle, from the January after it.

@@ -112,23 +112,34 @@ async def enqueue(
     if targets is None:
         targets = await targets_for(session, race_id)
     now = dt.datetime.now(dt.UTC)
-    rows = [
-        {
-            "created_at": now,
-            "audit_id": audit_id,
-            "race_id": race_id,
-            "target_kind": target.kind,
-            "target_id": target.id,
-            "payload": payload_for(target, body, ping),
-            "dedupe_key": dedupe_key(audit_id, target),
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for target in targets
-    ]
-    await _insert(session, rows)
+    await _insert(session, [_row(now, audit_id, race_id, target, body, ping) for target in targets])
     return _count(targets)
+
+
+def _row(
+    now: dt.datetime,
+    audit_id: int,
+    race_id: int | None,
+    target: Target,
+    body: dict[str, Any],
+    ping: bool,
+    status: str = OutboxStatus.PENDING,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """One outbox row, as the values of an INSERT."""
+    return {
+        "created_at": now,
+        "audit_id": audit_id,
+        "race_id": race_id,
+        "target_kind": target.kind,
+        "target_id": target.id,
+        "payload": payload_for(target, body, ping),
+        "dedupe_key": dedupe_key(audit_id, target),
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": error,
+    }
 
 
 INSERT_CHUNK = 100  # rows per statement: the event loop gets a turn between chunks of a big burst
@@ -189,21 +200,7 @@ async def correct(
             withdrawn += 1
         else:
             queued.append(target)
-        rows.append(
-            {
-                "created_at": now,
-                "audit_id": audit_id,
-                "race_id": race_id,
-                "target_kind": target.kind,
-                "target_id": target.id,
-                "payload": payload_for(target, body, ping),
-                "dedupe_key": dedupe_key(audit_id, target),
-                "status": status,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": error,
-            }
-        )
+        rows.append(_row(now, audit_id, race_id, target, body, ping, status, error))
     await session.flush()
     await _insert(session, rows)
     return Correction(_count(queued), withdrawn)

@@ -38,12 +38,12 @@ from db.importers.common import (
     ParseError,
     Source,
     display_name,
+    final_count,
     needs_majority,
     open_binary,
     party_538,
     person_key,
     senate_seat,
-    settle,
     source_name,
 )
 from db.names import name_key
@@ -160,38 +160,28 @@ def _parse_zip(source: Source, *, skip_bad: bool = False, date: dt.date | None =
                 party=party or None,
                 state=STATE,
             )
-            entries.append((key, count))
+            entries.append((key, count, party or None))
         entries.sort(key=lambda e: (-e[1], e[0]))
-        total = sum(v for _, v in entries)
-        outcomes, call = settle(
-            entries, total, majority=needs_majority(STATE, False, "primary"), runoff_follows=False
-        )
         taken = f"{when + dt.timedelta(days=1)}T12:00:00Z" if when else None
         contest: dict[str, Any] = {
             "stage": "primary",
             "party": party,
             "status": "certified",
             "source": SOURCE,
-            "candidates": [
-                {"candidate": key, "party": party or None, "votes": count, "outcome": outcomes[key]}
-                for key, count in entries
-            ],
-            "results": [
-                {
-                    "taken_at": taken,
-                    "unofficial": False,
-                    "final": True,
-                    "reporting_pct": 100,
-                    "reporting_basis": "precincts",
-                    "source": SOURCE,
-                    "counts": dict(entries),
-                    "other": dict(sorted(other[party].items())),
-                }
-            ],
+            **final_count(
+                entries,
+                other[party],
+                sum(v for _, v, _ in entries),
+                majority=needs_majority(STATE, False, "primary"),
+                runoff_follows=False,
+                taken=taken,
+                unofficial=False,
+                basis="precincts",
+                source=SOURCE,
+                call_source="AL Secretary of State",
+            ),
         }
         if when:
             contest["date"] = when.isoformat()
-        if call is not None:
-            contest["call"] = {**call, "source": "AL Secretary of State", "called_at": taken}
         race["contests"].append(contest)
     return ParsedImport(FORMAT, builder.document(), bad.lines, notes, rows, source_name(source))

@@ -1,7 +1,8 @@
 """What every importer shares: the parse result, bad lines, reading files, and the election calendar.
 
 Importers are pure: they read a file and return a `racedesk/1` document (a dict)
-with what they could not read. Only `db.importers.run` touches the database.
+with what they could not read. Only `db.importers.run` (with `db.importers.reconcile`) touches the
+database.
 """
 
 from __future__ import annotations
@@ -448,6 +449,50 @@ class DocumentBuilder:
             entry["aliases"] = sorted(entry["aliases"])
             candidates.append(entry)
         return {"format": "racedesk/1", "source": self.source, "candidates": candidates, "races": races}
+
+
+def final_count(
+    ballot: list[tuple[str, int, str | None]],
+    other: dict[str, int],
+    total: int,
+    *,
+    majority: bool,
+    runoff_follows: bool,
+    taken: str | None,
+    unofficial: bool,
+    basis: str | None,
+    source: str,
+    call_source: str,
+) -> dict[str, Any]:
+    """A contest's finished count, as the part of its document entry that says it: the ballot with
+    each outcome, the one final result, and the call the count makes (see `settle`).
+
+    `ballot` is (candidate key, votes, party), most votes first; `total` is what a majority is of.
+    """
+    outcomes, call = settle(
+        [(key, votes) for key, votes, _ in ballot], total, majority=majority, runoff_follows=runoff_follows
+    )
+    entry: dict[str, Any] = {
+        "candidates": [
+            {"candidate": key, "party": party, "votes": votes, "outcome": outcomes[key]}
+            for key, votes, party in ballot
+        ],
+        "results": [
+            {
+                "taken_at": taken,
+                "unofficial": unofficial,
+                "final": True,
+                "reporting_pct": 100,
+                "reporting_basis": basis,
+                "source": source,
+                "counts": {key: votes for key, votes, _ in ballot},
+                "other": dict(sorted(other.items())),
+            }
+        ],
+    }
+    if call is not None:
+        entry["call"] = {**call, "source": call_source, "called_at": taken}
+    return entry
 
 
 def settle(

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import SYSTEM, Actor
-from db.importers.run import ImportReport, Progress, import_file
+from db.importers.report import ImportReport
+from db.importers.run import Progress, import_file
 
 PUBLIC = Path(__file__).resolve().parent.parent.parent / "data" / "public"
 

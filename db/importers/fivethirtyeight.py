@@ -28,7 +28,7 @@ polled candidate whose party has nobody on that ballot (an independent who did n
 not make the question hypothetical. So AUM's poll 67048 asks Sessions vs Jones (hypothetical:
 Tuberville was the Republican on the November ballot) and Tuberville vs Jones (not).
 
-Who is on the ballot: at import time (`db.importers.run`), from the candidacies the store already
+Who is on the ballot: at import time (`db.importers.reconcile`), from the candidacies the store already
 holds for that contest (the default build loads results before polls); the names are matched with
 `db.people`'s reconciliation, or as a near-identical spelling within the party. When the store knows no ballot for the contest, this parser's own
 guess stands: it takes as the ballot the candidates named in the contest's polls that ended in the

@@ -40,13 +40,13 @@ from db.importers.common import (
     Source,
     csv_rows,
     display_name,
+    final_count,
     general_election_day,
     needs_majority,
     open_text,
     party_medsl,
     person_key,
     senate_seat,
-    settle,
     source_name,
 )
 from db.names import name_key
@@ -238,10 +238,6 @@ def _contest_document(
     }
     total = sum(votes for _, votes, _ in entries) + sum(other.values())
     runoff_follows = contest.stage == "general" and (contest.cycle, contest.state, contest.special) in runoffs
-    majority = needs_majority(contest.state, contest.special, contest.stage)
-    outcomes, call = settle(
-        [(k, v) for k, v, _ in entries], total, majority=majority, runoff_follows=runoff_follows
-    )
     if contest.stage == "general runoff":
         when: dt.date | None = GENERAL_RUNOFF_DATES.get((contest.cycle, contest.state))
     elif contest.cycle % 2 == 0:
@@ -257,26 +253,21 @@ def _contest_document(
         "party": "",
         "status": "called" if contest.unofficial else "certified",
         "source": SOURCE,
-        "candidates": [
-            {"candidate": key, "party": party, "votes": votes, "outcome": outcomes[key]}
-            for key, votes, party in entries
-        ],
-        "results": [
-            {
-                "taken_at": taken,
-                "unofficial": contest.unofficial,
-                "final": True,
-                "reporting_pct": 100,
-                "source": "MEDSL",
-                "counts": {key: votes for key, votes, _ in entries},
-                "other": {kind: votes for kind, votes in sorted(other.items())},
-            }
-        ],
+        **final_count(
+            entries,
+            other,
+            total,
+            majority=needs_majority(contest.state, contest.special, contest.stage),
+            runoff_follows=runoff_follows,
+            taken=taken,
+            unofficial=contest.unofficial,
+            basis=None,
+            source="MEDSL",
+            call_source="MEDSL",
+        ),
     }
     if when is not None:
         document["date"] = when.isoformat()
-    if call is not None:
-        document["call"] = {**call, "source": "MEDSL", "called_at": taken}
     return document
 
 

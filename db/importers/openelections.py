@@ -34,13 +34,13 @@ from db.importers.common import (
     Source,
     csv_rows,
     display_name,
+    final_count,
     general_election_day,
     needs_majority,
     open_text,
     party_538,
     person_key,
     senate_seat,
-    settle,
     source_name,
 )
 from db.names import name_key
@@ -176,34 +176,24 @@ def parse(source: Source, *, skip_bad: bool = False, name: str | None = None) ->
         entries.sort(key=lambda e: (-e[1], e[0]))
         other = dict(sorted(contest.other.items()))
         total = sum(v for _, v, _ in entries) + other.get("writein", 0)
-        majority = needs_majority(state, election.special, election.stage)
-        outcomes, call = settle(
-            [(k, v) for k, v, _ in entries], total, majority=majority, runoff_follows=False
-        )
         document: dict[str, Any] = {
             "stage": election.stage,
             "party": party,
             "date": when.isoformat(),
             "status": "certified",
             "source": label,
-            "candidates": [
-                {"candidate": key, "party": p, "votes": votes, "outcome": outcomes[key]}
-                for key, votes, p in entries
-            ],
-            "results": [
-                {
-                    "taken_at": taken,
-                    "unofficial": False,
-                    "final": True,
-                    "reporting_pct": 100,
-                    "reporting_basis": "precincts" if election.level == "precinct" else None,
-                    "source": label,
-                    "counts": {key: votes for key, votes, _ in entries},
-                    "other": other,
-                }
-            ],
+            **final_count(
+                entries,
+                other,
+                total,
+                majority=needs_majority(state, election.special, election.stage),
+                runoff_follows=False,
+                taken=taken,
+                unofficial=False,
+                basis="precincts" if election.level == "precinct" else None,
+                source=label,
+                call_source=SOURCE,
+            ),
         }
-        if call is not None:
-            document["call"] = {**call, "source": SOURCE, "called_at": taken}
         race["contests"].append(document)
     return ParsedImport(FORMAT, builder.document(), bad.lines, notes, rows, filename)

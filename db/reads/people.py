@@ -21,8 +21,7 @@ from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameTo
 from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, race_contests
-from db.reads.races import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key
-from db.reads.results import views_of, with_ballots
+from db.reads.races import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key, views_of, with_ballots
 
 MIN_TYPO_SCORE = 80
 TOKEN_HITS = 500

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -91,25 +91,33 @@ class PollPage:
         return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
 
 
+def _asked_of(population: str) -> ColumnElement[bool]:
+    """A question asked of this population: its own, else its poll's."""
+    return or_(
+        Question.population == population,
+        and_(Question.population.is_(None), Poll.population == population),
+    )
+
+
+def _about(flt: PollFilter) -> list[ColumnElement[bool]]:
+    """What the filter asks of a question's contest: its stage, its party."""
+    conditions = []
+    if flt.stage:
+        conditions.append(Contest.stage == flt.stage)
+    if flt.party:
+        conditions.append(Contest.party == flt.party)
+    return conditions
+
+
 def _filtered(stmt: S, race_id: int, flt: PollFilter) -> S:
     stmt = stmt.where(Poll.race_id == race_id)
     if flt.since:
         stmt = stmt.where(Poll.end_date >= flt.since)
     question_conditions = [Question.poll_id == Poll.id]
     if flt.population:
-        question_conditions.append(
-            or_(
-                Question.population == flt.population,
-                and_(Question.population.is_(None), Poll.population == flt.population),
-            )
-        )
+        question_conditions.append(_asked_of(flt.population))
     if flt.stage or flt.party:
-        contest_conditions = [Contest.id == Question.contest_id]
-        if flt.stage:
-            contest_conditions.append(Contest.stage == flt.stage)
-        if flt.party:
-            contest_conditions.append(Contest.party == flt.party)
-        question_conditions.append(exists().where(*contest_conditions))
+        question_conditions.append(exists().where(Contest.id == Question.contest_id, *_about(flt)))
     if len(question_conditions) > 1:
         stmt = stmt.where(exists().where(*question_conditions))
     return stmt
@@ -271,18 +279,9 @@ async def poll_rows(
         .order_by(Poll.end_date, Poll.id, Question.id, Answer.id)
     )
     if flt.population:
-        stmt = stmt.where(
-            or_(
-                Question.population == flt.population,
-                and_(Question.population.is_(None), Poll.population == flt.population),
-            )
-        )
+        stmt = stmt.where(_asked_of(flt.population))
     if flt.stage or flt.party:
-        stmt = stmt.join(Contest, Contest.id == Question.contest_id)
-        if flt.stage:
-            stmt = stmt.where(Contest.stage == flt.stage)
-        if flt.party:
-            stmt = stmt.where(Contest.party == flt.party)
+        stmt = stmt.join(Contest, Contest.id == Question.contest_id).where(*_about(flt))
     return [tuple(row) for row in await session.execute(stmt)]
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from db.models import (
     Call,
@@ -85,6 +86,7 @@ async def load_race(session: AsyncSession, race_id: int) -> Race | None:
 
 
 async def contest_views(session: AsyncSession, race_id: int) -> list[ContestView]:
+    """Every stage of a race with its current count and standing call, in order."""
     contests = list(
         await session.scalars(
             select(Contest)
@@ -93,6 +95,16 @@ async def contest_views(session: AsyncSession, race_id: int) -> list[ContestView
         )
     )
     contests.sort(key=stage_sort_key)
+    return await views_of(session, contests)
+
+
+def with_ballots() -> Any:
+    """Load a contest's candidacies and their people in the same query."""
+    return joinedload(Contest.candidacies).joinedload(Candidacy.candidate)
+
+
+async def views_of(session: AsyncSession, contests: list[Contest]) -> list[ContestView]:
+    """Views of contests whose candidacies (and candidates) are loaded: two more queries in all."""
     ids = [c.id for c in contests]
     snapshots = await latest_snapshots(session, ids)
     calls = await standing_calls(session, ids)
@@ -100,6 +112,7 @@ async def contest_views(session: AsyncSession, race_id: int) -> list[ContestView
 
 
 async def latest_snapshots(session: AsyncSession, contest_ids: list[int]) -> dict[int, ResultSnapshot]:
+    """Each contest's newest snapshot with its counts, in one query."""
     if not contest_ids:
         return {}
     newest = (
@@ -108,11 +121,9 @@ async def latest_snapshots(session: AsyncSession, contest_ids: list[int]) -> dic
         .group_by(ResultSnapshot.contest_id)
     )
     rows = await session.scalars(
-        select(ResultSnapshot)
-        .where(ResultSnapshot.id.in_(newest))
-        .options(selectinload(ResultSnapshot.counts))
+        select(ResultSnapshot).where(ResultSnapshot.id.in_(newest)).options(joinedload(ResultSnapshot.counts))
     )
-    return {s.contest_id: s for s in rows}
+    return {s.contest_id: s for s in rows.unique()}
 
 
 async def standing_calls(session: AsyncSession, contest_ids: list[int]) -> dict[int, Call]:
@@ -122,15 +133,32 @@ async def standing_calls(session: AsyncSession, contest_ids: list[int]) -> dict[
     return {c.contest_id: c for c in await session.scalars(select(Call).where(Call.id.in_(newest)))}
 
 
+async def latest_snapshot(session: AsyncSession, contest_id: int) -> ResultSnapshot | None:
+    return (await latest_snapshots(session, [contest_id])).get(contest_id)
+
+
+async def standing_call(session: AsyncSession, contest_id: int) -> Call | None:
+    """The newest call of a contest (an "uncalled" one included)."""
+    return (await standing_calls(session, [contest_id])).get(contest_id)
+
+
+def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
+    """A snapshot's votes: candidacy id -> votes, and count kind (write-ins, ...) -> votes."""
+    votes: dict[int, int] = {}
+    other: dict[str, int] = {}
+    for count in snapshot.counts:
+        if count.kind == CountKind.CANDIDATE and count.candidacy_id is not None:
+            votes[count.candidacy_id] = count.votes
+        else:
+            other[count.kind] = other.get(count.kind, 0) + count.votes
+    return votes, other
+
+
 def contest_view(contest: Contest, snapshot: ResultSnapshot | None, call: Call | None) -> ContestView:
     votes: dict[int, int] = {}
     other: dict[str, int] = {}
     if snapshot is not None:
-        for count in snapshot.counts:
-            if count.kind == CountKind.CANDIDATE and count.candidacy_id is not None:
-                votes[count.candidacy_id] = count.votes
-            else:
-                other[count.kind] = other.get(count.kind, 0) + count.votes
+        votes, other = snapshot_counts(snapshot)
     elif any(c.votes is not None for c in contest.candidacies):
         votes = {c.id: c.votes for c in contest.candidacies if c.votes is not None}
     # Under- and over-votes are not votes for anyone; write-ins are.
@@ -180,6 +208,21 @@ async def key_endorsements(
         await session.scalar(select(func.count(Endorsement.id)).where(Endorsement.race_id == race_id)) or 0
     )
     return rows[:limit], count
+
+
+async def stored_endorsement(
+    session: AsyncSession, race_id: int, candidate_id: int, endorser: str, stance: str, date: dt.date | None
+) -> int | None:
+    """The id of the endorsement already stored with these natural keys, if any."""
+    return await session.scalar(
+        select(Endorsement.id).where(
+            Endorsement.race_id == race_id,
+            Endorsement.candidate_id == candidate_id,
+            Endorsement.endorser == endorser,
+            Endorsement.stance == stance,
+            Endorsement.date.is_(None) if date is None else Endorsement.date == date,
+        )
+    )
 
 
 def endorsement_weight(e: Endorsement) -> tuple[int, int]:

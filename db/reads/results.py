@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from db.models import Candidacy, Contest, CountKind, Race, ResultSnapshot
-from db.reads.races import ContestView, contest_view, stage_sort_key, standing_calls
+from db.models import Contest, CountKind, Race, ResultSnapshot
+from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
 
 HISTORY_SHOWN = 12
 
@@ -106,34 +105,6 @@ async def count_history(session: AsyncSession, view: ContestView, limit: int = H
 class RaceResults:
     race: Race
     views: list[ContestView]  # every stage, in order
-
-
-async def newest_snapshots(session: AsyncSession, contest_ids: list[int]) -> dict[int, ResultSnapshot]:
-    """Each contest's newest snapshot with its counts, in one query (`db.reads.latest_snapshots` takes two)."""
-    if not contest_ids:
-        return {}
-    newest = (
-        select(func.max(ResultSnapshot.id))
-        .where(ResultSnapshot.contest_id.in_(contest_ids))
-        .group_by(ResultSnapshot.contest_id)
-    )
-    rows = await session.scalars(
-        select(ResultSnapshot).where(ResultSnapshot.id.in_(newest)).options(joinedload(ResultSnapshot.counts))
-    )
-    return {s.contest_id: s for s in rows.unique()}
-
-
-async def views_of(session: AsyncSession, contests: list[Contest]) -> list[ContestView]:
-    """Views of contests whose candidacies (and candidates) are loaded: two more queries in all."""
-    ids = [c.id for c in contests]
-    snapshots = await newest_snapshots(session, ids)
-    calls = await standing_calls(session, ids)
-    return [contest_view(c, snapshots.get(c.id), calls.get(c.id)) for c in contests]
-
-
-def with_ballots() -> Any:
-    """Load a contest's candidacies and their people in the same query."""
-    return joinedload(Contest.candidacies).joinedload(Candidacy.candidate)
 
 
 async def race_results(session: AsyncSession, race_id: int) -> RaceResults | None:

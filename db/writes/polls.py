@@ -24,6 +24,7 @@ from db.models import (
     Race,
     Stance,
 )
+from db.reads.races import stored_endorsement
 from db.writes.common import (
     StageRef,
     choose_person,
@@ -372,15 +373,7 @@ async def add_endorsement(session: AsyncSession, actor: Actor, data: Endorsement
     if data.date is not None and data.date > today():
         raise WriteError(f"The endorsement's date ({day_text(data.date)}) is in the future.")
     person = await find_person(session, race, data.candidate)
-    exists = await session.scalar(
-        select(Endorsement.id).where(
-            Endorsement.race_id == race.id,
-            Endorsement.candidate_id == person.id,
-            Endorsement.endorser == endorser,
-            Endorsement.stance == data.stance,
-            Endorsement.date.is_(None) if data.date is None else Endorsement.date == data.date,
-        )
-    )
+    exists = await stored_endorsement(session, race.id, person.id, endorser, data.stance, data.date)
     if exists is not None:
         raise Duplicate(f"That is already stored as endorsement #{exists}: nothing new was stored.", exists)
     endorsement = Endorsement(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -404,29 +404,8 @@ async def merge_candidates(
         if ids:
             await session.execute(update(model).where(model.id.in_(ids)).values({column.key: into.id}))
         moved[name] = ids
-    into_keys = set(
-        await session.scalars(select(CandidateAlias.alias_key).where(CandidateAlias.candidate_id == into.id))
-    )
-    alias_ids = [
-        a.id
-        for a in await session.scalars(select(CandidateAlias).where(CandidateAlias.candidate_id == merged.id))
-        if a.alias_key not in into_keys
-    ]
-    if alias_ids:
-        await session.execute(
-            update(CandidateAlias).where(CandidateAlias.id.in_(alias_ids)).values(candidate_id=into.id)
-        )
-    into_tokens = set(await session.scalars(select(NameToken.token).where(NameToken.candidate_id == into.id)))
-    token_ids = [
-        t.id
-        for t in await session.scalars(select(NameToken).where(NameToken.candidate_id == merged.id))
-        if t.token not in into_tokens
-    ]
-    if token_ids:
-        await session.execute(
-            update(NameToken).where(NameToken.id.in_(token_ids)).values(candidate_id=into.id)
-        )
-    moved["aliases"], moved["tokens"] = alias_ids, token_ids
+    moved["aliases"] = await _move_spellings(session, CandidateAlias, "alias_key", merged.id, into.id)
+    moved["tokens"] = await _move_spellings(session, NameToken, "token", merged.id, into.id)
     merged.merged_into_id = into.id
     await session.flush()
     entry = await record(
@@ -440,6 +419,28 @@ async def merge_candidates(
         after={"merged_into_id": into.id, "into_name": into.name, "merged_name": merged.name, "moved": moved},
     )
     return MergeOutcome(race, merged, into, moved, entry)
+
+
+Spelling = TypeVar("Spelling", CandidateAlias, NameToken)
+
+
+async def _move_spellings(
+    session: AsyncSession,
+    model: type[Spelling],
+    key: str,
+    merged_id: int,
+    into_id: int,
+) -> list[int]:
+    """Give `into` the aliases (or name tokens) of `merged` it lacks; the ids of those moved."""
+    has = set(await session.scalars(select(getattr(model, key)).where(model.candidate_id == into_id)))
+    ids = [
+        row.id
+        for row in await session.scalars(select(model).where(model.candidate_id == merged_id))
+        if getattr(row, key) not in has
+    ]
+    if ids:
+        await session.execute(update(model).where(model.id.in_(ids)).values(candidate_id=into_id))
+    return ids
 
 
 async def unmerge(session: AsyncSession, merged_id: int, moved: dict[str, list[int]]) -> None:

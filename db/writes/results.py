@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from db.audit import Actor, record
 from db.dataset import counts_digest
@@ -24,6 +23,7 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
+from db.reads.races import latest_snapshot, snapshot_counts, standing_call
 from db.writes.common import (
     StageRef,
     contest_label,
@@ -80,30 +80,9 @@ class ResultOutcome:
     audit: AuditEntry
 
 
-async def latest_snapshot(session: AsyncSession, contest_id: int) -> ResultSnapshot | None:
-    return await session.scalar(
-        select(ResultSnapshot)
-        .where(ResultSnapshot.contest_id == contest_id)
-        .order_by(ResultSnapshot.id.desc())
-        .limit(1)
-        .options(selectinload(ResultSnapshot.counts))
-    )
-
-
 def _shares(votes: dict[int, int], writein: int) -> tuple[int, dict[int, float]]:
     total = sum(votes.values()) + writein
     return total, {k: round(100 * v / total, 2) if total else 0.0 for k, v in votes.items()}
-
-
-def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
-    votes: dict[int, int] = {}
-    other: dict[str, int] = {}
-    for count in snapshot.counts:
-        if count.kind == CountKind.CANDIDATE and count.candidacy_id is not None:
-            votes[count.candidacy_id] = count.votes
-        else:
-            other[count.kind] = other.get(count.kind, 0) + count.votes
-    return votes, other
 
 
 def snapshot_record(
@@ -264,9 +243,11 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
 
 @dataclass
 class CallInput:
+    """A change to a stage's call: a call, or (kind "uncalled") the withdrawal of the standing one."""
+
     race_id: int
     stage: StageRef
-    kind: str  # CallKind.WINNER | CallKind.RUNOFF | CallKind.TOO_CLOSE
+    kind: str  # CallKind.WINNER | CallKind.RUNOFF | CallKind.TOO_CLOSE | CallKind.UNCALLED
     names: list[str] = field(default_factory=list)
     source: str | None = None
 
@@ -277,15 +258,24 @@ class CallOutcome:
     contest: Contest
     call: Call
     previous: Call | None  # the call that stood before
-    named: list[Candidacy]  # the winner, or the two advancing; empty for "too close" and uncalls
+    named: list[
+        Candidacy
+    ]  # the winner, or the two advancing; none for "too close"; uncalls: the withdrawn call's
     confirms: bool  # the same call already stood
     audit: AuditEntry
 
 
-async def standing_call(session: AsyncSession, contest_id: int) -> Call | None:
-    return await session.scalar(
-        select(Call).where(Call.contest_id == contest_id).order_by(Call.id.desc()).limit(1)
-    )
+# How many people a call of each kind names, and what to say when it names another number.
+NAMES_NEEDED: dict[str, tuple[int, str]] = {
+    CallKind.WINNER: (1, "Name one winner, e.g. `call alabama general Tuberville`."),
+    CallKind.RUNOFF: (
+        2,
+        "A runoff call names the two who advance, e.g. `call alabama primary runoff Tuberville Sessions`.",
+    ),
+    CallKind.TOO_CLOSE: (0, "A too-close call names nobody."),
+}
+# Calls after which nobody has won or lost yet.
+UNDECIDED = (CallKind.TOO_CLOSE, CallKind.UNCALLED)
 
 
 def _outcomes(contest: Contest) -> dict[str, str]:
@@ -293,26 +283,32 @@ def _outcomes(contest: Contest) -> dict[str, str]:
 
 
 async def post_call(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
+    return await change_call(session, actor, data)
+
+
+async def post_uncall(
+    session: AsyncSession, actor: Actor, race_id: int, stage: StageRef, source: str | None = None
+) -> CallOutcome:
+    return await change_call(session, actor, CallInput(race_id, stage, CallKind.UNCALLED, [], source))
+
+
+async def change_call(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
+    """Store a call of a stage, or withdraw its standing one: a new Call row either way, with the
+    stage's status and every candidacy's outcome following it."""
     race = await load_race(session, data.race_id)
     contest = pick_contest(race, data.stage)
-    require_held(race, contest, "a call")
-    named: list[Candidacy] = []
-    for name in data.names:
-        candidacy = find_candidacy(race, contest, name)
-        if candidacy in named:
-            raise WriteError(f"{candidacy.candidate.name} is named twice.")
-        named.append(candidacy)
-    if data.kind == CallKind.WINNER and len(named) != 1:
-        raise WriteError("Name one winner, e.g. `call alabama general Tuberville`.")
-    if data.kind == CallKind.RUNOFF and len(named) != 2:
-        raise WriteError(
-            "A runoff call names the two who advance, e.g. `call alabama primary runoff Tuberville Sessions`."
-        )
-    if data.kind == CallKind.TOO_CLOSE and named:
-        raise WriteError("A too-close call names nobody.")
+    uncall = data.kind == CallKind.UNCALLED
+    named = [] if uncall else _named(race, contest, data)
     previous = await standing_call(session, contest.id)
-    ids = [c.id for c in named]
-    confirms = previous is not None and previous.kind == data.kind and list(previous.candidacy_ids) == ids
+    if uncall:
+        named = _withdrawn(race, contest, previous)
+    ids = [] if uncall else [c.id for c in named]
+    confirms = (
+        not uncall
+        and previous is not None
+        and previous.kind == data.kind
+        and list(previous.candidacy_ids) == ids
+    )
     before = {
         "contest_status": contest.status,
         "outcomes": _outcomes(contest),
@@ -327,27 +323,16 @@ async def post_call(session: AsyncSession, actor: Actor, data: CallInput) -> Cal
         called_at=dt.datetime.now(dt.UTC),
     )
     session.add(call)
-    if data.kind != CallKind.TOO_CLOSE:
-        if contest.status != ContestStatus.CERTIFIED:
-            contest.status = ContestStatus.CALLED
-        for candidacy in contest.candidacies:
-            if candidacy.withdrawn or candidacy.outcome == Outcome.WITHDRAWN:
-                continue
-            if candidacy.id in ids:
-                candidacy.outcome = Outcome.WON if data.kind == CallKind.WINNER else Outcome.ADVANCED
-            else:
-                candidacy.outcome = Outcome.LOST
-    else:
-        if contest.status == ContestStatus.CALLED:
-            contest.status = ContestStatus.COUNTING
-        for candidacy in contest.candidacies:
-            if candidacy.outcome in (Outcome.WON, Outcome.LOST, Outcome.ADVANCED):
-                candidacy.outcome = Outcome.PENDING
+    _follow_call(contest, data.kind, ids)
     await session.flush()
+    if uncall:
+        what: dict[str, object] = {"withdrawn_call_id": previous.id if previous else None}
+    else:
+        what = {"candidacy_ids": ids, "names": [c.candidate.name for c in named]}
     entry = await record(
         session,
         actor,
-        "call.add",
+        "call.uncall" if uncall else "call.add",
         "calls",
         call.id,
         race_id=race.id,
@@ -355,8 +340,7 @@ async def post_call(session: AsyncSession, actor: Actor, data: CallInput) -> Cal
         after={
             "contest_id": contest.id,
             "kind": call.kind,
-            "candidacy_ids": ids,
-            "names": [c.candidate.name for c in named],
+            **what,
             "source": call.source,
             "contest_status": contest.status,
             "outcomes": _outcomes(contest),
@@ -365,53 +349,46 @@ async def post_call(session: AsyncSession, actor: Actor, data: CallInput) -> Cal
     return CallOutcome(race, contest, call, previous, named, confirms, entry)
 
 
-async def post_uncall(
-    session: AsyncSession, actor: Actor, race_id: int, stage: StageRef, source: str | None = None
-) -> CallOutcome:
-    race = await load_race(session, race_id)
-    contest = pick_contest(race, stage)
-    previous = await standing_call(session, contest.id)
-    if previous is None or previous.kind == CallKind.UNCALLED:
+def _named(race: Race, contest: Contest, data: CallInput) -> list[Candidacy]:
+    """The candidacies a call names, checked against what its kind needs."""
+    require_held(race, contest, "a call")
+    named: list[Candidacy] = []
+    for name in data.names:
+        candidacy = find_candidacy(race, contest, name)
+        if candidacy in named:
+            raise WriteError(f"{candidacy.candidate.name} is named twice.")
+        named.append(candidacy)
+    needed, wrong = NAMES_NEEDED.get(data.kind, (len(named), ""))
+    if len(named) != needed:
+        raise WriteError(wrong)
+    return named
+
+
+def _withdrawn(race: Race, contest: Contest, standing: Call | None) -> list[Candidacy]:
+    """Those the call being withdrawn named; refused when no call stands."""
+    if standing is None or standing.kind == CallKind.UNCALLED:
         raise WriteError(
             f"The {contest_label(contest)} of {race_label(race)} ({day_text(contest.date)}) has no call to withdraw."
         )
-    before = {
-        "contest_status": contest.status,
-        "outcomes": _outcomes(contest),
-        "previous_call_id": previous.id,
-    }
-    call = Call(
-        contest_id=contest.id,
-        kind=CallKind.UNCALLED,
-        candidacy_ids=[],
-        source=source,
-        called_by=actor.id,
-        called_at=dt.datetime.now(dt.UTC),
-    )
-    session.add(call)
-    if contest.status == ContestStatus.CALLED:
-        contest.status = ContestStatus.COUNTING
-    for candidacy in contest.candidacies:
-        if candidacy.outcome in (Outcome.WON, Outcome.LOST, Outcome.ADVANCED):
-            candidacy.outcome = Outcome.PENDING
-    await session.flush()
-    entry = await record(
-        session,
-        actor,
-        "call.uncall",
-        "calls",
-        call.id,
-        race_id=race.id,
-        before=before,
-        after={
-            "contest_id": contest.id,
-            "kind": call.kind,
-            "withdrawn_call_id": previous.id,
-            "source": source,
-            "contest_status": contest.status,
-            "outcomes": _outcomes(contest),
-        },
-    )
     by_id = {c.id: c for c in contest.candidacies}
-    was_named = [by_id[i] for i in previous.candidacy_ids if i in by_id]
-    return CallOutcome(race, contest, call, previous, was_named, False, entry)
+    return [by_id[i] for i in standing.candidacy_ids if i in by_id]
+
+
+def _follow_call(contest: Contest, kind: str, ids: list[int]) -> None:
+    """The stage's status and each candidacy's outcome after a call of this kind."""
+    if kind in UNDECIDED:
+        if contest.status == ContestStatus.CALLED:
+            contest.status = ContestStatus.COUNTING
+        for candidacy in contest.candidacies:
+            if candidacy.outcome in (Outcome.WON, Outcome.LOST, Outcome.ADVANCED):
+                candidacy.outcome = Outcome.PENDING
+        return
+    if contest.status != ContestStatus.CERTIFIED:
+        contest.status = ContestStatus.CALLED
+    for candidacy in contest.candidacies:
+        if candidacy.withdrawn or candidacy.outcome == Outcome.WITHDRAWN:
+            continue
+        if candidacy.id in ids:
+            candidacy.outcome = Outcome.WON if kind == CallKind.WINNER else Outcome.ADVANCED
+        else:
+            candidacy.outcome = Outcome.LOST

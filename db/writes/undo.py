@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ from db.models import (
     Race,
     ResultSnapshot,
 )
+from db.reads.races import latest_snapshot, standing_call
 from db.writes.common import contest_label, load_race, race_label
 from db.writes.config import restore_settings
 from db.writes.errors import NotFound, WriteError
@@ -42,7 +43,6 @@ from db.writes.races import (
     race_has_data,
     unmerge,
 )
-from db.writes.results import latest_snapshot, standing_call
 
 
 @dataclass
@@ -57,6 +57,7 @@ class UndoOutcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+Row = TypeVar("Row")
 Handler = Callable[[AsyncSession, AuditEntry], Awaitable[tuple[str, dict[str, Any]]]]
 
 
@@ -116,6 +117,23 @@ def _before(entry: AuditEntry) -> dict[str, Any]:
     return dict(entry.before or {})
 
 
+async def _still_there(session: AsyncSession, model: type[Row], row_id: Any, gone: str) -> Row:
+    """The row a write made or changed; refused, saying `gone`, when it no longer exists."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise WriteError(gone)
+    return row
+
+
+def _refuse_if_changed(
+    entry: AuditEntry, row: object, after: dict[str, Any], whose: str, skip: tuple[str, ...] = ()
+) -> None:
+    """Refused when a field the write set has been changed again since."""
+    for name, value in after.items():
+        if name not in skip and getattr(row, name) != value:
+            raise WriteError(f"{whose} {name.replace('_', ' ')} changed again since #{entry.id}; not undone.")
+
+
 async def _undo_result(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
     snapshot = await session.scalar(
         select(ResultSnapshot)
@@ -140,9 +158,7 @@ async def _undo_result(session: AsyncSession, entry: AuditEntry) -> tuple[str, d
 
 
 async def _undo_call(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
-    call = await session.get(Call, entry.entity_id)
-    if call is None:
-        raise WriteError(f"Call #{entry.entity_id} is already gone.")
+    call = await _still_there(session, Call, entry.entity_id, f"Call #{entry.entity_id} is already gone.")
     standing = await standing_call(session, call.contest_id)
     if standing is not None and standing.id != call.id:
         raise WriteError(
@@ -195,9 +211,9 @@ async def _undo_poll_remove(session: AsyncSession, entry: AuditEntry) -> tuple[s
 
 
 async def _undo_endorsement_add(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
-    endorsement = await session.get(Endorsement, entry.entity_id)
-    if endorsement is None:
-        raise WriteError(f"Endorsement #{entry.entity_id} is already gone.")
+    endorsement = await _still_there(
+        session, Endorsement, entry.entity_id, f"Endorsement #{entry.entity_id} is already gone."
+    )
     await session.delete(endorsement)
     await session.flush()
     return f"removed endorsement #{entry.entity_id} ({endorsement.endorser})", {}
@@ -212,9 +228,7 @@ async def _undo_endorsement_remove(session: AsyncSession, entry: AuditEntry) -> 
 
 
 async def _undo_race_add(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
-    race = await session.get(Race, entry.entity_id)
-    if race is None:
-        raise WriteError(f"Race #{entry.entity_id} is already gone.")
+    race = await _still_there(session, Race, entry.entity_id, f"Race #{entry.entity_id} is already gone.")
     held = await race_has_data(session, race.id)
     if held:
         raise WriteError(
@@ -231,13 +245,7 @@ async def _undo_race_add(session: AsyncSession, entry: AuditEntry) -> tuple[str,
 async def _undo_race_edit(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
     race = await load_race(session, entry.entity_id or 0)
     before, after = _before(entry), _after(entry)
-    for name, value in after.items():
-        if name in ("contest_dates", "contest_ids"):
-            continue
-        if getattr(race, name) != value:
-            raise WriteError(
-                f"The race's {name.replace('_', ' ')} changed again since #{entry.id}; not undone."
-            )
+    _refuse_if_changed(entry, race, after, "The race's", skip=("contest_dates", "contest_ids"))
     for name, value in before.items():
         if name != "contest_dates":
             setattr(race, name, value)
@@ -265,9 +273,9 @@ async def _undo_race_edit(session: AsyncSession, entry: AuditEntry) -> tuple[str
 
 async def _undo_candidate_add(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
     after = _after(entry)
-    candidacy = await session.get(Candidacy, after.get("candidacy_id"))
-    if candidacy is None:
-        raise WriteError("That candidacy is already gone.")
+    candidacy = await _still_there(
+        session, Candidacy, after.get("candidacy_id"), "That candidacy is already gone."
+    )
     if await candidacy_has_data(session, candidacy.id):
         raise WriteError(f"{after.get('name')} has votes in stored results now; not undone.")
     await session.delete(candidacy)
@@ -283,15 +291,9 @@ async def _undo_candidate_add(session: AsyncSession, entry: AuditEntry) -> tuple
 
 
 async def _undo_candidate_edit(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
-    person = await session.get(Candidate, entry.entity_id)
-    if person is None:
-        raise WriteError("That candidate is gone.")
+    person = await _still_there(session, Candidate, entry.entity_id, "That candidate is gone.")
     before, after = _before(entry), _after(entry)
-    for name, value in (after.get("person") or {}).items():
-        if getattr(person, name) != value:
-            raise WriteError(
-                f"{person.name}'s {name.replace('_', ' ')} changed again since #{entry.id}; not undone."
-            )
+    _refuse_if_changed(entry, person, after.get("person") or {}, f"{person.name}'s")
     for name, value in (before.get("person") or {}).items():
         setattr(person, name, value)
     for candidacy_id, values in (before.get("candidacies") or {}).items():

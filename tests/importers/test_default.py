@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from db.dataset import export_document
 from db.engine import make_sessionmaker
-from db.importers.run import export_document, import_file
+from db.importers.run import import_file
 from db.models import (
     Call,
     Candidacy,

@@ -41,6 +41,7 @@ from db.models import (
     Stance,
 )
 from db.people import PeopleIndex
+from db.reads.races import standing_call, stored_endorsement
 from db.validation import TooLong
 
 FORMAT = "racedesk/1"
@@ -304,9 +305,7 @@ class DocumentLoader:
             ids = [candidacies[key].id for key in item.get("candidates", [])]
         except KeyError as missing:
             raise DocumentError(f"{where}: {missing} is not a candidate in this contest") from None
-        standing = await self.session.scalar(
-            select(Call).where(Call.contest_id == contest.id).order_by(Call.id.desc()).limit(1)
-        )
+        standing = await standing_call(self.session, contest.id)
         if standing is not None and standing.kind == kind and list(standing.candidacy_ids) == ids:
             return
         self.session.add(
@@ -380,15 +379,7 @@ class DocumentLoader:
         when = _date(item.get("date"), f"{where}.date")
         if not item.get("endorser"):
             raise DocumentError(f"{where}: an endorsement needs an 'endorser'")
-        exists = await self.session.scalar(
-            select(Endorsement.id).where(
-                Endorsement.race_id == race.id,
-                Endorsement.candidate_id == person.id,
-                Endorsement.endorser == item["endorser"],
-                Endorsement.stance == stance,
-                Endorsement.date.is_(None) if when is None else Endorsement.date == when,
-            )
-        )
+        exists = await stored_endorsement(self.session, race.id, person.id, item["endorser"], stance, when)
         if exists is not None:
             return
         self.session.add(

@@ -1,0 +1,49 @@
+"""One call write: a call and its withdrawal differ only by their kind."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.audit import Actor
+from db.models import AuditEntry, Candidacy, Contest, Race
+from db.writes import StageRef, WriteError, run_write
+from db.writes.results import CallInput, change_call, post_uncall
+
+DESK = Actor(id=1, name="desk")
+GENERAL = StageRef("general")
+
+
+async def test_a_call_and_its_withdrawal_through_one_write(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sample_sessions() as session:
+        race = await session.scalar(select(Race).where(Race.cycle == 2020))
+        assert race is not None
+        race_id = race.id
+
+    withdrawn = await run_write(
+        sample_sessions, lambda s: change_call(s, DESK, CallInput(race_id, GENERAL, "uncalled", [], "AP"))
+    )
+    assert withdrawn.previous is not None and withdrawn.previous.kind == "winner"
+    assert [c.candidate.name for c in withdrawn.named] == ["Tommy Tuberville"] and not withdrawn.confirms
+    async with sample_sessions() as session:
+        entry = await session.get(AuditEntry, withdrawn.audit.id)
+        contest = await session.get(Contest, withdrawn.contest.id)
+        ballot = select(Candidacy).where(Candidacy.contest_id == withdrawn.contest.id)
+        outcomes = {c.outcome for c in await session.scalars(ballot)}
+    assert entry is not None and entry.action == "call.uncall" and entry.after is not None
+    assert entry.after["withdrawn_call_id"] == withdrawn.previous.id and "names" not in entry.after
+    # Nobody has won or lost now; a certified stage stays certified.
+    assert contest is not None and contest.status == "certified" and outcomes == {"pending"}
+
+    called = await run_write(
+        sample_sessions, lambda s: change_call(s, DESK, CallInput(race_id, GENERAL, "winner", ["Tuberville"]))
+    )
+    assert called.audit.action == "call.add" and called.audit.after is not None
+    assert called.audit.after["names"] == ["Tommy Tuberville"] and called.contest.status == "certified"
+    assert not called.confirms  # what stood before was the withdrawal
+    await run_write(sample_sessions, lambda s: post_uncall(s, DESK, race_id, GENERAL))
+    with pytest.raises(WriteError, match="no call to withdraw"):
+        await run_write(sample_sessions, lambda s: post_uncall(s, DESK, race_id, GENERAL))
