@@ -22,34 +22,22 @@ from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
 
 from cogs.support.parsing import ParseError
+from db import vocabulary
 from db.models import CallKind, EndorserKind, Stage, Stance
-from db.writes.common import ANY_RUNOFF, StageRef
+from db.vocabulary import (
+    ANY_RUNOFF,
+    ENDORSER_KIND_WORDS,
+    PARTY_WORDS,
+    POPULATION_WORDS,
+    STAGE_WORDS,
+    STANCE_WORDS,
+    is_stage_word,
+)
+from db.vocabulary import kind_key as _kind_key
+from db.writes.common import StageRef
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "＂": '"'})
 DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "―": "-", "−": "-"})
-STAGE_WORDS = {
-    "primary": Stage.PRIMARY,
-    "primaries": Stage.PRIMARY,
-    "jungle": Stage.JUNGLE_PRIMARY,
-    "runoff": ANY_RUNOFF,
-    "run-off": ANY_RUNOFF,
-    "general": Stage.GENERAL,
-}
-PARTY_WORDS = {
-    "rep": "REP",
-    "gop": "REP",
-    "republican": "REP",
-    "republicans": "REP",
-    "dem": "DEM",
-    "dems": "DEM",
-    "democrat": "DEM",
-    "democrats": "DEM",
-    "democratic": "DEM",
-    "lib": "LIB",
-    "libertarian": "LIB",
-    "grn": "GRN",
-    "green": "GRN",
-}
 TRUE_WORDS = {"yes", "y", "true", "1", "on"}
 FALSE_WORDS = {"no", "n", "false", "0", "off"}
 DATE_HELP = "Write dates like `July 14, 2020`, `7/14/20` or `2020-07-14`; a range like `July 2-9, 2020`."
@@ -283,32 +271,8 @@ class StagePhrase:
     end: int  # one past the last
 
 
-def is_stage_word(word: str) -> bool:
-    folded = word.lower().strip(",")
-    return folded in STAGE_WORDS or folded in PARTY_WORDS
-
-
 def stage_of(words: list[str]) -> StageRef:
-    stage: str | None = None
-    party: str | None = None
-    folded = [w.lower().strip(",") for w in words]
-    for word in folded:
-        if word in PARTY_WORDS:
-            party = PARTY_WORDS[word]
-    stages = [STAGE_WORDS[w] for w in folded if w in STAGE_WORDS]
-    if ANY_RUNOFF in stages and Stage.GENERAL in stages:
-        stage = Stage.GENERAL_RUNOFF
-    elif ANY_RUNOFF in stages and (Stage.PRIMARY in stages or party is not None):
-        stage = Stage.PRIMARY_RUNOFF
-    elif ANY_RUNOFF in stages:
-        stage = ANY_RUNOFF
-    elif Stage.JUNGLE_PRIMARY in stages:
-        stage = Stage.JUNGLE_PRIMARY
-    elif stages:
-        stage = stages[0]
-    elif party is not None:
-        stage = Stage.PRIMARY  # "rep" alone: that party's primary
-    return StageRef(stage, party)
+    return StageRef(*vocabulary.stage_of(words))
 
 
 def find_stage(words: list[str]) -> StagePhrase | None:
@@ -521,19 +485,7 @@ POLL_KEYS = {
     "partisan": "partisan",
     "internal": "internal",
 }
-POPULATIONS = {
-    "lv": "lv",
-    "likely": "lv",
-    "likely voters": "lv",
-    "rv": "rv",
-    "registered": "rv",
-    "registered voters": "rv",
-    "a": "a",
-    "adults": "a",
-    "all adults": "a",
-    "v": "v",
-    "voters": "v",
-}
+POPULATIONS = POPULATION_WORDS
 
 
 @dataclass
@@ -652,45 +604,8 @@ ENDORSE_KEYS = {
     "source": "source",
     "quote": "quote",
 }
-STANCES = {
-    "endorse": Stance.ENDORSE,
-    "endorses": Stance.ENDORSE,
-    "endorsed": Stance.ENDORSE,
-    "support": Stance.ENDORSE,
-    "supports": Stance.ENDORSE,
-    "oppose": Stance.OPPOSE,
-    "opposes": Stance.OPPOSE,
-    "opposed": Stance.OPPOSE,
-    "against": Stance.OPPOSE,
-    "withhold": Stance.WITHHOLD,
-    "withholds": Stance.WITHHOLD,
-    "withheld": Stance.WITHHOLD,
-    "refuse": Stance.WITHHOLD,
-    "refused": Stance.WITHHOLD,
-    "rescind": Stance.RESCIND,
-    "rescinds": Stance.RESCIND,
-    "rescinded": Stance.RESCIND,
-    "withdraw": Stance.RESCIND,
-    "withdrawn": Stance.RESCIND,
-}
-
-
-def _kind_key(text: str) -> str:
-    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
-
-
-KINDS = {_kind_key(k.value): k.value for k in EndorserKind} | {
-    "ex president": EndorserKind.FORMER_PRESIDENT,
-    "org": EndorserKind.ORGANIZATION,
-    "organisation": EndorserKind.ORGANIZATION,
-    "paper": EndorserKind.NEWSPAPER,
-    "rep": EndorserKind.REPRESENTATIVE,
-    "congressman": EndorserKind.REPRESENTATIVE,
-    "congresswoman": EndorserKind.REPRESENTATIVE,
-    "sen": EndorserKind.SENATOR,
-    "gov": EndorserKind.GOVERNOR,
-    "individual": EndorserKind.PERSON,
-}
+STANCES = STANCE_WORDS
+KINDS = ENDORSER_KIND_WORDS
 
 
 @dataclass

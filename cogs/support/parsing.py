@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from dateutil import parser as dateparser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
-from db.models import Population, Stage
 from db.names import fold
+from db.vocabulary import (
+    PARTY_WORDS,
+    POPULATION_NAME,
+    POPULATION_WORDS,
+    STAGE_PHRASES,
+    STAGE_WORDS,
+    fold_word,
+    population_of,
+    stage_of,
+    stages_meant,
+)
 from render.format import escape
 from render.limits import clip
 
@@ -216,21 +226,7 @@ DATE_EXAMPLES = ("today", "next tuesday", "july 14 2020", "2020-07-14", "novembe
 
 # ---------------------------------------------------------------- poll queries
 
-POPULATION_WORDS: dict[str, str] = {
-    "lv": Population.LIKELY,
-    "likely": Population.LIKELY,
-    "rv": Population.REGISTERED,
-    "registered": Population.REGISTERED,
-    "adults": Population.ADULTS,
-    "adult": Population.ADULTS,
-    "voters": Population.VOTERS,
-}
-POPULATION_NAMES: dict[str, str] = {
-    Population.LIKELY: "likely voters",
-    Population.REGISTERED: "registered voters",
-    Population.ADULTS: "adults",
-    Population.VOTERS: "voters",
-}
+POPULATION_NAMES = POPULATION_NAME  # the vocabulary's labels, under the name the polls cog imports
 CHART_WORDS = frozenset({"chart", "graph", "plot", "trend"})
 PAGE_WORDS = frozenset({"page", "pg", "p"})
 
@@ -266,18 +262,16 @@ def split_poll_query(text: str) -> PollQuery:
     query = PollQuery("")
     rest: list[str] = []
     i = 0
-    keywords = set(POPULATION_WORDS) | CHART_WORDS | {"page", "pg", "since", "after", "from"}
+    populations = {w for w in POPULATION_WORDS if len(w) > 1 and " " not in w}
+    keywords = populations | CHART_WORDS | {"page", "pg", "since", "after", "from"}
     while i < len(words):
         word = words[i].lower().strip(",")
         following = words[i + 1].lower() if i + 1 < len(words) else ""
-        if word in ("likely", "registered") and following == "voters":
-            query.population = POPULATION_WORDS[word]
+        if following and population_of(f"{word} {following}") is not None:  # "likely voters", "all adults"
+            query.population = population_of(f"{word} {following}")
             i += 2
-        elif word == "all" and following in ("adults", "voters"):
-            query.population = POPULATION_WORDS[following]
-            i += 2
-        elif word in POPULATION_WORDS:
-            query.population = POPULATION_WORDS[word]
+        elif word in populations:  # one letter ("a") only as the desk's `pop=a`
+            query.population = population_of(word)
             i += 1
         elif word in CHART_WORDS:
             query.chart = True
@@ -307,26 +301,9 @@ def split_poll_query(text: str) -> PollQuery:
 class ResultsQuery:
     race_text: str
     stages: tuple[str, ...] = ()  # the stages meant, in order of preference; () for "the latest"
+    stage: str | None = None  # the stage said: a Stage value or ANY_RUNOFF (db.vocabulary)
     party: str | None = None
     history: bool = False
-
-
-STAGE_PHRASES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-    (("general", "runoff"), (Stage.GENERAL_RUNOFF,)),
-    (("primary", "runoff"), (Stage.PRIMARY_RUNOFF,)),
-    (("jungle", "primary"), (Stage.JUNGLE_PRIMARY,)),
-    (("runoff",), (Stage.PRIMARY_RUNOFF, Stage.GENERAL_RUNOFF)),  # whichever the race has
-    (("run", "off"), (Stage.PRIMARY_RUNOFF, Stage.GENERAL_RUNOFF)),
-    (("jungle",), (Stage.JUNGLE_PRIMARY,)),
-    (("top", "two"), (Stage.JUNGLE_PRIMARY,)),
-    (("primary",), (Stage.PRIMARY, Stage.JUNGLE_PRIMARY)),
-    (("primaries",), (Stage.PRIMARY, Stage.JUNGLE_PRIMARY)),
-    (("general",), (Stage.GENERAL,)),
-]
-PARTY_WORDS = {
-    "gop": "REP", "republican": "REP", "republicans": "REP", "rep": "REP",
-    "dem": "DEM", "dems": "DEM", "democratic": "DEM", "democrat": "DEM", "democrats": "DEM",
-}  # fmt: skip
 
 
 def split_results_query(text: str, history: bool = True) -> ResultsQuery:
@@ -334,20 +311,27 @@ def split_results_query(text: str, history: bool = True) -> ResultsQuery:
 
     With `history` False, "history" is left in the race text (for commands that have no history)."""
     words = text.split()
-    lowered = [w.lower().strip(",") for w in words]
+    lowered = [fold_word(w) for w in words]
     keep = [True] * len(words)
     query = ResultsQuery("")
     for i, word in enumerate(lowered):
         if history and word in ("history", "changes", "timeline"):
             query.history, keep[i] = True, False
-    for phrase, stages in STAGE_PHRASES:
-        n = len(phrase)
-        for i in range(len(lowered) - n + 1):
-            if all(keep[i : i + n]) and tuple(lowered[i : i + n]) == phrase and not query.stages:
-                query.stages = stages
-                keep[i : i + n] = [False] * n
+    said: list[str] = []
+    for i in range(len(lowered) - 1):  # "general runoff", "top two", "run off"
+        if all(keep[i : i + 2]) and tuple(lowered[i : i + 2]) in STAGE_PHRASES:
+            said += lowered[i : i + 2]
+            keep[i : i + 2] = [False, False]
     for i, word in enumerate(lowered):
-        if keep[i] and word in PARTY_WORDS and query.stages:
-            query.party, keep[i] = PARTY_WORDS[word], False
+        if keep[i] and word in STAGE_WORDS:
+            said.append(word)
+            keep[i] = False
+    if said:  # a party word counts beside a stage word; alone it is left to the race lookup
+        for i, word in enumerate(lowered):
+            if keep[i] and word in PARTY_WORDS:
+                said.append(word)
+                keep[i] = False
+        query.stage, query.party = stage_of(said)
+        query.stages = stages_meant(query.stage)
     query.race_text = " ".join(w for w, k in zip(words, keep, strict=True) if k)
     return query
