@@ -1,8 +1,8 @@
 """Pure parsing for the member commands: dates and ranges, poll filters, result stages, pages.
 
 Nothing here touches Discord or the database, so every rule is tested directly.
-Each parser raises `ParseProblem` with a short explanation; cogs turn it into a
-usage reply with an example.
+Each parser raises `UsageError` (cogs.support.errors) with a short explanation; cogs
+may raise it again with a better example.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dateutil import parser as dateparser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
+from cogs.support.errors import UsageError
 from db.names import fold
 from db.vocabulary import (
     PARTY_WORDS,
@@ -47,17 +48,9 @@ def shown(text: str) -> str:
     return escape(clip(" ".join(text.split()), 60))
 
 
-class ParseProblem(ValueError):
-    """Input a parser could not use; the message says why, for a member to read."""
-
-
-class ParseError(ValueError):
-    """What is wrong with the input, and an example of input that works."""
-
-    def __init__(self, problem: str, example: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.example = example
+# The one type for wrong input, under the names the parsers and their callers used before.
+ParseProblem = UsageError
+ParseError = UsageError
 
 
 @dataclass(frozen=True)
@@ -134,7 +127,7 @@ def _relative(words: list[str], today: dt.date) -> DateSpan | None:
             )
     if len(words) == 3 and words[0] in ("next", "last", "past", "coming") and words[2] == "days":
         if not words[1].isdigit() or not 1 <= int(words[1]) <= 366:
-            raise ParseProblem("Give a number of days from 1 to 366, e.g. `next 7 days`.")
+            raise UsageError("Give a number of days from 1 to 366, e.g. `next 7 days`.")
         n = int(words[1])
         if words[0] in ("next", "coming"):
             start, end = today, today + dt.timedelta(days=n - 1)
@@ -163,17 +156,17 @@ def _absolute(phrase: str, default_year: int) -> DateSpan:
     has_digit = any(c.isdigit() for c in phrase)
     words = phrase.replace(",", " ").split()
     if not has_digit and not any(w.rstrip(".") in MONTH_WORDS for w in words):
-        raise ParseProblem(f"I can't read '{shown(phrase)}' as a date.")
+        raise UsageError(f"I can't read '{shown(phrase)}' as a date.")
     try:
         a = dateparser.parse(phrase, default=dt.datetime(default_year, 1, 1))
         b = dateparser.parse(phrase, default=dt.datetime(default_year + 1, 2, 2))
     except (ValueError, OverflowError) as problem:
         detail = str(problem).split(":")[0]
         reason = f" ({detail})" if "must be" in detail or "out of range" in detail else ""
-        raise ParseProblem(f"I can't read '{shown(phrase)}' as a date{reason}.") from None
+        raise UsageError(f"I can't read '{shown(phrase)}' as a date{reason}.") from None
     year_given, month_given, day_given = a.year == b.year, a.month == b.month, a.day == b.day
     if a.year < 1900 or a.year > 2100:
-        raise ParseProblem(f"'{shown(phrase)}': give a year between 1900 and 2100.")
+        raise UsageError(f"'{shown(phrase)}': give a year between 1900 and 2100.")
     if day_given and month_given:
         day = a.date()
         return DateSpan(day, day, day_label(day))
@@ -182,7 +175,7 @@ def _absolute(phrase: str, default_year: int) -> DateSpan:
         return DateSpan(start, end, f"{a:%B} {a.year}")
     if year_given and not month_given and not day_given:
         return DateSpan(dt.date(a.year, 1, 1), dt.date(a.year, 12, 31), str(a.year))
-    raise ParseProblem(f"I can't tell which day '{shown(phrase)}' means: add the month.")
+    raise UsageError(f"I can't tell which day '{shown(phrase)}' means: add the month.")
 
 
 def parse_when(text: str, today: dt.date, default_year: int | None = None) -> DateSpan:
@@ -191,9 +184,9 @@ def parse_when(text: str, today: dt.date, default_year: int | None = None) -> Da
     (default: today's year)."""
     phrase = " ".join(text.strip().lower().split())
     if not phrase:
-        raise ParseProblem("Which day? Give a date.")
+        raise UsageError("Which day? Give a date.")
     if len(phrase) > MAX_PHRASE:
-        raise ParseProblem("That is too long to be a date.")
+        raise UsageError("That is too long to be a date.")
     year = default_year or today.year
     phrase = re.sub(r"^(?:on|from|between)\s+", "", phrase)
     phrase = re.sub(r"\s+and\s+", " to ", phrase) if phrase.count(" and ") == 1 else phrase
@@ -214,10 +207,10 @@ def parse_when(text: str, today: dt.date, default_year: int | None = None) -> Da
             start_text = f"{end.end:%B} {start_text}"
         start = _absolute(start_text, end.end.year)
         if start.start > end.end:
-            raise ParseProblem(f"'{shown(text)}' ends before it starts.")
+            raise UsageError(f"'{shown(text)}' ends before it starts.")
         return DateSpan(start.start, end.end, range_label(start.start, end.end))
     if len(parts) > 2:
-        raise ParseProblem(f"I can't read '{shown(phrase)}' as a date or a range.")
+        raise UsageError(f"I can't read '{shown(phrase)}' as a date or a range.")
     return _absolute(phrase, year)
 
 
@@ -242,7 +235,7 @@ class PollQuery:
 
 def _page_number(word: str | None) -> int:
     if word is None or not word.isdigit() or not 1 <= int(word) <= 10_000:
-        raise ParseProblem("Give the page as a number, e.g. `page 2`.")
+        raise UsageError("Give the page as a number, e.g. `page 2`.")
     return int(word)
 
 
@@ -284,7 +277,7 @@ def split_poll_query(text: str) -> PollQuery:
             while j < len(words) and words[j].lower().strip(",") not in keywords:
                 j += 1
             if j == i + 1:
-                raise ParseProblem(f"Since when? Give a date after `{word}`, e.g. `since june`.")
+                raise UsageError(f"Since when? Give a date after `{word}`, e.g. `since june`.")
             query.since_text = " ".join(words[i + 1 : j])
             i = j
         else:
