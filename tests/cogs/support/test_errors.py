@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +32,7 @@ def test_it_carries_the_problem_and_the_example() -> None:
 
 def test_parsers_raise_it_directly() -> None:
     with pytest.raises(UsageError) as member:
-        parsing.parse_when("soon", parsing.dt.date(2020, 7, 14))
+        parsing.parse_when("soon", dt.date(2020, 7, 14))
     with pytest.raises(UsageError) as desk:
         desk_parsing.votes("-5", "Jones", "!result alabama Jones=5")
     assert member.value.example == "" and "soon" in member.value.problem
