@@ -13,8 +13,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot import RaceBot
-from cogs.support.common import UserFacingError, reply
+from cogs.support.common import reply
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError, UserFacingError
 from render.format import escape
 
 log = logging.getLogger("racedesk.errors")
@@ -60,6 +61,8 @@ class ErrorsCog(commands.Cog):
             log.warning("could not send the error reply in channel %s", ctx.channel.id)
 
     def describe(self, ctx: RaceContext, error: BaseException) -> tuple[str | None, discord.Embed | None]:
+        if isinstance(error, UsageError):
+            return (error.text if error.example else error.reply(usage_of(ctx), example_of(ctx))), None
         if isinstance(error, UserFacingError):
             return error.text if error.embed is None else None, error.embed
         if isinstance(error, commands.CommandNotFound):

@@ -8,38 +8,27 @@ from discord.ext import commands
 from bot import RaceBot
 from cogs.support.common import UsageError, hybrid_command, race_autocomplete, reply, resolve_race
 from cogs.support.context import RaceContext
-from cogs.support.parsing import STAGE_PHRASES, split_results_query
+from cogs.support.parsing import split_results_query
 from db.models import Stage
 from db.reads.races import ContestView
 from db.reads.results import History, RaceResults, choose_contests, count_history, race_results
+from db.vocabulary import ANY_RUNOFF, PARTY_SHORT, stages_meant
 from render.format import escape, short_date, stage_title
 from render.limits import EMBED_TOTAL
 from render.race import race_hint, race_title
 from render.results import history_embed, results_embed
 
 STAGES_SHOWN = 4
-STAGE_WORDS: dict[str, str] = {
-    Stage.PRIMARY: "primary",
-    Stage.JUNGLE_PRIMARY: "jungle primary",
-    Stage.PRIMARY_RUNOFF: "primary runoff",
-    Stage.GENERAL: "general",
-    Stage.GENERAL_RUNOFF: "general runoff",
-}
-PARTY_WORD = {"REP": "gop", "DEM": "dem"}
-STAGE_OPTIONS = {
-    "latest": (),
-    "primary": (Stage.PRIMARY, Stage.JUNGLE_PRIMARY),
-    "runoff": (Stage.PRIMARY_RUNOFF, Stage.GENERAL_RUNOFF),
-    "primary runoff": (Stage.PRIMARY_RUNOFF,),
-    "general": (Stage.GENERAL,),
-    "general runoff": (Stage.GENERAL_RUNOFF,),
+STAGE_OPTIONS: dict[str, tuple[str, ...]] = {"latest": ()} | {
+    said: stages_meant(said)
+    for said in (Stage.PRIMARY, ANY_RUNOFF, Stage.PRIMARY_RUNOFF, Stage.GENERAL, Stage.GENERAL_RUNOFF)
 }
 
 
 def stage_words(view: ContestView) -> str:
     """Words that ask `results` for exactly this stage: "gop primary", "general runoff"."""
-    words = STAGE_WORDS.get(view.contest.stage, "")
-    party = PARTY_WORD.get(view.contest.party)
+    words = view.contest.stage
+    party = PARTY_SHORT.get(view.contest.party or "")
     return (
         f"{party} {words}" if party and view.contest.stage in (Stage.PRIMARY, Stage.PRIMARY_RUNOFF) else words
     )
@@ -76,6 +65,7 @@ class ResultsCog(commands.Cog, name="Results"):
         prefix = ctx.shown_prefix
         asked = split_results_query(query or "")
         if stage:
+            asked.stage = stage if stage in STAGE_OPTIONS and stage != "latest" else None
             asked.stages = STAGE_OPTIONS.get(stage, ())
         race = await resolve_race(ctx, asked.race_text, "results")
         hint = race_hint(race)
@@ -95,9 +85,7 @@ class ResultsCog(commands.Cog, name="Results"):
                 f"{stage_title(v.contest.stage, v.contest.party)} ({short_date(v.contest.date)})"
                 for v in found.views
             )
-            said = (
-                " ".join(next(p for p, s in STAGE_PHRASES if s == asked.stages)) if asked.stages else "that"
-            )
+            said = asked.stage or "that"
             raise UsageError(
                 f"The {escape(title)} has no {said} stage{' for that party' if asked.party else ''}. It has: {have}.",
                 f"{prefix}results {hint} {stage_words(found.views[-1])}",

@@ -14,8 +14,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Candidacy, Contest, NameToken, Office, Race, Stage
+from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
+from db.vocabulary import OFFICE_WORDS, PARTY_WORDS, STAGE_PHRASES, STAGE_WORDS, stage_of
 
 # Nicknames and spellings `us` does not know.
 STATE_NICKNAMES = {
@@ -36,40 +37,6 @@ STATE_NICKNAMES = {
 }
 # Postal codes that are also everyday words count only in capitals ("IN", not "in").
 WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co"})
-OFFICE_WORDS = {
-    "senate": Office.SENATE,
-    "senator": Office.SENATE,
-    "sen": Office.SENATE,
-    "ussenate": Office.SENATE,
-    "house": Office.HOUSE,
-    "congress": Office.HOUSE,
-    "district": Office.HOUSE,
-    "cd": Office.HOUSE,
-    "governor": Office.GOVERNOR,
-    "gov": Office.GOVERNOR,
-    "gubernatorial": Office.GOVERNOR,
-    "president": Office.PRESIDENT,
-    "presidential": Office.PRESIDENT,
-    "pres": Office.PRESIDENT,
-}
-STAGE_WORDS = {
-    "primary": Stage.PRIMARY,
-    "primaries": Stage.PRIMARY,
-    "runoff": Stage.PRIMARY_RUNOFF,
-    "run off": Stage.PRIMARY_RUNOFF,
-    "general": Stage.GENERAL,
-    "jungle": Stage.JUNGLE_PRIMARY,
-}
-PARTY_WORDS = {
-    "gop": "REP",
-    "republican": "REP",
-    "republicans": "REP",
-    "dem": "DEM",
-    "dems": "DEM",
-    "democratic": "DEM",
-    "democrat": "DEM",
-    "democrats": "DEM",
-}
 FILLER = frozenset(
     {"the", "race", "races", "of", "for", "us", "u", "s", "election", "seat", "class", "cycle"}
 )
@@ -112,8 +79,9 @@ class ParsedQuery:
     district: str | None = None
     cycle: int | None = None
     special: bool | None = None
-    stage: str | None = None
+    stage: str | None = None  # a Stage value or ANY_RUNOFF (db.vocabulary)
     party: str | None = None
+    said: list[str] = field(default_factory=list)  # the stage and party words, as folded
     name_words: list[str] = field(default_factory=list)
     fuzzy_state: bool = False  # the state came from a typo-tolerant match
 
@@ -151,6 +119,8 @@ def parse_query(text: str) -> ParsedQuery:
         rest.append((words[i], typed[i]))
         i += 1
     query.name_words = [w for w, _ in rest if w not in FILLER]
+    if query.said:
+        query.stage, query.party = stage_of(query.said)
     return query
 
 
@@ -199,11 +169,11 @@ def _take_keyword(query: ParsedQuery, words: list[str], typed: list[str], i: int
     if word in ("district", "cd") and i + 1 < len(words) and words[i + 1].isdigit():
         query.office, query.district = Office.HOUSE, str(int(words[i + 1]))
         return 2
-    if word in STAGE_WORDS:
-        query.stage = STAGE_WORDS[word]
-        return 1
-    if word in PARTY_WORDS:
-        query.party = PARTY_WORDS[word]
+    if i + 1 < len(words) and (word, words[i + 1]) in STAGE_PHRASES:
+        query.said += [word, words[i + 1]]
+        return 2
+    if word in STAGE_WORDS or word in PARTY_WORDS:
+        query.said.append(word)
         return 1
     return 0
 
@@ -275,8 +245,18 @@ async def typo_candidate_ids(session: AsyncSession, word: str) -> set[int]:
     return set(await session.scalars(select(NameToken.candidate_id).where(NameToken.token.in_(close))))
 
 
+async def _party_words_as_names(session: AsyncSession, query: ParsedQuery) -> None:
+    """A party word that is someone's name ("mark green") is read as the name."""
+    for word in [w for w in query.said if w in PARTY_WORDS]:
+        if await session.scalar(select(NameToken.id).where(NameToken.token == word).limit(1)) is not None:
+            query.said.remove(word)
+            query.name_words.append(word)
+            query.stage, query.party = stage_of(query.said) if query.said else (None, None)
+
+
 async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceMatches:
     query = parse_query(text)
+    await _party_words_as_names(session, query)
     people = await _candidate_ids(session, query.name_words)
     if people == set() and query.state is None:
         # An unknown word may be a misspelt state ("gerogia") rather than a name.

@@ -6,28 +6,11 @@ import datetime as dt
 
 import discord
 
-PARTY_LETTER = {"DEM": "D", "REP": "R", "LIB": "L", "GRN": "G", "IND": "I", "CON": "C"}
-PARTY_NAME = {
-    "DEM": "Democratic",
-    "REP": "Republican",
-    "LIB": "Libertarian",
-    "GRN": "Green",
-    "IND": "Independent",
-    "CON": "Constitution",
-}
-OFFICE_NAME = {
-    "senate": "U.S. Senate",
-    "house": "U.S. House",
-    "governor": "Governor",
-    "president": "President",
-}
-STAGE_NAME = {
-    "primary": "primary",
-    "jungle primary": "jungle primary",
-    "primary runoff": "runoff",
-    "general": "general",
-    "general runoff": "general runoff",
-}
+from db.vocabulary import OFFICE_NAME as OFFICE_NAME  # the labels live in the vocabulary; importable here
+from db.vocabulary import PARTY_LETTER as PARTY_LETTER
+from db.vocabulary import PARTY_NAME as PARTY_NAME
+from db.vocabulary import STAGE_NAME as STAGE_NAME
+from db.vocabulary import contest_name
 
 
 def escape(text: str | None) -> str:
@@ -79,7 +62,5 @@ def timestamp(moment: dt.datetime, style: str = "f") -> str:
 
 
 def stage_title(stage: str, party: str | None) -> str:
-    name = STAGE_NAME.get(stage, stage)
-    if party:
-        return f"{PARTY_NAME.get(party, party)} {name}"
+    name = contest_name(stage, party)
     return name[0].upper() + name[1:]

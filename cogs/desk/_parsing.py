@@ -5,7 +5,8 @@ and dates. Pure; every problem is a ParseError that says what is wrong and shows
     !poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 ...
 
 Forgiving where it is safe: smart quotes, `Tuberville = 5` with spaces, votes with commas, shares with or
-without `%`, dates as "July 2-9", "7/14/20" or "July 2-9, 2020" (a year left out is the race's cycle year).
+without `%`, dates as "July 2-9", "7/14/20" or "July 2-9, 2020" (cogs.support.dates; a year left out is the
+race's cycle year).
 Never guessing where it is not: an unknown key, a number that is not one, or a date dateutil cannot read is
 refused.
 """
@@ -18,41 +19,29 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
 
+from cogs.support.dates import date as date  # the dates live in cogs.support.dates
+from cogs.support.dates import date_range as date_range
+from cogs.support.dates import day_and_year as _parse_day
 from cogs.support.parsing import ParseError
+from db import vocabulary
 from db.models import CallKind, EndorserKind, Stage, Stance
-from db.writes.common import ANY_RUNOFF, StageRef
+from db.vocabulary import (
+    ANY_RUNOFF,
+    ENDORSER_KIND_WORDS,
+    PARTY_WORDS,
+    POPULATION_WORDS,
+    STAGE_WORDS,
+    STANCE_WORDS,
+    is_stage_word,
+)
+from db.vocabulary import kind_key as _kind_key
+from db.writes.common import StageRef
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "＂": '"'})
-DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "―": "-", "−": "-"})
-STAGE_WORDS = {
-    "primary": Stage.PRIMARY,
-    "primaries": Stage.PRIMARY,
-    "jungle": Stage.JUNGLE_PRIMARY,
-    "runoff": ANY_RUNOFF,
-    "run-off": ANY_RUNOFF,
-    "general": Stage.GENERAL,
-}
-PARTY_WORDS = {
-    "rep": "REP",
-    "gop": "REP",
-    "republican": "REP",
-    "republicans": "REP",
-    "dem": "DEM",
-    "dems": "DEM",
-    "democrat": "DEM",
-    "democrats": "DEM",
-    "democratic": "DEM",
-    "lib": "LIB",
-    "libertarian": "LIB",
-    "grn": "GRN",
-    "green": "GRN",
-}
 TRUE_WORDS = {"yes", "y", "true", "1", "on"}
 FALSE_WORDS = {"no", "n", "false", "0", "off"}
-DATE_HELP = "Write dates like `July 14, 2020`, `7/14/20` or `2020-07-14`; a range like `July 2-9, 2020`."
 
 
 @dataclass
@@ -192,86 +181,6 @@ def url_value(value: str, example: str) -> str:
     return text
 
 
-# ------------------------------------------------------------------ dates
-
-
-def _parse_day(text: str, year: int, example: str) -> tuple[dt.date, bool]:
-    """A date, and whether the year was written. A missing year is `year`."""
-    cleaned = text.strip().strip(",").strip()
-    if not cleaned:
-        raise ParseError(f"A date is missing. {DATE_HELP}", example)
-    if not re.search(r"\d", cleaned):
-        raise ParseError(f"'{text}' is not a date. {DATE_HELP}", example)
-    try:
-        parsed = dateparser.parse(cleaned, default=dt.datetime(year, 1, 1))
-    except (ValueError, OverflowError):
-        raise ParseError(f"'{text}' is not a date I can read. {DATE_HELP}", example) from None
-    if re.fullmatch(r"\d{1,2}", cleaned):
-        raise ParseError(f"'{text}' is only a day: add the month. {DATE_HELP}", example)
-    if re.fullmatch(r"\d{4}", cleaned):
-        raise ParseError(f"'{text}' is only a year: add the month and day. {DATE_HELP}", example)
-    has_year = bool(re.search(r"\b\d{4}\b", cleaned)) or bool(
-        re.search(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b", cleaned)
-    )
-    if not has_year and parsed.year != year:  # dateutil read a number as the year: "July 40" -> 2040
-        raise ParseError(f"'{text}' is not a date I can read. {DATE_HELP}", example)
-    return parsed.date(), has_year
-
-
-def date(text: str, year: int, example: str) -> dt.date:
-    return _parse_day(text, year, example)[0]
-
-
-_SAME_MONTH = re.compile(
-    r"^(?P<month>[A-Za-z]{3,9}\.?)\s*(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s*-\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?"
-    r"(?:\s*,?\s*(?P<year>\d{4}|'?\d{2}))?$"
-)
-_ISO = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
-
-
-def date_range(text: str, year: int, example: str) -> tuple[dt.date | None, dt.date]:
-    """ "July 2-9", "July 2-9, 2020", "June 28 - July 9", "7/2/20-7/9/20", "2020-07-02 to 2020-07-09", or one
-    day. The start may borrow the end's month and year."""
-    raw = " ".join(text.translate(DASHES).split())
-    if not raw:
-        raise ParseError(f"The dates are missing. {DATE_HELP}", example)
-    same = _SAME_MONTH.match(raw)
-    if same:
-        tail = f", {same['year']}" if same["year"] else ""
-        end_text = f"{same['month']} {same['d2']}{tail}"
-        end, _ = _parse_day(end_text, year, example)
-        start, _ = _parse_day(f"{same['month']} {same['d1']}{tail}", year, example)
-        return start, end
-    parts = _split_range(raw)
-    if parts is None:
-        return None, date(raw, year, example)
-    start_text, end_text = parts
-    end, end_has_year = _parse_day(end_text, year, example)
-    start_year = end.year if end_has_year else year
-    if re.fullmatch(r"\d{1,2}", start_text.strip()):  # "June 28-9"? only a day: the end's month
-        start = end.replace(day=int(start_text))
-    else:
-        start, _ = _parse_day(start_text, start_year, example)
-    return start, end
-
-
-def _split_range(raw: str) -> tuple[str, str] | None:
-    for separator in (" to ", " until ", " through ", " thru ", "..", " - "):
-        if separator in raw.lower():
-            index = raw.lower().index(separator)
-            return raw[:index], raw[index + len(separator) :]
-    if _ISO.fullmatch(raw) or re.fullmatch(r"\d{1,2}-\d{1,2}-\d{2,4}", raw):
-        return None
-    isos = _ISO.findall(raw)
-    if len(isos) == 2:
-        return isos[0], isos[1]
-    if raw.count("-") == 1:
-        left, right = raw.split("-")
-        if left.strip() and right.strip():
-            return left, right
-    return None
-
-
 # ------------------------------------------------------------------ stages
 
 
@@ -283,32 +192,8 @@ class StagePhrase:
     end: int  # one past the last
 
 
-def is_stage_word(word: str) -> bool:
-    folded = word.lower().strip(",")
-    return folded in STAGE_WORDS or folded in PARTY_WORDS
-
-
 def stage_of(words: list[str]) -> StageRef:
-    stage: str | None = None
-    party: str | None = None
-    folded = [w.lower().strip(",") for w in words]
-    for word in folded:
-        if word in PARTY_WORDS:
-            party = PARTY_WORDS[word]
-    stages = [STAGE_WORDS[w] for w in folded if w in STAGE_WORDS]
-    if ANY_RUNOFF in stages and Stage.GENERAL in stages:
-        stage = Stage.GENERAL_RUNOFF
-    elif ANY_RUNOFF in stages and (Stage.PRIMARY in stages or party is not None):
-        stage = Stage.PRIMARY_RUNOFF
-    elif ANY_RUNOFF in stages:
-        stage = ANY_RUNOFF
-    elif Stage.JUNGLE_PRIMARY in stages:
-        stage = Stage.JUNGLE_PRIMARY
-    elif stages:
-        stage = stages[0]
-    elif party is not None:
-        stage = Stage.PRIMARY  # "rep" alone: that party's primary
-    return StageRef(stage, party)
+    return StageRef(*vocabulary.stage_of(words))
 
 
 def find_stage(words: list[str]) -> StagePhrase | None:
@@ -521,19 +406,7 @@ POLL_KEYS = {
     "partisan": "partisan",
     "internal": "internal",
 }
-POPULATIONS = {
-    "lv": "lv",
-    "likely": "lv",
-    "likely voters": "lv",
-    "rv": "rv",
-    "registered": "rv",
-    "registered voters": "rv",
-    "a": "a",
-    "adults": "a",
-    "all adults": "a",
-    "v": "v",
-    "voters": "v",
-}
+POPULATIONS = POPULATION_WORDS
 
 
 @dataclass
@@ -652,45 +525,8 @@ ENDORSE_KEYS = {
     "source": "source",
     "quote": "quote",
 }
-STANCES = {
-    "endorse": Stance.ENDORSE,
-    "endorses": Stance.ENDORSE,
-    "endorsed": Stance.ENDORSE,
-    "support": Stance.ENDORSE,
-    "supports": Stance.ENDORSE,
-    "oppose": Stance.OPPOSE,
-    "opposes": Stance.OPPOSE,
-    "opposed": Stance.OPPOSE,
-    "against": Stance.OPPOSE,
-    "withhold": Stance.WITHHOLD,
-    "withholds": Stance.WITHHOLD,
-    "withheld": Stance.WITHHOLD,
-    "refuse": Stance.WITHHOLD,
-    "refused": Stance.WITHHOLD,
-    "rescind": Stance.RESCIND,
-    "rescinds": Stance.RESCIND,
-    "rescinded": Stance.RESCIND,
-    "withdraw": Stance.RESCIND,
-    "withdrawn": Stance.RESCIND,
-}
-
-
-def _kind_key(text: str) -> str:
-    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
-
-
-KINDS = {_kind_key(k.value): k.value for k in EndorserKind} | {
-    "ex president": EndorserKind.FORMER_PRESIDENT,
-    "org": EndorserKind.ORGANIZATION,
-    "organisation": EndorserKind.ORGANIZATION,
-    "paper": EndorserKind.NEWSPAPER,
-    "rep": EndorserKind.REPRESENTATIVE,
-    "congressman": EndorserKind.REPRESENTATIVE,
-    "congresswoman": EndorserKind.REPRESENTATIVE,
-    "sen": EndorserKind.SENATOR,
-    "gov": EndorserKind.GOVERNOR,
-    "individual": EndorserKind.PERSON,
-}
+STANCES = STANCE_WORDS
+KINDS = ENDORSER_KIND_WORDS
 
 
 @dataclass

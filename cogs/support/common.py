@@ -10,6 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError as UsageError  # the error types live in cogs.support.errors
+from cogs.support.errors import UserFacingError as UserFacingError
 from db.lookup import RaceMatches, find_races
 from db.models import Race
 from render.limits import fit_message
@@ -26,22 +28,6 @@ def hybrid_command(**attrs: Any) -> Callable[[CommandCallback], commands.HybridC
     """`commands.hybrid_command`, typed so mypy accepts cog methods (discord.py's hints defeat it)."""
     decorator: Any = commands.hybrid_command(**attrs)
     return cast(Callable[[CommandCallback], commands.HybridCommand[Any, ..., None]], decorator)
-
-
-class UserFacingError(commands.CommandError):
-    """Wrong input or a refusal: the message is shown as is, nothing is logged as a fault."""
-
-    def __init__(self, message: str, embed: discord.Embed | None = None) -> None:
-        super().__init__(message)
-        self.text = message
-        self.embed = embed
-
-
-class UsageError(UserFacingError):
-    """The command was given something it cannot use; says what it expected, with an example."""
-
-    def __init__(self, problem: str, example: str) -> None:
-        super().__init__(f"{problem}\nExample: `{example}`")
 
 
 async def reply(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import Contest, CountKind, Race, ResultSnapshot
 from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
+from db.vocabulary import preferred_stage
 
 HISTORY_SHOWN = 12
 
@@ -23,9 +24,10 @@ def choose_contests(
 ) -> list[ContestView]:
     """The stage(s) a member means.
 
-    No stage: the most recent stage that has a count (else the next one to vote). A stage: that
-    stage, every party's primary unless a party is named; "runoff" asks for the primary runoff or
-    the general runoff, whichever the race has (both: the later one that has a count, else the later).
+    No stage: the most recent stage that has a count (else the next one to vote). Stages: the first of them
+    (in order of preference) that the race has, every party's one unless a party is named; so "runoff" is
+    the primary runoff or the general runoff, whichever the race has, the primary runoff when it has both
+    (`db.vocabulary.preferred_stage`).
     """
     if not stages:
         counted = [v for v in views if has_count(v)]
@@ -33,11 +35,8 @@ def choose_contests(
             return [counted[-1]]
         return views[:1]
     found = [v for v in views if v.contest.stage in stages and (not party or v.contest.party == party)]
-    if len({v.contest.stage for v in found}) > 1:
-        # "runoff" and the race has both kinds: the later one that has a count, else the later one.
-        latest = ([v for v in found if has_count(v)] or found)[-1].contest.stage
-        found = [v for v in found if v.contest.stage == latest]
-    return found
+    best = preferred_stage(stages, (v.contest.stage for v in found))
+    return [v for v in found if v.contest.stage == best]
 
 
 @dataclass

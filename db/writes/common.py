@@ -19,33 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.lookup import state_name
-from db.models import Candidacy, Candidate, Contest, Race, Stage
+from db.models import Candidacy, Candidate, Contest, Race
 from db.names import fold, name_key
 from db.reads.races import stage_sort_key
+from db.vocabulary import ANY_RUNOFF as ANY_RUNOFF  # importable from here, as before
+from db.vocabulary import contest_name, office_name, party_name, preferred_stage, stage_name, stages_meant
 from db.writes.errors import Ambiguous, NotFound, WriteError
-
-OFFICE_LABEL = {
-    "senate": "U.S. Senate",
-    "house": "U.S. House",
-    "governor": "Governor",
-    "president": "President",
-}
-STAGE_LABEL: dict[str, str] = {
-    Stage.PRIMARY: "primary",
-    Stage.JUNGLE_PRIMARY: "jungle primary",
-    Stage.PRIMARY_RUNOFF: "runoff",
-    Stage.GENERAL: "general",
-    Stage.GENERAL_RUNOFF: "general runoff",
-}
-PARTY_LABEL = {"REP": "Republican", "DEM": "Democratic", "LIB": "Libertarian", "GRN": "Green"}
-ANY_RUNOFF = "runoff"  # "the runoff": the primary runoff, or the general runoff when only that exists
 
 
 @dataclass(frozen=True)
 class StageRef:
     """A stage as a person named it: `general`, `rep primary`, `runoff`. Empty: not said."""
 
-    stage: str | None = None  # a Stage value, or ANY_RUNOFF
+    stage: str | None = None  # a Stage value, or ANY_RUNOFF (see db.vocabulary for what each word means)
     party: str | None = None
 
     @property
@@ -53,8 +39,7 @@ class StageRef:
         return self.stage is not None or self.party is not None
 
     def describe(self) -> str:
-        party = PARTY_LABEL.get(self.party or "", self.party or "")
-        words = [w for w in (party, STAGE_LABEL.get(self.stage or "", self.stage or "")) if w]
+        words = [w for w in (party_name(self.party), stage_name(self.stage)) if w]
         return " ".join(words) or "stage"
 
 
@@ -63,16 +48,11 @@ def race_label(race: Race) -> str:
     if race.office == "house" and race.seat:
         seat = f" {race.state}-{race.seat.zfill(2) if race.seat.isdigit() else race.seat}"
     special = " special" if race.special else ""
-    return (
-        f"{race.cycle} {state_name(race.state)} {OFFICE_LABEL.get(race.office, race.office)}{special}{seat}"
-    )
+    return f"{race.cycle} {state_name(race.state)} {office_name(race.office)}{special}{seat}"
 
 
 def contest_label(contest: Contest) -> str:
-    name = STAGE_LABEL.get(contest.stage, contest.stage)
-    if contest.party:
-        return f"{PARTY_LABEL.get(contest.party, contest.party)} {name}"
-    return name
+    return contest_name(contest.stage, contest.party)
 
 
 def day_text(day: dt.date | None) -> str:
@@ -135,15 +115,16 @@ def pick_contest(
         raise WriteError(f"{race_label(race)} has no stages yet: add one with `race-edit` first.")
     if ref.said:
         fitting = [c for c in contests if _fits(c, ref)]
-        if ref.stage == ANY_RUNOFF and len({c.stage for c in fitting}) > 1:
-            fitting = [c for c in fitting if c.stage == Stage.PRIMARY_RUNOFF]
+        if ref.stage is not None:  # "runoff" with both runoffs: the primary runoff
+            best = preferred_stage(stages_meant(ref.stage), (c.stage for c in fitting))
+            fitting = [c for c in fitting if c.stage == best]
         if not fitting:
             raise NotFound(f"{race_label(race)} has no {ref.describe()}. Its stages: {stages_text(race)}.")
         if len(fitting) > 1:
             options = [contest_label(c) for c in fitting]
             raise Ambiguous(
                 f"{race_label(race)} has {len(fitting)} of those: {', '.join(options)}. Say which, e.g. "
-                f"`{options[0].split()[0].lower()[:3]} {STAGE_LABEL.get(fitting[0].stage, fitting[0].stage)}`.",
+                f"`{options[0].split()[0].lower()[:3]} {stage_name(fitting[0].stage)}`.",
                 options,
             )
         return fitting[0]
@@ -172,13 +153,7 @@ def pick_contest(
 def _fits(contest: Contest, ref: StageRef) -> bool:
     if ref.party is not None and contest.party != ref.party:
         return False
-    if ref.stage is None:
-        return True
-    if ref.stage == ANY_RUNOFF:
-        return contest.stage in (Stage.PRIMARY_RUNOFF, Stage.GENERAL_RUNOFF)
-    if ref.stage == Stage.PRIMARY:
-        return contest.stage in (Stage.PRIMARY, Stage.JUNGLE_PRIMARY)
-    return contest.stage == ref.stage
+    return ref.stage is None or contest.stage in stages_meant(ref.stage)
 
 
 def require_held(race: Race, contest: Contest, what: str, on: dt.date | None = None) -> None:

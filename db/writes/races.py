@@ -30,6 +30,7 @@ from db.models import (
 )
 from db.names import name_key, name_tokens
 from db.people import PeopleIndex
+from db.vocabulary import party_code
 from db.writes.common import (
     StageRef,
     contest_label,
@@ -204,11 +205,7 @@ class CandidateOutcome:
 def _party(value: str | None) -> str | None:
     if value is None:
         return None
-    code = value.strip().upper()
-    aliases = {"R": "REP", "GOP": "REP", "REPUBLICAN": "REP", "D": "DEM", "DEMOCRAT": "DEM",
-               "DEMOCRATIC": "DEM", "I": "IND", "INDEPENDENT": "IND", "L": "LIB", "LIBERTARIAN": "LIB",
-               "G": "GRN", "GREEN": "GRN"}  # fmt: skip
-    code = aliases.get(code, code)
+    code = party_code(value)
     if not code or len(code) > 16 or not code.isalpha():
         raise WriteError(f"'{value}' is not a party: use REP, DEM, LIB, GRN, IND or another short code.")
     return code
