@@ -11,13 +11,12 @@ from typing import Any
 
 import discord
 from discord.ext import commands
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cogs.support.context import RaceContext
 from db.cache import ReadCache
 from db.engine import make_engine, make_sessionmaker
-from db.models import GuildSettings
+from db.store import Store
 from settings import Settings
 
 log = logging.getLogger("racedesk")
@@ -38,7 +37,9 @@ EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 
 
 class RaceBot(commands.Bot):
-    """Handed its dependencies (settings, engine, sessions); loads an explicit tuple of extensions."""
+    """Handed its dependencies (settings, engine, sessions); loads an explicit tuple of extensions.
+
+    Cogs read and write through `store` (db/store.py), which owns the sessions and the read cache."""
 
     def __init__(
         self,
@@ -63,15 +64,11 @@ class RaceBot(commands.Bot):
         self.sessions = sessions
         self.initial_extensions = tuple(extensions)
         self.guild_prefixes: dict[int, str] = {}
-        self.cache = ReadCache(sessions)
+        self.store = Store(sessions, ReadCache(sessions))  # cogs read and write through it
         self._closing_all: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
-        async with self.sessions() as session:
-            rows = await session.execute(
-                select(GuildSettings.guild_id, GuildSettings.prefix).where(GuildSettings.prefix.is_not(None))
-            )
-            self.guild_prefixes = {guild_id: prefix for guild_id, prefix in rows if prefix}
+        self.guild_prefixes = await self.store.guild_prefixes()
         for extension in self.initial_extensions:
             await self.load_extension(extension)
 

@@ -34,7 +34,6 @@ from discord.http import handle_message_parameters
 from bot import RaceBot
 from db import outbox
 from db.models import OutboxMessage
-from db.writes import run_write
 
 log = logging.getLogger("racedesk.announcer")
 
@@ -169,8 +168,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
 
     async def run_once(self) -> int:
         """Deliver what is due now. Returns how many rows were handled."""
-        async with self.bot.sessions() as session:
-            rows = await outbox.due(session, dt.datetime.now(dt.UTC), self.batch)
+        rows = await self.bot.store.due_announcements(dt.datetime.now(dt.UTC), self.batch)
         if not rows:
             return 0
         by_target: OrderedDict[tuple[str, int], list[OutboxMessage]] = OrderedDict()
@@ -208,7 +206,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
                 row.target_id,
                 reason,
             )
-            await run_write(self.bot.sessions, lambda s: outbox.mark_dropped(s, row.id, reason, row.attempts))
+            await self.bot.store.write(lambda s: outbox.mark_dropped(s, row.id, reason, row.attempts))
             return True
         except Retry as problem:
             reason, at_least = problem.reason, problem.at_least
@@ -218,9 +216,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
                 log.warning(
                     "announcement %d to %s %d dropped: %s", row.id, row.target_kind, row.target_id, reason
                 )
-                await run_write(
-                    self.bot.sessions, lambda s: outbox.mark_dropped(s, row.id, reason, row.attempts)
-                )
+                await self.bot.store.write(lambda s: outbox.mark_dropped(s, row.id, reason, row.attempts))
                 return True
             self.retried += 1
             delay = min(self.backoff_max, self.backoff_base * 2 ** (row.attempts - 1)) * random.uniform(
@@ -228,7 +224,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
             )
             delay = max(delay, at_least)
             log.info("announcement %d: %s; retrying in %.1fs", row.id, reason, delay)
-            await run_write(self.bot.sessions, lambda s: outbox.reschedule(s, row, reason, delay))
+            await self.bot.store.write(lambda s: outbox.reschedule(s, row, reason, delay))
             return False
         self.sent += 1
         self._delivered.append((row.id, message_id, row.attempts))
@@ -248,7 +244,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
                 for row_id, message_id, attempts in done:
                     await outbox.mark_sent(session, row_id, message_id, attempts)
 
-            await run_write(self.bot.sessions, mark)
+            await self.bot.store.write(mark)
 
     async def _mark_now_and_then(self) -> None:
         while True:

@@ -8,9 +8,8 @@ from discord.ext import commands
 from bot import RaceBot
 from cogs.support.common import UsageError, hybrid_command, reply
 from cogs.support.context import RaceContext
-from db.balance import Balance, balance_cycles, chamber_balance
 from db.models import Office
-from render.balance import CHAMBER_NAME, balance_embed
+from render.balance import CHAMBER_NAME, balance_embed, no_balance_text
 from render.format import escape
 from render.limits import clip
 
@@ -22,10 +21,10 @@ class BalanceCog(commands.Cog, name="Balance of power"):
     async def answer(self, ctx: RaceContext, office: str, cycle: str | None) -> None:
         prefix = ctx.shown_prefix
         command = ctx.command.name if ctx.command else office
-        cycles = await self.bot.cache.get(("balance_cycles", office), lambda: self._cycles(office))
+        cycles = await self.bot.store.balance_cycles(office)
         chamber = CHAMBER_NAME.get(office, office)
         if not cycles:
-            await reply(ctx, f"racedesk has no data on {chamber} yet: no races and no seats-not-up figures.")
+            await reply(ctx, no_balance_text(chamber))
             return
         if cycle is None or not cycle.strip():
             year = cycles[0]
@@ -42,18 +41,10 @@ class BalanceCog(commands.Cog, name="Balance of power"):
                 f"racedesk has no {chamber} data for {year}. It has: {have}.",
                 f"{prefix}{command} {cycles[0]}",
             )
-        found = await self.bot.cache.get(("balance", office, year), lambda: self._balance(office, year))
+        found = await self.bot.store.chamber_balance(office, year)
         if found is None:
             raise UsageError(f"racedesk has no {chamber} data for {year}.", f"{prefix}{command} {cycles[0]}")
         await reply(ctx, embed=balance_embed(found, prefix))
-
-    async def _cycles(self, office: str) -> list[int]:
-        async with self.bot.sessions() as session:
-            return await balance_cycles(session, office)
-
-    async def _balance(self, office: str, cycle: int) -> Balance | None:
-        async with self.bot.sessions() as session:
-            return await chamber_balance(session, office, cycle)
 
     @hybrid_command(
         name="senate",

@@ -15,7 +15,6 @@ from cogs.support.common import UsageError, hybrid_command, reply
 from cogs.support.context import RaceContext
 from cogs.support.paging import Pager
 from cogs.support.parsing import DATE_EXAMPLES, ParseProblem, parse_when, split_page
-from db.reads.calendar import Calendar, contests_between
 from render.calendar import calendar_pages, empty_calendar_text
 
 # "Today" is the day in the eastern United States, where election days end last but one (the
@@ -61,12 +60,7 @@ class CalendarCog(commands.Cog, name="Calendar"):
         except ParseProblem as problem:
             raise UsageError(f"{problem} Try {examples}.", f"{prefix}calendar july 14 2020") from None
         wanted = page or typed_page or 1
-
-        async def load() -> Calendar:
-            async with self.bot.sessions() as session:
-                return await contests_between(session, span.start, span.end)
-
-        found = await self.bot.cache.get(("calendar", span.start, span.end), load)
+        found = await self.bot.store.calendar(span.start, span.end)
         if not found.entries:
             await reply(ctx, empty_calendar_text(found, span.in_sentence, prefix))
             return

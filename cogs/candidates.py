@@ -22,18 +22,11 @@ from cogs.support.paging import Pager
 from cogs.support.parsing import ParseProblem, split_page
 from db.lookup import parse_query
 from db.models import Candidate
-from db.reads.people import (
-    PeopleMatches,
-    PersonCard,
-    find_people,
-    person_card,
-    person_endorsements,
-    race_endorsements,
-)
 from render.format import escape
 from render.limits import clip
 from render.people import (
     endorsement_pages,
+    no_endorsements_text,
     no_person_text,
     people_embed,
     person_embed,
@@ -43,20 +36,12 @@ from render.people import (
 from render.race import race_hint, race_title
 
 
-async def cached_people(bot: RaceBot, text: str, limit: int = 10) -> PeopleMatches:
-    async def look_up() -> PeopleMatches:
-        async with bot.sessions() as session:
-            return await find_people(session, text, limit=limit)
-
-    return await bot.cache.get(("find_people", " ".join(text.lower().split()), limit), look_up)
-
-
 async def resolve_person(ctx: RaceContext, text: str | None, command: str) -> Candidate:
     """The one person a name means, or a UserFacingError with the people it could mean."""
     prefix = ctx.shown_prefix
     if not text or not text.strip():
         raise UsageError("Who? Give a name, or part of one.", f"{prefix}{command} sessions")
-    matches = await cached_people(ctx.bot, text)
+    matches = await ctx.bot.store.find_people(text)
     if matches.chosen is not None:
         return matches.chosen
     if matches.people:
@@ -72,7 +57,7 @@ async def candidate_autocomplete(
     bot: RaceBot = interaction.client
     if len(current.strip()) < 2:
         return []
-    matches = await cached_people(bot, current, limit=25)
+    matches = await bot.store.find_people(current, limit=25)
     return [
         app_commands.Choice(name=clip(person_label(p), 100), value=clip(person_hint(p, matches.people), 100))
         for p in matches.people[:25]
@@ -103,12 +88,7 @@ class CandidatesCog(commands.Cog, name="Candidates"):
         """A person: party, office held, every race and stage they ran in with outcome, votes and share,
         endorsements received and their polling average. Example: !candidate sessions"""
         person = await resolve_person(ctx, name, "candidate")
-
-        async def load() -> PersonCard | None:
-            async with self.bot.sessions() as session:
-                return await person_card(session, person.id)
-
-        card = await self.bot.cache.get(("person_card", person.id), load)
+        card = await self.bot.store.person_card(person.id)
         if card is None:
             raise UserFacingError("That person was just removed. Try again.")
         await reply(ctx, embed=person_embed(card, ctx.shown_prefix))
@@ -144,7 +124,7 @@ class CandidatesCog(commands.Cog, name="Candidates"):
         person: Candidate | None = None
         parsed = parse_query(text)
         if parsed.name_words:
-            matches = await cached_people(self.bot, text)
+            matches = await self.bot.store.find_people(text)
             if matches.chosen is not None:
                 person = matches.chosen
             elif len(matches.people) > 1 and not parsed.state:
@@ -153,27 +133,14 @@ class CandidatesCog(commands.Cog, name="Candidates"):
                     embed=people_embed(matches, prefix, "endorsements"),
                 )
         if person is not None:
-            key: tuple[Any, ...] = ("person_endorsements", person.id)
             title, again, with_race = person.name, f"{prefix}endorsements {clip(person.name, 60)}", True
-            owner_id = person.id
-
-            async def load() -> tuple[list[Any], int]:
-                async with self.bot.sessions() as session:
-                    return await person_endorsements(session, owner_id)
-
+            rows, count = await self.bot.store.person_endorsements(person.id)
         else:
             race = await resolve_race(ctx, text, "endorsements")
-            key = ("race_endorsements", race.id)
             title, again, with_race = race_title(race), f"{prefix}endorsements {race_hint(race)}", False
-            race_id = race.id
-
-            async def load() -> tuple[list[Any], int]:
-                async with self.bot.sessions() as session:
-                    return await race_endorsements(session, race_id)
-
-        rows, count = await self.bot.cache.get(key, load)
+            rows, count = await self.bot.store.race_endorsements(race.id)
         if not rows:
-            await reply(ctx, f"No endorsements recorded for {escape(title)}.")
+            await reply(ctx, no_endorsements_text(title))
             return
         pages = endorsement_pages(escape(title), rows, count, with_race)
         if wanted > len(pages):

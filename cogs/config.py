@@ -21,7 +21,16 @@ from cogs.support.checks import can_configure, server_admin
 from cogs.support.common import UsageError, UserFacingError, hybrid_group, hybrid_subcommand, reply
 from cogs.support.context import RaceContext
 from cogs.support.writing import store
-from db.writes.config import SettingChange, guild_settings, set_setting
+from db.writes.config import SettingChange, set_setting
+from render.config import (
+    cannot_post_text,
+    cleared,
+    mod_role_set,
+    ping_role_set,
+    prefix_set,
+    results_channel_set,
+    settings_embed,
+)
 
 Setting = Literal["results-channel", "mod-role", "prefix", "ping-role"]
 FIELDS: dict[str, str] = {
@@ -31,7 +40,6 @@ FIELDS: dict[str, str] = {
     "ping-role": "ping_role_id",
 }
 PREFIX_LIMIT = 8
-COLOUR = discord.Colour.from_rgb(44, 95, 170)
 
 
 def check_prefix(prefix: str, example: str) -> str:
@@ -55,12 +63,6 @@ class ConfigCog(commands.Cog, name="Config"):
         guild_id = ctx.guild.id
         return await store(ctx, lambda session: set_setting(session, actor, guild_id, FIELDS[name], value))
 
-    @staticmethod
-    def _recorded(change: SettingChange, prefix: str) -> str:
-        if change.audit is None:
-            return "It already was; nothing changed."
-        return f"Undo: `{prefix}undo {change.audit.id}`."
-
     @hybrid_group(
         brief="This server's settings (admins): results channel, moderator role, ping role, prefix.",
         name="config",
@@ -82,34 +84,13 @@ class ConfigCog(commands.Cog, name="Config"):
 
     async def show_settings(self, ctx: RaceContext) -> None:
         assert ctx.guild is not None
-        async with self.bot.sessions() as session:
-            row = await guild_settings(session, ctx.guild.id)
-        prefix = ctx.shown_prefix
-        desk = ctx.guild.id in self.bot.settings.desk_guild_ids
-        channel = (
-            f"<#{row.results_channel_id}>"
-            if row and row.results_channel_id
-            else "not set: nothing is announced here"
-        )
-        mod = f"<@&{row.mod_role_id}>" if row and row.mod_role_id else "not set"
-        ping = f"<@&{row.ping_role_id}>" if row and row.ping_role_id else "none: announcements ping nobody"
-        server_prefix = (row.prefix if row and row.prefix else None) or self.bot.settings.prefix
-        lines = [
-            f"Results channel: {channel}",
-            f"Moderator role: {mod}" + ("" if desk else " (used only in desk servers)"),
-            f"Ping role: {ping}",
-            f"Prefix: `{server_prefix}`",
-            "This is a desk server: its moderators change shared data."
-            if desk
-            else "This is not a desk server: shared data is changed by the desk.",
-        ]
-        embed = discord.Embed(
-            title=f"Settings of {discord.utils.escape_markdown(ctx.guild.name)}",
-            description="\n".join(lines),
-            colour=COLOUR,
-        )
-        embed.set_footer(
-            text=f"Change one with {prefix}config results-channel #channel, or {prefix}config clear ping-role"
+        row = await self.bot.store.guild_settings(ctx.guild.id)
+        embed = settings_embed(
+            ctx.guild.name,
+            row,
+            desk=ctx.guild.id in self.bot.settings.desk_guild_ids,
+            default_prefix=self.bot.settings.prefix,
+            prefix=ctx.shown_prefix,
         )
         await reply(ctx, embed=embed)
 
@@ -139,14 +120,9 @@ class ConfigCog(commands.Cog, name="Config"):
                 if not ok
             ]
             if missing:
-                raise UserFacingError(
-                    f"I can't post in {channel.mention}: I need {', '.join(missing)} there."
-                )
+                raise UserFacingError(cannot_post_text(channel.mention, missing))
         change = await self._set(ctx, "results-channel", channel.id)
-        await reply(
-            ctx,
-            f"Announcements go to {channel.mention} from now on. {self._recorded(change, ctx.shown_prefix)}",
-        )
+        await reply(ctx, results_channel_set(channel.mention, change, ctx.shown_prefix))
 
     @hybrid_subcommand(
         config,
@@ -168,15 +144,8 @@ class ConfigCog(commands.Cog, name="Config"):
         if role.managed:
             raise UserFacingError("That role belongs to a bot or an integration; pick a role people hold.")
         change = await self._set(ctx, "mod-role", role.id)
-        note = (
-            ""
-            if ctx.guild.id in self.bot.settings.desk_guild_ids
-            else " (This server is not a desk server, so the role changes nothing until it is one.)"
-        )
-        await reply(
-            ctx,
-            f"Desk moderators are members with {role.mention}.{note} {self._recorded(change, ctx.shown_prefix)}",
-        )
+        desk = ctx.guild.id in self.bot.settings.desk_guild_ids
+        await reply(ctx, mod_role_set(role.mention, change, ctx.shown_prefix, desk=desk))
 
     @hybrid_subcommand(
         config,
@@ -194,16 +163,9 @@ class ConfigCog(commands.Cog, name="Config"):
         if role.managed:
             raise UserFacingError("That role belongs to a bot or an integration; pick a role people hold.")
         me = ctx.guild.me
-        warning = ""
-        if not role.mentionable and me is not None and not me.guild_permissions.mention_everyone:
-            warning = (
-                " Note: the role is not mentionable and I lack Mention Everyone, so Discord will not ping it."
-            )
+        will_ping = role.mentionable or me is None or me.guild_permissions.mention_everyone
         change = await self._set(ctx, "ping-role", role.id)
-        await reply(
-            ctx,
-            f"Race calls here will ping {role.mention}; nothing else pings.{warning} {self._recorded(change, ctx.shown_prefix)}",
-        )
+        await reply(ctx, ping_role_set(role.mention, change, ctx.shown_prefix, will_ping=will_ping))
 
     @hybrid_subcommand(config, brief="Set this server's command prefix.", name="prefix", usage="<prefix>")
     @server_admin()
@@ -214,10 +176,7 @@ class ConfigCog(commands.Cog, name="Config"):
         value = check_prefix(prefix, f"{ctx.shown_prefix}config prefix ?")
         change = await self._set(ctx, "prefix", value)
         self.bot.guild_prefixes[ctx.guild.id] = value
-        await reply(
-            ctx,
-            f"The prefix here is `{value}` now, e.g. `{value}race alabama`. {self._recorded(change, ctx.shown_prefix)}",
-        )
+        await reply(ctx, prefix_set(value, change, ctx.shown_prefix))
 
     @hybrid_subcommand(
         config,
@@ -235,13 +194,7 @@ class ConfigCog(commands.Cog, name="Config"):
         change = await self._set(ctx, setting, None)
         if setting == "prefix":
             self.bot.guild_prefixes.pop(ctx.guild.id, None)
-        what = {
-            "results-channel": "Nothing is announced in this server now.",
-            "mod-role": "No role moderates the desk here now (Manage Server still does, in desk servers).",
-            "ping-role": "Announcements ping nobody now.",
-            "prefix": f"The prefix is back to `{self.bot.settings.prefix}`.",
-        }[setting]
-        await reply(ctx, f"{what} {self._recorded(change, ctx.shown_prefix)}")
+        await reply(ctx, cleared(setting, change, ctx.shown_prefix, default_prefix=self.bot.settings.prefix))
 
 
 async def setup(bot: RaceBot) -> None:

@@ -17,11 +17,8 @@ from cogs.support.common import (
     resolve_race,
 )
 from cogs.support.context import RaceContext
-from db.follows import FOLLOW_LIMIT, Followed, followed_races
-from db.follows import follow as add_follow
-from db.follows import unfollow as remove_follows
-from render.format import escape
-from render.limits import clip, clip_lines
+from db.follows import Followed
+from render import follow as replies
 from render.race import race_hint, race_title
 
 
@@ -30,11 +27,10 @@ async def followed_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """The races this member follows, narrowed by what they typed; then any race."""
     bot: RaceBot = interaction.client
-    async with bot.sessions() as session:
-        follows = await followed_races(session, interaction.user.id)
+    follows = await bot.store.followed_races(interaction.user.id)
     typed = current.lower().strip()
     mine = [
-        app_commands.Choice(name=clip(race_title(f.race), 100), value=clip(race_hint(f.race), 100))
+        app_commands.Choice(name=replies.choice_name(f.race), value=replies.choice_value(f.race))
         for f in follows
         if not typed or typed in race_title(f.race).lower() or typed in race_hint(f.race)
     ]
@@ -61,26 +57,13 @@ class FollowCog(commands.Cog, name="Follows"):
         Up to 25 races. Example: !follow alabama"""
         prefix = ctx.shown_prefix
         race = await resolve_race(ctx, query, "follow")
-        hint = race_hint(race)
-        async with self.bot.sessions.begin() as session:
-            outcome = await add_follow(session, ctx.actor, ctx.author.id, race.id)
-        title = escape(race_title(race))
-        stop = f"To stop: `{prefix}unfollow {hint}`. Your list: `{prefix}following`."
+        outcome = await self.bot.store.follow(ctx.actor, ctx.author.id, race.id)
         if outcome.result == Followed.FULL:
-            raise UserFacingError(
-                f"You follow {outcome.count} races, the most one member can. Stop following one first: "
-                f"`{prefix}unfollow <race>` (your list: `{prefix}following`)."
-            )
+            raise UserFacingError(replies.follow_full_text(outcome, prefix))
         if outcome.result == Followed.ALREADY:
-            await reply(ctx, f"You already follow the **{title}**. {stop}", ephemeral=True)
+            await reply(ctx, replies.already_following_text(race, prefix), ephemeral=True)
             return
-        await reply(
-            ctx,
-            f"You now follow the **{title}** ({outcome.count} of {FOLLOW_LIMIT}). The desk's updates to it "
-            "(results, calls, new polls) will reach you by direct message; if your DMs are closed, they are "
-            f"dropped, not retried. {stop}",
-            ephemeral=True,
-        )
+        await reply(ctx, replies.followed_text(race, outcome, prefix), ephemeral=True)
 
     @hybrid_command(
         name="unfollow", usage="<race | all>", description="Stop following a race (or all of them)"
@@ -91,47 +74,25 @@ class FollowCog(commands.Cog, name="Follows"):
         """Stop following a race, or every race with `all`: no more DMs for it. Example: !unfollow alabama"""
         prefix = ctx.shown_prefix
         if query is not None and query.strip().lower() == "all":
-            async with self.bot.sessions.begin() as session:
-                removed = await remove_follows(session, ctx.actor, ctx.author.id, None)
-            text = (
-                f"You no longer follow any race ({removed} removed)." if removed else "You follow no races."
-            )
-            await reply(ctx, text, ephemeral=True)
+            removed = await self.bot.store.unfollow(ctx.actor, ctx.author.id, None)
+            await reply(ctx, replies.unfollowed_all_text(removed), ephemeral=True)
             return
         race = await resolve_race(ctx, query, "unfollow")
-        async with self.bot.sessions.begin() as session:
-            removed = await remove_follows(session, ctx.actor, ctx.author.id, race.id)
-        title = escape(race_title(race))
+        removed = await self.bot.store.unfollow(ctx.actor, ctx.author.id, race.id)
         if not removed:
-            await reply(
-                ctx, f"You don't follow the **{title}**. Your list: `{prefix}following`.", ephemeral=True
-            )
+            await reply(ctx, replies.not_following_text(race, prefix), ephemeral=True)
             return
-        await reply(
-            ctx,
-            f"You no longer follow the **{title}**: no more DMs for it. Follow again: `{prefix}follow {race_hint(race)}`.",
-            ephemeral=True,
-        )
+        await reply(ctx, replies.unfollowed_text(race, prefix), ephemeral=True)
 
     @hybrid_command(name="following", aliases=["follows"], description="The races you follow")
     async def following(self, ctx: RaceContext) -> None:
         """The races you follow, each with how to stop. Example: !following"""
         prefix = ctx.shown_prefix
-        async with self.bot.sessions() as session:
-            follows = await followed_races(session, ctx.author.id)
+        follows = await self.bot.store.followed_races(ctx.author.id)
         if not follows:
-            await reply(ctx, f"You follow no races. Follow one: `{prefix}follow alabama`.", ephemeral=True)
+            await reply(ctx, replies.no_follows_text(prefix), ephemeral=True)
             return
-        lines = [f"**{escape(race_title(f.race))}**: `{prefix}unfollow {race_hint(f.race)}`" for f in follows]
-        embed = discord.Embed(
-            title=f"You follow {len(follows)} race{'s' if len(follows) != 1 else ''} (of {FOLLOW_LIMIT})",
-            description=clip_lines(lines, 4000),
-            colour=discord.Colour.from_rgb(44, 95, 170),
-        )
-        embed.set_footer(
-            text=f"The desk's updates to these reach you by DM. Stop them all: {prefix}unfollow all"
-        )
-        await reply(ctx, embed=embed, ephemeral=True)
+        await reply(ctx, embed=replies.following_embed(follows, prefix), ephemeral=True)
 
 
 async def setup(bot: RaceBot) -> None:

@@ -18,8 +18,17 @@ from cogs.support.common import UsageError, hybrid_command, reply
 from cogs.support.context import RaceContext
 from db.audit import Actor
 from db.importers import FORMATS, UnknownFormat
-from db.importers.run import ImportFailed, ImportReport, import_file
-from render.format import escape
+from db.importers.run import ImportFailed, ImportReport
+from render.imports import (
+    CANCELLED,
+    NOT_CONFIRMED,
+    ONLY_THE_MODERATOR,
+    dry_run_text,
+    failed_text,
+    imported_text,
+    nothing_to_import_text,
+    refused_text,
+)
 from render.limits import clip
 
 log = logging.getLogger(__name__)
@@ -37,12 +46,7 @@ async def download(attachment: discord.Attachment, folder: Path) -> Path:
 
 
 async def run_import(bot: RaceBot, path: Path, fmt: str, actor: Actor, *, dry_run: bool) -> ImportReport:
-    async with bot.sessions.begin() as session:
-        return await import_file(session, path, fmt, dry_run=dry_run, actor=actor)
-
-
-def summary(report: ImportReport) -> str:
-    return clip(escape(report.describe()), 1800)
+    return await bot.store.import_file(path, fmt, actor, dry_run=dry_run)
 
 
 class ConfirmImport(discord.ui.View):
@@ -58,9 +62,7 @@ class ConfirmImport(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.actor.id:
             return True
-        await interaction.response.send_message(
-            "Only the moderator who attached the file can confirm this import.", ephemeral=True
-        )
+        await interaction.response.send_message(ONLY_THE_MODERATOR, ephemeral=True)
         return False
 
     @discord.ui.button(label="Import", style=discord.ButtonStyle.success, custom_id="racedesk:import:confirm")
@@ -68,9 +70,9 @@ class ConfirmImport(discord.ui.View):
         await interaction.response.defer()
         try:
             report = await run_import(self.bot, self.path, self.fmt, self.actor, dry_run=False)
-            text = f"Imported. {summary(report)}"
+            text = imported_text(report)
         except ImportFailed as problem:
-            text = f"Import failed, nothing was written: {escape(str(problem))}"
+            text = failed_text(problem)
         await self._finish(interaction, text)
 
     @discord.ui.button(
@@ -78,7 +80,7 @@ class ConfirmImport(discord.ui.View):
     )
     async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         await interaction.response.defer()
-        await self._finish(interaction, "Import cancelled; nothing was written.")
+        await self._finish(interaction, CANCELLED)
 
     async def _finish(self, interaction: discord.Interaction[Any], text: str) -> None:
         self.stop()
@@ -89,9 +91,7 @@ class ConfirmImport(discord.ui.View):
         self.folder.cleanup()
         if self.message is not None:
             with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(
-                    content="This import was not confirmed in time; nothing was written.", view=None
-                )
+                await self.message.edit(content=NOT_CONFIRMED, view=None)
 
 
 class ImportCog(commands.Cog, name="Desk imports"):
@@ -127,19 +127,17 @@ class ImportCog(commands.Cog, name="Desk imports"):
             report = await run_import(self.bot, path, format, ctx.actor, dry_run=True)
         except (ImportFailed, UnknownFormat) as problem:
             folder.cleanup()
-            raise UsageError(f"Nothing was written: {escape(str(problem))}", EXAMPLE) from problem
+            raise UsageError(refused_text(problem), EXAMPLE) from problem
         except BaseException:
             folder.cleanup()
             raise
         if report.already_imported or not report.changed:
             folder.cleanup()
-            await reply(ctx, f"Nothing to import: {summary(report)}")
+            await reply(ctx, nothing_to_import_text(report))
             return
         fmt = report.format
         view = ConfirmImport(self.bot, folder, path, fmt, ctx.actor)
-        view.message = await reply(
-            ctx, f"Dry run of **{escape(file.filename)}**: {summary(report)}", view=view
-        )
+        view.message = await reply(ctx, dry_run_text(file.filename, report), view=view)
 
 
 async def setup(bot: RaceBot) -> None:

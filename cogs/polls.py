@@ -24,13 +24,12 @@ from cogs.support.parsing import (
     split_poll_query,
     split_results_query,
 )
-from db.models import Contest, Race
-from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_contests
+from db.models import Race
+from db.reads.polls import PollFilter
 from render.chart import ChartResult
-from render.format import escape, short_date, stage_title
-from render.limits import clip
-from render.polls import no_polls_text, polls_embed
-from render.race import ATTRIBUTION, COLOR, race_hint, race_title
+from render.format import escape, stage_title
+from render.polls import chart_embed, chart_filename, describe_filter, no_polls_text, poll_credit, polls_embed
+from render.race import race_hint, race_title
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 raise UsageError(str(problem), f"{prefix}polls {hint} since june {race.cycle}") from None
         stage = party = None
         if stages.stages:
-            contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
+            contests = await self.bot.store.race_contests(race.id)
             have = [s for s in stages.stages if any(c.stage == s for c in contests.values())]
             if not have:
                 raise UsageError(
@@ -106,13 +105,13 @@ class PollsCog(commands.Cog, name="Polls"):
                 )
             stage, party = have[0], stages.party
         flt = PollFilter(population or asked.population, since_day, stage, party)
-        described = describe_filter(flt)
+        described = describe_filter(flt, POPULATION_NAMES.get(flt.population or ""))
         if chart or asked.chart:
             await ctx.defer()
             await self.send_chart(ctx, race, flt, described)
             return
         wanted = page or asked.page or 1
-        first = await self.page(race.id, flt, wanted)
+        first = await self.bot.store.poll_page(race.id, flt, wanted)
         if first.total == 0:
             await reply(ctx, no_polls_text(race_title(race), first, described, prefix, hint))
             return
@@ -124,7 +123,7 @@ class PollsCog(commands.Cog, name="Polls"):
         title = race_title(race)
 
         async def render(n: int) -> discord.Embed:
-            return polls_embed(title, await self.page(race.id, flt, n), described)
+            return polls_embed(title, await self.bot.store.poll_page(race.id, flt, n), described)
 
         async def on_chart(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.defer(thinking=True)
@@ -141,27 +140,11 @@ class PollsCog(commands.Cog, name="Polls"):
         )
         view.message = await reply(ctx, embed=polls_embed(title, first, described), view=view)
 
-    async def _sources(self, race_id: int) -> set[str]:
-        async with self.bot.sessions() as session:
-            return await poll_sources(session, race_id)
-
-    async def _contests(self, race_id: int) -> dict[int, Contest]:
-        async with self.bot.sessions() as session:
-            return await race_contests(session, race_id)
-
-    async def page(self, race_id: int, flt: PollFilter, page: int) -> PollPage:
-        async def load() -> PollPage:
-            async with self.bot.sessions() as session:
-                return await poll_page(session, race_id, flt, page)
-
-        return await self.bot.cache.get(("poll_page", race_id, flt, page), load)
-
     async def chart_message(
         self, race: Race, flt: PollFilter, described: str, prefix: str = "!"
     ) -> tuple[discord.Embed, discord.File | None]:
-        contests = await self.bot.cache.get(("race_contests", race.id), lambda: self._contests(race.id))
-        sources = await self.bot.cache.get(("poll_sources", race.id), lambda: self._sources(race.id))
-        credit = " · ".join(ATTRIBUTION[s] for s in sorted(sources) if s in ATTRIBUTION)
+        contests = await self.bot.store.race_contests(race.id)
+        credit = poll_credit(await self.bot.store.poll_sources(race.id))
         job = ChartJob(
             # The worker connects with the bot's engine's URL (options passed beside the URL are not carried).
             self.bot.engine.url.render_as_string(hide_password=False),
@@ -173,36 +156,21 @@ class PollsCog(commands.Cog, name="Polls"):
             source=credit,
         )
         result = await self.drawn(job)
-        title = clip(f"Polls chart · {race_title(race)}", 256)
-        if result is None:
-            text = f"No polls to draw{f' ({described})' if described else ''}."
-            return discord.Embed(title=title, description=text, colour=COLOR), None
         hint = race_hint(race)
-        lines = [f"{escape(result.matchup)} · {result.polls} poll{'s' if result.polls != 1 else ''}"]
-        if result.choices > result.shown:
-            lines.append(f"The top {result.shown} of {result.choices} candidates are drawn.")
-        if described:
-            lines.append(f"Showing: {described}")
-        lines.append(f"The list: `{prefix}polls {hint}`")
-        embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOR)
-        filename = f"polls-{hint.replace(' ', '-')}.png"
-        embed.set_image(url=f"attachment://{filename}")
-        embed.set_footer(text=credit or "racedesk")
-        return embed, discord.File(io.BytesIO(result.png), filename=filename)
+        embed = chart_embed(race_title(race), hint, result, described, prefix, credit)
+        if result is None:
+            return embed, None
+        return embed, discord.File(io.BytesIO(result.png), filename=chart_filename(hint))
 
     async def drawn(self, job: ChartJob) -> ChartResult | None:
         """The chart for this race and filter: drawn once, then kept while the data stays the same (the
         read cache hands out a new token whenever a write may have changed it)."""
-
-        async def new_token() -> object:
-            return object()
-
-        token = await self.bot.cache.get(("chart_token", job.race_id, job.flt), new_token)
+        token = await self.bot.store.chart_token(job.race_id, job.flt)
         key = (job, token)
         if key in self._drawn:
             self._drawn.move_to_end(key)
             return self._drawn[key]
-        result = await self.charts.chart(job, self.bot.sessions)
+        result = await self.charts.chart(job, self.bot.store.sessions)
         self._drawn[key] = result
         while len(self._drawn) > CHARTS_KEPT:
             self._drawn.popitem(last=False)
@@ -214,18 +182,6 @@ class PollsCog(commands.Cog, name="Polls"):
             await reply(ctx, embed=embed)
         else:
             await reply(ctx, embed=embed, file=file)
-
-
-def describe_filter(flt: PollFilter) -> str:
-    parts = []
-    if flt.population:
-        parts.append(POPULATION_NAMES.get(flt.population, flt.population))
-    if flt.since:
-        parts.append(f"since {short_date(flt.since)}")
-    if flt.stage:
-        stage = stage_title(flt.stage, flt.party)
-        parts.append(f"{stage if flt.party else stage.lower()} polls")
-    return " · ".join(parts)
 
 
 async def setup(bot: RaceBot) -> None:

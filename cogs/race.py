@@ -8,7 +8,6 @@ from discord.ext import commands
 from bot import RaceBot
 from cogs.support.common import UserFacingError, hybrid_command, race_autocomplete, reply, resolve_race
 from cogs.support.context import RaceContext
-from db.reads.races import RaceCard, race_card
 from render.race import race_embed
 
 
@@ -24,14 +23,10 @@ class RaceCog(commands.Cog, name="Races"):
     async def race(self, ctx: RaceContext, *, query: str | None = None) -> None:
         """Show a race: its stages, candidates, latest poll and average, endorsements. Example: !race alabama"""
         found = await resolve_race(ctx, query, "race")
-        card = await self.bot.cache.get(("race_card", found.id), lambda: self.load_card(found.id))
+        card = await self.bot.store.race_card(found.id)
         if card is None:  # deleted between the lookup and now
             raise UserFacingError("That race was just removed. Try again.")
         await reply(ctx, embed=race_embed(card))
-
-    async def load_card(self, race_id: int) -> RaceCard | None:
-        async with self.bot.sessions() as session:
-            return await race_card(session, race_id)
 
 
 async def setup(bot: RaceBot) -> None:

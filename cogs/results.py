@@ -11,12 +11,11 @@ from cogs.support.context import RaceContext
 from cogs.support.parsing import split_results_query
 from db.models import Stage
 from db.reads.races import ContestView
-from db.reads.results import History, RaceResults, choose_contests, count_history, race_results
+from db.reads.results import choose_contests
 from db.vocabulary import ANY_RUNOFF, PARTY_SHORT, stages_meant
-from render.format import escape, short_date, stage_title
 from render.limits import EMBED_TOTAL
 from render.race import race_hint, race_title
-from render.results import history_embed, results_embed
+from render.results import history_embed, missing_stage_text, no_stages_text, results_embed
 
 STAGES_SHOWN = 4
 STAGE_OPTIONS: dict[str, tuple[str, ...]] = {"latest": ()} | {
@@ -69,30 +68,21 @@ class ResultsCog(commands.Cog, name="Results"):
             asked.stages = STAGE_OPTIONS.get(stage, ())
         race = await resolve_race(ctx, asked.race_text, "results")
         hint = race_hint(race)
-
-        async def load() -> RaceResults | None:
-            async with self.bot.sessions() as session:
-                return await race_results(session, race.id)
-
-        found = await self.bot.cache.get(("race_results", race.id), load)
+        found = await self.bot.store.race_results(race.id)
         title = race_title(race)
         if found is None or not found.views:
-            await reply(ctx, f"No stages of the {escape(title)} are in the data yet.")
+            await reply(ctx, no_stages_text(title))
             return
         views = choose_contests(found.views, asked.stages, asked.party)
         if not views:
-            have = ", ".join(
-                f"{stage_title(v.contest.stage, v.contest.party)} ({short_date(v.contest.date)})"
-                for v in found.views
-            )
             said = asked.stage or "that"
             raise UsageError(
-                f"The {escape(title)} has no {said} stage{' for that party' if asked.party else ''}. It has: {have}.",
+                missing_stage_text(title, said, found.views, for_party=bool(asked.party)),
                 f"{prefix}results {hint} {stage_words(found.views[-1])}",
             )
         views = views[:STAGES_SHOWN]
         if history or asked.history:
-            histories = [await self.history(v) for v in views]
+            histories = [await self.bot.store.count_history(v) for v in views]
             await reply(ctx, embeds=[history_embed(title, h) for h in histories])
             return
         budget = EMBED_TOTAL // len(views)
@@ -101,13 +91,6 @@ class ResultsCog(commands.Cog, name="Results"):
             for v in views
         ]
         await reply(ctx, embeds=embeds)
-
-    async def history(self, view: ContestView) -> History:
-        async def load() -> History:
-            async with self.bot.sessions() as session:
-                return await count_history(session, view)
-
-        return await self.bot.cache.get(("count_history", view.contest.id), load)
 
 
 async def setup(bot: RaceBot) -> None:

@@ -14,6 +14,7 @@ import discord
 from db.models import CallKind, Candidacy, Contest, Poll, Race
 from db.reads.races import ContestView
 from db.writes.results import CallOutcome, CountLine, ResultOutcome
+from db.writes.undo import UndoOutcome
 from render.format import date_range, escape, pct, short_date, stage_title, timestamp, with_party
 from render.limits import clip, clip_lines, fit_embed, fit_message
 from render.race import contest_line, race_hint, race_title
@@ -203,6 +204,40 @@ def withdrawn_result_text(taken_at: dt.datetime, snapshot_id: int | None) -> str
 
 def withdrawn_poll_text(pollster: str, end: dt.date) -> str:
     return f"The poll by {escape(pollster)} (ended {short_date(end)}) was withdrawn."
+
+
+def withdrawn_call_text(kind: str, names: list[str]) -> str:
+    """An undone race call (`kind` as the audit records it; `names` the called candidates)."""
+    shown = " and ".join(f"**{escape(n)}**" for n in names)
+    texts: dict[str, str] = {
+        CallKind.WINNER: f"The call of {shown} as the winner was withdrawn.",
+        CallKind.RUNOFF: f"The call sending {shown} to a runoff was withdrawn.",
+    }
+    return texts.get(kind, "The too-close call was withdrawn.")
+
+
+WITHDRAWN_UNCALL_TEXT = "The withdrawal of the earlier call was itself withdrawn: that call stands again."
+
+
+def undo_correction(
+    outcome: UndoOutcome, view: ContestView | None, prefix: str
+) -> tuple[dict[str, Any], bool]:
+    """The correction announced when an announced write is undone: its message body, and whether it may
+    ping (calls and uncalls do). `view` is how the stage stands now (not shown for a poll)."""
+    details, after = outcome.details, outcome.original.after or {}
+    if outcome.correction == "result":
+        taken = dt.datetime.fromisoformat(details["removed"]["taken_at"])
+        text = withdrawn_result_text(taken, outcome.original.entity_id)
+    elif outcome.correction == "call":
+        text = withdrawn_call_text(after.get("kind", ""), after.get("names") or [])
+    elif outcome.correction == "uncall":
+        text = WITHDRAWN_UNCALL_TEXT
+    else:
+        text = withdrawn_poll_text(details.get("pollster", ""), dt.date.fromisoformat(details["end_date"]))
+        view = None
+    embed = correction_embed(outcome.race, outcome.contest, text, view)
+    note = follower_note(outcome.race, prefix)
+    return body(embed, dm_content=note), outcome.correction in ("call", "uncall")
 
 
 def follower_note(race: Race | None, prefix: str) -> str | None:

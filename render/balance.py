@@ -150,3 +150,7 @@ def balance_embed(balance: Balance, prefix: str) -> discord.Embed:
     )
     embed.set_footer(text=footer)
     return fit_embed(embed)
+
+
+def no_balance_text(chamber: str) -> str:
+    return f"racedesk has no data on {chamber} yet: no races and no seats-not-up figures."

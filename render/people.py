@@ -203,3 +203,8 @@ def endorsement_pages(
         embed.set_footer(text=footer)
         embeds.append(fit_embed(embed))
     return embeds
+
+
+def no_endorsements_text(title: str) -> str:
+    """Nobody endorsed in a race or a person (`title`: the race's title or the person's name)."""
+    return f"No endorsements recorded for {escape(title)}."

@@ -8,7 +8,8 @@ import discord
 
 from db.models import Contest, Question
 from db.polling import DEFAULT_SAMPLE, MAX_WEIGHT, WINDOW_DAYS, MatchupAverage
-from db.reads.polls import PollPage, ShownPoll
+from db.reads.polls import PollFilter, PollPage, ShownPoll
+from render.chart import ChartResult
 from render.format import date_range, escape, party_letter, short_date, stage_title
 from render.limits import clip, clip_lines, fit_embed
 from render.race import ATTRIBUTION, COLOR
@@ -124,3 +125,47 @@ def no_polls_text(race: str, page: PollPage, filters: str, prefix: str, hint: st
         return f"No polls of the {escape(race)} yet. The race card: `{prefix}race {hint}`."
     n = f"{page.all_polls} poll{'s' if page.all_polls != 1 else ''}"
     return f"No polls of the {escape(race)} match ({filters}); it has {n} in all: `{prefix}polls {hint}`."
+
+
+def describe_filter(flt: PollFilter, population_label: str | None = None) -> str:
+    """What a filter keeps, in words: "likely voters · since Jun 1 · general polls" ("" for none).
+    `population_label` names the population ("likely voters"); without it the code is shown."""
+    parts = []
+    if flt.population:
+        parts.append(population_label or flt.population)
+    if flt.since:
+        parts.append(f"since {short_date(flt.since)}")
+    if flt.stage:
+        stage = stage_title(flt.stage, flt.party)
+        parts.append(f"{stage if flt.party else stage.lower()} polls")
+    return " · ".join(parts)
+
+
+def poll_credit(sources: set[str]) -> str:
+    """The attribution for polls from these sources ("" when none needs one)."""
+    return " · ".join(ATTRIBUTION[s] for s in sorted(sources) if s in ATTRIBUTION)
+
+
+def chart_filename(hint: str) -> str:
+    return f"polls-{hint.replace(' ', '-')}.png"
+
+
+def chart_embed(
+    race_title: str, hint: str, result: ChartResult | None, filters: str, prefix: str, credit: str
+) -> discord.Embed:
+    """The message around a polls chart (the image is attached as `chart_filename(hint)`), or, with no
+    chart, that there is nothing to draw."""
+    title = clip(f"Polls chart · {race_title}", 256)
+    if result is None:
+        text = f"No polls to draw{f' ({filters})' if filters else ''}."
+        return discord.Embed(title=title, description=text, colour=COLOR)
+    lines = [f"{escape(result.matchup)} · {result.polls} poll{'s' if result.polls != 1 else ''}"]
+    if result.choices > result.shown:
+        lines.append(f"The top {result.shown} of {result.choices} candidates are drawn.")
+    if filters:
+        lines.append(f"Showing: {filters}")
+    lines.append(f"The list: `{prefix}polls {hint}`")
+    embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOR)
+    embed.set_image(url=f"attachment://{chart_filename(hint)}")
+    embed.set_footer(text=credit or "racedesk")
+    return fit_embed(embed)

@@ -199,3 +199,16 @@ def history_embed(race_title: str, history: History) -> discord.Embed:
         footer = f"The newest {shown} of {history.count} updates"
     embed.set_footer(text=f"{footer}, oldest first · shares of the votes each update added")
     return fit_embed(embed)
+
+
+def no_stages_text(title: str) -> str:
+    """A race with no stages in the data (`title` is the race's)."""
+    return f"No stages of the {escape(title)} are in the data yet."
+
+
+def missing_stage_text(title: str, said: str, views: list[ContestView], *, for_party: bool) -> str:
+    """The race has no stage like the one asked for (`said`: "primary runoff"); the stages it has."""
+    have = ", ".join(
+        f"{stage_title(v.contest.stage, v.contest.party)} ({short_date(v.contest.date)})" for v in views
+    )
+    return f"The {escape(title)} has no {said} stage{' for that party' if for_party else ''}. It has: {have}."

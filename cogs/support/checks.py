@@ -18,7 +18,6 @@ import discord
 from discord.ext import commands
 
 from cogs.support.context import RaceContext
-from db.models import GuildSettings
 
 if TYPE_CHECKING:
     from bot import RaceBot
@@ -36,8 +35,7 @@ NOT_ADMIN = "Only this server's admins (Manage Server) can change its settings."
 
 
 async def mod_role_id(bot: RaceBot, guild_id: int) -> int | None:
-    async with bot.sessions() as session:
-        settings = await session.get(GuildSettings, guild_id)
+    settings = await bot.store.guild_settings(guild_id)
     return settings.mod_role_id if settings is not None else None
 
 

@@ -12,7 +12,7 @@ from discord.ext import commands
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError as UsageError  # the error types live in cogs.support.errors
 from cogs.support.errors import UserFacingError as UserFacingError
-from db.lookup import RaceMatches, find_races
+from db.lookup import RaceMatches
 from db.models import Race
 from render.limits import fit_message
 from render.race import matches_embed, no_match_text, race_hint, race_title
@@ -50,15 +50,7 @@ async def resolve_race(ctx: RaceContext, query: str | None, command: str) -> Rac
     prefix = ctx.shown_prefix
     if not query or not query.strip():
         raise UsageError("Which race? Name a state, a candidate or a year.", f"{prefix}{command} alabama")
-    return race_from_matches(await cached_find_races(ctx.bot, query), prefix, command)
-
-
-async def cached_find_races(bot: RaceBot, query: str, limit: int = 10) -> RaceMatches:
-    async def look_up() -> RaceMatches:
-        async with bot.sessions() as session:
-            return await find_races(session, query, limit=limit)
-
-    return await bot.cache.get(("find_races", " ".join(query.lower().split()), limit), look_up)
+    return race_from_matches(await ctx.bot.store.find_races(query), prefix, command)
 
 
 def race_from_matches(matches: RaceMatches, prefix: str, command: str) -> Race:
@@ -77,7 +69,7 @@ async def race_autocomplete(
     bot: RaceBot = interaction.client
     if not current.strip():
         return []
-    matches = await cached_find_races(bot, current, limit=25)
+    matches = await bot.store.find_races(current, limit=25)
     return [
         app_commands.Choice(name=race_title(r)[:100], value=race_hint(r)[:100]) for r in matches.races[:25]
     ]

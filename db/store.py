@@ -1,0 +1,168 @@
+"""The store the bot reads and writes through: it owns the sessions and the read cache's keys.
+
+A cog asks for what it needs by name (`await bot.store.race_card(race_id)`) and never opens a session
+or builds a cache key. Answers that change only when the data does are cached (see db/cache.py: dropped
+at any audited write, here or in another process, and after a minute); the rest is read fresh.
+Knows nothing of Discord.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import outbox
+from db.audit import Actor, AuditPage, audit_entry, audit_page
+from db.balance import Balance, balance_cycles, chamber_balance
+from db.cache import ReadCache
+from db.follows import FollowOutcome, follow, followed_races, unfollow
+from db.importers.run import ImportReport, import_file
+from db.lookup import RaceMatches, find_races
+from db.models import AuditEntry, Contest, Endorsement, Follow, GuildSettings, OutboxMessage, Race
+from db.reads.calendar import Calendar, contests_between
+from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
+from db.reads.people import race_endorsements as read_race_endorsements
+from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_contests
+from db.reads.races import ContestView, RaceCard, race_card
+from db.reads.results import History, RaceResults, count_history, race_results
+from db.writes import run_write
+from db.writes.config import guild_settings
+
+T = TypeVar("T")
+
+
+def _words(text: str) -> str:
+    """A typed query as a cache key: case and spacing do not make a new entry."""
+    return " ".join(text.lower().split())
+
+
+class Store:
+    """Sessions, cached reads and writes for the bot. One session per call, never shared across tasks."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: ReadCache | None = None) -> None:
+        self.sessions = sessions
+        self.cache = cache if cache is not None else ReadCache(sessions)
+
+    async def _read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with self.sessions() as session:
+            return await read(session)
+
+    async def _cached(self, key: tuple[Any, ...], read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        return await self.cache.get(key, lambda: self._read(read))
+
+    # Cached: what members ask.
+
+    async def find_races(self, query: str, limit: int = 10) -> RaceMatches:
+        return await self._cached(
+            ("find_races", _words(query), limit), lambda s: find_races(s, query, limit=limit)
+        )
+
+    async def race_card(self, race_id: int) -> RaceCard | None:
+        return await self._cached(("race_card", race_id), lambda s: race_card(s, race_id))
+
+    async def race_results(self, race_id: int) -> RaceResults | None:
+        return await self._cached(("race_results", race_id), lambda s: race_results(s, race_id))
+
+    async def count_history(self, view: ContestView) -> History:
+        return await self._cached(("count_history", view.contest.id), lambda s: count_history(s, view))
+
+    async def race_contests(self, race_id: int) -> dict[int, Contest]:
+        return await self._cached(("race_contests", race_id), lambda s: race_contests(s, race_id))
+
+    async def poll_sources(self, race_id: int) -> set[str]:
+        return await self._cached(("poll_sources", race_id), lambda s: poll_sources(s, race_id))
+
+    async def poll_page(self, race_id: int, flt: PollFilter, page: int) -> PollPage:
+        return await self._cached(
+            ("poll_page", race_id, flt, page), lambda s: poll_page(s, race_id, flt, page)
+        )
+
+    async def chart_token(self, race_id: int, flt: PollFilter) -> object:
+        """A token that stays the same while the data a chart is drawn from may not have changed."""
+
+        async def new_token() -> object:
+            return object()
+
+        return await self.cache.get(("chart_token", race_id, flt), new_token)
+
+    async def find_people(self, text: str, limit: int = 10) -> PeopleMatches:
+        return await self._cached(
+            ("find_people", _words(text), limit), lambda s: find_people(s, text, limit=limit)
+        )
+
+    async def person_card(self, person_id: int) -> PersonCard | None:
+        return await self._cached(("person_card", person_id), lambda s: person_card(s, person_id))
+
+    async def person_endorsements(self, person_id: int) -> tuple[list[Endorsement], int]:
+        return await self._cached(
+            ("person_endorsements", person_id), lambda s: person_endorsements(s, person_id)
+        )
+
+    async def race_endorsements(self, race_id: int) -> tuple[list[Endorsement], int]:
+        return await self._cached(
+            ("race_endorsements", race_id), lambda s: read_race_endorsements(s, race_id)
+        )
+
+    async def calendar(self, start: dt.date, end: dt.date) -> Calendar:
+        return await self._cached(("calendar", start, end), lambda s: contests_between(s, start, end))
+
+    async def balance_cycles(self, office: str) -> list[int]:
+        return await self._cached(("balance_cycles", office), lambda s: balance_cycles(s, office))
+
+    async def chamber_balance(self, office: str, cycle: int) -> Balance | None:
+        return await self._cached(("balance", office, cycle), lambda s: chamber_balance(s, office, cycle))
+
+    # Read fresh: a member's own follows, server settings, the audit log, the outbox.
+
+    async def followed_races(self, user_id: int) -> list[Follow]:
+        return await self._read(lambda s: followed_races(s, user_id))
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings | None:
+        return await self._read(lambda s: guild_settings(s, guild_id))
+
+    async def guild_prefixes(self) -> dict[int, str]:
+        """Every server's own prefix, where one is set."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(GuildSettings.guild_id, GuildSettings.prefix).where(GuildSettings.prefix.is_not(None))
+            )
+            return {guild_id: prefix for guild_id, prefix in rows if prefix}
+
+    async def audit_page(
+        self, *, race_id: int | None, before: int | None, guild_id: int | None, limit: int
+    ) -> AuditPage:
+        return await self._read(
+            lambda s: audit_page(s, race_id=race_id, before=before, guild_id=guild_id, limit=limit)
+        )
+
+    async def audit_entry(self, entry_id: int) -> tuple[AuditEntry | None, Race | None]:
+        return await self._read(lambda s: audit_entry(s, entry_id))
+
+    async def due_announcements(self, now: dt.datetime, limit: int) -> list[OutboxMessage]:
+        return await self._read(lambda s: outbox.due(s, now, limit))
+
+    # Writes: each in one transaction; an audited one drops the cached answers.
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction (retried when the database is busy); see db.writes.run_write."""
+        return await run_write(self.sessions, work)
+
+    async def follow(self, actor: Actor, user_id: int, race_id: int) -> FollowOutcome:
+        async with self.sessions.begin() as session:
+            return await follow(session, actor, user_id, race_id)
+
+    async def unfollow(self, actor: Actor, user_id: int, race_id: int | None) -> int:
+        """Stop following one race, or every race (None). Returns how many follows were removed."""
+        async with self.sessions.begin() as session:
+            return await unfollow(session, actor, user_id, race_id)
+
+    async def import_file(
+        self, path: str | os.PathLike[str], fmt: str, actor: Actor, *, dry_run: bool
+    ) -> ImportReport:
+        async with self.sessions.begin() as session:
+            return await import_file(session, path, fmt, dry_run=dry_run, actor=actor)
