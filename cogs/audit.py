@@ -14,7 +14,6 @@ from discord.ext import commands
 from sqlalchemy import or_, select
 
 from bot import RaceBot
-from cogs.desk._render import correction_reach
 from cogs.support.checks import can_configure, can_write_shared, desk_writer
 from cogs.support.common import UsageError, UserFacingError, hybrid_command, reply, resolve_race
 from cogs.support.context import RaceContext
@@ -24,6 +23,7 @@ from db.models import AuditEntry, CallKind, GuildSettings, Race
 from db.reads.races import ContestView, contest_views
 from db.writes.undo import UndoOutcome, undo
 from render import announce
+from render.desk import correction_reach
 from render.format import escape, timestamp
 from render.limits import clip, clip_lines, fit_embed
 from render.race import race_title

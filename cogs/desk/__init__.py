@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
 from cogs.desk import _parsing as parsing
-from cogs.desk import _render as replies
 from cogs.support.checks import desk_writer
 from cogs.support.common import (
     UsageError,
@@ -56,6 +55,7 @@ from db.writes.races import (
 )
 from db.writes.results import CallInput, ResultInput, post_call, post_result, post_uncall
 from render import announce
+from render import desk as replies
 
 log = logging.getLogger("racedesk.desk")
 
