@@ -18,7 +18,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
-from cogs.desk._action import DeskAction, News, desk_command, write
+from cogs.desk._action import DeskAction, News, Steps, desk_command, write
 from cogs.desk._parsing import (
     parse_call,
     parse_candidate_add,
@@ -91,162 +91,122 @@ async def _poll_withdrawn(_session: AsyncSession, removed: RemovedPoll) -> News 
 
 # ------------------------------------------------------------------ the actions
 
-RESULT = DeskAction(
-    name="result",
-    aliases="",
-    help="Post a new count of a stage; the reply shows the change since the previous count.",
-    example="result alabama general Tuberville=1392100 Jones=920500 reporting=100% source=AP",
-    usage="<race> [stage] Name=votes ... [reporting=%] [source=...]",
-    details="e.g. alabama general Tuberville=1392100 Jones=920500 reporting=100%",
-    parse=parse_result,
-    write=post_result,
-    announce=_result_news,
-    ping=False,
-    reply=replies.result_stored,
-)
-CALL = DeskAction(
-    name="call",
-    aliases="",
-    help="Call a stage: its winner, the two who go to a runoff, or too close to call.",
-    example="call alabama general Tuberville source=AP",
-    usage="<race> [stage] <winner> | [stage] runoff <A> <B> | [stage] too close",
-    details="e.g. alabama general Tuberville source=AP",
-    parse=parse_call,
-    write=post_call,
-    announce=_call_news,
-    ping=True,
-    reply=replies.call_stored,
-)
-UNCALL = DeskAction(
-    name="uncall",
-    aliases="",
-    help="Withdraw the call of a stage: it is uncalled again, and everyone is told.",
-    example="uncall alabama general",
-    usage="<race> [stage] [source=...]",
-    details="e.g. alabama general",
-    parse=parse_uncall,
-    write=_uncall,
-    announce=_call_news,
-    ping=True,
-    reply=replies.uncall_stored,
-)
-POLL_ADD = DeskAction(
-    name="poll add",
-    aliases="",
-    help="Add a poll: pollster, fielded dates, each candidate's share; the sample and population if known.",
-    example='poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv',
-    usage='<race> [stage] pollster="..." dates="..." Name=share ... [n=] [pop=] [hypothetical]',
-    details='e.g. alabama pollster="AUM" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv',
-    parse=parse_poll,
-    write=add_poll,
-    announce=_poll_news,
-    ping=False,
-    reply=replies.poll_stored,
-)
-POLL_REMOVE = DeskAction(
-    name="poll remove",
-    aliases="",
-    help="Remove a poll by its id; if it was announced, a correction follows.",
-    example="poll remove 12",
-    usage="<poll id>",
-    details="The poll's id, as its reply or the race card shows it",
-    parse=None,
-    write=remove_poll,
-    announce=_poll_withdrawn,
-    ping=False,
-    reply=replies.poll_removed,
-)
-ENDORSE = DeskAction(
-    name="endorse",
-    aliases="",
-    help="Store an endorsement (or an opposition, a refusal, a rescinded one).",
-    example='endorse alabama endorser="Donald Trump" candidate=Tuberville kind=president date="March 10"',
-    usage='<race> endorser="..." candidate=<name> [stance=] [kind=] [date=] [url=]',
-    details='e.g. alabama endorser="Donald Trump" candidate=Tuberville kind=president',
-    parse=parse_endorse,
-    write=add_endorsement,
-    announce=None,
-    ping=False,
-    reply=replies.endorsement_stored,
-)
-ENDORSEMENT_REMOVE = DeskAction(
-    name="endorsement remove",
-    aliases="",
-    help="Remove an endorsement by its id.",
-    example="endorsement remove 5",
-    usage="<endorsement id>",
-    details="The endorsement's id, as its reply showed it",
-    parse=None,
-    write=remove_endorsement,
-    announce=None,
-    ping=False,
-    reply=replies.endorsement_removed,
-)
-RACE_ADD = DeskAction(
-    name="race-add",
-    aliases="raceadd addrace",
-    help="Add a race with its stages' dates.",
-    example='race-add alabama senate 2026 seat="Class II" general="Nov 3" rep-primary="May 19"',
-    usage="<state> <office> <year> [district] [special] [seat=] [general=date] [rep-primary=date] ...",
-    details='e.g. alabama senate 2026 seat="Class II" general="Nov 3" rep-primary="May 19"',
-    parse=parse_race_add,
-    write=add_race,
-    announce=None,
-    ping=False,
-    reply=replies.race_added,
-)
-RACE_EDIT = DeskAction(
-    name="race-edit",
-    aliases="raceedit editrace",
-    help="Correct a race: notes, source, seat, incumbent, or a stage's date (a new stage is added).",
-    example='race-edit alabama 2026 notes="Open seat" runoff="June 16"',
-    usage="<race> [notes=] [source=] [seat=] [incumbent=] [general=date] ...",
-    details='e.g. alabama 2026 notes="Open seat" runoff="June 16"',
-    parse=parse_race_edit,
-    write=edit_race,
-    announce=None,
-    ping=False,
-    reply=replies.race_changed,
-)
-CANDIDATE_ADD = DeskAction(
-    name="candidate-add",
-    aliases="candidateadd",
-    help="Put a person on a stage's ballot (an existing person is reused).",
-    example='candidate-add alabama general name="Doug Jones" party=DEM',
-    usage='<race> [stage] name="..." [party=] [incumbent]',
-    details='e.g. alabama general name="Doug Jones" party=DEM',
-    parse=parse_candidate_add,
-    write=add_candidate,
-    announce=None,
-    ping=False,
-    reply=replies.candidate_stored,
-)
-CANDIDATE_EDIT = DeskAction(
-    name="candidate-edit",
-    aliases="candidateedit",
-    help="Correct a candidate: name, party, another spelling, withdrawn, incumbent.",
-    example='candidate-edit alabama candidate=Jones alias="Gordon Douglas Jones"',
-    usage="<race> [stage] candidate=<who> [name=] [party=] [alias=] [withdrawn=yes|no] [incumbent=yes|no]",
-    details='e.g. alabama candidate=Jones alias="Gordon Douglas Jones"',
-    parse=parse_candidate_edit,
-    write=edit_candidate,
-    announce=None,
-    ping=False,
-    reply=replies.candidate_changed,
-)
-CANDIDATE_MERGE = DeskAction(
-    name="candidate-merge",
-    aliases="candidatemerge",
-    help="Two records are one person: move everything of one into the other.",
-    example='candidate-merge alabama from="Roy Moore" into="Roy S. Moore"',
-    usage='<race> from="<name or #id>" into="<name or #id>"',
-    details='e.g. alabama from="Roy Moore" into="Roy S. Moore"',
-    parse=parse_candidate_merge,
-    write=_merge,
-    announce=None,
-    ping=False,
-    reply=replies.merged,
-)
+# Each desk command: its name, its other names (space-separated), what it does (help's summary and the slash
+# command's description), its example (without the prefix), its usage and the slash option's description; then
+# the steps the runner takes: the parse, the write, the reply, what is announced and whether that pings.
+ACTIONS: dict[str, DeskAction[Any, Any]] = {
+    action.name: action
+    for action in (
+        DeskAction(
+            "result",
+            "",
+            "Post a new count of a stage; the reply shows the change since the previous count.",
+            "result alabama general Tuberville=1392100 Jones=920500 reporting=100% source=AP",
+            "<race> [stage] Name=votes ... [reporting=%] [source=...]",
+            "e.g. alabama general Tuberville=1392100 Jones=920500 reporting=100%",
+            Steps(parse_result, post_result, replies.result_stored, announce=_result_news),
+        ),
+        DeskAction(
+            "call",
+            "",
+            "Call a stage: its winner, the two who go to a runoff, or too close to call.",
+            "call alabama general Tuberville source=AP",
+            "<race> [stage] <winner> | [stage] runoff <A> <B> | [stage] too close",
+            "e.g. alabama general Tuberville source=AP",
+            Steps(parse_call, post_call, replies.call_stored, announce=_call_news, ping=True),
+        ),
+        DeskAction(
+            "uncall",
+            "",
+            "Withdraw the call of a stage: it is uncalled again, and everyone is told.",
+            "uncall alabama general",
+            "<race> [stage] [source=...]",
+            "e.g. alabama general",
+            Steps(parse_uncall, _uncall, replies.uncall_stored, announce=_call_news, ping=True),
+        ),
+        DeskAction(
+            "poll add",
+            "",
+            "Add a poll: pollster, fielded dates, each candidate's share; the sample and population if known.",
+            'poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv',
+            '<race> [stage] pollster="..." dates="..." Name=share ... [n=] [pop=] [hypothetical]',
+            'e.g. alabama pollster="AUM" dates="July 2-9, 2020" Tuberville=43.9 Jones=35.5 n=558 pop=rv',
+            Steps(parse_poll, add_poll, replies.poll_stored, announce=_poll_news),
+        ),
+        DeskAction(
+            "poll remove",
+            "",
+            "Remove a poll by its id; if it was announced, a correction follows.",
+            "poll remove 12",
+            "<poll id>",
+            "The poll's id, as its reply or the race card shows it",
+            Steps(None, remove_poll, replies.poll_removed, announce=_poll_withdrawn),
+        ),
+        DeskAction(
+            "endorse",
+            "",
+            "Store an endorsement (or an opposition, a refusal, a rescinded one).",
+            'endorse alabama endorser="Donald Trump" candidate=Tuberville kind=president date="March 10"',
+            '<race> endorser="..." candidate=<name> [stance=] [kind=] [date=] [url=]',
+            'e.g. alabama endorser="Donald Trump" candidate=Tuberville kind=president',
+            Steps(parse_endorse, add_endorsement, replies.endorsement_stored),
+        ),
+        DeskAction(
+            "endorsement remove",
+            "",
+            "Remove an endorsement by its id.",
+            "endorsement remove 5",
+            "<endorsement id>",
+            "The endorsement's id, as its reply showed it",
+            Steps(None, remove_endorsement, replies.endorsement_removed),
+        ),
+        DeskAction(
+            "race-add",
+            "raceadd addrace",
+            "Add a race with its stages' dates.",
+            'race-add alabama senate 2026 seat="Class II" general="Nov 3" rep-primary="May 19"',
+            "<state> <office> <year> [district] [special] [seat=] [general=date] [rep-primary=date] ...",
+            'e.g. alabama senate 2026 seat="Class II" general="Nov 3" rep-primary="May 19"',
+            Steps(parse_race_add, add_race, replies.race_added),
+        ),
+        DeskAction(
+            "race-edit",
+            "raceedit editrace",
+            "Correct a race: notes, source, seat, incumbent, or a stage's date (a new stage is added).",
+            'race-edit alabama 2026 notes="Open seat" runoff="June 16"',
+            "<race> [notes=] [source=] [seat=] [incumbent=] [general=date] ...",
+            'e.g. alabama 2026 notes="Open seat" runoff="June 16"',
+            Steps(parse_race_edit, edit_race, replies.race_changed),
+        ),
+        DeskAction(
+            "candidate-add",
+            "candidateadd",
+            "Put a person on a stage's ballot (an existing person is reused).",
+            'candidate-add alabama general name="Doug Jones" party=DEM',
+            '<race> [stage] name="..." [party=] [incumbent]',
+            'e.g. alabama general name="Doug Jones" party=DEM',
+            Steps(parse_candidate_add, add_candidate, replies.candidate_stored),
+        ),
+        DeskAction(
+            "candidate-edit",
+            "candidateedit",
+            "Correct a candidate: name, party, another spelling, withdrawn, incumbent.",
+            'candidate-edit alabama candidate=Jones alias="Gordon Douglas Jones"',
+            "<race> [stage] candidate=<who> [name=] [party=] [alias=] [withdrawn=yes|no] [incumbent=yes|no]",
+            'e.g. alabama candidate=Jones alias="Gordon Douglas Jones"',
+            Steps(parse_candidate_edit, edit_candidate, replies.candidate_changed),
+        ),
+        DeskAction(
+            "candidate-merge",
+            "candidatemerge",
+            "Two records are one person: move everything of one into the other.",
+            'candidate-merge alabama from="Roy Moore" into="Roy S. Moore"',
+            '<race> from="<name or #id>" into="<name or #id>"',
+            'e.g. alabama from="Roy Moore" into="Roy S. Moore"',
+            Steps(parse_candidate_merge, _merge, replies.merged),
+        ),
+    )
+}
 
 
 # ------------------------------------------------------------------ the commands
@@ -264,49 +224,52 @@ class DeskCog(commands.Cog, name="Desk"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
 
-    result = desk_command(RESULT)
-    call = desk_command(CALL)
-    uncall = desk_command(UNCALL)
+    result = desk_command(ACTIONS["result"])
+    call = desk_command(ACTIONS["call"])
+    uncall = desk_command(ACTIONS["uncall"])
 
     @hybrid_group(
-        **_group(POLL_ADD, "Add a poll, or remove one by its id.", "add <race> ... | remove <id>"),
+        **_group(ACTIONS["poll add"], "Add a poll, or remove one by its id.", "add <race> ... | remove <id>"),
         invoke_without_command=True,
     )
     @desk_writer()
     async def poll(self, ctx: RaceContext) -> None:
         prefix = ctx.shown_prefix
         raise UsageError(
-            "Add a poll or remove one.", f"{prefix}{POLL_ADD.example}` or `{prefix}{POLL_REMOVE.example}"
+            "Add a poll or remove one.",
+            f"{prefix}{ACTIONS['poll add'].example}` or `{prefix}{ACTIONS['poll remove'].example}",
         )
 
-    poll_add = desk_command(POLL_ADD, poll)
+    poll_add = desk_command(ACTIONS["poll add"], poll)
 
-    @hybrid_subcommand(poll, **POLL_REMOVE.command_attrs())
+    @hybrid_subcommand(poll, **ACTIONS["poll remove"].command_attrs())
     @desk_writer()
-    @app_commands.describe(poll_id=POLL_REMOVE.details)
+    @app_commands.describe(poll_id=ACTIONS["poll remove"].details)
     async def poll_remove(self, ctx: RaceContext, poll_id: int) -> None:
-        await write(ctx, POLL_REMOVE, poll_id)
+        await write(ctx, ACTIONS["poll remove"], poll_id)
 
     @hybrid_group(
-        **_group(ENDORSEMENT_REMOVE, "Remove an endorsement by its id.", "remove <id>"),
+        **_group(ACTIONS["endorsement remove"], "Remove an endorsement by its id.", "remove <id>"),
         invoke_without_command=True,
     )
     @desk_writer()
     async def endorsement(self, ctx: RaceContext) -> None:
-        raise UsageError("Say which endorsement to remove.", ctx.shown_prefix + ENDORSEMENT_REMOVE.example)
+        raise UsageError(
+            "Say which endorsement to remove.", ctx.shown_prefix + ACTIONS["endorsement remove"].example
+        )
 
-    @hybrid_subcommand(endorsement, **ENDORSEMENT_REMOVE.command_attrs())
+    @hybrid_subcommand(endorsement, **ACTIONS["endorsement remove"].command_attrs())
     @desk_writer()
-    @app_commands.describe(endorsement_id=ENDORSEMENT_REMOVE.details)
+    @app_commands.describe(endorsement_id=ACTIONS["endorsement remove"].details)
     async def endorsement_remove(self, ctx: RaceContext, endorsement_id: int) -> None:
-        await write(ctx, ENDORSEMENT_REMOVE, endorsement_id)
+        await write(ctx, ACTIONS["endorsement remove"], endorsement_id)
 
-    endorse = desk_command(ENDORSE)
-    race_add = desk_command(RACE_ADD)
-    race_edit = desk_command(RACE_EDIT)
-    candidate_add = desk_command(CANDIDATE_ADD)
-    candidate_edit = desk_command(CANDIDATE_EDIT)
-    candidate_merge = desk_command(CANDIDATE_MERGE)
+    endorse = desk_command(ACTIONS["endorse"])
+    race_add = desk_command(ACTIONS["race-add"])
+    race_edit = desk_command(ACTIONS["race-edit"])
+    candidate_add = desk_command(ACTIONS["candidate-add"])
+    candidate_edit = desk_command(ACTIONS["candidate-edit"])
+    candidate_merge = desk_command(ACTIONS["candidate-merge"])
 
 
 async def setup(bot: RaceBot) -> None:

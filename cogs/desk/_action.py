@@ -61,6 +61,17 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Steps(Generic[In, Out]):
+    """How the runner carries out a desk action."""
+
+    parse: Callable[[str | None, str], Draft[In] | In] | None  # (typed, example); None: an id, no parse
+    write: Callable[[AsyncSession, Actor, In], Awaitable[Out]]  # a db/writes function
+    reply: Callable[[Out, str], str]  # (outcome, prefix shown) -> what was stored, its id, how to undo it
+    announce: Callable[[AsyncSession, Out], Awaitable[News | None]] | None = None  # None: nothing is told
+    ping: bool = False  # the announcement pings where a server chose a ping role
+
+
+@dataclass(frozen=True)
 class DeskAction(Generic[In, Out]):
     """One desk write command, declared once; `run` executes any of them."""
 
@@ -70,11 +81,7 @@ class DeskAction(Generic[In, Out]):
     example: str  # what a moderator types, without the prefix: help, usage and error replies show it
     usage: str
     details: str  # the slash option's description
-    parse: Callable[[str | None, str], Draft[In] | In] | None  # (typed, example); None: an id, no parse
-    write: Callable[[AsyncSession, Actor, In], Awaitable[Out]]  # a db/writes function
-    announce: Callable[[AsyncSession, Out], Awaitable[News | None]] | None  # None: nothing is announced
-    ping: bool  # the announcement pings where a server chose a ping role
-    reply: Callable[[Out, str], str]  # (outcome, prefix shown) -> what was stored, its id, how to undo it
+    steps: Steps[In, Out]
 
     def command_attrs(self) -> dict[str, Any]:
         """How Discord registers it: name, aliases, help and usage; the example goes in `extras`."""
@@ -89,10 +96,11 @@ class DeskAction(Generic[In, Out]):
 
 async def run(ctx: RaceContext, action: DeskAction[In, Out], details: str | None) -> None:
     """Read what was typed, find its race, then `write` it."""
-    assert action.parse is not None
+    parse = action.steps.parse
+    assert parse is not None
     example = ctx.shown_prefix + action.example
     try:
-        draft = action.parse(details, example)
+        draft = parse(details, example)
         data = (
             draft.make(await resolve_race(ctx, draft.race, action.name))
             if isinstance(draft, Draft)
@@ -105,16 +113,16 @@ async def run(ctx: RaceContext, action: DeskAction[In, Out], details: str | None
 
 async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None:
     """The write and its announcement in one transaction, then the reply."""
-    actor, bot_prefix = ctx.actor, ctx.bot.settings.prefix
+    actor, bot_prefix, steps = ctx.actor, ctx.bot.settings.prefix, action.steps
 
     async def work(session: AsyncSession) -> tuple[Out, Sent]:
-        outcome = await action.write(session, actor, data)
-        news = await action.announce(session, outcome) if action.announce else None
-        return outcome, await _send(session, news, outcome.audit.id, action.ping, bot_prefix)
+        outcome = await steps.write(session, actor, data)
+        news = await steps.announce(session, outcome) if steps.announce else None
+        return outcome, await _send(session, news, outcome.audit.id, steps.ping, bot_prefix)
 
     outcome, sent = await store(ctx, work)
     told = replies.told(sent.queued, sent.correction)
-    text = action.reply(outcome, ctx.shown_prefix) + (f"\n{told}" if told else "")
+    text = steps.reply(outcome, ctx.shown_prefix) + (f"\n{told}" if told else "")
     await reply(ctx, text, embed=sent.embed)
 
 

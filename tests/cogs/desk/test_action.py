@@ -12,7 +12,7 @@ from cogs.desk._action import DeskAction
 from cogs.desk._parsing import Draft
 from db.models import Race
 
-ACTIONS = [value for value in vars(desk).values() if isinstance(value, DeskAction)]
+ACTIONS = list(desk.ACTIONS.values())
 COMMANDS = {command.qualified_name: command for command in desk.DeskCog.__cog_commands__}
 
 
@@ -23,11 +23,11 @@ def test_every_desk_command_is_an_action() -> None:
     assert {a.name for a in ACTIONS} == set(COMMANDS) - groups
 
 
-@pytest.mark.parametrize("action", [a for a in ACTIONS if a.parse is not None], ids=lambda a: a.name)
+@pytest.mark.parametrize("action", [a for a in ACTIONS if a.steps.parse is not None], ids=lambda a: a.name)
 def test_the_example_is_read_without_a_problem(action: DeskAction[Any, Any]) -> None:
-    assert action.parse is not None
+    assert action.steps.parse is not None
     typed = action.example.removeprefix(action.name + " ")
-    parsed = action.parse(typed, "!" + action.example)
+    parsed = action.steps.parse(typed, "!" + action.example)
     data = parsed.make(Race(id=1, cycle=2020)) if isinstance(parsed, Draft) else parsed
     assert getattr(data, "race_id", 1) == 1
 
