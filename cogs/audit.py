@@ -10,7 +10,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.desk._render import correction_reach
 from cogs.support.checks import can_configure, can_write_shared, desk_writer
 from cogs.support.common import UsageError, UserFacingError, hybrid_command, reply, resolve_race
 from cogs.support.context import RaceContext
@@ -20,6 +19,7 @@ from db.reads.races import ContestView, contest_views
 from db.writes.undo import UndoOutcome, undo
 from render import announce
 from render.audit import entry_embed, no_writes_text, undone_text, writes_embed
+from render.desk import correction_reach
 from render.format import escape
 from render.limits import clip
 

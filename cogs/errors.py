@@ -17,6 +17,7 @@ from cogs.support.common import reply
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError, UserFacingError
 from render.format import escape
+from render.help import declared_example
 
 log = logging.getLogger("racedesk.errors")
 
@@ -29,13 +30,8 @@ def usage_of(ctx: RaceContext) -> str:
 
 
 def example_of(ctx: RaceContext) -> str:
-    """The example a command's help ends with ("Example: !race alabama"), if it has one."""
-    help_text = (ctx.command.help or "") if ctx.command else ""
-    marker = "Example: "
-    if marker not in help_text:
-        return ""
-    example = help_text.split(marker, 1)[1].splitlines()[0].strip()
-    return example.replace("!", ctx.shown_prefix, 1) if example.startswith("!") else example
+    """The command's example ("!race alabama"), as help shows it; "" if it has none."""
+    return (declared_example(ctx.command, ctx.shown_prefix) if ctx.command else None) or ""
 
 
 class ErrorsCog(commands.Cog):

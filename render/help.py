@@ -1,4 +1,4 @@
-"""Help pages, generated from the commands themselves: their summary, usage and `Example:` line."""
+"""Help pages, generated from the commands themselves: their summary, usage and example."""
 
 from __future__ import annotations
 
@@ -18,12 +18,24 @@ EXAMPLE_MAX = 150
 Command = commands.Command[Any, ..., Any]
 
 
-def example_of(command: Command, prefix: str) -> str:
-    """The command's `Example: !cmd ...` (with the member's prefix), else its usage."""
+def declared_example(command: Command, prefix: str) -> str | None:
+    """The command's example with the member's prefix: its `extras["example"]` (the desk's actions declare
+    theirs there, without a prefix), else the `Example: !cmd ...` its help ends with; None if neither."""
+    example: str | None = command.extras.get("example")
+    if example is not None:
+        return prefix + example
     text = command.help or ""
-    if "Example: " in text:
-        example = text.split("Example: ", 1)[1].splitlines()[0].strip()
-        return prefix + example[1:] if example.startswith("!") else example
+    if "Example: " not in text:
+        return None
+    example = text.split("Example: ", 1)[1].splitlines()[0].strip()
+    return prefix + example[1:] if example.startswith("!") else example
+
+
+def example_of(command: Command, prefix: str) -> str:
+    """The command's example (see `declared_example`), else its usage."""
+    example = declared_example(command, prefix)
+    if example is not None:
+        return example
     usage = command.usage if command.usage is not None else command.signature
     return f"{prefix}{command.qualified_name} {usage}".strip()
 

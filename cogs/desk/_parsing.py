@@ -1,5 +1,7 @@
 """Reading what moderators type: words that name the race and stage, `key=value` pairs, quotes, numbers
-and dates. Pure; every problem is a ParseError that says what is wrong and shows an example.
+and dates. Pure; every problem is a ParseError that says what is wrong and shows an example. Each
+`parse_<command>` hands back the write's own input (db/writes), or a `Draft` that makes it once the race it
+names is found: a new desk field is one key here and one field in the write.
 
     !result alabama general Tuberville=1,392,100 Jones=920500 reporting=99.5% source=AP
     !poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 ...
@@ -17,7 +19,9 @@ import datetime as dt
 import math
 import re
 import shlex
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -26,7 +30,8 @@ from cogs.support.dates import date_range as date_range
 from cogs.support.dates import day_and_year as _parse_day
 from cogs.support.parsing import ParseError
 from db import vocabulary
-from db.models import CallKind, EndorserKind, Stage, Stance
+from db.lookup import parse_query
+from db.models import CallKind, EndorserKind, Race, Stage
 from db.vocabulary import (
     ANY_RUNOFF,
     ENDORSER_KIND_WORDS,
@@ -38,6 +43,12 @@ from db.vocabulary import (
 )
 from db.vocabulary import kind_key as _kind_key
 from db.writes.common import StageRef
+from db.writes.polls import EndorsementInput, PollInput
+from db.writes.races import CandidateEdit, CandidateInput, ContestDate, RaceEdit, RaceInput
+from db.writes.results import CallInput, ResultInput
+
+T = TypeVar("T")
+V = TypeVar("V")
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "＂": '"'})
 TRUE_WORDS = {"yes", "y", "true", "1", "on"}
@@ -235,7 +246,62 @@ def _need_race(race: str, example: str) -> None:
         raise ParseError("Which race? Name a state, a candidate or a year first.", example)
 
 
-# ------------------------------------------------------------------ the write forms
+# ------------------------------------------------------------------ what the parse hands the write
+
+RACE_NOT_YET = 0  # the race_id of a draft's input until the race is found
+
+
+@dataclass(frozen=True)
+class Draft(Generic[T]):
+    """A write's input as typed: the words that name its race, and the input itself once that race is found
+    (a date without a year takes the race's cycle year)."""
+
+    race: str
+    make: Callable[[Race], T]
+
+
+def _candidate_number(
+    key: str, value: str, aliases: dict[str, str], what: str, read: Callable[[str, str, str], V], example: str
+) -> V:
+    """`Name=number` for a candidate; a key that is no name, a misspelt key or no number is refused."""
+    if not re.search(r"[A-Za-z]", key):
+        raise ParseError(f"'{key}={value}': '{key}' is not a name.", example)
+    if _looks_like_key(key, aliases):
+        raise unknown_key_error(key, aliases, example, candidates_allowed=True)
+    if not re.search(r"\d", value):
+        keys = ", ".join(f"`{k}`" for k in sorted(set(aliases.values())))
+        raise ParseError(
+            f"{key}={value}: '{value}' is not {what}, and '{key}' is not a key ({keys}).", example
+        )
+    return read(value, key, example)
+
+
+def _looks_like_key(key: str, aliases: dict[str, str]) -> bool:
+    """A misspelt key ("reportng", "polster"), not a candidate's name."""
+    return (
+        process.extractOne(_fold(key), [a for a in aliases if len(a) > 2], scorer=fuzz.ratio, score_cutoff=80)
+        is not None
+    )
+
+
+def _as_typed(value: str, _name: str, _example: str) -> str:
+    return value
+
+
+def _values(
+    parsed: Parsed, aliases: dict[str, str], example: str, read: Callable[[str, str, str], str] = _as_typed
+) -> dict[str, str]:
+    """The `key=value` pairs by their keys' own names, each value read by `read`; any other key is refused."""
+    values: dict[str, str] = {}
+    for key, value in parsed.pairs:
+        name = known_key(key, aliases)
+        if name is None:
+            raise unknown_key_error(key, aliases, example, candidates_allowed=False)
+        values[name] = read(value, name, example)
+    return values
+
+
+# ------------------------------------------------------------------ result
 
 
 RESULT_KEYS = {
@@ -258,82 +324,58 @@ RESULT_KEYS = {
 }
 
 
-@dataclass
-class ResultForm:
-    race: str
-    stage: StageRef
-    counts: list[tuple[str, int]]
-    other: dict[str, int]
-    reporting: float | None = None
-    precincts: tuple[int, int] | None = None
-    source: str | None = None
-    final: bool = False
-    official: bool = False
+def _precincts(value: str, example: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*([\d,]+)\s*(?:/|of)\s*([\d,]+)\s*", value)
+    if not match:
+        raise ParseError(
+            f"precincts={value}: write it as reporting/total, e.g. `precincts=1850/1980`.", example
+        )
+    return whole(match[1], "precincts", example), whole(match[2], "precincts", example)
 
 
-def parse_result(text: str | None, example: str) -> ResultForm:
+def parse_result(text: str | None, example: str) -> Draft[ResultInput]:
     parsed = split_pairs(text, example)
     found = race_and_stage(parsed.words)
     _need_race(found.race, example)
     _no_rest(found, example)
-    form = ResultForm(found.race, found.stage, [], {})
+    data = ResultInput(RACE_NOT_YET, found.stage, counts=[])
     for key, value in parsed.pairs:
         name = known_key(key, RESULT_KEYS)
         if name is None:
-            if not re.search(r"[A-Za-z]", key):
-                raise ParseError(f"'{key}={value}': '{key}' is not a name.", example)
-            if _looks_like_key(key, RESULT_KEYS):
-                raise unknown_key_error(key, RESULT_KEYS, example, candidates_allowed=True)
-            if not re.search(r"\d", value):
-                keys = ", ".join(f"`{k}`" for k in sorted(set(RESULT_KEYS.values())))
-                raise ParseError(
-                    f"{key}={value}: '{value}' is not a number of votes, and '{key}' is not a key ({keys}).",
-                    example,
-                )
-            form.counts.append((key, votes(value, key, example)))
+            data.counts.append(
+                (key, _candidate_number(key, value, RESULT_KEYS, "a number of votes", votes, example))
+            )
         elif name == "reporting":
-            form.reporting = percent(value, "reporting", example, noun="Reporting")
+            data.reporting_pct = percent(value, "reporting", example, noun="Reporting")
         elif name == "precincts":
-            match = re.fullmatch(r"\s*([\d,]+)\s*(?:/|of)\s*([\d,]+)\s*", value)
-            if not match:
-                raise ParseError(
-                    f"precincts={value}: write it as reporting/total, e.g. `precincts=1850/1980`.", example
-                )
-            form.precincts = (whole(match[1], "precincts", example), whole(match[2], "precincts", example))
+            data.precincts = _precincts(value, example)
         elif name == "source":
-            form.source = text_value(value, "source", example)
+            data.source = text_value(value, "source", example)
         elif name in ("writein", "under", "over"):
-            form.other[name] = votes(value, key, example)
+            data.other[name] = votes(value, key, example)
         elif name == "final":
-            form.final = boolean(value, "final", example)
+            data.final = boolean(value, "final", example)
         elif name == "official":
-            form.official = boolean(value, "official", example)
-    if not form.counts:
+            data.official = boolean(value, "official", example)
+    if not data.counts:
         raise ParseError("Give each candidate's votes as `Name=votes`.", example)
-    return form
+    return Draft(found.race, lambda race: replace(data, race_id=race.id))
+
+
+# ------------------------------------------------------------------ call and uncall
 
 
 CALL_KEYS = {"source": "source", "src": "source", "by": "source"}
 TOO_CLOSE = {"too-close", "tooclose", "too_close"}
 
 
-@dataclass
-class CallForm:
-    race: str
-    stage: StageRef
-    kind: str
-    names: list[str]
-    source: str | None = None
+def _call_source(parsed: Parsed, example: str) -> str | None:
+    """A call's or an uncall's one key: `source=`."""
+    return _values(parsed, CALL_KEYS, example, read=text_value).get("source")
 
 
-def parse_call(text: str | None, example: str) -> CallForm:
-    parsed = split_pairs(text, example)
-    source = None
-    for key, value in parsed.pairs:
-        if known_key(key, CALL_KEYS) is None:
-            raise unknown_key_error(key, CALL_KEYS, example, candidates_allowed=False)
-        source = text_value(value, "source", example)
-    words = list(parsed.words)
+def _called(words: list[str], example: str) -> tuple[str, StageRef, str, list[str]]:
+    """The race words, the stage, the kind of call and the names it makes."""
     lowered = [w.lower() for w in words]
     too_close = False
     for i in range(len(lowered)):
@@ -349,41 +391,40 @@ def parse_call(text: str | None, example: str) -> CallForm:
     if too_close:
         _need_race(found.race, example)
         _no_rest(found, example)
-        return CallForm(found.race, found.stage, CallKind.TOO_CLOSE, [], source)
+        return found.race, found.stage, CallKind.TOO_CLOSE, []
     if found.stage_words:
         _need_race(found.race, example)
         rest = found.rest
         if rest and rest[0].lower() in ("runoff", "run-off"):
-            return CallForm(found.race, found.stage, CallKind.RUNOFF, rest[1:], source)
+            return found.race, found.stage, CallKind.RUNOFF, rest[1:]
         if found.stage_words[-1].lower() in ("runoff", "run-off") and len(rest) >= 2:
-            base = stage_of(found.stage_words[:-1])
-            return CallForm(found.race, base, CallKind.RUNOFF, rest, source)
+            return found.race, stage_of(found.stage_words[:-1]), CallKind.RUNOFF, rest
         if not rest:
             raise ParseError("Name the winner after the stage.", example)
-        return CallForm(found.race, found.stage, CallKind.WINNER, [" ".join(rest)], source)
+        return found.race, found.stage, CallKind.WINNER, [" ".join(rest)]
     if len(words) < 2:
         raise ParseError("Name the race, then the winner.", example)
-    return CallForm(" ".join(words[:-1]), StageRef(), CallKind.WINNER, [words[-1]], source)
+    return " ".join(words[:-1]), StageRef(), CallKind.WINNER, [words[-1]]
 
 
-@dataclass
-class UncallForm:
-    race: str
-    stage: StageRef
-    source: str | None = None
-
-
-def parse_uncall(text: str | None, example: str) -> UncallForm:
+def parse_call(text: str | None, example: str) -> Draft[CallInput]:
     parsed = split_pairs(text, example)
-    source = None
-    for key, value in parsed.pairs:
-        if known_key(key, CALL_KEYS) is None:
-            raise unknown_key_error(key, CALL_KEYS, example, candidates_allowed=False)
-        source = text_value(value, "source", example)
+    source = _call_source(parsed, example)
+    race, stage, kind, names = _called(list(parsed.words), example)
+    return Draft(race, lambda found: CallInput(found.id, stage, kind, names, source))
+
+
+def parse_uncall(text: str | None, example: str) -> Draft[CallInput]:
+    """An uncall is a call of kind `uncalled`: the stage's call is withdrawn."""
+    parsed = split_pairs(text, example)
+    source = _call_source(parsed, example)
     found = race_and_stage(parsed.words)
     _need_race(found.race, example)
     _no_rest(found, example)
-    return UncallForm(found.race, found.stage, source)
+    return Draft(found.race, lambda race: CallInput(race.id, found.stage, CallKind.UNCALLED, [], source))
+
+
+# ------------------------------------------------------------------ poll
 
 
 POLL_KEYS = {
@@ -410,24 +451,15 @@ POPULATIONS = POPULATION_WORDS
 
 
 @dataclass
-class PollForm:
-    race: str
-    stage: StageRef
-    pollster: str | None = None
+class Fielded:
+    """When a poll was fielded, as typed: `dates=` or `start=`/`end=`."""
+
     dates: str | None = None
     start: str | None = None
     end: str | None = None
-    sample_size: int | None = None
-    population: str | None = None
-    sponsor: str | None = None
-    url: str | None = None
-    hypothetical: bool = False
-    partisan: str | None = None
-    internal: bool = False
-    answers: list[tuple[str, float]] = field(default_factory=list)
 
-    def fielded(self, year: int, example: str) -> tuple[dt.date | None, dt.date]:
-        """The fielded dates, a missing year being `year` (the race's cycle)."""
+    def days(self, year: int, example: str) -> tuple[dt.date | None, dt.date]:
+        """The first and last day, a missing year being `year` (the race's cycle)."""
         if self.dates is not None:
             if self.start is not None or self.end is not None:
                 raise ParseError("Give `dates=` or `start=`/`end=`, not both.", example)
@@ -441,71 +473,64 @@ class PollForm:
         return start, end
 
 
-def parse_poll(text: str | None, example: str) -> PollForm:
+def _population(value: str, example: str) -> str:
+    population = POPULATIONS.get(" ".join(value.lower().split()))
+    if population is None:
+        raise ParseError(
+            f"pop={value}: use lv, rv, a or v (likely voters, registered, adults, voters).", example
+        )
+    return population
+
+
+def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
     parsed = split_pairs(text, example)
     words = [w for w in parsed.words if w.lower() != "hypothetical"]
     found = race_and_stage(words)
     _need_race(found.race, example)
     _no_rest(found, example)
-    form = PollForm(found.race, found.stage, hypothetical=len(words) != len(parsed.words))
+    data = PollInput(RACE_NOT_YET, pollster="", end=dt.date.min, answers=[], stage=found.stage)
+    data.hypothetical = len(words) != len(parsed.words)
+    fielded = Fielded()
     for key, value in parsed.pairs:
         name = known_key(key, POLL_KEYS)
         if name is None:
-            if not re.search(r"[A-Za-z]", key):
-                raise ParseError(f"'{key}={value}': '{key}' is not a name.", example)
-            if _looks_like_key(key, POLL_KEYS):
-                raise unknown_key_error(key, POLL_KEYS, example, candidates_allowed=True)
-            if not re.search(r"\d", value):
-                keys = ", ".join(f"`{k}`" for k in sorted(set(POLL_KEYS.values())))
-                raise ParseError(
-                    f"{key}={value}: '{value}' is not a share, and '{key}' is not a key ({keys}).", example
-                )
-            form.answers.append((key, percent(value, key, example)))
+            data.answers.append((key, _candidate_number(key, value, POLL_KEYS, "a share", percent, example)))
         elif name == "pollster":
-            form.pollster = text_value(value, "pollster", example)
-        elif name == "dates":
-            form.dates = text_value(value, "dates", example)
-        elif name == "start":
-            form.start = text_value(value, "start", example)
-        elif name == "end":
-            form.end = text_value(value, "end", example)
+            data.pollster = text_value(value, "pollster", example)
+        elif name in ("dates", "start", "end"):
+            setattr(fielded, name, text_value(value, name, example))
         elif name == "n":
-            form.sample_size = whole(value, "The sample size (n)", example)
+            data.sample_size = whole(value, "The sample size (n)", example)
         elif name == "pop":
-            population = POPULATIONS.get(" ".join(value.lower().split()))
-            if population is None:
-                raise ParseError(
-                    f"pop={value}: use lv, rv, a or v (likely voters, registered, adults, voters).", example
-                )
-            form.population = population
+            data.population = _population(value, example)
         elif name == "sponsor":
-            form.sponsor = text_value(value, "sponsor", example)
+            data.sponsor = text_value(value, "sponsor", example)
         elif name == "url":
-            form.url = url_value(value, example)
+            data.url = url_value(value, example)
         elif name == "hypothetical":
-            form.hypothetical = boolean(value, "hypothetical", example)
+            data.hypothetical = boolean(value, "hypothetical", example)
         elif name == "partisan":
-            form.partisan = text_value(value, "partisan", example).upper()[:16]
+            data.partisan = text_value(value, "partisan", example).upper()[:16]
         elif name == "internal":
-            form.internal = boolean(value, "internal", example)
-    if form.pollster is None:
+            data.internal = boolean(value, "internal", example)
+    if not data.pollster:
         raise ParseError('Who ran the poll? Add `pollster="..."`.', example)
-    if len(form.answers) < 2:
+    if len(data.answers) < 2:
         raise ParseError(
             "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`.", example
         )
-    total = sum(p for _, p in form.answers)
+    total = sum(p for _, p in data.answers)
     if total > 101:
         raise ParseError(f"The shares add up to {total:g}%, over 100%: check the numbers.", example)
-    return form
+
+    def make(race: Race) -> PollInput:
+        start, end = fielded.days(race.cycle, example)
+        return replace(data, race_id=race.id, start=start, end=end)
+
+    return Draft(found.race, make)
 
 
-def _looks_like_key(key: str, aliases: dict[str, str]) -> bool:
-    """A misspelt key ("reportng", "polster"), not a candidate's name."""
-    return (
-        process.extractOne(_fold(key), [a for a in aliases if len(a) > 2], scorer=fuzz.ratio, score_cutoff=80)
-        is not None
-    )
+# ------------------------------------------------------------------ endorsement
 
 
 ENDORSE_KEYS = {
@@ -529,35 +554,17 @@ STANCES = STANCE_WORDS
 KINDS = ENDORSER_KIND_WORDS
 
 
-@dataclass
-class EndorseForm:
-    race: str
-    endorser: str
-    candidate: str
-    stance: str = Stance.ENDORSE
-    kind: str = EndorserKind.PERSON
-    date: str | None = None
-    url: str | None = None
-    source: str | None = None
-    quote: str | None = None
-
-
-def parse_endorse(text: str | None, example: str) -> EndorseForm:
+def parse_endorse(text: str | None, example: str) -> Draft[EndorsementInput]:
     parsed = split_pairs(text, example)
     race = " ".join(parsed.words)
     _need_race(race, example)
-    values: dict[str, str] = {}
-    for key, value in parsed.pairs:
-        name = known_key(key, ENDORSE_KEYS)
-        if name is None:
-            raise unknown_key_error(key, ENDORSE_KEYS, example, candidates_allowed=False)
-        values[name] = value
+    values = _values(parsed, ENDORSE_KEYS, example)
     if not values.get("endorser", "").strip():
         raise ParseError('Who endorsed? Add `endorser="Donald Trump"`.', example)
     if not values.get("candidate", "").strip():
         raise ParseError("Whom? Add `candidate=Tuberville`.", example)
-    form = EndorseForm(
-        race,
+    data = EndorsementInput(
+        RACE_NOT_YET,
         text_value(values["endorser"], "endorser", example),
         text_value(values["candidate"], "candidate", example),
     )
@@ -565,18 +572,25 @@ def parse_endorse(text: str | None, example: str) -> EndorseForm:
         stance = STANCES.get(values["stance"].strip().lower())
         if stance is None:
             raise ParseError(f"stance={values['stance']}: use endorse, oppose, withhold or rescind.", example)
-        form.stance = stance
+        data.stance = stance
     if "kind" in values:
         kind = KINDS.get(_kind_key(values["kind"]))
         if kind is None:
             options = ", ".join(k.value for k in EndorserKind)
             raise ParseError(f"kind={values['kind']}: use one of {options}.", example)
-        form.kind = kind
-    form.date = text_value(values["date"], "date", example) if "date" in values else None
-    form.url = url_value(values["url"], example) if "url" in values else None
-    form.source = text_value(values["source"], "source", example) if "source" in values else None
-    form.quote = text_value(values["quote"], "quote", example) if "quote" in values else None
-    return form
+        data.kind = kind
+    day = text_value(values["date"], "date", example) if "date" in values else None
+    data.url = url_value(values["url"], example) if "url" in values else None
+    data.source = text_value(values["source"], "source", example) if "source" in values else None
+    data.quote = text_value(values["quote"], "quote", example) if "quote" in values else None
+
+    def make(found: Race) -> EndorsementInput:
+        return replace(data, race_id=found.id, date=date(day, found.cycle, example) if day else None)
+
+    return Draft(race, make)
+
+
+# ------------------------------------------------------------------ races
 
 
 def contest_key(key: str) -> tuple[str, str] | None:
@@ -610,6 +624,13 @@ class RaceForm:
     contests: list[tuple[str, str, str]]  # (stage, party, date text)
     incumbent: str | None = None
 
+    def dated(self, year: int, example: str) -> list[ContestDate]:
+        """The stages with their dates, a missing year being `year`."""
+        return [
+            ContestDate(stage, party, date(day, year, example) if day else None)
+            for stage, party, day in self.contests
+        ]
+
 
 def parse_race(text: str | None, example: str, *, editing: bool) -> RaceForm:
     parsed = split_pairs(text, example)
@@ -640,6 +661,39 @@ def parse_race(text: str | None, example: str, *, editing: bool) -> RaceForm:
     return form
 
 
+def parse_race_add(text: str | None, example: str) -> RaceInput:
+    """A new race: its state, office and year are read from the words the way `!race` reads them."""
+    form = parse_race(text, example, editing=False)
+    query = parse_query(" ".join(form.words))
+    needs = (("a state", query.state), ("an office", query.office), ("a year", query.cycle))
+    missing = [what for what, value in needs if not value]
+    if missing:
+        raise ParseError(f"A new race needs {', '.join(missing)}.", example)
+    assert query.state and query.office and query.cycle
+    return RaceInput(
+        state=query.state,
+        office=query.office,
+        cycle=query.cycle,
+        seat=query.district or form.fields.get("seat", ""),
+        special=bool(query.special),
+        incumbent_party=form.fields.get("incumbent_party"),
+        notes=form.fields.get("notes"),
+        source=form.fields.get("source"),
+        contests=form.dated(query.cycle, example),
+    )
+
+
+def parse_race_edit(text: str | None, example: str) -> Draft[RaceEdit]:
+    form = parse_race(text, example, editing=True)
+    return Draft(
+        " ".join(form.words),
+        lambda race: RaceEdit(race.id, dict(form.fields), form.dated(race.cycle, example), form.incumbent),
+    )
+
+
+# ------------------------------------------------------------------ candidates
+
+
 CANDIDATE_KEYS = {
     "name": "name",
     "party": "party",
@@ -660,6 +714,10 @@ class CandidateForm:
     stage: StageRef
     values: dict[str, str]
 
+    def flag(self, name: str, example: str) -> bool | None:
+        """A yes/no value if it was given."""
+        return boolean(self.values[name], name, example) if name in self.values else None
+
 
 def parse_candidate(
     text: str | None, example: str, *, required: tuple[str, ...], allowed: tuple[str, ...]
@@ -671,17 +729,38 @@ def parse_candidate(
     found = race_and_stage(words)
     _need_race(found.race, example)
     _no_rest(found, example)
-    values: dict[str, str] = {flag: "yes" for flag in flags if flag in allowed}
     aliases = {k: v for k, v in CANDIDATE_KEYS.items() if v in allowed}
-    for key, value in parsed.pairs:
-        name = known_key(key, aliases)
-        if name is None:
-            raise unknown_key_error(key, aliases, example, candidates_allowed=False)
-        values[name] = value
+    values = {flag: "yes" for flag in flags if flag in allowed} | _values(parsed, aliases, example)
     for name in required:
         if not values.get(name, "").strip():
             raise ParseError(f"`{name}=` is missing.", example)
     return CandidateForm(found.race, found.stage, values)
+
+
+def parse_candidate_add(text: str | None, example: str) -> Draft[CandidateInput]:
+    form = parse_candidate(text, example, required=("name",), allowed=("name", "party", "incumbent"))
+    values = form.values
+    incumbent = bool(form.flag("incumbent", example))
+    data = CandidateInput(RACE_NOT_YET, form.stage, values["name"], values.get("party"), incumbent)
+    return Draft(form.race, lambda race: replace(data, race_id=race.id))
+
+
+def parse_candidate_edit(text: str | None, example: str) -> Draft[CandidateEdit]:
+    allowed = ("candidate", "name", "party", "alias", "withdrawn", "incumbent", "office_held")
+    form = parse_candidate(text, example, required=("candidate",), allowed=allowed)
+    values = form.values
+    data = CandidateEdit(
+        race_id=RACE_NOT_YET,
+        candidate=values["candidate"],
+        stage=form.stage,
+        name=values.get("name"),
+        party=values.get("party"),
+        alias=values.get("alias"),
+        withdrawn=form.flag("withdrawn", example),
+        incumbent=form.flag("incumbent", example),
+        office_held=values.get("office_held"),
+    )
+    return Draft(form.race, lambda race: replace(data, race_id=race.id))
 
 
 MERGE_KEYS = {"from": "from", "merge": "from", "into": "into", "to": "into"}
@@ -691,12 +770,13 @@ def parse_merge(text: str | None, example: str) -> tuple[str, str, str]:
     parsed = split_pairs(text, example)
     race = " ".join(parsed.words)
     _need_race(race, example)
-    values: dict[str, str] = {}
-    for key, value in parsed.pairs:
-        name = known_key(key, MERGE_KEYS)
-        if name is None:
-            raise unknown_key_error(key, MERGE_KEYS, example, candidates_allowed=False)
-        values[name] = text_value(value, name, example)
+    values = _values(parsed, MERGE_KEYS, example, read=text_value)
     if "from" not in values or "into" not in values:
         raise ParseError("Say which record goes into which: `from=... into=...`.", example)
     return race, values["from"], values["into"]
+
+
+def parse_candidate_merge(text: str | None, example: str) -> Draft[tuple[int, str, str]]:
+    """(race id, the record merged, the record it goes into): `merge_candidates`' arguments."""
+    race, merged, into = parse_merge(text, example)
+    return Draft(race, lambda found: (found.id, merged, into))

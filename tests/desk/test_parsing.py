@@ -7,10 +7,15 @@ import datetime as dt
 import pytest
 
 from cogs.desk import _parsing as p
-from db.models import CallKind, Stage, Stance
+from db.models import CallKind, Race, Stage, Stance
 from db.writes.common import ANY_RUNOFF, StageRef
 
 EX = "!example"
+
+
+def race(cycle: int = 2020) -> Race:
+    """The race a draft's words named, once found."""
+    return Race(id=7, cycle=cycle)
 
 
 def refused(fn, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
@@ -155,9 +160,10 @@ def test_result_form() -> None:
         "alabama general Tuberville=1,392,100 Jones=920500 reporting=100% source=AP writein=3891 precincts=1850/1980",
         EX,
     )
-    assert form.race == "alabama" and form.stage == StageRef(Stage.GENERAL)
-    assert form.counts == [("Tuberville", 1392100), ("Jones", 920500)]
-    assert (form.reporting, form.source, form.other, form.precincts) == (
+    data = form.make(race())
+    assert form.race == "alabama" and data.stage == StageRef(Stage.GENERAL) and data.race_id == 7
+    assert data.counts == [("Tuberville", 1392100), ("Jones", 920500)]
+    assert (data.reporting_pct, data.source, data.other, data.precincts) == (
         100.0,
         "AP",
         {"writein": 3891},
@@ -216,7 +222,8 @@ def test_wrong_results(typed: str, problem: str) -> None:
 )
 def test_call_forms(typed: str, race: str, stage: StageRef, kind: str, names: list[str]) -> None:
     form = p.parse_call(typed + " source=AP", EX)
-    assert (form.race, form.stage, form.kind, form.names, form.source) == (race, stage, kind, names, "AP")
+    data = form.make(Race(id=7, cycle=2020))
+    assert (form.race, data.stage, data.kind, data.names, data.source) == (race, stage, kind, names, "AP")
 
 
 @pytest.mark.parametrize(
@@ -235,7 +242,8 @@ def test_wrong_calls(typed: str, problem: str) -> None:
 
 def test_uncall_form() -> None:
     form = p.parse_uncall("alabama general source=AP", EX)
-    assert (form.race, form.stage, form.source) == ("alabama", StageRef(Stage.GENERAL), "AP")
+    data = form.make(race())
+    assert (form.race, data.stage, data.source) == ("alabama", StageRef(Stage.GENERAL), "AP")
     assert "after the stage" in refused(p.parse_uncall, "alabama general Tuberville", EX)
 
 
@@ -248,18 +256,19 @@ def test_poll_form() -> None:
         "n=558 pop=rv sponsor=WSFA url=https://aum.edu/poll",
         EX,
     )
-    assert form.pollster == "Auburn University at Montgomery" and form.answers == [
+    data = form.make(race(2020))
+    assert data.pollster == "Auburn University at Montgomery" and data.answers == [
         ("Tuberville", 43.9),
         ("Jones", 35.5),
     ]
-    assert (form.sample_size, form.population, form.sponsor, form.url, form.hypothetical) == (
+    assert (data.sample_size, data.population, data.sponsor, data.url, data.hypothetical) == (
         558,
         "rv",
         "WSFA",
         "https://aum.edu/poll",
         False,
     )
-    assert form.fielded(2020, EX) == (dt.date(2020, 7, 2), dt.date(2020, 7, 9))
+    assert (data.start, data.end) == (dt.date(2020, 7, 2), dt.date(2020, 7, 9))
 
 
 def test_hypothetical_poll_and_start_end_keys() -> None:
@@ -267,8 +276,9 @@ def test_hypothetical_poll_and_start_end_keys() -> None:
         'alabama general hypothetical pollster=AUM start="July 2" end=7/9/20 Sessions=48.9 Jones=43.3 pop=likely',
         EX,
     )
-    assert form.hypothetical and form.stage == StageRef(Stage.GENERAL) and form.population == "lv"
-    assert form.fielded(2019, EX) == (dt.date(2020, 7, 2), dt.date(2020, 7, 9))
+    data = form.make(race(2019))
+    assert data.hypothetical and data.stage == StageRef(Stage.GENERAL) and data.population == "lv"
+    assert (data.start, data.end) == (dt.date(2020, 7, 2), dt.date(2020, 7, 9))
 
 
 @pytest.mark.parametrize(
@@ -291,9 +301,9 @@ def test_wrong_polls(typed: str, problem: str) -> None:
 
 def test_poll_dates_are_required_and_read() -> None:
     form = p.parse_poll("alabama pollster=AUM Tuberville=43 Jones=35", EX)
-    assert "When was the poll fielded" in refused(form.fielded, 2020, EX)
+    assert "When was the poll fielded" in refused(form.make, race(2020))
     form = p.parse_poll('alabama pollster=AUM dates="Jully 2-9" Tuberville=43 Jones=35', EX)
-    assert "not a date I can read" in refused(form.fielded, 2020, EX)
+    assert "not a date I can read" in refused(form.make, race(2020))
 
 
 # ------------------------------------------------------------------ endorse, race, candidate
@@ -304,11 +314,12 @@ def test_endorse_form() -> None:
         'alabama endorser="Donald Trump" candidate=Sessions stance=refused kind=former_president date="July 11" source=Twitter',
         EX,
     )
-    assert (form.race, form.endorser, form.candidate) == ("alabama", "Donald Trump", "Sessions")
-    assert (form.stance, form.kind, form.date, form.source) == (
+    data = form.make(race(2020))
+    assert (form.race, data.endorser, data.candidate) == ("alabama", "Donald Trump", "Sessions")
+    assert (data.stance, data.kind, data.date, data.source) == (
         Stance.WITHHOLD,
         "former president",
-        "July 11",
+        dt.date(2020, 7, 11),
         "Twitter",
     )
 

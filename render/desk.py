@@ -27,6 +27,13 @@ def reach(queued: Enqueued) -> str:
     return "Announcing " + " and ".join(parts) + "."
 
 
+def told(queued: Enqueued | None, correction: Correction | None) -> str | None:
+    """The last line of a desk write's reply: who hears about it (None: nothing was announced)."""
+    if correction is not None:
+        return correction_reach(correction) if correction.announced or correction.withdrawn else None
+    return reach(queued) if queued is not None else None
+
+
 def correction_reach(correction: Correction) -> str:
     parts = []
     if correction.withdrawn:
@@ -42,7 +49,7 @@ def _where(outcome: ResultOutcome | CallOutcome) -> str:
     return f"the {contest_label(outcome.contest)} of {escape(race_title(outcome.race))}"
 
 
-def result_stored(outcome: ResultOutcome, queued: Enqueued, prefix: str) -> str:
+def result_stored(outcome: ResultOutcome, prefix: str) -> str:
     lines = [
         f"Stored result #{outcome.snapshot.id} for {_where(outcome)}. {undo_hint(prefix, outcome.audit.id)}"
     ]
@@ -54,11 +61,10 @@ def result_stored(outcome: ResultOutcome, queued: Enqueued, prefix: str) -> str:
         lines.append(f"Note: the count went down for {escape(', '.join(outcome.went_down))}. A correction?")
     if outcome.left_out:
         lines.append(f"Not in this update: {escape(', '.join(outcome.left_out))}.")
-    lines.append(reach(queued))
     return "\n".join(lines)
 
 
-def call_stored(outcome: CallOutcome, queued: Enqueued, prefix: str) -> str:
+def call_stored(outcome: CallOutcome, prefix: str) -> str:
     what = {"winner": "call", "runoff": "runoff call", "too close": "too-close call"}.get(
         outcome.call.kind, "call"
     )
@@ -67,31 +73,27 @@ def call_stored(outcome: CallOutcome, queued: Enqueued, prefix: str) -> str:
         lines.append("The same call already stood; this one confirms it.")
     elif outcome.previous is not None and outcome.previous.kind != "uncalled":
         lines.append(f"It replaces call #{outcome.previous.id}.")
-    lines.append(reach(queued))
     return "\n".join(lines)
 
 
-def uncall_stored(outcome: CallOutcome, queued: Enqueued, prefix: str) -> str:
+def uncall_stored(outcome: CallOutcome, prefix: str) -> str:
     previous = outcome.previous.id if outcome.previous is not None else "?"
     return (
         f"Withdrew call #{previous} for {_where(outcome)}; it is uncalled now (#{outcome.call.id}). "
-        f"{undo_hint(prefix, outcome.audit.id)}\n{reach(queued)}"
+        f"{undo_hint(prefix, outcome.audit.id)}"
     )
 
 
-def poll_stored(outcome: PollOutcome, queued: Enqueued, prefix: str) -> str:
+def poll_stored(outcome: PollOutcome, prefix: str) -> str:
     stage = f" ({contest_label(outcome.contest)})" if outcome.contest is not None else ""
     return (
         f"Stored poll #{outcome.poll.id} for {escape(race_title(outcome.race))}{stage}. "
-        f"{undo_hint(prefix, outcome.audit.id)}\n{reach(queued)}"
+        f"{undo_hint(prefix, outcome.audit.id)}"
     )
 
 
-def poll_removed(removed: RemovedPoll, correction: Correction | None, prefix: str) -> str:
-    text = f"Removed poll #{removed.poll_id} ({escape(removed.description)}). {undo_hint(prefix, removed.audit.id)}"
-    if correction is not None and (correction.announced or correction.withdrawn):
-        text += "\n" + correction_reach(correction)
-    return text
+def poll_removed(removed: RemovedPoll, prefix: str) -> str:
+    return f"Removed poll #{removed.poll_id} ({escape(removed.description)}). {undo_hint(prefix, removed.audit.id)}"
 
 
 def endorsement_stored(outcome: EndorsementOutcome, prefix: str) -> str:
@@ -109,6 +111,14 @@ def endorsement_removed(removed: RemovedEndorsement, prefix: str) -> str:
         f"Removed endorsement #{removed.endorsement_id} ({escape(removed.description)}). "
         f"{undo_hint(prefix, removed.audit.id)}"
     )
+
+
+def race_added(outcome: RaceOutcome, prefix: str) -> str:
+    return race_stored(outcome, prefix, added=True)
+
+
+def race_changed(outcome: RaceOutcome, prefix: str) -> str:
+    return race_stored(outcome, prefix, added=False)
 
 
 def race_stored(outcome: RaceOutcome, prefix: str, *, added: bool) -> str:
