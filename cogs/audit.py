@@ -11,8 +11,9 @@ from discord.ext import commands
 
 from bot import RaceBot
 from cogs.support.checks import can_configure, can_write_shared, desk_writer
-from cogs.support.common import UsageError, UserFacingError, hybrid_command, reply, resolve_race
+from cogs.support.common import hybrid_command, reply, resolve_race
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError, UserFacingError
 from cogs.support.writing import store
 from db import outbox
 from db.reads.races import ContestView, contest_views

@@ -6,8 +6,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.support.common import UsageError, hybrid_command, reply
+from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError
 from db.models import Office
 from render.balance import CHAMBER_NAME, balance_embed, no_balance_text
 from render.format import escape

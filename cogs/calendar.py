@@ -11,10 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.support.common import UsageError, hybrid_command, reply
+from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
+from cogs.support.dates import DATE_EXAMPLES, parse_when
+from cogs.support.errors import UsageError
 from cogs.support.paging import Pager
-from cogs.support.parsing import DATE_EXAMPLES, ParseProblem, parse_when, split_page
+from cogs.support.parsing import split_page
 from render.calendar import calendar_pages, empty_calendar_text
 
 # "Today" is the day in the eastern United States, where election days end last but one (the
@@ -57,8 +59,8 @@ class CalendarCog(commands.Cog, name="Calendar"):
         try:
             text, typed_page = split_page(when or "")
             span = parse_when(text if text.strip() else f"next {DEFAULT_DAYS} days", self.today())
-        except ParseProblem as problem:
-            raise UsageError(f"{problem} Try {examples}.", f"{prefix}calendar july 14 2020") from None
+        except UsageError as problem:
+            raise UsageError(f"{problem.problem} Try {examples}.", f"{prefix}calendar july 14 2020") from None
         wanted = page or typed_page or 1
         found = await self.bot.store.calendar(span.start, span.end)
         if not found.entries:

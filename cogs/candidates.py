@@ -19,7 +19,7 @@ from cogs.support.common import (
 )
 from cogs.support.context import RaceContext
 from cogs.support.paging import Pager
-from cogs.support.parsing import ParseProblem, split_page
+from cogs.support.parsing import split_page
 from db.lookup import parse_query
 from db.models import Candidate
 from render.format import escape
@@ -116,8 +116,8 @@ class CandidatesCog(commands.Cog, name="Candidates"):
         prefix = ctx.shown_prefix
         try:
             text, typed_page = split_page(query or "")
-        except ParseProblem as problem:
-            raise UsageError(str(problem), f"{prefix}endorsements alabama page 2") from None
+        except UsageError as problem:
+            raise problem.with_example(f"{prefix}endorsements alabama page 2") from None
         if not text.strip():
             raise UsageError("Which race or candidate?", f"{prefix}endorsements alabama")
         wanted = page or typed_page or 1

@@ -18,8 +18,9 @@ from discord.ext import commands
 
 from bot import RaceBot
 from cogs.support.checks import can_configure, server_admin
-from cogs.support.common import UsageError, UserFacingError, hybrid_group, hybrid_subcommand, reply
+from cogs.support.common import hybrid_group, hybrid_subcommand, reply
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError, UserFacingError
 from cogs.support.writing import store
 from db.writes.config import SettingChange, set_setting
 from render.config import (

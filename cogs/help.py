@@ -15,8 +15,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot import RaceBot
-from cogs.support.common import UserFacingError, hybrid_command, reply
+from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
+from cogs.support.errors import UserFacingError
 from render.format import escape
 from render.help import command_embed, overview_embed
 from render.limits import clip

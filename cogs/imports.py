@@ -14,8 +14,9 @@ from discord.ext import commands
 
 from bot import RaceBot
 from cogs.support.checks import desk_writer
-from cogs.support.common import UsageError, hybrid_command, reply
+from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError
 from db.audit import Actor
 from db.importers import FORMATS, UnknownFormat
 from db.importers.run import ImportFailed, ImportReport

@@ -14,18 +14,18 @@ from discord.ext import commands
 
 from bot import RaceBot
 from cogs.support.chart_worker import ChartJob, ChartWorker
-from cogs.support.common import UsageError, hybrid_command, race_autocomplete, reply, resolve_race
+from cogs.support.common import hybrid_command, race_autocomplete, reply, resolve_race
 from cogs.support.context import RaceContext
+from cogs.support.dates import parse_when
+from cogs.support.errors import UsageError
 from cogs.support.paging import Pager
 from cogs.support.parsing import (
-    POPULATION_NAMES,
-    ParseProblem,
-    parse_when,
     split_poll_query,
     split_results_query,
 )
 from db.models import Race
 from db.reads.polls import PollFilter
+from db.vocabulary import POPULATION_NAME
 from render.chart import ChartResult
 from render.format import escape, stage_title
 from render.polls import chart_embed, chart_filename, describe_filter, no_polls_text, poll_credit, polls_embed
@@ -83,8 +83,8 @@ class PollsCog(commands.Cog, name="Polls"):
         try:
             asked = split_poll_query(query or "")
             stages = split_results_query(asked.race_text, history=False)
-        except ParseProblem as problem:
-            raise UsageError(str(problem), f"{prefix}polls alabama lv since june page 2") from None
+        except UsageError as problem:
+            raise problem.with_example(f"{prefix}polls alabama lv since june page 2") from None
         race = await resolve_race(ctx, stages.race_text, "polls")
         hint = race_hint(race)
         since_text = since or asked.since_text
@@ -92,8 +92,8 @@ class PollsCog(commands.Cog, name="Polls"):
         if since_text:
             try:
                 since_day = parse_when(since_text, dt.date.today(), default_year=race.cycle).start
-            except ParseProblem as problem:
-                raise UsageError(str(problem), f"{prefix}polls {hint} since june {race.cycle}") from None
+            except UsageError as problem:
+                raise problem.with_example(f"{prefix}polls {hint} since june {race.cycle}") from None
         stage = party = None
         if stages.stages:
             contests = await self.bot.store.race_contests(race.id)
@@ -105,7 +105,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 )
             stage, party = have[0], stages.party
         flt = PollFilter(population or asked.population, since_day, stage, party)
-        described = describe_filter(flt, POPULATION_NAMES.get(flt.population or ""))
+        described = describe_filter(flt, POPULATION_NAME.get(flt.population or ""))
         if chart or asked.chart:
             await ctx.defer()
             await self.send_chart(ctx, race, flt, described)

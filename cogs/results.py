@@ -6,8 +6,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.support.common import UsageError, hybrid_command, race_autocomplete, reply, resolve_race
+from cogs.support.common import hybrid_command, race_autocomplete, reply, resolve_race
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError
 from cogs.support.parsing import split_results_query
 from db.models import Stage
 from db.reads.races import ContestView

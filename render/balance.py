@@ -7,7 +7,8 @@ import discord
 from db.balance import SIDES, Balance, Seat, SeatState
 from db.lookup import state_name
 from db.models import Office
-from render.format import PARTY_NAME, escape, party_letter
+from db.vocabulary import PARTY_NAME
+from render.format import escape, party_letter
 from render.limits import clip, clip_lines, fit_embed
 from render.race import COLOR
 

@@ -6,11 +6,7 @@ import datetime as dt
 
 import discord
 
-from db.vocabulary import OFFICE_NAME as OFFICE_NAME  # the labels live in the vocabulary; importable here
-from db.vocabulary import PARTY_LETTER as PARTY_LETTER
-from db.vocabulary import PARTY_NAME as PARTY_NAME
-from db.vocabulary import STAGE_NAME as STAGE_NAME
-from db.vocabulary import contest_name
+from db.vocabulary import PARTY_LETTER, contest_name
 
 
 def escape(text: str | None) -> str:

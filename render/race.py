@@ -10,8 +10,8 @@ from db.lookup import RaceMatches, state_name
 from db.models import CallKind, Outcome, Poll, Race, Stance
 from db.polling import MatchupAverage
 from db.reads.races import ContestView, RaceCard
+from db.vocabulary import OFFICE_NAME
 from render.format import (
-    OFFICE_NAME,
     date_range,
     escape,
     party_letter,

@@ -32,8 +32,9 @@ from cogs.desk._parsing import (
     parse_uncall,
 )
 from cogs.support.checks import desk_writer
-from cogs.support.common import UsageError, hybrid_group, hybrid_subcommand
+from cogs.support.common import hybrid_group, hybrid_subcommand
 from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError
 from db.audit import Actor
 from db.models import CallKind
 from db.reads.races import contest_views
@@ -46,15 +47,11 @@ from db.writes.polls import (
     remove_poll,
 )
 from db.writes.races import MergeOutcome, add_candidate, add_race, edit_candidate, edit_race, merge_candidates
-from db.writes.results import CallInput, CallOutcome, ResultOutcome, post_call, post_result, post_uncall
+from db.writes.results import CallOutcome, ResultOutcome, change_call, post_result
 from render import announce
 from render import desk as replies
 
 # ------------------------------------------------------------------ writes and what they announce
-
-
-async def _uncall(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
-    return await post_uncall(session, actor, data.race_id, data.stage, data.source)
 
 
 async def _merge(session: AsyncSession, actor: Actor, merge: tuple[int, str, str]) -> MergeOutcome:
@@ -113,7 +110,7 @@ ACTIONS: dict[str, DeskAction[Any, Any]] = {
             "call alabama general Tuberville source=AP",
             "<race> [stage] <winner> | [stage] runoff <A> <B> | [stage] too close",
             "e.g. alabama general Tuberville source=AP",
-            Steps(parse_call, post_call, replies.call_stored, announce=_call_news, ping=True),
+            Steps(parse_call, change_call, replies.call_stored, announce=_call_news, ping=True),
         ),
         DeskAction(
             "uncall",
@@ -122,7 +119,7 @@ ACTIONS: dict[str, DeskAction[Any, Any]] = {
             "uncall alabama general",
             "<race> [stage] [source=...]",
             "e.g. alabama general",
-            Steps(parse_uncall, _uncall, replies.uncall_stored, announce=_call_news, ping=True),
+            Steps(parse_uncall, change_call, replies.uncall_stored, announce=_call_news, ping=True),
         ),
         DeskAction(
             "poll add",

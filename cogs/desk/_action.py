@@ -18,11 +18,11 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.desk._parsing import Draft, ParseError
+from cogs.desk._parsing import Draft
 from cogs.support.checks import desk_writer
 from cogs.support.common import hybrid_command, hybrid_subcommand, reply, resolve_race
 from cogs.support.context import RaceContext
-from cogs.support.writing import store, usage
+from cogs.support.writing import store
 from db import outbox
 from db.audit import Actor
 from db.models import AuditEntry, Race
@@ -98,16 +98,9 @@ async def run(ctx: RaceContext, action: DeskAction[In, Out], details: str | None
     """Read what was typed, find its race, then `write` it."""
     parse = action.steps.parse
     assert parse is not None
-    example = ctx.shown_prefix + action.example
-    try:
-        draft = parse(details, example)
-        data = (
-            draft.make(await resolve_race(ctx, draft.race, action.name))
-            if isinstance(draft, Draft)
-            else draft
-        )
-    except ParseError as problem:  # the one place where wrong input becomes a usage reply
-        raise usage(problem) from None
+    # Wrong input raises UsageError (with this example), which the error cog turns into the reply.
+    draft = parse(details, ctx.shown_prefix + action.example)
+    data = draft.make(await resolve_race(ctx, draft.race, action.name)) if isinstance(draft, Draft) else draft
     await write(ctx, action, data)
 
 

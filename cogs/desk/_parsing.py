@@ -1,5 +1,5 @@
 """Reading what moderators type: words that name the race and stage, `key=value` pairs, quotes, numbers
-and dates. Pure; every problem is a ParseError that says what is wrong and shows an example. Each
+and dates. Pure; every problem is a UsageError that says what is wrong and shows an example. Each
 `parse_<command>` hands back the write's own input (db/writes), or a `Draft` that makes it once the race it
 names is found: a new desk field is one key here and one field in the write.
 
@@ -25,10 +25,8 @@ from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
-from cogs.support.dates import date as date  # the dates live in cogs.support.dates
-from cogs.support.dates import date_range as date_range
-from cogs.support.dates import day_and_year as _parse_day
-from cogs.support.parsing import ParseError
+from cogs.support.dates import date, date_range, day_and_year
+from cogs.support.errors import UsageError
 from db import vocabulary
 from db.lookup import parse_query
 from db.models import CallKind, EndorserKind, Race, Stage
@@ -40,8 +38,8 @@ from db.vocabulary import (
     STAGE_WORDS,
     STANCE_WORDS,
     is_stage_word,
+    kind_key,
 )
-from db.vocabulary import kind_key as _kind_key
 from db.writes.common import StageRef
 from db.writes.polls import EndorsementInput, PollInput
 from db.writes.races import CandidateEdit, CandidateInput, ContestDate, RaceEdit, RaceInput
@@ -74,7 +72,7 @@ def tokenize(text: str, example: str) -> list[str]:
     try:
         raw = list(lexer)
     except ValueError:
-        raise ParseError('A quote (") is not closed.', example) from None
+        raise UsageError('A quote (") is not closed.', example) from None
     merged: list[str] = []
     i = 0
     while i < len(raw):  # "Tuberville = 5", "Tuberville= 5", "Tuberville =5"
@@ -104,10 +102,10 @@ def split_pairs(text: str | None, example: str) -> Parsed:
             key, value = token.split("=", 1)
             key = key.strip()
             if not key:
-                raise ParseError(f"'{token}' has no name before the `=`.", example)
+                raise UsageError(f"'{token}' has no name before the `=`.", example)
             pairs.append((key, value.strip()))
         elif token.startswith("="):
-            raise ParseError(f"'{token}' has no name before the `=`.", example)
+            raise UsageError(f"'{token}' has no name before the `=`.", example)
         else:
             words.append(token)
     return Parsed(words, pairs)
@@ -123,14 +121,14 @@ def known_key(key: str, aliases: dict[str, str]) -> str | None:
 
 def unknown_key_error(
     key: str, aliases: dict[str, str], example: str, candidates_allowed: bool
-) -> ParseError:
+) -> UsageError:
     names = sorted(set(aliases.values()))
     close = process.extractOne(_fold(key), list(aliases), scorer=fuzz.ratio, score_cutoff=70)
     hint = f" Did you mean `{aliases[close[0]]}`?" if close else ""
     keys = ", ".join(f"`{n}`" for n in names)
     if candidates_allowed:
-        return ParseError(f"'{key}' is neither a key nor a candidate here.{hint} Keys: {keys}.", example)
-    return ParseError(f"There is no key '{key}'.{hint} Keys: {keys}.", example)
+        return UsageError(f"'{key}' is neither a key nor a candidate here.{hint} Keys: {keys}.", example)
+    return UsageError(f"There is no key '{key}'.{hint} Keys: {keys}.", example)
 
 
 # ------------------------------------------------------------------ numbers
@@ -139,18 +137,18 @@ def unknown_key_error(
 def votes(value: str, who: str, example: str) -> int:
     text = value.strip().replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
     if re.fullmatch(r"-\d+", text):
-        raise ParseError(f"Votes cannot be negative: {who}={value}.", example)
+        raise UsageError(f"Votes cannot be negative: {who}={value}.", example)
     if re.fullmatch(r"\d+\.\d+", text):
-        raise ParseError(f"Votes are whole numbers: {who}={value}.", example)
+        raise UsageError(f"Votes are whole numbers: {who}={value}.", example)
     if not re.fullmatch(r"\d{1,12}", text):
-        raise ParseError(f"{who}={value or '(nothing)'}: '{value}' is not a number of votes.", example)
+        raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a number of votes.", example)
     return int(text)
 
 
 def whole(value: str, what: str, example: str) -> int:
     text = value.strip().replace(",", "").replace("_", "")
     if not re.fullmatch(r"\d{1,9}", text):
-        raise ParseError(f"{what} must be a whole number, not '{value}'.", example)
+        raise UsageError(f"{what} must be a whole number, not '{value}'.", example)
     return int(text)
 
 
@@ -159,13 +157,13 @@ def percent(value: str, who: str, example: str, noun: str = "A share") -> float:
     try:
         number = float(text)
     except ValueError:
-        raise ParseError(f"{who}={value or '(nothing)'}: '{value}' is not a percentage.", example) from None
+        raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a percentage.", example) from None
     if math.isnan(number) or math.isinf(number):
-        raise ParseError(f"{who}={value}: '{value}' is not a percentage.", example)
+        raise UsageError(f"{who}={value}: '{value}' is not a percentage.", example)
     if number < 0:
-        raise ParseError(f"{noun} cannot be negative: {who}={value}.", example)
+        raise UsageError(f"{noun} cannot be negative: {who}={value}.", example)
     if number > 100:
-        raise ParseError(f"{noun} cannot be over 100%: {who}={value}.", example)
+        raise UsageError(f"{noun} cannot be over 100%: {who}={value}.", example)
     return number
 
 
@@ -175,20 +173,20 @@ def boolean(value: str, what: str, example: str) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ParseError(f"{what} takes yes or no, not '{value}'.", example)
+    raise UsageError(f"{what} takes yes or no, not '{value}'.", example)
 
 
 def text_value(value: str, what: str, example: str) -> str:
     text = " ".join(value.split())
     if not text:
-        raise ParseError(f"`{what}=` needs a value.", example)
+        raise UsageError(f"`{what}=` needs a value.", example)
     return text
 
 
 def url_value(value: str, example: str) -> str:
     text = value.strip()
     if not re.fullmatch(r"https?://[^\s<>]+", text) or len(text) > 1000:
-        raise ParseError(f"'{value[:80]}' is not a web address (it should start with https://).", example)
+        raise UsageError(f"'{value[:80]}' is not a web address (it should start with https://).", example)
     return text
 
 
@@ -235,7 +233,7 @@ def race_and_stage(words: list[str]) -> RaceAndStage:
 
 def _no_rest(found: RaceAndStage, example: str) -> None:
     if found.rest:
-        raise ParseError(
+        raise UsageError(
             f"I don't know what '{' '.join(found.rest)}' means after the stage. Name values as `key=value`.",
             example,
         )
@@ -243,7 +241,7 @@ def _no_rest(found: RaceAndStage, example: str) -> None:
 
 def _need_race(race: str, example: str) -> None:
     if not race.strip():
-        raise ParseError("Which race? Name a state, a candidate or a year first.", example)
+        raise UsageError("Which race? Name a state, a candidate or a year first.", example)
 
 
 # ------------------------------------------------------------------ what the parse hands the write
@@ -265,12 +263,12 @@ def _candidate_number(
 ) -> V:
     """`Name=number` for a candidate; a key that is no name, a misspelt key or no number is refused."""
     if not re.search(r"[A-Za-z]", key):
-        raise ParseError(f"'{key}={value}': '{key}' is not a name.", example)
+        raise UsageError(f"'{key}={value}': '{key}' is not a name.", example)
     if _looks_like_key(key, aliases):
         raise unknown_key_error(key, aliases, example, candidates_allowed=True)
     if not re.search(r"\d", value):
         keys = ", ".join(f"`{k}`" for k in sorted(set(aliases.values())))
-        raise ParseError(
+        raise UsageError(
             f"{key}={value}: '{value}' is not {what}, and '{key}' is not a key ({keys}).", example
         )
     return read(value, key, example)
@@ -327,7 +325,7 @@ RESULT_KEYS = {
 def _precincts(value: str, example: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*([\d,]+)\s*(?:/|of)\s*([\d,]+)\s*", value)
     if not match:
-        raise ParseError(
+        raise UsageError(
             f"precincts={value}: write it as reporting/total, e.g. `precincts=1850/1980`.", example
         )
     return whole(match[1], "precincts", example), whole(match[2], "precincts", example)
@@ -358,7 +356,7 @@ def parse_result(text: str | None, example: str) -> Draft[ResultInput]:
         elif name == "official":
             data.official = boolean(value, "official", example)
     if not data.counts:
-        raise ParseError("Give each candidate's votes as `Name=votes`.", example)
+        raise UsageError("Give each candidate's votes as `Name=votes`.", example)
     return Draft(found.race, lambda race: replace(data, race_id=race.id))
 
 
@@ -384,7 +382,7 @@ def _called(words: list[str], example: str) -> tuple[str, StageRef, str, list[st
         ):
             width = 1 if lowered[i] in TOO_CLOSE else 2
             if i + width != len(words):
-                raise ParseError("`too close` comes last, after the race and stage.", example)
+                raise UsageError("`too close` comes last, after the race and stage.", example)
             words, too_close = words[:i], True
             break
     found = race_and_stage(words)
@@ -400,10 +398,10 @@ def _called(words: list[str], example: str) -> tuple[str, StageRef, str, list[st
         if found.stage_words[-1].lower() in ("runoff", "run-off") and len(rest) >= 2:
             return found.race, stage_of(found.stage_words[:-1]), CallKind.RUNOFF, rest
         if not rest:
-            raise ParseError("Name the winner after the stage.", example)
+            raise UsageError("Name the winner after the stage.", example)
         return found.race, found.stage, CallKind.WINNER, [" ".join(rest)]
     if len(words) < 2:
-        raise ParseError("Name the race, then the winner.", example)
+        raise UsageError("Name the race, then the winner.", example)
     return " ".join(words[:-1]), StageRef(), CallKind.WINNER, [words[-1]]
 
 
@@ -447,7 +445,6 @@ POLL_KEYS = {
     "partisan": "partisan",
     "internal": "internal",
 }
-POPULATIONS = POPULATION_WORDS
 
 
 @dataclass
@@ -462,11 +459,11 @@ class Fielded:
         """The first and last day, a missing year being `year` (the race's cycle)."""
         if self.dates is not None:
             if self.start is not None or self.end is not None:
-                raise ParseError("Give `dates=` or `start=`/`end=`, not both.", example)
+                raise UsageError("Give `dates=` or `start=`/`end=`, not both.", example)
             return date_range(self.dates, year, example)
         if self.end is None:
-            raise ParseError('When was the poll fielded? Add `dates="July 2-9, 2020"`.', example)
-        end, end_has_year = _parse_day(self.end, year, example)
+            raise UsageError('When was the poll fielded? Add `dates="July 2-9, 2020"`.', example)
+        end, end_has_year = day_and_year(self.end, year, example)
         start = None
         if self.start is not None:
             start = date(self.start, end.year if end_has_year else year, example)
@@ -474,9 +471,9 @@ class Fielded:
 
 
 def _population(value: str, example: str) -> str:
-    population = POPULATIONS.get(" ".join(value.lower().split()))
+    population = POPULATION_WORDS.get(" ".join(value.lower().split()))
     if population is None:
-        raise ParseError(
+        raise UsageError(
             f"pop={value}: use lv, rv, a or v (likely voters, registered, adults, voters).", example
         )
     return population
@@ -514,14 +511,14 @@ def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
         elif name == "internal":
             data.internal = boolean(value, "internal", example)
     if not data.pollster:
-        raise ParseError('Who ran the poll? Add `pollster="..."`.', example)
+        raise UsageError('Who ran the poll? Add `pollster="..."`.', example)
     if len(data.answers) < 2:
-        raise ParseError(
+        raise UsageError(
             "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`.", example
         )
     total = sum(p for _, p in data.answers)
     if total > 101:
-        raise ParseError(f"The shares add up to {total:g}%, over 100%: check the numbers.", example)
+        raise UsageError(f"The shares add up to {total:g}%, over 100%: check the numbers.", example)
 
     def make(race: Race) -> PollInput:
         start, end = fielded.days(race.cycle, example)
@@ -550,8 +547,6 @@ ENDORSE_KEYS = {
     "source": "source",
     "quote": "quote",
 }
-STANCES = STANCE_WORDS
-KINDS = ENDORSER_KIND_WORDS
 
 
 def parse_endorse(text: str | None, example: str) -> Draft[EndorsementInput]:
@@ -560,24 +555,24 @@ def parse_endorse(text: str | None, example: str) -> Draft[EndorsementInput]:
     _need_race(race, example)
     values = _values(parsed, ENDORSE_KEYS, example)
     if not values.get("endorser", "").strip():
-        raise ParseError('Who endorsed? Add `endorser="Donald Trump"`.', example)
+        raise UsageError('Who endorsed? Add `endorser="Donald Trump"`.', example)
     if not values.get("candidate", "").strip():
-        raise ParseError("Whom? Add `candidate=Tuberville`.", example)
+        raise UsageError("Whom? Add `candidate=Tuberville`.", example)
     data = EndorsementInput(
         RACE_NOT_YET,
         text_value(values["endorser"], "endorser", example),
         text_value(values["candidate"], "candidate", example),
     )
     if "stance" in values:
-        stance = STANCES.get(values["stance"].strip().lower())
+        stance = STANCE_WORDS.get(values["stance"].strip().lower())
         if stance is None:
-            raise ParseError(f"stance={values['stance']}: use endorse, oppose, withhold or rescind.", example)
+            raise UsageError(f"stance={values['stance']}: use endorse, oppose, withhold or rescind.", example)
         data.stance = stance
     if "kind" in values:
-        kind = KINDS.get(_kind_key(values["kind"]))
+        kind = ENDORSER_KIND_WORDS.get(kind_key(values["kind"]))
         if kind is None:
             options = ", ".join(k.value for k in EndorserKind)
-            raise ParseError(f"kind={values['kind']}: use one of {options}.", example)
+            raise UsageError(f"kind={values['kind']}: use one of {options}.", example)
         data.kind = kind
     day = text_value(values["date"], "date", example) if "date" in values else None
     data.url = url_value(values["url"], example) if "url" in values else None
@@ -642,14 +637,14 @@ def parse_race(text: str | None, example: str, *, editing: bool) -> RaceForm:
             continue
         name = known_key(key, RACE_KEYS)
         if name is None:
-            raise ParseError(
+            raise UsageError(
                 f"There is no key '{key}'. Keys: seat, notes, source, incumbent-party, incumbent, and stage "
                 'dates such as general=2026-11-03, rep-primary="May 19", runoff="June 16".',
                 example,
             )
         if name == "incumbent":
             if not editing:
-                raise ParseError(
+                raise UsageError(
                     "Add the race first, then its candidates; `race-edit` sets the incumbent.", example
                 )
             form.incumbent = value.strip()
@@ -668,7 +663,7 @@ def parse_race_add(text: str | None, example: str) -> RaceInput:
     needs = (("a state", query.state), ("an office", query.office), ("a year", query.cycle))
     missing = [what for what, value in needs if not value]
     if missing:
-        raise ParseError(f"A new race needs {', '.join(missing)}.", example)
+        raise UsageError(f"A new race needs {', '.join(missing)}.", example)
     assert query.state and query.office and query.cycle
     return RaceInput(
         state=query.state,
@@ -733,7 +728,7 @@ def parse_candidate(
     values = {flag: "yes" for flag in flags if flag in allowed} | _values(parsed, aliases, example)
     for name in required:
         if not values.get(name, "").strip():
-            raise ParseError(f"`{name}=` is missing.", example)
+            raise UsageError(f"`{name}=` is missing.", example)
     return CandidateForm(found.race, found.stage, values)
 
 
@@ -772,7 +767,7 @@ def parse_merge(text: str | None, example: str) -> tuple[str, str, str]:
     _need_race(race, example)
     values = _values(parsed, MERGE_KEYS, example, read=text_value)
     if "from" not in values or "into" not in values:
-        raise ParseError("Say which record goes into which: `from=... into=...`.", example)
+        raise UsageError("Say which record goes into which: `from=... into=...`.", example)
     return race, values["from"], values["into"]
 
 

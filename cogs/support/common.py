@@ -10,8 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.support.context import RaceContext
-from cogs.support.errors import UsageError as UsageError  # the error types live in cogs.support.errors
-from cogs.support.errors import UserFacingError as UserFacingError
+from cogs.support.errors import UsageError, UserFacingError
 from db.lookup import RaceMatches
 from db.models import Race
 from render.limits import fit_message

@@ -30,6 +30,10 @@ class UsageError(UserFacingError):
         self.example = example
         self.text = self.reply()
 
+    def with_example(self, example: str) -> UsageError:
+        """The same problem, with the example of the command it happened in."""
+        return UsageError(self.problem, example)
+
     def reply(self, usage: str = "", example: str = "") -> str:
         """The problem (mentions made inert), then `usage` if given, then the example (its own first)."""
         lines = [discord.utils.escape_mentions(self.problem)]

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cogs.support.dates import DATE_EXAMPLES as DATE_EXAMPLES  # the dates live in cogs.support.dates
-from cogs.support.dates import DateSpan as DateSpan
-from cogs.support.dates import parse_when as parse_when
 from cogs.support.errors import UsageError
 from db.vocabulary import (
     PARTY_WORDS,
-    POPULATION_NAME,
     POPULATION_WORDS,
     STAGE_PHRASES,
     STAGE_WORDS,
@@ -25,14 +21,8 @@ from db.vocabulary import (
     stages_meant,
 )
 
-# The one type for wrong input, under the names the parsers and their callers used before.
-ParseProblem = UsageError
-ParseError = UsageError
-
-
 # ---------------------------------------------------------------- poll queries
 
-POPULATION_NAMES = POPULATION_NAME  # the vocabulary's labels, under the name the polls cog imports
 CHART_WORDS = frozenset({"chart", "graph", "plot", "trend"})
 PAGE_WORDS = frozenset({"page", "pg", "p"})
 

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, TypeVar
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.support.common import UsageError, UserFacingError
 from cogs.support.context import RaceContext
-from cogs.support.parsing import ParseError
+from cogs.support.errors import UserFacingError
 from db.writes import Duplicate, WriteError, run_write
 from render.format import timestamp
 
@@ -19,10 +18,6 @@ if TYPE_CHECKING:
     pass
 
 T = TypeVar("T")
-
-
-def usage(problem: ParseError) -> UsageError:
-    return UsageError(discord.utils.escape_mentions(problem.problem), problem.example)
 
 
 def refusal(problem: WriteError) -> UserFacingError:

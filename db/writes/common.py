@@ -22,7 +22,6 @@ from db.lookup import state_name
 from db.models import Candidacy, Candidate, Contest, Race
 from db.names import fold, name_key
 from db.reads.races import stage_sort_key
-from db.vocabulary import ANY_RUNOFF as ANY_RUNOFF  # importable from here, as before
 from db.vocabulary import contest_name, office_name, party_name, preferred_stage, stage_name, stages_meant
 from db.writes.errors import Ambiguous, NotFound, WriteError
 

@@ -282,16 +282,6 @@ def _outcomes(contest: Contest) -> dict[str, str]:
     return {str(c.id): c.outcome for c in contest.candidacies}
 
 
-async def post_call(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
-    return await change_call(session, actor, data)
-
-
-async def post_uncall(
-    session: AsyncSession, actor: Actor, race_id: int, stage: StageRef, source: str | None = None
-) -> CallOutcome:
-    return await change_call(session, actor, CallInput(race_id, stage, CallKind.UNCALLED, [], source))
-
-
 async def change_call(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
     """Store a call of a stage, or withdraw its standing one: a new Call row either way, with the
     stage's status and every candidacy's outcome following it."""

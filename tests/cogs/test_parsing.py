@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from cogs.support.parsing import ParseProblem, parse_when, split_page, split_poll_query, split_results_query
+from cogs.support.dates import parse_when
+from cogs.support.errors import UsageError
+from cogs.support.parsing import split_page, split_poll_query, split_results_query
 from db.models import Stage
 
 TODAY = dt.date(2020, 7, 14)  # a Tuesday
@@ -70,7 +72,7 @@ def test_a_date_without_a_year_takes_the_default_year() -> None:
     ],
 )
 def test_unreadable_dates_are_refused_with_a_reason(text: str) -> None:
-    with pytest.raises(ParseProblem) as problem:
+    with pytest.raises(UsageError) as problem:
         parse_when(text, TODAY)
     assert "@everyone" not in str(problem.value)  # member text is quoted inert
 
@@ -86,16 +88,16 @@ def test_poll_query_filters() -> None:
     )
     assert split_poll_query("alabama rv").population == "rv"
     assert split_poll_query("alabama all adults").population == "a"
-    with pytest.raises(ParseProblem):
+    with pytest.raises(UsageError):
         split_poll_query("alabama page two")
-    with pytest.raises(ParseProblem):
+    with pytest.raises(UsageError):
         split_poll_query("alabama since")
 
 
 def test_pages() -> None:
     assert split_page("texas page 3") == ("texas", 3)
     assert split_page("texas") == ("texas", None)
-    with pytest.raises(ParseProblem):
+    with pytest.raises(UsageError):
         split_page("texas page 0")
 
 

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from cogs.desk import _parsing as p
+from cogs.support.errors import UsageError
 from db.models import CallKind, Race, Stage, Stance
-from db.writes.common import ANY_RUNOFF, StageRef
+from db.vocabulary import ANY_RUNOFF
+from db.writes.common import StageRef
 
 EX = "!example"
 
@@ -19,7 +21,7 @@ def race(cycle: int = 2020) -> Race:
 
 
 def refused(fn, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(p.ParseError) as caught:
+    with pytest.raises(UsageError) as caught:
         fn(*args, **kwargs)
     assert caught.value.example == EX
     return caught.value.problem

@@ -17,7 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker, upgrade
-from db.models import AuditEntry, Call, Candidacy, Candidate, Contest, Endorsement, Poll, Race, ResultSnapshot
+from db.models import (
+    AuditEntry,
+    Call,
+    CallKind,
+    Candidacy,
+    Candidate,
+    Contest,
+    Endorsement,
+    Poll,
+    Race,
+    ResultSnapshot,
+)
 from db.reads.races import race_card
 from db.writes import Ambiguous, Duplicate, NotFound, StageRef, WriteError, run_write
 from db.writes.polls import (
@@ -40,7 +51,7 @@ from db.writes.races import (
     edit_race,
     merge_candidates,
 )
-from db.writes.results import CallInput, ResultInput, post_call, post_result, post_uncall
+from db.writes.results import CallInput, ResultInput, change_call, post_result
 from db.writes.retry import is_busy
 from db.writes.undo import undo
 from tests.desk.support import MODERATOR, OTHER_MODERATOR, al2020, contest_of, counts
@@ -146,7 +157,7 @@ async def test_a_contest_not_held_yet_takes_no_result_or_call(sample_sessions: S
         )
     with pytest.raises(WriteError, match="cannot have a call"):
         call = CallInput(added.race.id, GENERAL, "winner", ["Britt"])
-        await run_write(sample_sessions, lambda s: post_call(s, MODERATOR, call))
+        await run_write(sample_sessions, lambda s: change_call(s, MODERATOR, call))
     assert await counts(sample_sessions) == before
 
 
@@ -164,7 +175,7 @@ async def test_call_uncall_and_undo_keep_outcomes_and_status(sample_sessions: Se
     runoff = StageRef("runoff")
     first = await run_write(
         sample_sessions,
-        lambda s: post_call(s, MODERATOR, CallInput(race, runoff, "winner", ["Sessions"], "AP")),
+        lambda s: change_call(s, MODERATOR, CallInput(race, runoff, "winner", ["Sessions"], "AP")),
     )
     assert not first.confirms and first.previous is not None and first.previous.kind == "winner"
     async with sample_sessions() as session:
@@ -175,12 +186,16 @@ async def test_call_uncall_and_undo_keep_outcomes_and_status(sample_sessions: Se
         }
         sessions_id = await session.scalar(select(Candidate.id).where(Candidate.name == "Jeff Sessions"))
     assert outcomes[sessions_id] == "won" and sorted(outcomes.values()) == ["lost", "won"]
-    withdrawn = await run_write(sample_sessions, lambda s: post_uncall(s, MODERATOR, race, runoff))
+    withdrawn = await run_write(
+        sample_sessions, lambda s: change_call(s, MODERATOR, CallInput(race, runoff, CallKind.UNCALLED))
+    )
     assert withdrawn.call.kind == "uncalled" and [c.candidate.name for c in withdrawn.named] == [
         "Jeff Sessions"
     ]
     with pytest.raises(WriteError, match="no call to withdraw"):
-        await run_write(sample_sessions, lambda s: post_uncall(s, MODERATOR, race, runoff))
+        await run_write(
+            sample_sessions, lambda s: change_call(s, MODERATOR, CallInput(race, runoff, CallKind.UNCALLED))
+        )
     with pytest.raises(WriteError, match="newer call"):
         await run_write(sample_sessions, lambda s: undo(s, MODERATOR, first.audit.id))
     await run_write(sample_sessions, lambda s: undo(s, MODERATOR, withdrawn.audit.id))
@@ -212,7 +227,7 @@ async def test_calls_with_the_wrong_number_of_names(sample_sessions: Sessions) -
     for kind, names, words in WRONG_CALLS:
         call = CallInput(race, GENERAL, kind, names)
         with pytest.raises(WriteError, match=words):
-            await run_write(sample_sessions, lambda s, call=call: post_call(s, MODERATOR, call))  # type: ignore[misc]
+            await run_write(sample_sessions, lambda s, call=call: change_call(s, MODERATOR, call))  # type: ignore[misc]
     assert await counts(sample_sessions) == before
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from cogs.desk import _parsing as desk_parsing
-from cogs.support import dates, parsing
+from cogs.support import dates
 from cogs.support.errors import UsageError
 
 TODAY = dt.date(2026, 11, 27)
@@ -15,7 +15,6 @@ EX = '!poll add alabama dates="July 2-9, 2020"'
 
 
 def test_both_sides_use_the_one_module() -> None:
-    assert parsing.parse_when is dates.parse_when
     assert desk_parsing.date_range is dates.date_range and desk_parsing.date is dates.date
 
 

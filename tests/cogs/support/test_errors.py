@@ -11,16 +11,17 @@ from discord.ext import commands
 
 from cogs.desk import _parsing as desk_parsing
 from cogs.errors import ErrorsCog
-from cogs.support import common, parsing
+from cogs.support import dates, parsing
 from cogs.support.errors import UsageError, UserFacingError
 
 
-def test_the_old_names_are_the_one_type() -> None:
-    assert parsing.ParseProblem is UsageError
-    assert parsing.ParseError is UsageError
-    assert desk_parsing.ParseError is UsageError
-    assert common.UsageError is UsageError and common.UserFacingError is UserFacingError
+def test_members_and_desk_parsers_raise_the_one_type() -> None:
     assert issubclass(UsageError, UserFacingError) and issubclass(UsageError, commands.CommandError)
+    with pytest.raises(UsageError, match="page as a number"):
+        parsing.split_page("alabama page two")
+    with pytest.raises(UsageError) as desk:
+        desk_parsing.parse_result("alabama Tuberville=lots", "!result alabama Tuberville=1392100")
+    assert desk.value.example == "!result alabama Tuberville=1392100"
 
 
 def test_it_carries_the_problem_and_the_example() -> None:
@@ -32,7 +33,7 @@ def test_it_carries_the_problem_and_the_example() -> None:
 
 def test_parsers_raise_it_directly() -> None:
     with pytest.raises(UsageError) as member:
-        parsing.parse_when("soon", dt.date(2020, 7, 14))
+        dates.parse_when("soon", dt.date(2020, 7, 14))
     with pytest.raises(UsageError) as desk:
         desk_parsing.votes("-5", "Jones", "!result alabama Jones=5")
     assert member.value.example == "" and "soon" in member.value.problem
@@ -41,7 +42,10 @@ def test_parsers_raise_it_directly() -> None:
 
 def describe(error: BaseException) -> str | None:
     command = SimpleNamespace(
-        qualified_name="calendar", signature="[when]", help="Races by day. Example: !calendar july 14 2020"
+        qualified_name="calendar",
+        signature="[when]",
+        help="Races by day. Example: !calendar july 14 2020",
+        extras={},
     )
     ctx: Any = SimpleNamespace(command=command, shown_prefix="?")
     text, embed = ErrorsCog.describe(None, ctx, error)  # type: ignore[arg-type]

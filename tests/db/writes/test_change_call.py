@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.audit import Actor
 from db.models import AuditEntry, Candidacy, Contest, Race
 from db.writes import StageRef, WriteError, run_write
-from db.writes.results import CallInput, change_call, post_uncall
+from db.writes.results import CallInput, change_call
 
 DESK = Actor(id=1, name="desk")
 GENERAL = StageRef("general")
@@ -44,6 +44,7 @@ async def test_a_call_and_its_withdrawal_through_one_write(
     assert called.audit.action == "call.add" and called.audit.after is not None
     assert called.audit.after["names"] == ["Tommy Tuberville"] and called.contest.status == "certified"
     assert not called.confirms  # what stood before was the withdrawal
-    await run_write(sample_sessions, lambda s: post_uncall(s, DESK, race_id, GENERAL))
+    uncall = CallInput(race_id, GENERAL, "uncalled")
+    await run_write(sample_sessions, lambda s: change_call(s, DESK, uncall))
     with pytest.raises(WriteError, match="no call to withdraw"):
-        await run_write(sample_sessions, lambda s: post_uncall(s, DESK, race_id, GENERAL))
+        await run_write(sample_sessions, lambda s: change_call(s, DESK, uncall))
