@@ -14,7 +14,7 @@ from cogs.support.checks import can_configure, can_write_shared, desk_writer
 from cogs.support.common import hybrid_command, reply, resolve_race
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError, UserFacingError
-from cogs.support.writing import store
+from cogs.support.writing import commit_write
 from db import outbox
 from db.reads.races import ContestView, contest_views
 from db.writes.undo import UndoOutcome, undo
@@ -119,7 +119,7 @@ class AuditCog(commands.Cog, name="Audit"):
                 )
             return outcome, correction
 
-        outcome, correction = await store(ctx, work)
+        outcome, correction = await commit_write(ctx, work)
         if outcome.original.entity == "guild_settings" and ctx.guild is not None:
             await self._reload_prefix(ctx.guild.id)
         reach = None

@@ -21,7 +21,7 @@ from cogs.support.checks import can_configure, server_admin
 from cogs.support.common import hybrid_group, hybrid_subcommand, reply
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError, UserFacingError
-from cogs.support.writing import store
+from cogs.support.writing import commit_write
 from db.writes.config import SettingChange, set_setting
 from render.config import (
     cannot_post_text,
@@ -62,7 +62,9 @@ class ConfigCog(commands.Cog, name="Config"):
         assert ctx.guild is not None
         actor = ctx.actor
         guild_id = ctx.guild.id
-        return await store(ctx, lambda session: set_setting(session, actor, guild_id, FIELDS[name], value))
+        return await commit_write(
+            ctx, lambda session: set_setting(session, actor, guild_id, FIELDS[name], value)
+        )
 
     @hybrid_group(
         brief="This server's settings (admins): results channel, moderator role, ping role, prefix.",

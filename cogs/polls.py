@@ -59,10 +59,8 @@ class PollsCog(commands.Cog, name="Polls"):
     )
     @app_commands.choices(
         population=[
-            app_commands.Choice(name="likely voters (LV)", value="lv"),
-            app_commands.Choice(name="registered voters (RV)", value="rv"),
-            app_commands.Choice(name="adults (A)", value="a"),
-            app_commands.Choice(name="voters (V)", value="v"),
+            app_commands.Choice(name=f"{label} ({code.upper()})", value=str(code))
+            for code, label in POPULATION_NAME.items()
         ]
     )
     @app_commands.autocomplete(query=race_autocomplete)

@@ -98,6 +98,32 @@ PARTY_WORDS: dict[str, str] = {
     "independents": "IND",
 }
 
+# Party names as official results files spell them (MEDSL's party_detailed) beyond the words above: state
+# affiliates and minor parties. Read with party_named(); people's words stay the table above.
+PARTY_NAMES_IN_RESULTS: dict[str, str] = {
+    "democratic-nonpartisan league": "DEM",
+    "minnesota green": "GRN",
+    "mountain": "GRN",  # West Virginia's Green affiliate
+    "pacific green": "PG",
+    "unaffiliated": "IND",
+    "non-affiliated": "IND",
+    "no party affiliation": "IND",
+    "nonpartisan": "IND",
+    "unenrolled": "IND",
+    "constitution": "CON",
+    "constitution party": "CON",
+    "conservative": "CON",
+    "us taxpayers": "UST",
+    "natural law": "NLP",
+    "reform": "REF",
+    "independent american": "IAP",
+    "alaskan independence party": "AKI",
+    "independence": "IP",
+    "liberty union": "LBU",
+    "working families": "WF",
+    "other": "OTH",
+}
+
 POPULATION_WORDS: dict[str, str] = {
     "lv": Population.LIKELY,
     "likely": Population.LIKELY,
@@ -198,6 +224,12 @@ def fold_word(word: str) -> str:
 def party_of(word: str) -> str | None:
     """ "gop" -> "REP", "DFL" -> "DEM"; None: not a party word."""
     return PARTY_WORDS.get(fold_word(word))
+
+
+def party_named(name: str) -> str | None:
+    """A party as a results file names it ("DEMOCRATIC-FARMER-LABOR", "Mountain") as a code; None: unknown."""
+    folded = " ".join(name.lower().split())
+    return PARTY_WORDS.get(folded) or PARTY_NAMES_IN_RESULTS.get(folded)
 
 
 def party_code(value: str) -> str:

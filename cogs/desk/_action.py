@@ -22,7 +22,7 @@ from cogs.desk._parsing import Draft
 from cogs.support.checks import desk_writer
 from cogs.support.common import hybrid_command, hybrid_subcommand, reply, resolve_race
 from cogs.support.context import RaceContext
-from cogs.support.writing import store
+from cogs.support.writing import commit_write
 from db import outbox
 from db.audit import Actor
 from db.models import AuditEntry, Race
@@ -113,7 +113,7 @@ async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None
         news = await steps.announce(session, outcome) if steps.announce else None
         return outcome, await _send(session, news, outcome.audit.id, steps.ping, bot_prefix)
 
-    outcome, sent = await store(ctx, work)
+    outcome, sent = await commit_write(ctx, work)
     told = replies.told(sent.queued, sent.correction)
     text = steps.reply(outcome, ctx.shown_prefix) + (f"\n{told}" if told else "")
     await reply(ctx, text, embed=sent.embed)

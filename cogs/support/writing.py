@@ -1,21 +1,18 @@
-"""Running a desk write from a command: who the actor is, the transaction (retried when the database is
-busy), domain errors as clear replies, and a nudge to the announcer once it has committed."""
+"""Running a write from a command: one transaction through the bot's store (retried when the database is
+busy), a refused write as a clear reply, and a nudge to the announcer once it has committed."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.support.context import RaceContext
 from cogs.support.errors import UserFacingError
-from db.writes import Duplicate, WriteError, run_write
+from db.writes import Duplicate, WriteError
 from render.format import timestamp
-
-if TYPE_CHECKING:
-    pass
 
 T = TypeVar("T")
 
@@ -27,10 +24,10 @@ def refusal(problem: WriteError) -> UserFacingError:
     return UserFacingError(text)
 
 
-async def store(ctx: RaceContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def commit_write(ctx: RaceContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction and nudge the announcer; wrong input becomes a reply, nothing written."""
     try:
-        result = await run_write(ctx.bot.sessions, work)
+        result = await ctx.bot.store.write(work)
     except WriteError as problem:
         raise refusal(problem) from None
     announcer = ctx.bot.get_cog("Announcer")

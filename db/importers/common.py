@@ -22,6 +22,7 @@ from typing import IO, Any
 import us
 
 from db.names import name_key
+from db.vocabulary import party_named
 
 #: A path, or an open file (text or binary).
 Source = str | os.PathLike[str] | IO[str] | IO[bytes]
@@ -293,38 +294,6 @@ def parse_us_date(value: str) -> dt.date:
 PARTY_538 = {"GRE": "GRN"}
 
 #: MEDSL's party_detailed (and party_simplified) to FiveThirtyEight's codes.
-PARTY_MEDSL = {
-    "DEMOCRAT": "DEM",
-    "DEMOCRATIC": "DEM",
-    "DEMOCRATIC-FARMER-LABOR": "DEM",
-    "DEMOCRATIC-NPL": "DEM",
-    "DEMOCRATIC-NONPARTISAN LEAGUE": "DEM",
-    "REPUBLICAN": "REP",
-    "LIBERTARIAN": "LIB",
-    "GREEN": "GRN",
-    "MINNESOTA GREEN": "GRN",
-    "MOUNTAIN": "GRN",
-    "PACIFIC GREEN": "PG",
-    "INDEPENDENT": "IND",
-    "UNAFFILIATED": "IND",
-    "NON-AFFILIATED": "IND",
-    "NO PARTY AFFILIATION": "IND",
-    "NONPARTISAN": "IND",
-    "UNENROLLED": "IND",
-    "CONSTITUTION": "CON",
-    "CONSTITUTION PARTY": "CON",
-    "US TAXPAYERS": "UST",
-    "NATURAL LAW": "NLP",
-    "REFORM": "REF",
-    "INDEPENDENT AMERICAN": "IAP",
-    "ALASKAN INDEPENDENCE PARTY": "AKI",
-    "INDEPENDENCE": "IP",
-    "LIBERTY UNION": "LBU",
-    "WORKING FAMILIES": "WF",
-    "CONSERVATIVE": "CON",
-    "OTHER": "OTH",
-}
-
 MAJOR_PARTIES = ("DEM", "REP")
 
 
@@ -337,10 +306,10 @@ def party_medsl(detailed: str, simplified: str = "") -> str | None:
     """A code for MEDSL's party columns; None when the file gives none ("", "NA")."""
     detailed = re.sub(r"\s*\(.*\)$", "", detailed.strip().upper())  # "REPUBLICAN (NOT IDENTIFIED ON BALLOT)"
     simplified = simplified.strip().upper()
-    if detailed in PARTY_MEDSL:
-        return PARTY_MEDSL[detailed]
-    if simplified and simplified not in ("NA", "OTHER") and simplified in PARTY_MEDSL:
-        return PARTY_MEDSL[simplified]
+    if (code := party_named(detailed)) is not None:
+        return code
+    if simplified and simplified not in ("NA", "OTHER") and (code := party_named(simplified)) is not None:
+        return code
     if detailed and detailed != "NA":
         return "OTH"
     return None

@@ -60,6 +60,7 @@ from db.importers.common import (
     source_name,
     state_code,
 )
+from db.vocabulary import POPULATION_NAME
 
 FORMAT = "fivethirtyeight-polls"
 SOURCE = "FiveThirtyEight"
@@ -176,7 +177,7 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 bad.add(line, f"sample_size {row['sample_size']!r} is not a number", text)
                 continue
             population = row["population"].strip().lower() or None
-            if population not in (None, "lv", "rv", "a", "v"):
+            if population is not None and population not in POPULATION_NAME:
                 bad.add(line, f"unknown population {row['population']!r}", text)
                 continue
             race = (cycle, state, seat, seat != regular_class(cycle))

@@ -14,6 +14,7 @@ from db.vocabulary import (
     ANY_RUNOFF,
     contest_name,
     party_code,
+    party_named,
     population_of,
     preferred_stage,
     stage_of,
@@ -153,3 +154,24 @@ def test_labels() -> None:
     assert contest_name(Stage.GENERAL_RUNOFF, None) == "general runoff"
     assert StageRef(ANY_RUNOFF).describe() == "runoff"
     assert StageRef(Stage.PRIMARY, "GRN").describe() == "Green primary"
+
+
+@pytest.mark.parametrize(
+    ("in_file", "code"),
+    [
+        ("DEMOCRATIC-FARMER-LABOR", "DEM"),  # what "dfl" means to a person
+        ("DEMOCRATIC-NONPARTISAN LEAGUE", "DEM"),
+        ("Libertarian", "LIB"),
+        ("GREEN", "GRN"),
+        ("MOUNTAIN", "GRN"),
+        ("WORKING FAMILIES", "WF"),
+        ("Mickey Mouse", None),
+    ],
+)
+def test_a_results_file_s_party_name_reads_as_the_same_code(in_file: str, code: str | None) -> None:
+    assert party_named(in_file) == code
+
+
+def test_a_party_means_the_same_typed_or_in_a_file() -> None:
+    assert party_code("dfl") == party_named("DEMOCRATIC-FARMER-LABOR") == "DEM"
+    assert party_code("green") == party_named("GREEN") == "GRN"
