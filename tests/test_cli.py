@@ -10,7 +10,7 @@ from pathlib import Path
 
 from loopback import StandIn
 from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

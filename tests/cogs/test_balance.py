@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cogs.member_support import assert_fits, member_world
-from tests.harness import World
+from tests.support import World, assert_fits, member_world
 
 
 @pytest.fixture

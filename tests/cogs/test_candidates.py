@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from cogs.support.paging import NEXT_ID
-from tests.cogs.member_support import assert_fits, member_world, new_messages
-from tests.harness import World
+from tests.support import World, assert_fits, member_world, new_messages
 
 
 @pytest.fixture

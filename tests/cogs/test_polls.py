@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from cogs.support.paging import CHART_ID, NEXT_ID, PREV_ID
-from tests.cogs.member_support import assert_fits, assert_inert, member_world, new_messages
-from tests.harness import World
+from tests.support import World, assert_fits, assert_inert, member_world, new_messages
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -207,7 +206,7 @@ async def test_charts_are_drawn_off_the_event_loop() -> None:
 async def test_a_new_poll_redraws_the_chart(world: World) -> None:
     from db.audit import SYSTEM
     from db.dataset import load_document
-    from tests.member_data import special_document
+    from tests.support import special_document
 
     assert "General runoff: Warnick vs Lofton · 12 polls" in await world.text("!polls georgia special chart")
     doc = special_document()

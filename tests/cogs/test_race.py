@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.models import Race
-from tests.harness import World, running_bot
+from tests.support import World, running_bot
 
 
 @pytest.fixture

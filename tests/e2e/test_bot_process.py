@@ -13,7 +13,7 @@ import pytest
 
 from loopback import StandIn
 from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC
 
 TOKEN = "e2e.secret-token.value"
 

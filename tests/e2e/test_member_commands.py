@@ -14,7 +14,7 @@ from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker, upgrade
 from loopback import StandIn
 from loopback.process import start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC
 
 TOKEN = "e2e.member-token.value"
 

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.bootstrap import SAMPLE
 from db.engine import make_sessionmaker
 from db.models import Race
-from tests.desk.support import desk_world
-from tests.harness import World
+from tests.support import World, desk_world
 
 CONFIRM, CANCEL = "racedesk:import:confirm", "racedesk:import:cancel"
 

@@ -20,7 +20,7 @@ from db.reads.people import find_people, person_card, race_endorsements
 from db.reads.polls import PollFilter, chart_polls, poll_page
 from db.reads.races import contest_views
 from db.reads.results import choose_contests, count_history
-from tests.member_data import RUNOFF_NIGHT, special_document
+from tests.support import RUNOFF_NIGHT, special_document
 
 Sessions = async_sessionmaker[AsyncSession]
 

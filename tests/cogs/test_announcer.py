@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db import outbox
 from db.engine import make_sessionmaker
 from db.models import GuildSettings, OutboxMessage
-from tests.desk.support import desk_world, messages_in, outbox_settled, until
-from tests.harness import World
+from tests.support import World, desk_world, messages_in, outbox_settled, until
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from db.engine import make_engine, make_sessionmaker
 from db.models import Follow, OutboxMessage, Race, ResultSnapshot
 from loopback import StandIn
 from loopback.process import bot_process_output, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC
 
 TOKEN = "desk-e2e.secret-token.value"
 
