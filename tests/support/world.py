@@ -32,6 +32,32 @@ from tests.support.data import SPEC
 from tests.support.stores import al2020, member_engine
 
 MANAGE_GUILD = 1 << 5
+# Tasks in which discord.py handles an event (a message, an interaction, a command's completion or error):
+# while one runs, the bot may still post what the exchange caused.
+EVENT_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch")
+
+
+class Driver(BotDriver):
+    """The console's driver, ending an exchange when the bot has handled every event it caused (and the
+    stand-in has posted nothing new for a moment), not after a fixed quiet time."""
+
+    async def _settle(self, quiet: float = 0.03, limit: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        me = asyncio.current_task()
+        while loop.time() < deadline:
+            busy = [
+                task
+                for task in asyncio.all_tasks()
+                if task is not me and not task.done() and task.get_name().startswith(EVENT_TASKS)
+            ]
+            if busy:
+                await asyncio.wait(busy, timeout=max(deadline - loop.time(), 0.001))
+                continue
+            count = len(self.standin.messages)
+            await asyncio.sleep(quiet)
+            if len(self.standin.messages) == count:
+                return
 
 
 @dataclass
@@ -111,7 +137,7 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
             runner = asyncio.create_task(bot.start("loopback-token"))
             try:
                 await standin.wait_until_ready(timeout=30)
-                yield World(standin=standin, bot=bot, driver=BotDriver(standin, bot), **world)
+                yield World(standin=standin, bot=bot, driver=Driver(standin, bot), **world)
             finally:
                 await bot.close()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
