@@ -7,35 +7,47 @@ Tests skip with the reason when no server answers; with RACEDESK_REQUIRE_POSTGRE
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.engine import make_engine, make_sessionmaker, upgrade
-from tests.support import SPEC, drop_schema, new_store, postgres_engine, sqlite_url
+from db.engine import make_sessionmaker
+from tests.support import (
+    SPEC,
+    copied_store,
+    drop_emptied_schemas,
+    in_own_loop,
+    postgres_store,
+    release_postgres_store,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty store on each database."""
+    """A migrated, empty store on each database (a copy of a migrated file; a migrated schema emptied)."""
     if request.param == "sqlite":
-        created = make_engine(sqlite_url(tmp_path / "store.db"))
+        created = copied_store(tmp_path / "store.db")
         schema = None
     else:
-        created, schema = await postgres_engine()
-    await upgrade(created)
+        created, schema = await postgres_store()
     yield created
     await created.dispose()
     if schema:
-        await drop_schema(schema)
+        await release_postgres_store(schema)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schemas() -> Iterator[None]:
+    yield
+    in_own_loop(drop_emptied_schemas)
 
 
 @pytest.fixture
 async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty SQLite store."""
-    created = await new_store(tmp_path / "store.db")
+    """A migrated, empty SQLite store (a copy of a migrated file)."""
+    created = copied_store(tmp_path / "store.db")
     yield created
     await created.dispose()
 
