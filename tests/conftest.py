@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.engine import make_sessionmaker
 from tests.support import (
     SPEC,
+    Built,
+    build_default,
     copied_store,
     drop_emptied_schemas,
     in_own_loop,
@@ -71,6 +73,14 @@ async def sample_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_s
 async def store(sqlite_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """A migrated, empty SQLite store of its own, as sessions."""
     return make_sessionmaker(sqlite_engine)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The default store, as the bot builds it on first start (the sample, then the public files), built once
+    for the whole run in a thread with its own event loop: tests read it, or copy it (`built.copy_to`)."""
+    path = tmp_path_factory.mktemp("default") / "store.db"
+    return in_own_loop(lambda: build_default(path))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the importer tests: the default store built once per session, and a small MEDSL file.
+"""Fixtures for the importer tests: the default store (built once, in tests/conftest.py), and a small MEDSL file.
 
 The data files come from the repository (`data/public/`, `tests/db/importers/data/`), never from
 outside it, so a fresh clone runs these tests.
@@ -13,14 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import make_engine, make_sessionmaker
-from tests.support import MEDSL, Built, build_default, in_own_loop, sqlite_url
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """Built once for the whole run, in a thread with its own event loop (tests only read it)."""
-    path = tmp_path_factory.mktemp("default") / "store.db"
-    return in_own_loop(lambda: build_default(path))
+from tests.support import MEDSL, Built, sqlite_url
 
 
 @pytest.fixture
