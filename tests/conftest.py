@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from tests.support import (
     SPEC,
@@ -21,23 +23,28 @@ from tests.support import (
     copied_store,
     drop_emptied_schemas,
     in_own_loop,
-    postgres_store,
-    release_postgres_store,
+    store_on,
 )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A migrated, empty store on each database (a copy of a migrated file; a migrated schema emptied)."""
-    if request.param == "sqlite":
-        created = copied_store(tmp_path / "store.db")
-        schema = None
-    else:
-        created, schema = await postgres_store()
-    yield created
-    await created.dispose()
-    if schema:
-        await release_postgres_store(schema)
+    async with store_on(request.param, tmp_path) as created:
+        yield created
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+async def shared_sample(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The shipped sample on each database, one store for all of a module's tests that only read it.
+    They run in the module's event loop: mark them `@pytest.mark.asyncio(loop_scope="module")`."""
+    async with store_on(request.param, tmp_path_factory.mktemp("shared")) as created:
+        shared = make_sessionmaker(created)
+        async with shared.begin() as session:
+            await load_sample(session)
+        yield shared
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,8 +69,6 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 async def sample_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """A store holding the shipped sample (the 2020 Alabama race)."""
-    from db.bootstrap import load_sample
-
     async with sessions.begin() as session:
         await load_sample(session)
     return sessions

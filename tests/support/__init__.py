@@ -47,6 +47,7 @@ from tests.support.stores import (
     release_postgres_store,
     row_counts,
     sqlite_url,
+    store_on,
     template,
 )
 from tests.support.world import (
@@ -111,6 +112,7 @@ __all__ = [
     "running_bot",
     "special_document",
     "sqlite_url",
+    "store_on",
     "template",
     "until",
 ]

@@ -8,12 +8,13 @@ Tests skip with the reason when no server answers; with RACEDESK_REQUIRE_POSTGRE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +186,23 @@ def copied_store(
     """A copy, at `path`, of the template `name` (by default a migrated, empty store)."""
     shutil.copyfile(template(name, fill), path)
     return make_engine(sqlite_url(path))
+
+
+@contextlib.asynccontextmanager
+async def store_on(database: str, folder: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty store on `database` ("sqlite": a copy of a migrated file in `folder`; "postgresql":
+    a migrated schema of its own, emptied for the next user when done)."""
+    schema = None
+    if database == "sqlite":
+        engine = copied_store(folder / "store.db")
+    else:
+        engine, schema = await postgres_store()
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema:
+            await release_postgres_store(schema)
 
 
 def member_engine(tmp_path: Path, big: bool = True) -> AsyncEngine:
