@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.bootstrap import SAMPLE
 from db.engine import make_sessionmaker
@@ -28,8 +28,8 @@ SAMPLE_RACES = 2
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine, results_channels=False, followers=False) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path, results_channels=False, followers=False) as started:
         yield started
 
 

@@ -29,7 +29,7 @@ from loopback import Guild, Permission, Role, StandIn
 from loopback.patching import point_discord_at
 from settings import Settings
 from tests.support.data import SPEC
-from tests.support.stores import al2020, member_engine
+from tests.support.stores import al2020, copied_store, member_engine
 
 MANAGE_GUILD = 1 << 5
 # Tasks in which discord.py handles an event (a message, an interaction, a command's completion or error):
@@ -224,33 +224,35 @@ def assert_inert(message: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def desk_world(
-    engine: AsyncEngine, *, results_channels: bool = True, followers: bool = True
+    tmp_path: Path, *, results_channels: bool = True, followers: bool = True
 ) -> AsyncIterator[World]:
-    """The bot over the sample race, the desk's moderator role set, and (by default) a results channel in
-    both servers and the member following the 2020 Alabama race."""
+    """The bot over the sample race (a copy of a store that holds it), the desk's moderator role set, and
+    (by default) a results channel in both servers and the member following the 2020 Alabama race."""
+    engine = copied_store(tmp_path / "desk.db", "sample", load_sample)
     sessions = make_sessionmaker(engine)
-    async with sessions.begin() as session:
-        await load_sample(session)
-    async with running_bot(engine) as world:
-        results = {}
-        async with sessions.begin() as session:
-            session.add(GuildSettings(guild_id=world.desk.id, mod_role_id=world.desk_role.id))
-            if results_channels:
-                for guild in (world.desk, world.other):
-                    channel = world.standin.add_channel(guild.id, name="results")
-                    results[guild.id] = channel.id
-                desk_settings = await session.get(GuildSettings, world.desk.id)
-                assert desk_settings is not None
-                desk_settings.results_channel_id = results[world.desk.id]
-                session.add(
-                    GuildSettings(guild_id=world.other.id, results_channel_id=results[world.other.id])
-                )
-            if followers:
-                race = await al2020(session)
-                session.add(Follow(user_id=world.member, race_id=race.id, guild_id=world.desk.id))
-        world.names.update({cid: "results" for cid in results.values()})
-        setattr(world, "results", results)  # noqa: B010  (World is a shared dataclass; tests add to it)
-        yield world
+    try:
+        async with running_bot(engine) as world:
+            results = {}
+            async with sessions.begin() as session:
+                session.add(GuildSettings(guild_id=world.desk.id, mod_role_id=world.desk_role.id))
+                if results_channels:
+                    for guild in (world.desk, world.other):
+                        channel = world.standin.add_channel(guild.id, name="results")
+                        results[guild.id] = channel.id
+                    desk_settings = await session.get(GuildSettings, world.desk.id)
+                    assert desk_settings is not None
+                    desk_settings.results_channel_id = results[world.desk.id]
+                    session.add(
+                        GuildSettings(guild_id=world.other.id, results_channel_id=results[world.other.id])
+                    )
+                if followers:
+                    race = await al2020(session)
+                    session.add(Follow(user_id=world.member, race_id=race.id, guild_id=world.desk.id))
+            world.names.update({cid: "results" for cid in results.values()})
+            setattr(world, "results", results)  # noqa: B010  (World is a shared dataclass; tests add to it)
+            yield world
+    finally:
+        await engine.dispose()
 
 
 def messages_in(world: World, channel_id: int) -> list[Any]:

@@ -4,10 +4,10 @@ the wrong inputs the issue lists (each refused, nothing written), config, audit 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_sessionmaker
 from db.models import GuildSettings, Poll, ResultSnapshot
@@ -15,8 +15,8 @@ from tests.support import World, desk_world, row_counts
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine, results_channels=False, followers=False) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path, results_channels=False, followers=False) as started:
         yield started
 
 

@@ -8,10 +8,10 @@ owner of such a server.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_sessionmaker
 from db.models import AuditEntry, Endorsement, GuildSettings, Poll
@@ -46,8 +46,8 @@ REFUSED_WORDS = {
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path) as started:
         yield started
 
 
