@@ -37,27 +37,33 @@ MANAGE_GUILD = 1 << 5
 EVENT_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch")
 
 
+async def settled(standin: StandIn, quiet: float = 0.03, limit: float = 5.0) -> None:
+    """Until the bot has handled every event it was sent and the stand-in has recorded nothing new for
+    `quiet` seconds (at most `limit` seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    me = asyncio.current_task()
+    while loop.time() < deadline:
+        busy = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not me and not task.done() and task.get_name().startswith(EVENT_TASKS)
+        ]
+        if busy:
+            await asyncio.wait(busy, timeout=max(deadline - loop.time(), 0.001))
+            continue
+        count = len(standin.messages)
+        await asyncio.sleep(quiet)
+        if len(standin.messages) == count:
+            return
+
+
 class Driver(BotDriver):
     """The console's driver, ending an exchange when the bot has handled every event it caused (and the
-    stand-in has posted nothing new for a moment), not after a fixed quiet time."""
+    stand-in has recorded nothing new for a moment), not after a fixed quiet time."""
 
     async def _settle(self, quiet: float = 0.03, limit: float = 5.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        me = asyncio.current_task()
-        while loop.time() < deadline:
-            busy = [
-                task
-                for task in asyncio.all_tasks()
-                if task is not me and not task.done() and task.get_name().startswith(EVENT_TASKS)
-            ]
-            if busy:
-                await asyncio.wait(busy, timeout=max(deadline - loop.time(), 0.001))
-                continue
-            count = len(self.standin.messages)
-            await asyncio.sleep(quiet)
-            if len(self.standin.messages) == count:
-                return
+        await settled(self.standin, quiet, limit)
 
 
 @dataclass
@@ -165,7 +171,7 @@ async def new_messages(
         return bool(got) and (done is None or done(got))
 
     await until(complete, timeout, "something new from the bot")
-    await asyncio.sleep(0.1)
+    await settled(world.standin)
     return list(world.standin.messages[before:])
 
 
