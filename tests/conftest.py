@@ -23,6 +23,7 @@ from tests.support import (
     copied_store,
     drop_emptied_schemas,
     in_own_loop,
+    remove_templates,
     store_on,
 )
 
@@ -48,9 +49,11 @@ async def shared_sample(
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _drop_postgres_schemas() -> Iterator[None]:
+def _clean_up_stores() -> Iterator[None]:
+    """At the end of the run: drop the PostgreSQL schemas kept for reuse, remove the SQLite templates."""
     yield
     in_own_loop(drop_emptied_schemas)
+    remove_templates()
 
 
 @pytest.fixture

@@ -180,6 +180,13 @@ def template(name: str, fill: Callable[[AsyncSession], Awaitable[Any]] | None = 
     return _templates[name]
 
 
+def remove_templates() -> None:
+    """At the end of the run: remove the templates this process built."""
+    while _templates:
+        _, path = _templates.popitem()
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
 def copied_store(
     path: Path, name: str = "empty", fill: Callable[[AsyncSession], Awaitable[Any]] | None = None
 ) -> AsyncEngine:
