@@ -41,11 +41,8 @@ async def shared_sample(
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """The shipped sample on each database, one store for all of a module's tests that only read it.
     They run in the module's event loop: mark them `@pytest.mark.asyncio(loop_scope="module")`."""
-    async with store_on(request.param, tmp_path_factory.mktemp("shared")) as created:
-        shared = make_sessionmaker(created)
-        async with shared.begin() as session:
-            await load_sample(session)
-        yield shared
+    async with store_on(request.param, tmp_path_factory.mktemp("shared"), "sample", load_sample) as created:
+        yield make_sessionmaker(created)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,12 +66,13 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(engine)
 
 
-@pytest.fixture
-async def sample_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
-    """A store holding the shipped sample (the 2020 Alabama race)."""
-    async with sessions.begin() as session:
-        await load_sample(session)
-    return sessions
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def sample_sessions(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A store holding the shipped sample (the 2020 Alabama race), on each database."""
+    async with store_on(request.param, tmp_path, "sample", load_sample) as created:
+        yield make_sessionmaker(created)
 
 
 @pytest.fixture

@@ -196,14 +196,23 @@ def copied_store(
 
 
 @contextlib.asynccontextmanager
-async def store_on(database: str, folder: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty store on `database` ("sqlite": a copy of a migrated file in `folder`; "postgresql":
-    a migrated schema of its own, emptied for the next user when done)."""
+async def store_on(
+    database: str,
+    folder: Path,
+    name: str = "empty",
+    fill: Callable[[AsyncSession], Awaitable[Any]] | None = None,
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated store on `database`, filled by `fill` (by default left empty). "sqlite": a copy, in
+    `folder`, of the template `name`; "postgresql": a migrated schema of its own, filled here and emptied for
+    the next user when done."""
     schema = None
     if database == "sqlite":
-        engine = copied_store(folder / "store.db")
+        engine = copied_store(folder / "store.db", name, fill)
     else:
         engine, schema = await postgres_store()
+        if fill is not None:
+            async with make_sessionmaker(engine).begin() as session:
+                await fill(session)
     try:
         yield engine
     finally:
