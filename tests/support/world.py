@@ -265,11 +265,6 @@ def messages_in(world: World, channel_id: int) -> list[Any]:
     return [m for m in world.standin.messages if m.channel_id == channel_id and m.kind == "message"]
 
 
-def dms_to(world: World, user_id: int) -> list[Any]:
-    channel = world.standin.dm_channel_id(user_id)
-    return messages_in(world, channel)
-
-
 async def until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
