@@ -51,7 +51,7 @@ from db.models import Candidacy, Candidate, Contest, NameToken, Race, ResultCoun
 from loopback import StandIn
 from loopback.process import start_bot_process, stop_bot_process
 from render.race import race_hint
-from tests.member_data import distinct_big_race
+from tests.support.data import distinct_big_race
 
 BENCH_PEOPLE = 2_000  # people who ran in one synthetic race each (for uncached `candidate`)
 ROTATION = 400  # synthetic races cycled through for uncached polls, results and charts

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from loopback import StandIn
 from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC, Built, sqlite_url
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -34,8 +34,8 @@ def test_ask_prints_the_answer_and_exits_0(tmp_path: Path) -> None:
     assert "Tuberville defeated Sessions" in done.stdout
 
 
-def test_ask_with_wrong_input_prints_the_usage_and_exits_1(tmp_path: Path) -> None:
-    done = run("ask", "!race", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"})
+def test_ask_with_wrong_input_prints_the_usage_and_exits_1(tmp_path: Path, built: Built) -> None:
+    done = run("ask", "!race", env={"DATABASE_URL": sqlite_url(built.copy_to(tmp_path / "a.db"))})
     assert done.returncode == 1
     assert "Example: `!race alabama`" in done.stdout
 

@@ -4,7 +4,7 @@
         data/public/al-2020-primary-totals.json
 
 The output is a racedesk/1 document (what `db.importers.al_sos.parse` makes of the zip) whose
-source names the zip and its SHA-256; tests/importers recomputes it from the zip and compares.
+source names the zip and its SHA-256; tests/db/importers recomputes it from the zip and compares.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.harness import World, running_bot
+from tests.support import World, running_bot
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Follow
-from tests.cogs.member_support import member_world
-from tests.harness import World
+from tests.support import World, member_world
 
 
 @pytest.fixture

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from discord.ext import commands
 
-from tests.cogs.member_support import assert_fits, member_world
-from tests.harness import World
+from tests.support import World, assert_fits, member_world
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with member_world(tmp_path, big=False) as started:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """One bot for the module's tests, which only read."""
+    async with member_world(tmp_path_factory.mktemp("help"), big=False) as started:
         yield started
 
 

@@ -8,16 +8,27 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from cogs.support.paging import CHART_ID, NEXT_ID, PREV_ID
-from tests.cogs.member_support import assert_fits, assert_inert, member_world, new_messages
-from tests.harness import World
+from tests.support import World, assert_fits, assert_inert, member_world, new_messages
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """One bot for the module's tests, which only read."""
+    async with member_world(tmp_path_factory.mktemp("polls")) as started:
+        yield started
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def own_world(tmp_path: Path) -> AsyncIterator[World]:
+    """A bot over a store of its own, for a test that writes."""
     async with member_world(tmp_path) as started:
         yield started
 
@@ -204,20 +215,22 @@ async def test_charts_are_drawn_off_the_event_loop() -> None:
     assert len(gaps) > 10 and max(gaps) < 0.25, max(gaps)
 
 
-async def test_a_new_poll_redraws_the_chart(world: World) -> None:
+async def test_a_new_poll_redraws_the_chart(own_world: World) -> None:
     from db.audit import SYSTEM
     from db.dataset import load_document
-    from tests.member_data import special_document
+    from tests.support import special_document
 
-    assert "General runoff: Warnick vs Lofton · 12 polls" in await world.text("!polls georgia special chart")
+    assert "General runoff: Warnick vs Lofton · 12 polls" in await own_world.text(
+        "!polls georgia special chart"
+    )
     doc = special_document()
     race = doc["races"][0]
     newest = dict(race["polls"][11], key="syn:ga:new", start="2021-01-01", end="2021-01-03")
     race["polls"] = [newest]
     race["endorsements"] = []
-    async with world.bot.sessions.begin() as session:
+    async with own_world.bot.sessions.begin() as session:
         await load_document(session, doc, SYSTEM)
-    assert "· 13 polls" in await world.text("!polls georgia special chart")
+    assert "· 13 polls" in await own_world.text("!polls georgia special chart")
 
 
 async def test_a_database_in_memory_is_charted_in_this_process() -> None:

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+import pytest_asyncio
 
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.models import Race
-from tests.harness import World, running_bot
+from tests.support import World, new_store, running_bot
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with make_sessionmaker(sqlite_engine).begin() as session:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """One bot for the module's tests, which only read."""
+    engine = await new_store(tmp_path_factory.mktemp("race") / "store.db")
+    async with make_sessionmaker(engine).begin() as session:
         await load_sample(session)
         session.add_all(
             [
@@ -23,8 +27,9 @@ async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
                 Race(cycle=2020, state="GA", office="senate", seat="Class III", special=True),
             ]
         )
-    async with running_bot(sqlite_engine) as started:
+    async with running_bot(engine) as started:
         yield started
+    await engine.dispose()
 
 
 async def test_race_alabama_answers_with_the_card(world: World) -> None:

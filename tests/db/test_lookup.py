@@ -54,6 +54,7 @@ def key(race: Race) -> tuple[int, str, bool]:
     return (race.cycle, race.state, race.special)
 
 
+@pytest.mark.asyncio(loop_scope="module")  # they only read: one store for the module
 @pytest.mark.parametrize(
     ("typed", "chosen"),
     [
@@ -75,25 +76,25 @@ def key(race: Race) -> tuple[int, str, bool]:
     ],
 )
 async def test_find_races_picks_the_race_meant(
-    sample_sessions: async_sessionmaker[AsyncSession], typed: str, chosen: tuple[int, str, bool]
+    shared_sample: async_sessionmaker[AsyncSession], typed: str, chosen: tuple[int, str, bool]
 ) -> None:
-    async with sample_sessions() as session:
+    async with shared_sample() as session:
         matches = await find_races(session, typed)
     assert matches.chosen is not None, matches
     assert key(matches.chosen) == chosen
 
 
+@pytest.mark.asyncio(loop_scope="module")  # they only read: one store for the module
 @pytest.mark.parametrize("typed", ["atlantis", "", "   ", "alabama 1990", "texas", "zzzz senate"])
-async def test_find_races_misses_cleanly(
-    sample_sessions: async_sessionmaker[AsyncSession], typed: str
-) -> None:
-    async with sample_sessions() as session:
+async def test_find_races_misses_cleanly(shared_sample: async_sessionmaker[AsyncSession], typed: str) -> None:
+    async with shared_sample() as session:
         matches = await find_races(session, typed)
     assert matches.chosen is None and matches.races == []
 
 
-async def test_a_miss_suggests_the_nearest_states(sample_sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sample_sessions() as session:
+@pytest.mark.asyncio(loop_scope="module")  # they only read: one store for the module
+async def test_a_miss_suggests_the_nearest_states(shared_sample: async_sessionmaker[AsyncSession]) -> None:
+    async with shared_sample() as session:
         wrong_year = await find_races(session, "alabama 1990")
         near = await find_races(session, "alabxmx senate")  # too far off to be taken for Alabama
         far = await find_races(session, "atlantis")

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,25 +15,14 @@ from db.bootstrap import SAMPLE, load_sample, prepare
 from db.dataset import DocumentError, load_document
 from db.engine import make_engine, make_sessionmaker, upgrade
 from db.models import (
-    AuditEntry,
     Base,
-    Candidacy,
-    Candidate,
     Contest,
     Endorsement,
-    Poll,
     Question,
     Race,
     ResultSnapshot,
 )
-
-COUNTED = (Race, Contest, Candidate, Candidacy, Poll, Question, Endorsement, ResultSnapshot, AuditEntry)
-
-
-async def row_counts(session: AsyncSession) -> dict[str, int]:
-    return {
-        m.__tablename__: int(await session.scalar(select(func.count()).select_from(m)) or 0) for m in COUNTED
-    }
+from tests.support import row_counts
 
 
 async def test_migrations_create_every_table_and_run_twice(engine: AsyncEngine) -> None:

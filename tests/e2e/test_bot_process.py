@@ -13,7 +13,7 @@ import pytest
 
 from loopback import StandIn
 from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC, Built, sqlite_url
 
 TOKEN = "e2e.secret-token.value"
 
@@ -67,9 +67,9 @@ async def test_the_bot_process_answers_race_alabama(running: Running) -> None:
     assert response.embeds[0]["title"] == "2020 Alabama U.S. Senate (Class II)"
 
 
-def test_without_a_token_the_bot_says_what_to_set(tmp_path: Path) -> None:
+def test_without_a_token_the_bot_says_what_to_set(tmp_path: Path, built: Built) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'notoken.db'}"
+    env["DATABASE_URL"] = sqlite_url(built.copy_to(tmp_path / "notoken.db"))
     done = subprocess.run(
         [sys.executable, "cli.py"],
         cwd=REPO_ROOT,

@@ -10,26 +10,22 @@ from typing import Any
 
 import pytest
 
-from db.bootstrap import load_sample
-from db.engine import make_engine, make_sessionmaker, upgrade
-from loopback import StandIn
-from loopback.process import start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import BotProcess, sample_bot_process
 
 TOKEN = "e2e.member-token.value"
 
 
 @dataclass
 class Running:
-    standin: StandIn
-    channel_id: int
-    member: int
+    bot: BotProcess
     last: Any = None  # the latest reply
 
     async def ask(self, text: str, wait_for_file: bool = False) -> str:
-        await self.standin.send_message(self.channel_id, self.member, text)
-        reply = await self.standin.wait_for_message(
-            self.channel_id, predicate=(lambda m: bool(m.attachments)) if wait_for_file else None, timeout=60
+        await self.bot.standin.send_message(self.bot.channel_id, self.bot.member, text)
+        reply = await self.bot.standin.wait_for_message(
+            self.bot.channel_id,
+            predicate=(lambda m: bool(m.attachments)) if wait_for_file else None,
+            timeout=60,
         )
         assert reply.allowed_mentions == {"parse": []}
         self.last = reply
@@ -38,25 +34,10 @@ class Running:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sample.db'}"
-    engine = make_engine(url)
-    await upgrade(engine)
-    async with make_sessionmaker(engine).begin() as session:
-        await load_sample(session)  # the shipped sample only, whatever else the default data holds
-    await engine.dispose()
-    async with StandIn(SPEC, token=TOKEN) as standin:
-        guild = standin.add_guild(name="Members")
-        channel = standin.add_channel(guild.id, name="general")
-        member = standin.add_member(guild.id, "member")
-        env = {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": url, "RACEDESK_DEFAULT_DATA": "0", "LOG_LEVEL": "INFO"}
-        proc = await start_bot_process(standin, env=env)
-        try:
-            await standin.wait_until_ready(timeout=90)
-            yield Running(standin, channel.id, member)
-        finally:
-            log = await stop_bot_process(proc)
-        assert standin.spec_errors == []
-        assert "Traceback" not in log, log
+    async with sample_bot_process(tmp_path, TOKEN) as bot:
+        yield Running(bot)
+    assert bot.standin.spec_errors == []
+    assert "Traceback" not in bot.output[0], bot.output[0]
 
 
 async def test_the_member_commands_answer_through_the_bot_process(running: Running) -> None:

@@ -8,28 +8,16 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiohttp import WSCloseCode
 
-from db.bootstrap import load_sample
-from db.engine import make_engine, make_sessionmaker, upgrade
-from loopback import StandIn
-from loopback.process import bot_process_output, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from loopback.process import bot_process_output
+from tests.support import BotProcess, sample_bot_process
 
 TOKEN = "e2e.shutdown-token.value"
 CLEAN_EXIT_SECONDS = 10  # what systemd and docker wait before they SIGKILL
-
-
-@dataclass
-class Running:
-    standin: StandIn
-    proc: asyncio.subprocess.Process
-    channel_id: int
-    member: int
 
 
 def children_of(pid: int) -> set[int]:
@@ -67,27 +55,12 @@ async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
 
 
 @pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sample.db'}"
-    engine = make_engine(url)
-    await upgrade(engine)
-    async with make_sessionmaker(engine).begin() as session:
-        await load_sample(session)
-    await engine.dispose()
-    async with StandIn(SPEC, token=TOKEN) as standin:
-        guild = standin.add_guild(name="Members")
-        channel = standin.add_channel(guild.id, name="general")
-        member = standin.add_member(guild.id, "member")
-        env = {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": url, "RACEDESK_DEFAULT_DATA": "0", "LOG_LEVEL": "INFO"}
-        proc = await start_bot_process(standin, env=env)
-        try:
-            await standin.wait_until_ready(timeout=90)
-            yield Running(standin, proc, channel.id, member)
-        finally:
-            await stop_bot_process(proc)
+async def running(tmp_path: Path) -> AsyncIterator[BotProcess]:
+    async with sample_bot_process(tmp_path, TOKEN) as bot:
+        yield bot
 
 
-async def start_chart_worker(running: Running) -> set[int]:
+async def start_chart_worker(running: BotProcess) -> set[int]:
     """Ask for a chart, so the bot spawns its worker; return the bot's child processes."""
     await running.standin.send_message(running.channel_id, running.member, "!polls alabama chart")
     reply = await running.standin.wait_for_message(
@@ -99,7 +72,7 @@ async def start_chart_worker(running: Running) -> set[int]:
     return workers
 
 
-async def test_sigterm_closes_the_bot_cleanly_and_leaves_no_process(running: Running) -> None:
+async def test_sigterm_closes_the_bot_cleanly_and_leaves_no_process(running: BotProcess) -> None:
     workers = await start_chart_worker(running)
 
     running.proc.send_signal(signal.SIGTERM)
@@ -113,7 +86,7 @@ async def test_sigterm_closes_the_bot_cleanly_and_leaves_no_process(running: Run
     assert running.standin.gateway_close_codes == [4000], "the bot did not close its gateway connection"
 
 
-async def test_the_chart_worker_ends_when_the_bot_is_killed(running: Running) -> None:
+async def test_the_chart_worker_ends_when_the_bot_is_killed(running: BotProcess) -> None:
     workers = await start_chart_worker(running)
 
     running.proc.kill()  # kill -9: the bot runs no code of its own

@@ -15,7 +15,7 @@ from db.reads.races import race_card
 from render import limits
 from render.format import date_range
 from render.race import race_embed
-from tests.factories import big_race_document
+from tests.support import big_race_document
 
 
 def assert_within_limits(embed: discord.Embed) -> None:

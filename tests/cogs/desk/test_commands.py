@@ -4,20 +4,19 @@ the wrong inputs the issue lists (each refused, nothing written), config, audit 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_sessionmaker
 from db.models import GuildSettings, Poll, ResultSnapshot
-from tests.desk.support import counts, desk_world
-from tests.harness import World
+from tests.support import World, desk_world, row_counts
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine, results_channels=False, followers=False) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path, results_channels=False, followers=False) as started:
         yield started
 
 
@@ -111,11 +110,11 @@ async def test_wrong_input_is_refused_clearly_and_writes_nothing(world: World) -
     sessions = make_sessionmaker(world.bot.engine)
     problems = []
     for command, words in WRONG:
-        before = await counts(sessions)
+        before = await row_counts(sessions)
         exchange = await world.say(command, author=world.moderator)
         if exchange.ok is not False or words not in exchange.text:
             problems.append(f"{command!r}: {exchange.ok} {exchange.text[:200]!r}")
-        if await counts(sessions) != before:
+        if await row_counts(sessions) != before:
             problems.append(f"{command!r} changed the store")
     assert not problems, "\n".join(problems)
 

@@ -1,13 +1,17 @@
-"""Synthetic races for the member commands' tests, in racedesk's own format.
+"""The tests' data: synthetic races in racedesk's own format, and the data files the importer tests read.
 
-They are made up (names and figures), shaped like the hard cases: a 20-candidate special
-decided in a general runoff, counts that move over an election night, polls from several
-pollsters with partisan and internal ones, and the 500-poll race of tests/factories.py.
+The synthetic races are made up (names and figures), shaped like the hard cases: a 20-candidate special
+decided in a general runoff, counts that move over an election night, polls from several pollsters with
+partisan and internal ones, and a 30-candidate, 500-poll race whose names try to ping or format.
+The data files come from the repository (`data/public/`, `tests/db/importers/data/`), never from outside
+it, so a fresh clone runs the tests.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +19,118 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.audit import SYSTEM
 from db.bootstrap import load_sample
 from db.dataset import load_document
-from tests.factories import big_race_document
+from db.importers.default import PUBLIC
+
+TESTS = Path(__file__).resolve().parents[1]
+SPEC = TESTS / "data" / "discord-openapi.json"  # Discord's OpenAPI spec, which every body the bot sends meets
+MEDSL = PUBLIC / "1976-2020-senate.csv"
+POLLS = PUBLIC / "senate_polls.csv"
+SPECIAL_2017 = PUBLIC / "20171212__al__special__general__precinct.csv"
+PRIMARY_ZIP = PUBLIC / "2020 Primary Precinct Results.zip"
+PRIMARY_TOTALS = PUBLIC / "al-2020-primary-totals.json"
+HISTORICAL_AL = TESTS / "db" / "importers" / "data" / "senate_polls_historical_alabama.csv"
+
+
+def csv_sum(path: Path, match: dict[str, str], value: str, *, encoding: str = "utf-8") -> int:
+    """The sum of a column over the rows whose columns equal `match`: an independent count."""
+    total = 0
+    with open(path, encoding=encoding, newline="") as handle:
+        for row in csv.DictReader(handle):
+            if all(row[k] == v for k, v in match.items()):
+                total += int(float(row[value] or 0))
+    return total
+
+
+def csv_distinct(path: Path, match: dict[str, str], columns: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The distinct values of `columns` over the rows whose columns equal `match`."""
+    with open(path, newline="") as handle:
+        return {
+            tuple(row[c] for c in columns)
+            for row in csv.DictReader(handle)
+            if all(row[k] == v for k, v in match.items())
+        }
+
+
+NAUGHTY = ["@everyone", "@here", "<@&123456789012345678>", "**bold**", "`code`", "a" * 90]
+
+
+def big_race_document(
+    candidates: int = 30, polls: int = 500, state: str = "TX", cycle: int = 2020, endorsements: int = 60
+) -> dict[str, Any]:
+    """One race with many candidates, polls and endorsements, and names that try to ping or format."""
+    people = [
+        {
+            "key": f"p{i}",
+            "name": f"{NAUGHTY[i % len(NAUGHTY)] if i % 5 == 0 else 'Candidate'} Number{i} Longname{i}",
+            "party": ["DEM", "REP", "LIB", "GRN", "IND"][i % 5],
+            "state": state,
+        }
+        for i in range(candidates)
+    ]
+    ballot = [
+        {"candidate": p["key"], "party": p["party"], "votes": 10_000 * (i + 1)} for i, p in enumerate(people)
+    ]
+    start = dt.date(cycle, 1, 1)
+    poll_docs = [
+        {
+            "key": f"big:{state}:{cycle}:{n}",
+            "pollster": f"{NAUGHTY[n % len(NAUGHTY)]} Pollster {n % 37}",
+            "start": (start + dt.timedelta(days=n % 280)).isoformat(),
+            "end": (start + dt.timedelta(days=n % 280 + 3)).isoformat(),
+            "n": 400 + n,
+            "population": ["lv", "rv", "a", "v"][n % 4],
+            "questions": [
+                {
+                    "stage": "general",
+                    "hypothetical": q == 1,
+                    # Six choices a question, rotating through everyone: real polls rarely list 30 names.
+                    "answers": [
+                        {"candidate": p["key"], "choice": p["name"], "pct": round(100 / 6 - k, 1)}
+                        for k, p in enumerate(
+                            (people * 2)[n % candidates : n % candidates + min(6, candidates)]
+                        )
+                    ],
+                }
+                for q in range(2)
+            ],
+        }
+        for n in range(polls)
+    ]
+    return {
+        "format": "racedesk/1",
+        "candidates": people,
+        "races": [
+            {
+                "cycle": cycle,
+                "state": state,
+                "office": "senate",
+                "seat": "Class II",
+                "source": "synthetic " + "x" * 3000,
+                "notes": "n" * 5000,
+                "contests": [
+                    {"stage": "primary", "party": "REP", "date": f"{cycle}-03-03", "candidates": ballot},
+                    {"stage": "primary", "party": "DEM", "date": f"{cycle}-03-03", "candidates": ballot},
+                    {
+                        "stage": "general",
+                        "date": f"{cycle}-11-03",
+                        "candidates": ballot,
+                        "results": [{"counts": {p["key"]: 1000 * i for i, p in enumerate(people)}}],
+                    },
+                ],
+                "polls": poll_docs,
+                "endorsements": [
+                    {
+                        "endorser": f"{NAUGHTY[i % len(NAUGHTY)]} Endorser {i}",
+                        "kind": "organization",
+                        "candidate": people[i % candidates]["key"],
+                        "stance": ["endorse", "oppose", "withhold", "rescind"][i % 4],
+                    }
+                    for i in range(endorsements)
+                ],
+            }
+        ],
+    }
+
 
 MINOR_FIRST = [
     "Ann",
@@ -231,9 +346,9 @@ def special_document() -> dict[str, Any]:
 async def load_member_data(session: AsyncSession, big: bool = True) -> None:
     """The shipped sample, the synthetic special and (with `big`) the 500-poll, 30-candidate race."""
     await load_sample(session)
-    await load_document(session, special_document(), SYSTEM, source_name="tests/member_data.py")
+    await load_document(session, special_document(), SYSTEM, source_name="tests/support/data.py")
     if big:
-        await load_document(session, distinct_big_race(), SYSTEM, source_name="tests/factories.py")
+        await load_document(session, distinct_big_race(), SYSTEM, source_name="tests/support/data.py")
 
 
 BIG_FIRST = [
@@ -250,7 +365,7 @@ BIG_LAST = [
 
 
 def distinct_big_race() -> dict[str, Any]:
-    """tests/factories.py's 30-candidate, 500-poll race, with names no reconciliation rule could take for
+    """big_race_document()'s 30-candidate, 500-poll race, with names no reconciliation rule could take for
     spellings of one another (its own differ only by a number), keeping the names that try to ping or format."""
     doc = big_race_document()
     for i, person in enumerate(doc["candidates"]):

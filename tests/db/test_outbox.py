@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import outbox
 from db.audit import record
 from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage
-from tests.desk.support import MODERATOR, al2020
+from tests.support import MODERATOR, al2020
 
 Sessions = async_sessionmaker[AsyncSession]
 BODY = {"content": None, "embeds": [{"title": "📊 count update", "type": "rich"}]}

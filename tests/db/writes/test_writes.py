@@ -54,7 +54,7 @@ from db.writes.races import (
 from db.writes.results import CallInput, ResultInput, change_call, post_result
 from db.writes.retry import is_busy
 from db.writes.undo import undo
-from tests.desk.support import MODERATOR, OTHER_MODERATOR, al2020, contest_of, counts
+from tests.support import MODERATOR, OTHER_MODERATOR, al2020, contest_of, row_counts
 
 GENERAL = StageRef("general")
 Sessions = async_sessionmaker[AsyncSession]
@@ -107,11 +107,11 @@ async def test_the_same_snapshot_twice_is_recognised(sample_sessions: Sessions) 
     race = await race_id(sample_sessions)
     data = result(race, ("Tuberville", 5), ("Jones", 3), reporting_pct=10)
     first = await run_write(sample_sessions, lambda s: post_result(s, MODERATOR, data))
-    before = await counts(sample_sessions)
+    before = await row_counts(sample_sessions)
     with pytest.raises(Duplicate) as caught:
         await run_write(sample_sessions, lambda s: post_result(s, OTHER_MODERATOR, data))
     assert caught.value.existing_id == first.snapshot.id and "already stored" in str(caught.value)
-    assert await counts(sample_sessions) == before
+    assert await row_counts(sample_sessions) == before
 
 
 WRONG_RESULTS = [
@@ -127,13 +127,13 @@ WRONG_RESULTS = [
 
 async def test_wrong_results_write_nothing(sample_sessions: Sessions) -> None:
     race = await race_id(sample_sessions)
-    before = await counts(sample_sessions)
+    before = await row_counts(sample_sessions)
     for pairs, stage, error, words in WRONG_RESULTS:
         with pytest.raises(error) as caught:
             data = result(race, *pairs, stage=stage)
             await run_write(sample_sessions, lambda s, data=data: post_result(s, MODERATOR, data))  # type: ignore[misc]
         assert words in str(caught.value)
-    assert await counts(sample_sessions) == before
+    assert await row_counts(sample_sessions) == before
 
 
 async def test_a_contest_not_held_yet_takes_no_result_or_call(sample_sessions: Sessions) -> None:
@@ -150,7 +150,7 @@ async def test_a_contest_not_held_yet_takes_no_result_or_call(sample_sessions: S
         sample_sessions,
         lambda s: add_candidate(s, MODERATOR, CandidateInput(added.race.id, GENERAL, "Katie Britt", "REP")),
     )
-    before = await counts(sample_sessions)
+    before = await row_counts(sample_sessions)
     with pytest.raises(WriteError, match="has not been held yet, so it cannot have results"):
         await run_write(
             sample_sessions, lambda s: post_result(s, MODERATOR, result(added.race.id, ("Britt", 5)))
@@ -158,7 +158,7 @@ async def test_a_contest_not_held_yet_takes_no_result_or_call(sample_sessions: S
     with pytest.raises(WriteError, match="cannot have a call"):
         call = CallInput(added.race.id, GENERAL, "winner", ["Britt"])
         await run_write(sample_sessions, lambda s: change_call(s, MODERATOR, call))
-    assert await counts(sample_sessions) == before
+    assert await row_counts(sample_sessions) == before
 
 
 async def test_without_a_stage_the_latest_held_one_is_meant(sample_sessions: Sessions) -> None:
@@ -223,12 +223,12 @@ WRONG_CALLS = [
 
 async def test_calls_with_the_wrong_number_of_names(sample_sessions: Sessions) -> None:
     race = await race_id(sample_sessions)
-    before = await counts(sample_sessions)
+    before = await row_counts(sample_sessions)
     for kind, names, words in WRONG_CALLS:
         call = CallInput(race, GENERAL, kind, names)
         with pytest.raises(WriteError, match=words):
             await run_write(sample_sessions, lambda s, call=call: change_call(s, MODERATOR, call))  # type: ignore[misc]
-    assert await counts(sample_sessions) == before
+    assert await row_counts(sample_sessions) == before
 
 
 def aum(race: int, **changes: object) -> PollInput:
@@ -282,12 +282,12 @@ WRONG_POLLS = [
 
 async def test_wrong_polls_write_nothing(sample_sessions: Sessions) -> None:
     race = await race_id(sample_sessions)
-    before = await counts(sample_sessions)
+    before = await row_counts(sample_sessions)
     for changes, words in WRONG_POLLS:
         poll = aum(race, **changes)
         with pytest.raises(WriteError, match=words):
             await run_write(sample_sessions, lambda s, poll=poll: add_poll(s, MODERATOR, poll))  # type: ignore[misc]
-    assert await counts(sample_sessions) == before
+    assert await row_counts(sample_sessions) == before
 
 
 async def test_a_hypothetical_poll_may_name_people_off_the_ballot(sample_sessions: Sessions) -> None:
@@ -308,7 +308,7 @@ async def test_endorsements_added_refused_removed_and_restored(sample_sessions: 
     assert outcome.candidate.name == "Tommy Tuberville" and outcome.endorsement.endorser_kind == "senator"
     with pytest.raises(Duplicate):
         await run_write(sample_sessions, lambda s: add_endorsement(s, MODERATOR, data))
-    before = await counts(sample_sessions)
+    before = await row_counts(sample_sessions)
     for wrong, words in (
         (EndorsementInput(race, "X", "Nobody"), "'Nobody' is not a candidate"),
         (EndorsementInput(race, "X", "Tuberville", stance="loves"), "stance must be"),
@@ -320,7 +320,7 @@ async def test_endorsements_added_refused_removed_and_restored(sample_sessions: 
     ):
         with pytest.raises(WriteError, match=words):
             await run_write(sample_sessions, lambda s, wrong=wrong: add_endorsement(s, MODERATOR, wrong))  # type: ignore[misc]
-    assert await counts(sample_sessions) == before
+    assert await row_counts(sample_sessions) == before
     removed = await run_write(
         sample_sessions, lambda s: remove_endorsement(s, MODERATOR, outcome.endorsement.id)
     )

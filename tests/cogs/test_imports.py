@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.bootstrap import SAMPLE
 from db.engine import make_sessionmaker
 from db.models import Race
-from tests.desk.support import desk_world
-from tests.harness import World
+from tests.support import World, desk_world
 
 CONFIRM, CANCEL = "racedesk:import:confirm", "racedesk:import:cancel"
 
@@ -29,8 +28,8 @@ SAMPLE_RACES = 2
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine, results_channels=False, followers=False) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path, results_channels=False, followers=False) as started:
         yield started
 
 

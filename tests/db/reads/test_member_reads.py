@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,16 +21,17 @@ from db.reads.people import find_people, person_card, race_endorsements
 from db.reads.polls import PollFilter, chart_polls, poll_page
 from db.reads.races import contest_views
 from db.reads.results import choose_contests, count_history
-from tests.member_data import RUNOFF_NIGHT, special_document
+from tests.support import RUNOFF_NIGHT, special_document
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-@pytest.fixture
-async def store(sample_sessions: Sessions) -> Sessions:
-    async with sample_sessions.begin() as session:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def store(shared_sample: Sessions) -> Sessions:
+    """The sample and the synthetic special, one store for the module's tests that only read it."""
+    async with shared_sample.begin() as session:
         await load_document(session, special_document(), SYSTEM)
-    return sample_sessions
+    return shared_sample
 
 
 async def race_id(session: AsyncSession, text: str) -> int:
@@ -41,6 +43,7 @@ async def race_id(session: AsyncSession, text: str) -> int:
 # ---------------------------------------------------------------- polls
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_poll_page_newest_first_with_the_average(store: Sessions) -> None:
     async with store() as session:
         page = await poll_page(session, await race_id(session, "georgia special"), page=1)
@@ -52,6 +55,7 @@ async def test_poll_page_newest_first_with_the_average(store: Sessions) -> None:
     assert len(page.averages) == 1 and runoff.poll_count == 4 and runoff.shares[0].choice == "Warnick"
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_poll_filters_population_since_and_stage(store: Sessions) -> None:
     async with store() as session:
         rid = await race_id(session, "georgia special")
@@ -76,6 +80,7 @@ async def test_a_question_level_population_counts_for_the_filter(sample_sessions
     assert [q.hypothetical for q in rv.polls[0].questions] == [False, True]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_chart_data_and_the_trend_line(store: Sessions) -> None:
     async with store() as session:
         polls = await chart_polls(
@@ -126,6 +131,7 @@ async def test_a_person_is_found_by_any_part_case_or_typo(sample_sessions: Sessi
     assert matches.chosen is not None and matches.chosen.name == "Jeff Sessions"
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_several_people_match_gives_a_list(store: Sessions) -> None:
     async with store() as session:
         matches = await find_people(session, "doug")
@@ -149,6 +155,7 @@ async def test_person_card_has_every_stage_with_votes_and_share(sample_sessions:
     assert card.polls and card.polls[0].average.hypothetical  # only the hypothetical match-up names him
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_race_endorsements_weightiest_first(store: Sessions) -> None:
     async with store() as session:
         rows, count = await race_endorsements(session, await race_id(session, "georgia special"))
@@ -163,6 +170,7 @@ async def test_race_endorsements_weightiest_first(store: Sessions) -> None:
 # ---------------------------------------------------------------- results
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_choose_contests_latest_and_runoff_meaning_whichever_the_race_has(store: Sessions) -> None:
     async with store() as session:
         alabama = await contest_views(session, await race_id(session, "alabama"))
@@ -177,6 +185,7 @@ async def test_choose_contests_latest_and_runoff_meaning_whichever_the_race_has(
     assert choose_contests(alabama, (Stage.PRIMARY,), "DEM") == []
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_count_history_splits_each_update(store: Sessions) -> None:
     async with store() as session:
         views = await contest_views(session, await race_id(session, "georgia special"))
@@ -196,6 +205,7 @@ async def test_count_history_splits_each_update(store: Sessions) -> None:
 # ---------------------------------------------------------------- calendar
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_contests_between_a_day_and_a_range(store: Sessions) -> None:
     async with store() as session:
         runoff_day = await contests_between(session, dt.date(2020, 7, 14), dt.date(2020, 7, 14))
@@ -211,6 +221,7 @@ async def test_contests_between_a_day_and_a_range(store: Sessions) -> None:
 # ---------------------------------------------------------------- balance of power
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_senate_2020_from_the_sample(store: Sessions) -> None:
     async with store() as session:
         balance = await chamber_balance(session, "senate", 2020)

@@ -4,22 +4,21 @@ through 5xx and 429 answers; what Discord refuses for good is dropped; nothing p
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import outbox
 from db.engine import make_sessionmaker
 from db.models import GuildSettings, OutboxMessage
-from tests.desk.support import desk_world, messages_in, outbox_settled, until
-from tests.harness import World
+from tests.support import World, desk_world, messages_in, outbox_settled, until
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path) as started:
         announcer = the_announcer(started)
         assert announcer.running
         announcer.backoff_base = 0.05  # retries come quickly in tests

@@ -25,15 +25,7 @@ from db.importers.common import (
     senate_seat,
 )
 from db.importers.openelections import election_from_name
-from tests.importers.conftest import (
-    HISTORICAL_AL,
-    MEDSL,
-    POLLS,
-    PRIMARY_TOTALS,
-    PRIMARY_ZIP,
-    SPECIAL_2017,
-    csv_sum,
-)
+from tests.support import HISTORICAL_AL, MEDSL, POLLS, PRIMARY_TOTALS, PRIMARY_ZIP, SPECIAL_2017, csv_sum
 
 
 def race_of(doc: dict[str, Any], cycle: int, state: str, special: bool = False) -> dict[str, Any]:

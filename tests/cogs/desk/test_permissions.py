@@ -8,15 +8,14 @@ owner of such a server.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_sessionmaker
 from db.models import AuditEntry, Endorsement, GuildSettings, Poll
-from tests.desk.support import counts, desk_world
-from tests.harness import MANAGE_GUILD, World
+from tests.support import MANAGE_GUILD, World, desk_world, row_counts
 
 # Each write, with a {n} that makes each allowed run a different, valid write.
 WRITES = [
@@ -47,8 +46,8 @@ REFUSED_WORDS = {
 
 
 @pytest.fixture
-async def world(sqlite_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with desk_world(sqlite_engine) as started:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path) as started:
         yield started
 
 
@@ -103,11 +102,11 @@ async def test_every_write_command_by_every_kind_of_person(world: World) -> None
     for template in WRITES:
         # Refused first: each refusal says why and changes nothing.
         for who, (author, channel) in refused_people.items():
-            before = await counts(sessions)
+            before = await row_counts(sessions)
             exchange = await world.say(await fill(world, template, 9), author=author, channel=channel)
             if exchange.ok is not False or REFUSED_WORDS[who] not in exchange.text:
                 problems.append(f"{who} {template!r}: {exchange.ok} {exchange.text[:120]!r}")
-            if await counts(sessions) != before:
+            if await row_counts(sessions) != before:
                 problems.append(f"{who} {template!r} changed the store")
         for who, (author, channel) in allowed_people.items():
             n += 1
@@ -144,7 +143,7 @@ async def test_the_moderator_role_counts_only_once_configured(world: World) -> N
 
 async def test_slash_writes_are_guarded_the_same_way(world: World) -> None:
     sessions = make_sessionmaker(world.bot.engine)
-    before = await counts(sessions)
+    before = await row_counts(sessions)
     refused = await world.driver.slash(
         world.other.id,
         world.other_channel,
@@ -161,7 +160,7 @@ async def test_slash_writes_are_guarded_the_same_way(world: World) -> None:
         {"details": 'alabama pollster=X dates="July 1-2" Tuberville=40 Jones=30'},
     )
     assert refused.ok is False and "Only desk moderators" in refused.text
-    assert await counts(sessions) == before
+    assert await row_counts(sessions) == before
     allowed = await world.driver.slash(
         world.desk.id,
         world.desk_channel,

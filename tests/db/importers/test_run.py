@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.importers.run import ImportFailed, import_file
 from db.models import Candidacy, Candidate, Contest, ImportRun, Poll, Question, Race
-from tests.importers.conftest import HISTORICAL_AL, MEDSL, POLLS, SPECIAL_2017, csv_distinct, row_counts
+from tests.support import HISTORICAL_AL, MEDSL, POLLS, SPECIAL_2017, csv_distinct, row_counts
 
 
 async def votes_in(

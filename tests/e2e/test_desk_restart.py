@@ -18,7 +18,7 @@ from db.engine import make_engine, make_sessionmaker
 from db.models import Follow, OutboxMessage, Race, ResultSnapshot
 from loopback import StandIn
 from loopback.process import bot_process_output, start_bot_process, stop_bot_process
-from tests.harness import SPEC
+from tests.support import SPEC, Built, sqlite_url
 
 TOKEN = "desk-e2e.secret-token.value"
 
@@ -80,7 +80,7 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(tmp_path: Path, built: Built) -> AsyncIterator[Desk]:
     async with StandIn(SPEC, token=TOKEN) as standin:
         desk_owner = standin.add_user("desk-owner")
         guild = standin.add_guild(name="Election Desk", owner_id=desk_owner)
@@ -91,7 +91,9 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         standin.add_member(other.id, "member", member)
         moderator = standin.add_member(guild.id, "moderator", roles=[role])
         bot_owner = standin.add_user("bot-owner")
-        db_url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+        db_url = sqlite_url(
+            built.copy_to(tmp_path / "desk.db")
+        )  # the default store, as a first start builds it
         env = {
             "DISCORD_TOKEN": TOKEN,
             "DATABASE_URL": db_url,

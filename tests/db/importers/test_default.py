@@ -24,7 +24,7 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
-from tests.importers.conftest import MEDSL, POLLS, Built, csv_distinct, csv_sum, new_store, row_counts
+from tests.support import MEDSL, POLLS, Built, csv_distinct, csv_sum, new_store, row_counts
 
 
 async def the_race(session: AsyncSession, cycle: int, state: str, special: bool = False) -> Race:

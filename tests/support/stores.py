@@ -1,0 +1,286 @@
+"""Stores for the tests: migrated SQLite files and PostgreSQL schemas, stores built once and copied per test,
+the sample race's facts, and counting rows.
+
+PostgreSQL: RACEDESK_TEST_POSTGRES_URL (default: the local socket, database racedesk_test).
+Tests skip with the reason when no server answers; with RACEDESK_REQUIRE_POSTGRES=1 (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.audit import Actor
+from db.bootstrap import load_sample
+from db.engine import make_engine, make_sessionmaker, upgrade
+from db.importers.default import build_default_store
+from db.importers.run import ImportReport
+from db.models import Base, Contest, Race
+from tests.support.data import load_member_data
+
+T = TypeVar("T")
+Sessions = async_sessionmaker[AsyncSession]
+
+MODERATOR = Actor(id=111, name="moderator", guild_id=999)
+OTHER_MODERATOR = Actor(id=222, name="other moderator", guild_id=999)
+
+# ---------------------------------------------------------------- PostgreSQL
+
+POSTGRES_URL = os.environ.get(
+    "RACEDESK_TEST_POSTGRES_URL", "postgresql+asyncpg:///racedesk_test?host=/var/run/postgresql"
+)
+REQUIRE_POSTGRES = os.environ.get("RACEDESK_REQUIRE_POSTGRES") == "1"
+_postgres_problem: str | None = None
+_postgres_checked = False
+
+
+async def _postgres_reachable() -> str | None:
+    engine = make_engine(POSTGRES_URL)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("select 1"))
+        return None
+    except Exception as problem:  # any failure to connect means: no server for these tests
+        return f"{type(problem).__name__}: {problem}"
+    finally:
+        await engine.dispose()
+
+
+async def postgres_or_skip() -> None:
+    global _postgres_checked, _postgres_problem
+    if not _postgres_checked:
+        _postgres_problem = await asyncio.wait_for(_postgres_reachable(), 15)
+        _postgres_checked = True
+    if _postgres_problem:
+        message = f"no PostgreSQL at {POSTGRES_URL} ({_postgres_problem}); CI starts one"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def schema_engine(schema: str) -> AsyncEngine:
+    """An engine whose tables are those of `schema`."""
+    return make_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+
+
+async def postgres_engine() -> tuple[AsyncEngine, str]:
+    """An engine whose tables live in a fresh schema of their own, so tests never see each other's rows."""
+    await postgres_or_skip()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+    return schema_engine(schema), schema
+
+
+async def drop_schema(schema: str) -> None:
+    admin = make_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+_emptied: list[str] = []  # migrated schemas whose test has ended, every table emptied: ready for the next
+
+
+async def postgres_store() -> tuple[AsyncEngine, str]:
+    """A migrated, empty store in a schema of its own; give it back with `release_postgres_store`.
+    A schema is migrated once and emptied after each test (migrating takes ten times longer)."""
+    await postgres_or_skip()
+    if _emptied:
+        schema = _emptied.pop()
+        return schema_engine(schema), schema
+    engine, schema = await postgres_engine()
+    await upgrade(engine)
+    return engine, schema
+
+
+async def release_postgres_store(schema: str) -> None:
+    """Empty every table but Alembic's (ids start again at 1) for the next test; drop the schema if that
+    cannot be done at once."""
+    admin = make_engine(POSTGRES_URL)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+            names = (
+                await conn.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
+                )
+            ).all()
+            tables = ", ".join(f'"{schema}"."{name}"' for name in names if name != "alembic_version")
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _emptied.append(schema)
+    except Exception:
+        await drop_schema(schema)
+    finally:
+        await admin.dispose()
+
+
+async def drop_emptied_schemas() -> None:
+    """At the end of the run: drop the schemas kept for reuse."""
+    while _emptied:
+        await drop_schema(_emptied.pop())
+
+
+# ---------------------------------------------------------------- SQLite, and stores built once
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def new_store(path: Path) -> AsyncEngine:
+    """A migrated, empty SQLite store at `path`."""
+    engine = make_engine(sqlite_url(path))
+    await upgrade(engine)
+    return engine
+
+
+def in_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end in a thread with its own event loop, so a test's loop (or none) can wait."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+_templates: dict[str, Path] = {}
+
+
+def template(name: str, fill: Callable[[AsyncSession], Awaitable[Any]] | None = None) -> Path:
+    """A migrated SQLite store filled by `fill`, built once per test process under `name` (to copy per test:
+    copying the file takes milliseconds, building it can take seconds)."""
+    if name not in _templates:
+        path = Path(tempfile.mkdtemp(prefix="racedesk-template-")) / f"{name}.db"
+
+        async def build() -> None:
+            engine = await new_store(path)
+            if fill is not None:
+                async with make_sessionmaker(engine).begin() as session:
+                    await fill(session)
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            await engine.dispose()
+
+        in_own_loop(build)
+        _templates[name] = path
+    return _templates[name]
+
+
+def remove_templates() -> None:
+    """At the end of the run: remove the templates this process built."""
+    while _templates:
+        _, path = _templates.popitem()
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def copied_store(
+    path: Path, name: str = "empty", fill: Callable[[AsyncSession], Awaitable[Any]] | None = None
+) -> AsyncEngine:
+    """A copy, at `path`, of the template `name` (by default a migrated, empty store)."""
+    shutil.copyfile(template(name, fill), path)
+    return make_engine(sqlite_url(path))
+
+
+@contextlib.asynccontextmanager
+async def store_on(
+    database: str,
+    folder: Path,
+    name: str = "empty",
+    fill: Callable[[AsyncSession], Awaitable[Any]] | None = None,
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated store on `database`, filled by `fill` (by default left empty). "sqlite": a copy, in
+    `folder`, of the template `name`; "postgresql": a migrated schema of its own, filled here and emptied for
+    the next user when done."""
+    schema = None
+    if database == "sqlite":
+        engine = copied_store(folder / "store.db", name, fill)
+    else:
+        engine, schema = await postgres_store()
+        if fill is not None:
+            async with make_sessionmaker(engine).begin() as session:
+                await fill(session)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema:
+            await release_postgres_store(schema)
+
+
+def member_engine(tmp_path: Path, big: bool = True) -> AsyncEngine:
+    """A fresh SQLite store with the member data (a copy of its template), for one test."""
+
+    async def fill(session: AsyncSession) -> None:
+        await load_member_data(session, big=big)
+
+    return copied_store(tmp_path / "member.db", "member-big" if big else "member-small", fill)
+
+
+@dataclass
+class Built:
+    """The default store as db/bootstrap.py builds it: the sample, then the public files (twice)."""
+
+    path: Path
+    first: ImportReport
+    second: ImportReport
+    seconds: float
+
+    def copy_to(self, target: Path) -> Path:
+        shutil.copy(self.path, target)
+        return target
+
+
+async def build_default(path: Path) -> Built:
+    engine = await new_store(path)
+    sessions = make_sessionmaker(engine)
+    started = time.perf_counter()
+    async with sessions.begin() as session:
+        await load_sample(session)
+    async with sessions.begin() as session:
+        first = await build_default_store(session)
+    seconds = time.perf_counter() - started
+    async with sessions.begin() as session:
+        second = await build_default_store(session)
+    await engine.dispose()
+    return Built(path, first, second, seconds)
+
+
+# ---------------------------------------------------------------- what a store holds
+
+
+async def al2020(session: AsyncSession) -> Race:
+    race = await session.scalar(select(Race).where(Race.state == "AL", Race.cycle == 2020))
+    assert race is not None
+    return race
+
+
+async def contest_of(session: AsyncSession, race_id: int, stage: str) -> Contest:
+    contest = await session.scalar(select(Contest).where(Contest.race_id == race_id, Contest.stage == stage))
+    assert contest is not None
+    return contest
+
+
+async def row_counts(store: AsyncSession | Sessions) -> dict[str, int]:
+    """Rows in every table, to compare a store before and after: a refused write, or an import run again,
+    must leave these unchanged."""
+    if isinstance(store, AsyncSession):
+        return {
+            table.name: int(await store.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+    async with store() as session:
+        return await row_counts(session)
