@@ -13,8 +13,9 @@ from db.writes.results import ResultInput, post_result
 
 
 async def test_the_newest_snapshot_of_each_contest_with_its_counts(
-    engine: AsyncEngine, sample_sessions: async_sessionmaker[AsyncSession]
+    sample_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    engine: AsyncEngine = sample_sessions.kw["bind"]
     async with sample_sessions() as session:
         race = await session.scalar(select(Race).where(Race.cycle == 2020))
         assert race is not None
