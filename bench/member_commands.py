@@ -47,10 +47,10 @@ from common import (
 from db.audit import SYSTEM
 from db.dataset import load_document
 from db.engine import make_engine, make_sessionmaker
+from db.lookup import race_hint
 from db.models import Candidacy, Candidate, Contest, NameToken, Race, ResultCount, ResultSnapshot
 from loopback import StandIn
 from loopback.process import start_bot_process, stop_bot_process
-from render.race import race_hint
 from tests.support.data import distinct_big_race
 
 BENCH_PEOPLE = 2_000  # people who ran in one synthetic race each (for uncached `candidate`)

@@ -20,7 +20,7 @@ from cogs.support.common import (
 from cogs.support.context import RaceContext
 from cogs.support.paging import Pager
 from cogs.support.parsing import split_page
-from db.lookup import parse_query
+from db.lookup import parse_query, race_hint
 from db.models import Candidate
 from render.format import escape
 from render.limits import clip
@@ -33,7 +33,7 @@ from render.people import (
     person_hint,
     person_label,
 )
-from render.race import race_hint, race_title
+from render.race import race_title
 
 
 async def resolve_person(ctx: RaceContext, text: str | None, command: str) -> Candidate:

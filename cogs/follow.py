@@ -18,8 +18,9 @@ from cogs.support.common import (
 )
 from cogs.support.context import RaceContext
 from db.follows import Followed
+from db.lookup import race_hint
 from render import follow as replies
-from render.race import race_hint, race_title
+from render.race import race_title
 
 
 async def followed_autocomplete(

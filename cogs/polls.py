@@ -23,13 +23,14 @@ from cogs.support.parsing import (
     split_poll_query,
     split_results_query,
 )
+from db.lookup import race_hint
 from db.models import Race
 from db.reads.polls import PollFilter
 from db.vocabulary import POPULATION_NAME
 from render.chart import ChartResult
 from render.format import escape, stage_title
 from render.polls import chart_embed, chart_filename, describe_filter, no_polls_text, poll_credit, polls_embed
-from render.race import race_hint, race_title
+from render.race import race_title
 
 log = logging.getLogger(__name__)
 

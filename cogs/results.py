@@ -10,12 +10,13 @@ from cogs.support.common import hybrid_command, race_autocomplete, reply, resolv
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError
 from cogs.support.parsing import split_results_query
+from db.lookup import race_hint
 from db.models import Stage
 from db.reads.races import ContestView
 from db.reads.results import choose_contests
 from db.vocabulary import ANY_RUNOFF, PARTY_SHORT, stages_meant
 from render.limits import EMBED_TOTAL
-from render.race import race_hint, race_title
+from render.race import race_title
 from render.results import history_embed, missing_stage_text, no_stages_text, results_embed
 
 STAGES_SHOWN = 4

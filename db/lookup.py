@@ -43,6 +43,14 @@ FILLER = frozenset(
 DISTRICT = re.compile(r"^([a-z]{2})-?(\d{1,2}|al)$")  # "al-02", "al02", "ak-al" (at large)
 YEAR = re.compile(r"^(?:19[7-9]\d|20\d\d)$")
 SHORT_YEAR = re.compile(r"^'(\d\d)$")
+SEAT_CLASSES = {
+    "1": "Class I",
+    "i": "Class I",
+    "2": "Class II",
+    "ii": "Class II",
+    "3": "Class III",
+    "iii": "Class III",
+}
 MIN_FUZZY_STATE = 82
 MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
@@ -79,6 +87,7 @@ class ParsedQuery:
     district: str | None = None
     cycle: int | None = None
     special: bool | None = None
+    seat: str | None = None  # a Senate seat's class, as stored: "Class II"
     stage: str | None = None  # a Stage value or ANY_RUNOFF (db.vocabulary)
     party: str | None = None
     said: list[str] = field(default_factory=list)  # the stage and party words, as folded
@@ -87,7 +96,7 @@ class ParsedQuery:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.state or self.office or self.cycle or self.special or self.name_words)
+        return not (self.state or self.office or self.cycle or self.special or self.seat or self.name_words)
 
 
 def _words(text: str) -> tuple[list[str], list[str]]:
@@ -160,9 +169,13 @@ def _take_keyword(query: ParsedQuery, words: list[str], typed: list[str], i: int
     if short:
         query.cycle = 2000 + int(short.group(1))
         return 1
-    if word == "special":
-        query.special = True
+    if word in ("special", "regular"):
+        query.special = word == "special"
         return 1
+    seat_class = SEAT_CLASSES.get(words[i + 1]) if word == "class" and i + 1 < len(words) else None
+    if seat_class is not None:
+        query.seat = seat_class  # "class 2", "class ii": a Senate seat
+        return 2
     if word in OFFICE_WORDS:
         query.office = OFFICE_WORDS[word]
         return 1
@@ -201,6 +214,39 @@ class RaceMatches:
     races: list[Race]
     chosen: Race | None
     suggestions: list[Race] = field(default_factory=list)  # after a miss: races to offer instead
+    hints: dict[int, str] = field(default_factory=dict)  # race id -> words that find exactly that race
+
+    def hint(self, race: Race) -> str:
+        return self.hints.get(race.id) or race_hint(race)
+
+
+def race_hint(race: Race, *, has_special_twin: bool = False) -> str:
+    """The words that find exactly this race again: `alabama 2017 special`, `al-2 2020`, and `georgia 2020
+    regular` for a regular seat whose state also held a special for the same office that year."""
+    if race.office == Office.HOUSE and race.seat:
+        words = [f"{race.state}-{race.seat}", str(race.cycle)]
+    else:
+        office = "" if race.office == Office.SENATE else race.office
+        words = [state_name(race.state).lower(), office, str(race.cycle)]
+    if race.special:
+        words.append("special")
+    elif has_special_twin:
+        words.append("regular")
+    return " ".join(w for w in words if w)
+
+
+async def exact_hints(session: AsyncSession, races: list[Race]) -> dict[int, str]:
+    """The words for each race that find exactly it, in one query: a regular seat says `regular` where the
+    same state held a special for the same office in the same year."""
+    regular = [r for r in races if not r.special]
+    if not regular:
+        return {r.id: race_hint(r) for r in races}
+    keys = {(r.state, r.office, r.cycle) for r in regular}
+    specials = select(Race.state, Race.office, Race.cycle).where(
+        Race.special.is_(True), Race.state.in_({k[0] for k in keys})
+    )
+    twins = {(state, office, cycle) for state, office, cycle in await session.execute(specials.distinct())}
+    return {r.id: race_hint(r, has_special_twin=(r.state, r.office, r.cycle) in twins) for r in races}
 
 
 async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:
@@ -268,11 +314,16 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
                 people = await _candidate_ids(session, query.name_words)
                 break
     if query.is_empty or people == set():
-        return RaceMatches(query, [], None, await _suggest(session, query))
+        return await _missed(session, query)
     races = await _query_races(session, query, people, limit)
     if not races:
-        return RaceMatches(query, [], None, await _suggest(session, query))
-    return RaceMatches(query, races, _choose(query, races))
+        return await _missed(session, query)
+    return RaceMatches(query, races, _choose(query, races), hints=await exact_hints(session, races))
+
+
+async def _missed(session: AsyncSession, query: ParsedQuery) -> RaceMatches:
+    suggestions = await _suggest(session, query)
+    return RaceMatches(query, [], None, suggestions, await exact_hints(session, suggestions))
 
 
 async def _query_races(
@@ -286,6 +337,8 @@ async def _query_races(
         conditions.append(Race.office == query.office)
     if query.district:
         conditions.append(Race.seat == query.district)
+    if query.seat:
+        conditions.append(Race.seat == query.seat)
     if query.cycle:
         conditions.append(or_(Race.cycle == query.cycle, and_(Race.special, Race.cycle == query.cycle - 1)))
     if query.special is not None:

@@ -11,13 +11,14 @@ from typing import Any
 
 import discord
 
+from db.lookup import race_hint
 from db.models import CallKind, Candidacy, Contest, Poll, Race
 from db.reads.races import ContestView
 from db.writes.results import CallOutcome, CountLine, ResultOutcome
 from db.writes.undo import UndoOutcome
 from render.format import date_range, escape, pct, short_date, stage_title, timestamp, with_party
 from render.limits import clip, clip_lines, fit_embed, fit_message
-from render.race import contest_line, race_hint, race_title
+from render.race import contest_line, race_title
 
 RESULT_COLOUR = discord.Colour.from_rgb(44, 95, 170)
 CALL_COLOUR = discord.Colour.from_rgb(46, 139, 87)

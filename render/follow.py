@@ -8,10 +8,11 @@ from __future__ import annotations
 import discord
 
 from db.follows import FOLLOW_LIMIT, FollowOutcome
+from db.lookup import race_hint
 from db.models import Follow, Race
 from render.format import escape
 from render.limits import clip, clip_lines, fit_embed
-from render.race import race_hint, race_title
+from render.race import race_title
 
 COLOUR = discord.Colour.from_rgb(44, 95, 170)
 

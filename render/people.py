@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import discord
 
-from db.lookup import state_name
+from db.lookup import race_hint, state_name
 from db.models import CallKind, Candidate, Endorsement, Outcome
 from db.reads.people import PeopleMatches, PersonCard, Run
 from db.vocabulary import PARTY_NAME
 from render.format import escape, party_letter, pct, short_date, stage_title, votes
 from render.limits import clip, clip_lines, fit_embed
 from render.polls import average_line
-from render.race import COLOR, endorsement_line, race_hint, race_title
+from render.race import COLOR, endorsement_line, race_title
 
 RACES_SHOWN = 8
 ENDORSEMENTS_SHOWN = 5

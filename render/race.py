@@ -39,16 +39,6 @@ def race_title(race: Race) -> str:
     return f"{race.cycle} {state_name(race.state)} {office}{special}{detail}"
 
 
-def race_hint(race: Race) -> str:
-    """The words that find exactly this race again, e.g. `alabama 2017 special`."""
-    words = [state_name(race.state).lower(), race.office if race.office != "senate" else "", str(race.cycle)]
-    if race.office == "house" and race.seat:
-        words = [f"{race.state}-{race.seat}", str(race.cycle)]
-    if race.special:
-        words.append("special")
-    return " ".join(w for w in words if w)
-
-
 def short_names(view: ContestView) -> dict[int, str]:
     """Surnames, unless two people in the contest share one."""
     surnames = [s.candidacy.candidate.name.split()[-1] for s in view.standings]
@@ -209,7 +199,7 @@ def race_embed(card: RaceCard, now: dt.datetime | None = None) -> discord.Embed:
 
 def matches_embed(matches: RaceMatches, prefix: str, command: str = "race") -> discord.Embed:
     """Several races fit: a short list, each with the words that ask for it."""
-    lines = [f"**{escape(race_title(r))}**: `{prefix}{command} {race_hint(r)}`" for r in matches.races]
+    lines = [f"**{escape(race_title(r))}**: `{prefix}{command} {matches.hint(r)}`" for r in matches.races]
     embed = discord.Embed(
         title=clip(f"{len(matches.races)} races match '{matches.query.text}'", 256),
         description=clip_lines(lines, 4000),
@@ -221,7 +211,7 @@ def matches_embed(matches: RaceMatches, prefix: str, command: str = "race") -> d
 def no_match_text(matches: RaceMatches, prefix: str, command: str = "race") -> str:
     text = f"No race found for '{escape(clip(matches.query.text, 100))}'."
     if matches.suggestions:
-        tries = ", ".join(f"`{prefix}{command} {race_hint(r)}`" for r in matches.suggestions)
+        tries = ", ".join(f"`{prefix}{command} {matches.hint(r)}`" for r in matches.suggestions)
         text += f" Try {tries}."
     else:
         text += f" Try a state, a candidate or a year, e.g. `{prefix}{command} alabama 2020`."

@@ -15,7 +15,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.bootstrap import load_sample
-from db.engine import make_sessionmaker
+from db.engine import make_engine, make_sessionmaker
 from tests.support import (
     SPEC,
     Built,
@@ -24,6 +24,7 @@ from tests.support import (
     drop_emptied_schemas,
     in_own_loop,
     remove_templates,
+    sqlite_url,
     store_on,
 )
 
@@ -87,6 +88,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     for the whole run in a thread with its own event loop: tests read it, or copy it (`built.copy_to`)."""
     path = tmp_path_factory.mktemp("default") / "store.db"
     return in_own_loop(lambda: build_default(path))
+
+
+@pytest.fixture
+async def default_store(built: Built) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The shipped default store, built once per run: for tests that only read it."""
+    engine = make_engine(sqlite_url(built.path))
+    yield make_sessionmaker(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

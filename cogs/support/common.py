@@ -14,7 +14,7 @@ from cogs.support.errors import UsageError, UserFacingError
 from db.lookup import RaceMatches
 from db.models import Race
 from render.limits import fit_message
-from render.race import matches_embed, no_match_text, race_hint, race_title
+from render.race import matches_embed, no_match_text, race_title
 
 if TYPE_CHECKING:
     from bot import RaceBot
@@ -70,7 +70,7 @@ async def race_autocomplete(
         return []
     matches = await bot.store.find_races(current, limit=25)
     return [
-        app_commands.Choice(name=race_title(r)[:100], value=race_hint(r)[:100]) for r in matches.races[:25]
+        app_commands.Choice(name=race_title(r)[:100], value=matches.hint(r)[:100]) for r in matches.races[:25]
     ]
 
 

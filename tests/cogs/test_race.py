@@ -78,8 +78,11 @@ async def test_unknown_race_says_so(world: World) -> None:
 async def test_two_races_give_a_short_list_with_how_to_ask(world: World) -> None:
     text = await world.text("!race georgia")
     assert "2 races match 'georgia'" in text
-    assert "`!race georgia 2020`" in text and "`!race georgia 2020 special`" in text
+    # Each race listed with words that reach exactly it: the regular seat says so.
+    assert "`!race georgia 2020 regular`" in text and "`!race georgia 2020 special`" in text
     assert "2020 Georgia U.S. Senate special (Class III)" in await world.text("!race georgia 2020 special")
+    assert "2020 Georgia U.S. Senate (Class II)" in await world.text("!race georgia 2020 regular")
+    assert "2020 Georgia U.S. Senate (Class II)" in await world.text("!race ga class 2")
 
 
 async def test_mentions_typed_into_a_query_never_ping(world: World) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.lookup import find_races, parse_query
+from db.lookup import exact_hints, find_races, parse_query
 from db.models import Race
 
 AL_2020 = (2020, "AL", False)
@@ -132,3 +133,50 @@ async def test_lookup_never_loads_every_race(sessions: async_sessionmaker[AsyncS
         loaded = [obj for obj in session.identity_map.values() if isinstance(obj, Race)]
     assert len(matches.races) == 10
     assert len(loaded) <= 11
+
+
+@pytest.mark.parametrize(
+    ("typed", "special", "seat"),
+    [
+        ("georgia 2020 regular", False, None),
+        ("georgia 2020 special", True, None),
+        ("georgia 2020 class 2", None, "Class II"),
+        ("ga 2020 class ii", None, "Class II"),
+        ("georgia class iii", None, "Class III"),
+        ("mississippi 2018 class 1", None, "Class I"),
+    ],
+)
+def test_regular_and_the_seat_class_are_words_of_a_query(typed: str, special: bool | None, seat: str) -> None:
+    query = parse_query(typed)
+    assert (query.special, query.seat, query.name_words) == (special, seat, [])
+
+
+async def test_every_race_in_the_shipped_store_is_reached_by_the_words_the_bot_suggests(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    async with default_store() as session:
+        races = list(await session.scalars(select(Race).order_by(Race.id)))
+        hints = await exact_hints(session, races)
+        missed = {}
+        for race in races:
+            found = await find_races(session, hints[race.id])
+            if found.chosen is None or found.chosen.id != race.id:
+                missed[hints[race.id]] = [r.id for r in found.races]
+    assert len(races) > 60 and missed == {}
+
+
+async def test_a_regular_seat_beside_a_special_is_listed_with_words_that_reach_it(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    async with default_store() as session:
+        listed = await find_races(session, "georgia 2020")
+        assert listed.chosen is None and len(listed.races) == 2
+        words = sorted(listed.hint(r) for r in listed.races)
+        assert words == ["georgia 2020 regular", "georgia 2020 special"]
+        for typed, special in (("georgia 2020 regular", False), ("ga 2020 class ii", False)):
+            chosen = (await find_races(session, typed)).chosen
+            assert chosen is not None and (chosen.state, chosen.cycle, chosen.special) == (
+                "GA",
+                2020,
+                special,
+            )

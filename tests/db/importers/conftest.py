@@ -6,21 +6,12 @@ outside it, so a fresh clone runs these tests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import make_engine, make_sessionmaker
-from tests.support import MEDSL, Built, sqlite_url
-
-
-@pytest.fixture
-async def default_store(built: Built) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(sqlite_url(built.path))
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+from tests.support import MEDSL
 
 
 @pytest.fixture
