@@ -58,7 +58,10 @@ async def _merge(session: AsyncSession, actor: Actor, merge: tuple[int, str, str
     return await merge_candidates(session, actor, *merge)
 
 
-async def _result_news(_session: AsyncSession, outcome: ResultOutcome) -> News:
+async def _result_news(_session: AsyncSession, outcome: ResultOutcome) -> News | None:
+    """A new current count is announced; one sent before the current count is history only."""
+    if outcome.newer is not None:
+        return None
     return News(announce.result_embed(outcome), outcome.race)
 
 
