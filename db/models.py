@@ -74,6 +74,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 # Discord snowflakes exceed 32 bits.
+LARGEST_ID = 2**31 - 1  # rows' own ids are 32-bit integers on PostgreSQL: a larger id names nothing
 Snowflake = BigInteger().with_variant(Integer(), "sqlite")
 
 
