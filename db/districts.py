@@ -16,13 +16,12 @@ _2010 = {
     "NM": 3, "NY": 27, "NC": 13, "ND": 1, "OH": 16, "OK": 5, "OR": 5, "PA": 18, "RI": 2, "SC": 7,
     "SD": 1, "TN": 9, "TX": 36, "UT": 4, "VT": 1, "VA": 11, "WA": 10, "WV": 3, "WI": 8, "WY": 1,
 }  # fmt: skip
-_2020 = {
-    "AL": 7, "AK": 1, "AZ": 9, "AR": 4, "CA": 52, "CO": 8, "CT": 5, "DE": 1, "FL": 28, "GA": 14,
-    "HI": 2, "ID": 2, "IL": 17, "IN": 9, "IA": 4, "KS": 4, "KY": 6, "LA": 6, "ME": 2, "MD": 8,
-    "MA": 9, "MI": 13, "MN": 8, "MS": 4, "MO": 8, "MT": 2, "NE": 3, "NV": 4, "NH": 2, "NJ": 12,
-    "NM": 3, "NY": 26, "NC": 14, "ND": 1, "OH": 15, "OK": 5, "OR": 6, "PA": 17, "RI": 2, "SC": 7,
-    "SD": 1, "TN": 9, "TX": 38, "UT": 4, "VT": 1, "VA": 11, "WA": 10, "WV": 2, "WI": 8, "WY": 1,
+# The 2020 census moved seven seats: what changed from the 2010 apportionment.
+_CHANGED_IN_2020 = {
+    "TX": +2, "CO": +1, "FL": +1, "MT": +1, "NC": +1, "OR": +1,
+    "CA": -1, "IL": -1, "MI": -1, "NY": -1, "OH": -1, "PA": -1, "WV": -1,
 }  # fmt: skip
+_2020 = {state: seats + _CHANGED_IN_2020.get(state, 0) for state, seats in _2010.items()}
 
 
 def house_districts(state: str, cycle: int) -> int | None:

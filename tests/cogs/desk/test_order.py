@@ -85,3 +85,41 @@ async def test_fifty_counts_sent_back_to_back_keep_the_order_sent(tmp_path: Path
             votes = [v for v, _ in told]
             assert votes == sorted(votes) and len(set(votes)) == len(votes), votes
             assert not [change for _, change in told if change and change.startswith("−")], told
+
+
+async def test_prefix_and_slash_counts_interleaved_keep_the_order_sent(tmp_path: Path) -> None:
+    """A slash command's place is its interaction's id: counts sent alternately as messages and as slash
+    commands end with the last one sent current."""
+    async with desk_world(tmp_path, results_channels=False, followers=False) as world:
+        standin = world.standin
+
+        def answered() -> int:
+            return len([m for m in standin.messages if m.channel_id == world.desk_channel])
+
+        ids = []
+        for i in range(20):
+            details = f"alabama general Tuberville={TUBERVILLE + i} Jones={JONES + i}"
+            if i % 2:
+                ids.append(
+                    await standin.send_message(world.desk_channel, world.moderator, f"!result {details}")
+                )
+            else:
+                ids.append(
+                    await standin.send_slash(
+                        world.desk.id, world.desk_channel, world.moderator, "result", {"details": details}
+                    )
+                )
+        await until(lambda: answered() >= 20, 60, "20 replies")
+        await settled(standin)
+        async with make_sessionmaker(world.bot.engine)() as session:
+            race = await al2020(session)
+            general = await contest_of(session, race.id, "general")
+            history = list(
+                await session.scalars(
+                    select(ResultSnapshot.sent_id)
+                    .where(ResultSnapshot.contest_id == general.id, ResultSnapshot.sent_id.is_not(None))
+                    .order_by(*send_order())
+                )
+            )
+        assert history == ids
+        assert "1,700,019" in await world.text("!results alabama general")
