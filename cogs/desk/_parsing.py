@@ -704,6 +704,9 @@ def parse_race_add(text: str | None, example: str) -> RaceInput:
     query = parse_query(" ".join(form.words))
     needs = (("a state", query.state), ("an office", query.office), ("a year", query.cycle))
     missing = [what for what, value in needs if not value]
+    years = [w for w in query.name_words if re.fullmatch(r"[0-9]{3,}", w)]
+    if not query.cycle and years:
+        raise UsageError(f"{years[0]} is not a year of a race here: give one from 1970 to 2099.", example)
     if missing:
         raise UsageError(f"A new race needs {', '.join(missing)}.", example)
     assert query.state and query.office and query.cycle

@@ -107,6 +107,17 @@ CASES = [
     Case("race-add", "alabama house 2026 0", "so no district 0"),
     Case("race-add", "wyoming house 2026 2", "Wyoming has one district (at-large) in 2026, so no district 2"),
     Case("race-add", "al-54 2010", "no state has had more than 53"),
+    Case("race-add", "alabama senate 2150", "2150 is not a year of a race here: give one from 1970 to 2099"),
+    Case("race-add", "alabama senate 0000", "0000 is not a year of a race here"),
+    # Others of the same kind.
+    Case("result", "alabama general Tuberville=5 Tommy=6 Jones=1", "is counted twice"),
+    Case("result", 'alabama general Tuberville="5 Jones=1', "is not closed"),
+    Case("result", "alabama general Tuberville=1392100 Jones=920500 final=maybe", "takes yes or no"),
+    Case("result", "alabama general Tuberville=1392100 Jones=920500 source=" + "S" * 200, "at most 128 characters"),
+    Case("call", "alabama general runoff Tuberville Tuberville", "named twice"),
+    Case("endorse", 'alabama endorser="X" candidate=Tuberville url=javascript:alert(1)', "not a web address"),
+    poll(16, "July 2-9, 2020", "add up to 109.5%, over 100%", " Sessions=30.1"),
+    Case("race-edit", 'alabama 2020 general="Feb 30"', "not a date I can read"),
     # Ids.
     Case("undo", "99999999999999999999", "'99999999999999999999' is not an audit id", slash=False),
     Case("undo", "99999999999", "'99999999999' is not an audit id", slash=False),
