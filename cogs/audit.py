@@ -16,6 +16,7 @@ from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError, UserFacingError
 from cogs.support.writing import commit_write
 from db import outbox
+from db.models import LARGEST_ID
 from db.reads.races import ContestView, contest_views
 from db.writes.undo import UndoOutcome, undo
 from render import announce
@@ -28,8 +29,10 @@ PAGE = 15
 
 
 def _entry_id(text: str) -> int | None:
+    """An audit entry's id as typed (`57`, `#57`); None when it is none (no entry's id is past LARGEST_ID)."""
     stripped = text.strip().lstrip("#")
-    return int(stripped) if stripped.isdigit() and len(stripped) < 12 else None
+    ok = stripped.isascii() and stripped.isdigit() and len(stripped) < 12 and int(stripped) <= LARGEST_ID
+    return int(stripped) if ok else None
 
 
 class AuditCog(commands.Cog, name="Audit"):

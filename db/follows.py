@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -18,6 +18,9 @@ from db.audit import Actor, record
 from db.models import Follow, Race
 
 FOLLOW_LIMIT = 25  # races one member can follow
+FOLLOW_LOCK_SPACE = (
+    0x466F6C  # PostgreSQL advisory locks on members' follows: (this, the member's id mod 2**31)
+)
 
 
 class Followed(enum.Enum):
@@ -43,10 +46,26 @@ async def is_following(session: AsyncSession, user_id: int, race_id: int) -> boo
     return found is not None
 
 
+async def lock_member(session: AsyncSession, user_id: int) -> None:
+    """Take the member's follows for this transaction, so that their follows are counted and added one
+    request at a time: however many arrive at once, the limit holds.
+
+    PostgreSQL: a transaction-scoped advisory lock on the member's id (released at commit or rollback).
+    SQLite: a write first (a no-op UPDATE of the member's follows, even of none), which takes the database's
+    write lock, so the count that follows sees every follow committed before and none can commit meanwhile.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(FOLLOW_LOCK_SPACE, user_id % 2**31)))
+    else:
+        await session.execute(update(Follow).where(Follow.user_id == user_id).values(id=Follow.id))
+
+
 async def follow(
     session: AsyncSession, actor: Actor, user_id: int, race_id: int, limit: int = FOLLOW_LIMIT
 ) -> FollowOutcome:
-    """Follow a race, within the limit. Runs in the caller's transaction (a savepoint for the insert)."""
+    """Follow a race, within the limit, counted under the member's lock. Runs in the caller's transaction
+    (a savepoint for the insert)."""
+    await lock_member(session, user_id)
     count = await follow_count(session, user_id)
     if await is_following(session, user_id, race_id):
         return FollowOutcome(Followed.ALREADY, count)

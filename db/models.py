@@ -74,6 +74,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 # Discord snowflakes exceed 32 bits.
+LARGEST_ID = 2**31 - 1  # rows' own ids are 32-bit integers on PostgreSQL: a larger id names nothing
 Snowflake = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -374,10 +375,13 @@ class Endorsement(Base):
 
 
 class ResultSnapshot(Base):
-    """A contest's count at one moment. The newest is the current count."""
+    """A contest's count at one moment. The last in the order sent (`send_order`) is the current count."""
 
     __tablename__ = "result_snapshots"
-    __table_args__ = (Index("ix_result_snapshots_contest_taken", "contest_id", "taken_at"),)
+    __table_args__ = (
+        Index("ix_result_snapshots_contest_taken", "contest_id", "taken_at"),
+        Index("ix_result_snapshots_contest_sent", "contest_id", "sent_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))
@@ -391,6 +395,8 @@ class ResultSnapshot(Base):
     source: Mapped[str | None] = mapped_column(String(128))
     digest: Mapped[str] = mapped_column(String(64))  # of the counts, to recognise a repeat
     posted_by: Mapped[int | None] = mapped_column(Snowflake)
+    # The Discord message (or interaction) that sent the count, whose time `taken_at` is; None for imports.
+    sent_id: Mapped[int | None] = mapped_column(Snowflake)
 
     contest: Mapped[Contest] = relationship(back_populates="snapshots", lazy="raise")
     counts: Mapped[list[ResultCount]] = relationship(

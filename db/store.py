@@ -153,8 +153,8 @@ class Store:
         return await run_write(self.sessions, work)
 
     async def follow(self, actor: Actor, user_id: int, race_id: int) -> FollowOutcome:
-        async with self.sessions.begin() as session:
-            return await follow(session, actor, user_id, race_id)
+        """Follow a race within the limit (one transaction, retried when the database is busy)."""
+        return await self.write(lambda session: follow(session, actor, user_id, race_id))
 
     async def unfollow(self, actor: Actor, user_id: int, race_id: int | None) -> int:
         """Stop following one race, or every race (None). Returns how many follows were removed."""

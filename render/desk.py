@@ -57,6 +57,11 @@ def result_stored(outcome: ResultOutcome, prefix: str) -> str:
         lines.append("It is the first count of this stage.")
     else:
         lines.append(f"Changes are since result #{outcome.previous.id}.")
+    if outcome.newer is not None:
+        lines.append(
+            f"Result #{outcome.newer.id}, sent after this one, is the current count: this one goes into the "
+            "history in its place and is not announced."
+        )
     if outcome.went_down:
         lines.append(f"Note: the count went down for {escape(', '.join(outcome.went_down))}. A correction?")
     if outcome.left_out:

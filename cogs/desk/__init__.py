@@ -30,6 +30,7 @@ from cogs.desk._parsing import (
     parse_race_edit,
     parse_result,
     parse_uncall,
+    record_id,
 )
 from cogs.support.checks import desk_writer
 from cogs.support.common import hybrid_group, hybrid_subcommand
@@ -58,7 +59,10 @@ async def _merge(session: AsyncSession, actor: Actor, merge: tuple[int, str, str
     return await merge_candidates(session, actor, *merge)
 
 
-async def _result_news(_session: AsyncSession, outcome: ResultOutcome) -> News:
+async def _result_news(_session: AsyncSession, outcome: ResultOutcome) -> News | None:
+    """A new current count is announced; one sent before the current count is history only."""
+    if outcome.newer is not None:
+        return None
     return News(announce.result_embed(outcome), outcome.race)
 
 
@@ -243,7 +247,8 @@ class DeskCog(commands.Cog, name="Desk"):
     @desk_writer()
     @app_commands.describe(poll_id=ACTIONS["poll remove"].details)
     async def poll_remove(self, ctx: RaceContext, poll_id: int) -> None:
-        await write(ctx, ACTIONS["poll remove"], poll_id)
+        action = ACTIONS["poll remove"]
+        await write(ctx, action, record_id(poll_id, "poll", ctx.shown_prefix + action.example))
 
     @hybrid_group(
         **_group(ACTIONS["endorsement remove"], "Remove an endorsement by its id.", "remove <id>"),
@@ -259,7 +264,8 @@ class DeskCog(commands.Cog, name="Desk"):
     @desk_writer()
     @app_commands.describe(endorsement_id=ACTIONS["endorsement remove"].details)
     async def endorsement_remove(self, ctx: RaceContext, endorsement_id: int) -> None:
-        await write(ctx, ACTIONS["endorsement remove"], endorsement_id)
+        action = ACTIONS["endorsement remove"]
+        await write(ctx, action, record_id(endorsement_id, "endorsement", ctx.shown_prefix + action.example))
 
     endorse = desk_command(ACTIONS["endorse"])
     race_add = desk_command(ACTIONS["race-add"])

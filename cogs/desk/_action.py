@@ -9,6 +9,7 @@ transaction; the reply says what was stored, its id, how to undo it and who is t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -101,7 +102,18 @@ async def run(ctx: RaceContext, action: DeskAction[In, Out], details: str | None
     # Wrong input raises UsageError (with this example), which the error cog turns into the reply.
     draft = parse(details, ctx.shown_prefix + action.example)
     data = draft.make(await resolve_race(ctx, draft.race, action.name)) if isinstance(draft, Draft) else draft
-    await write(ctx, action, data)
+    await write(ctx, action, sent_by(ctx, data))
+
+
+def sent_by(ctx: RaceContext, data: In) -> In:
+    """A write ordered by the message that sent it (an input with `sent_id`, e.g. a count) gets that message's
+    id and time: the interaction's for a slash command. Discord's ids grow in the order sent, so a race's
+    counts keep that order however the messages arrive."""
+    if not (dataclasses.is_dataclass(data) and "sent_id" in {f.name for f in dataclasses.fields(data)}):
+        return data
+    sent_id = ctx.interaction.id if ctx.interaction is not None else ctx.message.id
+    changed: In = dataclasses.replace(data, sent_id=sent_id, sent_at=discord.utils.snowflake_time(sent_id))  # type: ignore[type-var]
+    return changed
 
 
 async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None:

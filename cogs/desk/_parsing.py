@@ -19,17 +19,19 @@ import datetime as dt
 import math
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
-from cogs.support.dates import date, date_range, day_and_year
+from cogs.support.dates import across_new_year, ascii_digits_only, date, date_range, day_and_year
 from cogs.support.errors import UsageError
 from db import vocabulary
-from db.lookup import parse_query
-from db.models import CallKind, EndorserKind, Race, Stage
+from db.districts import district_problem
+from db.lookup import parse_query, state_name
+from db.models import LARGEST_ID, CallKind, EndorserKind, Office, Race, Stage
 from db.vocabulary import (
     ANY_RUNOFF,
     ENDORSER_KIND_WORDS,
@@ -62,8 +64,28 @@ class Parsed:
         return [k for k, _ in self.pairs]
 
 
+# Characters no field may hold: control characters (NUL among them) other than the whitespace between words,
+# lone surrogates, and the marks that reverse or isolate text so that it reads otherwise than it is stored.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def refuse_control_characters(text: str, example: str) -> None:
+    """Wrong input: a control character anywhere in what was typed (tabs and line breaks separate words)."""
+    for character in text:
+        if character in "\t\n\r":
+            continue
+        if unicodedata.category(character) in ("Cc", "Cs") or character in BIDI_CONTROLS:
+            raise UsageError(
+                f"That holds a control character (U+{ord(character):04X}), which no field may: type it again "
+                "without it.",
+                example,
+            )
+
+
 def tokenize(text: str, example: str) -> list[str]:
-    """Words, with "double quotes" around spaces; single quotes are letters (O'Rourke)."""
+    """Words, with "double quotes" around spaces; single quotes are letters (O'Rourke). Control characters
+    are refused."""
+    refuse_control_characters(text, example)
     lexer = shlex.shlex(text.translate(SMART_QUOTES), posix=True)
     lexer.whitespace_split = True
     lexer.quotes = '"'
@@ -134,7 +156,14 @@ def unknown_key_error(
 # ------------------------------------------------------------------ numbers
 
 
+def _digits_checked(value: str, who: str, example: str) -> None:
+    """Only 0-9 count as digits: `Tuberville=٣٤٥` is refused, not read as 345."""
+    if not ascii_digits_only(value):
+        raise UsageError(f"{who}={value}: write numbers with the digits 0-9.", example)
+
+
 def votes(value: str, who: str, example: str) -> int:
+    _digits_checked(value, who, example)
     text = value.strip().replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
     if re.fullmatch(r"-\d+", text):
         raise UsageError(f"Votes cannot be negative: {who}={value}.", example)
@@ -146,6 +175,7 @@ def votes(value: str, who: str, example: str) -> int:
 
 
 def whole(value: str, what: str, example: str) -> int:
+    _digits_checked(value, what, example)
     text = value.strip().replace(",", "").replace("_", "")
     if not re.fullmatch(r"\d{1,9}", text):
         raise UsageError(f"{what} must be a whole number, not '{value}'.", example)
@@ -153,11 +183,11 @@ def whole(value: str, what: str, example: str) -> int:
 
 
 def percent(value: str, who: str, example: str, noun: str = "A share") -> float:
+    _digits_checked(value, who, example)
     text = value.strip().rstrip("%").strip()
-    try:
-        number = float(text)
-    except ValueError:
-        raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a percentage.", example) from None
+    if not re.fullmatch(r"-?(?:[0-9]{1,12}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})", text):
+        raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a percentage.", example)
+    number = float(text)
     if math.isnan(number) or math.isinf(number):
         raise UsageError(f"{who}={value}: '{value}' is not a percentage.", example)
     if number < 0:
@@ -165,6 +195,14 @@ def percent(value: str, who: str, example: str, noun: str = "A share") -> float:
     if number > 100:
         raise UsageError(f"{noun} cannot be over 100%: {who}={value}.", example)
     return number
+
+
+def record_id(value: int, noun: str, example: str) -> int:
+    """An id as typed (`poll remove 12`): one that no record can have is refused here, before any query
+    (99999999999999999999 overflows the database's integer)."""
+    if not 1 <= value <= LARGEST_ID:
+        raise UsageError(f"There is no {noun} #{value}.", example)
+    return value
 
 
 def boolean(value: str, what: str, example: str) -> bool:
@@ -323,6 +361,7 @@ RESULT_KEYS = {
 
 
 def _precincts(value: str, example: str) -> tuple[int, int]:
+    _digits_checked(value, "precincts", example)
     match = re.fullmatch(r"\s*([\d,]+)\s*(?:/|of)\s*([\d,]+)\s*", value)
     if not match:
         raise UsageError(
@@ -444,6 +483,7 @@ POLL_KEYS = {
     "hypothetical": "hypothetical",
     "partisan": "partisan",
     "internal": "internal",
+    "force": "force",
 }
 
 
@@ -464,10 +504,10 @@ class Fielded:
         if self.end is None:
             raise UsageError('When was the poll fielded? Add `dates="July 2-9, 2020"`.', example)
         end, end_has_year = day_and_year(self.end, year, example)
-        start = None
-        if self.start is not None:
-            start = date(self.start, end.year if end_has_year else year, example)
-        return start, end
+        if self.start is None:
+            return None, end
+        start, start_has_year = day_and_year(self.start, end.year if end_has_year else year, example)
+        return across_new_year(start, end, start_has_year), end
 
 
 def _population(value: str, example: str) -> str:
@@ -510,6 +550,8 @@ def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
             data.partisan = text_value(value, "partisan", example).upper()[:16]
         elif name == "internal":
             data.internal = boolean(value, "internal", example)
+        elif name == "force":
+            data.force = boolean(value, "force", example)
     if not data.pollster:
         raise UsageError('Who ran the poll? Add `pollster="..."`.', example)
     if len(data.answers) < 2:
@@ -662,14 +704,25 @@ def parse_race_add(text: str | None, example: str) -> RaceInput:
     query = parse_query(" ".join(form.words))
     needs = (("a state", query.state), ("an office", query.office), ("a year", query.cycle))
     missing = [what for what, value in needs if not value]
+    years = [w for w in query.name_words if re.fullmatch(r"[0-9]{3,}", w)]
+    if not query.cycle and years:
+        raise UsageError(f"{years[0]} is not a year of a race here: give one from 1970 to 2099.", example)
     if missing:
         raise UsageError(f"A new race needs {', '.join(missing)}.", example)
     assert query.state and query.office and query.cycle
+    district = query.district
+    numbers = [w for w in query.name_words if w.isdigit() and ascii_digits_only(w)]
+    if query.office == Office.HOUSE and district is None and len(numbers) == 1:  # "alabama house 2026 2"
+        district = str(int(numbers[0]))
+    if query.office == Office.HOUSE and district is not None:
+        problem = district_problem(query.state, query.cycle, district)
+        if problem:
+            raise UsageError(f"{state_name(query.state)} {problem}.", example)
     return RaceInput(
         state=query.state,
         office=query.office,
         cycle=query.cycle,
-        seat=query.district or form.fields.get("seat", ""),
+        seat=district or form.fields.get("seat", ""),
         special=bool(query.special),
         incumbent_party=form.fields.get("incumbent_party"),
         notes=form.fields.get("notes"),

@@ -243,26 +243,45 @@ def split_range(text: str) -> tuple[str, str] | None:
 DATE_HELP = "Write dates like `July 14, 2020`, `7/14/20` or `2020-07-14`; a range like `July 2-9, 2020`."
 
 
+YEARS_BEFORE_CYCLE = 4  # a desk date may be this many years before the race's cycle (an early endorsement)
+YEARS_AFTER_CYCLE = 1  # and this many after it (a runoff in the January after)
+_WRITTEN_YEAR = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
+
+
+def ascii_digits_only(text: str) -> bool:
+    """Whether every digit in `text` is one of 0-9 (not ٣, ３ or ²): only those count as numbers."""
+    return all(c in "0123456789" for c in text if c.isdigit() or c.isnumeric())
+
+
 def day_and_year(text: str, year: int, example: str) -> tuple[dt.date, bool]:
-    """A date, and whether the year was written. A missing year is `year`."""
+    """A date, and whether the year was written. A missing year is `year`; a written one must be near it
+    (from `YEARS_BEFORE_CYCLE` before to `YEARS_AFTER_CYCLE` after)."""
     cleaned = text.strip().strip(",").strip()
     if not cleaned:
         raise UsageError(f"A date is missing. {DATE_HELP}", example)
+    if not ascii_digits_only(cleaned):
+        raise UsageError(f"'{shown(text)}': write dates with the digits 0-9. {DATE_HELP}", example)
     if not re.search(r"\d", cleaned):
-        raise UsageError(f"'{text}' is not a date. {DATE_HELP}", example)
+        raise UsageError(f"'{shown(text)}' is not a date. {DATE_HELP}", example)
     try:
         parsed = read_date(cleaned, dt.datetime(year, 1, 1))
     except ValueError:
-        raise UsageError(f"'{text}' is not a date I can read. {DATE_HELP}", example) from None
+        raise UsageError(f"'{shown(text)}' is not a date I can read. {DATE_HELP}", example) from None
     if re.fullmatch(r"\d{1,2}", cleaned):
-        raise UsageError(f"'{text}' is only a day: add the month. {DATE_HELP}", example)
+        raise UsageError(f"'{shown(text)}' is only a day: add the month. {DATE_HELP}", example)
     if re.fullmatch(r"\d{4}", cleaned):
-        raise UsageError(f"'{text}' is only a year: add the month and day. {DATE_HELP}", example)
-    has_year = bool(re.search(r"\b\d{4}\b", cleaned)) or bool(
-        re.search(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b", cleaned)
-    )
+        raise UsageError(f"'{shown(text)}' is only a year: add the month and day. {DATE_HELP}", example)
+    written = _WRITTEN_YEAR.search(cleaned)
+    has_year = bool(written) or bool(re.search(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b", cleaned))
     if not has_year and parsed.year != year:  # dateutil read a number as the year: "July 40" -> 2040
-        raise UsageError(f"'{text}' is not a date I can read. {DATE_HELP}", example)
+        raise UsageError(f"'{shown(text)}' is not a date I can read. {DATE_HELP}", example)
+    first, last = year - YEARS_BEFORE_CYCLE, year + YEARS_AFTER_CYCLE
+    if (written and int(written[1]) != parsed.year) or not first <= parsed.year <= last:
+        shown_year = written[1] if written else str(parsed.year)
+        raise UsageError(
+            f"'{shown(text)}': {shown_year} is too far from the race's {year} cycle: give a year from {first} to {last}.",
+            example,
+        )
     return parsed.date(), has_year
 
 
@@ -274,11 +293,13 @@ _SAME_MONTH = re.compile(
     r"^(?P<month>[A-Za-z]{3,9}\.?)\s*(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s*-\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?"
     r"(?:\s*,?\s*(?P<year>\d{4}|'?\d{2}))?$"
 )
+WRAP_DAYS = 92  # a start after the end, its year unwritten, is the year before when that spans at most this
 
 
 def date_range(text: str, year: int, example: str) -> tuple[dt.date | None, dt.date]:
-    """ "July 2-9", "July 2-9, 2020", "June 28 - July 9", "7/2/20-7/9/20", "2020-07-02 to 2020-07-09", or one
-    day. The start may borrow the end's month and year."""
+    """ "July 2-9", "July 2-9, 2020", "June 28 - July 9", "31 - Feb 2", "Dec 28 - Jan 3", "7/2/20-7/9/20",
+    "2020-07-02 to 2020-07-09", or one day. The start may borrow the end's month and year; across a year's
+    end it is in the year before (Dec 28 - Jan 3, 2020 starts on Dec 28, 2019)."""
     raw = " ".join(text.translate(DASHES).split())
     if not raw:
         raise UsageError(f"The dates are missing. {DATE_HELP}", example)
@@ -295,8 +316,32 @@ def date_range(text: str, year: int, example: str) -> tuple[dt.date | None, dt.d
     start_text, end_text = parts
     end, end_has_year = day_and_year(end_text, year, example)
     start_year = end.year if end_has_year else year
-    if re.fullmatch(r"\d{1,2}", start_text.strip()):  # "June 28-9"? only a day: the end's month
-        start = end.replace(day=int(start_text))
-    else:
-        start, _ = day_and_year(start_text, start_year, example)
-    return start, end
+    if re.fullmatch(r"\d{1,2}", start_text.strip()):  # "28 - July 9", "31 - Feb 2": only a day
+        return _day_before(int(start_text), end, text, example), end
+    start, start_has_year = day_and_year(start_text, start_year, example)
+    return across_new_year(start, end, start_has_year), end
+
+
+def across_new_year(start: dt.date, end: dt.date, start_has_year: bool) -> dt.date:
+    """A start after its end, its year not written, is in the year before when that spans at most
+    `WRAP_DAYS` ("Dec 28 - Jan 3, 2020" starts on Dec 28, 2019); otherwise it stays, to be refused."""
+    if start <= end or start_has_year:
+        return start
+    try:
+        earlier = start.replace(year=start.year - 1)
+    except ValueError:  # Feb 29
+        return start
+    return earlier if (end - earlier).days <= WRAP_DAYS else start
+
+
+def _day_before(day: int, end: dt.date, text: str, example: str) -> dt.date:
+    """The start of a range written as a lone day: that day in the end's month, or else the month before
+    ("31 - Feb 2" starts on Jan 31)."""
+    if day <= end.day and day >= 1:
+        return end.replace(day=day)
+    before = end.replace(day=1) - dt.timedelta(days=1)
+    if 1 <= day <= before.day:
+        return before.replace(day=day)
+    raise UsageError(
+        f"'{shown(text)}': {day} is not a day of {end:%B} or of {before:%B}. {DATE_HELP}", example
+    )

@@ -34,6 +34,7 @@ from db.models import (
     Stage,
 )
 from db.names import name_key
+from db.reads.races import send_order
 
 _STAGE_ORDER = {stage.value: i for i, stage in enumerate(Stage)}
 
@@ -156,9 +157,7 @@ async def _read_store(session: AsyncSession, keys: dict[int, str], merged: dict[
         contests=contests,
         candidacies=candidacies,
         candidacy_keys={},
-        snapshots=await _grouped(
-            session, select(ResultSnapshot).order_by(ResultSnapshot.taken_at, ResultSnapshot.id), "contest_id"
-        ),
+        snapshots=await _grouped(session, select(ResultSnapshot).order_by(*send_order()), "contest_id"),
         counts=await _grouped(session, select(ResultCount).order_by(ResultCount.id), "snapshot_id"),
         standing={c.contest_id: c for c in await session.scalars(select(Call).order_by(Call.id))},
         polls=await _grouped(session, select(Poll), "race_id"),

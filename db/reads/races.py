@@ -111,15 +111,29 @@ async def views_of(session: AsyncSession, contests: list[Contest]) -> list[Conte
     return [contest_view(c, snapshots.get(c.id), calls.get(c.id)) for c in contests]
 
 
+def send_order(*, newest_first: bool = False) -> tuple[Any, ...]:
+    """How a contest's counts are ordered: as they were sent (a desk count's `taken_at` is its Discord
+    message's time, its message id breaking a tie within the millisecond), not as they were stored; counts
+    without a message (imports, feeds) by their time. The last is the current count."""
+    keys = (ResultSnapshot.taken_at, func.coalesce(ResultSnapshot.sent_id, 0), ResultSnapshot.id)
+    return tuple(key.desc() for key in keys) if newest_first else keys
+
+
 async def latest_snapshots(session: AsyncSession, contest_ids: list[int]) -> dict[int, ResultSnapshot]:
-    """Each contest's newest snapshot with its counts, in one query."""
+    """Each contest's current snapshot (the last in the order sent) with its counts, in one query."""
     if not contest_ids:
         return {}
-    newest = (
-        select(func.max(ResultSnapshot.id))
+    ranked = (
+        select(
+            ResultSnapshot.id,
+            func.row_number()
+            .over(partition_by=ResultSnapshot.contest_id, order_by=send_order(newest_first=True))
+            .label("place"),
+        )
         .where(ResultSnapshot.contest_id.in_(contest_ids))
-        .group_by(ResultSnapshot.contest_id)
+        .subquery()
     )
+    newest = select(ranked.c.id).where(ranked.c.place == 1)
     rows = await session.scalars(
         select(ResultSnapshot).where(ResultSnapshot.id.in_(newest)).options(joinedload(ResultSnapshot.counts))
     )

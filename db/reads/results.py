@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Contest, CountKind, Race, ResultSnapshot
-from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
+from db.reads.races import ContestView, send_order, stage_sort_key, views_of, with_ballots
 from db.vocabulary import preferred_stage
 
 HISTORY_SHOWN = 12
@@ -82,7 +82,7 @@ async def count_history(session: AsyncSession, view: ContestView, limit: int = H
         await session.scalars(
             select(ResultSnapshot)
             .where(ResultSnapshot.contest_id == contest_id)
-            .order_by(ResultSnapshot.taken_at.desc(), ResultSnapshot.id.desc())
+            .order_by(*send_order(newest_first=True))
             .limit(limit + 1)
             .options(selectinload(ResultSnapshot.counts))
         )

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.lookup import state_name
-from db.models import Candidacy, Candidate, Contest, Race
+from db.models import LARGEST_ID, Candidacy, Candidate, Contest, Race
 from db.names import fold, name_key
 from db.reads.races import stage_sort_key
 from db.vocabulary import contest_name, office_name, party_name, preferred_stage, stage_name, stages_meant
@@ -243,7 +243,9 @@ def race_people(race: Race) -> list[Candidate]:
 async def find_person(session: AsyncSession, race: Race, query: str) -> Candidate:
     """A person in any stage of the race (or its incumbent); `#123` names a candidate by id."""
     text = query.strip()
-    if text.startswith("#") and text[1:].isdigit():
+    if text.startswith("#") and text[1:].isascii() and text[1:].isdigit():
+        if int(text[1:]) > LARGEST_ID:
+            raise NotFound(f"There is no candidate {text}.")
         person = await session.scalar(
             select(Candidate).where(Candidate.id == int(text[1:])).options(selectinload(Candidate.aliases))
         )

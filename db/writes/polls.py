@@ -68,6 +68,7 @@ class PollInput:
     stage: StageRef = field(default_factory=StageRef)
     partisan: str | None = None
     internal: bool = False
+    force: bool = False  # store it even though it ended after the election it asks about
 
 
 @dataclass
@@ -133,6 +134,12 @@ async def add_poll(session: AsyncSession, actor: Actor, data: PollInput) -> Poll
     _check_shares(data.answers)
 
     contest = _poll_contest(race, data)
+    if contest is not None and contest.date is not None and data.end > contest.date and not data.force:
+        raise WriteError(
+            f"The poll ended {day_text(data.end)}, after the {contest_label(contest)} it asks about "
+            f"({day_text(contest.date)}): polls are fielded before their election. Check the dates, or add "
+            "`force=yes` if it is right."
+        )
     where_people: list[Candidate]
     if data.hypothetical or contest is None:
         where_people, where = race_people(race), race_label(race)

@@ -36,8 +36,10 @@ from db.writes.common import (
     contest_label,
     find_person,
     load_race,
+    name_matches,
     pick_contest,
     race_label,
+    spellings,
 )
 from db.writes.errors import WriteError
 
@@ -264,6 +266,22 @@ class CandidateEdit:
     office_held: str | None = None
 
 
+def _refuse_another_persons_name(race: Race, person: Candidate, spelling: str) -> None:
+    """A spelling given to `person` must not name someone else on a stage they share: writes naming either
+    of them would then be refused as ambiguous."""
+    stages = [c for c in race.contests if any(x.candidate_id == person.id for x in c.candidacies)]
+    for contest in stages:
+        for other in contest.candidacies:
+            if other.candidate_id == person.id:
+                continue
+            theirs = spellings(other.candidate)
+            if any(name_matches(spelling, theirs)) or any(any(name_matches(s, [spelling])) for s in theirs):
+                raise WriteError(
+                    f"'{spelling}' names {other.candidate.name}, who is also on the {contest_label(contest)}: "
+                    f"another spelling of {person.name} must name only them."
+                )
+
+
 async def edit_candidate(session: AsyncSession, actor: Actor, data: CandidateEdit) -> CandidateOutcome:
     race = await load_race(session, data.race_id)
     person = await find_person(session, race, data.candidate)
@@ -312,6 +330,7 @@ async def edit_candidate(session: AsyncSession, actor: Actor, data: CandidateEdi
         key = name_key(spelling)
         if not key:
             raise WriteError("The other spelling is empty.")
+        _refuse_another_persons_name(race, person, spelling)
         exists = await session.scalar(
             select(CandidateAlias.id).where(
                 CandidateAlias.candidate_id == person.id, CandidateAlias.alias_key == key

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from db.audit import Actor, record
 from db.dataset import counts_digest
@@ -23,7 +24,7 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
-from db.reads.races import latest_snapshot, snapshot_counts, standing_call
+from db.reads.races import latest_snapshot, send_order, snapshot_counts, standing_call
 from db.writes.common import (
     StageRef,
     contest_label,
@@ -55,6 +56,10 @@ class ResultInput:
     source: str | None = None
     final: bool = False
     official: bool = False
+    # The message that sent the count (a Discord snowflake) and its time: a contest's counts are ordered by
+    # these, so one that arrives after a later one goes into the history in its place. None: now, unordered.
+    sent_id: int | None = None
+    sent_at: dt.datetime | None = None
 
 
 @dataclass
@@ -78,6 +83,8 @@ class ResultOutcome:
     left_out: list[str]  # candidates on the ballot this update does not count
     went_down: list[str]  # candidates whose count fell (a correction?)
     audit: AuditEntry
+    # The current count, sent after this one arrived: this one is history only, neither current nor announced.
+    newer: ResultSnapshot | None = None
 
 
 def _shares(votes: dict[int, int], writein: int) -> tuple[int, dict[int, float]]:
@@ -98,6 +105,7 @@ def snapshot_record(
             "precincts_total",
             "source",
             "digest",
+            "sent_id",
         ),
     )
     data.update(
@@ -134,7 +142,23 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
         )
 
     digest = counts_digest({**{f"c{k}": v for k, v in votes.items()}, **data.other})
-    previous = await latest_snapshot(session, contest.id)
+    taken_at = data.sent_at or dt.datetime.now(dt.UTC)
+    if data.sent_id is not None:
+        same = await session.scalar(
+            select(ResultSnapshot).where(
+                ResultSnapshot.contest_id == contest.id, ResultSnapshot.sent_id == data.sent_id
+            )
+        )
+        if same is not None:
+            raise Duplicate(
+                f"That message's count is already stored as result #{same.id}: nothing new was stored.",
+                same.id,
+                same.taken_at,
+            )
+    current = await latest_snapshot(session, contest.id)
+    newer = current if current is not None and _sent_after(current, taken_at, data.sent_id) else None
+    # The count this one follows in the order sent: its changes are measured against it.
+    previous = current if newer is None else await _sent_before(session, contest.id, taken_at, data.sent_id)
     if previous is not None:
         had, _ = snapshot_counts(previous)
         missing = [c for c in contest.candidacies if c.id in had and c.id not in votes]
@@ -165,6 +189,8 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
             ResultSnapshot.id != (previous.id if previous else -1),
         )
     )
+    if earlier is not None and newer is not None:
+        raise Duplicate(f"Those are the counts of result #{earlier}: nothing new was stored.", earlier)
     if earlier is not None and previous is not None:
         raise Duplicate(
             f"Those are the counts of the older result #{earlier}; the current count (result #{previous.id}) "
@@ -174,7 +200,8 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
 
     snapshot = ResultSnapshot(
         contest_id=contest.id,
-        taken_at=dt.datetime.now(dt.UTC),
+        taken_at=taken_at,
+        sent_id=data.sent_id,
         reporting_pct=reporting,
         reporting_basis="precincts"
         if data.precincts is not None
@@ -238,6 +265,30 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
         left_out=left_out,
         went_down=went_down,
         audit=entry,
+        newer=newer,
+    )
+
+
+def _sent_after(snapshot: ResultSnapshot, taken_at: dt.datetime, sent_id: int | None) -> bool:
+    """Whether `snapshot` comes after a count sent at `taken_at` by message `sent_id` (db.reads.races'
+    send_order; a count without a message comes after those stored before it at the same moment)."""
+    return (snapshot.taken_at, snapshot.sent_id or 0) > (taken_at, sent_id or 0)
+
+
+async def _sent_before(
+    session: AsyncSession, contest_id: int, taken_at: dt.datetime, sent_id: int | None
+) -> ResultSnapshot | None:
+    """The contest's last count sent before `taken_at` (message `sent_id`), with its counts."""
+    earlier = or_(
+        ResultSnapshot.taken_at < taken_at,
+        and_(ResultSnapshot.taken_at == taken_at, func.coalesce(ResultSnapshot.sent_id, 0) < (sent_id or 0)),
+    )
+    return await session.scalar(
+        select(ResultSnapshot)
+        .where(ResultSnapshot.contest_id == contest_id, earlier)
+        .order_by(*send_order(newest_first=True))
+        .limit(1)
+        .options(selectinload(ResultSnapshot.counts))
     )
 
 

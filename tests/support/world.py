@@ -30,7 +30,7 @@ from loopback.patching import point_discord_at
 from loopback.process import start_bot_process, stop_bot_process
 from settings import Settings
 from tests.support.data import SPEC
-from tests.support.stores import al2020, copied_store, member_engine
+from tests.support.stores import al2020, copied_store, member_engine, store_on
 
 MANAGE_GUILD = 1 << 5
 # Tasks in which discord.py handles an event (a message, an interaction, a command's completion or error):
@@ -231,13 +231,13 @@ def assert_inert(message: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def desk_world(
-    tmp_path: Path, *, results_channels: bool = True, followers: bool = True
+    tmp_path: Path, *, results_channels: bool = True, followers: bool = True, database: str = "sqlite"
 ) -> AsyncIterator[World]:
-    """The bot over the sample race (a copy of a store that holds it), the desk's moderator role set, and
-    (by default) a results channel in both servers and the member following the 2020 Alabama race."""
-    engine = copied_store(tmp_path / "desk.db", "sample", load_sample)
-    sessions = make_sessionmaker(engine)
-    try:
+    """The bot over the sample race (on SQLite a copy of a store that holds it; or on "postgresql"), the
+    desk's moderator role set, and (by default) a results channel in both servers and the member following
+    the 2020 Alabama race."""
+    async with store_on(database, tmp_path, "sample", load_sample) as engine:
+        sessions = make_sessionmaker(engine)
         async with running_bot(engine) as world:
             results = {}
             async with sessions.begin() as session:
@@ -258,8 +258,6 @@ async def desk_world(
             world.names.update({cid: "results" for cid in results.values()})
             setattr(world, "results", results)  # noqa: B010  (World is a shared dataclass; tests add to it)
             yield world
-    finally:
-        await engine.dispose()
 
 
 def messages_in(world: World, channel_id: int) -> list[Any]:

@@ -377,3 +377,88 @@ def test_candidate_forms() -> None:
     )
     assert p.parse_merge('alabama from="Roy Moore" into=#12', EX) == ("alabama", "Roy Moore", "#12")
     assert "from=... into=..." in refused(p.parse_merge, "alabama from=X", EX)
+
+
+# ------------------------------------------------------------------ hostile input (issue 12, item 7)
+
+
+@pytest.mark.parametrize(
+    ("typed", "start", "end"),
+    [
+        ("31 - Feb 2, 2020", dt.date(2020, 1, 31), dt.date(2020, 2, 2)),
+        ("28 - July 9", dt.date(2020, 6, 28), dt.date(2020, 7, 9)),
+        ("Dec 28 - Jan 3, 2020", dt.date(2019, 12, 28), dt.date(2020, 1, 3)),
+        ("Dec 28 - Jan 3", dt.date(2019, 12, 28), dt.date(2020, 1, 3)),
+    ],
+)
+def test_ranges_over_a_month_or_a_year_end_read_naturally(
+    typed: str, start: dt.date | None, end: dt.date
+) -> None:
+    assert p.date_range(typed, 2020, EX) == (start, end)
+
+
+def test_a_start_and_end_across_the_new_year() -> None:
+    form = p.parse_poll('alabama pollster=AUM start="Dec 28" end="Jan 3, 2020" Tuberville=43 Jones=35', EX)
+    data = form.make(race(2020))
+    assert (data.start, data.end) == (dt.date(2019, 12, 28), dt.date(2020, 1, 3))
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("0 - July 9, 2020", "0 is not a day of July or of June"),
+        ("45 - July 9, 2020", "45 is not a day of July or of June"),
+        ("July 2-9, 0000", "0000 is too far from the race's 2020 cycle: give a year from 2016 to 2021"),
+        ("July 2-9, 2099", "2099 is too far"),
+        ("July ٢-٩, 2020", "digits 0-9"),
+        ("July 9 - July 2", None),  # the write refuses it: it ends before it starts
+    ],
+)
+def test_out_of_range_days_and_years_are_refused(typed: str, problem: str | None) -> None:
+    if problem is None:
+        start, end = p.date_range(typed, 2020, EX)
+        assert start is not None and start > end
+        return
+    assert problem in refused(p.date_range, typed, 2020, EX)
+
+
+@pytest.mark.parametrize("typed", ["٣٤٥", "３４５", "3²", "1,٣45"])
+def test_only_ascii_digits_are_numbers(typed: str) -> None:
+    assert "digits 0-9" in refused(p.votes, typed, "Tuberville", EX)
+    assert "digits 0-9" in refused(p.percent, typed, "Tuberville", EX)
+    assert "digits 0-9" in refused(p.whole, typed, "n", EX)
+
+
+@pytest.mark.parametrize("typed", ["1e2", "1_0", "0x10", "inf", "nan", " ", "4 3"])
+def test_shares_are_plain_decimals(typed: str) -> None:
+    assert "is not a percentage" in refused(p.percent, typed, "Tuberville", EX)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x07", "\x1b", "\x7f", "\u202e", "\u2066", "\ud800"])
+def test_control_characters_are_refused_in_every_field(bad: str) -> None:
+    assert "control character" in refused(p.split_pairs, f'alabama pollster="AUM{bad}"', EX)
+    assert p.split_pairs("alabama\tgeneral\nTuberville=5", EX).words == ["alabama", "general"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("alabama house 2026 99", "Alabama has 7 districts in 2026 (1 to 7), so no district 99"),
+        ("al-08 2026", "so no district 8"),
+        ("wyoming house 2026 2", "Wyoming has one district (at-large) in 2026, so no district 2"),
+        ("california house 2024 53", "California has 52 districts in 2024"),
+        ("al-60 2040", "no state has had more than 53"),
+    ],
+)
+def test_house_districts_that_do_not_exist_are_named(typed: str, problem: str) -> None:
+    assert problem in refused(p.parse_race_add, typed, EX)
+
+
+def test_a_district_number_after_the_year() -> None:
+    data = p.parse_race_add("alabama house 2026 2", EX)
+    assert (data.state, data.office, data.seat) == ("AL", "house", "2")
+
+
+def test_force_lets_a_poll_through_the_election_check() -> None:
+    form = p.parse_poll('alabama pollster=AUM dates="July 2-9" Tuberville=43 Jones=35 force=yes', EX)
+    assert form.make(race(2020)).force is True
