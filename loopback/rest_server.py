@@ -6,14 +6,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import inspect
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from .models import RecordedRequest
-from .rest_common import BadBody, Call, FailRule, Handler, Upload, error_response, json_response
+from .rest_common import (
+    AcceptHook,
+    BadBody,
+    Call,
+    FailRule,
+    Handler,
+    Upload,
+    error_response,
+    json_response,
+)
 from .spec import SpecError
 from .state import StandInState
 
@@ -66,6 +77,32 @@ class RestServer(StandInState):
         self._fail_rules.append(rule)
         return rule
 
+    def after_accepting(
+        self,
+        method: str,
+        path_regex: str,
+        hook: Callable[[], Awaitable[None] | None],
+        times: int = 1,
+    ) -> AcceptHook:
+        """The next ``times`` requests matching method and path (re.search) that Discord accepts (2xx)
+        run ``hook`` (sync or async) once their work is done (a message stored, say) and before the
+        answer goes back: the window in which the bot has been heard but does not know it yet."""
+        rule = AcceptHook(method.upper(), re.compile(path_regex), hook, times)
+        self._accept_hooks.append(rule)
+        return rule
+
+    async def _run_accept_hook(self, method: str, path: str) -> None:
+        for rule in self._accept_hooks:
+            if rule.times > 0 and rule.method in (method, "*") and rule.path_regex.search(path):
+                rule.times -= 1
+                rule.fired += 1
+                if rule.times == 0:
+                    self._accept_hooks.remove(rule)
+                outcome = rule.hook()
+                if inspect.isawaitable(outcome):
+                    await outcome
+                return
+
     async def _api(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         method = request.method
@@ -98,6 +135,8 @@ class RestServer(StandInState):
         except KeyError as exc:
             log.warning("loopback: %s %s refers to something unknown: %s", method, path, exc)
             resp = error_response(404, 0, "404: Not Found")
+        if 200 <= resp.status < 300:
+            await self._run_accept_hook(method, path)
         return self._with_headers(resp, bucket)
 
     def _match_route(self, method: str, path: str) -> tuple[str, Handler, bool, tuple[str, ...]] | None:
