@@ -21,6 +21,8 @@ from discord.ext import commands
 
 from loopback import Channel, Guild, StandIn
 from loopback.floorbot import FLOOR_REPLY, make_floor_bot, run_bot_against
+from loopback.spec import UNKNOWN_ROUTE
+from tests.support import until as until_true
 
 
 @dataclass
@@ -350,6 +352,33 @@ async def test_unknown_route_is_a_404_and_recorded(world: World) -> None:
         with pytest.raises(discord.NotFound):
             await bot.http.request(discord.http.Route("GET", "/no/such/thing"))
     assert [(r.method, r.path) for r in s.unknown_routes] == [("GET", "/no/such/thing")]
+    # An unknown route fails the test that provoked it: it is a spec error.
+    assert [(e.method, e.path, e.operation) for e in s.spec_errors] == [
+        ("GET", "/no/such/thing", UNKNOWN_ROUTE)
+    ]
+
+
+async def test_a_route_only_the_standin_lacks_is_a_spec_error_too(world: World) -> None:
+    s = world.s
+    async with run_bot_against(s, make_test_bot(Seen())) as bot:
+        with pytest.raises(discord.NotFound):  # Discord has it (a guild's audit log); the stand-in does not
+            await bot.http.request(discord.http.Route("GET", f"/guilds/{world.guild.id}/audit-logs"))
+    assert [e.operation for e in s.spec_errors] == [UNKNOWN_ROUTE]
+    assert "no handler" in s.spec_errors[0].message
+
+
+async def test_requests_answered_by_an_injected_failure_are_checked_too(world: World) -> None:
+    s = world.s
+    seen = Seen()
+    async with run_bot_against(s, make_test_bot(seen)):
+        s.fail_next("POST", r"/channels/\d+/messages", status=503, times=5)
+        await s.send_message(world.general.id, world.alice, "!long")  # an embed title over 256
+        await until_true(lambda: bool(seen.errors))
+    # Discord refuses the body before anything else: the failure the test arranged is not what answers.
+    assert [(e.operation, "embeds.0.title" in e.message) for e in s.spec_errors] == [("create_message", True)]
+    assert isinstance(seen.errors[0], discord.HTTPException) and seen.errors[0].code == 50035
+    posts = [r for r in s.requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert len(posts) == 1
 
 
 async def test_clean_shutdown_and_addresses_restored(spec_path: Path) -> None:
