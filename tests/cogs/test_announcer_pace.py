@@ -71,7 +71,10 @@ async def test_the_announcer_sends_30_a_second_at_most_across_all_targets(
     cog._send = send  # type: ignore[method-assign]
     targets, each = 12, 10
     rows = {
-        t: [SimpleNamespace(id=t * 100 + n, attempts=0, target_kind="channel", target_id=t) for n in range(each)]
+        t: [
+            SimpleNamespace(id=t * 100 + n, attempts=0, target_kind="channel", target_id=t)
+            for n in range(each)
+        ]
         for t in range(targets)
     }
     gate = asyncio.Semaphore(cog.concurrency)
