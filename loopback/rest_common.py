@@ -14,8 +14,8 @@ from aiohttp import web
 __all__ = [
     "SEGMENT",
     "SNOWFLAKE",
-    "BadBody",
     "AcceptHook",
+    "BadBody",
     "Call",
     "FailRule",
     "Handler",

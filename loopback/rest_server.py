@@ -4,9 +4,9 @@ OpenAPI spec, injected failures and Discord's rate-limit headers, and attachment
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
-import inspect
 import re
 import time
 from collections.abc import Awaitable, Callable
