@@ -224,21 +224,10 @@ class Figures:
         self.floor += floor
         self.samples += samples
 
-    @property
-    def floor_p50(self) -> float:
-        return statistics.median(self.floor)
-
-    @property
-    def floor_p99(self) -> float:
-        return percentile(self.floor, 99)
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.samples)
-
-    @property
-    def p99(self) -> float:
-        return percentile(self.samples, 99)
+    p50 = property(lambda self: statistics.median(self.samples))
+    p99 = property(lambda self: percentile(self.samples, 99))
+    floor_p50 = property(lambda self: statistics.median(self.floor))
+    floor_p99 = property(lambda self: percentile(self.floor, 99))
 
 
 def report(rows: Sequence[Figures], goals: dict[str, tuple[float, float]] | None = None) -> str:
