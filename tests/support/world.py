@@ -64,13 +64,7 @@ class ErrorWatch(logging.Handler):
         previous = loop.get_exception_handler()
 
         def unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-            error = context.get("exception")
-            self.records.append(
-                logging.LogRecord(
-                    "asyncio", logging.ERROR, __file__, 0, str(context.get("message")), None,
-                    (type(error), error, error.__traceback__) if isinstance(error, BaseException) else None,
-                )
-            )  # fmt: skip
+            self.add("asyncio", str(context.get("message")), context.get("exception"))
             if previous is not None:
                 previous(loop, context)
             else:
@@ -85,18 +79,10 @@ class ErrorWatch(logging.Handler):
             if self.running == 0:
                 root.removeHandler(self)
 
-    def swallowed(self, what: str, error: BaseException) -> None:
-        self.records.append(
-            logging.LogRecord(
-                "tests.support.world",
-                logging.ERROR,
-                __file__,
-                0,
-                what,
-                None,
-                (type(error), error, error.__traceback__),
-            )
-        )
+    def add(self, logger: str, message: str, error: object) -> None:
+        """A record of what went wrong outside logging: an unretrieved task exception, the bot's task."""
+        exc_info = (type(error), error, error.__traceback__) if isinstance(error, BaseException) else None
+        self.records.append(logging.LogRecord(logger, logging.ERROR, __file__, 0, message, None, exc_info))
 
     def take(self) -> list[logging.LogRecord]:
         taken, self.records = self.records, []
@@ -258,7 +244,7 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
                 except asyncio.CancelledError:
                     pass
                 except Exception as error:  # the bot's own task ended with an exception: not swallowed
-                    ERRORS.swallowed("the bot's task ended with an exception", error)
+                    ERRORS.add(__name__, "the bot's task ended with an exception", error)
         assert standin.spec_errors == [], standin.spec_errors
         if not ERRORS.in_test:  # a world shared by a module's tests ends after its last test's check
             check_bot_errors()
