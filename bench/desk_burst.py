@@ -38,10 +38,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from common import Figures, Place, build_store, racedesk_env, reply_latency, report
+from common import ALABAMA_TITLE, Figures, Place, build_store, racedesk_env, reply_latency, report
 from db.engine import make_engine, make_sessionmaker
 from db.models import GuildSettings, OutboxMessage, ResultSnapshot
 from loopback import FailRule, StandIn
+from loopback.floorbot import FLOOR_REPLY
 from loopback.process import start_bot_process, stop_bot_process
 
 GLOBAL_PER_SECOND = 50
@@ -198,15 +199,18 @@ class Pair:
     unanswered: int = 0
 
     async def ask(self, bench: World) -> None:
-        for figures, place, text in (
-            (self.floor, bench.floor_place, f"{FLOOR_PREFIX}race alabama"),
-            (self.racedesk, bench.place, "!race alabama"),
+        for figures, place, text, expect in (
+            (self.floor, bench.floor_place, f"{FLOOR_PREFIX}race alabama", FLOOR_REPLY),
+            (self.racedesk, bench.place, "!race alabama", ALABAMA_TITLE),
         ):
             try:
-                figures.samples.append(await reply_latency(place, text))
+                latency = await reply_latency(place, text, expect)
             except TimeoutError:  # no reply within a minute: count it as a minute
-                figures.samples.append(60.0)
+                latency = 60.0
                 self.unanswered += 1
+            figures.samples.append(latency)
+            if figures is self.floor:
+                self.racedesk.floor.append(latency)  # the floor racedesk is compared with
             await asyncio.sleep(MEMBER_INTERVAL)
 
 
@@ -324,11 +328,11 @@ async def main(channels: int, results: int, races: int, samples: int, unpaced: b
         for _name, run in bursts:
             rows.append(run.pair.racedesk)
             goals[run.pair.racedesk.name] = GOALS["!race alabama, during the burst"]
-        for row, floor in zip(rows, [idle.floor, *(run.pair.floor for _n, run in bursts)], strict=True):
-            print(report(floor, [row], goals))
+        for row in rows:
+            print(report([row], goals))
         print("\nEverything against the floor idle:")
         floors = [run.pair.floor for _n, run in bursts]
-        print(report(idle.floor, [*floors, *rows]))
+        print(report([Figures(f.name, f.samples, idle.floor.samples) for f in [*floors, *rows]]))
 
 
 def floor_main() -> None:

@@ -24,7 +24,7 @@ import logging
 import os
 import random
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import discord
@@ -55,23 +55,41 @@ def announce_rate(raw: str | None, default: float) -> float:
     return rate if rate > 0 else default
 
 
+class Clock(Protocol):
+    """Where the pacer reads the time and waits: the event loop's clock, or a test's fake one."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopClock:
+    """The running event loop's monotonic clock and asyncio.sleep."""
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class Pacer:
     """At most `rate` sends a second across every task that waits on it (no bursts)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Clock | None = None) -> None:
         self.interval = 1.0 / rate
+        self.clock: Clock = clock or LoopClock()
         self._next = 0.0
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        loop = asyncio.get_running_loop()
         async with self._lock:
-            now = loop.time()
+            now = self.clock.now()
             self._next = max(self._next, now)
             delay = self._next - now
             self._next += self.interval
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
 
 
 class Retry(Exception):
@@ -102,10 +120,10 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
     mark_interval = 0.2  # seconds between recording deliveries
     mark_batch = 50  # or sooner, once this many are waiting
 
-    def __init__(self, bot: RaceBot) -> None:
+    def __init__(self, bot: RaceBot, clock: Clock | None = None) -> None:
         self.bot = bot
         self.rate = announce_rate(os.environ.get(RATE_ENV), self.rate)
-        self.pacer = Pacer(self.rate)
+        self.pacer = Pacer(self.rate, clock)
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None

@@ -14,6 +14,7 @@ from aiohttp import web
 __all__ = [
     "SEGMENT",
     "SNOWFLAKE",
+    "AcceptHook",
     "BadBody",
     "Call",
     "FailRule",
@@ -50,6 +51,18 @@ class FailRule:
     code: int = 0
     message: str | None = None
     is_global: bool = False
+
+
+@dataclass
+class AcceptHook:
+    """Run ``hook`` after the next ``times`` accepted (2xx) requests matching method and path have done
+    their work, before the answer goes back: e.g. to stop the bot in that window."""
+
+    method: str
+    path_regex: re.Pattern[str]
+    hook: Callable[[], Awaitable[None] | None]
+    times: int
+    fired: int = 0
 
 
 @dataclass

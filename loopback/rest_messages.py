@@ -3,6 +3,7 @@ edit, delete."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -34,12 +35,32 @@ class RestMessages(BotMessages):
         refused = self._can_post(ch) or self._bad_reference(body)
         if refused is not None:
             return refused
+        earlier = self._same_nonce(ch, body)
+        if earlier is not None:
+            return json_response(earlier.json)
         if self._empty(body, call.files):
             return error_response(400, 50006, "Cannot send an empty message")
         stored = self._new_bot_message(ch, body, call.files)
+        if body.get("nonce") is not None:
+            self._nonces[(ch.id, str(body["nonce"]))] = (int(stored.json["id"]), time.monotonic())
         self._record("message", stored, body, call.files)
         self._echo("MESSAGE_CREATE", stored)
         return json_response(stored.json)
+
+    def _same_nonce(self, channel: Channel, body: dict[str, Any]) -> StoredMessage | None:
+        """With enforce_nonce, the bot's message with the same nonce in this channel within the window,
+        which Discord returns instead of posting again."""
+        nonce = body.get("nonce")
+        if not body.get("enforce_nonce") or nonce is None:
+            return None
+        seen = self._nonces.get((channel.id, str(nonce)))
+        if seen is None or time.monotonic() - seen[1] > self.nonce_window:
+            return None
+        earlier = self._store.get(seen[0])
+        if earlier is None:
+            return None
+        self.nonce_repeats.append((channel.id, str(nonce), seen[0]))
+        return earlier
 
     def _can_post(self, channel: Channel) -> web.Response | None:
         """403 for a closed DM or without View Channel and Send Messages; None if the bot may post."""

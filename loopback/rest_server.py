@@ -4,17 +4,28 @@ OpenAPI spec, injected failures and Discord's rate-limit headers, and attachment
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from .models import RecordedRequest
-from .rest_common import BadBody, Call, FailRule, Handler, Upload, error_response, json_response
-from .spec import SpecError
+from .rest_common import (
+    AcceptHook,
+    BadBody,
+    Call,
+    FailRule,
+    Handler,
+    Upload,
+    error_response,
+    json_response,
+)
+from .spec import UNKNOWN_ROUTE, SpecError
 from .state import StandInState
 
 __all__ = ["RestServer"]
@@ -66,38 +77,71 @@ class RestServer(StandInState):
         self._fail_rules.append(rule)
         return rule
 
+    def after_accepting(
+        self,
+        method: str,
+        path_regex: str,
+        hook: Callable[[], Awaitable[None] | None],
+        times: int = 1,
+    ) -> AcceptHook:
+        """The next ``times`` requests matching method and path (re.search) that Discord accepts (2xx)
+        run ``hook`` (sync or async) once their work is done (a message stored, say) and before the
+        answer goes back: the window in which the bot has been heard but does not know it yet."""
+        rule = AcceptHook(method.upper(), re.compile(path_regex), hook, times)
+        self._accept_hooks.append(rule)
+        return rule
+
+    async def _run_accept_hook(self, method: str, path: str) -> None:
+        for rule in self._accept_hooks:
+            if rule.times > 0 and rule.method in (method, "*") and rule.path_regex.search(path):
+                rule.times -= 1
+                rule.fired += 1
+                if rule.times == 0:
+                    self._accept_hooks.remove(rule)
+                outcome = rule.hook()
+                if inspect.isawaitable(outcome):
+                    await outcome
+                return
+
     async def _api(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         method = request.method
         try:
             body, files = await self._read_body(request)
-        except BadBody:
+        except BadBody as problem:
             self.requests.append(RecordedRequest(method, path, None))
+            self.spec_errors.append(SpecError(method, path, f"the body is not JSON: {problem}", "", None))
             return self._with_headers(
                 error_response(400, 50109, "The request body contains invalid JSON."), None
             )
         self.requests.append(RecordedRequest(method, path, body))
 
         route = self._match_route(method, path)
-        bucket = self._bucket(method, route[0] if route else path)
-        rule = self._take_failure(method, path)
-        if rule is not None:
-            return self._with_headers(self._failure(rule, bucket), bucket)
         if route is None:
+            # Discord's API has no such route (or the stand-in does not know it): a 404 and a spec error.
             self.unknown_routes.append(RecordedRequest(method, path, body))
+            self._spec_refusal(method, path, body, route_known=False)
             log.warning("loopback: unknown route %s %s", method, path)
             return self._with_headers(error_response(404, 0, "404: Not Found"), None)
-        _template, handler, auth, groups = route
+        template, handler, auth, groups = route
+        bucket = self._bucket(method, template)
         if auth and not self._authorized(request):
             return self._with_headers(error_response(401, 0, "401: Unauthorized"), None)
+        # Checked before any injected failure: a request Discord would refuse is refused, whatever else
+        # the test arranged.
         refused = self._spec_refusal(method, path, body)
         if refused is not None:
             return self._with_headers(refused, bucket)
+        rule = self._take_failure(method, path)
+        if rule is not None:
+            return self._with_headers(self._failure(rule, bucket), bucket)
         try:
             resp = await handler(Call(request, path, body, files, groups))
         except KeyError as exc:
             log.warning("loopback: %s %s refers to something unknown: %s", method, path, exc)
             resp = error_response(404, 0, "404: Not Found")
+        if 200 <= resp.status < 300:
+            await self._run_accept_hook(method, path)
         return self._with_headers(resp, bucket)
 
     def _match_route(self, method: str, path: str) -> tuple[str, Handler, bool, tuple[str, ...]] | None:
@@ -107,16 +151,28 @@ class RestServer(StandInState):
                 return template, handler, auth, m.groups()
         return None
 
-    def _spec_refusal(self, method: str, path: str, body: Any) -> web.Response | None:
-        """400 50035 (recorded in spec_errors) for a JSON body that does not fit the OpenAPI spec."""
-        if self.spec is None or not isinstance(body, (dict, list)):
+    def _spec_refusal(
+        self, method: str, path: str, body: Any, *, route_known: bool = True
+    ) -> web.Response | None:
+        """Every request against the OpenAPI spec: a route Discord's API does not have, or a JSON body
+        that does not fit, is recorded in spec_errors; a bad body is answered 400 50035, as Discord does.
+        ``route_known``: False when the stand-in has no handler for it (a spec error even if the spec
+        knows the route, since the stand-in cannot answer it like Discord)."""
+        if self.spec is None:
+            if not route_known:
+                self.spec_errors.append(SpecError(method, path, "no such route", UNKNOWN_ROUTE, body))
             return None
         problem = self.spec.check(method, path, body)
         if problem is None:
+            if not route_known:
+                message = f"{method} {path}: the stand-in has no handler for this route"
+                self.spec_errors.append(SpecError(method, path, message, UNKNOWN_ROUTE, body))
             return None
         operation, violation = problem
         self.spec_errors.append(SpecError(method, path, violation.message, operation, body))
         log.warning("loopback: %s %s does not fit the spec: %s", method, path, violation.message)
+        if operation == UNKNOWN_ROUTE:
+            return error_response(404, 0, "404: Not Found")
         return error_response(400, 50035, "Invalid Form Body", violation.errors)
 
     # ------------------------------------------------------------------ bodies

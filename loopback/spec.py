@@ -22,28 +22,12 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-__all__ = ["VALIDATED_OPERATIONS", "SpecError", "SpecIndex", "Violation", "load_spec"]
+__all__ = ["UNKNOWN_ROUTE", "SpecError", "SpecIndex", "Violation", "load_spec"]
 
 _BASE_URI = "urn:discord-openapi"
 
-#: The operations whose JSON bodies are checked: what a bot sends to talk to people.
-VALIDATED_OPERATIONS: frozenset[str] = frozenset(
-    {
-        "create_message",
-        "update_message",
-        "create_interaction_response",
-        "execute_webhook",
-        "update_original_webhook_message",
-        "update_webhook_message",
-        "bulk_set_application_commands",
-        "create_application_command",
-        "update_application_command",
-        "bulk_set_guild_application_commands",
-        "create_guild_application_command",
-        "update_guild_application_command",
-        "create_dm",
-    }
-)
+#: The operation id a request gets when Discord's API has no such route (method and path).
+UNKNOWN_ROUTE = "(unknown route)"
 
 #: Total characters of title, description, field names and values, footer text and
 #: author name over all embeds of one message (Discord's documentation, "Embed Limits").
@@ -211,9 +195,10 @@ class _Operation:
 
 
 class SpecIndex:
-    """Discord's OpenAPI document, ready to check request bodies."""
+    """Discord's OpenAPI document, ready to check every request: its route (method and path) and, where
+    the operation takes JSON, its body. ``operations``: only these operation ids (default: all)."""
 
-    def __init__(self, doc: dict[str, Any], operations: Iterable[str] = VALIDATED_OPERATIONS) -> None:
+    def __init__(self, doc: dict[str, Any], operations: Iterable[str] | None = None) -> None:
         _apply_patches(doc)
         self.doc = doc
         self.registry: Registry[Any] = Registry().with_resource(
@@ -221,16 +206,21 @@ class SpecIndex:
         )
         self._validators: dict[str, Draft202012Validator] = {}
         self._lock = threading.Lock()
-        wanted = set(operations)
+        wanted = None if operations is None else set(operations)
         ops: list[_Operation] = []
         for template, item in doc["paths"].items():
             for method, op in item.items():
-                if not isinstance(op, dict) or op.get("operationId") not in wanted:
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                if wanted is not None and op["operationId"] not in wanted:
                     continue
                 ops.append(self._operation(template, method, op))
         # Literal segments win over parameters: ".../messages/@original" before ".../messages/{id}".
         ops.sort(key=lambda o: -o.literal_chars)
         self.operations = ops
+        self._by_method: dict[str, list[_Operation]] = {}
+        for op in ops:
+            self._by_method.setdefault(op.method, []).append(op)
 
     def _operation(self, template: str, method: str, op: dict[str, Any]) -> _Operation:
         content = (op.get("requestBody") or {}).get("content", {})
@@ -249,9 +239,8 @@ class SpecIndex:
         )
 
     def match(self, method: str, path: str) -> _Operation | None:
-        method = method.upper()
-        for op in self.operations:
-            if op.method == method and op.regex.match(path):
+        for op in self._by_method.get(method.upper(), ()):
+            if op.regex.match(path):
                 return op
         return None
 
@@ -266,9 +255,13 @@ class SpecIndex:
         return validator
 
     def check(self, method: str, path: str, body: Any) -> tuple[str, Violation] | None:
-        """The operation id and what is wrong, or None if the body is fine (or not checked)."""
+        """The operation id and what is wrong, or None if the request is fine: a route Discord's API does
+        not have is wrong (operation UNKNOWN_ROUTE); a JSON body (dict or list) must fit its schema."""
         op = self.match(method, path)
-        if op is None or op.schema_pointer is None:
+        if op is None:
+            message = f"{method.upper()} {path}: no such route in Discord's API"
+            return UNKNOWN_ROUTE, Violation(message=message, errors={})
+        if op.schema_pointer is None or not isinstance(body, (dict, list)):
             return None
         error = best_match(self._validator(op.schema_pointer).iter_errors(body))
         if error is not None:

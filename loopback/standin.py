@@ -56,9 +56,9 @@ class StandIn(
 ):
     """A loopback Discord for one bot. Use as ``async with StandIn() as s: ...``.
 
-    ``spec_path``: Discord's OpenAPI document; when given, JSON bodies of message, interaction,
-    webhook and command requests are checked against it (failures go to ``spec_errors`` and are
-    answered 400 like Discord would).
+    ``spec_path``: Discord's OpenAPI document; when given, every request's route and JSON body are
+    checked against it (failures go to ``spec_errors``; a bad body is answered 400 like Discord
+    would, an unknown route 404).
     """
 
     def __init__(

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from .gateway import Connection, Intents, Session
 from .models import Channel, Guild, RecordedMessage, RecordedRequest, User, new_snowflake
-from .rest_common import FailRule, Route, error_response
+from .rest_common import AcceptHook, FailRule, Route, error_response
 from .spec import SpecError, SpecIndex
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "APPLICATION_FLAGS",
     "EPHEMERAL",
     "LOADING",
+    "NONCE_WINDOW",
     "SUPPRESS_EMBEDS",
     "InteractionState",
     "StandInState",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 API_VERSION = 10
+#: How long Discord remembers a message's nonce for ``enforce_nonce`` ("the past few minutes").
+NONCE_WINDOW = 300.0
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 SUPPRESS_EMBEDS = 1 << 2
@@ -114,6 +117,9 @@ class StandInState:
         self._interactions: dict[int, InteractionState] = {}
         self._by_token: dict[str, InteractionState] = {}
         self._commands: dict[int | None, dict[tuple[int, str], dict[str, Any]]] = {None: {}}
+        # (channel, nonce) -> (message id, when): what enforce_nonce compares against.
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+        self.nonce_window = NONCE_WINDOW
 
         self._init_records()
         self._init_server()
@@ -124,6 +130,8 @@ class StandInState:
         self.requests: list[RecordedRequest] = []
         self.spec_errors: list[SpecError] = []
         self.unknown_routes: list[RecordedRequest] = []
+        # POSTs with enforce_nonce answered with the earlier message: (channel, nonce, message id).
+        self.nonce_repeats: list[tuple[int, str, int]] = []
         self.callbacks: list[dict[str, Any]] = []  # every interaction callback body, in order
         self.presences: list[dict[str, Any]] = []
         self.identify_payload: dict[str, Any] | None = None  # the last IDENTIFY, token removed
@@ -136,6 +144,7 @@ class StandInState:
     def _init_server(self) -> None:
         """The HTTP server, the gateway's sessions and connections, injected failures."""
         self._fail_rules: list[FailRule] = []
+        self._accept_hooks: list[AcceptHook] = []
         self._ready = asyncio.Event()
         self._sessions: dict[str, Session] = {}
         self._connections: set[Connection] = set()

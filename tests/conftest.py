@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker
 from tests.support import (
+    ERRORS,
     SPEC,
     Built,
     build_default,
+    check_bot_errors,
     copied_store,
     drop_emptied_schemas,
     in_own_loop,
@@ -44,6 +46,23 @@ async def shared_sample(
     They run in the module's event loop: mark them `@pytest.mark.asyncio(loop_scope="module")`."""
     async with store_on(request.param, tmp_path_factory.mktemp("shared"), "sample", load_sample) as created:
         yield make_sessionmaker(created)
+
+
+@pytest.fixture(autouse=True)
+def _bot_errors_fail_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails if an in-process bot logged at ERROR or worse, or an exception of its tasks went
+    unretrieved, while it ran (tests/support/world.py), unless it is marked
+    `@pytest.mark.bot_errors("pattern", ...)`: then each record must match a pattern and each pattern
+    a record."""
+    marker = request.node.get_closest_marker("bot_errors")
+    patterns = tuple(marker.args) if marker is not None else ()
+    ERRORS.take()  # nothing before this test is its
+    ERRORS.in_test = True
+    try:
+        yield
+    finally:
+        ERRORS.in_test = False
+    check_bot_errors(patterns)
 
 
 @pytest.fixture(scope="session", autouse=True)

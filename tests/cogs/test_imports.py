@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,9 @@ from sqlalchemy import func, select
 from db.bootstrap import SAMPLE
 from db.engine import make_sessionmaker
 from db.models import Race
+from render.imports import ONLY_THE_MODERATOR
 from tests.support import World, desk_world
+from tests.support.world import settled
 
 CONFIRM, CANCEL = "racedesk:import:confirm", "racedesk:import:cancel"
 
@@ -54,8 +55,13 @@ async def test_a_dry_run_then_the_button_stores_it(world: World) -> None:
 
     world.standin.consume_all()
     await world.standin.click_button(dry, CONFIRM, world.member)  # not theirs to confirm
-    await asyncio.sleep(0.3)
+    refusal = await world.standin.wait_for_message(
+        predicate=lambda m: m.kind == "interaction_response" and m.ephemeral, timeout=20
+    )
+    assert refusal.content == ONLY_THE_MODERATOR
+    await settled(world.standin)  # the click has been handled to its end
     assert await races(world) == SAMPLE_RACES
+    assert [m.kind for m in world.standin.messages if m.message_id == dry.message_id] == ["message"]
 
     await world.standin.click_button(dry, CONFIRM, world.moderator)
     assert (await wait_for_edit(world, dry.message_id)).startswith("Imported.")

@@ -199,20 +199,18 @@ async def test_charts_are_drawn_off_the_event_loop() -> None:
         for n in range(500)
     )
     worker = ChartWorker()
-    loop = asyncio.get_running_loop()
-    gaps: list[float] = []
+    turns = 0
     drawing = asyncio.create_task(worker.draw(ChartRequest("Big", polls, ((1, "General"),))))
-    last = loop.time()
-    while not drawing.done():
-        await asyncio.sleep(0.005)
-        gaps.append(loop.time() - last)
-        last = loop.time()
+    while not drawing.done():  # every turn of the loop another task gets while the chart is drawn
+        await asyncio.sleep(0)
+        turns += 1
     try:
         result = drawing.result()
     finally:
         worker.close()
     assert result is not None and result.png.startswith(PNG)
-    assert len(gaps) > 10 and max(gaps) < 0.25, max(gaps)
+    # Drawn elsewhere: the loop kept turning (drawn in this thread it would turn a handful of times).
+    assert turns > 1000, turns
 
 
 async def test_a_new_poll_redraws_the_chart(own_world: World) -> None:

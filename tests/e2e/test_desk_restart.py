@@ -18,7 +18,7 @@ from db.engine import make_engine, make_sessionmaker
 from db.models import Follow, OutboxMessage, Race, ResultSnapshot
 from loopback import StandIn
 from loopback.process import bot_process_output, start_bot_process, stop_bot_process
-from tests.support import SPEC, Built, sqlite_url
+from tests.support import SPEC, Built, outbox_settled, sqlite_url, until
 
 TOKEN = "desk-e2e.secret-token.value"
 
@@ -69,6 +69,7 @@ class Desk:
         ]
 
     async def arrived(self, marker: str, targets: list[int], each: int = 1, timeout: float = 40) -> None:
+        """Until every target has the announcement and nothing is pending (so nothing more will be sent)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not all(len(self.announcements(t, marker)) >= each for t in targets):
@@ -76,7 +77,11 @@ class Desk:
                 found = {t: len(self.announcements(t, marker)) for t in targets}
                 raise TimeoutError(f"{marker!r}: {found}\n{bot_process_output(self.proc)[-3000:]}")
             await asyncio.sleep(0.05)
-        await asyncio.sleep(1.5)  # anything that would arrive twice has time to
+        engine = make_engine(self.db_url)
+        try:
+            await outbox_settled(make_sessionmaker(engine), timeout=timeout)
+        finally:
+            await engine.dispose()
 
 
 @pytest.fixture
@@ -229,3 +234,58 @@ async def test_the_desk_end_to_end_through_failures_and_a_restart(desk: Desk) ->
     for target in (desk.desk_results, desk.other_results, dm):
         assert len(desk.announcements(target, "Race call")) == 1
         assert len(desk.announcements(target, "Correction")) == 1
+
+
+async def outbox_rows(db_url: str) -> dict[int, str]:
+    """Each announcement's target and status."""
+    engine = make_engine(db_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            rows = await session.execute(select(OutboxMessage.target_id, OutboxMessage.status))
+            return {int(target): str(status) for target, status in rows.all()}
+    finally:
+        await engine.dispose()
+
+
+async def test_stopped_after_discord_accepted_and_before_the_record_each_target_gets_one(desk: Desk) -> None:
+    standin = desk.standin
+    await desk.say(f"!config mod-role <@&{desk.desk_role}>", desk.desk_owner)
+    await desk.say(f"!config results-channel <#{desk.desk_results}>", desk.moderator)
+    await desk.say(f"!config results-channel <#{desk.other_results}>", desk.other_owner, desk.other_channel)
+    await follow(desk.db_url, desk.member)
+    dm = standin.dm_channel_id(desk.member)
+
+    # Discord stores the desk channel's announcement; the bot dies before it hears so.
+    killed = desk.proc
+
+    async def kill() -> None:
+        killed.kill()  # SIGKILL: nothing runs after this, so the row cannot be recorded as sent
+        await killed.wait()
+
+    crash = standin.after_accepting("POST", rf"/channels/{desk.desk_results}/messages", kill)
+    await standin.send_message(
+        desk.desk_channel, desk.moderator, "!result alabama general Tuberville=1392100 Jones=920500"
+    )
+    await until(lambda: killed.returncode is not None, 60, "the bot stopped in the window")
+    await desk.stop()
+    assert crash.fired == 1
+    assert len(desk.announcements(desk.desk_results, "count update")) == 1
+    rows = await outbox_rows(desk.db_url)
+    assert rows[desk.desk_results] == "pending", "Discord took it, but the row was not recorded as sent"
+
+    # Restarted, the bot sends what is pending again, with the same nonce: Discord returns the first.
+    await desk.start()
+    await desk.arrived("count update", [desk.desk_results, desk.other_results, dm])
+    for target in (desk.desk_results, desk.other_results, dm):
+        found = desk.announcements(target, "count update")
+        assert len(found) == 1, (target, [m.text()[:60] for m in found])
+    sent = {desk.desk_results: "sent", desk.other_results: "sent", desk.member: "sent"}
+    assert await outbox_rows(desk.db_url) == sent
+    posts = [
+        r.body["nonce"]
+        for r in standin.requests
+        if r.method == "POST" and r.path == f"/channels/{desk.desk_results}/messages"
+    ]
+    assert len(posts) == 2 and posts[0] == posts[1]
+    first = desk.announcements(desk.desk_results, "count update")[0]
+    assert (desk.desk_results, posts[0], first.message_id) in standin.nonce_repeats

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import WSCloseCode
 
 from loopback.process import bot_process_output
-from tests.support import BotProcess, sample_bot_process
+from tests.support import BotProcess, sample_bot_process, until
 
 TOKEN = "e2e.shutdown-token.value"
 CLEAN_EXIT_SECONDS = 10  # what systemd and docker wait before they SIGKILL
@@ -91,7 +91,7 @@ async def test_the_chart_worker_ends_when_the_bot_is_killed(running: BotProcess)
 
     running.proc.kill()  # kill -9: the bot runs no code of its own
     await asyncio.wait_for(running.proc.wait(), 10)  # a worker left alive would hold its output open
-    await asyncio.sleep(0.5)
+    await until(lambda: bool(running.standin.gateway_close_codes), 10, "the stand-in saw the connection end")
     assert running.standin.gateway_close_codes == [WSCloseCode.ABNORMAL_CLOSURE]  # it closed nothing itself
 
     assert await wait_until_gone(workers, 10) == set()

@@ -21,6 +21,9 @@ from discord.ext import commands
 
 from loopback import Channel, Guild, StandIn
 from loopback.floorbot import FLOOR_REPLY, make_floor_bot, run_bot_against
+from loopback.spec import UNKNOWN_ROUTE
+from tests.support import until as until_true
+from tests.support.world import settled
 
 
 @dataclass
@@ -219,7 +222,7 @@ async def test_a_500_is_retried_and_recorded_once(world: World) -> None:
         await s.send_message(world.general.id, world.alice, "!ping")
         reply = await s.wait_for_message(world.general.id, timeout=8)  # discord.py waits 1 s first
         assert reply.content == "pong"
-        await asyncio.sleep(0.05)
+        await settled(s)  # the command has finished: nothing more will be sent
     posts = [r for r in s.requests if r.method == "POST" and r.path.endswith("/messages")]
     assert len(posts) == 2
     assert [m.content for m in s.messages] == ["pong"]
@@ -244,10 +247,7 @@ async def test_an_embed_title_over_256_is_refused_like_discord(world: World) -> 
     seen = Seen()
     async with run_bot_against(s, make_test_bot(seen)):
         await s.send_message(world.general.id, world.alice, "!long")
-        for _ in range(100):
-            if seen.errors:
-                break
-            await asyncio.sleep(0.02)
+        await until_true(lambda: bool(seen.errors))
     assert len(s.spec_errors) == 1
     err = s.spec_errors[0]
     assert err.method == "POST" and err.operation == "create_message"
@@ -270,18 +270,12 @@ async def test_dm_and_closed_dms(world: World) -> None:
 
         s.dm_closed(world.bob)
         await s.send_message(world.general.id, world.bob, "!dm")
-        for _ in range(100):
-            if seen.errors:
-                break
-            await asyncio.sleep(0.02)
+        await until_true(lambda: bool(seen.errors))
         assert isinstance(seen.errors[0], discord.Forbidden)
         assert seen.errors[0].code == 50007
 
         await s.send_dm(world.alice, "hello bot")
-        for _ in range(100):
-            if seen.dms:
-                break
-            await asyncio.sleep(0.02)
+        await until_true(lambda: bool(seen.dms))
         assert seen.dms[0].content == "hello bot" and isinstance(seen.dms[0].channel, discord.DMChannel)
     assert s.spec_errors == []
 
@@ -340,8 +334,8 @@ async def test_members_intent_chunks_members(world: World) -> None:
         alice = guild.get_member(world.alice)
         assert alice is not None and [r.name for r in alice.roles[1:]] == ["desk"]
         s.add_member(world.guild.id, "carol")
-        await asyncio.sleep(0.05)
-        assert guild.member_count == 5 and guild.get_member_named("carol") is not None
+        await until_true(lambda: guild.get_member_named("carol") is not None)
+        assert guild.member_count == 5
 
 
 async def test_unknown_route_is_a_404_and_recorded(world: World) -> None:
@@ -350,6 +344,33 @@ async def test_unknown_route_is_a_404_and_recorded(world: World) -> None:
         with pytest.raises(discord.NotFound):
             await bot.http.request(discord.http.Route("GET", "/no/such/thing"))
     assert [(r.method, r.path) for r in s.unknown_routes] == [("GET", "/no/such/thing")]
+    # An unknown route fails the test that provoked it: it is a spec error.
+    assert [(e.method, e.path, e.operation) for e in s.spec_errors] == [
+        ("GET", "/no/such/thing", UNKNOWN_ROUTE)
+    ]
+
+
+async def test_a_route_only_the_standin_lacks_is_a_spec_error_too(world: World) -> None:
+    s = world.s
+    async with run_bot_against(s, make_test_bot(Seen())) as bot:
+        with pytest.raises(discord.NotFound):  # Discord has it (a guild's audit log); the stand-in does not
+            await bot.http.request(discord.http.Route("GET", f"/guilds/{world.guild.id}/audit-logs"))
+    assert [e.operation for e in s.spec_errors] == [UNKNOWN_ROUTE]
+    assert "no handler" in s.spec_errors[0].message
+
+
+async def test_requests_answered_by_an_injected_failure_are_checked_too(world: World) -> None:
+    s = world.s
+    seen = Seen()
+    async with run_bot_against(s, make_test_bot(seen)):
+        s.fail_next("POST", r"/channels/\d+/messages", status=503, times=5)
+        await s.send_message(world.general.id, world.alice, "!long")  # an embed title over 256
+        await until_true(lambda: bool(seen.errors))
+    # Discord refuses the body before anything else: the failure the test arranged is not what answers.
+    assert [(e.operation, "embeds.0.title" in e.message) for e in s.spec_errors] == [("create_message", True)]
+    assert isinstance(seen.errors[0], discord.HTTPException) and seen.errors[0].code == 50035
+    posts = [r for r in s.requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert len(posts) == 1
 
 
 async def test_clean_shutdown_and_addresses_restored(spec_path: Path) -> None:
@@ -373,9 +394,11 @@ async def test_standin_closes_with_a_bot_still_connected(spec_path: Path) -> Non
         s.add_guild()
         bot = make_test_bot(Seen())
         async with run_bot_against(s, bot):
-            start = time.monotonic()
+            handlers = set(s._gateway_handlers)
+            assert handlers
             await s.close()
-            assert time.monotonic() - start < 3
+            # Closed for good: every websocket handler has finished, none is left for shutdown to wait on.
+            assert all(task.done() for task in handlers)
             assert not s.connected
 
 
@@ -411,10 +434,7 @@ async def test_modal_and_select_menu(world: World) -> None:
 
     async with run_bot_against(s, bot):
         await s.send_slash(world.guild.id, world.general.id, world.alice, "call", {})
-        for _ in range(100):
-            if s.callbacks:
-                break
-            await asyncio.sleep(0.02)
+        await until_true(lambda: bool(s.callbacks))
         assert s.callbacks[-1]["type"] == 9 and s.callbacks[-1]["data"]["custom_id"] == "ask"
         await s.submit_modal(world.guild.id, world.general.id, world.alice, "ask", {"winner": "Smith"})
         answer = await s.wait_for_message(world.general.id, timeout=5)
@@ -437,7 +457,7 @@ async def test_an_interaction_answered_too_late_is_unknown(spec_path: Path) -> N
 
         @bot.tree.command(name="slow", description="Too slow")
         async def slow(interaction: discord.Interaction) -> None:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # the bot is slow on purpose: past the 0.1 s deadline
             try:
                 await interaction.response.send_message("late")
             except discord.HTTPException as exc:
@@ -445,10 +465,7 @@ async def test_an_interaction_answered_too_late_is_unknown(spec_path: Path) -> N
 
         async with run_bot_against(s, bot):
             await s.send_slash(guild.id, general.id, alice, "slow", {})
-            for _ in range(100):
-                if errors:
-                    break
-                await asyncio.sleep(0.02)
+            await until_true(lambda: bool(errors))
     assert isinstance(errors[0], discord.NotFound) and errors[0].code == 10062
     assert s.messages == []
 

@@ -45,11 +45,13 @@ from tests.support.stores import (
     template,
 )
 from tests.support.world import (
+    ERRORS,
     MANAGE_GUILD,
     BotProcess,
     World,
     assert_fits,
     assert_inert,
+    check_bot_errors,
     desk_world,
     member_world,
     messages_in,
@@ -61,6 +63,7 @@ from tests.support.world import (
 )
 
 __all__ = [
+    "ERRORS",
     "HISTORICAL_AL",
     "MANAGE_GUILD",
     "MEDSL",
@@ -81,6 +84,7 @@ __all__ = [
     "assert_inert",
     "big_race_document",
     "build_default",
+    "check_bot_errors",
     "contest_of",
     "copied_store",
     "csv_distinct",

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,93 @@ from tests.support.data import SPEC
 from tests.support.stores import al2020, copied_store, member_engine, store_on
 
 MANAGE_GUILD = 1 << 5
+
+
+# ---------------------------------------------------------------- errors the bot logs or swallows
+
+
+class ErrorWatch(logging.Handler):
+    """Every ERROR (and worse) log record while an in-process bot runs, and every exception its tasks
+    leave unretrieved or its runner ends with. A test that has any fails at teardown, unless it is
+    marked `@pytest.mark.bot_errors("pattern", ...)`: then every record must match one of the patterns
+    (re.search on the message and the exception), and each pattern must match a record."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.running = 0  # bots running in this process (nested worlds)
+        self.in_test = False  # a test's check (tests/conftest.py) will look at the records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    @contextlib.contextmanager
+    def watching(self, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+        root = logging.getLogger()
+        if self.running == 0:
+            root.addHandler(self)
+        self.running += 1
+        previous = loop.get_exception_handler()
+
+        def unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            self.add("asyncio", str(context.get("message")), context.get("exception"))
+            if previous is not None:
+                previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(unretrieved)
+        try:
+            yield
+        finally:
+            loop.set_exception_handler(previous)
+            self.running -= 1
+            if self.running == 0:
+                root.removeHandler(self)
+
+    def add(self, logger: str, message: str, error: object) -> None:
+        """A record of what went wrong outside logging: an unretrieved task exception, the bot's task."""
+        exc_info = (type(error), error, error.__traceback__) if isinstance(error, BaseException) else None
+        self.records.append(logging.LogRecord(logger, logging.ERROR, __file__, 0, message, None, exc_info))
+
+    def take(self) -> list[logging.LogRecord]:
+        taken, self.records = self.records, []
+        return taken
+
+
+ERRORS = ErrorWatch()
+
+
+def describe_record(record: logging.LogRecord) -> str:
+    text = f"{record.name}: {record.getMessage()}"
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        text += f" [{type(error).__name__}: {error}]"
+    return text
+
+
+def unexpected_errors(records: list[logging.LogRecord], patterns: Sequence[str]) -> list[str]:
+    """What is wrong with the records a test produced, given the patterns it expects (none: no record)."""
+    problems = [
+        f"the bot logged: {describe_record(r)}"
+        for r in records
+        if not any(re.search(p, describe_record(r)) for p in patterns)
+    ]
+    problems += [
+        f"no ERROR record matched {p!r}"
+        for p in patterns
+        if not any(re.search(p, describe_record(r)) for r in records)
+    ]
+    return problems
+
+
+def check_bot_errors(patterns: Sequence[str] = ()) -> None:
+    """Fail with every unexpected ERROR record (or expected one missing) since the last check."""
+    problems = unexpected_errors(ERRORS.take(), patterns)
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
 # Tasks in which discord.py handles an event (a message, an interaction, a command's completion or error):
 # while one runs, the bot may still post what the exchange caused.
 EVENT_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch")
@@ -139,7 +228,10 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
             owner_ids=frozenset({world["owner"]}),
             desk_guild_ids=frozenset({world["desk"].id}),
         )
-        with point_discord_at(standin.api_base, standin.gateway_url):
+        with (
+            point_discord_at(standin.api_base, standin.gateway_url),
+            ERRORS.watching(asyncio.get_running_loop()),
+        ):
             bot = RaceBot(settings, engine, make_sessionmaker(engine), extensions=EXTENSIONS)
             runner = asyncio.create_task(bot.start("loopback-token"))
             try:
@@ -147,9 +239,15 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
                 yield World(standin=standin, bot=bot, driver=Driver(standin, bot), **world)
             finally:
                 await bot.close()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
+                try:
                     await asyncio.wait_for(runner, 10)
+                except asyncio.CancelledError:
+                    pass
+                except Exception as error:  # the bot's own task ended with an exception: not swallowed
+                    ERRORS.add(__name__, "the bot's task ended with an exception", error)
         assert standin.spec_errors == [], standin.spec_errors
+        if not ERRORS.in_test:  # a world shared by a module's tests ends after its last test's check
+            check_bot_errors()
 
 
 @contextlib.asynccontextmanager

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -25,6 +27,14 @@ from db.models import (
     ResultSnapshot,
 )
 from tests.support import MEDSL, POLLS, Built, csv_distinct, csv_sum, new_store, row_counts
+
+
+def csv_rows(
+    path: Path, keep: Callable[[dict[str, str]], bool], columns: tuple[str, ...], encoding: str = "utf-8"
+) -> set[tuple[str, ...]]:
+    """The distinct values of `columns` over the rows `keep` keeps: counted from the file itself."""
+    with open(path, encoding=encoding, newline="") as handle:
+        return {tuple(row[c] for c in columns) for row in csv.DictReader(handle) if keep(row)}
 
 
 async def the_race(session: AsyncSession, cycle: int, state: str, special: bool = False) -> Race:
@@ -87,7 +97,20 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
         "al-2020-primary-totals.json",
         "senate_polls.csv",
     ]
-    assert first.added["polls"] > 1_500 and first.added["races"] > 60
+    # Counted from the files: one poll per 538 (poll_id, state, seat) of 2018 and 2020, but the sample's
+    # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL (year, state, special) of 2018
+    # and 2020, but the sample's 2020 Alabama race is already stored.
+    polls = csv_rows(POLLS, lambda r: r["cycle"] in ("2018", "2020"), ("poll_id", "state", "seat_name"))
+    auburn = ("Auburn University at Montgomery", "7/9/20")
+    sample_polls = csv_rows(
+        POLLS, lambda r: (r["pollster"], r["end_date"]) == auburn, ("poll_id", "state", "seat_name")
+    )
+    races = csv_rows(
+        MEDSL, lambda r: r["year"] in ("2018", "2020"), ("year", "state_po", "special"), "latin-1"
+    )
+    assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races
+    assert first.added["polls"] == len(polls) - 1
+    assert first.added["races"] == len(races) - 1
     assert any("Gordon" not in m and "Lou Barletta" in m for m in first.merges)
     assert second.already_imported and not second.changed
     assert "already imported" in second.describe()
@@ -216,7 +239,13 @@ async def test_georgia_2020_races_and_their_runoffs(default_store: async_session
             )
             assert snapshot is not None and snapshot.unofficial
             linked = await session.scalar(select(func.count()).where(Question.contest_id == runoff.id))
-            assert linked and linked > 20
+            wanted = ("Georgia", "2020", seat, "runoff")
+            runoff_questions = csv_rows(
+                POLLS,
+                lambda r, wanted=wanted: (r["state"], r["cycle"], r["seat_name"], r["stage"]) == wanted,
+                ("question_id",),
+            )
+            assert linked == len(runoff_questions)
 
 
 async def test_maine_2020(default_store: async_sessionmaker[AsyncSession]) -> None:

@@ -1,0 +1,110 @@
+"""The announcer's pace at its real rate (30 a second), on a fake clock: no wall time is measured or waited."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Awaitable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer
+
+
+class FakeClock:
+    """Time that moves only when every task is waiting on it: then to the earliest wake-up."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.time + seconds, next(self._order), future))
+        await future
+
+    async def run(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            for _ in range(50):  # let every task that can run reach its next wait (no time passes)
+                await asyncio.sleep(0)
+            if task.done():
+                break
+            assert self._sleepers, "the work is stuck on something other than the clock"
+            wake, _, future = heapq.heappop(self._sleepers)
+            self.time = max(self.time, wake)
+            future.set_result(None)
+        await task
+
+
+def at_most_per_second(times: list[float], limit: int) -> bool:
+    """No window of one second holds more than `limit` of the times."""
+    ordered = sorted(times)
+    return all(ordered[k + limit] - ordered[k] >= 1.0 - 1e-9 for k in range(len(ordered) - limit))
+
+
+async def test_the_announcer_sends_30_a_second_at_most_across_all_targets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(RATE_ENV, raising=False)
+    clock = FakeClock()
+    marked: list[Any] = []
+
+    async def write(work: Any) -> None:
+        marked.append(work)
+
+    cog = AnnouncerCog(SimpleNamespace(store=SimpleNamespace(write=write)), clock)  # type: ignore[arg-type]
+    assert cog.rate == 30
+    sent: list[tuple[int, int, float]] = []  # (target, row, fake time of the send)
+
+    async def send(row: Any) -> int:
+        sent.append((row.target_id, row.id, clock.now()))
+        return 1000 + row.id
+
+    cog._send = send  # type: ignore[method-assign]
+    targets, each = 12, 10
+    rows = {
+        t: [
+            SimpleNamespace(id=t * 100 + n, attempts=0, target_kind="channel", target_id=t)
+            for n in range(each)
+        ]
+        for t in range(targets)
+    }
+    gate = asyncio.Semaphore(cog.concurrency)
+    await clock.run(asyncio.gather(*(cog._serve(target_rows, gate) for target_rows in rows.values())))
+
+    times = [when for _t, _r, when in sent]
+    assert len(sent) == targets * each == cog.sent
+    assert at_most_per_second(times, 30)
+    # Evenly spaced at the rate, no burst and no needless gap: the k-th send at k/30 s.
+    assert sorted(times) == pytest.approx([k / 30 for k in range(targets * each)])
+    assert clock.now() == pytest.approx((targets * each - 1) / 30)
+    for t, target_rows in rows.items():  # one target's rows in order
+        assert [r for target, r, _ in sent if target == t] == [row.id for row in target_rows]
+
+
+async def test_a_pacer_resumes_its_pace_after_an_idle_spell() -> None:
+    clock = FakeClock()
+    pacer = Pacer(30, clock)
+    times: list[float] = []
+
+    async def burst(n: int) -> None:
+        async def one() -> None:
+            await pacer.wait()
+            times.append(clock.now())
+
+        await asyncio.gather(*(one() for _ in range(n)))
+
+    await clock.run(burst(45))
+    clock.time += 10.0  # nobody sent for ten seconds: no credit is saved up for a burst
+    await clock.run(burst(45))
+    assert at_most_per_second(times, 30)
+    assert times[45] == pytest.approx(44 / 30 + 10.0)
+    assert times[46:] == pytest.approx([44 / 30 + 10.0 + k / 30 for k in range(1, 45)])
