@@ -124,9 +124,9 @@ def results_embed(
             updated = f"{timestamp(view.snapshot.taken_at, 'R')} ({timestamp(view.snapshot.taken_at, 'f')})"
             embed.add_field(name="Updated", value=updated, inline=False)
         not_counted = [
-            f"{OTHER_LABEL[kind]}: {votes(n)}"
-            for kind, n in view.other_votes.items()
-            if kind in (CountKind.UNDER, CountKind.OVER) and n
+            f"{OTHER_LABEL[kind]}: {votes(view.other_votes[kind])}"
+            for kind in (CountKind.UNDER, CountKind.OVER)
+            if view.other_votes.get(kind)
         ]
         if not_counted:
             embed.add_field(name="Not votes for anyone", value=", ".join(not_counted), inline=False)

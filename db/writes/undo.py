@@ -276,8 +276,9 @@ async def _undo_candidate_add(session: AsyncSession, entry: AuditEntry) -> tuple
     candidacy = await _still_there(
         session, Candidacy, after.get("candidacy_id"), "That candidacy is already gone."
     )
-    if await candidacy_has_data(session, candidacy.id):
-        raise WriteError(f"{after.get('name')} has votes in stored results now; not undone.")
+    held = await candidacy_has_data(session, candidacy.id)
+    if held:
+        raise WriteError(f"{after.get('name')} {held} now; not undone.")
     await session.delete(candidacy)
     await session.flush()
     text = f"took {after.get('name')} off the ballot"
@@ -311,8 +312,9 @@ async def _undo_candidate_edit(session: AsyncSession, entry: AuditEntry) -> tupl
 
 async def _undo_merge(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
     after = _after(entry)
-    await unmerge(session, entry.entity_id or 0, after.get("moved") or {})
-    await session.flush()
+    await unmerge(
+        session, entry.entity_id or 0, int(after.get("merged_into_id") or 0), after.get("moved") or {}
+    )
     return f"split {after.get('merged_name')} from {after.get('into_name')} again", {}
 
 

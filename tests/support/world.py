@@ -30,7 +30,7 @@ from loopback.patching import point_discord_at
 from loopback.process import start_bot_process, stop_bot_process
 from settings import Settings
 from tests.support.data import SPEC
-from tests.support.stores import al2020, copied_store, member_engine
+from tests.support.stores import CheckedSessions, al2020, copied_store, member_engine
 
 MANAGE_GUILD = 1 << 5
 # Tasks in which discord.py handles an event (a message, an interaction, a command's completion or error):
@@ -130,8 +130,11 @@ def build_world(standin: StandIn) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> AsyncIterator[World]:
-    """Start the bot on `engine` (already migrated and filled as the test wants)."""
+async def running_bot(
+    engine: AsyncEngine, settings: Settings | None = None, *, checked: bool = False
+) -> AsyncIterator[World]:
+    """Start the bot on `engine` (already migrated and filled as the test wants); `checked`: the store's
+    integrity is checked after every write, and the world fails at its end if one left it broken."""
     async with StandIn(SPEC) as standin:
         world = build_world(standin)
         settings = replace(
@@ -140,7 +143,8 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
             desk_guild_ids=frozenset({world["desk"].id}),
         )
         with point_discord_at(standin.api_base, standin.gateway_url):
-            bot = RaceBot(settings, engine, make_sessionmaker(engine), extensions=EXTENSIONS)
+            sessions = CheckedSessions(engine) if checked else make_sessionmaker(engine)
+            bot = RaceBot(settings, engine, sessions, extensions=EXTENSIONS)
             runner = asyncio.create_task(bot.start("loopback-token"))
             try:
                 await standin.wait_until_ready(timeout=30)
@@ -150,6 +154,7 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(runner, 10)
         assert standin.spec_errors == [], standin.spec_errors
+        assert not isinstance(sessions, CheckedSessions) or not sessions.found, sessions.found
 
 
 @contextlib.asynccontextmanager
@@ -238,7 +243,7 @@ async def desk_world(
     engine = copied_store(tmp_path / "desk.db", "sample", load_sample)
     sessions = make_sessionmaker(engine)
     try:
-        async with running_bot(engine) as world:
+        async with running_bot(engine, checked=True) as world:
             results = {}
             async with sessions.begin() as session:
                 session.add(GuildSettings(guild_id=world.desk.id, mod_role_id=world.desk_role.id))
