@@ -98,8 +98,6 @@ def call_embed(outcome: CallOutcome, view: ContestView | None = None) -> discord
         title = f"⚖️ Too close to call: {headline(outcome.race, contest)}"
         text = f"The {stage} is too close to call."
     lines = [text]
-    if outcome.confirms:
-        lines.append("This confirms the call that already stood.")
     if view is not None and view.snapshot is not None:
         lines.append(f"Count: {_count_summary(view)}")
     embed = discord.Embed(

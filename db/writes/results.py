@@ -293,12 +293,7 @@ async def change_call(session: AsyncSession, actor: Actor, data: CallInput) -> C
     if uncall:
         named = _withdrawn(race, contest, previous)
     ids = [] if uncall else [c.id for c in named]
-    confirms = (
-        not uncall
-        and previous is not None
-        and previous.kind == data.kind
-        and list(previous.candidacy_ids) == ids
-    )
+    confirms = not uncall and decision(previous) == (data.kind, tuple(ids))
     before = {
         "contest_status": contest.status,
         "outcomes": _outcomes(contest),
@@ -337,6 +332,14 @@ async def change_call(session: AsyncSession, actor: Actor, data: CallInput) -> C
         },
     )
     return CallOutcome(race, contest, call, previous, named, confirms, entry)
+
+
+def decision(call: Call | None) -> tuple[str, tuple[int, ...]] | None:
+    """What a standing call tells members: its kind and whom it names; None when nothing is called. Two
+    calls with the same decision are one outcome: the second confirms the first."""
+    if call is None or call.kind == CallKind.UNCALLED:
+        return None
+    return call.kind, tuple(call.candidacy_ids)
 
 
 def _named(race: Race, contest: Contest, data: CallInput) -> list[Candidacy]:

@@ -43,6 +43,7 @@ from db.writes.races import (
     race_has_data,
     unmerge,
 )
+from db.writes.results import decision
 
 
 @dataclass
@@ -106,6 +107,8 @@ async def undo(session: AsyncSession, actor: Actor, audit_id: int) -> UndoOutcom
         "call.uncall": "uncall",
         "poll.add": "poll",
     }.get(original.action)
+    if not details.get("changed", True):
+        correction = None  # the outcome members were told of still stands: nothing to correct
     return UndoOutcome(original, entry, description, race, contest, correction, details)
 
 
@@ -176,17 +179,21 @@ async def _undo_call(session: AsyncSession, entry: AuditEntry) -> tuple[str, dic
         if str(candidacy.id) in outcomes:
             candidacy.outcome = outcomes[str(candidacy.id)]
     kind, ids = call.kind, list(call.candidacy_ids)
+    removed = decision(call)
     await session.delete(call)
     await session.flush()
     now_standing = await standing_call(session, contest.id)
+    changed = decision(now_standing) != removed
     what = "the withdrawal of the call" if kind == CallKind.UNCALLED else f"the {kind} call"
+    unchanged = "" if changed else "; it confirmed the call that stands, so nothing is announced"
     return (
-        f"removed {what} (#{entry.entity_id}) of the {contest_label(contest)}",
+        f"removed {what} (#{entry.entity_id}) of the {contest_label(contest)}{unchanged}",
         {
             "contest_id": contest.id,
             "kind": kind,
             "candidacy_ids": ids,
             "standing_id": now_standing.id if now_standing else None,
+            "changed": changed,
         },
     )
 

@@ -10,6 +10,7 @@ from db.audit import Actor
 from db.models import AuditEntry, Candidacy, Contest, Race
 from db.writes import StageRef, WriteError, run_write
 from db.writes.results import CallInput, change_call
+from db.writes.undo import undo
 
 DESK = Actor(id=1, name="desk")
 GENERAL = StageRef("general")
@@ -48,3 +49,23 @@ async def test_a_call_and_its_withdrawal_through_one_write(
     await run_write(sample_sessions, lambda s: change_call(s, DESK, uncall))
     with pytest.raises(WriteError, match="no call to withdraw"):
         await run_write(sample_sessions, lambda s: change_call(s, DESK, uncall))
+
+
+async def test_undoing_a_confirmation_corrects_nothing_and_undoing_a_change_does(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sample_sessions() as session:
+        race = await session.scalar(select(Race).where(Race.cycle == 2020))
+        assert race is not None
+        race_id = race.id
+    tuberville = CallInput(race_id, GENERAL, "winner", ["Tuberville"], "AP")
+    confirmed = await run_write(sample_sessions, lambda s: change_call(s, DESK, tuberville))
+    assert confirmed.confirms
+    undone = await run_write(sample_sessions, lambda s: undo(s, DESK, confirmed.audit.id))
+    assert undone.correction is None and "nothing is announced" in undone.description
+    close = await run_write(
+        sample_sessions, lambda s: change_call(s, DESK, CallInput(race_id, GENERAL, "too close"))
+    )
+    assert not close.confirms
+    undone = await run_write(sample_sessions, lambda s: undo(s, DESK, close.audit.id))
+    assert undone.correction == "call" and undone.details["changed"]
