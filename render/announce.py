@@ -11,11 +11,20 @@ from typing import Any
 
 import discord
 
-from db.models import CallKind, Candidacy, Contest, Poll, Race
+from db.models import CallKind, Candidacy, Contest, ContestStatus, Poll, Race
 from db.reads.races import ContestView
 from db.writes.results import CallOutcome, CountLine, ResultOutcome
 from db.writes.undo import UndoOutcome
-from render.format import date_range, escape, pct, short_date, stage_title, timestamp, with_party
+from render.format import (
+    count_label,
+    date_range,
+    escape,
+    pct,
+    short_date,
+    stage_title,
+    timestamp,
+    with_party,
+)
 from render.limits import clip, clip_lines, fit_embed, fit_message
 from render.race import contest_line, race_hint, race_title
 
@@ -67,7 +76,8 @@ def result_embed(outcome: ResultOutcome) -> discord.Embed:
         lines.append(reporting.capitalize())
     if outcome.previous is None:
         lines.append("First count for this stage.")
-    status = "final" if snapshot.final else ("unofficial" if snapshot.unofficial else "official")
+    certified = outcome.contest.status == ContestStatus.CERTIFIED
+    status = count_label(snapshot.final, snapshot.unofficial, certified)
     embed = discord.Embed(
         title=f"📊 {headline(outcome.race, outcome.contest)}: count update",
         description=clip_lines(lines, 4000),

@@ -195,6 +195,12 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
     status_before = contest.status
     if contest.status == ContestStatus.UPCOMING:
         contest.status = ContestStatus.COUNTING
+    elif contest.status == ContestStatus.CERTIFIED and not (data.final and data.official):
+        # The certified count is no longer the current one: the stage is called, or counting, again.
+        called = decision(await standing_call(session, contest.id))
+        contest.status = (
+            ContestStatus.CALLED if called and called[0] != CallKind.TOO_CLOSE else ContestStatus.COUNTING
+        )
     await session.flush()
 
     total, shares = _shares(votes, data.other.get(CountKind.WRITEIN, 0))

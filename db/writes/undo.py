@@ -26,7 +26,6 @@ from db.models import (
     Candidate,
     CandidateAlias,
     Contest,
-    ContestStatus,
     Endorsement,
     NameToken,
     Race,
@@ -151,9 +150,10 @@ async def _undo_result(session: AsyncSession, entry: AuditEntry) -> tuple[str, d
     await session.delete(snapshot)
     await session.flush()
     remaining = await latest_snapshot(session, contest.id)
-    was_upcoming = _before(entry).get("contest_status") == ContestStatus.UPCOMING
-    if remaining is None and was_upcoming and contest.status == ContestStatus.COUNTING:
-        contest.status = ContestStatus.UPCOMING
+    was_current = remaining is None or remaining.id < snapshot.id
+    status_before, status_after = _before(entry).get("contest_status"), _after(entry).get("contest_status")
+    if was_current and status_before and contest.status == status_after:
+        contest.status = status_before  # as the count that is current again left it
     return (
         f"removed result #{entry.entity_id} of the {contest_label(contest)}",
         {"contest_id": contest.id, "removed": removed, "current_id": remaining.id if remaining else None},
