@@ -6,14 +6,15 @@ write; a store that passes exports to a document that loads back into an empty s
 - Person references: a merged-away person points at a live one (no dangling pointer, no cycle, no chain);
   no ballot, answer, endorsement or incumbent names a merged-away person (a merge moves them all).
 - Ballots: one person at most once on a contest's ballot (merged records counted as the person).
-- Counts and calls name candidacies of their own contest.
+- Counts and calls name candidacies of their own contest; no contest holds the same count (votes and
+  reporting) twice.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, Call, Candidacy, Candidate, Endorsement, Race, ResultCount, ResultSnapshot
@@ -73,6 +74,15 @@ async def problems(session: AsyncSession) -> list[str]:
     ):
         if counted is None or contest_of.get(counted) != contest_id:
             found.append(f"count #{count_id} is of candidacy #{counted}, not on contest #{contest_id}")
+    repeated = (
+        select(ResultSnapshot.contest_id, func.min(ResultSnapshot.id), func.max(ResultSnapshot.id))
+        .group_by(ResultSnapshot.contest_id, ResultSnapshot.digest, ResultSnapshot.reporting_pct)
+        .having(func.count() > 1)
+    )
+    for contest_id, first, last in await session.execute(repeated):
+        found.append(
+            f"contest #{contest_id} holds the same count twice (#{first}, #{last}): a load keeps one"
+        )
     for call_id, contest_id, candidacy_ids in await session.execute(
         select(Call.id, Call.contest_id, Call.candidacy_ids)
     ):

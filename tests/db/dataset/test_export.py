@@ -12,8 +12,9 @@ from db.audit import SYSTEM
 from db.dataset import export_document, load_document
 from db.engine import make_engine, make_sessionmaker
 from db.models import Call, Candidate, Contest, Race
-from db.writes import run_write
+from db.writes import StageRef, run_write
 from db.writes.races import merge_candidates
+from db.writes.results import ResultInput, post_result
 from db.writes.undo import undo
 from tests.support import MODERATOR, Built, al2020, assert_round_trip, assert_whole, sqlite_url
 
@@ -79,3 +80,19 @@ async def test_the_shipped_store_round_trips_whole_also_after_merges_and_their_u
         await assert_round_trip(sessions, tmp_path / "merged.db")
     finally:
         await engine.dispose()
+
+
+async def test_the_same_votes_posted_again_with_more_reporting_round_trip(
+    sample_sessions: Sessions, tmp_path: Path
+) -> None:
+    async with sample_sessions() as session:
+        race = await al2020(session)
+    for reporting in (90.0, 95.0):
+        data = ResultInput(
+            race.id,
+            StageRef("general"),
+            [("Tuberville", 1_392_100), ("Jones", 920_500)],
+            reporting_pct=reporting,
+        )
+        await run_write(sample_sessions, lambda s, data=data: post_result(s, MODERATOR, data))  # type: ignore[misc]
+    await assert_round_trip(sample_sessions, tmp_path / "round-trip.db")
