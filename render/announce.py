@@ -12,11 +12,20 @@ from typing import Any
 import discord
 
 from db.lookup import race_hint
-from db.models import CallKind, Candidacy, Contest, Poll, Race
+from db.models import CallKind, Candidacy, Contest, ContestStatus, Poll, Race
 from db.reads.races import ContestView
 from db.writes.results import CallOutcome, CountLine, ResultOutcome
 from db.writes.undo import UndoOutcome
-from render.format import date_range, escape, pct, short_date, stage_title, timestamp, with_party
+from render.format import (
+    count_label,
+    date_range,
+    escape,
+    pct,
+    short_date,
+    stage_title,
+    timestamp,
+    with_party,
+)
 from render.limits import clip, clip_lines, fit_embed, fit_message
 from render.race import contest_line, race_title
 
@@ -68,7 +77,8 @@ def result_embed(outcome: ResultOutcome) -> discord.Embed:
         lines.append(reporting.capitalize())
     if outcome.previous is None:
         lines.append("First count for this stage.")
-    status = "final" if snapshot.final else ("unofficial" if snapshot.unofficial else "official")
+    certified = outcome.contest.status == ContestStatus.CERTIFIED
+    status = count_label(snapshot.final, snapshot.unofficial, certified)
     embed = discord.Embed(
         title=f"📊 {headline(outcome.race, outcome.contest)}: count update",
         description=clip_lines(lines, 4000),
@@ -99,8 +109,6 @@ def call_embed(outcome: CallOutcome, view: ContestView | None = None) -> discord
         title = f"⚖️ Too close to call: {headline(outcome.race, contest)}"
         text = f"The {stage} is too close to call."
     lines = [text]
-    if outcome.confirms:
-        lines.append("This confirms the call that already stood.")
     if view is not None and view.snapshot is not None:
         lines.append(f"Count: {_count_summary(view)}")
     embed = discord.Embed(

@@ -75,7 +75,7 @@ def call_stored(outcome: CallOutcome, prefix: str) -> str:
     )
     lines = [f"Stored {what} #{outcome.call.id} for {_where(outcome)}. {undo_hint(prefix, outcome.audit.id)}"]
     if outcome.confirms:
-        lines.append("The same call already stood; this one confirms it.")
+        lines.append("The same call already stood; this one confirms it, so nothing is announced.")
     elif outcome.previous is not None and outcome.previous.kind != "uncalled":
         lines.append(f"It replaces call #{outcome.previous.id}.")
     return "\n".join(lines)

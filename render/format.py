@@ -60,3 +60,13 @@ def timestamp(moment: dt.datetime, style: str = "f") -> str:
 def stage_title(stage: str, party: str | None) -> str:
     name = contest_name(stage, party)
     return name[0].upper() + name[1:]
+
+
+def count_label(final: bool, unofficial: bool, certified: bool = False) -> str:
+    """How official a count is, as the data says: "unofficial" (or "final, unofficial" when the count is
+    complete), "official", "final", or "final, certified" (`certified`: the stage is, and this is its count)."""
+    if unofficial:
+        return "final, unofficial" if final else "unofficial"
+    if certified:
+        return "final, certified"
+    return "final" if final else "official"

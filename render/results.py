@@ -9,7 +9,7 @@ import discord
 from db.models import CallKind, ContestStatus, CountKind
 from db.reads.races import ContestView
 from db.reads.results import History, has_count
-from render.format import escape, pct, short_date, stage_title, timestamp, votes, with_party
+from render.format import count_label, escape, pct, short_date, stage_title, timestamp, votes, with_party
 from render.limits import EMBED_TOTAL, clip, clip_lines, fit_embed
 from render.race import COLOR, short_names
 
@@ -80,10 +80,11 @@ def counted_text(view: ContestView) -> str:
         if snapshot.precincts_reporting is not None and snapshot.precincts_total:
             detail = f" ({snapshot.precincts_reporting:,} of {snapshot.precincts_total:,})"
         parts.append(f"{snapshot.reporting_pct:g}% of {escape(basis)}{detail}")
-    if (snapshot is not None and snapshot.final) or status == ContestStatus.CERTIFIED:
-        parts.append("final" + (", certified" if status == ContestStatus.CERTIFIED else ""))
-    elif snapshot is not None:
-        parts.append("unofficial" if snapshot.unofficial else "official")
+    certified = status == ContestStatus.CERTIFIED
+    if snapshot is not None:
+        parts.append(count_label(snapshot.final, snapshot.unofficial, certified))
+    elif certified:
+        parts.append(count_label(True, False, certified))
     elif has_count(view):
         parts.append("final votes as recorded")
     return " · ".join(parts) or "—"
@@ -124,9 +125,9 @@ def results_embed(
             updated = f"{timestamp(view.snapshot.taken_at, 'R')} ({timestamp(view.snapshot.taken_at, 'f')})"
             embed.add_field(name="Updated", value=updated, inline=False)
         not_counted = [
-            f"{OTHER_LABEL[kind]}: {votes(n)}"
-            for kind, n in view.other_votes.items()
-            if kind in (CountKind.UNDER, CountKind.OVER) and n
+            f"{OTHER_LABEL[kind]}: {votes(view.other_votes[kind])}"
+            for kind in (CountKind.UNDER, CountKind.OVER)
+            if view.other_votes.get(kind)
         ]
         if not_counted:
             embed.add_field(name="Not votes for anyone", value=", ".join(not_counted), inline=False)
@@ -191,7 +192,9 @@ def history_embed(race_title: str, history: History) -> discord.Embed:
             )
             if len(split) > 3:
                 shares += f", +{len(split) - 3} more"
-        lines.append(f"**{when}**{reported} · {added}{shares} → {votes(step.total)} in all")
+        certified = i == len(history.steps) - 1 and view.contest.status == ContestStatus.CERTIFIED
+        label = count_label(step.snapshot.final, step.snapshot.unofficial, certified)
+        lines.append(f"**{when}**{reported} · {added}{shares} → {votes(step.total)} in all · {label}")
     embed.description = clip_lines(lines, 4000) if lines else "No counts recorded yet."
     shown = len(history.steps)
     footer = f"{shown} update{'s' if shown != 1 else ''}"

@@ -66,8 +66,11 @@ async def _result_news(_session: AsyncSession, outcome: ResultOutcome) -> News |
     return News(announce.result_embed(outcome), outcome.race)
 
 
-async def _call_news(session: AsyncSession, outcome: CallOutcome) -> News:
-    """A call or an uncall, with the stage's candidates as the race card shows them."""
+async def _call_news(session: AsyncSession, outcome: CallOutcome) -> News | None:
+    """A call or an uncall, with the stage's candidates as the race card shows them; nothing for a call that
+    confirms the one standing (nothing changed, so nobody is told or pinged again)."""
+    if outcome.confirms:
+        return None
     views = await contest_views(session, outcome.race.id)
     view = next((v for v in views if v.contest.id == outcome.contest.id), None)
     embed = announce.uncall_embed if outcome.call.kind == CallKind.UNCALLED else announce.call_embed

@@ -269,9 +269,15 @@ class DocumentLoader:
         for kind, votes in item.get("other", {}).items():
             counts[_choice(kind, CountKind, where)] = int(votes)
         digest = counts_digest(counts)
+        reporting = item.get("reporting_pct")
+        # The same votes with more reporting are a later update of their own (the desk may post one).
         exists = await self.session.scalar(
             select(ResultSnapshot.id).where(
-                ResultSnapshot.contest_id == contest.id, ResultSnapshot.digest == digest
+                ResultSnapshot.contest_id == contest.id,
+                ResultSnapshot.digest == digest,
+                ResultSnapshot.reporting_pct.is_(None)
+                if reporting is None
+                else ResultSnapshot.reporting_pct == reporting,
             )
         )
         if exists is not None:

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.lookup import state_name
-from db.models import LARGEST_ID, Candidacy, Candidate, Contest, Race
+from db.models import LARGEST_ID, AuditEntry, Candidacy, Candidate, Contest, Race
 from db.names import fold, name_key
 from db.reads.races import stage_sort_key
 from db.vocabulary import contest_name, office_name, party_name, preferred_stage, stage_name, stages_meant
-from db.writes.errors import Ambiguous, NotFound, WriteError
+from db.writes.errors import Ambiguous, MergedAway, NotFound, WriteError
 
 
 @dataclass(frozen=True)
@@ -240,8 +240,9 @@ def race_people(race: Race) -> list[Candidate]:
     return list(seen.values())
 
 
-async def find_person(session: AsyncSession, race: Race, query: str) -> Candidate:
-    """A person in any stage of the race (or its incumbent); `#123` names a candidate by id."""
+async def find_person(session: AsyncSession, race: Race, query: str, *, anywhere: bool = False) -> Candidate:
+    """A person in any stage of the race (or its incumbent). `#123` names a candidate by id, who must be in
+    the race too unless `anywhere`; a record merged into another person is refused, saying into whom."""
     text = query.strip()
     if text.startswith("#") and text[1:].isascii() and text[1:].isdigit():
         if int(text[1:]) > LARGEST_ID:
@@ -251,9 +252,34 @@ async def find_person(session: AsyncSession, race: Race, query: str) -> Candidat
         )
         if person is None:
             raise NotFound(f"There is no candidate {text}.")
+        if person.merged_into_id is not None:
+            raise MergedAway(await merged_away_text(session, person), person.id, person.merged_into_id)
+        if not anywhere and person.id not in {p.id for p in race_people(race)}:
+            listed = ", ".join(f"{p.name} (#{p.id})" for p in race_people(race)) or "nobody yet"
+            raise NotFound(
+                f"{text} is {person.name}, who is not in {race_label(race)}. Its candidates: {listed}."
+            )
         return person
     found: Candidate = choose_person(text, race_people(race), spellings, race_label(race))
     return found
+
+
+async def merged_away_text(session: AsyncSession, person: Candidate) -> str:
+    """ "Stanley Adair (#8) was merged into Doug Jones (#1) by #41 (`undo 41` splits them)." """
+    into = await session.get(Candidate, person.merged_into_id)
+    entry = await session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.action == "candidate.merge",
+            AuditEntry.entity_id == person.id,
+            AuditEntry.undone_by_id.is_(None),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    whom = f"{into.name} (#{into.id})" if into is not None else f"candidate #{person.merged_into_id}"
+    by = f" by #{entry} (`undo {entry}` splits them)" if entry is not None else ""
+    return f"{person.name} (#{person.id}) was merged into {whom}{by}."
 
 
 def short_name(person: Candidate) -> str:

@@ -14,6 +14,15 @@ class NotFound(WriteError):
     """The thing named does not exist (a poll id, a candidate in a contest, an audit entry)."""
 
 
+class MergedAway(WriteError):
+    """The person named is a record merged into another; `person_id` and `into_id` say who into whom."""
+
+    def __init__(self, message: str, person_id: int, into_id: int) -> None:
+        super().__init__(message)
+        self.person_id = person_id
+        self.into_id = into_id
+
+
 class Ambiguous(WriteError):
     """A name fits several things; `choices` lists them so the person can say which."""
 

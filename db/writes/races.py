@@ -36,12 +36,13 @@ from db.writes.common import (
     contest_label,
     find_person,
     load_race,
+    merged_away_text,
     name_matches,
     pick_contest,
     race_label,
     spellings,
 )
-from db.writes.errors import WriteError
+from db.writes.errors import MergedAway, WriteError
 
 RACE_EDITABLE = ("seat", "incumbent_party", "notes", "source")
 
@@ -144,7 +145,7 @@ async def edit_race(session: AsyncSession, actor: Actor, data: RaceEdit) -> Race
             changed[name] = (getattr(race, name), value)
             setattr(race, name, value)
     if data.incumbent is not None:
-        person = await find_person(session, race, data.incumbent) if data.incumbent else None
+        person = await find_person(session, race, data.incumbent, anywhere=True) if data.incumbent else None
         new_id = person.id if person else None
         if race.incumbent_id != new_id:
             changed["incumbent_id"] = (race.incumbent_id, new_id)
@@ -394,14 +395,22 @@ MERGE_TABLES: tuple[tuple[str, Any, Any], ...] = (
 async def merge_candidates(
     session: AsyncSession, actor: Actor, race_id: int, merged_name: str, into_name: str
 ) -> MergeOutcome:
-    """Two records of one person: move everything of `merged` to `into` and keep `merged` as a pointer."""
+    """Two records of one person: move everything of `merged` to `into` and keep `merged` as a pointer.
+
+    Both must be in the race named and neither merged away already (so no cycle can form); those merged
+    into `merged` before now point at `into`, so every pointer leads straight to a live person."""
     race = await load_race(session, race_id)
     merged = await find_person(session, race, merged_name)
-    into = await find_person(session, race, into_name)
+    try:
+        into = await find_person(session, race, into_name)
+    except MergedAway as refused:
+        if refused.into_id != merged.id:
+            raise
+        raise WriteError(
+            f"{refused} Merging {merged.name} into it would make a cycle, so nothing was merged."
+        ) from None
     if merged.id == into.id:
         raise WriteError(f"'{merged_name}' and '{into_name}' are the same person ({merged.name}).")
-    if merged.merged_into_id is not None:
-        raise WriteError(f"{merged.name} was already merged into candidate #{merged.merged_into_id}.")
     clash = await session.scalar(
         select(func.count())
         .select_from(Candidacy)
@@ -422,6 +431,13 @@ async def merge_candidates(
         moved[name] = ids
     moved["aliases"] = await _move_spellings(session, CandidateAlias, "alias_key", merged.id, into.id)
     moved["tokens"] = await _move_spellings(session, NameToken, "token", merged.id, into.id)
+    moved["pointers"] = list(
+        await session.scalars(select(Candidate.id).where(Candidate.merged_into_id == merged.id))
+    )
+    if moved["pointers"]:
+        await session.execute(
+            update(Candidate).where(Candidate.id.in_(moved["pointers"])).values(merged_into_id=into.id)
+        )
     merged.merged_into_id = into.id
     await session.flush()
     entry = await record(
@@ -459,16 +475,45 @@ async def _move_spellings(
     return ids
 
 
-async def unmerge(session: AsyncSession, merged_id: int, moved: dict[str, list[int]]) -> None:
-    for name, model, column in MERGE_TABLES:
+MOVED_KINDS: tuple[tuple[str, Any, Any], ...] = (
+    *MERGE_TABLES,
+    ("aliases", CandidateAlias, CandidateAlias.candidate_id),
+    ("tokens", NameToken, NameToken.candidate_id),
+    ("pointers", Candidate, Candidate.merged_into_id),
+)
+
+
+async def unmerge(session: AsyncSession, merged_id: int, into_id: int, moved: dict[str, list[int]]) -> None:
+    """Put back what a merge moved, exactly; refused, with the reason, when that is no longer the state the
+    merge left (the person merged since, or a moved row changed again)."""
+    merged = await session.get(Candidate, merged_id)
+    into = await session.get(Candidate, into_id)
+    if merged is None or into is None:
+        raise WriteError("One of the two people is gone, so the merge cannot be undone.")
+    if into.merged_into_id is not None:
+        raise WriteError(f"{await merged_away_text(session, into)} Undo that first, then this merge.")
+    if merged.merged_into_id != into.id:
+        raise WriteError(f"{merged.name} is no longer merged into {into.name}; nothing to split.")
+    for name, model, column in MOVED_KINDS:
         ids = moved.get(name) or []
-        if ids:
-            await session.execute(update(model).where(model.id.in_(ids)).values({column.key: merged_id}))
-    for model, key in ((CandidateAlias, "aliases"), (NameToken, "tokens")):
-        ids = moved.get(key) or []
-        if ids:
-            await session.execute(update(model).where(model.id.in_(ids)).values(candidate_id=merged_id))
-    await session.execute(update(Candidate).where(Candidate.id == merged_id).values(merged_into_id=None))
+        if not ids:
+            continue
+        rows = {
+            row_id: person_id
+            for row_id, person_id in await session.execute(select(model.id, column).where(model.id.in_(ids)))
+        }
+        changed = [row_id for row_id, person_id in rows.items() if person_id != into.id]
+        if changed:
+            raise WriteError(
+                f"{name.capitalize()} that the merge moved to {into.name} ({', '.join(f'#{i}' for i in changed)}) "
+                "changed again since; not undone."
+            )
+        if rows:
+            await session.execute(
+                update(model).where(model.id.in_(list(rows))).values({column.key: merged_id})
+            )
+    merged.merged_into_id = None
+    await session.flush()
 
 
 async def race_has_data(session: AsyncSession, race_id: int) -> list[str]:
@@ -488,17 +533,24 @@ async def race_has_data(session: AsyncSession, race_id: int) -> list[str]:
     return found
 
 
-async def candidacy_has_data(session: AsyncSession, candidacy_id: int) -> bool:
-    return bool(
-        await session.scalar(
-            select(func.count(ResultCount.id)).where(ResultCount.candidacy_id == candidacy_id)
-        )
-    )
+async def candidacy_has_data(session: AsyncSession, candidacy_id: int) -> str | None:
+    """What names this candidacy (votes in stored results, a call), so taking it off the ballot would lose
+    something; None when nothing does."""
+    if await session.scalar(
+        select(func.count(ResultCount.id)).where(ResultCount.candidacy_id == candidacy_id)
+    ):
+        return "has votes in stored results"
+    contest_id = select(Candidacy.contest_id).where(Candidacy.id == candidacy_id).scalar_subquery()
+    for ids in await session.scalars(select(Call.candidacy_ids).where(Call.contest_id == contest_id)):
+        if candidacy_id in (ids or []):
+            return "is named in a call of that stage"
+    return None
 
 
 async def person_in_use(session: AsyncSession, person_id: int) -> bool:
     for model, column in ((Candidacy, Candidacy.candidate_id), (Answer, Answer.candidate_id),
-                          (Endorsement, Endorsement.candidate_id), (Race, Race.incumbent_id)):  # fmt: skip
+                          (Endorsement, Endorsement.candidate_id), (Race, Race.incumbent_id),
+                          (Candidate, Candidate.merged_into_id)):  # fmt: skip
         if await session.scalar(select(func.count()).select_from(model).where(column == person_id)):
             return True
     return False

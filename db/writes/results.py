@@ -222,6 +222,12 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
     status_before = contest.status
     if contest.status == ContestStatus.UPCOMING:
         contest.status = ContestStatus.COUNTING
+    elif contest.status == ContestStatus.CERTIFIED and not (data.final and data.official):
+        # The certified count is no longer the current one: the stage is called, or counting, again.
+        called = decision(await standing_call(session, contest.id))
+        contest.status = (
+            ContestStatus.CALLED if called and called[0] != CallKind.TOO_CLOSE else ContestStatus.COUNTING
+        )
     await session.flush()
 
     total, shares = _shares(votes, data.other.get(CountKind.WRITEIN, 0))
@@ -344,12 +350,7 @@ async def change_call(session: AsyncSession, actor: Actor, data: CallInput) -> C
     if uncall:
         named = _withdrawn(race, contest, previous)
     ids = [] if uncall else [c.id for c in named]
-    confirms = (
-        not uncall
-        and previous is not None
-        and previous.kind == data.kind
-        and list(previous.candidacy_ids) == ids
-    )
+    confirms = not uncall and decision(previous) == (data.kind, tuple(ids))
     before = {
         "contest_status": contest.status,
         "outcomes": _outcomes(contest),
@@ -388,6 +389,14 @@ async def change_call(session: AsyncSession, actor: Actor, data: CallInput) -> C
         },
     )
     return CallOutcome(race, contest, call, previous, named, confirms, entry)
+
+
+def decision(call: Call | None) -> tuple[str, tuple[int, ...]] | None:
+    """What a standing call tells members: its kind and whom it names; None when nothing is called. Two
+    calls with the same decision are one outcome: the second confirms the first."""
+    if call is None or call.kind == CallKind.UNCALLED:
+        return None
+    return call.kind, tuple(call.candidacy_ids)
 
 
 def _named(race: Race, contest: Contest, data: CallInput) -> list[Candidacy]:

@@ -26,7 +26,6 @@ from db.models import (
     Candidate,
     CandidateAlias,
     Contest,
-    ContestStatus,
     Endorsement,
     NameToken,
     Race,
@@ -43,6 +42,7 @@ from db.writes.races import (
     race_has_data,
     unmerge,
 )
+from db.writes.results import decision
 
 
 @dataclass
@@ -106,6 +106,8 @@ async def undo(session: AsyncSession, actor: Actor, audit_id: int) -> UndoOutcom
         "call.uncall": "uncall",
         "poll.add": "poll",
     }.get(original.action)
+    if not details.get("changed", True):
+        correction = None  # the outcome members were told of still stands: nothing to correct
     return UndoOutcome(original, entry, description, race, contest, correction, details)
 
 
@@ -148,9 +150,10 @@ async def _undo_result(session: AsyncSession, entry: AuditEntry) -> tuple[str, d
     await session.delete(snapshot)
     await session.flush()
     remaining = await latest_snapshot(session, contest.id)
-    was_upcoming = _before(entry).get("contest_status") == ContestStatus.UPCOMING
-    if remaining is None and was_upcoming and contest.status == ContestStatus.COUNTING:
-        contest.status = ContestStatus.UPCOMING
+    was_current = remaining is None or remaining.id < snapshot.id
+    status_before, status_after = _before(entry).get("contest_status"), _after(entry).get("contest_status")
+    if was_current and status_before and contest.status == status_after:
+        contest.status = status_before  # as the count that is current again left it
     return (
         f"removed result #{entry.entity_id} of the {contest_label(contest)}",
         {"contest_id": contest.id, "removed": removed, "current_id": remaining.id if remaining else None},
@@ -176,17 +179,21 @@ async def _undo_call(session: AsyncSession, entry: AuditEntry) -> tuple[str, dic
         if str(candidacy.id) in outcomes:
             candidacy.outcome = outcomes[str(candidacy.id)]
     kind, ids = call.kind, list(call.candidacy_ids)
+    removed = decision(call)
     await session.delete(call)
     await session.flush()
     now_standing = await standing_call(session, contest.id)
+    changed = decision(now_standing) != removed
     what = "the withdrawal of the call" if kind == CallKind.UNCALLED else f"the {kind} call"
+    unchanged = "" if changed else "; it confirmed the call that stands, so nothing is announced"
     return (
-        f"removed {what} (#{entry.entity_id}) of the {contest_label(contest)}",
+        f"removed {what} (#{entry.entity_id}) of the {contest_label(contest)}{unchanged}",
         {
             "contest_id": contest.id,
             "kind": kind,
             "candidacy_ids": ids,
             "standing_id": now_standing.id if now_standing else None,
+            "changed": changed,
         },
     )
 
@@ -276,8 +283,9 @@ async def _undo_candidate_add(session: AsyncSession, entry: AuditEntry) -> tuple
     candidacy = await _still_there(
         session, Candidacy, after.get("candidacy_id"), "That candidacy is already gone."
     )
-    if await candidacy_has_data(session, candidacy.id):
-        raise WriteError(f"{after.get('name')} has votes in stored results now; not undone.")
+    held = await candidacy_has_data(session, candidacy.id)
+    if held:
+        raise WriteError(f"{after.get('name')} {held} now; not undone.")
     await session.delete(candidacy)
     await session.flush()
     text = f"took {after.get('name')} off the ballot"
@@ -311,8 +319,9 @@ async def _undo_candidate_edit(session: AsyncSession, entry: AuditEntry) -> tupl
 
 async def _undo_merge(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
     after = _after(entry)
-    await unmerge(session, entry.entity_id or 0, after.get("moved") or {})
-    await session.flush()
+    await unmerge(
+        session, entry.entity_id or 0, int(after.get("merged_into_id") or 0), after.get("moved") or {}
+    )
     return f"split {after.get('merged_name')} from {after.get('into_name')} again", {}
 
 

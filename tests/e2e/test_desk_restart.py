@@ -214,8 +214,9 @@ async def test_the_desk_end_to_end_through_failures_and_a_restart(desk: Desk) ->
     if importlib.util.find_spec("cogs.results") is not None:
         assert "1,392,100" in await desk.say("!results alabama", desk.member)
 
-    # A call is announced; a wrong input is refused clearly.
-    assert "Stored call #" in await desk.say("!call alabama general Tuberville source=AP", desk.moderator)
+    # A call that changes the outcome is announced (one equal to the standing call is not); a wrong input is
+    # refused clearly.
+    assert "Stored call #" in await desk.say("!call alabama general Jones source=AP", desk.moderator)
     await desk.arrived("Race call", [desk.desk_results, desk.other_results, dm])
     wrong = await desk.say("!result alabama general Tubervile=5 Jones=3", desk.moderator)
     assert (

@@ -24,12 +24,17 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.audit import Actor
+from db.audit import SYSTEM, Actor
 from db.bootstrap import load_sample
+from db.dataset import export_document, load_document
 from db.engine import make_engine, make_sessionmaker, upgrade
 from db.importers.default import build_default_store
 from db.importers.run import ImportReport
+from db.integrity import problems
 from db.models import Base, Contest, Race
+from db.reads.races import race_card
+from render.race import race_embed, race_title
+from render.results import results_embed
 from tests.support.data import load_member_data
 
 T = TypeVar("T")
@@ -284,3 +289,71 @@ async def row_counts(store: AsyncSession | Sessions) -> dict[str, int]:
         }
     async with store() as session:
         return await row_counts(session)
+
+
+class CheckedSessions(async_sessionmaker[AsyncSession]):
+    """Sessions like `make_sessionmaker`'s, but every transaction committed through `begin()` (every write:
+    the desk's, undo, config, follows, imports) is followed by the integrity check (db/integrity.py). What it
+    finds fails the write's caller and is kept in `found`, for a test to assert on at its end."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.found: list[str] = []
+
+    def begin(self) -> Any:
+        return self._checked()
+
+    @contextlib.asynccontextmanager
+    async def _checked(self) -> AsyncIterator[AsyncSession]:
+        async with super().begin() as session:
+            yield session
+        async with self() as session:
+            found = await problems(session)
+        self.found += found
+        assert not found, "a write left the store broken:\n" + "\n".join(found)
+
+
+async def assert_whole(store: AsyncSession | Sessions | AsyncEngine) -> None:
+    """The store holds no dangling or cyclic person reference, nor anything else that would break a reader or
+    the export (db/integrity.py). Tests call it after their writes."""
+    if isinstance(store, AsyncEngine):
+        store = make_sessionmaker(store)
+    if isinstance(store, AsyncSession):
+        found = await problems(store)
+    else:
+        async with store() as session:
+            found = await problems(session)
+    assert not found, "the store is not whole:\n" + "\n".join(found)
+
+
+async def answers(session: AsyncSession) -> dict[str, Any]:
+    """What members are told about every race: its card and the results of each of its stages."""
+    told: dict[str, Any] = {}
+    for race_id in await session.scalars(select(Race.id)):
+        card = await race_card(session, race_id)
+        assert card is not None
+        title = race_title(card.race)
+        told[title] = {
+            "card": race_embed(card).to_dict(),
+            "results": [results_embed(title, view, "history").to_dict() for view in card.contests],
+        }
+    return told
+
+
+async def assert_round_trip(store: Sessions, path: Path) -> None:
+    """The store's export loads into an empty store (a SQLite file at `path`), which then exports the same
+    document, gives the same answers (every race's card and results) and is whole."""
+    async with store() as session:
+        document = await export_document(session)
+        told = await answers(session)
+    engine = copied_store(path)
+    try:
+        sessions = make_sessionmaker(engine)
+        async with sessions.begin() as session:
+            await load_document(session, document, SYSTEM, "the export")
+        async with sessions() as session:
+            assert await export_document(session) == document
+            assert await answers(session) == told
+        await assert_whole(sessions)
+    finally:
+        await engine.dispose()

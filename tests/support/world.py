@@ -32,7 +32,7 @@ from loopback.patching import point_discord_at
 from loopback.process import start_bot_process, stop_bot_process
 from settings import Settings
 from tests.support.data import SPEC
-from tests.support.stores import al2020, copied_store, member_engine, store_on
+from tests.support.stores import CheckedSessions, al2020, copied_store, member_engine, store_on
 
 MANAGE_GUILD = 1 << 5
 
@@ -219,8 +219,11 @@ def build_world(standin: StandIn) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> AsyncIterator[World]:
-    """Start the bot on `engine` (already migrated and filled as the test wants)."""
+async def running_bot(
+    engine: AsyncEngine, settings: Settings | None = None, *, checked: bool = False
+) -> AsyncIterator[World]:
+    """Start the bot on `engine` (already migrated and filled as the test wants); `checked`: the store's
+    integrity is checked after every write, and the world fails at its end if one left it broken."""
     async with StandIn(SPEC) as standin:
         world = build_world(standin)
         settings = replace(
@@ -232,7 +235,8 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
             point_discord_at(standin.api_base, standin.gateway_url),
             ERRORS.watching(asyncio.get_running_loop()),
         ):
-            bot = RaceBot(settings, engine, make_sessionmaker(engine), extensions=EXTENSIONS)
+            sessions = CheckedSessions(engine) if checked else make_sessionmaker(engine)
+            bot = RaceBot(settings, engine, sessions, extensions=EXTENSIONS)
             runner = asyncio.create_task(bot.start("loopback-token"))
             try:
                 await standin.wait_until_ready(timeout=30)
@@ -246,6 +250,7 @@ async def running_bot(engine: AsyncEngine, settings: Settings | None = None) -> 
                 except Exception as error:  # the bot's own task ended with an exception: not swallowed
                     ERRORS.add(__name__, "the bot's task ended with an exception", error)
         assert standin.spec_errors == [], standin.spec_errors
+        assert not isinstance(sessions, CheckedSessions) or not sessions.found, sessions.found
         if not ERRORS.in_test:  # a world shared by a module's tests ends after its last test's check
             check_bot_errors()
 
@@ -336,7 +341,7 @@ async def desk_world(
     the 2020 Alabama race."""
     async with store_on(database, tmp_path, "sample", load_sample) as engine:
         sessions = make_sessionmaker(engine)
-        async with running_bot(engine) as world:
+        async with running_bot(engine, checked=True) as world:
             results = {}
             async with sessions.begin() as session:
                 session.add(GuildSettings(guild_id=world.desk.id, mod_role_id=world.desk_role.id))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import make_sessionmaker
-from db.models import GuildSettings, Poll, ResultSnapshot
+from db.models import Candidate, GuildSettings, Poll, ResultSnapshot
 from tests.support import World, desk_world, row_counts
 
 
@@ -236,3 +236,50 @@ async def test_races_and_candidates_from_discord(world: World) -> None:
     assert changed.ok is True and "other spelling: — → Felix Barry Moore" in changed.text
     found = await world.say("!race felix moore", author=world.member)
     assert "2026 Alabama U.S. Senate (Class II)" in found.text
+
+
+async def test_merges_that_would_corrupt_the_store_are_refused_and_undo_splits_them(world: World) -> None:
+    async def person(name: str) -> int:
+        async with make_sessionmaker(world.bot.engine)() as session:
+            found = await session.scalar(select(Candidate.id).where(Candidate.name == name))
+        assert found is not None
+        return found
+
+    jones, adair, tuberville = [await person(n) for n in ("Doug Jones", "Stanley Adair", "Tommy Tuberville")]
+    merged = await world.say("!candidate-merge alabama 2020 from=Adair into=Jones", author=world.moderator)
+    assert merged.ok is True
+    sessions = make_sessionmaker(world.bot.engine)
+    before = await row_counts(sessions)
+    back = await world.say(
+        f"!candidate-merge alabama 2020 from=#{jones} into=#{adair}", author=world.moderator
+    )
+    assert back.ok is False and f"Stanley Adair (#{adair}) was merged into Doug Jones (#{jones})" in back.text
+    assert "would make a cycle" in back.text
+    again = await world.say(
+        f"!candidate-merge alabama 2020 from=#{adair} into=Sessions", author=world.moderator
+    )
+    assert again.ok is False and "was merged into Doug Jones" in again.text
+    assert await row_counts(sessions) == before
+    found = await world.say("!candidate jones", author=world.member)
+    assert found.text.startswith("Doug Jones (D)")  # the merged record is one of his spellings now
+    for setup in (
+        '!race-add maine senate 2020 general="Nov 3"',
+        '!candidate-add maine 2020 name="Susan Collins" party=REP',
+    ):
+        assert (await world.say(setup, author=world.owner)).ok is True
+    collins = await person("Susan Collins")
+    before = await row_counts(sessions)
+    elsewhere = await world.say(
+        f"!candidate-merge alabama 2020 from=#{collins} into=#{tuberville}", author=world.moderator
+    )
+    assert (
+        elsewhere.ok is False and f"#{collins} is Susan Collins, who is not in 2020 Alabama" in elsewhere.text
+    )
+    assert await row_counts(sessions) == before
+    maine = await world.say("!results maine 2020", author=world.member)
+    assert "Susan Collins" in maine.text and "Tuberville" not in maine.text
+    undo_id = merged.text.split("undo ")[1].split("`")[0]
+    undone = await world.say(f"!undo {undo_id}", author=world.moderator)
+    assert undone.ok is True and "split Stanley Adair from Doug Jones again" in undone.text
+    primary = await world.say("!results alabama rep primary", author=world.member)
+    assert "Stanley Adair" in primary.text and "Doug Jones" not in primary.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -9,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import SYSTEM
 from db.dataset import export_document, load_document
+from db.engine import make_engine, make_sessionmaker
 from db.models import Call, Candidate, Contest, Race
+from db.writes import StageRef, run_write
+from db.writes.races import merge_candidates
+from db.writes.results import ResultInput, post_result
+from db.writes.undo import undo
+from tests.support import MODERATOR, Built, al2020, assert_round_trip, assert_whole, sqlite_url
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -54,3 +61,38 @@ async def test_only_the_standing_call_is_exported_and_the_export_loads_back(
     async with sample_sessions.begin() as session:
         summary = await load_document(session, doc, SYSTEM)
     assert not summary.changed
+
+
+async def test_the_shipped_store_round_trips_whole_also_after_merges_and_their_undo(
+    built: Built, tmp_path: Path
+) -> None:
+    engine = make_engine(sqlite_url(built.copy_to(tmp_path / "default.db")))
+    sessions = make_sessionmaker(engine)
+    try:
+        await assert_whole(sessions)
+        await assert_round_trip(sessions, tmp_path / "as-built.db")
+        async with sessions() as session:
+            race = await al2020(session)
+        # One merge undone, one left standing (loading the default store takes seconds: one trip for both).
+        adair = await run_write(sessions, lambda s: merge_candidates(s, MODERATOR, race.id, "Adair", "Jones"))
+        await run_write(sessions, lambda s: undo(s, MODERATOR, adair.audit.id))
+        await run_write(sessions, lambda s: merge_candidates(s, MODERATOR, race.id, "Mooney", "Jones"))
+        await assert_round_trip(sessions, tmp_path / "merged.db")
+    finally:
+        await engine.dispose()
+
+
+async def test_the_same_votes_posted_again_with_more_reporting_round_trip(
+    sample_sessions: Sessions, tmp_path: Path
+) -> None:
+    async with sample_sessions() as session:
+        race = await al2020(session)
+    for reporting in (90.0, 95.0):
+        data = ResultInput(
+            race.id,
+            StageRef("general"),
+            [("Tuberville", 1_392_100), ("Jones", 920_500)],
+            reporting_pct=reporting,
+        )
+        await run_write(sample_sessions, lambda s, data=data: post_result(s, MODERATOR, data))  # type: ignore[misc]
+    await assert_round_trip(sample_sessions, tmp_path / "round-trip.db")

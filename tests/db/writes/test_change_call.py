@@ -7,21 +7,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import Actor
-from db.models import AuditEntry, Candidacy, Contest, Race
+from db.models import AuditEntry, Candidacy, Contest
 from db.writes import StageRef, WriteError, run_write
 from db.writes.results import CallInput, change_call
+from db.writes.undo import undo
+from tests.support import al2020
 
 DESK = Actor(id=1, name="desk")
 GENERAL = StageRef("general")
 
 
+async def al2020_id(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return (await al2020(session)).id
+
+
 async def test_a_call_and_its_withdrawal_through_one_write(
     sample_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sample_sessions() as session:
-        race = await session.scalar(select(Race).where(Race.cycle == 2020))
-        assert race is not None
-        race_id = race.id
+    race_id = await al2020_id(sample_sessions)
 
     withdrawn = await run_write(
         sample_sessions, lambda s: change_call(s, DESK, CallInput(race_id, GENERAL, "uncalled", [], "AP"))
@@ -48,3 +52,20 @@ async def test_a_call_and_its_withdrawal_through_one_write(
     await run_write(sample_sessions, lambda s: change_call(s, DESK, uncall))
     with pytest.raises(WriteError, match="no call to withdraw"):
         await run_write(sample_sessions, lambda s: change_call(s, DESK, uncall))
+
+
+async def test_undoing_a_confirmation_corrects_nothing_and_undoing_a_change_does(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    race_id = await al2020_id(sample_sessions)
+    tuberville = CallInput(race_id, GENERAL, "winner", ["Tuberville"], "AP")
+    confirmed = await run_write(sample_sessions, lambda s: change_call(s, DESK, tuberville))
+    assert confirmed.confirms
+    undone = await run_write(sample_sessions, lambda s: undo(s, DESK, confirmed.audit.id))
+    assert undone.correction is None and "nothing is announced" in undone.description
+    close = await run_write(
+        sample_sessions, lambda s: change_call(s, DESK, CallInput(race_id, GENERAL, "too close"))
+    )
+    assert not close.confirms
+    undone = await run_write(sample_sessions, lambda s: undo(s, DESK, close.audit.id))
+    assert undone.correction == "call" and undone.details["changed"]

@@ -509,3 +509,21 @@ def test_busy_errors_are_told_apart() -> None:
     locked = OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
     other = OperationalError("INSERT", {}, sqlite3.OperationalError("no such table: races"))
     assert is_busy(locked) and not is_busy(other)
+
+
+async def test_a_count_that_is_not_final_and_official_ends_the_certified_status_until_undone(
+    sample_sessions: Sessions,
+) -> None:
+    race = await race_id(sample_sessions)
+    posted = await run_write(
+        sample_sessions,
+        lambda s: post_result(s, MODERATOR, result(race, ("Tuberville", 1_392_100), ("Jones", 920_500))),
+    )
+    assert posted.contest.status == "called"  # Tuberville's call stands; the count is not the certified one
+    assert posted.audit.before is not None and posted.audit.before["contest_status"] == "certified"
+    await run_write(sample_sessions, lambda s: undo(s, MODERATOR, posted.audit.id))
+    async with sample_sessions() as session:
+        assert (await contest_of(session, race, "general")).status == "certified"
+    official = result(race, ("Tuberville", 1_392_101), ("Jones", 920_500), final=True, official=True)
+    certified = await run_write(sample_sessions, lambda s: post_result(s, MODERATOR, official))
+    assert certified.contest.status == "certified"
