@@ -342,9 +342,12 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             )
     except ImportFailed as problem:
         print(f"racedesk: import failed, nothing was written: {problem}", file=sys.stderr)
-        return 1
+        return 2
     except FileNotFoundError:
         print(f"racedesk: no such file: {args.path}", file=sys.stderr)
+        return 2
+    except OSError as problem:  # a folder, a file it may not read
+        print(f"racedesk: cannot read {args.path}: {problem.strerror or problem}", file=sys.stderr)
         return 2
     except UnknownFormat as problem:
         print(f"racedesk: {problem} (name one with --format)", file=sys.stderr)

@@ -7,16 +7,20 @@ import logging
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
 from bot import RaceBot
-from cogs.support.checks import desk_writer
+from cogs.support.checks import desk_writer, write_refusal
 from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError
+from db import limits
 from db.audit import Actor
 from db.importers import FORMATS, UnknownFormat
 from db.importers.run import ImportFailed, ImportReport
@@ -27,37 +31,77 @@ from render.imports import (
     dry_run_text,
     failed_text,
     imported_text,
+    no_longer_allowed_text,
     nothing_to_import_text,
     refused_text,
+    too_big_text,
 )
 from render.limits import clip
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 25 * 1024 * 1024  # Discord's own upload limit for most servers
+MAX_BYTES = limits.MAX_UPLOAD_BYTES
 CONFIRM_SECONDS = 600.0
 EXAMPLE = "!import (with senate_polls.csv attached)"
+#: Where an attachment is saved in its own temporary folder: its name is never a path.
+SAVED_AS = "upload"
+URL_SAFE = ":/?&=%#@+,;~!$'()*[]"
 
 
 async def download(attachment: discord.Attachment, folder: Path) -> Path:
-    # Only the name's last part, so a crafted filename cannot leave the folder.
-    path = folder / (Path(attachment.filename).name or "upload")
-    await attachment.save(path)
+    """Save the attachment in `folder` a chunk at a time, stopping at the upload limit whatever its
+    declared size said. Its name is only shown, never used as a path."""
+    path = folder / SAVED_AS
+    received = 0
+    # The address as given, its name's unsafe characters escaped (a name like ".." is not resolved away).
+    url = yarl.URL(quote(attachment.url, safe=URL_SAFE), encoded=True)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session,
+            session.get(url) as response,
+        ):
+            if response.status != 200:
+                raise UsageError(f"The attachment could not be downloaded (HTTP {response.status}).", EXAMPLE)
+            with path.open("wb") as out:
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    received += len(chunk)
+                    if received > MAX_BYTES:
+                        raise UsageError(too_big_text(received), EXAMPLE)
+                    out.write(chunk)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as problem:
+        raise UsageError(
+            f"The attachment could not be downloaded ({type(problem).__name__}).", EXAMPLE
+        ) from None
     return path
 
 
-async def run_import(bot: RaceBot, path: Path, fmt: str, actor: Actor, *, dry_run: bool) -> ImportReport:
-    return await bot.store.import_file(path, fmt, actor, dry_run=dry_run)
+def shown_name(filename: str) -> str:
+    """The attachment's name as messages show it: printable, at most 100 characters."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in filename).strip()
+    return text[:100] or "the attachment"
+
+
+async def run_import(
+    bot: RaceBot, path: Path, fmt: str, actor: Actor, *, dry_run: bool, name: str
+) -> ImportReport:
+    return await bot.store.import_file(path, fmt, actor, dry_run=dry_run, name=name)
 
 
 class ConfirmImport(discord.ui.View):
     """Store what the dry run showed, when the moderator who asked says so."""
 
     def __init__(
-        self, bot: RaceBot, folder: tempfile.TemporaryDirectory[str], path: Path, fmt: str, actor: Actor
+        self,
+        bot: RaceBot,
+        folder: tempfile.TemporaryDirectory[str],
+        path: Path,
+        fmt: str,
+        actor: Actor,
+        name: str,
     ):
         super().__init__(timeout=CONFIRM_SECONDS)
         self.bot, self.folder, self.path, self.fmt, self.actor = bot, folder, path, fmt, actor
+        self.name = name
         self.message: discord.Message | None = None
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -68,11 +112,18 @@ class ConfirmImport(discord.ui.View):
 
     @discord.ui.button(label="Import", style=discord.ButtonStyle.success, custom_id="racedesk:import:confirm")
     async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        # Whether they may write is asked again now: a moderator demoted since the dry run may not.
+        refusal = await write_refusal(self.bot, interaction.guild, interaction.user)
+        if refusal is not None:
+            await interaction.response.send_message(no_longer_allowed_text(refusal), ephemeral=True)
+            return
         await interaction.response.defer()
         try:
-            report = await run_import(self.bot, self.path, self.fmt, self.actor, dry_run=False)
+            report = await run_import(
+                self.bot, self.path, self.fmt, self.actor, dry_run=False, name=self.name
+            )
             text = imported_text(report)
-        except ImportFailed as problem:
+        except (ImportFailed, UnknownFormat) as problem:
             text = failed_text(problem)
         await self._finish(interaction, text)
 
@@ -120,12 +171,13 @@ class ImportCog(commands.Cog, name="Desk imports"):
                 f"The format is auto or one of: {', '.join(FORMATS)}.", f"{ctx.shown_prefix}import medsl"
             )
         if file.size > MAX_BYTES:
-            raise UsageError(f"That file is {file.size // 1_048_576} MB; the limit is 25 MB.", EXAMPLE)
+            raise UsageError(too_big_text(file.size), EXAMPLE)
         await ctx.defer()
+        name = shown_name(file.filename)
         folder = tempfile.TemporaryDirectory(prefix="racedesk-import-")
         try:
             path = await download(file, Path(folder.name))
-            report = await run_import(self.bot, path, format, ctx.actor, dry_run=True)
+            report = await run_import(self.bot, path, format, ctx.actor, dry_run=True, name=name)
         except (ImportFailed, UnknownFormat) as problem:
             folder.cleanup()
             raise UsageError(refused_text(problem), EXAMPLE) from problem
@@ -137,8 +189,8 @@ class ImportCog(commands.Cog, name="Desk imports"):
             await reply(ctx, nothing_to_import_text(report))
             return
         fmt = report.format
-        view = ConfirmImport(self.bot, folder, path, fmt, ctx.actor)
-        view.message = await reply(ctx, dry_run_text(file.filename, report), view=view)
+        view = ConfirmImport(self.bot, folder, path, fmt, ctx.actor, name)
+        view.message = await reply(ctx, dry_run_text(name, report), view=view)
 
 
 async def setup(bot: RaceBot) -> None:

@@ -162,7 +162,7 @@ class Store:
             return await unfollow(session, actor, user_id, race_id)
 
     async def import_file(
-        self, path: str | os.PathLike[str], fmt: str, actor: Actor, *, dry_run: bool
+        self, path: str | os.PathLike[str], fmt: str, actor: Actor, *, dry_run: bool, name: str | None = None
     ) -> ImportReport:
         async with self.sessions.begin() as session:
-            return await import_file(session, path, fmt, dry_run=dry_run, actor=actor)
+            return await import_file(session, path, fmt, dry_run=dry_run, actor=actor, name=name)

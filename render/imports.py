@@ -6,6 +6,7 @@ Pure: data in, text out, within Discord's limits. File names and problems are es
 from __future__ import annotations
 
 from db.importers.run import ImportReport
+from db.limits import MAX_UPLOAD_BYTES
 from render.format import escape
 from render.limits import CONTENT, clip
 
@@ -36,6 +37,15 @@ def failed_text(problem: Exception) -> str:
     return clip(f"Import failed, nothing was written: {escape(str(problem))}", CONTENT)
 
 
+def no_longer_allowed_text(reason: str) -> str:
+    """The confirming click of someone who may no longer write shared data: nothing is written."""
+    return f"You can no longer import: {reason} Nothing was written."
+
+
+def too_big_text(size: int) -> str:
+    return f"That file is over {size / 1_048_576:,.0f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB."
+
+
 def refused_text(problem: Exception) -> str:
     """The file could not be read (the dry run): nothing was written."""
-    return f"Nothing was written: {escape(str(problem))}"
+    return f"Nothing was written: {escape(str(problem).removesuffix('; nothing was imported'))}"

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import cli
+from db.bootstrap import load_sample
+from db.engine import make_engine, make_sessionmaker
 from loopback import StandIn
 from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
-from tests.support import SPEC, Built, sqlite_url
+from tests.data.hostile.corpus import CASES, make_large, path_of
+from tests.support import SPEC, Built, copied_store, in_own_loop, row_counts, sqlite_url
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -92,3 +99,74 @@ def test_import_of_an_unknown_file_says_what_it_reads(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "README.md: not one of fivethirtyeight-polls, medsl" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def sample_copy(target: Path) -> dict[str, str]:
+    """A copy of a store holding the sample, as the environment the command line reads."""
+    engine = copied_store(target, "sample", load_sample)
+    in_own_loop(engine.dispose)
+    return {"DATABASE_URL": sqlite_url(target), "RACEDESK_DEFAULT_DATA": "0"}
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus's large files (the zip bomb, a huge line, JSON nested 200,000 deep), made once."""
+    folder = tmp_path_factory.mktemp("hostile")
+    make_large(folder)
+    return folder
+
+
+def test_the_hostile_corpus_through_the_command_line(
+    tmp_path: Path, large: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every hostile file: a refused one exits 2 with one line naming the file and what was wrong, and the
+    store is unchanged; a good one is stored (exit 0). In-process (`cli.main`), so the whole corpus is quick;
+    the test below runs the real process on the findings' files."""
+    tried = refused = stored = 0
+    for name, case in sorted(CASES.items()):
+        env = sample_copy(tmp_path / f"{name}.db")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        url = env["DATABASE_URL"]
+        before = in_own_loop(functools.partial(counts_at, url))
+        code = cli.main(["import", str(path_of(name, large))])
+        out, err = capsys.readouterr()
+        tried += 1
+        if case.outcome == "refused":
+            assert code == 2, (name, out, err)
+            assert err.startswith("racedesk: ") and err.count("\n") == 1 and name in err, (name, err)
+            assert case.says in err, (name, err)
+            assert in_own_loop(functools.partial(counts_at, url)) == before, name
+            refused += 1
+        else:
+            assert code == 0, (name, out, err)
+            stored += 1
+    assert tried == len(CASES) == refused + stored
+
+
+async def counts_at(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        return await row_counts(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["zip_bomb.zip", "latin1.csv", "not_a_zip.zip", "deep.json", "votes_1e30.csv", "sample_1e20.csv",
+     "pct_nan.csv", "cycle_99999.csv", "share_minus_40.csv"],
+)  # fmt: skip
+def test_the_findings_files_exit_2_without_a_traceback(name: str, tmp_path: Path, large: Path) -> None:
+    """The real process, as the red team ran it: each of these ended in a traceback."""
+    env = sample_copy(tmp_path / "store.db")
+    done = run("import", str(path_of(name, large)), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(
+        f"racedesk: import failed, nothing was written: {name}: "
+    ) or done.stderr.startswith(f"racedesk: {name}: "), done.stderr
+    assert CASES[name].says in done.stderr

@@ -16,7 +16,6 @@ refused.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import shlex
 import unicodedata
@@ -28,7 +27,7 @@ from rapidfuzz import fuzz, process
 
 from cogs.support.dates import across_new_year, ascii_digits_only, date, date_range, day_and_year
 from cogs.support.errors import UsageError
-from db import vocabulary
+from db import limits, vocabulary
 from db.districts import district_problem
 from db.lookup import parse_query, state_name
 from db.models import LARGEST_ID, CallKind, EndorserKind, Office, Race, Stage
@@ -171,7 +170,15 @@ def votes(value: str, who: str, example: str) -> int:
         raise UsageError(f"Votes are whole numbers: {who}={value}.", example)
     if not re.fullmatch(r"\d{1,12}", text):
         raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a number of votes.", example)
-    return int(text)
+    return _within(lambda: limits.votes(int(text), who), example)
+
+
+def _within(check: Callable[[], T], example: str) -> T:
+    """A check of db/limits.py, the limits every write and import keeps, as a usage reply."""
+    try:
+        return check()
+    except limits.OutOfRange as problem:
+        raise UsageError(str(problem), example) from None
 
 
 def whole(value: str, what: str, example: str) -> int:
@@ -187,14 +194,7 @@ def percent(value: str, who: str, example: str, noun: str = "A share") -> float:
     text = value.strip().rstrip("%").strip()
     if not re.fullmatch(r"-?(?:[0-9]{1,12}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})", text):
         raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a percentage.", example)
-    number = float(text)
-    if math.isnan(number) or math.isinf(number):
-        raise UsageError(f"{who}={value}: '{value}' is not a percentage.", example)
-    if number < 0:
-        raise UsageError(f"{noun} cannot be negative: {who}={value}.", example)
-    if number > 100:
-        raise UsageError(f"{noun} cannot be over 100%: {who}={value}.", example)
-    return number
+    return _within(lambda: limits.percentage(float(text), who, noun), example)
 
 
 def record_id(value: int, noun: str, example: str) -> int:
@@ -558,9 +558,7 @@ def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
         raise UsageError(
             "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`.", example
         )
-    total = sum(p for _, p in data.answers)
-    if total > 101:
-        raise UsageError(f"The shares add up to {total:g}%, over 100%: check the numbers.", example)
+    _within(lambda: limits.shares_total(p for _, p in data.answers), example)
 
     def make(race: Race) -> PollInput:
         start, end = fielded.days(race.cycle, example)

@@ -55,17 +55,30 @@ async def is_desk_moderator(ctx: RaceContext) -> bool:
     return role is not None and any(r.id == role for r in member.roles)
 
 
+async def write_refusal(bot: RaceBot, guild: discord.Guild | None, user: discord.abc.User) -> str | None:
+    """Why `user` may not change shared data from `guild` now, or None if they may. Commands ask it when
+    they run; buttons that write ask it again at the click (the state then, not when the view was made)."""
+    if await bot.is_owner(user):
+        return None
+    if guild is None:
+        return DESK_IN_DMS
+    if guild.id not in bot.settings.desk_guild_ids:
+        return NOT_DESK
+    if isinstance(user, discord.Member):
+        if user.guild_permissions.manage_guild:
+            return None
+        role = await mod_role_id(bot, guild.id)
+        if role is not None and any(r.id == role for r in user.roles):
+            return None
+    return NOT_MODERATOR
+
+
 async def can_write_shared(ctx: RaceContext) -> bool:
     """Raises CheckFailure with the reason when the author may not change shared data."""
-    if await ctx.bot.is_owner(ctx.author):
-        return True
-    if ctx.guild is None:
-        raise commands.CheckFailure(DESK_IN_DMS)
-    if ctx.guild.id not in ctx.bot.settings.desk_guild_ids:
-        raise commands.CheckFailure(NOT_DESK)
-    if await is_desk_moderator(ctx):
-        return True
-    raise commands.CheckFailure(NOT_MODERATOR)
+    refusal = await write_refusal(ctx.bot, ctx.guild, ctx.author)
+    if refusal is not None:
+        raise commands.CheckFailure(refusal)
+    return True
 
 
 async def can_configure(ctx: RaceContext, *, roles: bool = False) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor, record
+from db.dataset.check import DocumentError, check_document
 from db.models import (
     Answer,
     Call,
@@ -45,10 +46,6 @@ from db.reads.races import standing_call, stored_endorsement
 from db.validation import TooLong
 
 FORMAT = "racedesk/1"
-
-
-class DocumentError(ValueError):
-    """The document does not follow docs/data-format.md; says where."""
 
 
 @dataclass
@@ -117,8 +114,10 @@ class DocumentLoader:
             raise DocumentError(str(problem)) from None
 
     async def _load(self, doc: dict[str, Any]) -> LoadSummary:
-        if doc.get("format") != FORMAT:
-            raise DocumentError(f"not a {FORMAT} document (its 'format' is {doc.get('format')!r})")
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+            raise DocumentError(f"not a {FORMAT} document (its 'format' is {found!r})")
+        check_document(doc)
         self._known_polls = await self._poll_keys_stored(doc)
         for i, person in enumerate(doc.get("candidates", [])):
             await self._candidate(person, f"candidates[{i}]")

@@ -14,14 +14,13 @@ through `db.importers.run.import_file`, which hands the document to the one writ
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from db.importers import al_sos, fivethirtyeight, medsl, openelections, racedesk
+from db import limits
+from db.importers import al_sos, files, fivethirtyeight, medsl, openelections, racedesk
 from db.importers.common import BadLine, ParsedImport, ParseError, Source
 
 FORMATS = ("fivethirtyeight-polls", "medsl", "openelections", "al-sos-primary", "racedesk")
@@ -39,21 +38,33 @@ class UnknownFormat(ValueError):
     """detect_format could not tell what a file is."""
 
 
-def detect_format(path: str | os.PathLike[str]) -> str:
-    """The format of a file, from its first bytes (its header), not its name."""
+def detect_format(path: str | os.PathLike[str], name: str | None = None) -> str:
+    """The format of a file, from its first bytes (its header), not its name.
+
+    Raises UnknownFormat when it is none racedesk reads, ParseError when it looks like one but cannot be
+    read (a zip that is not one, JSON nested too deep). `name` is how messages call the file."""
+    name = name or Path(path).name
     with open(path, "rb") as handle:
         head = handle.read(4096)
-    if head.startswith(b"PK"):
-        with zipfile.ZipFile(path) as archive:
-            if any(name.lower().endswith(".xls") for name in archive.namelist()):
-                return al_sos.FORMAT
-        raise UnknownFormat(f"{Path(path).name}: a zip without .xls workbooks")
+        if not head:
+            raise UnknownFormat(f"{name}: the file is empty")
+        if head.startswith(b"PK"):
+            try:
+                archive = files.open_archive(handle)
+            except ParseError as problem:
+                if problem.bad.reason.startswith(files.NOT_A_ZIP):
+                    raise UnknownFormat(f"{name}: starts like a zip, but {problem.bad.reason}") from None
+                raise
+            with archive:
+                if any(name.lower().endswith(".xls") for name in archive.namelist()):
+                    return al_sos.FORMAT
+            raise UnknownFormat(f"{name}: a zip without .xls workbooks")
     text = head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         return (
             racedesk.FORMAT
             if '"racedesk/1"' in text or _json_format(path) == "racedesk/1"
-            else _unknown(path)
+            else _unknown(name)
         )
     header = (
         {column.strip().strip('"').lower() for column in text.splitlines()[0].split(",")} if text else set()
@@ -64,20 +75,18 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         return medsl.FORMAT
     if {"county", "office", "candidate", "votes"} <= header:
         return openelections.FORMAT
-    return _unknown(path)
+    return _unknown(name)
 
 
 def _json_format(path: str | os.PathLike[str]) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
-    except (ValueError, OSError):
-        return None
+    """The document's `format`; a JSON file that cannot be read raises ParseError saying why."""
+    with open(path, "rb") as handle:
+        doc = files.load_json(files.read_limited(handle, limits.MAX_JSON_BYTES))
     return doc.get("format") if isinstance(doc, dict) else None
 
 
-def _unknown(path: str | os.PathLike[str]) -> str:
-    raise UnknownFormat(f"{Path(path).name}: not one of {', '.join(FORMATS)}")
+def _unknown(name: str) -> str:
+    raise UnknownFormat(f"{name}: not one of {', '.join(FORMATS)}")
 
 
 def parse(source: Source, fmt: str = "auto", *, skip_bad: bool = False, **options: Any) -> ParsedImport:
@@ -88,7 +97,12 @@ def parse(source: Source, fmt: str = "auto", *, skip_bad: bool = False, **option
         fmt = detect_format(source)
     if fmt not in PARSERS:
         raise UnknownFormat(f"{fmt!r} is not one of {', '.join(FORMATS)}")
-    return PARSERS[fmt](source, skip_bad=skip_bad, **options)
+    try:
+        return PARSERS[fmt](source, skip_bad=skip_bad, **options)
+    except UnicodeDecodeError:
+        if isinstance(source, str | os.PathLike):
+            raise files.not_utf8(source) from None
+        raise files.refuse("not UTF-8; save the file as UTF-8") from None
 
 
 __all__ = ["FORMATS", "BadLine", "ParseError", "ParsedImport", "UnknownFormat", "detect_format", "parse"]

@@ -20,16 +20,16 @@ the zip and compares.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
-import zipfile
+import struct
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import xlrd
+from xlrd.compdoc import CompDocError
 
+from db import limits
 from db.importers.common import (
     BadLine,
     BadLines,
@@ -46,6 +46,7 @@ from db.importers.common import (
     senate_seat,
     source_name,
 )
+from db.importers.files import load_json, open_archive, read_limited, read_member, sha256_of
 from db.names import name_key
 
 FORMAT = "al-sos-primary"
@@ -55,6 +56,8 @@ CONTEST = "UNITED STATES SENATOR"
 STATE = "AL"
 WORKBOOK = re.compile(r"(?P<year>\d{4})-Primary-(?P<county>.+)\.xls$", re.IGNORECASE)
 PRIMARY_DATES = {2020: dt.date(2020, 3, 3)}
+#: What xlrd raises for a workbook it cannot read (it trusts the file's own record lengths).
+UNREADABLE = (xlrd.XLRDError, CompDocError, AssertionError, IndexError, struct.error, EOFError)
 OTHER = {"over votes": "over", "under votes": "under", "write in": "writein", "write ins": "writein"}
 
 
@@ -64,17 +67,12 @@ def parse(source: Source, *, skip_bad: bool = False, date: dt.date | None = None
         first = handle.read(1)
         handle.seek(0)
         if first == b"{":
-            return _parse_totals(handle.read(), source_name(source))
+            return _parse_totals(read_limited(handle, limits.MAX_JSON_BYTES), source_name(source))
         return _parse_zip(source, skip_bad=skip_bad, date=date)
 
 
 def _parse_totals(data: bytes, name: str) -> ParsedImport:
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as problem:
-        raise ParseError(
-            BadLine(getattr(problem, "lineno", 1), f"not a totals document: {problem}")
-        ) from None
+    doc = load_json(data, "a totals document")
     if not isinstance(doc, dict) or doc.get("format") != "racedesk/1" or SOURCE not in str(doc.get("source")):
         raise ParseError(
             BadLine(1, f"not a totals document made from the {SOURCE.split(' precinct')[0]} sheets")
@@ -86,7 +84,7 @@ def totals_document(zip_path: str | Path) -> dict[str, Any]:
     """The statewide totals the default store ships: the zip's document, its source naming the zip."""
     path = Path(zip_path)
     parsed = _parse_zip(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_of(path)
     parsed.document["source"] += f"; sha256 {digest}; made by python -m db.importers.al_totals"
     return parsed.document
 
@@ -101,10 +99,7 @@ def _parse_zip(source: Source, *, skip_bad: bool = False, date: dt.date | None =
     rows = 0
     counties = 0
     with open_binary(source) as handle:
-        try:
-            archive = zipfile.ZipFile(handle)
-        except zipfile.BadZipFile:
-            raise ParseError(BadLine(0, "not a zip of county workbooks")) from None
+        archive = open_archive(handle)
         members = sorted(m for m in archive.namelist() if m.lower().endswith(".xls"))
         if not members:
             raise ParseError(BadLine(0, "the zip holds no .xls workbooks"))
@@ -112,10 +107,11 @@ def _parse_zip(source: Source, *, skip_bad: bool = False, date: dt.date | None =
             match = WORKBOOK.search(member)
             if match:
                 years.add(int(match["year"]))
+            contents = read_member(archive, member)
             try:
-                book = xlrd.open_workbook(file_contents=archive.read(member))
+                book = xlrd.open_workbook(file_contents=contents, on_demand=True)
                 sheet = book.sheet_by_name(SHEET)
-            except (xlrd.XLRDError, KeyError, ValueError) as problem:
+            except (*UNREADABLE, KeyError, ValueError) as problem:
                 bad.add(0, f"cannot read sheet {SHEET!r}: {problem}", file=member)
                 continue
             counties += 1
@@ -130,7 +126,10 @@ def _parse_zip(source: Source, *, skip_bad: bool = False, date: dt.date | None =
                 total = 0
                 for column, cell in enumerate(cells[3:], start=4):
                     if isinstance(cell, float | int):
-                        total += int(cell)
+                        try:
+                            total = limits.votes(total + limits.votes(cell, f"column {column}"), name)
+                        except limits.OutOfRange as problem:
+                            bad.add(index + 1, str(problem), str(cells[:3]), member)
                     elif str(cell).strip():
                         bad.add(
                             index + 1, f"column {column}: {cell!r} is not a number", str(cells[:3]), member

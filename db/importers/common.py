@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import us
 
+from db import limits
 from db.names import name_key
 from db.vocabulary import party_named
 
@@ -38,8 +39,9 @@ class BadLine:
     file: str | None = None  # the member of an archive, when the source holds several files
 
     def describe(self) -> str:
-        where = f"{self.file} line {self.line}" if self.file else f"line {self.line}"
-        return f"{where}: {self.reason}"
+        line = f"line {self.line}" if self.line > 0 else ""
+        where = " ".join(part for part in (self.file, line) if part)
+        return f"{where}: {self.reason}" if where else self.reason
 
 
 class ParseError(ValueError):
@@ -125,12 +127,23 @@ def csv_rows(
     stream: IO[str], required: set[str], bad: BadLines, what: str
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row; the header must hold `required`."""
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+    reader = csv.DictReader(bounded_lines(stream))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as problem:
+        raise ParseError(BadLine(1, f"not a CSV header: {problem}")) from None
+    if not header:
+        raise ParseError(BadLine(1, f"not a {what} file: it is empty"))
     missing = required - set(header)
     if missing:
         raise ParseError(BadLine(1, f"not a {what} file: no column {', '.join(sorted(missing))}"))
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as problem:
+            raise ParseError(BadLine(reader.line_num, f"not CSV: {problem}")) from None
         if None in row:  # more fields than the header
             extra = len(row[None])
             bad.add(reader.line_num, f"{len(header) + extra} fields, the header has {len(header)}")
@@ -138,7 +151,33 @@ def csv_rows(
         if any(value is None for value in row.values()):
             bad.add(reader.line_num, f"fewer fields than the header's {len(header)}")
             continue
+        control = _control_in(row)
+        if control:
+            bad.add(reader.line_num, control)
+            continue
         yield reader.line_num, row
+
+
+def _control_in(row: dict[str, str]) -> str | None:
+    for column, value in row.items():
+        try:
+            limits.text(value, f"column {column}")
+        except limits.OutOfRange as problem:
+            return str(problem)
+    return None
+
+
+def bounded_lines(stream: IO[str], limit: int = limits.MAX_LINE_CHARS) -> Iterator[str]:
+    """The stream's lines, none longer than `limit` characters (a longer one is refused, not read whole)."""
+    line = 0
+    while True:
+        text = stream.readline(limit + 1)
+        if not text:
+            return
+        line += 1
+        if len(text) > limit and not text.endswith("\n"):
+            raise ParseError(BadLine(line, f"a line longer than {limit:,} characters"))
+        yield text
 
 
 # --- the calendar -------------------------------------------------------------------------------

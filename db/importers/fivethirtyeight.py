@@ -45,6 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from db import limits
 from db.importers.common import (
     BadLines,
     DocumentBuilder,
@@ -120,11 +121,6 @@ def _stage(raw: str, cycle: int, election: dt.date | None, end: dt.date) -> str 
     return None
 
 
-def _optional_int(value: str) -> int | None:
-    value = value.strip()
-    return int(float(value)) if value else None
-
-
 def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | None = None) -> ParsedImport:
     """A 538 senate polls file as a document; `cycles` keeps only those (538's cycle column)."""
     wanted = set(cycles) if cycles is not None else None
@@ -143,12 +139,18 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 left_out[row["office_type"].strip() or "no office"] += 1
                 continue
             try:
-                cycle = int(row["cycle"])
                 poll_id = int(row["poll_id"])
                 question_id = int(row["question_id"])
-                pct = float(row["pct"])
             except ValueError:
-                bad.add(line, "cycle, poll_id, question_id or pct is not a number", text)
+                bad.add(line, "poll_id or question_id is not a number", text)
+                continue
+            try:
+                cycle = limits.cycle(row["cycle"])
+                pct = limits.share(
+                    row["pct"], row["candidate_name"].strip() or row["answer"].strip() or "pct"
+                )
+            except limits.OutOfRange as problem:
+                bad.add(line, str(problem), text)
                 continue
             if wanted is not None and cycle not in wanted:
                 continue
@@ -172,9 +174,9 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 bad.add(line, f"unknown stage {row['stage']!r}", text)
                 continue
             try:
-                n = _optional_int(row["sample_size"])
-            except ValueError:
-                bad.add(line, f"sample_size {row['sample_size']!r} is not a number", text)
+                n = limits.sample_size(row["sample_size"]) if row["sample_size"].strip() else None
+            except limits.OutOfRange as problem:
+                bad.add(line, str(problem), text)
                 continue
             population = row["population"].strip().lower() or None
             if population is not None and population not in POPULATION_NAME:

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from db import limits
 from db.importers.common import (
     GENERAL_RUNOFF_DATES,
     MAJOR_PARTIES,
@@ -119,10 +120,6 @@ def _cycle(year: int, stage: str) -> int:
     return year - 1 if stage == "general runoff" and year % 2 else year
 
 
-def _int(value: str) -> int:
-    return int(float(value)) if "." in value else int(value)
-
-
 def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None = None) -> ParsedImport:
     """MEDSL's senate file as a document; `years` keeps only those cycles (2020 includes its Jan 2021 run-offs)."""
     wanted = set(years) if years is not None else None
@@ -135,12 +132,10 @@ def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None
             rows += 1
             text = ",".join(row.values())
             try:
-                year = int(row["year"])
-                votes = _int(row["candidatevotes"])
-            except ValueError:
-                bad.add(
-                    line, f"year {row['year']!r} or votes {row['candidatevotes']!r} is not a number", text
-                )
+                year = limits.cycle(row["year"])
+                votes = limits.votes(row["candidatevotes"], row["candidate"].strip() or "candidatevotes")
+            except limits.OutOfRange as problem:
+                bad.add(line, str(problem), text)
                 continue
             stage = STAGES.get(row["stage"].strip().lower())
             if stage is None:
@@ -152,9 +147,6 @@ def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None
                 continue
             if "SENATE" not in row["office"].upper():
                 notes.append(f"line {line}: office {row['office']!r} is not the U.S. Senate; left out")
-                continue
-            if votes < 0:
-                bad.add(line, f"negative votes {votes}", text)
                 continue
             special = row["special"].strip().upper() == "TRUE"
             fixed = STAGE_FIXES.get((year, state, special, row["stage"].strip().lower()))
@@ -174,8 +166,8 @@ def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None
             version = row.get("version", "").strip()
             if version and version != "NA":
                 contest.version = max(contest.version or version, version)
-            with contextlib.suppress(ValueError):
-                contest.total = _int(row["totalvotes"])
+            with contextlib.suppress(limits.OutOfRange):
+                contest.total = limits.votes(row["totalvotes"])
             name = row["candidate"].strip()
             folded = name_key(name)
             mode = (row["mode"].strip() or "total").lower()

@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from db import limits
 from db.importers.common import (
     BadLine,
     BadLines,
@@ -121,12 +122,9 @@ def parse(source: Source, *, skip_bad: bool = False, name: str | None = None) ->
                 continue
             text = ",".join(row.values())
             try:
-                votes = int(float(row["votes"]))
-            except ValueError:
-                bad.add(line, f"votes {row['votes']!r} is not a number", text)
-                continue
-            if votes < 0:
-                bad.add(line, f"negative votes {votes}", text)
+                votes = limits.votes(row["votes"], row["candidate"].strip() or "votes")
+            except limits.OutOfRange as problem:
+                bad.add(line, str(problem), text)
                 continue
             party = (party_538(row["party"]) or "") if row["party"].strip().upper() != "NON" else ""
             folded = name_key(row["candidate"])

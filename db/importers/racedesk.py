@@ -6,10 +6,12 @@ when it stores it.
 
 from __future__ import annotations
 
-import json
+import io
 from typing import Any
 
-from db.importers.common import BadLine, ParsedImport, ParseError, Source, open_text, source_name
+from db import limits
+from db.importers.common import BadLine, ParsedImport, ParseError, Source, open_binary, source_name
+from db.importers.files import load_json, read_limited
 
 FORMAT = "racedesk"
 DOCUMENT_FORMAT = "racedesk/1"
@@ -17,14 +19,11 @@ DOCUMENT_FORMAT = "racedesk/1"
 
 def parse(source: Source, *, skip_bad: bool = False) -> ParsedImport:
     """`skip_bad` has nothing to skip here: a document that does not parse is refused whole."""
-    with open_text(source) as stream:
-        text = stream.read()
-    try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as problem:
-        raise ParseError(
-            BadLine(problem.lineno, f"not JSON: {problem.msg} (column {problem.colno})")
-        ) from None
+    if isinstance(source, io.TextIOBase):
+        doc: Any = load_json(source.read(limits.MAX_JSON_BYTES + 1))
+    else:
+        with open_binary(source) as handle:
+            doc = load_json(read_limited(handle, limits.MAX_JSON_BYTES))
     if not isinstance(doc, dict) or doc.get("format") != DOCUMENT_FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
         raise ParseError(BadLine(1, f"not a {DOCUMENT_FORMAT} document (its format is {found!r})"))

@@ -13,7 +13,7 @@ class ImportFailed(Exception):
     """An import that wrote nothing: the file, and the line (or document path) at fault."""
 
     def __init__(self, name: str, reason: str, bad: BadLine | None = None) -> None:
-        super().__init__(f"{name}: {reason}; nothing was imported")
+        super().__init__(f"{name}: {reason.rstrip('.')}; nothing was imported")
         self.name = name
         self.reason = reason
         self.bad = bad

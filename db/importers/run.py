@@ -18,7 +18,6 @@ The caller commits (as with `db.dataset.load_document`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import json
 import os
@@ -35,6 +34,7 @@ from db.audit import SYSTEM, Actor
 from db.dataset import DocumentError, DocumentLoader
 from db.importers import detect_format, parse
 from db.importers.common import ParseError
+from db.importers.files import check_size, sha256_of
 from db.importers.reconcile import fit_to_store, race_key
 from db.importers.report import ImportFailed, ImportReport
 from db.models import Answer, CandidateAlias, ImportRun, NameToken, Poll, Question, ResultCount
@@ -67,19 +67,27 @@ async def import_file(
     progress: Progress | None = None,
     force: bool = False,
     options: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> ImportReport:
-    """Import one file (see the module docstring); `options` go to the format's parser (e.g. years=)."""
+    """Import one file (see the module docstring); `options` go to the format's parser (e.g. years=).
+
+    `name` is the file's name as its sender gave it (an attachment's), when `path` is only where it was
+    saved: reports and messages use it, and OpenElections reads the election from it. It is never a path."""
     path = Path(path)
+    name = name or path.name
     started = time.perf_counter()
-    if fmt == "auto":
-        fmt = detect_format(path)
+    try:
+        check_size(path)
+        if fmt == "auto":
+            fmt = detect_format(path, name)
+        sha = await asyncio.to_thread(sha256_of, path)
+    except ParseError as problem:
+        raise ImportFailed(name, str(problem), problem.bad) from problem
     opts = {
         k: sorted(v) if isinstance(v, set | frozenset | tuple | list) else v
         for k, v in (options or {}).items()
     }
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    report = ImportReport(name=path.name, format=fmt, sha256=sha, options=opts, dry_run=dry_run)
+    report = ImportReport(name=name, format=fmt, sha256=sha, options=opts, dry_run=dry_run)
     if not force:
         runs = await session.scalars(
             select(ImportRun).where(ImportRun.sha256 == sha, ImportRun.format == fmt).order_by(ImportRun.id)
@@ -91,27 +99,28 @@ async def import_file(
             report.seconds = time.perf_counter() - started
             await _say(progress, report.describe())
             return report
-    await _say(progress, f"reading {path.name} ({fmt})")
+    await _say(progress, f"reading {name} ({fmt})")
+    named = {"name": name} if fmt == "openelections" and "name" not in opts else {}
     try:
-        parsed = await asyncio.to_thread(parse, path, fmt, skip_bad=skip_bad, **opts)
+        parsed = await asyncio.to_thread(parse, path, fmt, skip_bad=skip_bad, **opts, **named)
     except ParseError as problem:
-        raise ImportFailed(path.name, str(problem), problem.bad) from problem
+        raise ImportFailed(name, str(problem), problem.bad) from problem
     report.rows = parsed.rows
     report.skipped = list(parsed.skipped)
     report.notes += parsed.notes
     doc = parsed.document
-    await _say(progress, f"storing {len(doc.get('races', []))} races from {path.name}")
+    await _say(progress, f"storing {len(doc.get('races', []))} races from {name}")
     savepoint = await session.begin_nested()
     ids = _ClientIds(session) if session.get_bind().dialect.name == "sqlite" else None
     try:
         # The run is written first: on SQLite that takes the write lock, which the client-side ids need.
-        run = ImportRun(format=fmt, name=path.name[:256], sha256=sha, summary={"options": opts})
+        run = ImportRun(format=fmt, name=name[:256], sha256=sha, summary={"options": opts})
         session.add(run)
         await session.flush()
         await fit_to_store(session, parsed, report)
         if ids is not None:
             ids.start()
-        loader = DocumentLoader(session, actor, source_name=f"{fmt}: {path.name}"[:64])
+        loader = DocumentLoader(session, actor, source_name=f"{fmt}: {name}"[:64])
         if _repeats(doc):
             summary = await loader.load(doc)
         else:
@@ -126,7 +135,7 @@ async def import_file(
         await session.flush()
     except DocumentError as problem:
         await savepoint.rollback()
-        raise ImportFailed(path.name, str(problem)) from problem
+        raise ImportFailed(name, str(problem)) from problem
     except BaseException:
         await savepoint.rollback()
         raise

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from db import limits
 from db.audit import Actor, record
 from db.models import (
     Answer,
@@ -42,7 +43,6 @@ from db.writes.common import (
 )
 from db.writes.errors import Duplicate, NotFound, WriteError
 
-SHARE_SLACK = 1.0  # rounding lets shares add up to a little over 100
 POLL_FIELDS = (
     "race_id", "pollster", "sponsor", "partisan", "internal", "start_date", "end_date", "sample_size",
     "population", "methodology", "url", "source", "source_key", "created_by", "created_at",
@@ -83,12 +83,7 @@ class PollOutcome:
 def _check_shares(answers: list[tuple[str, float]]) -> None:
     if len(answers) < 2:
         raise WriteError("A poll needs at least two answers, e.g. `Tuberville=43.9 Jones=35.5`.")
-    for name, pct in answers:
-        if not 0 <= pct <= 100:
-            raise WriteError(f"A share must be between 0 and 100: {name}={pct:g}.")
-    total = sum(p for _, p in answers)
-    if total > 100 + SHARE_SLACK:
-        raise WriteError(f"The shares add up to {total:g}%, over 100%: check the numbers.")
+    limits.shares_total([limits.share(pct, name) for name, pct in answers])  # the limits every import keeps
 
 
 def _poll_contest(race: Race, data: PollInput) -> Contest | None:
@@ -127,8 +122,8 @@ async def add_poll(session: AsyncSession, actor: Actor, data: PollInput) -> Poll
         )
     if data.end > today():
         raise WriteError(f"The poll's end date ({day_text(data.end)}) is in the future.")
-    if data.sample_size is not None and data.sample_size <= 0:
-        raise WriteError(f"The sample size must be a positive number, not {data.sample_size}.")
+    if data.sample_size is not None:
+        limits.sample_size(data.sample_size)
     if data.population is not None and data.population not in {p.value for p in Population}:
         raise WriteError(f"The population must be lv, rv, a or v, not '{data.population}'.")
     _check_shares(data.answers)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import limits
 from db.audit import Actor, record
 from db.lookup import POSTAL_CODES
 from db.models import (
@@ -88,7 +89,8 @@ async def add_race(session: AsyncSession, actor: Actor, data: RaceInput) -> Race
         raise WriteError(f"'{data.state}' is not a state: use a name or a postal code, e.g. AL.")
     if data.office not in {o.value for o in Office}:
         raise WriteError(f"The office must be senate, house, governor or president, not '{data.office}'.")
-    if not 1788 <= data.cycle <= dt.date.today().year + 10:
+    limits.cycle(data.cycle)
+    if data.cycle > dt.date.today().year + 10:
         raise WriteError(f"{data.cycle} is not an election year racedesk can store.")
     if data.office == Office.HOUSE and not data.seat:
         raise WriteError("A House race needs its district, e.g. `AL-02`.")

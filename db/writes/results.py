@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from db import limits
 from db.audit import Actor, record
 from db.dataset import counts_digest
 from db.models import (
@@ -128,14 +129,11 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
         candidacy = find_candidacy(race, contest, name)
         if candidacy.id in votes:
             raise WriteError(f"{candidacy.candidate.name} is counted twice ('{name}').")
-        if n < 0:
-            raise WriteError(f"Votes cannot be negative ({candidacy.candidate.name}={n}).")
-        votes[candidacy.id] = n
+        votes[candidacy.id] = limits.votes(n, candidacy.candidate.name)  # the limits every import keeps
     for kind, n in data.other.items():
-        if n < 0:
-            raise WriteError(f"Votes cannot be negative ({kind}={n}).")
-    if data.reporting_pct is not None and not 0 <= data.reporting_pct <= 100:
-        raise WriteError(f"Reporting must be between 0 and 100%, not {data.reporting_pct:g}%.")
+        limits.votes(n, kind)
+    if data.reporting_pct is not None:
+        limits.reporting(data.reporting_pct)
     if data.precincts is not None and not 0 <= data.precincts[0] <= data.precincts[1]:
         raise WriteError(
             f"Precincts reporting ({data.precincts[0]}) must be between 0 and the total ({data.precincts[1]})."

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from db import limits
 from db.bootstrap import SAMPLE
 from db.engine import make_sessionmaker
 from db.models import Race
 from render.imports import ONLY_THE_MODERATOR
-from tests.support import World, desk_world
+from tests.data.hostile.corpus import CASES, make_large, path_of
+from tests.support import World, desk_world, row_counts
 from tests.support.world import settled
 
 CONFIRM, CANCEL = "racedesk:import:confirm", "racedesk:import:cancel"
@@ -103,4 +105,87 @@ async def test_wrong_input_gets_a_usage_reply(
     exchange = await world.say("!import", author=world.moderator, files=files)
     assert says in exchange.text
     assert "Example: `!import (with senate_polls.csv attached)`" in exchange.text
+    assert await races(world) == SAMPLE_RACES
+
+
+# ---------------------------------------------------------------- hostile files and the click
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    make_large(folder)
+    return folder
+
+
+#: The findings' files, and a few more of the corpus: each ended in "Something went wrong".
+HOSTILE = [
+    "zip_bomb.zip",
+    "lying_zip_bomb.zip",
+    "latin1.csv",
+    "not_a_zip.zip",
+    "deep.json",
+    "votes_1e30.csv",
+    "sample_1e20.csv",
+    "pct_nan.csv",
+    "cycle_99999.csv",
+    "share_minus_40.csv",
+    "nul_in_name.csv",
+    "json_nul_name.json",
+    "traversal.zip",
+    "empty.csv",
+]
+
+
+async def test_hostile_attachments_get_a_clear_reply_and_write_nothing(world: World, large: Path) -> None:
+    sessions = make_sessionmaker(world.bot.engine)
+    before = await row_counts(sessions)
+    for name in HOSTILE:
+        data = path_of(name, large).read_bytes()
+        exchange = await world.say("!import", author=world.moderator, files=[(name, data)])
+        text = exchange.text.replace("\\", "")  # as shown: markdown escaped
+        assert "Something went wrong" not in text, (name, text)
+        assert f"Nothing was written: {name}: " in text, (name, text)
+        assert CASES[name].says in text, (name, text)
+        assert "Example: `!import (with senate_polls.csv attached)`" in exchange.text
+    assert await row_counts(sessions) == before
+
+
+@pytest.mark.parametrize("filename", ["..", ".", "a\x00b.json", "..\\..\\boot.ini", "\n\t", "." * 300])
+async def test_an_attachment_name_is_never_a_path(world: World, filename: str) -> None:
+    """The name is shown (printable, clipped), never joined to a folder: the dry run works."""
+    exchange = await world.say("!import", author=world.moderator, files=[(filename, kansas_document())])
+    dry = exchange.messages[-1]
+    assert "Something went wrong" not in exchange.text
+    assert "Dry run of **" in (dry.content or "") and "would add" in (dry.content or ""), exchange.text
+    assert await races(world) == SAMPLE_RACES
+
+
+async def test_a_moderator_demoted_after_the_dry_run_cannot_confirm(world: World) -> None:
+    exchange = await world.say("!import", author=world.moderator, files=[("kansas.json", kansas_document())])
+    dry = exchange.messages[-1]
+    assert dry.button_ids() == [CONFIRM, CANCEL]
+    sessions = make_sessionmaker(world.bot.engine)
+    before = await row_counts(sessions)
+
+    world.standin.set_member_roles(world.desk.id, world.moderator, [])  # demoted
+    world.standin.consume_all()
+    await world.standin.click_button(dry, CONFIRM, world.moderator)
+    refusal = await world.standin.wait_for_message(
+        predicate=lambda m: "You can no longer import" in (m.content or ""), timeout=20
+    )
+    assert "Only desk moderators can change shared data" in (refusal.content or "")
+    assert "Nothing was written" in (refusal.content or "")
+    assert await row_counts(sessions) == before
+
+    world.standin.set_member_roles(world.desk.id, world.moderator, [world.desk_role])  # and given it back
+    await world.standin.click_button(dry, CONFIRM, world.moderator)
+    assert (await wait_for_edit(world, dry.message_id)).startswith("Imported.")
+    assert await races(world) == SAMPLE_RACES + 1
+
+
+async def test_an_attachment_over_the_upload_limit_is_refused_unread(world: World) -> None:
+    big = b"x" * (limits.MAX_UPLOAD_BYTES + 1)
+    exchange = await world.say("!import", author=world.moderator, files=[("big.csv", big)])
+    assert "That file is over 10 MB; the limit is 10 MB." in exchange.text
     assert await races(world) == SAMPLE_RACES

@@ -311,7 +311,8 @@ def special_document() -> dict[str, Any]:
                                     {
                                         "candidate": p["key"],
                                         "choice": p["name"].split()[-1],
-                                        "pct": round(30 - 1.4 * i + n, 1),
+                                        # the three leading, then the field: together under 100
+                                        "pct": [30.0 + n, 28.0, 20.0][i] if i < 3 else round(1 - 0.05 * i, 2),
                                     }
                                     for i, p in enumerate(people)
                                 ],
