@@ -68,7 +68,7 @@ CASES = [
     Case("result", "alabama general Tuberville=1392100 Jones=920500 precincts=5/3", "between 0 and the total"),
     Case("result", "alabama general Tuberville=1392100 Jones=920500 precincts=9999999999/1", "whole number"),
     poll(8, "July 2-9, 2020", "whole number", " n=99999999999"),
-    poll(9, "July 2-9, 2020", "positive number", " n=0"),
+    poll(9, "July 2-9, 2020", "sample size must be from 1", " n=0"),
     poll(10, "July 2-9, 2020", "digits 0-9", " n=٥٥٨"),
     Case("poll add", 'alabama pollster=P dates="July 2-9, 2020" Tuberville=-5 Jones=35', "cannot be negative"),
     Case("poll add", 'alabama pollster=P dates="July 2-9, 2020" Tuberville=NaN Jones=35', "'NaN' is not a share"),
