@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from db.models import EndorserKind, Office, Population, Stage, Stance
+from db.models import CountKind, EndorserKind, Office, Population, Stage, Stance
 
 ANY_RUNOFF = "runoff"  # said "runoff": the primary runoff, or the general runoff when only that exists
 
@@ -124,6 +124,18 @@ PARTY_NAMES_IN_RESULTS: dict[str, str] = {
     "other": "OTH",
 }
 
+# Votes that are no candidate's: as the desk names them (`writein=`, `undervotes=`), and their labels.
+COUNT_KIND_WORDS: dict[str, str] = {
+    "writein": CountKind.WRITEIN,
+    "write-in": CountKind.WRITEIN,
+    "write-ins": CountKind.WRITEIN,
+    "writeins": CountKind.WRITEIN,
+    "under": CountKind.UNDER,
+    "undervotes": CountKind.UNDER,
+    "over": CountKind.OVER,
+    "overvotes": CountKind.OVER,
+}
+
 POPULATION_WORDS: dict[str, str] = {
     "lv": Population.LIKELY,
     "likely": Population.LIKELY,
@@ -207,6 +219,12 @@ PARTY_LETTER: dict[str, str] = {"DEM": "D", "REP": "R", "LIB": "L", "GRN": "G", 
 _LETTER_PARTY = {letter: code for code, letter in PARTY_LETTER.items()}
 #: The short word that asks for a party's stage ("gop primary").
 PARTY_SHORT: dict[str, str] = {"REP": "gop", "DEM": "dem", "LIB": "lib", "GRN": "green"}
+COUNT_KIND_NAME: dict[str, str] = {
+    CountKind.WRITEIN: "write-ins",
+    CountKind.UNDER: "undervotes",
+    CountKind.OVER: "overvotes",
+}
+
 POPULATION_NAME: dict[str, str] = {
     Population.LIKELY: "likely voters",
     Population.REGISTERED: "registered voters",

@@ -9,16 +9,12 @@ import discord
 from db.models import CallKind, ContestStatus, CountKind
 from db.reads.races import ContestView
 from db.reads.results import History, has_count
+from db.vocabulary import COUNT_KIND_NAME
 from render.format import count_label, escape, pct, short_date, stage_title, timestamp, votes, with_party
 from render.limits import EMBED_TOTAL, clip, clip_lines, fit_embed
 from render.race import COLOR, short_names
 
 LINES_SHOWN = 15
-OTHER_LABEL: dict[str, str] = {
-    CountKind.WRITEIN: "Write-ins",
-    CountKind.UNDER: "Under-votes",
-    CountKind.OVER: "Over-votes",
-}
 
 
 def contest_heading(race_title: str, view: ContestView) -> str:
@@ -125,7 +121,7 @@ def results_embed(
             updated = f"{timestamp(view.snapshot.taken_at, 'R')} ({timestamp(view.snapshot.taken_at, 'f')})"
             embed.add_field(name="Updated", value=updated, inline=False)
         not_counted = [
-            f"{OTHER_LABEL[kind]}: {votes(view.other_votes[kind])}"
+            f"{COUNT_KIND_NAME[kind].capitalize()}: {votes(view.other_votes[kind])}"
             for kind in (CountKind.UNDER, CountKind.OVER)
             if view.other_votes.get(kind)
         ]

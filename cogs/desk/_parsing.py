@@ -347,17 +347,9 @@ RESULT_KEYS = {
     "precincts": "precincts",
     "source": "source",
     "src": "source",
-    "writein": "writein",
-    "write-in": "writein",
-    "write-ins": "writein",
-    "writeins": "writein",
-    "under": "under",
-    "undervotes": "under",
-    "over": "over",
-    "overvotes": "over",
     "final": "final",
     "official": "official",
-}
+} | vocabulary.COUNT_KIND_WORDS
 
 
 def _precincts(value: str, example: str) -> tuple[int, int]:
@@ -388,7 +380,7 @@ def parse_result(text: str | None, example: str) -> Draft[ResultInput]:
             data.precincts = _precincts(value, example)
         elif name == "source":
             data.source = text_value(value, "source", example)
-        elif name in ("writein", "under", "over"):
+        elif name in vocabulary.COUNT_KIND_NAME:
             data.other[name] = votes(value, key, example)
         elif name == "final":
             data.final = boolean(value, "final", example)

@@ -26,6 +26,7 @@ from db.models import (
     ResultSnapshot,
 )
 from db.reads.races import latest_snapshot, send_order, snapshot_counts, standing_call
+from db.vocabulary import COUNT_KIND_NAME
 from db.writes.common import (
     StageRef,
     contest_label,
@@ -38,12 +39,6 @@ from db.writes.common import (
     row_dict,
 )
 from db.writes.errors import Duplicate, WriteError
-
-OTHER_LABEL: dict[str, str] = {
-    CountKind.WRITEIN: "write-ins",
-    CountKind.UNDER: "undervotes",
-    CountKind.OVER: "overvotes",
-}
 
 
 @dataclass
@@ -244,7 +239,7 @@ async def post_result(session: AsyncSession, actor: Actor, data: ResultInput) ->
     ]
     lines.sort(key=lambda line: (-line.votes, line.candidacy.candidate.name))
     left_out = [c.candidate.name for c in contest.candidacies if c.id not in votes and not c.withdrawn]
-    left_out += [OTHER_LABEL.get(kind, kind) for kind in old_other if kind not in data.other]
+    left_out += [COUNT_KIND_NAME.get(kind, kind) for kind in old_other if kind not in data.other]
     went_down = [
         line.candidacy.candidate.name for line in lines if line.change is not None and line.change < 0
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cogs.desk import _parsing as desk_parsing
 from cogs.desk._parsing import contest_key, race_and_stage
 from cogs.support.parsing import split_poll_query, split_results_query
 from db.lookup import find_races, parse_query
@@ -12,6 +13,7 @@ from db.models import Candidacy, Candidate, Contest, NameToken, Race, Stage
 from db.names import name_key, name_tokens
 from db.vocabulary import (
     ANY_RUNOFF,
+    COUNT_KIND_NAME,
     contest_name,
     party_code,
     party_named,
@@ -175,3 +177,13 @@ def test_a_results_file_s_party_name_reads_as_the_same_code(in_file: str, code: 
 def test_a_party_means_the_same_typed_or_in_a_file() -> None:
     assert party_code("dfl") == party_named("DEMOCRATIC-FARMER-LABOR") == "DEM"
     assert party_code("green") == party_named("GREEN") == "GRN"
+
+
+@pytest.mark.parametrize(
+    ("word", "kind"), [("writein", "writein"), ("write-ins", "writein"), ("undervotes", "under")]
+)
+def test_the_desk_reads_count_kinds_from_the_vocabulary(word: str, kind: str) -> None:
+    draft = desk_parsing.parse_result(f"alabama general Tuberville=5 {word}=3", "!result alabama")
+    assert isinstance(draft, desk_parsing.Draft)
+    assert draft.make(Race(id=1, cycle=2020, state="AL", office="senate", seat="Class II")).other == {kind: 3}
+    assert COUNT_KIND_NAME[kind] in ("write-ins", "undervotes")
