@@ -1,0 +1,444 @@
+"""Results feeds on election night: the desk attaches a race's stage to an official feed (`feed add`), and
+the poller keeps its count current.
+
+- `feed add <race> [stage] url=... [contest=...] [every=30s] [mode=auto|review]` fetches the URL once and
+  shows what it found (the contest, each choice matched to a candidate, the count); the feed starts only
+  when a desk member presses Start (the desk permission is checked again at the click).
+- The poller (started in cog_load, stopped in cog_unload) polls each active feed at its interval with
+  jitter, conditionally (ETag/Last-Modified), with a timeout; parses off the event loop; backs off on errors
+  and tells the desk once when a feed keeps failing. A changed count is stored with the same write as
+  `!result` (db/writes/feeds.py → post_result), audited and announced; a doubtful one is held for the desk
+  (`feed approve` / `feed skip`). A feed never calls a race: the desk gets a nudge when it may be callable.
+Parsing and judging readings live in db/feeds (no Discord there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, cast
+
+import aiohttp
+import discord
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import RaceBot
+from cogs.desk._action import DeskAction, News, Steps, _send, write
+from cogs.desk._parsing import race_and_stage, split_pairs, url_value
+from cogs.support.checks import can_write_shared, desk_writer
+from cogs.support.common import hybrid_group, hybrid_subcommand, reply, resolve_race
+from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError, UserFacingError
+from cogs.support.writing import refusal
+from db.audit import Actor
+from db.feeds.fetch import FetchFailed, UrlRefused, check_url, fetch, session_for
+from db.feeds.formats import FeedError, FeedReading, read_feed
+from db.writes import WriteError
+from db.writes.feeds import (
+    FeedInput,
+    Reading,
+    add_feed,
+    approve_held,
+    fetch_failed,
+    not_modified,
+    pause_feed,
+    preview_feed,
+    remove_feed,
+    resume_feed,
+    skip_held,
+    take_reading,
+)
+from db.writes.results import ResultOutcome
+from render import announce
+from render import feeds as replies
+
+log = logging.getLogger("racedesk.feeds")
+
+ADD_EXAMPLE = "feed add florida 2012 general url=https://results.example.org/fl.json contest=10005 every=30s"
+REPORT_AFTER = 3  # failed fetches in a row before the desk is told (once)
+MAX_BACKOFF = 600.0
+PARALLEL = 16
+
+
+def _seconds(value: str, example: str) -> int:
+    match = re.fullmatch(r"(\d{1,5})\s*(s|sec|secs|seconds?|m|min|mins|minutes?)?", value.strip().lower())
+    if not match:
+        raise UsageError(f"every={value}: say how often, e.g. `every=30s` or `every=2m`.", example)
+    n = int(match.group(1))
+    return n * 60 if (match.group(2) or "s").startswith("m") else n
+
+
+@dataclass
+class FeedRequest:
+    race: str
+    input: FeedInput
+
+
+def parse_feed_add(text: str | None, example: str) -> FeedRequest:
+    parsed = split_pairs(text, example)
+    found = race_and_stage(parsed.words)
+    if not found.race.strip():
+        raise UsageError("Which race? Name it first, then `url=`.", example)
+    if found.rest:
+        raise UsageError(
+            f"I don't know what '{' '.join(found.rest)}' means. Name values as `key=value`.", example
+        )
+    url, contest, interval, mode = None, None, 30, "auto"
+    for key, value in parsed.pairs:
+        low = key.lower()
+        if low == "url":
+            url = url_value(value, example)
+        elif low == "contest":
+            contest = value.strip() or None
+        elif low in ("every", "interval"):
+            interval = _seconds(value, example)
+        elif low == "mode":
+            mode = value.strip().lower()
+            if mode not in ("auto", "review"):
+                raise UsageError(f"mode={value}: a feed's mode is `auto` or `review`.", example)
+        else:
+            raise UsageError(f"There is no key '{key}'. Keys: `url`, `contest`, `every`, `mode`.", example)
+    if url is None:
+        raise UsageError("Give the feed's address with `url=`.", example)
+    stub = FeedReading("", ())
+    return FeedRequest(found.race, FeedInput(0, found.stage, url, stub, contest, interval, mode))
+
+
+# ------------------------------------------------------------------ pause, resume, remove, skip: desk actions
+
+FEED_ACTIONS: dict[str, DeskAction[Any, Any]] = {
+    action.name: action
+    for action in (
+        DeskAction(
+            "feed pause",
+            "",
+            "Pause a results feed (it is no longer polled).",
+            "feed pause 3",
+            "<feed id>",
+            "The feed's id, as feed list shows it",
+            Steps(None, pause_feed, replies.state_changed),
+        ),
+        DeskAction(
+            "feed resume",
+            "",
+            "Poll a paused, failing or held feed again (a held reading is dropped).",
+            "feed resume 3",
+            "<feed id>",
+            "The feed's id",
+            Steps(None, resume_feed, replies.state_changed),
+        ),
+        DeskAction(
+            "feed remove",
+            "",
+            "Detach a results feed from its race.",
+            "feed remove 3",
+            "<feed id>",
+            "The feed's id",
+            Steps(None, remove_feed, replies.state_changed),
+        ),
+        DeskAction(
+            "feed skip",
+            "",
+            "Skip a held reading: nothing is stored, the feed is polled again.",
+            "feed skip 3",
+            "<feed id>",
+            "The feed's id",
+            Steps(None, skip_held, replies.state_changed),
+        ),
+    )
+}
+
+
+class ClickContext:
+    """What the desk-permission check reads (bot, author, guild), for a button click."""
+
+    def __init__(self, bot: RaceBot, interaction: discord.Interaction[Any]) -> None:
+        self.bot, self.author, self.guild = bot, interaction.user, interaction.guild
+
+
+class StartFeed(discord.ui.View):
+    """The Start button under a feed check: attaches the feed when a desk member presses it."""
+
+    def __init__(self, cog: FeedsCog, data: FeedInput, prefix: str) -> None:
+        super().__init__(timeout=600)
+        self.cog, self.data, self.prefix = cog, data, prefix
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        try:
+            return await can_write_shared(cast(RaceContext, ClickContext(self.cog.bot, interaction)))
+        except commands.CheckFailure as refused:
+            await interaction.response.send_message(str(refused), ephemeral=True)
+            return False
+
+    @discord.ui.button(label="Start feed", style=discord.ButtonStyle.primary)
+    async def start(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        user = interaction.user
+        actor = Actor(user.id, str(user), interaction.guild_id)
+        try:
+            outcome = await self.cog.bot.store.write(lambda s: add_feed(s, actor, self.data))
+        except WriteError as problem:
+            await interaction.response.send_message(replies.not_started(str(refusal(problem))))
+            return
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        await interaction.followup.send(replies.added(outcome, self.prefix))
+        self.cog.wake()
+
+
+class FeedsCog(commands.Cog, name="Feeds"):
+    """Results feeds: the desk attaches official counts to a race, and the bot keeps them current."""
+
+    time_scale = 1.0  # tests shrink every wait (intervals, backoff) by this factor
+
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+        self.http: aiohttp.ClientSession | None = None
+        self.due: dict[int, float] = {}  # feed id -> loop time of its next poll
+        self.running: set[int] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.poller: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.slots = asyncio.Semaphore(PARALLEL)
+
+    async def cog_load(self) -> None:
+        self.http = session_for(self.bot.settings.feed_hosts)
+        self.poller = asyncio.create_task(self._poll_forever(), name="feeds-poller")
+
+    async def cog_unload(self) -> None:
+        if self.poller is not None:
+            self.poller.cancel()
+        for task in list(self.tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.gather(
+                *[t for t in (self.poller, *self.tasks) if t is not None], return_exceptions=True
+            )
+        if self.http is not None:
+            await self.http.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the poller
+
+    async def _poll_forever(self) -> None:
+        await self.bot.wait_until_ready()
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                feeds = await self.bot.store.polled_feeds()
+            except Exception:
+                log.exception("could not read the feeds")
+                feeds = []
+            now = loop.time()
+            live = {f.id for f in feeds}
+            for gone in set(self.due) - live:
+                del self.due[gone]
+            for feed in feeds:
+                # A new feed is polled soon (with jitter, so many feeds do not all fetch at once).
+                when = self.due.setdefault(
+                    feed.id, now + random.uniform(0, 0.1) * feed.interval * self.time_scale
+                )
+                if when <= now and feed.id not in self.running:
+                    self.running.add(feed.id)
+                    task = asyncio.create_task(
+                        self._poll_one(feed.id, feed.url, feed.etag, feed.last_modified, feed.interval)
+                    )
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, self.time_scale))
+
+    async def _poll_one(
+        self, feed_id: int, url: str, etag: str | None, last_modified: str | None, interval: int
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        delay = float(interval)
+        try:
+            async with self.slots:
+                delay = await self._poll(feed_id, url, etag, last_modified, interval)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("feed #%s: the poll failed", feed_id)
+        finally:
+            self.running.discard(feed_id)
+            jitter = random.uniform(0.9, 1.1)
+            if feed_id in self.due:
+                self.due[feed_id] = loop.time() + delay * jitter * self.time_scale
+
+    async def _poll(
+        self, feed_id: int, url: str, etag: str | None, last_modified: str | None, interval: int
+    ) -> float:
+        """Fetch and judge one feed; the seconds until its next poll."""
+        assert self.http is not None
+        hosts = self.bot.settings.feed_hosts
+        try:
+            fetched = await fetch(self.http, url, hosts, etag=etag, last_modified=last_modified)
+        except (FetchFailed, UrlRefused) as problem:
+            why = str(problem)
+            feed, tell = await self.bot.store.write(lambda s: fetch_failed(s, feed_id, why, REPORT_AFTER))
+            if tell:
+                await self._tell(feed.channel_id, replies.failing(feed, self.bot.settings.prefix))
+            return min(MAX_BACKOFF, interval * 2 ** min(feed.failures, 6))
+        if fetched.status == 304:
+            await self.bot.store.write(lambda s: not_modified(s, feed_id, etag, last_modified))
+            return interval
+        reading: FeedReading | FeedError
+        try:
+            reading = await asyncio.to_thread(read_feed, fetched.body)  # large files: off the event loop
+        except FeedError as unreadable:
+            reading = unreadable
+        result = await self.bot.store.write(
+            lambda s: take_reading(
+                s, feed_id, reading, self._announce, etag=fetched.etag, last_modified=fetched.last_modified
+            )
+        )
+        await self._after(result)
+        return interval
+
+    async def _announce(self, session: AsyncSession, outcome: ResultOutcome) -> Any:
+        news = News(announce.result_embed(outcome), outcome.race)
+        sent = await _send(session, news, outcome.audit.id, False, self.bot.settings.prefix)
+        return sent.queued
+
+    async def _after(self, result: Reading) -> None:
+        """Nudge the announcer after a stored count; tell the desk what it must know."""
+        prefix, channel = self.bot.settings.prefix, result.feed.channel_id
+        if result.stored is not None:
+            announcer = self.bot.get_cog("Announcer")
+            if announcer is not None:
+                announcer.poke()  # type: ignore[attr-defined]
+        if result.held:
+            await self._tell(channel, replies.held(result, prefix))
+        if result.stopped:
+            await self._tell(channel, replies.stopped(result, prefix))
+        if result.nudge:
+            await self._tell(channel, replies.nudge(result, prefix))
+
+    async def _tell(self, channel_id: int | None, text: str) -> None:
+        if channel_id is None:
+            log.warning("feed notice with no desk channel: %s", text)
+            return
+        try:
+            await self.bot.get_partial_messageable(channel_id).send(
+                text[:2000], allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException:
+            log.warning("could not tell the desk in channel %s", channel_id, exc_info=True)
+
+    # ------------------------------------------------------------------ the commands
+
+    @hybrid_group(
+        name="feed",
+        help="Results feeds: attach a race to an official feed, list, pause, resume, remove; approve or skip a "
+        "held reading.",
+        usage="add <race> [stage] url=... | list | pause <id> | resume <id> | remove <id> | approve <id> | skip <id>",
+        extras={"example": ADD_EXAMPLE},
+        invoke_without_command=True,
+    )
+    @desk_writer()
+    async def feed(self, ctx: RaceContext) -> None:
+        raise UsageError(
+            "Say what to do with feeds: add, list, pause, resume, remove, approve or skip.",
+            ctx.shown_prefix + ADD_EXAMPLE,
+        )
+
+    @hybrid_subcommand(
+        feed,
+        name="add",
+        help="Check a results feed for a race's stage and show what it holds; Start attaches it.",
+        usage="<race> [stage] url=... [contest=...] [every=30s] [mode=auto|review]",
+        extras={"example": ADD_EXAMPLE},
+    )
+    @desk_writer()
+    async def feed_add(self, ctx: RaceContext, *, details: str | None = None) -> None:
+        example = ctx.shown_prefix + ADD_EXAMPLE
+        request = parse_feed_add(details, example)
+        try:
+            check_url(request.input.url, self.bot.settings.feed_hosts)
+        except UrlRefused as refused:
+            raise UserFacingError(str(refused)) from None
+        race = await resolve_race(ctx, request.race, "feed add")
+        await ctx.defer()
+        assert self.http is not None
+        try:
+            fetched = await fetch(self.http, request.input.url, self.bot.settings.feed_hosts)
+            reading = await asyncio.to_thread(read_feed, fetched.body)
+        except (FetchFailed, UrlRefused, FeedError) as problem:
+            raise UserFacingError(f"The feed could not be read: {problem}") from None
+        data = request.input
+        data.race_id, data.reading, data.channel_id = race.id, reading, ctx.channel.id
+        data.interval = max(1, data.interval)
+        try:
+            found = await self.bot.store.write(lambda s: preview_feed(s, data))
+        except WriteError as problem:
+            raise refusal(problem) from None
+        await reply(
+            ctx,
+            replies.preview(found, data.url, data.interval, data.mode),
+            view=StartFeed(self, data, ctx.shown_prefix),
+        )
+
+    @hybrid_subcommand(
+        feed,
+        name="list",
+        help="Every results feed: its race, URL, state, last fetch and change, errors.",
+        usage="",
+        extras={"example": "feed list"},
+    )
+    @desk_writer()
+    async def feed_list(self, ctx: RaceContext) -> None:
+        await reply(ctx, replies.listing(await self.bot.store.feeds(), ctx.shown_prefix))
+
+    @hybrid_subcommand(
+        feed,
+        name="approve",
+        help="Store a held reading as it was read; the feed is polled again.",
+        usage="<feed id>",
+        extras={"example": "feed approve 3"},
+    )
+    @desk_writer()
+    async def feed_approve(self, ctx: RaceContext, feed_id: int) -> None:
+        actor = ctx.actor
+        try:
+            result = await self.bot.store.write(lambda s: approve_held(s, actor, feed_id, self._announce))
+        except WriteError as problem:
+            raise refusal(problem) from None
+        await reply(ctx, replies.stored_by_feed(result, ctx.shown_prefix))
+        await self._after(result)
+        self.wake()
+
+    async def _action(self, ctx: RaceContext, name: str, feed_id: int) -> None:
+        await write(ctx, FEED_ACTIONS[name], feed_id)
+        self.wake()
+
+    @hybrid_subcommand(feed, **FEED_ACTIONS["feed pause"].command_attrs())
+    @desk_writer()
+    async def feed_pause(self, ctx: RaceContext, feed_id: int) -> None:
+        await self._action(ctx, "feed pause", feed_id)
+
+    @hybrid_subcommand(feed, **FEED_ACTIONS["feed resume"].command_attrs())
+    @desk_writer()
+    async def feed_resume(self, ctx: RaceContext, feed_id: int) -> None:
+        await self._action(ctx, "feed resume", feed_id)
+
+    @hybrid_subcommand(feed, **FEED_ACTIONS["feed remove"].command_attrs())
+    @desk_writer()
+    async def feed_remove(self, ctx: RaceContext, feed_id: int) -> None:
+        await self._action(ctx, "feed remove", feed_id)
+
+    @hybrid_subcommand(feed, **FEED_ACTIONS["feed skip"].command_attrs())
+    @desk_writer()
+    async def feed_skip(self, ctx: RaceContext, feed_id: int) -> None:
+        await self._action(ctx, "feed skip", feed_id)
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(FeedsCog(bot))
