@@ -63,6 +63,7 @@ ADD_EXAMPLE = "feed add florida 2012 general url=https://results.example.org/fl.
 REPORT_AFTER = 3  # failed fetches in a row before the desk is told (once)
 MAX_BACKOFF = 600.0
 PARALLEL = 16
+START = "racedesk:feed:start"
 
 
 def _seconds(value: str, example: str) -> int:
@@ -175,7 +176,7 @@ class StartFeed(discord.ui.View):
             await interaction.response.send_message(str(refused), ephemeral=True)
             return False
 
-    @discord.ui.button(label="Start feed", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label="Start feed", style=discord.ButtonStyle.primary, custom_id=START)
     async def start(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         user = interaction.user
         actor = Actor(user.id, str(user), interaction.guild_id)

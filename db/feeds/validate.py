@@ -59,23 +59,20 @@ def match_choices(race: Race, contest: Contest, feed: FeedContest) -> Matched:
     return Matched(tuple(counts), feed.precincts, feed.reporting_pct)
 
 
-def hold_reasons(
-    matched: Matched,
-    previous: dict[int, int] | None,
-    names: dict[int, str],
-    *,
-    expected_contest: tuple[str, str] | None = None,
-    feed: FeedContest | None = None,
-) -> list[str]:
+def contest_changed(feed: FeedContest, expected: tuple[str, str]) -> str | None:
+    """Why this is not the contest the feed named when it was attached (key and name), or None."""
+    key, name = expected
+    if feed.key != key or feed.name.strip().lower() != name.strip().lower():
+        return f"the feed now names contest {feed.key} '{feed.name}', not {key} '{name}' as before"
+    return None
+
+
+def hold_reasons(matched: Matched, previous: dict[int, int] | None, names: dict[int, str]) -> list[str]:
     """Why this reading must wait for the desk; empty when it may be stored as it is.
 
     `previous`: the stage's current count by candidacy id (None: no count yet); `names`: candidacy id to
-    name; `expected_contest`: the (key, name) the feed named when it was attached."""
+    name."""
     reasons: list[str] = []
-    if feed is not None and expected_contest is not None:
-        key, name = expected_contest
-        if feed.key != key or feed.name.strip().lower() != name.strip().lower():
-            reasons.append(f"the feed now names contest {feed.key} '{feed.name}', not '{name}' as before")
     if matched.reporting_pct is not None and not 0 <= matched.reporting_pct <= 100:
         reasons.append(f"reporting is {matched.reporting_pct:g}%, outside 0-100%")
     if matched.precincts is not None:

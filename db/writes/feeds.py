@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor, record
 from db.feeds.formats import FeedContest, FeedError, FeedReading
-from db.feeds.validate import Matched, callable_now, hold_reasons, match_choices
+from db.feeds.validate import Matched, callable_now, contest_changed, hold_reasons, match_choices
 from db.models import AuditEntry, Contest, Feed, FeedState, Race
 from db.reads.races import latest_snapshot, snapshot_counts
 from db.writes.common import StageRef, load_race, pick_contest, row_dict
@@ -230,9 +230,13 @@ async def take_reading(
         return _hold(feed, result, [f"the file cannot be read: {reading}"], None)
     try:
         feed_contest = _find_contest(reading, feed)
-        matched = match_choices(race, contest, feed_contest)
     except _ContestGone as problem:
         return _hold(feed, result, [str(problem)], None)
+    other = contest_changed(feed_contest, (feed.contest_key, feed.contest_name))
+    if other:
+        return _hold(feed, result, [other], None)
+    try:
+        matched = match_choices(race, contest, feed_contest)
     except FeedError as problem:
         feed.state, feed.last_error = FeedState.PAUSED, str(problem)
         result.stopped = str(problem)
@@ -240,9 +244,7 @@ async def take_reading(
     previous = await latest_snapshot(session, contest.id)
     before = snapshot_counts(previous)[0] if previous is not None else None
     names = {c.id: c.candidate.name for c in contest.candidacies}
-    reasons = hold_reasons(
-        matched, before, names, expected_contest=(feed.contest_key, feed.contest_name), feed=feed_contest
-    )
+    reasons = hold_reasons(matched, before, names)
     if reasons:
         return _hold(feed, result, reasons, matched)
     if feed.mode == "review" and matched.by_id != (before or {}):
@@ -350,7 +352,9 @@ def _find_contest(reading: FeedReading, feed: Feed) -> FeedContest:
     if len(same) == 1:
         return same[0]
     if len(reading.contests) == 1:
-        return reading.contests[0]  # a one-contest feed: its name is checked against the one attached
+        return reading.contests[
+            0
+        ]  # a one-contest feed: its key and name are checked against the attached one
     raise _ContestGone(f"the feed no longer holds contest {feed.contest_key} ('{feed.contest_name}')")
 
 

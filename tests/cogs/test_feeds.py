@@ -1,0 +1,179 @@
+"""Results feeds through the real bot against the loopback Discord: a desk member attaches Florida's 2012
+Senate race to a local replay of the AP sample, confirms with the button, and the count flows into
+`!results florida 2012` and the results channels as the snapshots advance; a count that goes down is
+held for review, and nothing of it is stored or announced."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from cogs.feeds import START
+from db.audit import Actor
+from db.bootstrap import load_sample
+from db.engine import make_sessionmaker
+from db.models import Feed, GuildSettings, ResultSnapshot
+from db.writes import run_write
+from settings import Settings
+from tests.support import copied_store
+from tests.support.feeds import add_florida_2012, ap_snapshot, florida_counts
+from tests.support.world import World, messages_in, outbox_settled, running_bot
+
+SETUP = Actor(id=None, name="test setup")
+
+
+class Replay:
+    """A local feed server: serves `snapshots[step]` with an ETag, answering 304 when it has not changed."""
+
+    def __init__(self, snapshots: list[bytes]) -> None:
+        self.snapshots, self.step, self.requests, self.not_modified = snapshots, 0, 0, 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        etag = f'"{self.step}"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            return web.Response(status=304)
+        return web.Response(
+            body=self.snapshots[self.step], headers={"ETag": etag}, content_type="application/json"
+        )
+
+
+@contextlib.asynccontextmanager
+async def serving(replay: Replay) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_get("/fl.json", replay.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/fl.json"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def feed_world(tmp_path: Path) -> AsyncIterator[World]:
+    engine = copied_store(tmp_path / "feeds.db", "sample", load_sample)
+    sessions = make_sessionmaker(engine)
+    await run_write(sessions, lambda s: add_florida_2012(s, SETUP))
+    settings = replace(Settings(load_default_data=False), feed_hosts=frozenset({"127.0.0.1"}))
+    try:
+        async with running_bot(engine, settings) as world:
+            results = world.standin.add_channel(world.desk.id, name="results").id
+            async with sessions.begin() as session:
+                session.add(
+                    GuildSettings(
+                        guild_id=world.desk.id, mod_role_id=world.desk_role.id, results_channel_id=results
+                    )
+                )
+            setattr(world, "results", results)  # noqa: B010
+            cog: Any = world.bot.get_cog("Feeds")  # the extension's own module, loaded by the bot
+            cog.time_scale = 0.02  # every=10s polls every 0.2 s
+            yield world
+    finally:
+        await engine.dispose()
+
+
+async def snapshot_count(world: World) -> int:
+    """The results the feed stored (the sample store holds Alabama's already)."""
+    async with make_sessionmaker(world.bot.engine)() as session:
+        fed = select(func.count()).select_from(ResultSnapshot).where(ResultSnapshot.source.like("feed #%"))
+        return int(await session.scalar(fed) or 0)
+
+
+async def feed_row(world: World) -> Feed | None:
+    async with make_sessionmaker(world.bot.engine)() as session:
+        return await session.scalar(select(Feed))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
+    """Until `check` (a read of the store) holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise TimeoutError(f"{what} not within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def test_a_feed_attached_by_the_desk_keeps_the_count_and_holds_a_count_that_goes_down(
+    tmp_path: Path,
+) -> None:
+    steps = [ap_snapshot(0), ap_snapshot(1), ap_snapshot(2), ap_snapshot(scale=2.5)]
+    replay = Replay(steps)
+    async with serving(replay) as url, feed_world(tmp_path) as world:
+        results = getattr(world, "results")  # noqa: B009
+        command = f"!feed add florida 2012 general url={url} contest=10005 every=10s"
+        member = await world.say(command)  # not the desk
+        assert "Only desk moderators" in member.text and await feed_row(world) is None
+
+        check = await world.say(command, author=world.moderator)
+        preview = check.messages[-1]
+        assert "Contest in the feed: 10005, FL U.S. Senate General" in (preview.content or "")
+        for name, votes in florida_counts().items():
+            assert f"{name} → {name}: {votes:,}" in (preview.content or "")
+        assert preview.button_ids() == [START] and await feed_row(world) is None  # nothing until confirmed
+
+        await world.standin.click_button(preview, START, world.member)  # the desk permission, at the click
+        refused = await world.standin.wait_for_message(predicate=lambda m: m.ephemeral, timeout=20)
+        assert "Only desk moderators" in (refused.content or "") and await feed_row(world) is None
+
+        await world.standin.click_button(preview, START, world.moderator)
+        started = await world.standin.wait_for_message(
+            predicate=lambda m: "is attached" in (m.content or ""), timeout=20
+        )
+        assert "Feed #1 is attached to 2012 Florida U.S. Senate and polled every 10 s (auto)" in (
+            started.content or ""
+        )
+
+        for step, scale in enumerate((1, 2, 3), start=1):
+            replay.step = step - 1
+
+            async def stored(n: int = step) -> bool:
+                return await snapshot_count(world) >= n
+
+            await eventually(stored, f"result {step}")
+            answer = await world.text("!results florida 2012")
+            for votes in florida_counts().values():
+                assert f"{votes * scale:,}" in answer, answer
+
+        await outbox_settled(make_sessionmaker(world.bot.engine))
+        announced = messages_in(world, results)
+        assert len(announced) == 3  # one announcement per stored count, none for the repeats
+
+        async def revalidated() -> bool:  # conditional requests: the unchanged feed answers 304
+            return replay.not_modified >= 2
+
+        await eventually(revalidated, "a 304")
+        assert await snapshot_count(world) == 3 and len(messages_in(world, results)) == 3
+
+        replay.step = 3  # 2.5 times the sample: every count goes down
+
+        async def held() -> bool:
+            feed = await feed_row(world)
+            return feed is not None and feed.state == "held"
+
+        await eventually(held, "the held reading")
+        notice = await world.standin.wait_for_message(
+            predicate=lambda m: "held for review" in (m.content or ""), timeout=20
+        )
+        assert notice.channel_id == world.desk_channel
+        assert "Bill Nelson's count went down from 554,805 to 462,337" in (notice.content or "")
+        assert await snapshot_count(world) == 3
+        assert len(messages_in(world, results)) == 3
+        assert f"{184935 * 3:,}" in await world.text("!results florida 2012")
+
+        approved = await world.text("!feed approve 1", author=world.moderator)
+        assert "result #" in approved and await snapshot_count(world) == 4
+        listing = await world.text("!feed list", author=world.moderator)
+        assert "#1" in listing and "active" in listing and url in listing

@@ -1,0 +1,216 @@
+"""Feeds in the store: attaching one (audited), and each reading: a changed count stored through
+post_result, an unchanged one storing nothing, and every kind of bad data held with its reason."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.audit import Actor
+from db.engine import make_sessionmaker
+from db.feeds.formats import FeedError, read_feed
+from db.models import AuditEntry, Feed, ResultSnapshot
+from db.writes import StageRef, WriteError, run_write
+from db.writes.feeds import (
+    FeedInput,
+    add_feed,
+    approve_held,
+    pause_feed,
+    remove_feed,
+    resume_feed,
+    skip_held,
+    take_reading,
+)
+from db.writes.results import ResultOutcome
+from tests.support.feeds import FLORIDA, add_florida_2012, ap_snapshot, florida_counts
+
+DESK = Actor(id=7, name="desk", guild_id=1)
+URL = "https://results.example.org/fl.json"
+
+
+class Desk:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sessions = make_sessionmaker(engine)
+        self.announced: list[int] = []
+
+    async def announce(self, _session: AsyncSession, outcome: ResultOutcome) -> int:
+        self.announced.append(outcome.snapshot.id)
+        return outcome.snapshot.id
+
+    async def attach(self, body: bytes = b"", mode: str = "auto", contest: str | None = FLORIDA) -> int:
+        race = await run_write(self.sessions, lambda s: add_florida_2012(s, DESK))
+        data = FeedInput(
+            race.id, StageRef("general"), URL, read_feed(body or ap_snapshot()), contest, 30, mode
+        )
+        outcome = await run_write(self.sessions, lambda s: add_feed(s, DESK, data))
+        return outcome.feed.id
+
+    async def read(self, feed_id: int, body: bytes) -> Any:
+        try:
+            reading: Any = read_feed(body)
+        except FeedError as problem:
+            reading = problem
+        return await run_write(self.sessions, lambda s: take_reading(s, feed_id, reading, self.announce))
+
+    async def snapshots(self) -> int:
+        async with self.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(ResultSnapshot)) or 0)
+
+    async def feed(self, feed_id: int) -> Feed:
+        async with self.sessions() as session:
+            feed = await session.get(Feed, feed_id)
+            assert feed is not None
+            return feed
+
+
+async def test_a_feed_is_attached_audited_and_its_counts_stored_once(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    async with desk.sessions() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "feed.add"))
+    assert entry is not None and entry.entity_id == feed_id and entry.after is not None
+    assert entry.after["url"] == URL and entry.after["contest_key"] == FLORIDA
+
+    first = await desk.read(feed_id, ap_snapshot())
+    assert first.stored is not None and not first.held
+    counts = {line.candidacy.candidate.name: line.votes for line in first.stored.lines}
+    assert counts == florida_counts()  # recomputed from the sample file
+    assert first.stored.audit.action == "result.add" and first.stored.snapshot.source == f"feed #{feed_id}"
+    assert desk.announced == [first.stored.snapshot.id]
+
+    unchanged = await desk.read(feed_id, ap_snapshot())
+    assert unchanged.stored is None and not unchanged.held
+    assert await desk.snapshots() == 1 and len(desk.announced) == 1
+
+    rising = await desk.read(feed_id, ap_snapshot(1))
+    assert rising.stored is not None
+    assert {line.candidacy.candidate.name: line.change for line in rising.stored.lines} == florida_counts()
+    assert await desk.snapshots() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (ap_snapshot(scale=0.5), "count went down from"),
+        (ap_snapshot(1, precincts=7000), "more than the total"),
+        (ap_snapshot(1, precinctsReportingPct=140.0), "reporting is 140%, outside 0-100%"),
+        (ap_snapshot(1)[:-40], "cannot be read"),
+        (b"<ElectionResult><Contest", "cannot be read"),
+    ],
+)
+async def test_bad_readings_are_held_and_nothing_is_stored(
+    engine: AsyncEngine, body: bytes, reason: str
+) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    await desk.read(feed_id, ap_snapshot())
+    reading = await desk.read(feed_id, body)
+    assert reading.stored is None and any(reason in r for r in reading.held), reading.held
+    feed = await desk.feed(feed_id)
+    assert feed.state == "held" and feed.held is not None and reason in feed.last_error
+    assert await desk.snapshots() == 1 and len(desk.announced) == 1
+
+
+async def test_a_vanished_candidate_and_a_renamed_contest_are_held(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    await desk.read(feed_id, ap_snapshot())
+    document = json.loads(ap_snapshot(1))
+    florida = next(r for r in document["races"] if r["raceID"] == FLORIDA)
+    unit = next(u for u in florida["reportingUnits"] if u["level"] == "state")
+    unit["candidates"] = unit["candidates"][:-1]
+    gone = await desk.read(feed_id, json.dumps(document).encode())
+    assert any(r == "Chris Borgia (had 2,392) is no longer in the feed" for r in gone.held)
+    await run_write(desk.sessions, lambda s: resume_feed(s, DESK, feed_id))
+
+    document = json.loads(ap_snapshot(1))
+    florida = next(r for r in document["races"] if r["raceID"] == FLORIDA)
+    florida["officeName"] = "Governor"
+    renamed = await desk.read(feed_id, json.dumps(document).encode())
+    assert any("names contest 10005 'FL Governor General'" in r for r in renamed.held), renamed.held
+
+    document["races"] = [r for r in document["races"] if r["raceID"] != FLORIDA]
+    missing = await desk.read(feed_id, json.dumps(document).encode())
+    assert any("now names contest 20978 'ME U.S. Senate General', not 10005" in r for r in missing.held)
+    assert await desk.snapshots() == 1
+
+
+async def test_a_held_count_is_stored_when_approved_and_dropped_when_skipped(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    await desk.read(feed_id, ap_snapshot(2))
+    held = await desk.read(feed_id, ap_snapshot(1))
+    assert held.held and await desk.snapshots() == 1
+    approved = await run_write(desk.sessions, lambda s: approve_held(s, DESK, feed_id, desk.announce))
+    assert approved.stored is not None and approved.stored.audit.actor_id == DESK.id
+    assert (await desk.feed(feed_id)).state == "active" and await desk.snapshots() == 2
+    with pytest.raises(WriteError, match="holds nothing"):
+        await run_write(desk.sessions, lambda s: approve_held(s, DESK, feed_id, desk.announce))
+
+    held_again = await desk.read(feed_id, ap_snapshot(scale=0.5))
+    assert held_again.held
+    skipped = await run_write(desk.sessions, lambda s: skip_held(s, DESK, feed_id))
+    assert skipped.audit.action == "feed.skip" and await desk.snapshots() == 2
+
+
+async def test_a_choice_nobody_matches_stops_the_feed(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    document = json.loads(ap_snapshot(1))
+    unit = next(
+        u
+        for r in document["races"]
+        if r["raceID"] == FLORIDA
+        for u in r["reportingUnits"]
+        if u["level"] == "state"
+    )
+    unit["candidates"][3]["first"], unit["candidates"][3]["last"] = "Zed", "Nobody"
+    stopped = await desk.read(feed_id, json.dumps(document).encode())
+    assert stopped.stopped is not None and "'Zed Nobody' matches no one candidate" in stopped.stopped
+    assert (await desk.feed(feed_id)).state == "paused" and await desk.snapshots() == 0
+
+
+async def test_attaching_refuses_what_it_cannot_match(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    race = await run_write(desk.sessions, lambda s: add_florida_2012(s, DESK))
+    maine = FeedInput(race.id, StageRef("general"), URL, read_feed(ap_snapshot()), "20978", 30, "auto")
+    with pytest.raises(WriteError, match="'Angus King' matches no one candidate"):
+        await run_write(desk.sessions, lambda s: add_feed(s, DESK, maine))
+    both = FeedInput(race.id, StageRef("general"), URL, read_feed(ap_snapshot()), None, 30, "auto")
+    with pytest.raises(WriteError, match="say which with `contest=`"):
+        await run_write(desk.sessions, lambda s: add_feed(s, DESK, both))
+    fast = FeedInput(race.id, StageRef("general"), URL, read_feed(ap_snapshot()), FLORIDA, 2, "auto")
+    with pytest.raises(WriteError, match="every 10 s"):
+        await run_write(desk.sessions, lambda s: add_feed(s, DESK, fast))
+
+
+async def test_review_mode_holds_every_new_count(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach(mode="review")
+    reading = await desk.read(feed_id, ap_snapshot())
+    assert reading.held == ["review mode: each new count waits for the desk"] and await desk.snapshots() == 0
+    await run_write(desk.sessions, lambda s: approve_held(s, DESK, feed_id, desk.announce))
+    assert await desk.snapshots() == 1
+
+
+async def test_pause_resume_remove_are_audited(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    paused = await run_write(desk.sessions, lambda s: pause_feed(s, DESK, feed_id))
+    with pytest.raises(WriteError, match="already paused"):
+        await run_write(desk.sessions, lambda s: pause_feed(s, DESK, feed_id))
+    resumed = await run_write(desk.sessions, lambda s: resume_feed(s, DESK, feed_id))
+    removed = await run_write(desk.sessions, lambda s: remove_feed(s, DESK, feed_id))
+    assert [paused.audit.action, resumed.audit.action, removed.audit.action] == [
+        "feed.pause",
+        "feed.resume",
+        "feed.remove",
+    ]
+    async with desk.sessions() as session:
+        assert await session.get(Feed, feed_id) is None
+    with pytest.raises(WriteError, match="no feed #"):
+        await run_write(desk.sessions, lambda s: pause_feed(s, DESK, feed_id))
