@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import aiohttp
 import discord
+from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -359,6 +360,9 @@ class FeedsCog(commands.Cog, name="Feeds"):
         extras={"example": ADD_EXAMPLE},
     )
     @desk_writer()
+    @app_commands.describe(
+        details="e.g. florida 2012 general url=https://results.example.org/fl.json contest=10005"
+    )
     async def feed_add(self, ctx: RaceContext, *, details: str | None = None) -> None:
         example = ctx.shown_prefix + ADD_EXAMPLE
         request = parse_feed_add(details, example)
@@ -406,6 +410,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         extras={"example": "feed approve 3"},
     )
     @desk_writer()
+    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
     async def feed_approve(self, ctx: RaceContext, feed_id: int) -> None:
         actor = ctx.actor
         try:
@@ -422,21 +427,25 @@ class FeedsCog(commands.Cog, name="Feeds"):
 
     @hybrid_subcommand(feed, **FEED_ACTIONS["feed pause"].command_attrs())
     @desk_writer()
+    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
     async def feed_pause(self, ctx: RaceContext, feed_id: int) -> None:
         await self._action(ctx, "feed pause", feed_id)
 
     @hybrid_subcommand(feed, **FEED_ACTIONS["feed resume"].command_attrs())
     @desk_writer()
+    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
     async def feed_resume(self, ctx: RaceContext, feed_id: int) -> None:
         await self._action(ctx, "feed resume", feed_id)
 
     @hybrid_subcommand(feed, **FEED_ACTIONS["feed remove"].command_attrs())
     @desk_writer()
+    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
     async def feed_remove(self, ctx: RaceContext, feed_id: int) -> None:
         await self._action(ctx, "feed remove", feed_id)
 
     @hybrid_subcommand(feed, **FEED_ACTIONS["feed skip"].command_attrs())
     @desk_writer()
+    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
     async def feed_skip(self, ctx: RaceContext, feed_id: int) -> None:
         await self._action(ctx, "feed skip", feed_id)
 

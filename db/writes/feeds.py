@@ -396,3 +396,50 @@ async def not_modified(
     feed.failures, feed.failing_reported = 0, False
     if feed.state == FeedState.FAILING:
         feed.state = FeedState.ACTIVE
+
+
+# ------------------------------------------------------------------ undo (db/writes/undo.py calls these)
+
+
+async def _undo_add(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
+    feed = await session.get(Feed, entry.entity_id)
+    if feed is None:
+        raise WriteError(f"Feed #{entry.entity_id} was removed since #{entry.id}; nothing to undo.")
+    await session.delete(feed)
+    return f"detached feed #{entry.entity_id}", {}
+
+
+async def _undo_state(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
+    feed = await session.get(Feed, entry.entity_id)
+    before, after = entry.before or {}, entry.after or {}
+    if feed is None:
+        raise WriteError(f"Feed #{entry.entity_id} was removed since #{entry.id}; not undone.")
+    if feed.state != after.get("state"):
+        raise WriteError(f"Feed #{feed.id} changed again since #{entry.id} (it is {feed.state}); not undone.")
+    feed.state = str(before.get("state", FeedState.PAUSED))
+    feed.held, feed.last_error = before.get("held"), before.get("last_error")
+    return f"put feed #{feed.id} back to {feed.state}", {}
+
+
+async def _undo_remove(session: AsyncSession, entry: AuditEntry) -> tuple[str, dict[str, Any]]:
+    before = dict(entry.before or {})
+    if (
+        await session.get(Race, before.get("race_id")) is None
+        or await session.get(Contest, before.get("contest_id")) is None
+    ):
+        raise WriteError(f"Feed #{entry.entity_id}'s race or stage is gone; not undone.")
+    feed = Feed(id=entry.entity_id, **{k: before.get(k) for k in FEED_FIELDS})
+    feed.state = FeedState.PAUSED  # back, but polled again only when the desk resumes it
+    feed.failures, feed.failing_reported, feed.nudged = 0, False, False
+    feed.created_at = dt.datetime.now(dt.UTC)
+    session.add(feed)
+    return f"attached feed #{entry.entity_id} again, paused (`feed resume {entry.entity_id}` polls it)", {}
+
+
+UNDO_HANDLERS = {
+    "feed.add": _undo_add,
+    "feed.pause": _undo_state,
+    "feed.resume": _undo_state,
+    "feed.skip": _undo_state,
+    "feed.remove": _undo_remove,
+}

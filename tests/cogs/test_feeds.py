@@ -14,13 +14,16 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.feeds import START
+from cogs.feeds import REPORT_AFTER, START
 from db.audit import Actor
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import Feed, GuildSettings, ResultSnapshot
-from db.writes import run_write
+from db.feeds.formats import read_feed
+from db.models import Feed, GuildSettings, Race, ResultSnapshot
+from db.writes import StageRef, run_write
+from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
 from tests.support import copied_store
 from tests.support.feeds import add_florida_2012, ap_snapshot, florida_counts
@@ -177,3 +180,43 @@ async def test_a_feed_attached_by_the_desk_keeps_the_count_and_holds_a_count_tha
         assert "result #" in approved and await snapshot_count(world) == 4
         listing = await world.text("!feed list", author=world.moderator)
         assert "#1" in listing and "active" in listing and url in listing
+
+
+async def test_a_feed_that_keeps_failing_is_reported_to_the_desk_once(tmp_path: Path) -> None:
+    replay = Replay([])
+
+    async def broken(_request: web.Request) -> web.Response:
+        replay.requests += 1
+        return web.Response(status=500)
+
+    replay.handle = broken  # type: ignore[method-assign]
+    async with serving(replay) as url, feed_world(tmp_path) as world:
+        sessions = make_sessionmaker(world.bot.engine)
+
+        async def attach(session: AsyncSession) -> int:
+            race = await session.scalar(select(Race).where(Race.state == "FL"))
+            assert race is not None
+            data = FeedInput(
+                race.id,
+                StageRef("general"),
+                url,
+                read_feed(ap_snapshot()),
+                "10005",
+                10,
+                "auto",
+                world.desk_channel,
+            )
+            return (await add_feed(session, SETUP, data)).feed.id
+
+        await run_write(sessions, attach)
+        world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+
+        async def failed_often() -> bool:
+            feed = await feed_row(world)
+            return feed is not None and feed.failures >= REPORT_AFTER + 1
+
+        await eventually(failed_often, "repeated failures")
+        notices = [m for m in messages_in(world, world.desk_channel) if "keeps failing" in (m.content or "")]
+        assert len(notices) == 1 and "HTTP 500 from the feed" in (notices[0].content or "")
+        feed = await feed_row(world)
+        assert feed is not None and feed.state == "failing" and await snapshot_count(world) == 0

@@ -3,6 +3,7 @@ post_result, an unchanged one storing nothing, and every kind of bad data held w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from db.audit import Actor
 from db.engine import make_sessionmaker
 from db.feeds.formats import FeedError, read_feed
-from db.models import AuditEntry, Feed, ResultSnapshot
+from db.models import AuditEntry, Call, Feed, ResultSnapshot
 from db.writes import StageRef, WriteError, run_write
 from db.writes.feeds import (
     FeedInput,
@@ -25,8 +26,10 @@ from db.writes.feeds import (
     skip_held,
     take_reading,
 )
+from db.writes.races import CandidateInput, ContestDate, RaceInput, add_candidate, add_race
 from db.writes.results import ResultOutcome
-from tests.support.feeds import FLORIDA, add_florida_2012, ap_snapshot, florida_counts
+from db.writes.undo import undo
+from tests.support.feeds import FEEDS, FLORIDA, add_florida_2012, ap_snapshot, florida_counts
 
 DESK = Actor(id=7, name="desk", guild_id=1)
 URL = "https://results.example.org/fl.json"
@@ -214,3 +217,74 @@ async def test_pause_resume_remove_are_audited(engine: AsyncEngine) -> None:
         assert await session.get(Feed, feed_id) is None
     with pytest.raises(WriteError, match="no feed #"):
         await run_write(desk.sessions, lambda s: pause_feed(s, DESK, feed_id))
+
+
+async def test_a_clarity_detail_file_imports_the_same_way(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    body = (FEEDS / "precinct.xml").read_bytes()
+    (contest,) = read_feed(body).contests
+
+    async def kentucky(session: AsyncSession) -> int:
+        race = await add_race(
+            session,
+            DESK,
+            RaceInput("KY", "senate", 2014, contests=[ContestDate("primary", "REP", dt.date(2014, 5, 20))]),
+        )
+        for name, _votes in contest.choices:
+            await add_candidate(
+                session, DESK, CandidateInput(race.race.id, StageRef("primary", "REP"), name.title())
+            )
+        return race.race.id
+
+    race_id = await run_write(sessions, kentucky)
+    data = FeedInput(
+        race_id, StageRef("primary", "REP"), URL, read_feed(body), "US Senator - REPUBLICAN", 30, "auto"
+    )
+    feed = await run_write(sessions, lambda s: add_feed(s, DESK, data))
+    reading = await run_write(sessions, lambda s: take_reading(s, feed.feed.id, read_feed(body), _none))
+    assert reading.stored is not None
+    stored = {line.candidacy.candidate.name: line.votes for line in reading.stored.lines}
+    assert stored == {
+        name.title(): votes for name, votes in contest.choices
+    }  # "Mitch McCONNELL" is Mitch Mcconnell
+
+
+async def _none(_session: AsyncSession, _outcome: ResultOutcome) -> None:
+    return None
+
+
+async def test_the_desk_is_nudged_once_when_a_stage_may_be_callable(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    early = await desk.read(feed_id, ap_snapshot())
+    assert early.stored is not None and early.nudge is None  # 0.28% reporting: far from callable
+    done = await desk.read(feed_id, ap_snapshot(1, precincts=6089))
+    assert done.nudge == "every precinct has reported"
+    again = await desk.read(feed_id, ap_snapshot(2, precincts=6089))
+    assert again.stored is not None and again.nudge is None  # told once
+    async with desk.sessions() as session:
+        calls = await session.scalar(select(func.count()).select_from(Call))
+    assert calls == 0  # a feed never calls a race
+
+
+async def test_feed_changes_are_undone_like_any_write(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+    paused = await run_write(desk.sessions, lambda s: pause_feed(s, DESK, feed_id))
+    await run_write(desk.sessions, lambda s: undo(s, DESK, paused.audit.id))
+    assert (await desk.feed(feed_id)).state == "active"
+
+    removed = await run_write(desk.sessions, lambda s: remove_feed(s, DESK, feed_id))
+    back = await run_write(desk.sessions, lambda s: undo(s, DESK, removed.audit.id))
+    assert "attached feed" in back.description
+    restored = await desk.feed(feed_id)
+    assert restored.state == "paused" and restored.url == URL and restored.contest_key == FLORIDA
+
+    async with desk.sessions() as session:
+        added = await session.scalar(select(AuditEntry).where(AuditEntry.action == "feed.add"))
+    assert added is not None
+    await run_write(desk.sessions, lambda s: undo(s, DESK, added.id))
+    async with desk.sessions() as session:
+        assert await session.get(Feed, feed_id) is None
+    with pytest.raises(WriteError, match="already undone"):
+        await run_write(desk.sessions, lambda s: undo(s, DESK, paused.audit.id))
