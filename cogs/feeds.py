@@ -63,8 +63,12 @@ log = logging.getLogger("racedesk.feeds")
 ADD_EXAMPLE = "feed add florida 2012 general url=https://results.example.org/fl.json contest=10005 every=30s"
 REPORT_AFTER = 3  # failed fetches in a row before the desk is told (once)
 MAX_BACKOFF = 600.0
-PARALLEL = 16
+PARALLEL = 16  # feeds fetched at once
+PARSING = 2  # files parsed at once, off the event loop (more would only take the GIL from it)
 START = "racedesk:feed:start"
+APPROVE = "racedesk:feed:approve"
+SKIP = "racedesk:feed:skip"
+CONFIRM_SECONDS = 600.0
 
 
 def _seconds(value: str, example: str) -> int:
@@ -131,7 +135,7 @@ FEED_ACTIONS: dict[str, DeskAction[Any, Any]] = {
             "Poll a paused, failing or held feed again (a held reading is dropped).",
             "feed resume 3",
             "<feed id>",
-            "The feed's id",
+            "The feed's id, as feed list shows it",
             Steps(None, resume_feed, replies.state_changed),
         ),
         DeskAction(
@@ -140,7 +144,7 @@ FEED_ACTIONS: dict[str, DeskAction[Any, Any]] = {
             "Detach a results feed from its race.",
             "feed remove 3",
             "<feed id>",
-            "The feed's id",
+            "The feed's id, as feed list shows it",
             Steps(None, remove_feed, replies.state_changed),
         ),
         DeskAction(
@@ -149,11 +153,25 @@ FEED_ACTIONS: dict[str, DeskAction[Any, Any]] = {
             "Skip a held reading: nothing is stored, the feed is polled again.",
             "feed skip 3",
             "<feed id>",
-            "The feed's id",
+            "The feed's id, as feed list shows it",
             Steps(None, skip_held, replies.state_changed),
         ),
     )
 }
+
+
+def by_id(group: Any, name: str) -> Any:
+    """The hybrid subcommand that runs the feed action `name` on a feed's id (desk writers only)."""
+    action = FEED_ACTIONS[name]
+
+    async def callback(cog: FeedsCog, ctx: RaceContext, feed_id: int) -> None:
+        await write(ctx, action, feed_id)
+        cog.wake()
+
+    # discord.py passes the cog first to a callback it sees defined in a class, which it reads from the name.
+    callback.__qualname__ = f"FeedsCog.{name.replace(' ', '_')}"
+    described = app_commands.describe(feed_id=action.details)(callback)
+    return hybrid_subcommand(group, **action.command_attrs())(desk_writer()(described))
 
 
 class ClickContext:
@@ -163,12 +181,12 @@ class ClickContext:
         self.bot, self.author, self.guild = bot, interaction.user, interaction.guild
 
 
-class StartFeed(discord.ui.View):
-    """The Start button under a feed check: attaches the feed when a desk member presses it."""
+class DeskButtons(discord.ui.View):
+    """Buttons only the desk may press: the permission is checked again at each click."""
 
-    def __init__(self, cog: FeedsCog, data: FeedInput, prefix: str) -> None:
-        super().__init__(timeout=600)
-        self.cog, self.data, self.prefix = cog, data, prefix
+    def __init__(self, cog: FeedsCog, prefix: str) -> None:
+        super().__init__(timeout=CONFIRM_SECONDS)
+        self.cog, self.prefix = cog, prefix
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         try:
@@ -177,19 +195,62 @@ class StartFeed(discord.ui.View):
             await interaction.response.send_message(str(refused), ephemeral=True)
             return False
 
+    @staticmethod
+    def actor(interaction: discord.Interaction[Any]) -> Actor:
+        return Actor(interaction.user.id, str(interaction.user), interaction.guild_id)
+
+    async def done(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """Take the buttons away and say what the click did."""
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        await interaction.followup.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+        self.cog.wake()
+
+
+class StartFeed(DeskButtons):
+    """The Start button under a feed check: attaches the feed when a desk member presses it."""
+
+    def __init__(self, cog: FeedsCog, data: FeedInput, prefix: str) -> None:
+        super().__init__(cog, prefix)
+        self.data = data
+
     @discord.ui.button(label="Start feed", style=discord.ButtonStyle.primary, custom_id=START)
     async def start(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
-        user = interaction.user
-        actor = Actor(user.id, str(user), interaction.guild_id)
+        actor = self.actor(interaction)
         try:
             outcome = await self.cog.bot.store.write(lambda s: add_feed(s, actor, self.data))
         except WriteError as problem:
             await interaction.response.send_message(replies.not_started(str(refusal(problem))))
             return
-        self.stop()
-        await interaction.response.edit_message(view=None)
-        await interaction.followup.send(replies.added(outcome, self.prefix))
-        self.cog.wake()
+        await self.done(interaction, replies.added(outcome, self.prefix))
+
+
+class HeldReading(DeskButtons):
+    """Approve and Skip under a held reading's notice in the desk channel."""
+
+    def __init__(self, cog: FeedsCog, feed_id: int, prefix: str) -> None:
+        super().__init__(cog, prefix)
+        self.feed_id = feed_id
+
+    @discord.ui.button(label="Approve", style=discord.ButtonStyle.success, custom_id=APPROVE)
+    async def approve(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        try:
+            result = await self.cog.approve(self.actor(interaction), self.feed_id)
+        except UserFacingError as refused:
+            await self.done(interaction, str(refused))
+            return
+        await self.done(interaction, replies.stored_by_feed(result, self.prefix))
+        await self.cog._after(result)
+
+    @discord.ui.button(label="Skip", style=discord.ButtonStyle.secondary, custom_id=SKIP)
+    async def skip(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        actor = self.actor(interaction)
+        try:
+            outcome = await self.cog.bot.store.write(lambda s: skip_held(s, actor, self.feed_id))
+        except WriteError as problem:
+            await self.done(interaction, str(refusal(problem)))
+            return
+        await self.done(interaction, replies.state_changed(outcome, self.prefix))
 
 
 class FeedsCog(commands.Cog, name="Feeds"):
@@ -206,6 +267,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         self.poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.slots = asyncio.Semaphore(PARALLEL)
+        self.parsing = asyncio.Semaphore(PARSING)
 
     async def cog_load(self) -> None:
         self.http = session_for(self.bot.settings.feed_hosts)
@@ -294,7 +356,8 @@ class FeedsCog(commands.Cog, name="Feeds"):
             return interval
         reading: FeedReading | FeedError
         try:
-            reading = await asyncio.to_thread(read_feed, fetched.body)  # large files: off the event loop
+            async with self.parsing:
+                reading = await asyncio.to_thread(read_feed, fetched.body)  # large files: off the event loop
         except FeedError as unreadable:
             reading = unreadable
         result = await self.bot.store.write(
@@ -318,20 +381,28 @@ class FeedsCog(commands.Cog, name="Feeds"):
             if announcer is not None:
                 announcer.poke()  # type: ignore[attr-defined]
         if result.held:
-            await self._tell(channel, replies.held(result, prefix))
+            buttons = (
+                HeldReading(self, result.feed.id, prefix)
+                if result.feed.held and result.feed.held.get("counts")
+                else None
+            )
+            await self._tell(channel, replies.held(result, prefix), buttons)
         if result.stopped:
             await self._tell(channel, replies.stopped(result, prefix))
         if result.nudge:
             await self._tell(channel, replies.nudge(result, prefix))
 
-    async def _tell(self, channel_id: int | None, text: str) -> None:
+    async def _tell(self, channel_id: int | None, text: str, view: discord.ui.View | None = None) -> None:
         if channel_id is None:
             log.warning("feed notice with no desk channel: %s", text)
             return
         try:
-            await self.bot.get_partial_messageable(channel_id).send(
-                text[:2000], allowed_mentions=discord.AllowedMentions.none()
-            )
+            channel = self.bot.get_partial_messageable(channel_id)
+            none = discord.AllowedMentions.none()
+            if view is None:
+                await channel.send(text[:2000], allowed_mentions=none)
+            else:
+                await channel.send(text[:2000], allowed_mentions=none, view=view)
         except discord.HTTPException:
             log.warning("could not tell the desk in channel %s", channel_id, exc_info=True)
 
@@ -380,7 +451,6 @@ class FeedsCog(commands.Cog, name="Feeds"):
             raise UserFacingError(f"The feed could not be read: {problem}") from None
         data = request.input
         data.race_id, data.reading, data.channel_id = race.id, reading, ctx.channel.id
-        data.interval = max(1, data.interval)
         try:
             found = await self.bot.store.write(lambda s: preview_feed(s, data))
         except WriteError as problem:
@@ -412,42 +482,23 @@ class FeedsCog(commands.Cog, name="Feeds"):
     @desk_writer()
     @app_commands.describe(feed_id="The feed's id, as feed list shows it")
     async def feed_approve(self, ctx: RaceContext, feed_id: int) -> None:
-        actor = ctx.actor
+        result = await self.approve(ctx.actor, feed_id)
+        await reply(ctx, replies.stored_by_feed(result, ctx.shown_prefix))
+        await self._after(result)
+
+    async def approve(self, actor: Actor, feed_id: int) -> Reading:
+        """Store a feed's held reading (a refusal as a UserFacingError) and poll the feed again."""
         try:
             result = await self.bot.store.write(lambda s: approve_held(s, actor, feed_id, self._announce))
         except WriteError as problem:
             raise refusal(problem) from None
-        await reply(ctx, replies.stored_by_feed(result, ctx.shown_prefix))
-        await self._after(result)
         self.wake()
+        return result
 
-    async def _action(self, ctx: RaceContext, name: str, feed_id: int) -> None:
-        await write(ctx, FEED_ACTIONS[name], feed_id)
-        self.wake()
-
-    @hybrid_subcommand(feed, **FEED_ACTIONS["feed pause"].command_attrs())
-    @desk_writer()
-    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
-    async def feed_pause(self, ctx: RaceContext, feed_id: int) -> None:
-        await self._action(ctx, "feed pause", feed_id)
-
-    @hybrid_subcommand(feed, **FEED_ACTIONS["feed resume"].command_attrs())
-    @desk_writer()
-    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
-    async def feed_resume(self, ctx: RaceContext, feed_id: int) -> None:
-        await self._action(ctx, "feed resume", feed_id)
-
-    @hybrid_subcommand(feed, **FEED_ACTIONS["feed remove"].command_attrs())
-    @desk_writer()
-    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
-    async def feed_remove(self, ctx: RaceContext, feed_id: int) -> None:
-        await self._action(ctx, "feed remove", feed_id)
-
-    @hybrid_subcommand(feed, **FEED_ACTIONS["feed skip"].command_attrs())
-    @desk_writer()
-    @app_commands.describe(feed_id="The feed's id, as feed list shows it")
-    async def feed_skip(self, ctx: RaceContext, feed_id: int) -> None:
-        await self._action(ctx, "feed skip", feed_id)
+    feed_pause = by_id(feed, "feed pause")
+    feed_resume = by_id(feed, "feed resume")
+    feed_remove = by_id(feed, "feed remove")
+    feed_skip = by_id(feed, "feed skip")
 
 
 async def setup(bot: RaceBot) -> None:

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.feeds import REPORT_AFTER, START
+from cogs.feeds import APPROVE, REPORT_AFTER, SKIP, START
 from db.audit import Actor
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
@@ -176,10 +176,29 @@ async def test_a_feed_attached_by_the_desk_keeps_the_count_and_holds_a_count_tha
         assert len(messages_in(world, results)) == 3
         assert f"{184935 * 3:,}" in await world.text("!results florida 2012")
 
-        approved = await world.text("!feed approve 1", author=world.moderator)
-        assert "result #" in approved and await snapshot_count(world) == 4
+        assert notice.button_ids() == [APPROVE, SKIP]
+        await world.standin.click_button(notice, APPROVE, world.member)  # the desk permission, at the click
+        refused = await world.standin.wait_for_message(
+            predicate=lambda m: m.ephemeral and m.message_id != refused.message_id, timeout=20
+        )
+        assert "Only desk moderators" in (refused.content or "") and await snapshot_count(world) == 3
+
+        await world.standin.click_button(notice, APPROVE, world.moderator)
+        approved = await world.standin.wait_for_message(
+            predicate=lambda m: "Feed #1: result #" in (m.content or ""), timeout=20
+        )
+        assert "stored" in (approved.content or "") and await snapshot_count(world) == 4
+        await outbox_settled(make_sessionmaker(world.bot.engine))
+        assert len(messages_in(world, results)) == 4  # the approved count is announced
+        again = await world.text("!feed approve 1", author=world.moderator)
+        assert "Feed #1 holds nothing for review" in again
         listing = await world.text("!feed list", author=world.moderator)
         assert "#1" in listing and "active" in listing and url in listing
+        paused = await world.text("!feed pause 1", author=world.moderator)
+        assert "Feed #1 (2012 Florida U.S. Senate) is paused. Undo: `!undo" in paused
+        assert "Only desk moderators" in await world.text("!feed resume 1")
+        assert "is polled again" in await world.text("!feed resume 1", author=world.moderator)
+        assert "There is no feed #9" in await world.text("!feed remove 9", author=world.moderator)
 
 
 async def test_a_feed_that_keeps_failing_is_reported_to_the_desk_once(tmp_path: Path) -> None:
