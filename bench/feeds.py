@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from common import FLOOR_SCRIPT, Figures, Place, bot_process, build_store, racedesk_env, reply_latency, report
 
+from common import FLOOR_SCRIPT, Figures, Place, bot_process, build_store, racedesk_env, reply_latency, report
 from db.audit import Actor
 from db.engine import make_engine, make_sessionmaker
 from db.feeds.formats import read_feed
@@ -143,7 +143,9 @@ async def main(feeds: int, every: int, change: int, seconds: float, samples: int
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--every", type=int, default=30)
     parser.add_argument("--change", type=int, default=60, help="seconds between rises of the count")
