@@ -410,8 +410,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
 
     @hybrid_group(
         name="feed",
-        help="Results feeds: attach a race to an official feed, list, pause, resume, remove; approve or skip a "
-        "held reading.",
+        help="Results feeds: attach a race to an official feed; list, pause, resume, remove, approve, skip.",
         usage="add <race> [stage] url=... | list | pause <id> | resume <id> | remove <id> | approve <id> | skip <id>",
         extras={"example": ADD_EXAMPLE},
         invoke_without_command=True,
