@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import re
+import socket
+import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -45,6 +48,7 @@ from db.writes.feeds import (
     Reading,
     add_feed,
     approve_held,
+    claim,
     fetch_failed,
     not_modified,
     pause_feed,
@@ -69,6 +73,7 @@ START = "racedesk:feed:start"
 APPROVE = "racedesk:feed:approve"
 SKIP = "racedesk:feed:skip"
 CONFIRM_SECONDS = 600.0
+FETCH_TIMEOUT = 15.0
 
 
 def _seconds(value: str, example: str) -> int:
@@ -267,10 +272,13 @@ class FeedsCog(commands.Cog, name="Feeds"):
         self.poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.slots = asyncio.Semaphore(PARALLEL)
+        self.owner = (
+            f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this process's leases
+        )
         self.parsing = asyncio.Semaphore(PARSING)
 
     async def cog_load(self) -> None:
-        self.http = session_for(self.bot.settings.feed_hosts)
+        self.http = session_for(self.bot.settings.feed_hosts, FETCH_TIMEOUT)
         self.poller = asyncio.create_task(self._poll_forever(), name="feeds-poller")
 
     async def cog_unload(self) -> None:
@@ -342,6 +350,9 @@ class FeedsCog(commands.Cog, name="Feeds"):
     ) -> float:
         """Fetch and judge one feed; the seconds until its next poll."""
         assert self.http is not None
+        lease = 2 * interval * self.time_scale + FETCH_TIMEOUT  # to the next poll, and then some
+        if not await self.bot.store.write(lambda s: claim(s, feed_id, self.owner, lease)):
+            return interval  # another bot process polls this feed
         hosts = self.bot.settings.feed_hosts
         try:
             fetched = await fetch(self.http, url, hosts, etag=etag, last_modified=last_modified)

@@ -547,5 +547,7 @@ class Feed(Base):
     held: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the reading waiting for the desk, and why
     nudged: Mapped[bool] = mapped_column(Boolean, default=False)  # the desk was told it may be callable
     channel_id: Mapped[int | None] = mapped_column(Snowflake)  # where the desk hears of it
+    lease_owner: Mapped[str | None] = mapped_column(String(64))  # the bot process polling it
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # until then, no other process may
     created_by: Mapped[int | None] = mapped_column(Snowflake)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor, record
@@ -369,6 +369,22 @@ def _hold(feed: Feed, result: Reading, reasons: list[str], matched: Matched | No
     }
     result.held = reasons
     return result
+
+
+async def claim(session: AsyncSession, feed_id: int, owner: str, seconds: float) -> bool:
+    """Whether this process (`owner`) may poll the feed now: it holds the feed's lease, or takes it because
+    nobody does or the holder's lease ran out (a process that stopped). One UPDATE, so of several bot
+    processes on one database exactly one polls each feed."""
+    now = dt.datetime.now(dt.UTC)
+    taken = await session.execute(
+        update(Feed)
+        .where(
+            Feed.id == feed_id,
+            or_(Feed.lease_until.is_(None), Feed.lease_until < now, Feed.lease_owner == owner),
+        )
+        .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
+    )
+    return bool(getattr(taken, "rowcount", 0) == 1)
 
 
 async def fetch_failed(

@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("held", sa.JSON(), nullable=True),
         sa.Column("nudged", sa.Boolean(), nullable=False),
         sa.Column("channel_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", db.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -3,6 +3,7 @@ post_result, an unchanged one storing nothing, and every kind of bad data held w
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -20,6 +21,7 @@ from db.writes.feeds import (
     FeedInput,
     add_feed,
     approve_held,
+    claim,
     pause_feed,
     remove_feed,
     resume_feed,
@@ -288,3 +290,27 @@ async def test_feed_changes_are_undone_like_any_write(engine: AsyncEngine) -> No
         assert await session.get(Feed, feed_id) is None
     with pytest.raises(WriteError, match="already undone"):
         await run_write(desk.sessions, lambda s: undo(s, DESK, paused.audit.id))
+
+
+async def test_of_several_bot_processes_exactly_one_polls_a_feed(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach()
+
+    async def claims(owner: str, seconds: float = 60) -> bool:
+        return await run_write(desk.sessions, lambda s: claim(s, feed_id, owner, seconds))
+
+    assert await claims("bot-a")
+    assert not await claims("bot-b")  # bot-a holds it
+    assert await claims("bot-a")  # and renews it
+    async with desk.sessions.begin() as session:  # bot-a stopped: its lease runs out
+        feed = await session.get(Feed, feed_id)
+        assert feed is not None
+        feed.lease_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    assert await claims("bot-b")
+    assert not await claims("bot-a")
+    async with desk.sessions.begin() as session:
+        feed = await session.get(Feed, feed_id)
+        assert feed is not None
+        feed.lease_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    both = await asyncio.gather(claims("bot-c"), claims("bot-d"))  # two processes at the same moment
+    assert sorted(both) == [False, True]
