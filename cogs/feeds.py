@@ -53,6 +53,7 @@ from db.writes.feeds import (
     not_modified,
     pause_feed,
     preview_feed,
+    release,
     remove_feed,
     resume_feed,
     skip_held,
@@ -292,6 +293,10 @@ class FeedsCog(commands.Cog, name="Feeds"):
             )
         if self.http is not None:
             await self.http.close()
+        try:
+            await self.bot.store.write(lambda s: release(s, self.owner))
+        except Exception:  # the leases run out by themselves
+            log.warning("could not release the feeds' leases", exc_info=True)
 
     def wake(self) -> None:
         self._wake.set()

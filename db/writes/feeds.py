@@ -387,6 +387,13 @@ async def claim(session: AsyncSession, feed_id: int, owner: str, seconds: float)
     return bool(getattr(taken, "rowcount", 0) == 1)
 
 
+async def release(session: AsyncSession, owner: str) -> None:
+    """A bot process stopping gives up its feeds' leases, so the next one polls them at once."""
+    await session.execute(
+        update(Feed).where(Feed.lease_owner == owner).values(lease_owner=None, lease_until=None)
+    )
+
+
 async def fetch_failed(
     session: AsyncSession, feed_id: int, problem: str, report_after: int
 ) -> tuple[Feed, bool]:

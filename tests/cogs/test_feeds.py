@@ -21,7 +21,7 @@ from db.audit import Actor
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.feeds.formats import read_feed
-from db.models import Feed, GuildSettings, Race, ResultSnapshot
+from db.models import AuditEntry, Feed, GuildSettings, Race, ResultSnapshot
 from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
@@ -239,3 +239,47 @@ async def test_a_feed_that_keeps_failing_is_reported_to_the_desk_once(tmp_path: 
         assert len(notices) == 1 and "HTTP 500 from the feed" in (notices[0].content or "")
         feed = await feed_row(world)
         assert feed is not None and feed.state == "failing" and await snapshot_count(world) == 0
+
+
+async def test_a_restart_mid_sequence_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    replay = Replay([ap_snapshot(0), ap_snapshot(1)])
+    engine = copied_store(tmp_path / "restart.db", "sample", load_sample)
+    sessions = make_sessionmaker(engine)
+    settings = replace(Settings(load_default_data=False), feed_hosts=frozenset({"127.0.0.1"}))
+
+    async def attach(session: AsyncSession, url: str) -> int:
+        race = await add_florida_2012(session, SETUP)
+        data = FeedInput(race.id, StageRef("general"), url, read_feed(ap_snapshot()), "10005", 10, "auto")
+        return (await add_feed(session, SETUP, data)).feed.id
+
+    async def polled_twice_more(world: World) -> None:
+        before = replay.requests
+
+        async def more() -> bool:
+            return replay.requests >= before + 2
+
+        await eventually(more, "two more polls")
+
+    try:
+        async with serving(replay) as url:
+            await run_write(sessions, lambda s: attach(s, url))
+            for step in (0, 1):  # the bot stops after each; the feed moves on while it is down
+                replay.step = step
+                async with running_bot(engine, settings) as world:
+                    cog: Any = world.bot.get_cog("Feeds")
+                    cog.time_scale = 0.02
+
+                    async def stored(n: int = step + 1) -> bool:
+                        return await snapshot_count(world) >= n
+
+                    await eventually(stored, f"result {step + 1}")
+                    await polled_twice_more(world)
+                    assert await snapshot_count(world) == step + 1
+                async with sessions() as session:  # the stopped bot gave its lease up: the next polls at once
+                    feed = await session.scalar(select(Feed))
+                    assert feed is not None and feed.lease_owner is None and feed.lease_until is None
+        async with sessions() as session:
+            fed = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "result.add")
+            assert await session.scalar(fed) == 2  # each count stored once, none repeated after the restart
+    finally:
+        await engine.dispose()
