@@ -62,9 +62,18 @@ def check_url(url: str, allowed_hosts: Collection[str]) -> str:
     return host
 
 
+def plain(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IPv4 address written as IPv6 (::ffff:169.254.169.254) as the IPv4 address it is."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host)
+        return plain(ipaddress.ip_address(host))
     except ValueError:
         return None
 
@@ -99,7 +108,7 @@ class CheckedResolver(AbstractResolver):
         results = await self.inner.resolve(host, port, family)
         trusted = host.lower() in self.allowed and trusted_as_written(host.lower())
         for result in results:
-            address = ipaddress.ip_address(result["host"])
+            address = plain(ipaddress.ip_address(result["host"]))
             why = address_refused(address)
             if why and (address == METADATA or not trusted):
                 raise AddressRefused(

@@ -117,6 +117,12 @@ async def test_a_feed_attached_by_the_desk_keeps_the_count_and_holds_a_count_tha
     async with serving(replay) as url, feed_world(tmp_path) as world:
         results = getattr(world, "results")  # noqa: B009
         command = f"!feed add florida 2012 general url={url} contest=10005 every=10s"
+        elsewhere = await world.text(
+            "!feed add florida 2012 url=https://results.example.org/fl.json", author=world.moderator
+        )
+        assert "`results.example.org` is not a feed host the operator allows" in elsewhere
+        local_file = await world.text("!feed add florida 2012 url=file:///etc/passwd", author=world.moderator)
+        assert "is not a web address" in local_file and await feed_row(world) is None
         member = await world.say(command)  # not the desk
         assert "Only desk moderators" in member.text and await feed_row(world) is None
 

@@ -23,11 +23,12 @@ from db.feeds.fetch import CheckedResolver, FetchFailed, UrlRefused, check_url, 
         ("https://user:pw@results.example.org/x", "user name or password"),
         ("https://elsewhere.example.com/x", "not a feed host"),
         ("http://169.254.169.254/latest/meta-data/", "metadata"),
+        ("http://[::ffff:169.254.169.254]/latest/meta-data/", "metadata"),
     ],
 )
 def test_urls_refused(url: str, why: str) -> None:
     with pytest.raises(UrlRefused, match=why):
-        check_url(url, {"results.example.org", "169.254.169.254"})
+        check_url(url, {"results.example.org", "169.254.169.254", "::ffff:169.254.169.254"})
 
 
 def test_no_host_is_allowed_by_default() -> None:
@@ -55,7 +56,7 @@ class FakeResolver:
 async def test_a_name_resolving_to_this_machine_or_the_metadata_address_is_refused(address: str) -> None:
     resolver = CheckedResolver({"results.example.org"})
     resolver.inner = FakeResolver(address)  # type: ignore[assignment]
-    with pytest.raises(fetching.AddressRefused, match=str(ipaddress.ip_address(address))):
+    with pytest.raises(fetching.AddressRefused, match=str(fetching.plain(ipaddress.ip_address(address)))):
         await resolver.resolve("results.example.org", 443)
 
 
