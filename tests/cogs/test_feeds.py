@@ -21,7 +21,7 @@ from db.audit import Actor
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.feeds.formats import read_feed
-from db.models import AuditEntry, Feed, GuildSettings, Race, ResultSnapshot
+from db.models import AuditEntry, Call, Contest, Feed, GuildSettings, Race, ResultSnapshot
 from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
@@ -92,6 +92,12 @@ async def snapshot_count(world: World) -> int:
     async with make_sessionmaker(world.bot.engine)() as session:
         fed = select(func.count()).select_from(ResultSnapshot).where(ResultSnapshot.source.like("feed #%"))
         return int(await session.scalar(fed) or 0)
+
+
+async def florida_calls(world: World) -> int:
+    async with make_sessionmaker(world.bot.engine)() as session:
+        florida = select(Contest.id).join(Race).where(Race.state == "FL")
+        return int(await session.scalar(select(func.count(Call.id)).where(Call.contest_id.in_(florida))) or 0)
 
 
 async def feed_row(world: World) -> Feed | None:
@@ -198,6 +204,18 @@ async def test_a_feed_attached_by_the_desk_keeps_the_count_and_holds_a_count_tha
         assert len(messages_in(world, results)) == 4  # the approved count is announced
         again = await world.text("!feed approve 1", author=world.moderator)
         assert "Feed #1 holds nothing for review" in again
+
+        replay.snapshots.append(ap_snapshot(3, precincts=6089))  # every precinct in: the desk is nudged, once
+        replay.step = 4
+        nudge = await world.standin.wait_for_message(
+            predicate=lambda m: "may be callable" in (m.content or ""), timeout=20
+        )
+        assert "every precinct has reported" in (nudge.content or "") and await snapshot_count(world) == 5
+        typed = "!call florida 2012 general Nelson"
+        assert f"`{typed}`" in (nudge.content or "")
+        assert await florida_calls(world) == 0  # the feed never calls a race
+        await world.say(typed, author=world.moderator)  # the nudge's command is one the desk can type
+        assert await florida_calls(world) == 1
         listing = await world.text("!feed list", author=world.moderator)
         assert "#1" in listing and "active" in listing and url in listing
         paused = await world.text("!feed pause 1", author=world.moderator)
