@@ -32,7 +32,7 @@ from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from loopback import StandIn
 from loopback.process import start_bot_process, stop_bot_process
-from tests.support.feeds import FLORIDA, add_florida_2012, ap_snapshot
+from tests.support.feeds import FLORIDA, add_florida_2012, ap_snapshot, feed_server
 
 GOALS = {"!race alabama, feeds running": (1.5, 3.0)}
 BENCH = Actor(id=None, name="bench")
@@ -57,21 +57,6 @@ class FeedServer:
             self.bodies = {step: ap_snapshot(step)}
         self.ok += 1
         return web.Response(body=self.bodies[step], headers={"ETag": etag}, content_type="application/json")
-
-
-@contextlib.asynccontextmanager
-async def serving(server: FeedServer) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_get("/feed/{n}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/feed"
-    finally:
-        await runner.cleanup()
 
 
 async def attach_feeds(url: str, base: str, feeds: int, every: int) -> None:
@@ -120,7 +105,8 @@ async def main(feeds: int, every: int, change: int, seconds: float, samples: int
     server = FeedServer(change)
     with tempfile.TemporaryDirectory() as tmp:
         url = await build_store(Path(tmp) / "bench.db", races=1000)
-        async with serving(server) as base:
+        async with feed_server({"/feed/{n}": server.handle}) as root:
+            base = f"{root}/feed"
             await attach_feeds(url, base, feeds, every)
             floor = Figures("floor (minimal discord.py)", [])
             idle = Figures("!race alabama, no feeds", [])

@@ -26,7 +26,7 @@ from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
 from tests.support import copied_store
-from tests.support.feeds import add_florida_2012, ap_snapshot, florida_counts
+from tests.support.feeds import add_florida_2012, ap_snapshot, feed_server, florida_counts
 from tests.support.world import World, messages_in, outbox_settled, running_bot
 
 SETUP = Actor(id=None, name="test setup")
@@ -51,17 +51,8 @@ class Replay:
 
 @contextlib.asynccontextmanager
 async def serving(replay: Replay) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_get("/fl.json", replay.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/fl.json"
-    finally:
-        await runner.cleanup()
+    async with feed_server({"/fl.json": replay.handle}) as base:
+        yield f"{base}/fl.json"
 
 
 @contextlib.asynccontextmanager

@@ -3,12 +3,15 @@ that file with the counts changed, and the race in a store."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor
@@ -70,3 +73,23 @@ async def add_florida_2012(session: AsyncSession, actor: Actor) -> Race:
     for name in florida_names():
         await add_candidate(session, actor, CandidateInput(outcome.race.id, StageRef("general"), name))
     return outcome.race
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@contextlib.asynccontextmanager
+async def feed_server(routes: dict[str, Handler]) -> AsyncIterator[str]:
+    """A local feed server on 127.0.0.1 answering GET on each path; yields its base URL (`http://127.0.0.1:port`)."""
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

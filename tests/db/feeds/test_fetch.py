@@ -12,6 +12,7 @@ from aiohttp import web
 
 from db.feeds import fetch as fetching
 from db.feeds.fetch import CheckedResolver, FetchFailed, UrlRefused, check_url, fetch, session_for
+from tests.support.feeds import feed_server
 
 
 @pytest.mark.parametrize(
@@ -95,33 +96,20 @@ async def test_download_limit_conditional_get_and_errors() -> None:
         await response.write_eof()
         return response
 
-    app = web.Application()
-    app.router.add_get("/stream", stream)
-    app.router.add_get("/feed", feed)
-    app.router.add_get("/broken", broken)
-    app.router.add_get("/moved", moved)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     hosts = {"127.0.0.1"}
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with session_for(hosts) as session:
-            first = await fetch(session, f"{base}/feed", hosts)
-            assert (first.status, len(first.body), first.etag) == (200, 5000, '"v1"')
-            again = await fetch(session, f"{base}/feed", hosts, etag=first.etag)
-            assert again.status == 304 and seen[-1]["If-None-Match"] == '"v1"'
-            with pytest.raises(FetchFailed, match="5,000 bytes, more than the 1,000"):
-                await fetch(session, f"{base}/feed", hosts, limit=1000)
-            with pytest.raises(FetchFailed, match="more than the 1,000 bytes"):  # no length said: counted
-                await fetch(session, f"{base}/stream", hosts, limit=1000)
-            with pytest.raises(FetchFailed, match="HTTP 500"):
-                await fetch(session, f"{base}/broken", hosts)
-            with pytest.raises(FetchFailed, match="HTTP 302"):  # redirects are not followed
-                await fetch(session, f"{base}/moved", hosts)
-            with pytest.raises(UrlRefused):
-                await fetch(session, f"{base}/feed", {"results.example.org"})
-    finally:
-        await runner.cleanup()
+    routes = {"/feed": feed, "/broken": broken, "/moved": moved, "/stream": stream}
+    async with feed_server(routes) as base, session_for(hosts) as session:
+        first = await fetch(session, f"{base}/feed", hosts)
+        assert (first.status, len(first.body), first.etag) == (200, 5000, '"v1"')
+        again = await fetch(session, f"{base}/feed", hosts, etag=first.etag)
+        assert again.status == 304 and seen[-1]["If-None-Match"] == '"v1"'
+        with pytest.raises(FetchFailed, match="5,000 bytes, more than the 1,000"):
+            await fetch(session, f"{base}/feed", hosts, limit=1000)
+        with pytest.raises(FetchFailed, match="more than the 1,000 bytes"):  # no length said: counted
+            await fetch(session, f"{base}/stream", hosts, limit=1000)
+        with pytest.raises(FetchFailed, match="HTTP 500"):
+            await fetch(session, f"{base}/broken", hosts)
+        with pytest.raises(FetchFailed, match="HTTP 302"):  # redirects are not followed
+            await fetch(session, f"{base}/moved", hosts)
+        with pytest.raises(UrlRefused):
+            await fetch(session, f"{base}/feed", {"results.example.org"})
