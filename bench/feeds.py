@@ -126,6 +126,7 @@ async def main(feeds: int, every: int, change: int, seconds: float, samples: int
         print(f"{ok} full fetches (~600 kB each, parsed), {nm} answered 304")
         print(f"bot process CPU: {cpu:.1f} s of {wall:.0f} s = {100 * cpu / wall:.1f}% of one core")
         print(report(floor, [idle, busy], GOALS))
+        print(f"feeds running vs no feeds: p50 {busy.p50 / idle.p50:.2f}×, p99 {busy.p99 / idle.p99:.2f}×")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from cogs.support.writing import refusal
 from db.audit import Actor
 from db.feeds.fetch import FetchFailed, UrlRefused, check_url, fetch, session_for
 from db.feeds.formats import FeedError, FeedReading, read_feed
+from db.models import Feed
 from db.writes import WriteError
 from db.writes.feeds import (
     FeedInput,
@@ -68,6 +69,7 @@ log = logging.getLogger("racedesk.feeds")
 ADD_EXAMPLE = "feed add florida 2012 general url=https://results.example.org/fl.json contest=10005 every=30s"
 REPORT_AFTER = 3  # failed fetches in a row before the desk is told (once)
 MAX_BACKOFF = 600.0
+REREAD = 10.0  # seconds between reads of the feed list (sooner when a desk command wakes the poller)
 PARALLEL = 16  # feeds fetched at once
 PARSING = 2  # files parsed at once, off the event loop (more would only take the GIL from it)
 START = "racedesk:feed:start"
@@ -277,6 +279,9 @@ class FeedsCog(commands.Cog, name="Feeds"):
             f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this process's leases
         )
         self.parsing = asyncio.Semaphore(PARSING)
+        self.validators: dict[
+            int, tuple[str | None, str | None]
+        ] = {}  # feed id -> newest ETag, Last-Modified
 
     async def cog_load(self) -> None:
         self.http = session_for(self.bot.settings.feed_hosts, FETCH_TIMEOUT)
@@ -306,16 +311,21 @@ class FeedsCog(commands.Cog, name="Feeds"):
     async def _poll_forever(self) -> None:
         await self.bot.wait_until_ready()
         loop = asyncio.get_running_loop()
+        feeds: list[Feed] = []
+        read_at = float("-inf")
         while True:
-            try:
-                feeds = await self.bot.store.polled_feeds()
-            except Exception:
-                log.exception("could not read the feeds")
-                feeds = []
+            if self._wake.is_set() or loop.time() - read_at >= REREAD * self.time_scale:
+                self._wake.clear()
+                read_at = loop.time()
+                try:  # the list changes at the desk's commands (which wake the poller) or in another process
+                    feeds = await self.bot.store.polled_feeds()
+                except Exception:
+                    log.exception("could not read the feeds")
             now = loop.time()
             live = {f.id for f in feeds}
             for gone in set(self.due) - live:
                 del self.due[gone]
+                self.validators.pop(gone, None)
             for feed in feeds:
                 # A new feed is polled soon (with jitter, so many feeds do not all fetch at once).
                 when = self.due.setdefault(
@@ -323,12 +333,12 @@ class FeedsCog(commands.Cog, name="Feeds"):
                 )
                 if when <= now and feed.id not in self.running:
                     self.running.add(feed.id)
+                    etag, last_modified = self.validators.get(feed.id, (feed.etag, feed.last_modified))
                     task = asyncio.create_task(
-                        self._poll_one(feed.id, feed.url, feed.etag, feed.last_modified, feed.interval)
+                        self._poll_one(feed.id, feed.url, etag, last_modified, feed.interval)
                     )
                     self.tasks.add(task)
                     task.add_done_callback(self.tasks.discard)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, self.time_scale))
 
@@ -381,6 +391,9 @@ class FeedsCog(commands.Cog, name="Feeds"):
                 s, feed_id, reading, self._announce, etag=fetched.etag, last_modified=fetched.last_modified
             )
         )
+        self.validators[feed_id] = (fetched.etag, fetched.last_modified)
+        if result.held or result.stopped:
+            self.wake()  # no longer polled: read the list again before the next poll
         await self._after(result)
         return interval
 

@@ -218,6 +218,8 @@ async def take_reading(
     The fetch's ETag and Last-Modified are kept whatever the outcome, so a reading the desk skips is not
     fetched (and held) again until the feed changes."""
     feed = await load_feed(session, feed_id)
+    if feed.state not in (FeedState.ACTIVE, FeedState.FAILING):
+        return Reading(feed)  # paused or held since this fetch began: the desk has it
     feed.last_fetch_at = dt.datetime.now(dt.UTC)
     feed.failures, feed.failing_reported = 0, False
     feed.etag, feed.last_modified = etag, last_modified

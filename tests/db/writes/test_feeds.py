@@ -138,6 +138,7 @@ async def test_a_vanished_candidate_and_a_renamed_contest_are_held(engine: Async
     renamed = await desk.read(feed_id, json.dumps(document).encode())
     assert any("names contest 10005 'FL Governor General'" in r for r in renamed.held), renamed.held
 
+    await run_write(desk.sessions, lambda s: resume_feed(s, DESK, feed_id))
     document["races"] = [r for r in document["races"] if r["raceID"] != FLORIDA]
     missing = await desk.read(feed_id, json.dumps(document).encode())
     assert any("now names contest 20978 'ME U.S. Senate General', not 10005" in r for r in missing.held)
@@ -150,6 +151,8 @@ async def test_a_held_count_is_stored_when_approved_and_dropped_when_skipped(eng
     await desk.read(feed_id, ap_snapshot(2))
     held = await desk.read(feed_id, ap_snapshot(1))
     assert held.held and await desk.snapshots() == 1
+    late = await desk.read(feed_id, ap_snapshot(3))  # a fetch that began before the hold: the desk has it now
+    assert late.stored is None and not late.held and (await desk.feed(feed_id)).state == "held"
     approved = await run_write(desk.sessions, lambda s: approve_held(s, DESK, feed_id, desk.announce))
     assert approved.stored is not None and approved.stored.audit.actor_id == DESK.id
     assert (await desk.feed(feed_id)).state == "active" and await desk.snapshots() == 2
