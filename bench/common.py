@@ -119,6 +119,7 @@ class Place:
     guild_id: int
     channel_id: int
     member: int
+    pid: int | None = None  # the bot process's
 
 
 @contextlib.asynccontextmanager
@@ -134,7 +135,7 @@ async def bot_process(
         try:
             await standin.wait_until_ready(timeout=ready_timeout)
             await asyncio.sleep(0.5)  # let start-up work (guild chunking, caches) settle
-            yield Place(standin, guild.id, channel.id, member)
+            yield Place(standin, guild.id, channel.id, member, proc.pid)
         finally:
             await stop_bot_process(proc)
 

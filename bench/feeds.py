@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -30,8 +28,6 @@ from db.feeds.formats import read_feed
 from db.models import Feed
 from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
-from loopback import StandIn
-from loopback.process import start_bot_process, stop_bot_process
 from tests.support.feeds import FLORIDA, add_florida_2012, ap_snapshot, feed_server
 
 GOALS = {"!race alabama, feeds running": (1.5, 3.0)}
@@ -77,21 +73,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@contextlib.asynccontextmanager
-async def racedesk_process(env: dict[str, str]) -> AsyncIterator[tuple[Place, int]]:
-    """As common.bot_process, also handing back the bot process's pid (for its CPU time)."""
-    async with StandIn() as standin:
-        guild = standin.add_guild(name="Bench")
-        channel = standin.add_channel(guild.id, name="bench")
-        member = standin.add_member(guild.id, "member")
-        proc = await start_bot_process(standin, env=env)
-        try:
-            await standin.wait_until_ready(timeout=120)
-            yield Place(standin, guild.id, channel.id, member), proc.pid
-        finally:
-            await stop_bot_process(proc)
-
-
 async def spread(place: Place, samples: int, seconds: float) -> list[float]:
     gap = seconds / samples
     out = []
@@ -116,7 +97,9 @@ async def main(feeds: int, every: int, change: int, seconds: float, samples: int
             async with bot_process(racedesk_env(url)) as place:  # FEED_HOSTS unset: no feed may be fetched
                 idle.samples += await spread(place, samples, seconds / 3)
             env = {**racedesk_env(url), "FEED_HOSTS": "127.0.0.1"}
-            async with racedesk_process(env) as (place, pid):
+            async with bot_process(env) as place:
+                assert place.pid is not None
+                pid = place.pid
                 await asyncio.sleep(min(5.0, every / 4))  # every feed polled once
                 cpu0, wall0, ok0, nm0 = cpu_seconds(pid), time.monotonic(), server.ok, server.not_modified
                 busy.samples += await spread(place, samples, seconds)
