@@ -32,7 +32,15 @@ MEMBER_EXTENSIONS = (
     "cogs.follow",
     "cogs.help",
 )
-DESK_EXTENSIONS = ("cogs.admin", "cogs.config", "cogs.desk", "cogs.audit", "cogs.announcer", "cogs.imports")
+DESK_EXTENSIONS = (
+    "cogs.admin",
+    "cogs.config",
+    "cogs.desk",
+    "cogs.audit",
+    "cogs.announcer",
+    "cogs.imports",
+    "cogs.feeds",
+)
 EXTENSIONS = ("cogs.errors", *MEMBER_EXTENSIONS, *DESK_EXTENSIONS)
 
 

@@ -32,6 +32,7 @@ class Settings:
     desk_guild_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
     load_default_data: bool = True
+    feed_hosts: frozenset[str] = frozenset()  # hosts results feeds may come from; empty: no feeds
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -48,7 +49,18 @@ class Settings:
             desk_guild_ids=_ids(values.get("DESK_GUILD_IDS", ""), "DESK_GUILD_IDS"),
             log_level=values.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
             load_default_data=values.get("RACEDESK_DEFAULT_DATA", "1").strip() not in ("0", "false", "no"),
+            feed_hosts=_hosts(values.get("FEED_HOSTS", "")),
         )
+
+
+def _hosts(raw: str) -> frozenset[str]:
+    hosts = [p.strip().lower() for p in raw.replace(",", " ").split() if p.strip()]
+    for host in hosts:
+        if "/" in host:
+            raise SettingsError(
+                f"FEED_HOSTS lists host names, not URLs: `{host}`; e.g. results.enr.clarityelections.com"
+            )
+    return frozenset(h.strip("[]") for h in hosts)
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -121,6 +121,7 @@ class Place:
     guild_id: int
     channel_id: int
     member: int
+    pid: int | None = None  # the bot process's
 
 
 @contextlib.asynccontextmanager
@@ -135,7 +136,8 @@ async def bot_process(
         proc = await start_bot_process(standin, env=env, script=script)
         try:
             await standin.wait_until_ready(timeout=ready_timeout)
-            yield Place(standin, guild.id, channel.id, member)
+            await asyncio.sleep(0.5)  # let start-up work (guild chunking, caches) settle
+            yield Place(standin, guild.id, channel.id, member, proc.pid)
         finally:
             await stop_bot_process(proc)
 

@@ -519,3 +519,41 @@ class ImportRun(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FeedState(enum.StrEnum):
+    ACTIVE = "active"  # polled at its interval
+    PAUSED = "paused"  # by the desk, or stopped by a choice it cannot match
+    FAILING = "failing"  # fetches keep failing; still polled, with a growing backoff
+    HELD = "held"  # a reading waits for the desk: approve or skip
+
+
+class Feed(Base):
+    """An election-night results feed attached to one stage of a race; the poller keeps its count current."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id", ondelete="CASCADE"), index=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(16))  # ap | clarity | csv
+    contest_key: Mapped[str] = mapped_column(String(128))  # the feed's own key of its contest
+    contest_name: Mapped[str] = mapped_column(String(256))
+    interval: Mapped[int] = mapped_column(Integer, default=30)  # seconds
+    mode: Mapped[str] = mapped_column(String(8), default="auto")  # auto | review
+    state: Mapped[str] = mapped_column(String(8), default=FeedState.ACTIVE)
+    etag: Mapped[str | None] = mapped_column(String(256))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    last_fetch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_change_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # fetches failed in a row
+    failing_reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    held: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the reading waiting for the desk, and why
+    nudged: Mapped[bool] = mapped_column(Boolean, default=False)  # the desk was told it may be callable
+    channel_id: Mapped[int | None] = mapped_column(Snowflake)  # where the desk hears of it
+    lease_owner: Mapped[str | None] = mapped_column(String(64))  # the bot process polling it
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # until then, no other process may
+    created_by: Mapped[int | None] = mapped_column(Snowflake)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)

@@ -23,7 +23,7 @@ from db.cache import ReadCache
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
-from db.models import AuditEntry, Contest, Endorsement, Follow, GuildSettings, OutboxMessage, Race
+from db.models import AuditEntry, Contest, Endorsement, Feed, Follow, GuildSettings, OutboxMessage, Race
 from db.reads.calendar import Calendar, contests_between
 from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
 from db.reads.people import race_endorsements as read_race_endorsements
@@ -32,6 +32,7 @@ from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
 from db.writes import run_write
 from db.writes.config import guild_settings
+from db.writes.feeds import active_feeds, feeds_of
 
 T = TypeVar("T")
 
@@ -145,6 +146,13 @@ class Store:
 
     async def due_announcements(self, now: dt.datetime, limit: int) -> list[OutboxMessage]:
         return await self._read(lambda s: outbox.due(s, now, limit))
+
+    async def feeds(self) -> list[tuple[Feed, Race]]:
+        """Every results feed with its race (not cached: the poller changes them every few seconds)."""
+        return await self._read(feeds_of)
+
+    async def polled_feeds(self) -> list[Feed]:
+        return await self._read(active_feeds)
 
     # Writes: each in one transaction; an audited one drops the cached answers.
 

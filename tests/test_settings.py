@@ -42,3 +42,13 @@ def test_bad_values_say_what_is_expected(tmp_path: Path, env: dict[str, str], me
 def test_the_token_is_not_in_the_repr(tmp_path: Path) -> None:
     settings = Settings.from_env({"DISCORD_TOKEN": "very-secret"}, dotenv=tmp_path / ".env")
     assert "very-secret" not in repr(settings)
+
+
+def test_feed_hosts_are_empty_by_default_and_host_names_only(tmp_path: Path) -> None:
+    assert Settings.from_env({}, dotenv=tmp_path / ".env").feed_hosts == frozenset()
+    hosts = Settings.from_env(
+        {"FEED_HOSTS": "Results.ENR.clarityelections.com, api.ap.org 127.0.0.1"}, dotenv=None
+    )
+    assert hosts.feed_hosts == frozenset({"results.enr.clarityelections.com", "api.ap.org", "127.0.0.1"})
+    with pytest.raises(SettingsError, match="host names, not URLs"):
+        Settings.from_env({"FEED_HOSTS": "https://api.ap.org/v2"}, dotenv=None)

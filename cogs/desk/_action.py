@@ -123,7 +123,7 @@ async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None
     async def work(session: AsyncSession) -> tuple[Out, Sent]:
         outcome = await steps.write(session, actor, data)
         news = await steps.announce(session, outcome) if steps.announce else None
-        return outcome, await _send(session, news, outcome.audit.id, steps.ping, bot_prefix)
+        return outcome, await queue_news(session, news, outcome.audit.id, steps.ping, bot_prefix)
 
     outcome, sent = await commit_write(ctx, work)
     told = replies.told(sent.queued, sent.correction)
@@ -131,7 +131,9 @@ async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None
     await reply(ctx, text, embed=sent.embed)
 
 
-async def _send(session: AsyncSession, news: News | None, audit_id: int, ping: bool, bot_prefix: str) -> Sent:
+async def queue_news(
+    session: AsyncSession, news: News | None, audit_id: int, ping: bool, bot_prefix: str
+) -> Sent:
     """Queue the news in every results channel and to the race's followers, or the correction where the
     original went."""
     if news is None:

@@ -35,6 +35,7 @@ from db.reads.races import latest_snapshot, standing_call
 from db.writes.common import contest_label, load_race, race_label
 from db.writes.config import restore_settings
 from db.writes.errors import NotFound, WriteError
+from db.writes.feeds import UNDO_HANDLERS as FEED_UNDO
 from db.writes.polls import load_poll, restore_endorsement, restore_poll
 from db.writes.races import (
     candidacy_has_data,
@@ -354,4 +355,5 @@ HANDLERS: dict[str, Handler] = {
     "candidate.edit": _undo_candidate_edit,
     "candidate.merge": _undo_merge,
     "config.set": _undo_config,
+    **FEED_UNDO,
 }

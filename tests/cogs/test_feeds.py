@@ -1,0 +1,300 @@
+"""Results feeds through the real bot against the loopback Discord: a desk member attaches Florida's 2012
+Senate race to a local replay of the AP sample, confirms with the button, and the count flows into
+`!results florida 2012` and the results channels as the snapshots advance; a count that goes down is
+held for review, and nothing of it is stored or announced."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.feeds import APPROVE, REPORT_AFTER, SKIP, START
+from db.audit import Actor
+from db.bootstrap import load_sample
+from db.engine import make_sessionmaker
+from db.feeds.formats import read_feed
+from db.models import AuditEntry, Call, Contest, Feed, GuildSettings, Race, ResultSnapshot
+from db.writes import StageRef, run_write
+from db.writes.feeds import FeedInput, add_feed
+from settings import Settings
+from tests.support import copied_store
+from tests.support.feeds import add_florida_2012, ap_snapshot, feed_server, florida_counts
+from tests.support.world import World, messages_in, outbox_settled, running_bot
+
+SETUP = Actor(id=None, name="test setup")
+
+
+class Replay:
+    """A local feed server: serves `snapshots[step]` with an ETag, answering 304 when it has not changed."""
+
+    def __init__(self, snapshots: list[bytes]) -> None:
+        self.snapshots, self.step, self.requests, self.not_modified = snapshots, 0, 0, 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        etag = f'"{self.step}"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            return web.Response(status=304)
+        return web.Response(
+            body=self.snapshots[self.step], headers={"ETag": etag}, content_type="application/json"
+        )
+
+
+@contextlib.asynccontextmanager
+async def serving(replay: Replay) -> AsyncIterator[str]:
+    async with feed_server({"/fl.json": replay.handle}) as base:
+        yield f"{base}/fl.json"
+
+
+@contextlib.asynccontextmanager
+async def feed_world(tmp_path: Path) -> AsyncIterator[World]:
+    engine = copied_store(tmp_path / "feeds.db", "sample", load_sample)
+    sessions = make_sessionmaker(engine)
+    await run_write(sessions, lambda s: add_florida_2012(s, SETUP))
+    settings = replace(Settings(load_default_data=False), feed_hosts=frozenset({"127.0.0.1"}))
+    try:
+        async with running_bot(engine, settings) as world:
+            results = world.standin.add_channel(world.desk.id, name="results").id
+            async with sessions.begin() as session:
+                session.add(
+                    GuildSettings(
+                        guild_id=world.desk.id, mod_role_id=world.desk_role.id, results_channel_id=results
+                    )
+                )
+            setattr(world, "results", results)  # noqa: B010
+            cog: Any = world.bot.get_cog("Feeds")  # the extension's own module, loaded by the bot
+            cog.time_scale = 0.02  # every=10s polls every 0.2 s
+            yield world
+    finally:
+        await engine.dispose()
+
+
+async def snapshot_count(world: World) -> int:
+    """The results the feed stored (the sample store holds Alabama's already)."""
+    async with make_sessionmaker(world.bot.engine)() as session:
+        fed = select(func.count()).select_from(ResultSnapshot).where(ResultSnapshot.source.like("feed #%"))
+        return int(await session.scalar(fed) or 0)
+
+
+async def florida_calls(world: World) -> int:
+    async with make_sessionmaker(world.bot.engine)() as session:
+        florida = select(Contest.id).join(Race).where(Race.state == "FL")
+        return int(await session.scalar(select(func.count(Call.id)).where(Call.contest_id.in_(florida))) or 0)
+
+
+async def feed_row(world: World) -> Feed | None:
+    async with make_sessionmaker(world.bot.engine)() as session:
+        return await session.scalar(select(Feed))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
+    """Until `check` (a read of the store) holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise TimeoutError(f"{what} not within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def test_a_feed_attached_by_the_desk_keeps_the_count_and_holds_a_count_that_goes_down(
+    tmp_path: Path,
+) -> None:
+    steps = [ap_snapshot(0), ap_snapshot(1), ap_snapshot(2), ap_snapshot(scale=2.5)]
+    replay = Replay(steps)
+    async with serving(replay) as url, feed_world(tmp_path) as world:
+        results = getattr(world, "results")  # noqa: B009
+        command = f"!feed add florida 2012 general url={url} contest=10005 every=10s"
+        elsewhere = await world.text(
+            "!feed add florida 2012 url=https://results.example.org/fl.json", author=world.moderator
+        )
+        assert "`results.example.org` is not a feed host the operator allows" in elsewhere
+        local_file = await world.text("!feed add florida 2012 url=file:///etc/passwd", author=world.moderator)
+        assert "is not a web address" in local_file and await feed_row(world) is None
+        member = await world.say(command)  # not the desk
+        assert "Only desk moderators" in member.text and await feed_row(world) is None
+
+        check = await world.say(command, author=world.moderator)
+        preview = check.messages[-1]
+        assert "Contest in the feed: 10005, FL U.S. Senate General" in (preview.content or "")
+        for name, votes in florida_counts().items():
+            assert f"{name} → {name}: {votes:,}" in (preview.content or "")
+        assert preview.button_ids() == [START] and await feed_row(world) is None  # nothing until confirmed
+
+        await world.standin.click_button(preview, START, world.member)  # the desk permission, at the click
+        refused = await world.standin.wait_for_message(predicate=lambda m: m.ephemeral, timeout=20)
+        assert "Only desk moderators" in (refused.content or "") and await feed_row(world) is None
+
+        await world.standin.click_button(preview, START, world.moderator)
+        started = await world.standin.wait_for_message(
+            predicate=lambda m: "is attached" in (m.content or ""), timeout=20
+        )
+        assert "Feed #1 is attached to 2012 Florida U.S. Senate and polled every 10 s (auto)" in (
+            started.content or ""
+        )
+
+        for step, scale in enumerate((1, 2, 3), start=1):
+            replay.step = step - 1
+
+            async def stored(n: int = step) -> bool:
+                return await snapshot_count(world) >= n
+
+            await eventually(stored, f"result {step}")
+            answer = await world.text("!results florida 2012")
+            for votes in florida_counts().values():
+                assert f"{votes * scale:,}" in answer, answer
+
+        await outbox_settled(make_sessionmaker(world.bot.engine))
+        announced = messages_in(world, results)
+        assert len(announced) == 3  # one announcement per stored count, none for the repeats
+
+        async def revalidated() -> bool:  # conditional requests: the unchanged feed answers 304
+            return replay.not_modified >= 2
+
+        await eventually(revalidated, "a 304")
+        assert await snapshot_count(world) == 3 and len(messages_in(world, results)) == 3
+
+        replay.step = 3  # 2.5 times the sample: every count goes down
+
+        async def held() -> bool:
+            feed = await feed_row(world)
+            return feed is not None and feed.state == "held"
+
+        await eventually(held, "the held reading")
+        notice = await world.standin.wait_for_message(
+            predicate=lambda m: "held for review" in (m.content or ""), timeout=20
+        )
+        assert notice.channel_id == world.desk_channel
+        assert "Bill Nelson's count went down from 554,805 to 462,337" in (notice.content or "")
+        assert await snapshot_count(world) == 3
+        assert len(messages_in(world, results)) == 3
+        assert f"{184935 * 3:,}" in await world.text("!results florida 2012")
+
+        assert notice.button_ids() == [APPROVE, SKIP]
+        await world.standin.click_button(notice, APPROVE, world.member)  # the desk permission, at the click
+        refused = await world.standin.wait_for_message(
+            predicate=lambda m: m.ephemeral and m.message_id != refused.message_id, timeout=20
+        )
+        assert "Only desk moderators" in (refused.content or "") and await snapshot_count(world) == 3
+
+        await world.standin.click_button(notice, APPROVE, world.moderator)
+        approved = await world.standin.wait_for_message(
+            predicate=lambda m: "Feed #1: result #" in (m.content or ""), timeout=20
+        )
+        assert "stored" in (approved.content or "") and await snapshot_count(world) == 4
+        await outbox_settled(make_sessionmaker(world.bot.engine))
+        assert len(messages_in(world, results)) == 4  # the approved count is announced
+        again = await world.text("!feed approve 1", author=world.moderator)
+        assert "Feed #1 holds nothing for review" in again
+
+        replay.snapshots.append(ap_snapshot(3, precincts=6089))  # every precinct in: the desk is nudged, once
+        replay.step = 4
+        nudge = await world.standin.wait_for_message(
+            predicate=lambda m: "may be callable" in (m.content or ""), timeout=20
+        )
+        assert "every precinct has reported" in (nudge.content or "") and await snapshot_count(world) == 5
+        typed = "!call florida 2012 general Nelson"
+        assert f"`{typed}`" in (nudge.content or "")
+        assert await florida_calls(world) == 0  # the feed never calls a race
+        await world.say(typed, author=world.moderator)  # the nudge's command is one the desk can type
+        assert await florida_calls(world) == 1
+        listing = await world.text("!feed list", author=world.moderator)
+        assert "#1" in listing and "active" in listing and url in listing
+        paused = await world.text("!feed pause 1", author=world.moderator)
+        assert "Feed #1 (2012 Florida U.S. Senate) is paused. Undo: `!undo" in paused
+        assert "Only desk moderators" in await world.text("!feed resume 1")
+        assert "is polled again" in await world.text("!feed resume 1", author=world.moderator)
+        assert "There is no feed #9" in await world.text("!feed remove 9", author=world.moderator)
+
+
+async def test_a_feed_that_keeps_failing_is_reported_to_the_desk_once(tmp_path: Path) -> None:
+    replay = Replay([])
+
+    async def broken(_request: web.Request) -> web.Response:
+        replay.requests += 1
+        return web.Response(status=500)
+
+    replay.handle = broken  # type: ignore[method-assign]
+    async with serving(replay) as url, feed_world(tmp_path) as world:
+        sessions = make_sessionmaker(world.bot.engine)
+
+        async def attach(session: AsyncSession) -> int:
+            race = await session.scalar(select(Race).where(Race.state == "FL"))
+            assert race is not None
+            data = FeedInput(
+                race.id,
+                StageRef("general"),
+                url,
+                read_feed(ap_snapshot()),
+                "10005",
+                10,
+                "auto",
+                world.desk_channel,
+            )
+            return (await add_feed(session, SETUP, data)).feed.id
+
+        await run_write(sessions, attach)
+        world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+
+        async def failed_often() -> bool:
+            feed = await feed_row(world)
+            return feed is not None and feed.failures >= REPORT_AFTER + 1
+
+        await eventually(failed_often, "repeated failures")
+        notices = [m for m in messages_in(world, world.desk_channel) if "keeps failing" in (m.content or "")]
+        assert len(notices) == 1 and "HTTP 500 from the feed" in (notices[0].content or "")
+        feed = await feed_row(world)
+        assert feed is not None and feed.state == "failing" and await snapshot_count(world) == 0
+
+
+async def test_a_restart_mid_sequence_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    replay = Replay([ap_snapshot(0), ap_snapshot(1)])
+    engine = copied_store(tmp_path / "restart.db", "sample", load_sample)
+    sessions = make_sessionmaker(engine)
+    settings = replace(Settings(load_default_data=False), feed_hosts=frozenset({"127.0.0.1"}))
+
+    async def attach(session: AsyncSession, url: str) -> int:
+        race = await add_florida_2012(session, SETUP)
+        data = FeedInput(race.id, StageRef("general"), url, read_feed(ap_snapshot()), "10005", 10, "auto")
+        return (await add_feed(session, SETUP, data)).feed.id
+
+    async def polled_twice_more(world: World) -> None:
+        before = replay.requests
+
+        async def more() -> bool:
+            return replay.requests >= before + 2
+
+        await eventually(more, "two more polls")
+
+    try:
+        async with serving(replay) as url:
+            await run_write(sessions, lambda s: attach(s, url))
+            for step in (0, 1):  # the bot stops after each; the feed moves on while it is down
+                replay.step = step
+                async with running_bot(engine, settings) as world:
+                    cog: Any = world.bot.get_cog("Feeds")
+                    cog.time_scale = 0.02
+
+                    async def stored(n: int = step + 1) -> bool:
+                        return await snapshot_count(world) >= n
+
+                    await eventually(stored, f"result {step + 1}")
+                    await polled_twice_more(world)
+                    assert await snapshot_count(world) == step + 1
+                async with sessions() as session:  # the stopped bot gave its lease up: the next polls at once
+                    feed = await session.scalar(select(Feed))
+                    assert feed is not None and feed.lease_owner is None and feed.lease_until is None
+        async with sessions() as session:
+            fed = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "result.add")
+            assert await session.scalar(fed) == 2  # each count stored once, none repeated after the restart
+    finally:
+        await engine.dispose()
