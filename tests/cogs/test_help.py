@@ -41,12 +41,12 @@ MEMBER_EXAMPLES = [
 ]
 DESK_LINE = (
     "For the desk and the bot's owners: `!audit`, `!call`, `!candidate-add`, `!candidate-edit`, "
-    "`!candidate-merge`, `!config`, `!endorse`, `!endorsement`, `!import`, `!poll`, `!race-add`, "
+    "`!candidate-merge`, `!config`, `!endorse`, `!endorsement`, `!feed`, `!import`, `!poll`, `!race-add`, "
     "`!race-edit`, `!result`, `!sync`, `!uncall`"
 )
 EVERY_COMMAND = {
     "audit", "calendar", "call", "candidate", "candidate-add", "candidate-edit", "candidate-merge",
-    "config", "endorse", "endorsement", "endorsements", "follow", "following", "governor", "help",
+    "config", "endorse", "endorsement", "endorsements", "feed", "follow", "following", "governor", "help",
     "house", "import", "poll", "polls", "race", "race-add", "race-edit", "result", "results", "senate",
     "sync", "uncall", "undo", "unfollow",
 }  # fmt: skip
