@@ -32,7 +32,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
-from cogs.desk._action import DeskAction, News, Steps, queue_news, write
+from cogs.desk._action import DeskAction, News, Steps, queue_news, write_by_id
 from cogs.desk._parsing import race_and_stage, split_pairs, url_value
 from cogs.support.checks import can_write_shared, desk_writer
 from cogs.support.common import hybrid_group, hybrid_subcommand, reply, resolve_race
@@ -173,7 +173,7 @@ def by_id(group: Any, name: str) -> Any:
     action = FEED_ACTIONS[name]
 
     async def callback(cog: FeedsCog, ctx: RaceContext, feed_id: int) -> None:
-        await write(ctx, action, feed_id)
+        await write_by_id(ctx, action, feed_id)
         cog.wake()
 
     # discord.py passes the cog first to a callback it sees defined in a class, which it reads from the name.

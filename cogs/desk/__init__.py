@@ -18,7 +18,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
-from cogs.desk._action import DeskAction, News, Steps, desk_command, write
+from cogs.desk._action import DeskAction, News, Steps, desk_command, write_by_id
 from cogs.desk._parsing import (
     parse_call,
     parse_candidate_add,
@@ -30,7 +30,6 @@ from cogs.desk._parsing import (
     parse_race_edit,
     parse_result,
     parse_uncall,
-    record_id,
 )
 from cogs.support.checks import desk_writer
 from cogs.support.common import hybrid_group, hybrid_subcommand
@@ -250,8 +249,7 @@ class DeskCog(commands.Cog, name="Desk"):
     @desk_writer()
     @app_commands.describe(poll_id=ACTIONS["poll remove"].details)
     async def poll_remove(self, ctx: RaceContext, poll_id: int) -> None:
-        action = ACTIONS["poll remove"]
-        await write(ctx, action, record_id(poll_id, "poll", ctx.shown_prefix + action.example))
+        await write_by_id(ctx, ACTIONS["poll remove"], poll_id)
 
     @hybrid_group(
         **_group(ACTIONS["endorsement remove"], "Remove an endorsement by its id.", "remove <id>"),
@@ -267,8 +265,7 @@ class DeskCog(commands.Cog, name="Desk"):
     @desk_writer()
     @app_commands.describe(endorsement_id=ACTIONS["endorsement remove"].details)
     async def endorsement_remove(self, ctx: RaceContext, endorsement_id: int) -> None:
-        action = ACTIONS["endorsement remove"]
-        await write(ctx, action, record_id(endorsement_id, "endorsement", ctx.shown_prefix + action.example))
+        await write_by_id(ctx, ACTIONS["endorsement remove"], endorsement_id)
 
     endorse = desk_command(ACTIONS["endorse"])
     race_add = desk_command(ACTIONS["race-add"])

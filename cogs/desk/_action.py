@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.desk._parsing import Draft
+from cogs.desk._parsing import Draft, record_id
 from cogs.support.checks import desk_writer
 from cogs.support.common import hybrid_command, hybrid_subcommand, reply, resolve_race
 from cogs.support.context import RaceContext
@@ -114,6 +114,12 @@ def sent_by(ctx: RaceContext, data: In) -> In:
     sent_id = ctx.interaction.id if ctx.interaction is not None else ctx.message.id
     changed: In = dataclasses.replace(data, sent_id=sent_id, sent_at=discord.utils.snowflake_time(sent_id))  # type: ignore[type-var]
     return changed
+
+
+async def write_by_id(ctx: RaceContext, action: DeskAction[int, Out], record: int) -> None:
+    """An action on one record named by its id (`poll remove 12`): an id no record can have is refused."""
+    noun = action.name.split()[0]
+    await write(ctx, action, record_id(record, noun, ctx.shown_prefix + action.example))
 
 
 async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None:

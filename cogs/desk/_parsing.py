@@ -382,10 +382,8 @@ def parse_result(text: str | None, example: str) -> Draft[ResultInput]:
             data.source = text_value(value, "source", example)
         elif name in vocabulary.COUNT_KIND_NAME:
             data.other[name] = votes(value, key, example)
-        elif name == "final":
-            data.final = boolean(value, "final", example)
-        elif name == "official":
-            data.official = boolean(value, "official", example)
+        elif name in ("final", "official"):
+            setattr(data, name, boolean(value, name, example))
     if not data.counts:
         raise UsageError("Give each candidate's votes as `Name=votes`.", example)
     return Draft(found.race, lambda race: replace(data, race_id=race.id))
@@ -536,14 +534,10 @@ def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
             data.sponsor = text_value(value, "sponsor", example)
         elif name == "url":
             data.url = url_value(value, example)
-        elif name == "hypothetical":
-            data.hypothetical = boolean(value, "hypothetical", example)
         elif name == "partisan":
             data.partisan = text_value(value, "partisan", example).upper()[:16]
-        elif name == "internal":
-            data.internal = boolean(value, "internal", example)
-        elif name == "force":
-            data.force = boolean(value, "force", example)
+        elif name in ("hypothetical", "internal", "force"):
+            setattr(data, name, boolean(value, name, example))
     if not data.pollster:
         raise UsageError('Who ran the poll? Add `pollster="..."`.', example)
     if len(data.answers) < 2:
