@@ -77,8 +77,8 @@ async def test_a_race_field_edited_again_is_not_put_back(world: World) -> None:
 
 
 async def test_a_candidate_field_edited_again_is_not_put_back(world: World) -> None:
-    first = await stored(world, '!candidate-edit alabama "rep primary" candidate=Byrne name="Brad Byrne"')
-    await stored(world, '!candidate-edit alabama "rep primary" candidate="Brad Byrne" name="B. Byrne"')
+    first = await stored(world, '!candidate-edit alabama rep primary candidate=Byrne name="Brad Byrne"')
+    await stored(world, '!candidate-edit alabama rep primary candidate="Brad Byrne" name="B. Byrne"')
     await refused_unchanged(world, first, "changed again")
     async with make_sessionmaker(world.bot.engine)() as session:
         assert await session.scalar(select(Candidate.id).where(Candidate.name == "B. Byrne"))
