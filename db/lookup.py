@@ -312,12 +312,15 @@ def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
     """The race meant, when one stands out: the newest race of the one state and office asked about.
 
     Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
-    special) are a real choice, so the member gets the list.
+    special) are a real choice, so the member gets the list; but a year said without `special` means the
+    regular one (`georgia 2020`, the words the list offers for it).
     """
     groups = {(r.state, r.office, r.seat if r.office == Office.HOUSE else "") for r in races}
     if len(groups) != 1:
         return None
     newest = [r for r in races if r.cycle == races[0].cycle]
+    if len(newest) > 1 and query.cycle is not None and query.special is None:
+        newest = [r for r in newest if not r.special]
     return newest[0] if len(newest) == 1 else None
 
 
