@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.polling import averages
+from db.polling import averages, matchups, trend
 
 DAY0 = dt.date(2020, 7, 31)
 
@@ -198,3 +198,81 @@ def test_the_average_equals_an_independent_weighted_mean(
     for key, values in want.items():
         for name, pct in values.items():
             assert abs(got[key][name] - pct) <= 0.05 + 1e-9, (key, name, got[key][name], pct)  # to the tenth
+
+
+# ------------------------------------------------------------------ what the average carries, and its order
+
+
+def test_a_pollsters_polls_ending_the_same_day_count_the_one_stored_last() -> None:
+    later = poll(9, "Twice", 1, 800, {"Ann": 60.0, "Bob": 30.0})
+    earlier = poll(3, "Twice", 1, 800, {"Ann": 40.0, "Bob": 50.0})
+    for given in ([later, earlier], [earlier, later]):
+        [average] = averages(given)
+        assert shares_of(average) == {"Ann": 60.0, "Bob": 30.0} and average.poll_count == 1
+
+
+def test_one_person_is_one_share_whatever_each_poll_calls_them() -> None:
+    first = poll(1, "One", 1, 500, {"Ann": 50.0, "Bob": 40.0})
+    second = poll(2, "Two", 1, 500, {"Ann": 40.0, "Bob": 50.0})
+    second.questions[0].answers[0].choice = "Ann Smith-Jones"  # the same person (same candidate id)
+    [average] = averages([first, second])
+    assert {s.candidate_id: s.pct for s in average.shares} == {ord("A"): 45.0, ord("B"): 45.0}
+
+
+def test_choices_that_are_no_one_on_file_are_kept_apart_by_label() -> None:
+    answers = [A(None, "Undecided", 20.0), A(None, "Someone else", 10.0), A(7, "Ann", 70.0)]
+    again = [A(None, "undecided", 30.0), A(None, "Someone Else", 20.0), A(7, "Ann", 50.0)]
+    polls = [P(1, "One", DAY0, 500, [Q(answers)]), P(2, "Two", DAY0, 500, [Q(again)])]
+    [average] = averages(polls)
+    assert sorted((s.choice.lower(), s.pct) for s in average.shares) == [
+        ("ann", 60.0),
+        ("someone else", 15.0),
+        ("undecided", 25.0),
+    ]
+
+
+def test_an_average_carries_its_contest_and_each_shares_party() -> None:
+    answers = [A(1, "Ann", 50.0, "DEM"), A(2, "Bob", 40.0, "REP")]
+    [average] = averages([P(1, "One", DAY0, 500, [Q(answers, contest_id=42)])])
+    assert average.contest_id == 42 and not average.hypothetical
+    assert [(s.choice, s.candidate_id, s.party) for s in average.shares] == [
+        ("Ann", 1, "DEM"),
+        ("Bob", 2, "REP"),
+    ]
+
+
+def test_the_newest_match_up_comes_first_then_the_most_polled() -> None:
+    older = poll(1, "One", 10, 500, {"Ann": 50.0, "Bob": 40.0})
+    newer = poll(2, "Two", 1, 500, {"Ann": 50.0, "Cy": 40.0})
+    assert [sorted(shares_of(m)) for m in averages([older, newer])] == [["Ann", "Cy"], ["Ann", "Bob"]]
+    assert [sorted(shares_of(m)) for m in averages([newer, older])] == [["Ann", "Cy"], ["Ann", "Bob"]]
+    once = poll(3, "Three", 1, 500, {"Ann": 50.0, "Bob": 40.0})
+    twice = [
+        poll(4, "Four", 1, 500, {"Ann": 50.0, "Dee": 40.0}),
+        poll(5, "Five", 1, 500, {"Ann": 50.0, "Dee": 40.0}),
+    ]
+    assert [m.poll_count for m in averages([once, *twice])] == [2, 1]
+
+
+def test_the_trend_uses_the_30_days_up_to_each_day() -> None:
+    polls = [
+        poll(1, "Old", 40, 1000, {"Ann": 80.0, "Bob": 10.0}),
+        poll(2, "Mid", 20, 1000, {"Ann": 40.0, "Bob": 50.0}),
+        poll(3, "New", 0, 1000, {"Ann": 50.0, "Bob": 40.0}),
+    ]
+    [(key, members)] = matchups(polls).items()
+    line = trend(key, members)
+    assert [m.newest for m in line] == [p.end_date for p in polls]
+    assert [shares_of(m)["Ann"] for m in line] == [
+        80.0,
+        60.0,
+        45.0,
+    ]  # the last leaves out the 40-day-old poll
+    assert [m.poll_count for m in line] == [1, 2, 2]
+    # Later polls never count on earlier days, and ties on a day go to the poll stored last.
+    same_day = [
+        poll(5, "Twice", 0, 500, {"Ann": 10.0, "Bob": 10.0}),
+        poll(4, "Twice", 0, 500, {"Ann": 30.0, "Bob": 10.0}),
+    ]
+    [(key, members)] = matchups(same_day).items()
+    assert [shares_of(m)["Ann"] for m in trend(key, members)] == [10.0]
