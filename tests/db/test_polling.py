@@ -206,8 +206,8 @@ def test_the_average_equals_an_independent_weighted_mean(
 def test_a_pollsters_polls_ending_the_same_day_count_the_one_stored_last() -> None:
     later = poll(9, "Twice", 1, 800, {"Ann": 60.0, "Bob": 30.0})
     earlier = poll(3, "Twice", 1, 800, {"Ann": 40.0, "Bob": 50.0})
-    for given in ([later, earlier], [earlier, later]):
-        [average] = averages(given)
+    for order in ([later, earlier], [earlier, later]):
+        [average] = averages(order)
         assert shares_of(average) == {"Ann": 60.0, "Bob": 30.0} and average.poll_count == 1
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from cogs.desk import ACTIONS
 from cogs.support.checks import CONFIG_IN_DMS, DESK_IN_DMS, NOT_ADMIN, NOT_DESK, NOT_MODERATOR
 from db.engine import make_sessionmaker
-from db.models import AuditEntry, Endorsement, Poll
+from db.models import AuditEntry, Endorsement, GuildSettings, Poll
 from tests.support import MANAGE_GUILD, World, desk_world, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -350,3 +350,23 @@ async def test_import_by_each_kind_of_person(matrix: Matrix, form: str) -> None:
         if await row_counts(sessions) != before:
             problems.append(f"{key}: the store changed before any Confirm")
     assert not problems, f"{form} import:\n" + "\n".join(problems)
+
+
+async def test_a_desk_server_with_no_settings_yet_has_no_moderators(matrix: Matrix) -> None:
+    """Before any `config` in a desk server, only Manage Server (and owners) may write there."""
+    world = matrix.world
+    sessions = make_sessionmaker(world.bot.engine)
+    async with sessions.begin() as session:
+        kept = await session.get(GuildSettings, world.desk.id)
+        assert kept is not None
+        mod_role = kept.mod_role_id
+        await session.delete(kept)
+    try:
+        before = await row_counts(sessions)
+        for who in (world.member, world.moderator):
+            refused = await world.say("!uncall alabama general", author=who)
+            assert refused.ok is False and NOT_MODERATOR in refused.text, refused.text
+        assert await row_counts(sessions) == before
+    finally:
+        async with sessions.begin() as session:
+            session.add(GuildSettings(guild_id=world.desk.id, mod_role_id=mod_role))
