@@ -6,15 +6,17 @@ One bot for the module; each test writes to a race or a person no other test tou
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
 from db.engine import make_sessionmaker
-from db.models import Candidate, GuildSettings, Race
+from db.models import Candidacy, Candidate, CandidateAlias, Contest, GuildSettings, Race, ResultSnapshot
 from tests.support import World, desk_world, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -93,3 +95,90 @@ async def test_a_setting_changed_again_is_not_put_back(world: World) -> None:
     async with make_sessionmaker(world.bot.engine)() as session:
         settings = await session.get(GuildSettings, world.desk.id)
     assert settings is not None and settings.ping_role_id == second_role.id
+
+
+# ------------------------------------------------------------------ and what it puts back
+
+
+async def undone(world: World, audit_id: int) -> None:
+    exchange = await world.say(f"!undo {audit_id}", author=world.moderator)
+    assert exchange.ok is True and f"Undid #{audit_id}" in exchange.text, exchange.text
+
+
+async def race_state(world: World) -> tuple[str | None, dict[str, dt.date | None]]:
+    async with make_sessionmaker(world.bot.engine)() as session:
+        race = await session.scalar(select(Race).where(Race.state == "AL", Race.cycle == 2020))
+        assert race is not None
+        contests = await session.scalars(select(Contest).where(Contest.race_id == race.id))
+        return race.notes, {f"{c.party} {c.stage}".strip(): c.date for c in contests}
+
+
+async def test_undoing_a_race_edit_puts_back_its_notes_and_dates_and_drops_a_stage_it_added(
+    world: World,
+) -> None:
+    notes, dates = await race_state(world)
+    assert notes and dates["general"] == dt.date(2020, 11, 3) and "general runoff" not in dates
+    edit = await stored(
+        world, '!race-edit alabama 2020 notes="Edited" general=2020-11-10 general-runoff=2020-12-08'
+    )
+    assert await race_state(world) != (notes, dates)
+    await undone(world, edit)
+    assert await race_state(world) == (notes, dates)
+
+
+async def test_a_stage_added_by_an_edit_that_now_has_candidates_stays(world: World) -> None:
+    edit = await stored(world, "!race-edit alabama 2020 general-runoff=2020-12-15")
+    await stored(world, '!candidate-add alabama general runoff name="Tommy Tuberville" party=REP')
+    await refused_unchanged(world, edit, "now has candidates or results")
+
+
+async def test_undoing_a_candidate_edit_puts_back_the_person_and_the_ballot(world: World) -> None:
+    async def mooney() -> tuple[Any, ...]:
+        async with make_sessionmaker(world.bot.engine)() as session:
+            person = await session.scalar(select(Candidate).where(Candidate.name_key.like("%mooney%")))
+            assert person is not None
+            candidacy = await session.scalar(select(Candidacy).where(Candidacy.candidate_id == person.id))
+            aliases = set(
+                await session.scalars(
+                    select(CandidateAlias.alias).where(CandidateAlias.candidate_id == person.id)
+                )
+            )
+            assert candidacy is not None
+            return person.name, person.party, candidacy.withdrawn, aliases
+
+    before = await mooney()
+    edit = await stored(
+        world,
+        '!candidate-edit alabama rep primary candidate=Mooney name="Arnold W. Mooney" party=LIB alias="A. Mooney" withdrawn=yes',
+    )
+    assert await mooney() != before
+    await undone(world, edit)
+    assert await mooney() == before
+
+
+async def test_undoing_a_result_makes_the_previous_count_current_again(world: World) -> None:
+    async def current() -> int | None:
+        async with make_sessionmaker(world.bot.engine)() as session:
+            return await session.scalar(
+                select(ResultSnapshot.id)
+                .join(Contest)
+                .join(Race)
+                .where(Race.cycle == 2020, Contest.stage == "general")
+                .order_by(ResultSnapshot.id.desc())
+            )
+
+    before = await current()
+    posted = await stored(world, "!result alabama general Tuberville=1392200 Jones=920600")
+    assert await current() != before
+    await undone(world, posted)
+    assert await current() == before
+
+
+async def test_undoing_a_setting_puts_the_one_before_back(world: World) -> None:
+    first, second = (world.standin.add_channel(world.desk.id, name=n).id for n in ("news", "updates"))
+    await stored(world, f"!config results-channel <#{first}>")
+    change = await stored(world, f"!config results-channel <#{second}>")
+    await undone(world, change)
+    async with make_sessionmaker(world.bot.engine)() as session:
+        settings = await session.get(GuildSettings, world.desk.id)
+    assert settings is not None and settings.results_channel_id == first
