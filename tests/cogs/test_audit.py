@@ -16,7 +16,17 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from db.engine import make_sessionmaker
-from db.models import Candidacy, Candidate, CandidateAlias, Contest, GuildSettings, Race, ResultSnapshot
+from db.models import (
+    Candidacy,
+    Candidate,
+    CandidateAlias,
+    Contest,
+    Endorsement,
+    GuildSettings,
+    Poll,
+    Race,
+    ResultSnapshot,
+)
 from tests.support import World, desk_world, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -182,3 +192,48 @@ async def test_undoing_a_setting_puts_the_one_before_back(world: World) -> None:
     async with make_sessionmaker(world.bot.engine)() as session:
         settings = await session.get(GuildSettings, world.desk.id)
     assert settings is not None and settings.results_channel_id == first
+
+
+async def undo_reply(world: World, write: str) -> str:
+    audit_id = await stored(world, write)
+    exchange = await world.say(f"!undo {audit_id}", author=world.moderator)
+    assert exchange.ok is True, exchange.text
+    return exchange.text
+
+
+async def test_each_undo_says_what_it_put_back(world: World) -> None:
+    """The reply names what was undone; with the store checked after each."""
+    sessions = make_sessionmaker(world.bot.engine)
+    text = await undo_reply(world, "!call alabama runoff Sessions source=AP")
+    assert "removed the winner call (#" in text and "of the Republican runoff" in text
+    text = await undo_reply(world, "!uncall alabama runoff")
+    assert "removed the withdrawal of the call (#" in text
+    async with sessions() as session:
+        runoff = await session.scalar(
+            select(Contest).join(Race).where(Race.cycle == 2020, Contest.stage == "primary runoff")
+        )
+        assert runoff is not None and runoff.status == "called"
+    text = await undo_reply(world, '!candidate-add alabama general name="Quinn Example" party=IND')
+    assert "took Quinn Example off the ballot and removed the person" in text
+    text = await undo_reply(world, '!candidate-add alabama general name="Jeff Sessions" party=REP')
+    assert "took Jeff Sessions off the ballot" in text and "removed the person" not in text
+    async with sessions() as session:
+        assert await session.scalar(select(Candidate.id).where(Candidate.name == "Quinn Example")) is None
+        assert await session.scalar(select(Candidate.id).where(Candidate.name == "Jeff Sessions")) is not None
+    text = await undo_reply(
+        world, '!poll add alabama pollster="Undo Polling" dates="July 1-9, 2020" Tuberville=41 Jones=33'
+    )
+    assert "removed poll #" in text and "(Undo Polling)" in text
+    text = await undo_reply(world, '!endorse alabama endorser="Undo Endorser" candidate=Tuberville')
+    assert "removed endorsement #" in text and "(Undo Endorser)" in text
+    async with sessions() as session:
+        assert await session.scalar(select(Poll.id).where(Poll.pollster == "Undo Polling")) is None
+        assert (
+            await session.scalar(select(Endorsement.id).where(Endorsement.endorser == "Undo Endorser"))
+            is None
+        )
+    channel = world.standin.add_channel(world.desk.id, name="elsewhere").id
+    text = await undo_reply(world, f"!config results-channel <#{channel}>")
+    assert "put the server's results channel back" in text
+    text = await undo_reply(world, "!result alabama general Tuberville=1392300 Jones=920700")
+    assert "removed result #" in text and "of the general" in text
