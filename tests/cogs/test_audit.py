@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from db.engine import make_sessionmaker
 from db.models import (
+    AuditEntry,
     Candidacy,
     Candidate,
     CandidateAlias,
@@ -237,3 +238,26 @@ async def test_each_undo_says_what_it_put_back(world: World) -> None:
     assert "put the server's results channel back" in text
     text = await undo_reply(world, "!result alabama general Tuberville=1392300 Jones=920700")
     assert "removed result #" in text and "of the general" in text
+
+
+async def test_an_undo_is_audited_with_what_it_undid_and_what_it_restored(world: World) -> None:
+    edit = await stored(world, '!race-edit alabama 2020 notes="Audited note"')
+    await undone(world, edit)
+    async with make_sessionmaker(world.bot.engine)() as session:
+        original = await session.get(AuditEntry, edit)
+        assert original is not None and original.undone_by_id is not None
+        entry = await session.get(AuditEntry, original.undone_by_id)
+    assert entry is not None
+    assert (entry.action, entry.entity, entry.entity_id, entry.race_id, entry.undoes_id) == (
+        "undo",
+        original.entity,
+        original.entity_id,
+        original.race_id,
+        original.id,
+    )
+    assert entry.before == original.after and entry.actor_id == world.moderator
+    assert entry.after is not None and entry.after["undid"] == "race.edit"
+    assert entry.after["restored"] == original.before
+    assert entry.after["description"].startswith("put 2020 Alabama U.S. Senate")
+    shown = await world.say(f"!audit {entry.id}", author=world.moderator)
+    assert shown.ok is True and "race.edit" in shown.text
