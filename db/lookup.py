@@ -365,7 +365,8 @@ def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
     """The race meant, when one stands out: the newest race of the one state and office asked about.
 
     Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
-    special) are a real choice, so the member gets the list.
+    special) are a real choice, so the member gets the list, with the words that reach each one exactly
+    (`georgia 2020 regular`, `georgia 2020 special`): a desk write never lands on a race it only guessed.
     """
     groups = {(r.state, r.office, r.seat if r.office == Office.HOUSE else "") for r in races}
     if len(groups) != 1:

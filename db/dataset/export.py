@@ -190,12 +190,11 @@ def _race_entry(store: _Store, race: Race) -> dict[str, Any]:
         store.contests[race.id], key=lambda c: (_day(c.date) or "", _STAGE_ORDER.get(c.stage, 9), c.party)
     )
     entry["contests"] = [_contest_entry(store, c) for c in contests]
-    polls = sorted(store.polls[race.id], key=lambda p: (p.end_date, p.source_key or "", p.pollster, p.id))
+    # Polls and endorsements in the order they were stored (a card shows the one stored last first among
+    # equals): loaded back in that order, they keep it.
+    polls = sorted(store.polls[race.id], key=lambda p: (p.end_date, p.id))
     entry["polls"] = [_poll_entry(store, p) for p in polls]
-    endorsements = sorted(
-        store.endorsements[race.id],
-        key=lambda e: (_day(e.date) or "", e.endorser, store.key_of(e.candidate_id) or "", e.stance),
-    )
+    endorsements = sorted(store.endorsements[race.id], key=lambda e: (_day(e.date) or "", e.id))
     entry["endorsements"] = [_endorsement_entry(store, e) for e in endorsements]
     return entry
 
