@@ -1,4 +1,5 @@
-"""Checks every write makes before it reaches the database, the same on SQLite and PostgreSQL.
+"""Checks every write makes before it reaches the database, the same on SQLite and PostgreSQL: lengths and
+control characters.
 
 SQLite ignores VARCHAR lengths where PostgreSQL refuses them; checking here gives
 one clear error on both, naming the field, instead of a driver error on one.
@@ -22,12 +23,20 @@ class TooLong(ValueError):
 
 
 def check_lengths(obj: Any) -> None:
+    """Every text a row holds fits its column and holds no control character (db/limits.py), whichever
+    write stored it: what the store accepts, its export loads back."""
+    from db import limits  # here, not at import: db.limits reaches db.writes, which reaches the engine
+
     mapper = inspect(obj).mapper
     for column in mapper.columns:
-        if isinstance(column.type, String) and column.type.length:
-            value = getattr(obj, mapper.get_property_by_column(column).key, None)
-            if isinstance(value, str) and len(value) > column.type.length:
-                raise TooLong(mapper.class_.__name__.lower(), column.key, column.type.length, value)
+        if not isinstance(column.type, String):
+            continue
+        value = getattr(obj, mapper.get_property_by_column(column).key, None)
+        if not isinstance(value, str):
+            continue
+        if column.type.length and len(value) > column.type.length:
+            raise TooLong(mapper.class_.__name__.lower(), column.key, column.type.length, value)
+        limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
 
 
 @event.listens_for(Session, "before_flush")
