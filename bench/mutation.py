@@ -66,7 +66,7 @@ MODULES = {
     ),
     "lookup": Module(
         "db/lookup.py",
-        ("tests/db/test_lookup.py", "tests/db/test_lookup_hints.py", "tests/cogs/test_race.py"),
+        ("tests/db/test_lookup.py", "tests/cogs/test_race.py"),
     ),
     "outbox": Module("db/outbox.py", ("tests/db/test_outbox.py", "tests/cogs/test_announcer.py")),
     "announcer": Module("cogs/announcer.py", ("tests/cogs/test_announcer.py",)),
