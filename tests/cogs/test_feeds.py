@@ -26,27 +26,10 @@ from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
 from tests.support import copied_store
-from tests.support.feeds import add_florida_2012, ap_snapshot, feed_server, florida_counts
+from tests.support.feeds import Replay, add_florida_2012, ap_snapshot, feed_server, florida_counts
 from tests.support.world import World, messages_in, outbox_settled, running_bot
 
 SETUP = Actor(id=None, name="test setup")
-
-
-class Replay:
-    """A local feed server: serves `snapshots[step]` with an ETag, answering 304 when it has not changed."""
-
-    def __init__(self, snapshots: list[bytes]) -> None:
-        self.snapshots, self.step, self.requests, self.not_modified = snapshots, 0, 0, 0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests += 1
-        etag = f'"{self.step}"'
-        if request.headers.get("If-None-Match") == etag:
-            self.not_modified += 1
-            return web.Response(status=304)
-        return web.Response(
-            body=self.snapshots[self.step], headers={"ETag": etag}, content_type="application/json"
-        )
 
 
 @contextlib.asynccontextmanager

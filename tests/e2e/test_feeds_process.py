@@ -4,11 +4,8 @@ Senate race to a local replay of the AP sample, presses Start, and sees the coun
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
-from aiohttp import web
 from sqlalchemy import func, select
 
 from cogs.feeds import START
@@ -19,30 +16,11 @@ from db.models import GuildSettings, ResultSnapshot
 from db.writes import run_write
 from loopback import StandIn
 from loopback.process import start_bot_process, stop_bot_process
-from tests.support import SPEC, copied_store, sqlite_url
-from tests.support.feeds import add_florida_2012, ap_snapshot, feed_server, florida_counts
+from tests.support import SPEC, copied_store, sqlite_url, until
+from tests.support.feeds import Replay, add_florida_2012, ap_snapshot, feed_server, florida_counts
 
 TOKEN = "e2e.feeds-token.value"
 SETUP = Actor(id=None, name="test setup")
-
-
-class Replay:
-    """Serves the current snapshot; the test moves `step` on."""
-
-    def __init__(self, snapshots: list[bytes]) -> None:
-        self.snapshots, self.step = snapshots, 0
-
-    async def handle(self, _request: web.Request) -> web.Response:
-        return web.Response(body=self.snapshots[self.step], content_type="application/json")
-
-
-async def until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError(f"{what} not within {timeout}s")
-        await asyncio.sleep(0.1)
 
 
 async def test_the_bot_process_keeps_a_feed_count_and_holds_one_that_goes_down(tmp_path: Path) -> None:
@@ -68,6 +46,10 @@ async def test_the_bot_process_keeps_a_feed_count_and_holds_one_that_goes_down(t
         proc = await start_bot_process(standin, env=env)
         try:
             await standin.wait_until_ready(timeout=90)
+
+            def messages_in(channel_id: int) -> list[object]:
+                return [m for m in standin.messages if m.channel_id == channel_id]
+
             url = f"{base}/fl.json"
             await standin.send_message(
                 channel.id, moderator, f"!feed add florida 2012 general url={url} contest=10005 every=10s"
@@ -79,14 +61,10 @@ async def test_the_bot_process_keeps_a_feed_count_and_holds_one_that_goes_down(t
 
             await standin.click_button(preview, START, moderator)
             first = florida_counts()
-            await until(
-                lambda: len([m for m in standin.messages if m.channel_id == results.id]) >= 1, "count 1"
-            )
+            await until(lambda: len(messages_in(results.id)) >= 1, 60, "count 1")
 
             replay.step = 1  # the count doubles
-            await until(
-                lambda: len([m for m in standin.messages if m.channel_id == results.id]) >= 2, "count 2"
-            )
+            await until(lambda: len(messages_in(results.id)) >= 2, 60, "count 2")
             await standin.send_message(channel.id, moderator, "!results florida 2012")
             answer = await standin.wait_for_message(
                 channel.id, predicate=lambda m: "Florida" in m.text() and m.embeds != [], timeout=60
@@ -95,9 +73,8 @@ async def test_the_bot_process_keeps_a_feed_count_and_holds_one_that_goes_down(t
                 assert f"{2 * votes:,}" in answer.text(), answer.text()
 
             replay.step = 2  # the count goes down: held for the desk, nothing stored or announced
-            await until(lambda: any("held for review" in m.text() for m in standin.messages), "the hold")
-            in_results = [m for m in standin.messages if m.channel_id == results.id]
-            assert len(in_results) == 2
+            await until(lambda: any("held for review" in m.text() for m in standin.messages), 60, "the hold")
+            assert len(messages_in(results.id)) == 2
         finally:
             log = await stop_bot_process(proc)
         assert standin.spec_errors == []

@@ -93,3 +93,20 @@ async def feed_server(routes: dict[str, Handler]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+class Replay:
+    """A local feed server: serves `snapshots[step]` with an ETag, answering 304 when it has not changed."""
+
+    def __init__(self, snapshots: list[bytes]) -> None:
+        self.snapshots, self.step, self.requests, self.not_modified = snapshots, 0, 0, 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        etag = f'"{self.step}"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            return web.Response(status=304)
+        return web.Response(
+            body=self.snapshots[self.step], headers={"ETag": etag}, content_type="application/json"
+        )
