@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///racedesk.db"
 
@@ -33,6 +34,8 @@ class Settings:
     log_level: str = "INFO"
     load_default_data: bool = True
     feed_hosts: frozenset[str] = frozenset()  # hosts results feeds may come from; empty: no feeds
+    shard_count: int | None = None  # SHARD_COUNT: the bot's shards in all (None: one unsharded connection)
+    shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: the shards this process runs (None: all of them)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -50,7 +53,41 @@ class Settings:
             log_level=values.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
             load_default_data=values.get("RACEDESK_DEFAULT_DATA", "1").strip() not in ("0", "false", "no"),
             feed_hosts=_hosts(values.get("FEED_HOSTS", "")),
+            **_shards(values.get("SHARD_COUNT", ""), values.get("SHARD_IDS", "")),
         )
+
+
+SHARD_EXAMPLE = "e.g. SHARD_COUNT=4 with SHARD_IDS=0-1 in one process and SHARD_IDS=2,3 in the other"
+
+
+def _shards(count_text: str, ids_text: str) -> dict[str, Any]:
+    """SHARD_COUNT (a whole number of shards, 1 or more) and SHARD_IDS (`0-3`, `4,5`, `0-1,6`: each below
+    SHARD_COUNT); SHARD_IDS alone is refused, SHARD_COUNT alone runs every shard in this process."""
+    count_text, ids_text = count_text.strip(), ids_text.strip()
+    if not count_text:
+        if ids_text:
+            raise SettingsError(f"SHARD_IDS needs SHARD_COUNT, the bot's shards in all; {SHARD_EXAMPLE}")
+        return {}
+    if not count_text.isdigit() or int(count_text) < 1:
+        raise SettingsError(f"SHARD_COUNT must be a whole number of shards, 1 or more, not `{count_text}`; {SHARD_EXAMPLE}")
+    count = int(count_text)
+    if not ids_text:
+        return {"shard_count": count}
+    ids: set[int] = set()
+    for part in ids_text.replace(" ", "").split(","):
+        first, dash, last = part.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise SettingsError(f"SHARD_IDS lists shard numbers and ranges, not `{part}`; {SHARD_EXAMPLE}")
+        low, high = int(first), int(last) if dash else int(first)
+        if low > high:
+            raise SettingsError(f"SHARD_IDS range `{part}` runs backwards, e.g. {high}-{low}")
+        if high >= count:
+            raise SettingsError(
+                f"SHARD_IDS `{part}` is not below SHARD_COUNT={count} (shards are numbered 0 to {count - 1}); "
+                f"{SHARD_EXAMPLE}"
+            )
+        ids.update(range(low, high + 1))
+    return {"shard_count": count, "shard_ids": tuple(sorted(ids))}
 
 
 def _hosts(raw: str) -> frozenset[str]:

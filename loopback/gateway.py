@@ -87,6 +87,16 @@ class Session:
     def has(self, intent: int) -> bool:
         return bool(self.intents & intent)
 
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether this session gets the guild's events: Discord's formula (guild_id >> 22) % shard_count
+        == shard_id; DMs (None) go to shard 0; a session without a shard gets everything."""
+        if self.shard is None:
+            return True
+        shard_id, shard_count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % shard_count == shard_id
+
     def dispatch(self, event: str, data: Any) -> None:
         """Number the event, keep it for RESUME, and hand it to the connection (if any)."""
         if self.ended:

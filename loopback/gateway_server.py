@@ -21,6 +21,16 @@ HEARTBEAT_INTERVAL_MS = 41250
 _TRACE = ['["loopback-gateway",{"micros":0}]']
 
 
+def _valid_shard(shard: Any) -> bool:
+    """IDENTIFY's shard: [shard_id, shard_count], 0 <= shard_id < shard_count."""
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+        and 0 <= shard[0] < shard[1]
+    )
+
+
 class GatewayServer(StandInState):
     # ------------------------------------------------------------------ gateway state
 
@@ -40,6 +50,16 @@ class GatewayServer(StandInState):
         discord.py itself fires on_ready later: after its ``guild_ready_timeout`` (2 s unless set)
         without another GUILD_CREATE. Messages and interactions are handled before that."""
         await asyncio.wait_for(self._ready.wait(), timeout)
+        await self._flush()
+
+    async def wait_for_shards(self, shards: set[tuple[int, int]], timeout: float = 20) -> None:
+        """Until a session for each of ``shards`` ((id, count)) has IDENTIFYed and is connected, and all
+        they were sent (READY, their GUILD_CREATEs) was written."""
+        deadline = time.monotonic() + timeout
+        while not shards <= self.live_shards:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"shards {sorted(shards - self.live_shards)} did not connect")
+            await asyncio.sleep(0.01)
         await self._flush()
 
     async def force_reconnect(self, timeout: float = 10) -> None:
@@ -70,7 +90,7 @@ class GatewayServer(StandInState):
             "v": API_VERSION,
             "user": self._me_json(),
             "user_settings": {},
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
+            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds if session.holds(gid)],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -198,15 +218,19 @@ class GatewayServer(StandInState):
         ):
             await conn.close(4004, b"Authentication failed.")
             return False
-        # A new IDENTIFY replaces sessions that have no connection any more.
+        shard = d.get("shard")
+        if shard is not None and not _valid_shard(shard):
+            await conn.close(4010, b"Invalid shard.")
+            return False
+        # A new IDENTIFY replaces the same shard's sessions that have no connection any more.
         for sid, old in list(self._sessions.items()):
-            if old.connection is None or old.connection.closed:
+            if old.shard == shard and (old.connection is None or old.connection.closed):
                 old.ended = True
                 del self._sessions[sid]
         session = Session(
             intents=int(d.get("intents") or 0), identify={k: v for k, v in d.items() if k != "token"}
         )
-        session.shard = d.get("shard")
+        session.shard = list(shard) if shard is not None else None
         session.connection = conn
         conn.session = session
         self._sessions[session.session_id] = session
@@ -214,7 +238,8 @@ class GatewayServer(StandInState):
         self.identify_count += 1
         session.dispatch("READY", self._ready_payload(session))
         for guild in self.guilds.values():
-            session.dispatch("GUILD_CREATE", self._guild_create(guild, session))
+            if session.holds(guild.id):
+                session.dispatch("GUILD_CREATE", self._guild_create(guild, session))
         await conn.flush()
         self._ready.set()
         return True

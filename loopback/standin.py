@@ -59,6 +59,10 @@ class StandIn(
     ``spec_path``: Discord's OpenAPI document; when given, every request's route and JSON body are
     checked against it (failures go to ``spec_errors``; a bad body is answered 400 like Discord
     would, an unknown route 404).
+
+    Shards: a bot may IDENTIFY several sessions, each with ``shard`` [id, count]; each gets READY and
+    GUILD_CREATE (and every later event) only for the guilds its shard holds, ``(guild_id >> 22) %
+    count == id`` (DMs go to shard 0). ``shard_count`` is what GET /gateway/bot recommends.
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class StandIn(
         echo_bot_messages: bool = True,
         compress: bool = True,
         host: str = "127.0.0.1",
+        shard_count: int = 1,
     ) -> None:
         super().__init__(
             load_spec(spec_path) if spec_path is not None else None,
@@ -82,6 +87,7 @@ class StandIn(
             interaction_deadline=interaction_deadline,
             echo_bot_messages=echo_bot_messages,
             compress=compress,
+            shard_count=shard_count,
         )
         self.bot_user_id = bot_user_id or new_snowflake()
         self.users[self.bot_user_id] = User(self.bot_user_id, bot_name, bot=True)
@@ -178,7 +184,7 @@ class StandIn(
             self.users[owner] = User(owner, "owner")
         guild = self._new_guild(gid, name, owner, everyone_permissions, bot_permissions)
         self.guilds[gid] = guild
-        for session in self._live_sessions():
+        for session in self._sessions_for(gid):
             session.dispatch("GUILD_CREATE", self._guild_create(guild, session))
         return guild
 

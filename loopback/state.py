@@ -97,8 +97,10 @@ class StandInState:
         interaction_deadline: float | None,
         echo_bot_messages: bool,
         compress: bool,
+        shard_count: int = 1,
     ) -> None:
         self.spec = spec
+        self.shard_count = shard_count  # what GET /gateway/bot recommends
         self.host = host
         self.port = 0
         self.token = token
@@ -216,6 +218,19 @@ class StandInState:
     def _live_sessions(self) -> list[Session]:
         return [s for s in self._sessions.values() if not s.ended]
 
+    def _sessions_for(self, guild_id: int | None) -> list[Session]:
+        """The live sessions that get a guild's events (DMs: shard 0's), by Discord's sharding formula."""
+        return [s for s in self._live_sessions() if s.holds(guild_id)]
+
+    @property
+    def live_shards(self) -> set[tuple[int, int]]:
+        """The shards ([id, count], from IDENTIFY) of the live sessions that have a connection."""
+        return {
+            (s.shard[0], s.shard[1])
+            for s in self._live_sessions()
+            if s.shard is not None and s.connection is not None and not s.connection.closed
+        }
+
     def _require_session(self) -> None:
         if not self._live_sessions():
             raise RuntimeError("no bot is connected to the stand-in's gateway")
@@ -231,8 +246,11 @@ class StandInState:
         """Dispatch an event to every session whose intents allow it.
 
         ``message_from``: the author of a message event; without the MESSAGE_CONTENT intent a
-        guild message not from the bot and not mentioning it arrives with empty content."""
-        for session in self._live_sessions():
+        guild message not from the bot and not mentioning it arrives with empty content.
+        A guild's event goes only to the session of the shard that holds the guild (data's guild_id), a DM's
+        to shard 0, as Discord does."""
+        guild_id = data.get("guild_id")
+        for session in self._sessions_for(int(guild_id) if guild_id is not None else None):
             if intent is not None and not session.has(intent):
                 continue
             payload = data

@@ -52,3 +52,43 @@ def test_feed_hosts_are_empty_by_default_and_host_names_only(tmp_path: Path) -> 
     assert hosts.feed_hosts == frozenset({"results.enr.clarityelections.com", "api.ap.org", "127.0.0.1"})
     with pytest.raises(SettingsError, match="host names, not URLs"):
         Settings.from_env({"FEED_HOSTS": "https://api.ap.org/v2"}, dotenv=None)
+
+
+@pytest.mark.parametrize(
+    ("env", "count", "ids"),
+    [
+        ({}, None, None),
+        ({"SHARD_COUNT": "4"}, 4, None),
+        ({"SHARD_COUNT": "8", "SHARD_IDS": "0-3"}, 8, (0, 1, 2, 3)),
+        ({"SHARD_COUNT": "6", "SHARD_IDS": "4,5"}, 6, (4, 5)),
+        ({"SHARD_COUNT": "8", "SHARD_IDS": " 6, 0-1 ,1"}, 8, (0, 1, 6)),
+        ({"SHARD_COUNT": "1", "SHARD_IDS": "0"}, 1, (0,)),
+    ],
+)
+def test_shard_settings(tmp_path: Path, env: dict[str, str], count: int | None, ids: tuple[int, ...]) -> None:
+    settings = Settings.from_env(env, dotenv=tmp_path / ".env")
+    assert settings.shard_count == count
+    assert settings.shard_ids == ids
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SHARD_IDS": "0-1"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number of shards, 1 or more, not `two`"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be a whole number of shards, 1 or more, not `0`"),
+        ({"SHARD_COUNT": "-2"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-x"}, "SHARD_IDS lists shard numbers and ranges, not `0-x`"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "a"}, "SHARD_IDS lists shard numbers and ranges, not `a`"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "1,,2"}, "SHARD_IDS lists shard numbers and ranges, not ``"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "SHARD_IDS range `3-1` runs backwards, e.g. 1-3"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2-4"}, "SHARD_IDS `2-4` is not below SHARD_COUNT=4"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "(shards are numbered 0 to 1)"),
+    ],
+)
+def test_bad_shard_settings_say_what_is_expected(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env, dotenv=tmp_path / ".env")
+    text = str(refused.value)
+    assert message in text
+    assert "\n" not in text and "e.g." in text
