@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.audit import SYSTEM
 from db.dataset import LoadSummary, load_document
-from db.engine import upgrade
 from db.importers.default import build_default_store
 from db.lookup import race_count
+from db.migrate import apply_migrations, one_time_jobs
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,20 @@ async def load_sample(session: AsyncSession) -> LoadSummary:
 async def prepare(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], default_data: bool = True
 ) -> bool:
-    """Apply migrations; fill an empty store with the shipped data. Returns whether it built the store."""
-    await upgrade(engine)
-    if not default_data:
-        return False
-    async with sessions.begin() as session:
-        if await race_count(session) > 0:
+    """Apply migrations; fill an empty store with the shipped data. Returns whether it built the store.
+
+    Both are one-time jobs: on PostgreSQL, of many processes starting together one does them under the
+    advisory lock (db/migrate.py) and the others wait, then find them done."""
+    async with one_time_jobs(engine):
+        before, after = await apply_migrations(engine)
+        if before != after:
+            log.info("migrated the store from %s to %s", before or "nothing", after)
+        if not default_data:
             return False
-        sample = await load_sample(session)
-        public = await build_default_store(session)
+        async with sessions.begin() as session:
+            if await race_count(session) > 0:
+                return False
+            sample = await load_sample(session)
+            public = await build_default_store(session)
     log.info("built the default store: sample: %s; public data: %s", sample.describe(), public.describe())
     return True

@@ -46,8 +46,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Apply every Alembic migration (the same ones `racedesk db upgrade` runs)."""
-    from db.migrate import upgrade_connection
+    """Apply every Alembic migration (the same ones `racedesk db upgrade` runs), on PostgreSQL under the
+    one-time jobs' advisory lock (db/migrate.py)."""
+    from db.migrate import apply_migrations, one_time_jobs
 
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade_connection)
+    async with one_time_jobs(engine):
+        await apply_migrations(engine)

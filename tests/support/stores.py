@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.audit import SYSTEM, Actor
@@ -132,6 +133,26 @@ async def release_postgres_store(schema: str) -> None:
         _emptied.append(schema)
     except Exception:
         await drop_schema(schema)
+    finally:
+        await admin.dispose()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database of its own (named after the test database, plus a random tail), for
+    tests that start separate processes, which reach it by DATABASE_URL alone; dropped at the end."""
+    await postgres_or_skip()
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
 

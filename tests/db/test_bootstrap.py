@@ -1,0 +1,90 @@
+"""The one-time jobs (migrations, the first build of the default data) run once however many processes start
+together on one PostgreSQL database: the advisory lock of db/migrate.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from sqlalchemy import text
+
+from db.engine import make_engine, make_sessionmaker
+from loopback.process import REPO_ROOT
+from tests.support import Built, sqlite_url
+from tests.support.stores import fresh_database, row_counts
+
+PROCESSES = 6
+# One process starting: the bot's own start-up path (build_bot's prepare), logging what it did.
+START = """
+import asyncio, logging, os, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s: %(message)s")
+from db.bootstrap import prepare
+from db.engine import make_engine, make_sessionmaker
+
+async def main():
+    engine = make_engine(os.environ["DATABASE_URL"])
+    try:
+        built = await prepare(engine, make_sessionmaker(engine), default_data=True)
+    finally:
+        await engine.dispose()
+    print("built" if built else "found it built")
+
+asyncio.run(main())
+"""
+
+
+async def start_together(url: str, count: int) -> list[tuple[int, str]]:
+    env = {**os.environ, "DATABASE_URL": url}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            START,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(count)
+    ]
+    try:
+        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 300)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    return [(proc.returncode or 0, out.decode()) for proc, (out, _) in zip(procs, outputs, strict=True)]
+
+
+async def test_processes_starting_together_migrate_and_build_the_default_store_once(built: Built) -> None:
+    async with fresh_database() as url:
+        results = await start_together(url, PROCESSES)
+        logs = [out for _, out in results]
+        assert [code for code, _ in results] == [0] * PROCESSES, "\n".join(logs)
+        assert "Traceback" not in "".join(logs)
+        migrated = [out for out in logs if "migrated the store from nothing to" in out]
+        built_here = [out for out in logs if out.rstrip().endswith("\nbuilt")]
+        assert len(migrated) == 1 and len(built_here) == 1, "\n".join(logs)
+        assert sum(out.rstrip().endswith("found it built") for out in logs) == PROCESSES - 1
+        assert migrated == built_here  # the first to hold the lock did both
+
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                heads = (await conn.scalars(text("SELECT version_num FROM alembic_version"))).all()
+            counts = await row_counts(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+        # The store holds one default build: the same rows as the SQLite store built once by the tests.
+        reference = make_engine(sqlite_url(built.path))
+        try:
+            expected = await row_counts(make_sessionmaker(reference))
+        finally:
+            await reference.dispose()
+        assert len(heads) == 1
+        same = {name: n for name, n in expected.items() if not name.startswith(("audit", "import"))}
+        assert {name: counts[name] for name in same} == same
+        assert counts["races"] > 0
