@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cogs.support.context import RaceContext
 from db.cache import ReadCache
 from db.engine import make_engine, make_sessionmaker
+from db.notify import WriteListener
+from db.single_process import ProcessLock, bot_process_lock
 from db.store import Store
 from settings import Settings
 
@@ -73,9 +75,17 @@ class RaceBot(commands.Bot):
         self.initial_extensions = tuple(extensions)
         self.guild_prefixes: dict[int, str] = {}
         self.store = Store(sessions, ReadCache(sessions))  # cogs read and write through it
+        self.process_lock: ProcessLock | None = None  # SQLite: this bot process's hold on the database
+        self.write_listener: WriteListener | None = None  # PostgreSQL: other processes' writes, at once
         self._closing_all: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
+        if self.engine.dialect.name == "postgresql":
+            self.write_listener = WriteListener(self.engine, self.store.cache.invalidate)
+            self.store.cache.writes_heard = lambda: (
+                self.write_listener is not None and self.write_listener.live
+            )
+            self.write_listener.start()
         self.guild_prefixes = await self.store.guild_prefixes()
         for extension in self.initial_extensions:
             await self.load_extension(extension)
@@ -106,15 +116,60 @@ class RaceBot(commands.Bot):
         await asyncio.shield(self._closing_all)
 
     async def _close_all(self) -> None:
-        await super().close()
-        await self.engine.dispose()
+        try:
+            await super().close()
+            if self.write_listener is not None:
+                await self.write_listener.stop()
+            await self.engine.dispose()
+        finally:
+            if self.process_lock is not None:
+                self.process_lock.release()
 
 
-async def build_bot(settings: Settings) -> RaceBot:
-    """Migrate the store (and fill an empty one with the shipped data), then make the bot."""
+class ShardedRaceBot(RaceBot, commands.AutoShardedBot):
+    """RaceBot as discord.py's sharded client: the shards SHARD_IDS (all, if unset) of SHARD_COUNT. Several
+    processes, each with its own SHARD_IDS, share one PostgreSQL (see 'Scaling' in README.md)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        extensions: Sequence[str] = EXTENSIONS,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("shard_count", settings.shard_count)
+        kwargs.setdefault("shard_ids", list(settings.shard_ids) if settings.shard_ids is not None else None)
+        super().__init__(settings, engine, sessions, extensions, **kwargs)
+
+
+def bot_class(settings: Settings) -> type[RaceBot]:
+    """The sharded client when SHARD_COUNT is set, else the plain one (one gateway connection)."""
+    return ShardedRaceBot if settings.shard_count is not None else RaceBot
+
+
+async def build_bot(settings: Settings, *, serving: bool = True) -> RaceBot:
+    """Migrate the store (and fill an empty one with the shipped data), then make the bot.
+
+    On SQLite a bot process that will serve (`serving`: not `racedesk sync`, which only logs in) first takes
+    the database's lock: a second one on the same file is refused here (StoreInUse). On PostgreSQL the one-time jobs run under an advisory lock (db/migrate.py)."""
     from db.bootstrap import prepare
 
-    engine = make_engine(settings.database_url)
-    sessions = make_sessionmaker(engine)
-    await prepare(engine, sessions, default_data=settings.load_default_data)
-    return RaceBot(settings, engine, sessions)
+    lock = bot_process_lock(settings.database_url) if serving else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            await prepare(engine, sessions, default_data=settings.load_default_data)
+        except BaseException:
+            await engine.dispose()
+            raise
+        bot = bot_class(settings)(settings, engine, sessions)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    bot.process_lock = lock
+    return bot

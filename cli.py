@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bot import RaceBot, build_bot
+from db.single_process import StoreInUse
 from loopback.patching import point_discord_at, point_discord_from_env
 from settings import Settings, SettingsError
 
@@ -288,7 +289,7 @@ async def sync_command(settings: Settings, guild_id: int | None) -> int:
         print("racedesk: sync needs DISCORD_TOKEN (see 'Configuration' in README.md)", file=sys.stderr)
         return 2
     point_discord_from_env()
-    bot = await build_bot(replace(settings, load_default_data=False))  # migrations only
+    bot = await build_bot(replace(settings, load_default_data=False), serving=False)  # migrations only
     async with bot:
         try:
             await bot.login(settings.token)
@@ -484,7 +485,11 @@ async def dispatch(command: str, args: argparse.Namespace, settings: Settings) -
                 file=sys.stderr,
             )
             return await console_command(settings)
-        await run_bot(settings)
+        try:
+            await run_bot(settings)
+        except StoreInUse as problem:
+            print(f"racedesk: {problem}", file=sys.stderr)
+            return 2
         return 0
     handlers = {
         "console": lambda: console_command(settings),

@@ -69,7 +69,9 @@ def _shards(count_text: str, ids_text: str) -> dict[str, Any]:
             raise SettingsError(f"SHARD_IDS needs SHARD_COUNT, the bot's shards in all; {SHARD_EXAMPLE}")
         return {}
     if not count_text.isdigit() or int(count_text) < 1:
-        raise SettingsError(f"SHARD_COUNT must be a whole number of shards, 1 or more, not `{count_text}`; {SHARD_EXAMPLE}")
+        raise SettingsError(
+            f"SHARD_COUNT must be a whole number of shards, 1 or more, not `{count_text}`; {SHARD_EXAMPLE}"
+        )
     count = int(count_text)
     if not ids_text:
         return {"shard_count": count}

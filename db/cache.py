@@ -3,7 +3,9 @@
 Every write records an audit entry. A commit that added one bumps this process's
 data version at once, so the desk's own writes are never served stale. Writes by
 another process (an import from the command line, a second bot) are noticed by
-`refresh()`, which compares the newest audit id at most every REFRESH_SECONDS.
+`refresh()`, which compares the newest audit id at most every REFRESH_SECONDS; on PostgreSQL a
+listener (db/notify.py) hears of them at once and calls `invalidate()`, and while it listens
+(`writes_heard`) that comparison is not needed.
 Entries also expire after TTL_SECONDS, because some answers depend on the clock
 ("polls close in 2 hours").
 """
@@ -62,15 +64,24 @@ class ReadCache:
         self._newest_audit: int | None = None
         self._checked_at = float("-inf")
         self.hits = self.misses = 0
+        self._generation = 0  # bumped at every clear: a load that began before it is not kept
+        self.writes_heard: Callable[[], bool] = lambda: False  # True: other processes' writes are heard
 
     def clear(self) -> None:
         self._entries.clear()
+        self._generation += 1
+
+    def invalidate(self) -> None:
+        """Another process wrote (a notification said so): drop everything."""
+        self.clear()
 
     async def refresh(self) -> None:
         """Drop everything if this process wrote, or (checked now and then) another process did."""
         if self._seen_local != local_version():
             self._seen_local = local_version()
             self.clear()
+        if self.writes_heard():
+            return
         now = self.clock()
         if now - self._checked_at < REFRESH_SECONDS:
             return
@@ -90,7 +101,10 @@ class ReadCache:
             self.hits += 1
             return found[1]
         self.misses += 1
+        generation = self._generation
         value = await load()
+        if generation != self._generation:  # written meanwhile: the value may be older than the write
+            return value
         self._entries[key] = (now, value)
         self._entries.move_to_end(key)
         while len(self._entries) > MAX_ENTRIES:

@@ -106,7 +106,9 @@ async def test_a_message_goes_to_the_shard_of_its_guild_and_a_dm_to_shard_0(spec
         assert not any(m.guild is None for m in bot1.seen)
 
 
-async def test_gateway_bot_reports_the_shard_count_and_an_unsharded_bot_runs_them_all(spec_path: Path) -> None:
+async def test_gateway_bot_reports_the_shard_count_and_an_unsharded_bot_runs_them_all(
+    spec_path: Path,
+) -> None:
     async with StandIn(spec_path, shard_count=3) as s:
         async with aiohttp.ClientSession() as http:
             answer = await http.get(

@@ -404,6 +404,7 @@ class BotProcess:
     channel_id: int
     member: int
     output: list[str] = field(default_factory=list)  # what it printed, once it has stopped
+    env: dict[str, str] = field(default_factory=dict)  # what it was started with (DATABASE_URL, ...)
 
 
 @contextlib.asynccontextmanager
@@ -417,7 +418,7 @@ async def sample_bot_process(tmp_path: Path, token: str) -> AsyncIterator[BotPro
         channel = standin.add_channel(guild.id, name="general")
         member = standin.add_member(guild.id, "member")
         env = {"DISCORD_TOKEN": token, "DATABASE_URL": url, "RACEDESK_DEFAULT_DATA": "0", "LOG_LEVEL": "INFO"}
-        running = BotProcess(standin, await start_bot_process(standin, env=env), channel.id, member)
+        running = BotProcess(standin, await start_bot_process(standin, env=env), channel.id, member, env=env)
         try:
             await standin.wait_until_ready(timeout=90)
             yield running
