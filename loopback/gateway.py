@@ -15,7 +15,9 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 
-__all__ = ["Connection", "Intents", "Op", "Session", "make_compressor"]
+from .models import new_snowflake
+
+__all__ = ["Connection", "Intents", "Op", "Session", "guild_id_on_shard", "make_compressor"]
 
 log = logging.getLogger("loopback.gateway")
 
@@ -69,6 +71,15 @@ def make_compressor(kind: str | None) -> _Compressor | None:
     if kind == "zlib-stream":
         return _ZlibStream()
     return None
+
+
+def guild_id_on_shard(shard_id: int, shard_count: int) -> int:
+    """A new snowflake that Discord's formula, (guild_id >> 22) % shard_count, puts on `shard_id`: a guild id
+    for a test that wants a server on a given shard."""
+    gid = new_snowflake()
+    while (gid >> 22) % shard_count != shard_id:
+        gid += 1 << 22
+    return gid
 
 
 @dataclass

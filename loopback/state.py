@@ -231,6 +231,15 @@ class StandInState:
             if s.shard is not None and s.connection is not None and not s.connection.closed
         }
 
+    def delivered_to(self, event: str, object_id: int) -> list[tuple[str, list[int] | None]]:
+        """The sessions (session id, shard) that were sent `event` about the object `object_id` (a message's
+        or an interaction's id), oldest session first."""
+        return [
+            (s.session_id, s.shard)
+            for s in self._sessions.values()
+            if any(p["t"] == event and str(p["d"].get("id")) == str(object_id) for p in s.sent)
+        ]
+
     def _require_session(self) -> None:
         if not self._live_sessions():
             raise RuntimeError("no bot is connected to the stand-in's gateway")

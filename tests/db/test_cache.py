@@ -72,3 +72,39 @@ async def test_entries_expire(sessions: async_sessionmaker[AsyncSession]) -> Non
     first = await cache.get("k", load)
     clock.now += cache_module.TTL_SECONDS + 1
     assert await cache.get("k", load) != first
+
+
+async def test_a_value_loaded_while_the_data_changed_is_not_kept(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    loads = []
+
+    async def load_across_a_write() -> int:
+        loads.append(1)
+        if len(loads) == 1:
+            cache.invalidate()  # a write lands while this load reads the old data
+        return len(loads)
+
+    assert await cache.get("k", load_across_a_write) == 1  # the caller gets what was read...
+    assert await cache.get("k", load_across_a_write) == 2  # ...but the next one reads again
+    assert await cache.get("k", load_across_a_write) == 2
+
+
+async def test_while_writes_are_heard_the_audit_id_is_not_compared(engine: AsyncEngine) -> None:
+    clock = Clock()
+    cache = ReadCache(make_sessionmaker(engine), clock=clock)
+    heard = True
+    cache.writes_heard = lambda: heard
+    values = iter(range(100))
+
+    async def load() -> int:
+        return next(values)
+
+    first = await cache.get("k", load)
+    async with engine.begin() as conn:
+        await conn.execute(insert(AuditEntry).values(action="import", entity="document", actor_name="system"))
+    clock.now += cache_module.REFRESH_SECONDS * 2
+    assert await cache.get("k", load) == first  # the listener would have said; nothing said: kept
+    heard = False  # the listener lost its connection: back to the periodic comparison
+    assert await cache.get("k", load) != first

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from loopback import StandIn
 from loopback.floorbot import run_bot_against
-from loopback.models import new_snowflake
+from loopback.gateway import guild_id_on_shard
 from tests.support import until
 
 
@@ -43,18 +43,10 @@ class ShardBot(commands.AutoShardedBot):
         """No 5 s pause between this process's own IDENTIFYs (the stand-in has no identify limit)."""
 
 
-def guild_id_on(shard: int, count: int) -> int:
-    """A fresh snowflake that Discord's formula puts on `shard` of `count`."""
-    gid = new_snowflake()
-    while (gid >> 22) % count != shard:
-        gid += 1 << 22
-    return gid
-
-
 @contextlib.asynccontextmanager
 async def two_shards(spec_path: Path) -> AsyncIterator[tuple[StandIn, ShardBot, ShardBot, dict[str, Any]]]:
     async with StandIn(spec_path, shard_count=2) as s:
-        guilds = [s.add_guild(f"guild {n}", guild_id=guild_id_on(n % 2, 2)) for n in range(3)]
+        guilds = [s.add_guild(f"guild {n}", guild_id=guild_id_on_shard(n % 2, 2)) for n in range(3)]
         member = s.add_user("member")
         channels = []
         for guild in guilds:
@@ -83,7 +75,7 @@ async def test_each_shard_gets_ready_and_the_guilds_of_its_shard_only(spec_path:
             }
 
         # A guild added now is created on its own shard only.
-        late = s.add_guild("late", guild_id=guild_id_on(1, 2))
+        late = s.add_guild("late", guild_id=guild_id_on_shard(1, 2))
         await until(lambda: bot1.get_guild(late.id) is not None, 10, "the late guild on shard 1")
         assert bot0.get_guild(late.id) is None
     assert s.spec_errors == []
@@ -100,6 +92,9 @@ async def test_a_message_goes_to_the_shard_of_its_guild_and_a_dm_to_shard_0(spec
         assert {m.guild.id for m in bot0.seen if m.guild} == {g.id for g in world["guilds"][0::2]}
         assert {m.guild.id for m in bot1.seen if m.guild} == {world["guilds"][1].id}
         assert len([m for m in s.messages if m.kind == "message"]) == 3  # one answer each, never two
+        for message in bot0.seen + bot1.seen:
+            shard = (message.guild.id >> 22) % 2  # type: ignore[union-attr]
+            assert [sent[1] for sent in s.delivered_to("MESSAGE_CREATE", message.id)] == [[shard, 2]]
 
         await s.send_dm(world["member"], "hello")
         await until(lambda: any(m.guild is None for m in bot0.seen), 10, "the DM on shard 0")
@@ -115,7 +110,7 @@ async def test_gateway_bot_reports_the_shard_count_and_an_unsharded_bot_runs_the
                 f"{s.api_base}/gateway/bot", headers={"Authorization": "Bot loopback-token"}
             )
             assert (await answer.json())["shards"] == 3
-        guilds = [s.add_guild(f"guild {n}", guild_id=guild_id_on(n, 3)) for n in range(3)]
+        guilds = [s.add_guild(f"guild {n}", guild_id=guild_id_on_shard(n, 3)) for n in range(3)]
         async with run_bot_against(s, ShardBot()) as bot:  # no shard_count: asks GET /gateway/bot
             await s.wait_for_shards({(0, 3), (1, 3), (2, 3)})
             assert bot.shard_count == 3
