@@ -130,17 +130,10 @@ class ShardedRaceBot(RaceBot, commands.AutoShardedBot):
     """RaceBot as discord.py's sharded client: the shards SHARD_IDS (all, if unset) of SHARD_COUNT. Several
     processes, each with its own SHARD_IDS, share one PostgreSQL (see 'Scaling' in README.md)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        extensions: Sequence[str] = EXTENSIONS,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, settings: Settings, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("shard_count", settings.shard_count)
         kwargs.setdefault("shard_ids", list(settings.shard_ids) if settings.shard_ids is not None else None)
-        super().__init__(settings, engine, sessions, extensions, **kwargs)
+        super().__init__(settings, *args, **kwargs)
 
 
 def bot_class(settings: Settings) -> type[RaceBot]:

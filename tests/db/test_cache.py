@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,6 +20,22 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def counting() -> Callable[[], Awaitable[int]]:
+    """A load that returns 0, 1, 2, ...: a new value each time it runs."""
+    values = iter(range(100))
+
+    async def load() -> int:
+        return next(values)
+
+    return load
+
+
+async def write_elsewhere(engine: AsyncEngine) -> None:
+    """A Core insert bypasses this process's ORM events, as another process's write would."""
+    async with engine.begin() as conn:
+        await conn.execute(insert(AuditEntry).values(action="import", entity="document", actor_name="system"))
 
 
 async def test_a_write_in_this_process_clears_the_cache(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -46,15 +64,9 @@ async def test_a_rolled_back_write_leaves_the_cache(sessions: async_sessionmaker
 async def test_another_processs_write_is_seen_at_the_next_check(engine: AsyncEngine) -> None:
     clock = Clock()
     cache = ReadCache(make_sessionmaker(engine), clock=clock)
-    values = iter(range(100))
-
-    async def load() -> int:
-        return next(values)
-
+    load = counting()
     first = await cache.get("k", load)
-    # A Core insert bypasses this process's ORM events, as another process's write would.
-    async with engine.begin() as conn:
-        await conn.execute(insert(AuditEntry).values(action="import", entity="document", actor_name="system"))
+    await write_elsewhere(engine)
     clock.now += 0.5
     assert await cache.get("k", load) == first  # not checked again yet
     clock.now += cache_module.REFRESH_SECONDS
@@ -96,14 +108,9 @@ async def test_while_writes_are_heard_the_audit_id_is_not_compared(engine: Async
     cache = ReadCache(make_sessionmaker(engine), clock=clock)
     heard = True
     cache.writes_heard = lambda: heard
-    values = iter(range(100))
-
-    async def load() -> int:
-        return next(values)
-
+    load = counting()
     first = await cache.get("k", load)
-    async with engine.begin() as conn:
-        await conn.execute(insert(AuditEntry).values(action="import", entity="document", actor_name="system"))
+    await write_elsewhere(engine)
     clock.now += cache_module.REFRESH_SECONDS * 2
     assert await cache.get("k", load) == first  # the listener would have said; nothing said: kept
     heard = False  # the listener lost its connection: back to the periodic comparison

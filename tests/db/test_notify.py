@@ -15,14 +15,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.bootstrap import load_sample, prepare
 from db.cache import ReadCache
 from db.engine import make_engine, make_sessionmaker
-from db.notify import APPLICATION_NAME, WriteListener
+from db.notify import WriteListener
 from db.store import Store
 from loopback.process import REPO_ROOT
 from tests.support import until
-from tests.support.stores import al2020, fresh_database
+from tests.support.stores import al2020, listeners_connected, sample_database
 
 # Another process edits the race's notes through its own Store (an audited write).
 WRITE = """
@@ -71,35 +70,18 @@ class Listening:
         assert card is not None
         return card.race.notes
 
-    async def listeners_connected(self) -> int:
-        async with self.engine.connect() as conn:
-            return int(
-                await conn.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                        "AND datname = current_database()"
-                    ),
-                    {"name": APPLICATION_NAME},
-                )
-                or 0
-            )
-
 
 @pytest.fixture
 async def listening() -> AsyncIterator[Listening]:
-    async with fresh_database() as url:
+    async with sample_database() as url:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
-        await prepare(engine, sessions, default_data=False)
-        async with sessions.begin() as session:
-            await load_sample(session)
         async with sessions() as session:
             race_id = (await al2020(session)).id
         cache = ReadCache(sessions)
         listener = WriteListener(engine, cache.invalidate)
-        cache.writes_heard = lambda: (
-            listener.live
-        )  # no periodic check while it listens: only the notification
+        # No periodic check while it listens: only the notification can drop the cache.
+        cache.writes_heard = lambda: listener.live
         listener.start()
         try:
             await listener.wait_listening()
@@ -123,7 +105,7 @@ async def test_the_listener_reconnects_after_losing_its_connection_and_ends_when
     listening: Listening,
 ) -> None:
     listener = listening.listener
-    assert await listening.listeners_connected() == 1
+    assert await listeners_connected(listening.url) == 1
     await listening.notes()
     assert listener._connection is not None
     pid = listener._connection.get_server_pid()
@@ -141,7 +123,7 @@ async def test_the_listener_reconnects_after_losing_its_connection_and_ends_when
     await listener.stop()
     assert not listener.live
     for _ in range(100):  # the server notices the closed connection as soon as it is read
-        if await listening.listeners_connected() == 0:
+        if await listeners_connected(listening.url) == 0:
             break
         await asyncio.sleep(0.05)
-    assert await listening.listeners_connected() == 0
+    assert await listeners_connected(listening.url) == 0

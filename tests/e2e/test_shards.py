@@ -10,16 +10,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
 
-from db.bootstrap import load_sample, prepare
-from db.engine import make_engine, make_sessionmaker
-from db.notify import APPLICATION_NAME
 from loopback import StandIn
 from loopback.gateway import guild_id_on_shard
 from loopback.process import bot_process_output, start_bot_process, stop_bot_process
 from tests.support import SPEC, until
-from tests.support.stores import fresh_database
+from tests.support.stores import listeners_connected, sample_database
 
 TOKEN = "shards-e2e.secret-token.value"
 TITLE = "2020 Alabama U.S. Senate (Class II)"
@@ -34,74 +30,47 @@ class Shards:
     desk_owner: int  # owns the desk server (on shard 0)
     database_url: str
 
-    async def listeners(self) -> int:
-        """The write listeners connected to the database (db/notify.py), one per process."""
-        engine = make_engine(self.database_url)
-        try:
-            async with engine.connect() as conn:
-                return int(
-                    await conn.scalar(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                            "AND datname = current_database()"
-                        ),
-                        {"name": APPLICATION_NAME},
-                    )
-                    or 0
-                )
-        finally:
-            await engine.dispose()
-
     def output(self, shard: int) -> str:
         return bot_process_output(self.procs[shard])  # type: ignore[arg-type]
 
     async def ask(self, shard: int, text: str, author: int | None = None) -> tuple[int, str]:
         """Post in shard `shard`'s server; the message's id and the one reply it gets."""
         channel = self.channels[shard]
-        before = len(self.standin.messages)
         mid = await self.standin.send_message(channel, author or self.member, text)
         reply = await self.standin.wait_for_message(channel, timeout=30)
-        await until(lambda: len(self.standin.messages) >= before + 1, 5, "the reply recorded")
         return mid, reply.text()
 
 
 @pytest.fixture
 async def shards() -> AsyncIterator[Shards]:
-    async with fresh_database() as url:
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        await prepare(engine, sessions, default_data=False)
-        async with sessions.begin() as session:
-            await load_sample(session)
-        await engine.dispose()
-        async with StandIn(SPEC, token=TOKEN, shard_count=2) as standin:
-            desk_owner = standin.add_user("desk-owner")
-            desk = standin.add_guild("Election Desk", guild_id=guild_id_on_shard(0, 2), owner_id=desk_owner)
-            friends = standin.add_guild("Friends", guild_id=guild_id_on_shard(1, 2))
-            member = standin.add_user("member")
-            for guild in (desk, friends):
-                standin.add_member(guild.id, "member", member)
-            channels = [standin.add_channel(g.id, "general").id for g in (desk, friends)]
-            env = {
-                "DISCORD_TOKEN": TOKEN,
-                "DATABASE_URL": url,
-                "RACEDESK_DEFAULT_DATA": "0",
-                "DESK_GUILD_IDS": str(desk.id),
-                "LOG_LEVEL": "INFO",
-                "SHARD_COUNT": "2",
-            }
-            procs = [await start_bot_process(standin, env={**env, "SHARD_IDS": str(n)}) for n in (0, 1)]
-            outputs: list[str] = []
-            try:
-                await standin.wait_for_shards({(0, 2), (1, 2)}, timeout=120)
-                yield Shards(standin, list(procs), channels, member, desk_owner, url)
-            finally:
-                for proc in procs:
-                    outputs.append(await stop_bot_process(proc))
-            assert standin.spec_errors == []
-            log = "".join(outputs)
-            assert "Traceback" not in log and " ERROR " not in log, log[-5000:]
-            assert TOKEN not in log
+    async with sample_database() as url, StandIn(SPEC, token=TOKEN, shard_count=2) as standin:
+        desk_owner = standin.add_user("desk-owner")
+        desk = standin.add_guild("Election Desk", guild_id=guild_id_on_shard(0, 2), owner_id=desk_owner)
+        friends = standin.add_guild("Friends", guild_id=guild_id_on_shard(1, 2))
+        member = standin.add_user("member")
+        for guild in (desk, friends):
+            standin.add_member(guild.id, "member", member)
+        channels = [standin.add_channel(g.id, "general").id for g in (desk, friends)]
+        env = {
+            "DISCORD_TOKEN": TOKEN,
+            "DATABASE_URL": url,
+            "RACEDESK_DEFAULT_DATA": "0",
+            "DESK_GUILD_IDS": str(desk.id),
+            "LOG_LEVEL": "INFO",
+            "SHARD_COUNT": "2",
+        }
+        procs = [await start_bot_process(standin, env={**env, "SHARD_IDS": str(n)}) for n in (0, 1)]
+        outputs: list[str] = []
+        try:
+            await standin.wait_for_shards({(0, 2), (1, 2)}, timeout=120)
+            yield Shards(standin, list(procs), channels, member, desk_owner, url)
+        finally:
+            for proc in procs:
+                outputs.append(await stop_bot_process(proc))
+        assert standin.spec_errors == []
+        log = "".join(outputs)
+        assert "Traceback" not in log and " ERROR " not in log, log[-5000:]
+        assert TOKEN not in log
 
 
 def session_of(output: str) -> set[str]:
@@ -124,10 +93,10 @@ async def test_each_process_answers_its_own_servers_and_only_those(shards: Shard
 
 async def test_a_desk_write_in_one_process_is_in_the_others_next_answer(shards: Shards) -> None:
     for _ in range(600):  # each process listens for the other's writes (connected just after it starts)
-        if await shards.listeners() == 2:
+        if await listeners_connected(shards.database_url) == 2:
             break
         await asyncio.sleep(0.05)
-    assert await shards.listeners() == 2
+    assert await listeners_connected(shards.database_url) == 2
     _, before = await shards.ask(1, "!results alabama")  # shard 1's process reads, and caches, the count
     assert "Tuberville" in before and "1,392,111" not in before
     _, again = await shards.ask(1, "!results alabama")

@@ -157,6 +157,39 @@ async def fresh_database() -> AsyncIterator[str]:
         await admin.dispose()
 
 
+@contextlib.asynccontextmanager
+async def sample_database() -> AsyncIterator[str]:
+    """`fresh_database`, migrated, holding the sample race."""
+    async with fresh_database() as url:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+            async with make_sessionmaker(engine).begin() as session:
+                await load_sample(session)
+        finally:
+            await engine.dispose()
+        yield url
+
+
+async def listeners_connected(url: str) -> int:
+    """How many write listeners (db/notify.py: one per bot process) are connected to the database at `url`."""
+    from db.notify import APPLICATION_NAME
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                    "AND datname = current_database()"
+                ),
+                {"name": APPLICATION_NAME},
+            )
+        return int(found or 0)
+    finally:
+        await engine.dispose()
+
+
 async def drop_emptied_schemas() -> None:
     """At the end of the run: drop the schemas kept for reuse."""
     while _emptied:
