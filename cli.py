@@ -205,11 +205,14 @@ async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
         guild = standin.add_guild(name="racedesk console", owner_id=CONSOLE_USER_ID)
         channel = standin.add_channel(guild.id, name="console")
         standin.add_member(guild.id, name="you", user_id=CONSOLE_USER_ID)
-        # The person at the console runs this install: they are its owner, and this server is a desk.
+        # The person at the console runs this install: they are its owner, and this server is a desk. The
+        # console is one connection: the shards of a deployment (SHARD_COUNT, SHARD_IDS) are not its business.
         settings = replace(
             settings,
             owner_ids=settings.owner_ids | {CONSOLE_USER_ID},
             desk_guild_ids=settings.desk_guild_ids | {guild.id},
+            shard_count=None,
+            shard_ids=None,
         )
         with point_discord_at(standin.api_base, standin.gateway_url):
             try:

@@ -54,6 +54,28 @@ def test_ask_with_an_unusable_database_says_so(tmp_path: Path) -> None:
     assert "cannot open the database" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_ask_answers_in_a_sharded_deployments_environment(tmp_path: Path, built: Built) -> None:
+    """The console is one unsharded connection: run as shard 63 of 64, it would hear its own server only
+    by a 1-in-64 chance."""
+    env = {
+        "DATABASE_URL": sqlite_url(built.copy_to(tmp_path / "a.db")),
+        "SHARD_COUNT": "64",
+        "SHARD_IDS": "63",
+    }
+    done = run("ask", "!race alabama", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2020 Alabama U.S. Senate (Class II)\n")
+
+
+def test_bad_shard_settings_are_one_line_with_an_example() -> None:
+    done = run("ask", "!race alabama", env={"SHARD_COUNT": "2", "SHARD_IDS": "1-2"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "racedesk: SHARD_IDS `1-2` is not below SHARD_COUNT=2 (shards are numbered 0 to 1); e.g. SHARD_COUNT=4 "
+        "with SHARD_IDS=0-1 in one process and SHARD_IDS=2,3 in the other (see 'Configuration' in README.md)"
+    )
+
+
 def test_db_upgrade(tmp_path: Path) -> None:
     done = run("db", "upgrade", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'u.db'}"})
     assert done.returncode == 0 and "is up to date" in done.stdout
