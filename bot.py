@@ -81,11 +81,9 @@ class RaceBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self.engine.dialect.name == "postgresql":
-            self.write_listener = WriteListener(self.engine, self.store.cache.invalidate)
-            self.store.cache.writes_heard = lambda: (
-                self.write_listener is not None and self.write_listener.live
-            )
-            self.write_listener.start()
+            listener = self.write_listener = WriteListener(self.engine, self.store.cache.invalidate)
+            self.store.cache.writes_heard = lambda: listener.live
+            listener.start()
         self.guild_prefixes = await self.store.guild_prefixes()
         for extension in self.initial_extensions:
             await self.load_extension(extension)
@@ -145,7 +143,8 @@ async def build_bot(settings: Settings, *, serving: bool = True) -> RaceBot:
     """Migrate the store (and fill an empty one with the shipped data), then make the bot.
 
     On SQLite a bot process that will serve (`serving`: not `racedesk sync`, which only logs in) first takes
-    the database's lock: a second one on the same file is refused here (StoreInUse). On PostgreSQL the one-time jobs run under an advisory lock (db/migrate.py)."""
+    the database's lock: a second one on the same file is refused here (StoreInUse). On PostgreSQL the
+    one-time jobs run under an advisory lock (db/migrate.py)."""
     from db.bootstrap import prepare
 
     lock = bot_process_lock(settings.database_url) if serving else None

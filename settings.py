@@ -57,6 +57,7 @@ class Settings:
         )
 
 
+MAX_SHARDS = 100_000  # far past any bot (Discord: at most 2,500 servers a shard)
 SHARD_EXAMPLE = "e.g. SHARD_COUNT=4 with SHARD_IDS=0-1 in one process and SHARD_IDS=2,3 in the other"
 
 
@@ -68,9 +69,9 @@ def _shards(count_text: str, ids_text: str) -> dict[str, Any]:
         if ids_text:
             raise SettingsError(f"SHARD_IDS needs SHARD_COUNT, the bot's shards in all; {SHARD_EXAMPLE}")
         return {}
-    if not count_text.isdigit() or int(count_text) < 1:
+    if not count_text.isdigit() or not 1 <= int(count_text) <= MAX_SHARDS:
         raise SettingsError(
-            f"SHARD_COUNT must be a whole number of shards, 1 or more, not `{count_text}`; {SHARD_EXAMPLE}"
+            f"SHARD_COUNT must be a whole number of shards, 1 to {MAX_SHARDS}, not `{count_text}`; {SHARD_EXAMPLE}"
         )
     count = int(count_text)
     if not ids_text:
