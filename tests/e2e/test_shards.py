@@ -67,6 +67,11 @@ async def shards() -> AsyncIterator[Shards]:
         finally:
             for proc in procs:
                 outputs.append(await stop_bot_process(proc))
+        for _ in range(200):  # the listeners ended with their processes (the server sees the sockets close)
+            if await listeners_connected(url) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await listeners_connected(url) == 0
         assert standin.spec_errors == []
         log = "".join(outputs)
         assert "Traceback" not in log and " ERROR " not in log, log[-5000:]
