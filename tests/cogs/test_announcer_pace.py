@@ -9,9 +9,12 @@ from collections.abc import Awaitable
 from types import SimpleNamespace
 from typing import Any
 
+import discord
 import pytest
+from discord.ext import commands
 
-from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer
+from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer, process_shards
+from db.outbox import Shards
 
 
 class FakeClock:
@@ -108,3 +111,29 @@ async def test_a_pacer_resumes_its_pace_after_an_idle_spell() -> None:
     assert at_most_per_second(times, 30)
     assert times[45] == pytest.approx(44 / 30 + 10.0)
     assert times[46:] == pytest.approx([44 / 30 + 10.0 + k / 30 for k in range(1, 45)])
+
+
+def test_each_process_paces_at_its_shards_part_of_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discord's limit is per bot token: the processes of one bot split the budget by their shards."""
+    monkeypatch.delenv(RATE_ENV, raising=False)
+    intents = discord.Intents.none()
+    unsharded = commands.Bot(command_prefix="!", intents=intents)
+    one_of_two = commands.Bot(command_prefix="!", intents=intents, shard_id=1, shard_count=2)
+    three_of_four = commands.AutoShardedBot(
+        command_prefix="!", intents=intents, shard_count=4, shard_ids=[0, 2, 3]
+    )
+    all_of_four = commands.AutoShardedBot(command_prefix="!", intents=intents, shard_count=4)
+    assert process_shards(unsharded) == Shards()
+    assert process_shards(one_of_two) == Shards(2, frozenset({1}))
+    assert process_shards(three_of_four) == Shards(4, frozenset({0, 2, 3}))
+    assert process_shards(all_of_four) == Shards(4, frozenset(range(4)))
+    rates = [AnnouncerCog(bot).pacer.rate for bot in (unsharded, one_of_two, three_of_four, all_of_four)]  # type: ignore[arg-type]
+    assert rates == pytest.approx([30.0, 15.0, 22.5, 30.0])
+    monkeypatch.setenv(RATE_ENV, "40")  # the budget of the whole bot, whatever its processes
+    assert AnnouncerCog(three_of_four).pacer.interval == pytest.approx(1 / 30)  # type: ignore[arg-type]
+
+
+def test_a_process_counts_a_server_its_own_by_discords_formula() -> None:
+    guild = (1234567 << 22) | 99  # shard (1234567 % 4) == 3
+    assert [Shards(4, frozenset({s})).holds(guild) for s in range(4)] == [False, False, False, True]
+    assert Shards().holds(guild) and Shards(4, frozenset({3})).share == 0.25

@@ -34,7 +34,9 @@ async def test_migrations_create_every_table_and_run_twice(engine: AsyncEngine) 
         version = await conn.scalar(text("select version_num from alembic_version"))
     assert set(Base.metadata.tables) <= names
     assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert version == "0003"  # the send order of counts (0002), then the feeds (0003)
+    assert (
+        version == "0004_outbox"
+    )  # the send order of counts (0002), the feeds (0003), the outbox across processes (0004)
 
 
 async def test_sample_loads_once_and_again_changes_nothing(
