@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import os
 from collections.abc import Awaitable
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +14,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer, process_shards
+from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer, claimer_id, outlived, process_shards
 from db.outbox import Shards
 
 
@@ -137,3 +138,18 @@ def test_a_process_counts_a_server_its_own_by_discords_formula() -> None:
     guild = (1234567 << 22) | 99  # shard (1234567 % 4) == 3
     assert [Shards(4, frozenset({s})).holds(guild) for s in range(4)] == [False, False, False, True]
     assert Shards().holds(guild) and Shards(4, frozenset({3})).share == 0.25
+
+
+def test_only_an_ended_run_on_this_machine_counts_as_outlived() -> None:
+    """At start the announcer releases the claims of processes of this machine that are gone."""
+    me = claimer_id()
+    host, pid, _token = me.split(":")
+    parent = os.getppid()  # alive: it started this test run
+    assert not outlived(me, me)
+    assert outlived(f"{host}:{pid}:0000", me)  # this process id, an earlier run (a container's pid 1)
+    assert not outlived(f"{host}:{parent}:0000", me)
+    assert not outlived(f"elsewhere:{pid}:0000", me)  # another machine: its lease decides
+    assert not outlived(f"{host}:not-a-pid:0000", me)
+    with open("/proc/sys/kernel/pid_max") as limit:
+        never = int(limit.read()) + 1  # no process can have this id
+    assert outlived(f"{host}:{never}:0000", me)
