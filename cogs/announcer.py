@@ -221,7 +221,11 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
             gone = [c for c in await outbox.claimers(session) if outlived(c, self.owner)]
             return await outbox.release(session, gone)
 
-        released = await self.bot.store.write(work)
+        try:
+            released = await self.bot.store.write(work)
+        except Exception:  # their leases run out by themselves
+            log.warning("could not release the claims of an ended run of the bot", exc_info=True)
+            return
         if released:
             log.info("%d announcements claimed by an ended run of the bot are due again", released)
 

@@ -86,9 +86,6 @@ class Shards:
         """This process's part of the bot's sends: its shards out of all."""
         return len(self.ids) / self.count if self.count else 1.0
 
-    def holds(self, snowflake: int) -> bool:
-        return not self.count or (snowflake >> 22) % self.count in self.ids
-
 
 EVERY = Shards()
 

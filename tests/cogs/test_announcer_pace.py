@@ -134,12 +134,6 @@ def test_each_process_paces_at_its_shards_part_of_the_budget(monkeypatch: pytest
     assert AnnouncerCog(three_of_four).pacer.interval == pytest.approx(1 / 30)  # type: ignore[arg-type]
 
 
-def test_a_process_counts_a_server_its_own_by_discords_formula() -> None:
-    guild = (1234567 << 22) | 99  # shard (1234567 % 4) == 3
-    assert [Shards(4, frozenset({s})).holds(guild) for s in range(4)] == [False, False, False, True]
-    assert Shards().holds(guild) and Shards(4, frozenset({3})).share == 0.25
-
-
 def test_only_an_ended_run_on_this_machine_counts_as_outlived() -> None:
     """At start the announcer releases the claims of processes of this machine that are gone."""
     me = claimer_id()
