@@ -166,6 +166,7 @@ async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_ses
     dead = "host:999999:aaaa"
     taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, dead, lease=60))
     assert len(taken) == 2 and all(r.claimed_by == dead for r in taken)
+    assert await run_write(sample_sessions, outbox.claimers) == [dead]  # once, though it holds two
     # Another process sees the targets held while the lease runs, and gets them once it has run out.
     assert await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "other:1:b")) == []
     later = now + dt.timedelta(seconds=59)
@@ -178,6 +179,26 @@ async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_ses
     assert await run_write(sample_sessions, outbox.claimers) == []
     retaken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "third:2:c"))
     assert len(retaken) == 2
+    # A send to retry gives up its claim: after its delay, whichever process claims first sends it.
+    retry = next(r for r in retaken if r.target_kind == DM)
+    retry.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, retry, "Discord answered 503", 5))
+    async with sample_sessions() as session:
+        again_row = await session.get(OutboxMessage, retry.id)
+        assert again_row is not None
+        assert (again_row.claimed_by, again_row.lease_until, again_row.last_error, again_row.attempts) == (
+            None,
+            None,
+            "Discord answered 503",
+            1,
+        )
+    assert await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "fourth:3:d")) == []
+    soon = now + dt.timedelta(seconds=6)
+    fourth = await run_write(sample_sessions, lambda s: outbox.claim(s, soon, 10, "fourth:3:d"))
+    assert [r.id for r in fourth] == [retry.id]  # the channel's row is still the third's
+    async with sample_sessions.begin() as session:
+        await outbox.mark_sent(session, retry.id, 1)
+    assert await run_write(sample_sessions, outbox.claimers) == ["third:2:c"]  # sent rows hold no claim
 
 
 async def test_latest_count_wins_calls_first_other_news_in_order(sample_sessions: Sessions) -> None:
@@ -265,3 +286,69 @@ async def test_undoing_a_count_before_delivery_brings_back_the_one_it_replaced(
         (second, 11): "dropped",
         (second, 7): "dropped",
     }
+
+
+async def test_an_undone_count_brings_back_what_it_replaced_only_where_it_never_arrived(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    arrived, waiting, member = Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2), Target(DM, 7)
+    targets = [arrived, waiting, member]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    now = dt.datetime.now(dt.UTC)
+    # A process took the first count and died: its lease ran out a minute ago (here: a lease of -60 s).
+    dead = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "gone:1:a", lease=-60))
+    assert len(dead) == 3
+    second = await count(sample_sessions, race_id, "general", 200, targets)
+    other_stage = await count(sample_sessions, race_id, "runoff", 50, targets)
+    await count(sample_sessions, race_id, "runoff", 60, targets)  # supersedes the runoff's, not ours
+    async with sample_sessions() as session:
+        statuses = {r.status for r in await session.scalars(select(OutboxMessage))}
+        second_rows = {
+            r.target_id: r.id
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == second))
+        }
+    assert statuses == {"superseded", "pending"}
+    async with sample_sessions.begin() as session:  # the second count reached channel 11 before the undo
+        await outbox.mark_sent(session, second_rows[11], 1)
+
+    async def undo(original: int) -> outbox.Correction:
+        async def work(session: AsyncSession) -> outbox.Correction:
+            entry = await record(session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id)
+            body = {"content": f"undone {original}", "embeds": []}
+            return await outbox.correct(
+                session, original_audit_id=original, audit_id=entry.id, race_id=race_id, body=body
+            )
+
+        return await run_write(sample_sessions, work)
+
+    correction = await undo(second)
+    assert (correction.queued.channels, correction.queued.dms, correction.withdrawn) == (1, 0, 2)
+    async with sample_sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    firsts = {r.target_id: r for r in rows if r.audit_id == first}
+    assert firsts[11].status == "superseded" and firsts[11].superseded_by == second  # 11 has the newer one
+    for target in (22, 7):  # the second never arrived there: the first is the stage's count there again
+        row = firsts[target]
+        assert (row.status, row.superseded_by, row.last_error, row.claimed_by) == (
+            "pending",
+            None,
+            None,
+            None,
+        )
+    assert {r.status for r in rows if r.audit_id == other_stage} == {"superseded"}
+    now = dt.datetime.now(dt.UTC)
+    due = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 20, "next:2:b"))
+    assert sorted((r.target_id, r.payload["content"]) for r in due if r.audit_id == first) == [
+        (7, "count general 100"),
+        (22, "count general 100"),
+    ]
+    # Undoing a count that was superseded everywhere it went corrects nothing: nobody received it.
+    nothing = await undo(other_stage)
+    assert (nothing.queued.total, nothing.withdrawn, nothing.announced) == (0, 0, False)
+    async with sample_sessions() as session:
+        told = [
+            r for r in await session.scalars(select(OutboxMessage)) if "undone" in str(r.payload["content"])
+        ]
+    assert sorted((r.target_id, r.status) for r in told) == [(7, "dropped"), (11, "pending"), (22, "dropped")]
