@@ -55,12 +55,14 @@ async def count(sessions: Sessions, race_id: int, stage: str, votes: int, target
     return await run_write(sessions, work)
 
 
-async def call(sessions: Sessions, race_id: int, kind: str, targets: list[Target]) -> int:
+async def call(sessions: Sessions, race_id: int, kind: str, targets: list[Target], ping: bool = False) -> int:
     async def work(session: AsyncSession) -> int:
         names = ["Tuberville"] if kind == "winner" else []
         outcome = await change_call(session, MODERATOR, CallInput(race_id, StageRef("general"), kind, names))
         body = {"content": f"call {kind}", "embeds": []}
-        await outbox.enqueue(session, audit_id=outcome.audit.id, race_id=race_id, body=body, targets=targets)
+        await outbox.enqueue(
+            session, audit_id=outcome.audit.id, race_id=race_id, body=body, targets=targets, ping=ping
+        )
         return outcome.audit.id
 
     return await run_write(sessions, work)
@@ -352,3 +354,46 @@ async def test_an_undone_count_brings_back_what_it_replaced_only_where_it_never_
             r for r in await session.scalars(select(OutboxMessage)) if "undone" in str(r.payload["content"])
         ]
     assert sorted((r.target_id, r.status) for r in told) == [(7, "dropped"), (11, "pending"), (22, "dropped")]
+
+
+async def test_a_correction_pings_the_role_its_original_pinged_and_a_drop_keeps_why(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    pinging, quiet = Target(CHANNEL, 22, 222, 2), Target(CHANNEL, 11, None, 1)
+    original = await call(sample_sessions, race_id, "winner", [pinging, quiet, Target(DM, 7)], ping=True)
+    async with sample_sessions() as session:
+        rows = {r.target_id: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows[22].payload["allowed_mentions"] == {"parse": [], "roles": ["222"]}
+    async with sample_sessions.begin() as session:
+        await outbox.mark_sent(session, rows[11].id, 1)
+        await outbox.mark_sent(session, rows[22].id, 1)
+        await outbox.mark_dropped(session, rows[7].id, "403 " + "x" * 3000, attempts=4)
+        await outbox.mark_dropped(session, rows[11].id, "too late: it was sent", attempts=9)
+    async with sample_sessions() as session:
+        dropped = await session.get(OutboxMessage, rows[7].id)
+        sent = await session.get(OutboxMessage, rows[11].id)
+    assert dropped is not None and sent is not None
+    assert (dropped.status, dropped.attempts, len(dropped.last_error or "")) == ("dropped", 4, 2000)
+    assert (sent.status, sent.attempts, sent.last_error) == ("sent", 1, None)  # a sent row stays sent
+    # The original pinged the server's role (kept in its row): its correction pings it too, there only.
+
+    async def undo(session: AsyncSession) -> outbox.Correction:
+        entry = await record(session, MODERATOR, "undo", "calls", 1, race_id=race_id)
+        body = {"content": "withdrawn", "embeds": []}
+        return await outbox.correct(
+            session, original_audit_id=original, audit_id=entry.id, race_id=race_id, body=body, ping=True
+        )
+
+    correction = await run_write(sample_sessions, undo)
+    assert (correction.queued.channels, correction.queued.dms, correction.withdrawn) == (2, 0, 0)
+    async with sample_sessions() as session:
+        told = {
+            r.target_id: (r.payload["content"], r.payload["allowed_mentions"], r.guild_id)
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id != original))
+        }
+    assert told == {
+        22: ("<@&222> withdrawn", {"parse": [], "roles": ["222"]}, 2),
+        11: ("withdrawn", {"parse": []}, 1),
+    }
