@@ -117,7 +117,9 @@ async def burst(sessions: Sessions, servers: int, members: int) -> tuple[int, li
             GuildSettings(guild_id=snowflake(g), results_channel_id=snowflake(1000 + g))
             for g in range(servers)
         )
-    targets = [Target(CHANNEL, snowflake(1000 + g), None, snowflake(g)) for g in range(servers)]
+    async with sessions() as session:
+        targets = await outbox.targets_for(session, None)  # every results channel, with its server
+    assert [t.guild_id for t in targets] == [snowflake(g) for g in range(servers)]
     targets += [Target(DM, snowflake(5000 + m)) for m in range(members)]
     for n in range(3):
         await news(sessions, race_id, "poll.add", targets, f"poll {n}")
@@ -169,6 +171,9 @@ async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_ses
     taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, dead, lease=60))
     assert len(taken) == 2 and all(r.claimed_by == dead for r in taken)
     assert await run_write(sample_sessions, outbox.claimers) == [dead]  # once, though it holds two
+    # Its own claims are no obstacle to the claimer itself (a round whose marks failed is sent again).
+    mine = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, dead, lease=60))
+    assert sorted(r.id for r in mine) == sorted(r.id for r in taken)
     # Another process sees the targets held while the lease runs, and gets them once it has run out.
     assert await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "other:1:b")) == []
     later = now + dt.timedelta(seconds=59)
@@ -177,8 +182,12 @@ async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_ses
     again = await run_write(sample_sessions, lambda s: outbox.claim(s, expired, 10, "other:1:b"))
     assert sorted(r.id for r in again) == sorted(r.id for r in taken)
     # Or the dead one's claims are released (its machine's next run found it gone): due at once.
-    await run_write(sample_sessions, lambda s: outbox.release(s, ["other:1:b"]))
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, [])) == 0
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["other:1:b"])) == 2
     assert await run_write(sample_sessions, outbox.claimers) == []
+    async with sample_sessions() as session:
+        released = list(await session.scalars(select(OutboxMessage)))
+    assert {(r.claimed_by, r.lease_until) for r in released} == {(None, None)}
     retaken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "third:2:c"))
     assert len(retaken) == 2
     # A send to retry gives up its claim: after its delay, whichever process claims first sends it.
@@ -201,6 +210,10 @@ async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_ses
     async with sample_sessions.begin() as session:
         await outbox.mark_sent(session, retry.id, 1)
     assert await run_write(sample_sessions, outbox.claimers) == ["third:2:c"]  # sent rows hold no claim
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["fourth:3:d", "third:2:c"])) == 1
+    async with sample_sessions() as session:
+        delivered = await session.get(OutboxMessage, retry.id)
+    assert delivered is not None and delivered.claimed_by == "fourth:3:d"  # who delivered it stays recorded
 
 
 async def test_latest_count_wins_calls_first_other_news_in_order(sample_sessions: Sessions) -> None:
@@ -233,6 +246,7 @@ async def test_latest_count_wins_calls_first_other_news_in_order(sample_sessions
         rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     superseded = {(r.audit_id, r.target_id): r.superseded_by for r in rows if r.status == "superseded"}
     assert superseded == {(first, 11): second, (first, 7): second, (second, 11): third, (second, 7): third}
+    assert {r.last_error for r in rows if r.status == "superseded"} == {outbox.SUPERSEDED}
     assert all(r.status == "sent" for r in rows if r.status != "superseded")
     assert {r.kind for r in rows} == {"count", "call", "news"}
 
@@ -243,21 +257,28 @@ async def test_a_count_to_other_targets_or_already_claimed_is_not_superseded(
     async with sample_sessions() as session:
         race_id = (await al2020(session)).id
     channel, member = Target(CHANNEL, 11, None, 1), Target(DM, 7)
-    await count(sample_sessions, race_id, "general", 100, [channel, member])
+    left, twin = Target(CHANNEL, 33, None, 3), Target(CHANNEL, 22, None, 2)
+    await count(sample_sessions, race_id, "general", 100, [channel, member, left, twin])
     now = dt.datetime.now(dt.UTC)
     in_flight = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 1, "one:1:a"))
     assert [(r.target_kind, r.target_id) for r in in_flight] == [(CHANNEL, 11)]
-    await count(sample_sessions, race_id, "general", 200, [channel])  # the member stopped following
+    # The member stopped following and server 3 cleared its channel; a member 22 and a channel 7 appeared.
+    await count(sample_sessions, race_id, "general", 200, [channel, Target(DM, 22), Target(CHANNEL, 7)])
     async with sample_sessions() as session:
         rows = {
-            (r.target_id, r.payload["content"]): r.status
+            (r.target_kind, r.target_id, r.payload["content"]): r.status
             for r in await session.scalars(select(OutboxMessage))
         }
-    # The claimed row is on its way (the newer count follows it); the member's count has no newer one.
+    # The claimed row is on its way (the newer count follows it); no other target has a newer count.
+    old, new = "count general 100", "count general 200"
     assert rows == {
-        (11, "count general 100"): "pending",
-        (7, "count general 100"): "pending",
-        (11, "count general 200"): "pending",
+        (CHANNEL, 11, old): "pending",
+        (DM, 7, old): "pending",
+        (CHANNEL, 33, old): "pending",
+        (CHANNEL, 22, old): "pending",
+        (CHANNEL, 11, new): "pending",
+        (DM, 22, new): "pending",
+        (CHANNEL, 7, new): "pending",
     }
 
 
