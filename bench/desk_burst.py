@@ -11,7 +11,10 @@ same machine and the same stand-in load as racedesk does, moment by moment, and 
 shared, noisy machine. It reports
 
 - how many 429s the stand-in answered during the burst (global and per channel): the goal is no storm;
-- every announcement delivered exactly once, how long the burst took, and messages a second;
+- every announcement sent delivered exactly once, how long the burst took, and messages a second; the
+  counts superseded (a newer count of the stage came before they went out: latest count wins);
+- the time from the newest count until every results channel shows it, as a ratio to the limit that
+  Discord's budget sets: channels ÷ announcements a second (the announcer's 30);
 - `!race alabama` reply latency (p50, p99) idle and during the burst, as ratios to the floor asked in the
   same moments: the goal is within 2x the floor during the burst.
 
@@ -188,6 +191,9 @@ async def scalar(db_url: str, query: Any) -> int:
 
 SNAPSHOTS = select(func.count(ResultSnapshot.id))
 PENDING = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+SENT = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")
+SUPERSEDED = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "superseded")
+ANNOUNCE_RATE = 30.0  # the announcer's pace (cogs/announcer.py): the limit is channels ÷ this
 
 
 @dataclass
@@ -218,9 +224,13 @@ class Pair:
 class Burst:
     pair: Pair
     elapsed: float
-    expected: int
+    expected: int  # rows sent (the outbox's count)
     delivered: int
     duplicates: int
+    superseded: int
+    newest_after: float  # seconds from the newest count's post until every results channel showed it
+    channels: int
+    rate: float
     global_429: int
     route_429: int
     failed_replies: int
@@ -230,7 +240,9 @@ def _footer(message: Any) -> str:
     return str((message.embeds[0].get("footer") or {}).get("text", "")) if message.embeds else ""
 
 
-async def burst(bench: World, db_url: str, results: int, name: str, offset: int = 0) -> Burst:
+async def burst(
+    bench: World, db_url: str, results: int, name: str, offset: int = 0, rate: float = ANNOUNCE_RATE
+) -> Burst:
     standin, place = bench.standin, bench.place
     targets = set(bench.results)
     await asyncio.sleep(1.5)  # a quiet second: the limits' windows start empty
@@ -239,8 +251,12 @@ async def burst(bench: World, db_url: str, results: int, name: str, offset: int 
     stored_before = await scalar(db_url, SNAPSHOTS)
     started = time.perf_counter()
     failed_replies = 0
+    sent_before, superseded_before = await scalar(db_url, SENT), await scalar(db_url, SUPERSEDED)
+    newest = f"{1_392_100 + offset + results - 1:,}"
+    last_posted = started
     for n in range(results):
         text = f"!result alabama general Tuberville={1_392_100 + offset + n} Jones=920500"
+        last_posted = time.perf_counter()
         await standin.send_message(place.channel_id, bench.owner, text)
         try:
             reply = await standin.wait_for_message(place.channel_id, timeout=60)
@@ -250,35 +266,62 @@ async def burst(bench: World, db_url: str, results: int, name: str, offset: int 
         if not reply.text().startswith("Stored result #"):
             failed_replies += 1  # a storm of 429s can make discord.py give up on a reply
     # What counts is what was stored: a write commits even when its reply is lost in a storm.
-    expected = (await scalar(db_url, SNAPSHOTS) - stored_before) * len(targets)
+    stored = await scalar(db_url, SNAPSHOTS) - stored_before
     pair = Pair(Figures(f"floor, during the {name}", []), Figures(f"!race alabama, during the {name}", []))
     seen: collections.Counter[tuple[int, str]] = collections.Counter()
+    showing_newest: set[int] = set()
+    newest_at = None
     scanned = first
-    deadline = time.perf_counter() + expected / 10 + 120
-    while sum(seen.values()) < expected:
+    deadline = time.perf_counter() + stored * len(targets) / 10 + 120
+    while True:  # until every channel shows the newest count and nothing is left to send
         if time.perf_counter() > deadline:
-            raise TimeoutError(f"{sum(seen.values())}/{expected} delivered")
+            raise TimeoutError(f"{len(showing_newest)}/{len(targets)} channels show the newest count")
         await pair.ask(bench)
         for message in standin.messages[scanned:]:
             if message.channel_id in targets and message.kind == "message":
                 seen[(message.channel_id, _footer(message))] += 1
+                if newest in message.text():
+                    showing_newest.add(message.channel_id)
         scanned = len(standin.messages)
+        if newest_at is None and showing_newest == targets:
+            newest_at = time.perf_counter()
+        if newest_at is not None and not await scalar(db_url, PENDING):
+            break
     elapsed = time.perf_counter() - started
     await asyncio.sleep(2)  # anything delivered twice would show now
     for message in standin.messages[scanned:]:
         if message.channel_id in targets and message.kind == "message":
             seen[(message.channel_id, _footer(message))] += 1
     duplicates = sum(n - 1 for n in seen.values() if n > 1)
+    assert newest_at is not None
+    expected = await scalar(db_url, SENT) - sent_before
+    superseded = await scalar(db_url, SUPERSEDED) - superseded_before
+    if expected + superseded != stored * len(targets):
+        raise RuntimeError(f"{stored * len(targets)} queued, but {expected} sent and {superseded} superseded")
     return Burst(
-        pair, elapsed, expected, len(seen), duplicates, standin.global_429, standin.route_429, failed_replies
+        pair,
+        elapsed,
+        expected,
+        len(seen),
+        duplicates,
+        superseded,
+        newest_at - last_posted,
+        len(targets),
+        rate,
+        standin.global_429,
+        standin.route_429,
+        failed_replies,
     )
 
 
 def describe(name: str, run: Burst) -> str:
+    limit = run.channels / run.rate
     text = (
-        f"{name}: {run.delivered:,}/{run.expected:,} announcements in {run.elapsed:.1f}s "
-        f"({run.delivered / run.elapsed:.1f}/s), {run.duplicates} delivered twice; "
-        f"429s answered: {run.global_429} global, {run.route_429} per channel"
+        f"{name}: {run.delivered:,}/{run.expected:,} announcements sent in {run.elapsed:.1f}s "
+        f"({run.delivered / run.elapsed:.1f}/s), {run.duplicates} delivered twice, {run.superseded:,} counts "
+        f"superseded; 429s answered: {run.global_429} global, {run.route_429} per channel; the newest count "
+        f"in every results channel {run.newest_after:.1f}s after it was posted: "
+        f"{run.newest_after / limit:.2f}x the limit ({run.channels} channels / {run.rate:g} a second = {limit:.1f}s)"
     )
     if run.pair.unanswered:
         text += f"; {run.pair.unanswered} member questions unanswered for a minute"
@@ -314,7 +357,7 @@ async def main(channels: int, results: int, races: int, samples: int, unpaced: b
                         ("run",),
                         "!race alabama",
                     ):
-                        control = await burst(bench, url, results, "unpaced burst", offset=1000)
+                        control = await burst(bench, url, results, "unpaced burst", offset=1000, rate=1000.0)
                         bursts.append(("unpaced burst (control)", control))
                         print(describe("unpaced burst (control)", control), flush=True)
         print(

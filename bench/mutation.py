@@ -68,8 +68,13 @@ MODULES = {
         "db/lookup.py",
         ("tests/db/test_lookup.py", "tests/cogs/test_race.py"),
     ),
-    "outbox": Module("db/outbox.py", ("tests/db/test_outbox.py", "tests/cogs/test_announcer.py")),
-    "announcer": Module("cogs/announcer.py", ("tests/cogs/test_announcer.py",)),
+    "outbox": Module(
+        "db/outbox.py",
+        ("tests/db/test_outbox.py", "tests/db/test_outbox_claims.py", "tests/cogs/test_announcer.py"),
+    ),
+    "announcer": Module(
+        "cogs/announcer.py", ("tests/cogs/test_announcer.py", "tests/cogs/test_announcer_pace.py")
+    ),
     "parsing": Module(
         "cogs/desk/_parsing.py",
         (

@@ -12,7 +12,11 @@
   (several to a transaction), and each carries a nonce derived from its unique key with
   `enforce_nonce`, so a send repeated after a crash between Discord's answer and the record returns the
   first message instead of posting again.
-- Resumes after a restart: whatever is still pending is due at once.
+- Resumes after a restart: whatever is still pending is due at once, also what this machine's earlier
+  run of the bot had claimed and not delivered (it died: its claims are released at start).
+- Shares the outbox with the bot's other processes: each round claims the rows of this process's shards
+  (db/outbox.py), read from discord.py's own `shard_count` and `shard_ids` (AutoShardedBot) or `shard_id`,
+  and paces itself at its part of the bot's budget: budget × its shards ÷ shard_count.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import datetime as dt
 import logging
 import os
 import random
+import socket
+import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -55,6 +61,43 @@ def announce_rate(raw: str | None, default: float) -> float:
     return rate if rate > 0 else default
 
 
+def process_shards(bot: discord.Client) -> outbox.Shards:
+    """The shards this process runs, from discord.py: `shard_count` None means one process for every server;
+    an AutoShardedBot runs `shard_ids` (None: all of them), a plain Bot its one `shard_id`."""
+    count = getattr(bot, "shard_count", None)
+    if not count:
+        return outbox.EVERY
+    if isinstance(bot, discord.AutoShardedClient):
+        ids = bot.shard_ids
+    else:
+        ids = None if bot.shard_id is None else [bot.shard_id]
+    return outbox.Shards(count, frozenset(range(count) if ids is None else ids))
+
+
+def claimer_id() -> str:
+    """This process in the outbox's claims: machine, process id, and a token new at each start."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def outlived(claimer: str, me: str) -> bool:
+    """Whether `claimer` was a process on this machine that has ended: one whose id is gone, or an earlier
+    run with this process's id (a container's first process always has the same one)."""
+    host, _, rest = claimer.partition(":")
+    pid_text = rest.partition(":")[0]
+    my_host, my_pid, _ = me.split(":")
+    if host != my_host or not pid_text.isdigit() or claimer == me:
+        return False
+    if pid_text == my_pid:
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, though not ours to signal
+        return False
+    return False
+
+
 class Clock(Protocol):
     """Where the pacer reads the time and waits: the event loop's clock, or a test's fake one."""
 
@@ -77,6 +120,7 @@ class Pacer:
     """At most `rate` sends a second across every task that waits on it (no bursts)."""
 
     def __init__(self, rate: float, clock: Clock | None = None) -> None:
+        self.rate = rate
         self.interval = 1.0 / rate
         self.clock: Clock = clock or LoopClock()
         self._next = 0.0
@@ -108,8 +152,10 @@ class Drop(Exception):
 class AnnouncerCog(commands.Cog, name="Announcer"):
     """Delivers announcements in the background. It has no commands."""
 
-    rate = 30.0  # sends a second, all targets together: Discord allows 50 requests a second in all, and
-    # member commands need their share of that (a global 429 would stall every reply)
+    rate = 30.0  # sends a second, all targets and all the bot's processes together: Discord allows 50
+    # requests a second in all, and member commands need their share of that (a global 429 would stall every
+    # reply); each process sends its shards' part of it
+    lease = outbox.LEASE  # seconds a round's claim holds before another process may take its rows
     concurrency = 8  # targets served at once
     batch = 30  # rows read per round (about a second of sending: small rounds keep the event loop free)
     idle_poll = 1.0  # seconds between looks at the outbox when nobody pokes
@@ -122,8 +168,11 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
 
     def __init__(self, bot: RaceBot, clock: Clock | None = None) -> None:
         self.bot = bot
-        self.rate = announce_rate(os.environ.get(RATE_ENV), self.rate)
+        self.budget = announce_rate(os.environ.get(RATE_ENV), self.rate)
+        self.shards = process_shards(bot)
+        self.rate = self.budget * self.shards.share
         self.pacer = Pacer(self.rate, clock)
+        self.owner = claimer_id()
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -137,6 +186,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         if self.bot.http.token in OFFLINE_TOKENS:
             log.info("offline console: announcements stay in the outbox for the running bot")
             return
+        await self._release_outlived()
         self._task = asyncio.create_task(self._run(), name="racedesk-announcer")
         self._marker = asyncio.create_task(self._mark_now_and_then(), name="racedesk-announcer-marks")
 
@@ -159,6 +209,38 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
                 await self._marker
             self._marker = None
         await self.record_deliveries()
+        try:
+            await self.bot.store.write(lambda s: outbox.release(s, [self.owner]))
+        except Exception:  # the lease runs out by itself
+            log.warning("could not release the announcements this process had claimed", exc_info=True)
+
+    async def _release_outlived(self) -> None:
+        """An earlier run of the bot on this machine that died leaves its claims: they are due now."""
+
+        async def work(session: Any) -> int:
+            gone = [c for c in await outbox.claimers(session) if outlived(c, self.owner)]
+            return await outbox.release(session, gone)
+
+        try:
+            released = await self.bot.store.write(work)
+        except Exception:  # their leases run out by themselves
+            log.warning("could not release the claims of an ended run of the bot", exc_info=True)
+            return
+        if released:
+            log.info("%d announcements claimed by an ended run of the bot are due again", released)
+
+    def _follow_shards(self) -> outbox.Shards:
+        """The shards as discord.py now knows them (an AutoShardedBot learns its count when it connects);
+        the pace follows this process's part of the budget."""
+        shards = process_shards(self.bot)
+        if shards != self.shards:
+            self.shards = shards
+            self.rate = self.budget * shards.share
+            self.pacer.rate, self.pacer.interval = self.rate, 1.0 / self.rate
+            log.info(
+                "announcing for shards %s of %s at %.1f a second", sorted(shards.ids), shards.count, self.rate
+            )
+        return shards
 
     @property
     def running(self) -> bool:
@@ -186,7 +268,10 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
 
     async def run_once(self) -> int:
         """Deliver what is due now. Returns how many rows were handled."""
-        rows = await self.bot.store.due_announcements(dt.datetime.now(dt.UTC), self.batch)
+        shards = self._follow_shards()
+        rows = await self.bot.store.write(
+            lambda s: outbox.claim(s, dt.datetime.now(dt.UTC), self.batch, self.owner, shards, self.lease)
+        )
         if not rows:
             return 0
         by_target: OrderedDict[tuple[str, int], list[OutboxMessage]] = OrderedDict()

@@ -152,6 +152,7 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DROPPED = "dropped"  # Discord refused for good (closed DMs, deleted channel)
+    SUPERSEDED = "superseded"  # a count that a newer count of its stage replaced before delivery
 
 
 class Race(Base):
@@ -490,6 +491,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_audit", "audit_id"),
+        Index("ix_outbox_contest_status", "contest_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -500,12 +503,21 @@ class OutboxMessage(Base):
     target_id: Mapped[int] = mapped_column(Snowflake)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # message body: content, embeds
     dedupe_key: Mapped[str] = mapped_column(String(96))  # also the Discord nonce
-    status: Mapped[str] = mapped_column(String(8), default=OutboxStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[int | None] = mapped_column(Snowflake)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Across processes (db/outbox.py): the server of a channel row (its shard delivers it); what the row
+    # announces ("call", "count" or "news") and of which stage; who claimed it, until when; the count
+    # (its audit id) that superseded it.
+    guild_id: Mapped[int | None] = mapped_column(Snowflake)
+    kind: Mapped[str] = mapped_column(String(8), default="news", server_default="news")
+    contest_id: Mapped[int | None] = mapped_column(Integer)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class ImportRun(Base):

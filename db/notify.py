@@ -1,5 +1,5 @@
 """Other processes' writes, at once (PostgreSQL): every committed audited write sends NOTIFY racedesk_writes
-(the trigger of migration 0004_shards, its payload the store's schema), and each bot process LISTENs on a
+(the trigger of migration 0004, its payload the store's schema), and each bot process LISTENs on a
 connection of its own and drops its read cache when one arrives.
 
 The listener reconnects when its connection is lost (with the cache dropped again on reconnecting: what was
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "racedesk_writes"  # migration 0004_shards notifies on it
+CHANNEL = "racedesk_writes"  # migration 0004 notifies on it
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)  # waits between attempts to reconnect, the last repeated
 KEEPALIVE_SECONDS = (
     10.0  # a silent connection is asked `SELECT 1` this often, to notice one that died quietly

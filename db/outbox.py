@@ -9,6 +9,19 @@ with it (`nonce_of`, with `enforce_nonce`) is derived from it, so a message sent
 again after a crash between Discord's answer and the mark is recognised by
 Discord instead of posted twice.
 
+Several bot processes share one outbox (PostgreSQL): each claims the rows it
+delivers (`claim`: `FOR UPDATE SKIP LOCKED`, under a short advisory lock, with a
+lease), so each row is sent by one process. A channel row goes only to the
+process whose shards hold its server (Discord's formula, `Shards`); a DM only to
+the process whose shards hold the member's id by the same formula, so one
+member's messages keep their order. A process that dies leaves its claims until
+its lease runs out, or until it starts again on the same machine (`release`).
+
+Latest count wins: calls and uncalls go before everything else that waits for a
+target; a count still waiting when a newer count of the same stage is queued
+for the same target is not sent but marked superseded (`supersede`), kept with
+the newer count's audit id. Polls, endorsements and corrections keep their order.
+
 Nothing here knows Discord beyond the shape of a message body (the payload).
 """
 
@@ -20,16 +33,36 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
-from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage, OutboxStatus
+from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage, OutboxStatus, ResultSnapshot
 
 CHANNEL, DM = "channel", "dm"
+CALL, COUNT, NEWS = "call", "count", "news"  # what a row announces: a call or uncall, a count, anything else
 NONCE_LENGTH = 25  # Discord's limit for a string nonce
 NO_PINGS: dict[str, Any] = {"parse": []}
 WITHDRAWN = "withdrawn: the write was undone before this was delivered"
 NOT_NEEDED = "not needed: the original was never delivered here"
+SUPERSEDED = "superseded: a newer count of its stage replaced it before delivery"
+CLAIM_LOCK_SPACE = 0x4F7574  # PostgreSQL advisory lock taken while a process claims rows: (this, 0)
+LEASE = 60.0  # seconds a claim holds: far longer than a round of sends takes
 
 
 @dataclass(frozen=True)
@@ -37,6 +70,24 @@ class Target:
     kind: str  # CHANNEL | DM
     id: int  # channel id, or user id for a DM
     ping_role_id: int | None = None
+    guild_id: int | None = None  # a results channel's server: the process holding its shard delivers it
+
+
+@dataclass(frozen=True)
+class Shards:
+    """The servers a process serves: those whose shard, by Discord's formula `(id >> 22) % count`, is in
+    `ids`. `count` None: not sharded, every server. A DM goes by the member's id through the same formula."""
+
+    count: int | None = None
+    ids: frozenset[int] = frozenset()
+
+    @property
+    def share(self) -> float:
+        """This process's part of the bot's sends: its shards out of all."""
+        return len(self.ids) / self.count if self.count else 1.0
+
+
+EVERY = Shards()
 
 
 def nonce_of(dedupe_key: str) -> str:
@@ -51,11 +102,15 @@ def dedupe_key(audit_id: int, target: Target) -> str:
 async def targets_for(session: AsyncSession, race_id: int | None) -> list[Target]:
     """Every server's results channel, then every member following the race (once each)."""
     rows = await session.execute(
-        select(GuildSettings.results_channel_id, GuildSettings.ping_role_id)
+        select(GuildSettings.results_channel_id, GuildSettings.ping_role_id, GuildSettings.guild_id)
         .where(GuildSettings.results_channel_id.is_not(None))
         .order_by(GuildSettings.guild_id)
     )
-    targets = [Target(CHANNEL, int(channel), role) for channel, role in rows if channel is not None]
+    targets = [
+        Target(CHANNEL, int(channel), role, int(guild))
+        for channel, role, guild in rows
+        if channel is not None
+    ]
     if race_id is not None:
         users = await session.scalars(
             select(Follow.user_id)
@@ -108,12 +163,59 @@ async def enqueue(
     ping: bool = False,
     targets: Sequence[Target] | None = None,
 ) -> Enqueued:
-    """One pending row per target, in the caller's transaction."""
+    """One pending row per target, in the caller's transaction. A count supersedes the waiting counts of its
+    stage to the same targets."""
     if targets is None:
         targets = await targets_for(session, race_id)
     now = dt.datetime.now(dt.UTC)
-    await _insert(session, [_row(now, audit_id, race_id, target, body, ping) for target in targets])
+    kind, contest_id = await kind_of(session, audit_id)
+    rows = [
+        _row(now, audit_id, race_id, target, body, ping, kind=kind, contest_id=contest_id)
+        for target in targets
+    ]
+    await _insert(session, rows)
+    if kind == COUNT and contest_id is not None and rows:
+        await supersede(session, audit_id, contest_id, now)
     return _count(targets)
+
+
+async def kind_of(session: AsyncSession, audit_id: int) -> tuple[str, int | None]:
+    """What the write `audit_id` announces, and of which stage: a count, a call or uncall, or other news."""
+    entry = await session.get(AuditEntry, audit_id)
+    if entry is None:
+        return NEWS, None
+    if entry.action == "result.add" and entry.entity_id is not None:
+        snapshot = await session.get(ResultSnapshot, entry.entity_id)
+        return (COUNT, snapshot.contest_id) if snapshot is not None else (NEWS, None)
+    if entry.action in ("call.add", "call.uncall"):
+        contest_id = (entry.after or {}).get("contest_id")
+        return CALL, int(contest_id) if contest_id is not None else None
+    return NEWS, None
+
+
+async def supersede(session: AsyncSession, audit_id: int, contest_id: int, now: dt.datetime) -> int:
+    """Mark superseded each count of the stage still waiting (unclaimed, or its claim ran out) for a target
+    that the count `audit_id` also goes to. Returns how many."""
+    newer = aliased(OutboxMessage)
+    replaced = exists().where(
+        newer.audit_id == audit_id,
+        newer.target_kind == OutboxMessage.target_kind,
+        newer.target_id == OutboxMessage.target_id,
+    )
+    done = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.contest_id == contest_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.kind == COUNT,
+            OutboxMessage.audit_id != audit_id,
+            or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.lease_until <= now),
+            replaced,
+        )
+        .values(status=OutboxStatus.SUPERSEDED, superseded_by=audit_id, last_error=SUPERSEDED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def _row(
@@ -125,9 +227,15 @@ def _row(
     ping: bool,
     status: str = OutboxStatus.PENDING,
     error: str | None = None,
+    *,
+    kind: str = NEWS,
+    contest_id: int | None = None,
 ) -> dict[str, Any]:
     """One outbox row, as the values of an INSERT."""
     return {
+        "guild_id": target.guild_id,
+        "kind": kind,
+        "contest_id": contest_id,
         "created_at": now,
         "audit_id": audit_id,
         "race_id": race_id,
@@ -175,7 +283,9 @@ async def correct(
     target that received it.
 
     A correction is also stored, as not needed, for each withdrawn target: if the announcer turns out
-    to have delivered that original after all (it was in flight), `mark_sent` revives it.
+    to have delivered that original after all (it was in flight), `mark_sent` revives it. Where the
+    withdrawn original was a count that had superseded an older one, that older count is due again: it is
+    the stage's count there now.
     """
     originals = list(
         await session.scalars(
@@ -189,9 +299,9 @@ async def correct(
     now = dt.datetime.now(dt.UTC)
     rows, queued, withdrawn = [], [], 0
     for row in originals:
-        if row.status == OutboxStatus.DROPPED:
+        if row.status in (OutboxStatus.DROPPED, OutboxStatus.SUPERSEDED):
             continue
-        target = Target(row.target_kind, row.target_id, _ping_role(row.payload))
+        target = Target(row.target_kind, row.target_id, _ping_role(row.payload), row.guild_id)
         status = OutboxStatus.PENDING
         error = None
         if row.status == OutboxStatus.PENDING:
@@ -203,7 +313,37 @@ async def correct(
         rows.append(_row(now, audit_id, race_id, target, body, ping, status, error))
     await session.flush()
     await _insert(session, rows)
+    if withdrawn:
+        await _revive_superseded(session, original_audit_id, now)
     return Correction(_count(queued), withdrawn)
+
+
+async def _revive_superseded(session: AsyncSession, audit_id: int, now: dt.datetime) -> None:
+    """The counts that `audit_id` superseded, where its own row was withdrawn: pending again."""
+    withdrawn = aliased(OutboxMessage)
+    here = exists().where(
+        withdrawn.audit_id == audit_id,
+        withdrawn.target_kind == OutboxMessage.target_kind,
+        withdrawn.target_id == OutboxMessage.target_id,
+        withdrawn.status == OutboxStatus.DROPPED,
+        withdrawn.last_error == WITHDRAWN,
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.superseded_by == audit_id,
+            OutboxMessage.status == OutboxStatus.SUPERSEDED,
+            here,
+        )
+        .values(
+            status=OutboxStatus.PENDING,
+            superseded_by=None,
+            last_error=None,
+            next_attempt_at=now,
+            claimed_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _ping_role(payload: dict[str, Any]) -> int | None:
@@ -211,33 +351,132 @@ def _ping_role(payload: dict[str, Any]) -> int | None:
     return int(roles[0]) if roles else None
 
 
-async def due(session: AsyncSession, now: dt.datetime, limit: int = 200) -> list[OutboxMessage]:
-    """Pending rows whose time has come, oldest first, leaving out any target with an older row still
-    waiting (so one target's announcements arrive in the order they were written)."""
-    waiting = (
-        select(OutboxMessage.target_kind, OutboxMessage.target_id, func.min(OutboxMessage.id).label("first"))
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > now)
-        .group_by(OutboxMessage.target_kind, OutboxMessage.target_id)
+async def due(
+    session: AsyncSession,
+    now: dt.datetime,
+    limit: int = 200,
+    *,
+    claimer: str | None = None,
+    shards: Shards = EVERY,
+    lock: bool = False,
+) -> list[OutboxMessage]:
+    """Pending rows whose time has come for `claimer` in its `shards`: calls and uncalls first, then the
+    rest, oldest first. A target with a row still waiting (a retry's time has not come) or claimed by
+    another process (its lease still running) is left out, so one target's announcements arrive in order,
+    from one process. `lock`: lock the rows, skipping those another transaction holds (PostgreSQL)."""
+    claimed_elsewhere = and_(OutboxMessage.claimed_by.is_not(None), OutboxMessage.lease_until > now)
+    if claimer is not None:
+        claimed_elsewhere = and_(claimed_elsewhere, OutboxMessage.claimed_by != claimer)
+    held = (
+        select(OutboxMessage.target_kind, OutboxMessage.target_id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.next_attempt_at > now, claimed_elsewhere),
+        )
+        .distinct()
         .subquery()
     )
     query = (
         select(OutboxMessage)
         .outerjoin(
-            waiting,
+            held,
             and_(
-                waiting.c.target_kind == OutboxMessage.target_kind,
-                waiting.c.target_id == OutboxMessage.target_id,
+                held.c.target_kind == OutboxMessage.target_kind, held.c.target_id == OutboxMessage.target_id
             ),
         )
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
-            or_(waiting.c.first.is_(None), OutboxMessage.id < waiting.c.first),
+            held.c.target_id.is_(None),
+            in_shards(shards),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(case((OutboxMessage.kind == CALL, 0), else_=1), OutboxMessage.id)
         .limit(limit)
     )
+    if lock:
+        query = query.with_for_update(of=OutboxMessage, skip_locked=True)
     return list(await session.scalars(query))
+
+
+def in_shards(shards: Shards) -> ColumnElement[bool]:
+    """The rows a process with `shards` delivers: a channel row by its server, a DM by the member (a row
+    stored before servers were recorded, by any process)."""
+    if not shards.count:
+        return true()
+    ids = sorted(shards.ids)
+
+    def shard(snowflake: Any) -> Any:
+        return snowflake.op(">>", return_type=BigInteger)(literal(22, Integer)) % shards.count
+
+    return or_(
+        and_(
+            OutboxMessage.target_kind == CHANNEL,
+            or_(OutboxMessage.guild_id.is_(None), shard(OutboxMessage.guild_id).in_(ids)),
+        ),
+        and_(OutboxMessage.target_kind == DM, shard(OutboxMessage.target_id).in_(ids)),
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    now: dt.datetime,
+    limit: int,
+    claimer: str,
+    shards: Shards = EVERY,
+    lease: float = LEASE,
+) -> list[OutboxMessage]:
+    """Take the rows `due` for `claimer` until `now + lease`; no other process sends them meanwhile.
+
+    Claims are taken one process at a time (PostgreSQL: a transaction-scoped advisory lock; SQLite: the
+    write lock, taken first), so two processes never split one target's rows; rows that another
+    transaction is changing (a delivery being recorded, a count being superseded) are skipped."""
+    await _claim_lock(session)
+    rows = await due(session, now, limit, claimer=claimer, shards=shards, lock=True)
+    if not rows:
+        return rows
+    until = now + dt.timedelta(seconds=lease)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([row.id for row in rows]))
+        .values(claimed_by=claimer, lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    for row in rows:
+        set_committed_value(row, "claimed_by", claimer)
+        set_committed_value(row, "lease_until", until)
+    return rows
+
+
+async def _claim_lock(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_SPACE, 0)))
+    else:  # a write takes SQLite's write lock before anything is read
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == -1).values(attempts=OutboxMessage.attempts)
+        )
+
+
+async def claimers(session: AsyncSession) -> list[str]:
+    """Who holds claims on pending rows."""
+    found = await session.scalars(
+        select(OutboxMessage.claimed_by)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_by.is_not(None))
+        .distinct()
+    )
+    return [str(claimer) for claimer in found]
+
+
+async def release(session: AsyncSession, gone: Sequence[str]) -> int:
+    """Give up the claims of `gone` (a process stopping, or one that died), so their rows are due at once."""
+    if not gone:
+        return 0
+    done = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_by.in_(list(gone)))
+        .values(claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None, attempts: int = 1) -> bool:
@@ -281,12 +520,18 @@ async def mark_dropped(session: AsyncSession, row_id: int, error: str, attempts:
 
 
 async def reschedule(session: AsyncSession, row: OutboxMessage, error: str, delay: float) -> dt.datetime:
-    """Try again after `delay` seconds (recording `row.attempts`); the target's later rows wait behind it
-    (see `due`)."""
+    """Try again after `delay` seconds (recording `row.attempts`), by whichever process then claims it; the
+    target's other rows wait behind it (see `due`)."""
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(next_attempt_at=when, last_error=error[:2000], attempts=row.attempts)
+        .values(
+            next_attempt_at=when,
+            last_error=error[:2000],
+            attempts=row.attempts,
+            claimed_by=None,
+            lease_until=None,
+        )
     )
     return when

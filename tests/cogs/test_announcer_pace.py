@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import os
 from collections.abc import Awaitable
 from types import SimpleNamespace
 from typing import Any
 
+import discord
 import pytest
+from discord.ext import commands
 
-from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer
+from cogs.announcer import RATE_ENV, AnnouncerCog, Pacer, claimer_id, outlived, process_shards
+from db.outbox import Shards
 
 
 class FakeClock:
@@ -108,3 +112,38 @@ async def test_a_pacer_resumes_its_pace_after_an_idle_spell() -> None:
     assert at_most_per_second(times, 30)
     assert times[45] == pytest.approx(44 / 30 + 10.0)
     assert times[46:] == pytest.approx([44 / 30 + 10.0 + k / 30 for k in range(1, 45)])
+
+
+def test_each_process_paces_at_its_shards_part_of_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discord's limit is per bot token: the processes of one bot split the budget by their shards."""
+    monkeypatch.delenv(RATE_ENV, raising=False)
+    intents = discord.Intents.none()
+    unsharded = commands.Bot(command_prefix="!", intents=intents)
+    one_of_two = commands.Bot(command_prefix="!", intents=intents, shard_id=1, shard_count=2)
+    three_of_four = commands.AutoShardedBot(
+        command_prefix="!", intents=intents, shard_count=4, shard_ids=[0, 2, 3]
+    )
+    all_of_four = commands.AutoShardedBot(command_prefix="!", intents=intents, shard_count=4)
+    assert process_shards(unsharded) == Shards()
+    assert process_shards(one_of_two) == Shards(2, frozenset({1}))
+    assert process_shards(three_of_four) == Shards(4, frozenset({0, 2, 3}))
+    assert process_shards(all_of_four) == Shards(4, frozenset(range(4)))
+    rates = [AnnouncerCog(bot).pacer.rate for bot in (unsharded, one_of_two, three_of_four, all_of_four)]  # type: ignore[arg-type]
+    assert rates == pytest.approx([30.0, 15.0, 22.5, 30.0])
+    monkeypatch.setenv(RATE_ENV, "40")  # the budget of the whole bot, whatever its processes
+    assert AnnouncerCog(three_of_four).pacer.interval == pytest.approx(1 / 30)  # type: ignore[arg-type]
+
+
+def test_only_an_ended_run_on_this_machine_counts_as_outlived() -> None:
+    """At start the announcer releases the claims of processes of this machine that are gone."""
+    me = claimer_id()
+    host, pid, _token = me.split(":")
+    parent = os.getppid()  # alive: it started this test run
+    assert not outlived(me, me)
+    assert outlived(f"{host}:{pid}:0000", me)  # this process id, an earlier run (a container's pid 1)
+    assert not outlived(f"{host}:{parent}:0000", me)
+    assert not outlived(f"elsewhere:{pid}:0000", me)  # another machine: its lease decides
+    assert not outlived(f"{host}:not-a-pid:0000", me)
+    with open("/proc/sys/kernel/pid_max") as limit:
+        never = int(limit.read()) + 1  # no process can have this id
+    assert outlived(f"{host}:{never}:0000", me)

@@ -31,9 +31,11 @@ async def setup_targets(sessions: Sessions) -> int:
         return race.id
 
 
-async def new_audit(sessions: Sessions, race_id: int) -> int:
+async def new_audit(sessions: Sessions, race_id: int, action: str = "result.add") -> int:
+    """An audit entry for rows to hang on: a count ("result.add", of snapshot 1) or other news ("poll.add")."""
+    entity = "result_snapshots" if action == "result.add" else "polls"
     async with sessions.begin() as session:
-        return (await record(session, MODERATOR, "result.add", "result_snapshots", 1, race_id=race_id)).id
+        return (await record(session, MODERATOR, action, entity, 1, race_id=race_id)).id
 
 
 async def test_targets_and_what_each_one_gets(sample_sessions: Sessions) -> None:
@@ -56,7 +58,8 @@ async def test_targets_and_what_each_one_gets(sample_sessions: Sessions) -> None
 
 async def test_a_retried_row_holds_back_its_targets_later_rows(sample_sessions: Sessions) -> None:
     race_id = await setup_targets(sample_sessions)
-    first, second = await new_audit(sample_sessions, race_id), await new_audit(sample_sessions, race_id)
+    first = await new_audit(sample_sessions, race_id, "poll.add")
+    second = await new_audit(sample_sessions, race_id, "poll.add")
     async with sample_sessions.begin() as session:
         await outbox.enqueue(session, audit_id=first, race_id=race_id, body=BODY)
         await outbox.enqueue(session, audit_id=second, race_id=race_id, body=BODY)

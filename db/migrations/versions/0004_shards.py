@@ -4,7 +4,7 @@ Every write records an audit entry (db/audit.py); the trigger sends NOTIFY raced
 table's schema at commit, so each process's read cache is dropped at once (db/notify.py). SQLite has
 no notifications: its processes compare the newest audit id now and then (db/cache.py).
 
-Revision ID: 0004_shards
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004_shards"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,420 @@
+"""The outbox across processes: claims (each row to one claimer, a target's rows from one claimer at a time,
+by shard), leases that run out, claims of ended processes released; latest count wins (calls first, a count
+that a newer count of its stage replaced is superseded and kept, other news in order)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db import outbox
+from db.audit import record
+from db.bootstrap import load_sample
+from db.engine import make_sessionmaker
+from db.models import GuildSettings, OutboxMessage
+from db.outbox import CHANNEL, DM, Shards, Target
+from db.writes import StageRef, run_write
+from db.writes.results import CallInput, ResultInput, change_call, post_result
+from tests.support import MODERATOR, al2020, store_on
+from tests.support.stores import schema_engine
+
+Sessions = async_sessionmaker[AsyncSession]
+BASE = 1_100_000_000_000_000_000  # a snowflake of 2026's size: servers and members spread over shards
+
+
+def snowflake(n: int) -> int:
+    return BASE + n * 7_340_033  # not a multiple of 2**22: consecutive ids land on different shards
+
+
+async def news(sessions: Sessions, race_id: int, action: str, targets: list[Target], tag: str) -> int:
+    """Queue a message tagged `tag` for `targets`, caused by an audited write `action` (not a count or call)."""
+    async with sessions.begin() as session:
+        entry = await record(session, MODERATOR, action, "polls", 1, race_id=race_id)
+        body = {"content": tag, "embeds": []}
+        await outbox.enqueue(session, audit_id=entry.id, race_id=race_id, body=body, targets=targets)
+        return entry.id
+
+
+async def count(sessions: Sessions, race_id: int, stage: str, votes: int, targets: list[Target]) -> int:
+    """A real count (db/writes), queued to `targets`, tagged with its votes."""
+
+    async def work(session: AsyncSession) -> int:
+        names = ("Tuberville", "Jones") if stage == "general" else ("Tuberville", "Sessions")
+        data = ResultInput(race_id, StageRef(stage), [(names[0], votes), (names[1], 1000)])
+        outcome = await post_result(session, MODERATOR, data)
+        body = {"content": f"count {stage} {votes}", "embeds": []}
+        await outbox.enqueue(session, audit_id=outcome.audit.id, race_id=race_id, body=body, targets=targets)
+        return outcome.audit.id
+
+    return await run_write(sessions, work)
+
+
+async def call(sessions: Sessions, race_id: int, kind: str, targets: list[Target], ping: bool = False) -> int:
+    async def work(session: AsyncSession) -> int:
+        names = ["Tuberville"] if kind == "winner" else []
+        outcome = await change_call(session, MODERATOR, CallInput(race_id, StageRef("general"), kind, names))
+        body = {"content": f"call {kind}", "embeds": []}
+        await outbox.enqueue(
+            session, audit_id=outcome.audit.id, race_id=race_id, body=body, targets=targets, ping=ping
+        )
+        return outcome.audit.id
+
+    return await run_write(sessions, work)
+
+
+async def drain(
+    sessions: Sessions,
+    claimer: str,
+    delivered: list[tuple[int, str, str, int, str]],
+    *,
+    shards: Shards = outbox.EVERY,
+    limit: int = 7,
+) -> int:
+    """Claim and 'deliver' (record, then mark sent) until nothing is due for `claimer`; returns rounds."""
+    rounds = 0
+    while True:
+        rows = await run_write(
+            sessions, lambda s: outbox.claim(s, dt.datetime.now(dt.UTC), limit, claimer, shards)
+        )
+        if not rows:
+            return rounds
+        rounds += 1
+        for row in rows:
+            delivered.append((row.id, claimer, row.target_kind, row.target_id, row.payload["content"]))
+            await asyncio.sleep(0)  # the other claimer gets its turn between sends
+
+        async def mark(session: AsyncSession, done: list[OutboxMessage] = rows) -> None:
+            for row in done:
+                await outbox.mark_sent(session, row.id, 1)
+
+        await run_write(sessions, mark)
+
+
+@pytest.fixture
+async def pg(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    """The sample on PostgreSQL, and a second engine (its own connections, as another process has) on it."""
+    async with store_on("postgresql", tmp_path, "sample", load_sample) as engine:
+        async with engine.connect() as conn:
+            schema = str(await conn.scalar(text("SELECT current_schema()")))
+        other = schema_engine(schema)
+        try:
+            yield engine, other
+        finally:
+            await other.dispose()
+
+
+async def burst(sessions: Sessions, servers: int, members: int) -> tuple[int, list[Target]]:
+    """Servers with results channels and followers; then news to all of them, three times."""
+    async with sessions.begin() as session:
+        race_id = (await al2020(session)).id
+        session.add_all(
+            GuildSettings(guild_id=snowflake(g), results_channel_id=snowflake(1000 + g))
+            for g in range(servers)
+        )
+    async with sessions() as session:
+        targets = await outbox.targets_for(session, None)  # every results channel, with its server
+    assert [t.guild_id for t in targets] == [snowflake(g) for g in range(servers)]
+    targets += [Target(DM, snowflake(5000 + m)) for m in range(members)]
+    for n in range(3):
+        await news(sessions, race_id, "poll.add", targets, f"poll {n}")
+    return race_id, targets
+
+
+async def test_two_stores_claiming_at_once_deliver_a_burst_exactly_once_in_order(
+    pg: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    first, second = (make_sessionmaker(engine) for engine in pg)
+    _race, targets = await burst(first, servers=40, members=20)
+    delivered: list[tuple[int, str, str, int, str]] = []
+    await asyncio.gather(drain(first, "one", delivered), drain(second, "two", delivered))
+    async with first() as session:
+        rows = list(await session.scalars(select(OutboxMessage)))
+    assert len(rows) == 3 * len(targets) and {r.status for r in rows} == {"sent"}
+    ids = [row_id for row_id, *_ in delivered]
+    assert sorted(ids) == sorted(r.id for r in rows)  # each row once, none left out
+    assert {who for _, who, *_ in delivered} == {"one", "two"}  # both took part
+    for target in targets:
+        tags = [tag for _, _, kind, tid, tag in delivered if (kind, tid) == (target.kind, target.id)]
+        assert tags == ["poll 0", "poll 1", "poll 2"], (target, tags)
+
+
+async def test_each_process_claims_only_the_rows_of_its_shards(pg: tuple[AsyncEngine, AsyncEngine]) -> None:
+    first, second = (make_sessionmaker(engine) for engine in pg)
+    _race, targets = await burst(first, servers=24, members=12)
+    delivered: list[tuple[int, str, str, int, str]] = []
+    even, odd = Shards(2, frozenset({0})), Shards(2, frozenset({1}))
+    await asyncio.gather(
+        drain(first, "shard-0", delivered, shards=even), drain(second, "shard-1", delivered, shards=odd)
+    )
+    assert len(delivered) == 3 * len(targets) == len({row_id for row_id, *_ in delivered})
+    for _, who, kind, target_id, _tag in delivered:
+        target = next(t for t in targets if (t.kind, t.id) == (kind, target_id))
+        on = target.guild_id if kind == CHANNEL else target.id  # a channel by its server, a DM by the member
+        assert on is not None
+        assert who == f"shard-{(on >> 22) % 2}"
+    assert {who for _, who, *_ in delivered} == {"shard-0", "shard-1"}
+
+
+async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    await news(sample_sessions, race_id, "poll.add", targets, "poll")
+    now = dt.datetime.now(dt.UTC)
+    dead = "host:999999:aaaa"
+    taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, dead, lease=60))
+    assert len(taken) == 2 and all(r.claimed_by == dead for r in taken)
+    assert await run_write(sample_sessions, outbox.claimers) == [dead]  # once, though it holds two
+    # Its own claims are no obstacle to the claimer itself (a round whose marks failed is sent again).
+    mine = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, dead, lease=60))
+    assert sorted(r.id for r in mine) == sorted(r.id for r in taken)
+    # Another process sees the targets held while the lease runs, and gets them once it has run out.
+    assert await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "other:1:b")) == []
+    later = now + dt.timedelta(seconds=59)
+    assert await run_write(sample_sessions, lambda s: outbox.claim(s, later, 10, "other:1:b")) == []
+    expired = now + dt.timedelta(seconds=61)
+    again = await run_write(sample_sessions, lambda s: outbox.claim(s, expired, 10, "other:1:b"))
+    assert sorted(r.id for r in again) == sorted(r.id for r in taken)
+    # Or the dead one's claims are released (its machine's next run found it gone): due at once.
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, [])) == 0
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["other:1:b"])) == 2
+    assert await run_write(sample_sessions, outbox.claimers) == []
+    async with sample_sessions() as session:
+        released = list(await session.scalars(select(OutboxMessage)))
+    assert {(r.claimed_by, r.lease_until) for r in released} == {(None, None)}
+    retaken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "third:2:c"))
+    assert len(retaken) == 2
+    # A send to retry gives up its claim: after its delay, whichever process claims first sends it.
+    retry = next(r for r in retaken if r.target_kind == DM)
+    retry.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, retry, "Discord answered 503", 5))
+    async with sample_sessions() as session:
+        again_row = await session.get(OutboxMessage, retry.id)
+        assert again_row is not None
+        assert (again_row.claimed_by, again_row.lease_until, again_row.last_error, again_row.attempts) == (
+            None,
+            None,
+            "Discord answered 503",
+            1,
+        )
+    assert await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "fourth:3:d")) == []
+    soon = now + dt.timedelta(seconds=6)
+    fourth = await run_write(sample_sessions, lambda s: outbox.claim(s, soon, 10, "fourth:3:d"))
+    assert [r.id for r in fourth] == [retry.id]  # the channel's row is still the third's
+    async with sample_sessions.begin() as session:
+        await outbox.mark_sent(session, retry.id, 1)
+    assert await run_write(sample_sessions, outbox.claimers) == ["third:2:c"]  # sent rows hold no claim
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["fourth:3:d", "third:2:c"])) == 1
+    async with sample_sessions() as session:
+        delivered = await session.get(OutboxMessage, retry.id)
+    assert delivered is not None and delivered.claimed_by == "fourth:3:d"  # who delivered it stays recorded
+
+
+async def test_latest_count_wins_calls_first_other_news_in_order(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    await news(sample_sessions, race_id, "poll.add", targets, "poll")
+    second = await count(sample_sessions, race_id, "general", 200, targets)
+    await count(sample_sessions, race_id, "runoff", 50, targets)  # another stage: not replaced
+    await call(sample_sessions, race_id, "winner", targets)
+    await news(sample_sessions, race_id, "endorsement.add", targets, "endorsement")
+    third = await count(sample_sessions, race_id, "general", 300, targets)
+    await call(sample_sessions, race_id, "uncalled", targets)
+    await news(sample_sessions, race_id, "undo", targets, "correction")
+    delivered: list[tuple[int, str, str, int, str]] = []
+    await drain(sample_sessions, "one", delivered, limit=3)
+    for target in targets:
+        tags = [tag for _, _, kind, tid, tag in delivered if (kind, tid) == (target.kind, target.id)]
+        assert tags == [
+            "call winner",
+            "call uncalled",
+            "poll",
+            "count runoff 50",
+            "endorsement",
+            "count general 300",
+            "correction",
+        ], tags
+    async with sample_sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    superseded = {(r.audit_id, r.target_id): r.superseded_by for r in rows if r.status == "superseded"}
+    assert superseded == {(first, 11): second, (first, 7): second, (second, 11): third, (second, 7): third}
+    assert {r.last_error for r in rows if r.status == "superseded"} == {outbox.SUPERSEDED}
+    assert all(r.status == "sent" for r in rows if r.status != "superseded")
+    assert {r.kind for r in rows} == {"count", "call", "news"}
+
+
+async def test_a_count_to_other_targets_or_already_claimed_is_not_superseded(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    channel, member = Target(CHANNEL, 11, None, 1), Target(DM, 7)
+    left, twin = Target(CHANNEL, 33, None, 3), Target(CHANNEL, 22, None, 2)
+    await count(sample_sessions, race_id, "general", 100, [channel, member, left, twin])
+    now = dt.datetime.now(dt.UTC)
+    in_flight = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 1, "one:1:a"))
+    assert [(r.target_kind, r.target_id) for r in in_flight] == [(CHANNEL, 11)]
+    # The member stopped following and server 3 cleared its channel; a member 22 and a channel 7 appeared.
+    await count(sample_sessions, race_id, "general", 200, [channel, Target(DM, 22), Target(CHANNEL, 7)])
+    async with sample_sessions() as session:
+        rows = {
+            (r.target_kind, r.target_id, r.payload["content"]): r.status
+            for r in await session.scalars(select(OutboxMessage))
+        }
+    # The claimed row is on its way (the newer count follows it); no other target has a newer count.
+    old, new = "count general 100", "count general 200"
+    assert rows == {
+        (CHANNEL, 11, old): "pending",
+        (DM, 7, old): "pending",
+        (CHANNEL, 33, old): "pending",
+        (CHANNEL, 22, old): "pending",
+        (CHANNEL, 11, new): "pending",
+        (DM, 22, new): "pending",
+        (CHANNEL, 7, new): "pending",
+    }
+
+
+async def test_undoing_a_count_before_delivery_brings_back_the_one_it_replaced(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    second = await count(sample_sessions, race_id, "general", 200, targets)
+
+    async def undo_second(session: AsyncSession) -> outbox.Correction:
+        entry = await record(session, MODERATOR, "undo", "result_snapshots", 2, race_id=race_id)
+        body = {"content": "undone", "embeds": []}
+        return await outbox.correct(
+            session, original_audit_id=second, audit_id=entry.id, race_id=race_id, body=body
+        )
+
+    correction = await run_write(sample_sessions, undo_second)
+    assert (correction.queued.total, correction.withdrawn) == (0, 2)
+    async with sample_sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    by_audit = {(r.audit_id, r.target_id): r.status for r in rows if r.audit_id in (first, second)}
+    assert by_audit == {
+        (first, 11): "pending",
+        (first, 7): "pending",
+        (second, 11): "dropped",
+        (second, 7): "dropped",
+    }
+
+
+async def test_an_undone_count_brings_back_what_it_replaced_only_where_it_never_arrived(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    arrived, waiting, member = Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2), Target(DM, 7)
+    targets = [arrived, waiting, member]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    now = dt.datetime.now(dt.UTC)
+    # A process took the first count and died: its lease ran out a minute ago (here: a lease of -60 s).
+    dead = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "gone:1:a", lease=-60))
+    assert len(dead) == 3
+    second = await count(sample_sessions, race_id, "general", 200, targets)
+    other_stage = await count(sample_sessions, race_id, "runoff", 50, targets)
+    await count(sample_sessions, race_id, "runoff", 60, targets)  # supersedes the runoff's, not ours
+    async with sample_sessions() as session:
+        statuses = {r.status for r in await session.scalars(select(OutboxMessage))}
+        second_rows = {
+            r.target_id: r.id
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == second))
+        }
+    assert statuses == {"superseded", "pending"}
+    async with sample_sessions.begin() as session:  # the second count reached channel 11 before the undo
+        await outbox.mark_sent(session, second_rows[11], 1)
+
+    async def undo(original: int) -> outbox.Correction:
+        async def work(session: AsyncSession) -> outbox.Correction:
+            entry = await record(session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id)
+            body = {"content": f"undone {original}", "embeds": []}
+            return await outbox.correct(
+                session, original_audit_id=original, audit_id=entry.id, race_id=race_id, body=body
+            )
+
+        return await run_write(sample_sessions, work)
+
+    correction = await undo(second)
+    assert (correction.queued.channels, correction.queued.dms, correction.withdrawn) == (1, 0, 2)
+    async with sample_sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    firsts = {r.target_id: r for r in rows if r.audit_id == first}
+    assert firsts[11].status == "superseded" and firsts[11].superseded_by == second  # 11 has the newer one
+    for target in (22, 7):  # the second never arrived there: the first is the stage's count there again
+        row = firsts[target]
+        assert (row.status, row.superseded_by, row.last_error, row.claimed_by) == (
+            "pending",
+            None,
+            None,
+            None,
+        )
+    assert {r.status for r in rows if r.audit_id == other_stage} == {"superseded"}
+    now = dt.datetime.now(dt.UTC)
+    due = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 20, "next:2:b"))
+    assert sorted((r.target_id, r.payload["content"]) for r in due if r.audit_id == first) == [
+        (7, "count general 100"),
+        (22, "count general 100"),
+    ]
+    # Undoing a count that was superseded everywhere it went corrects nothing: nobody received it.
+    nothing = await undo(other_stage)
+    assert (nothing.queued.total, nothing.withdrawn, nothing.announced) == (0, 0, False)
+    async with sample_sessions() as session:
+        told = [
+            r for r in await session.scalars(select(OutboxMessage)) if "undone" in str(r.payload["content"])
+        ]
+    assert sorted((r.target_id, r.status) for r in told) == [(7, "dropped"), (11, "pending"), (22, "dropped")]
+
+
+async def test_a_correction_pings_the_role_its_original_pinged_and_a_drop_keeps_why(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    pinging, quiet = Target(CHANNEL, 22, 222, 2), Target(CHANNEL, 11, None, 1)
+    original = await call(sample_sessions, race_id, "winner", [pinging, quiet, Target(DM, 7)], ping=True)
+    async with sample_sessions() as session:
+        rows = {r.target_id: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows[22].payload["allowed_mentions"] == {"parse": [], "roles": ["222"]}
+    async with sample_sessions.begin() as session:
+        await outbox.mark_sent(session, rows[11].id, 1)
+        await outbox.mark_sent(session, rows[22].id, 1)
+        await outbox.mark_dropped(session, rows[7].id, "403 " + "x" * 3000, attempts=4)
+        await outbox.mark_dropped(session, rows[11].id, "too late: it was sent", attempts=9)
+    async with sample_sessions() as session:
+        dropped = await session.get(OutboxMessage, rows[7].id)
+        sent = await session.get(OutboxMessage, rows[11].id)
+    assert dropped is not None and sent is not None
+    assert (dropped.status, dropped.attempts, len(dropped.last_error or "")) == ("dropped", 4, 2000)
+    assert (sent.status, sent.attempts, sent.last_error) == ("sent", 1, None)  # a sent row stays sent
+    # The original pinged the server's role (kept in its row): its correction pings it too, there only.
+
+    async def undo(session: AsyncSession) -> outbox.Correction:
+        entry = await record(session, MODERATOR, "undo", "calls", 1, race_id=race_id)
+        body = {"content": "withdrawn", "embeds": []}
+        return await outbox.correct(
+            session, original_audit_id=original, audit_id=entry.id, race_id=race_id, body=body, ping=True
+        )
+
+    correction = await run_write(sample_sessions, undo)
+    assert (correction.queued.channels, correction.queued.dms, correction.withdrawn) == (2, 0, 0)
+    async with sample_sessions() as session:
+        told = {
+            r.target_id: (r.payload["content"], r.payload["allowed_mentions"], r.guild_id)
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id != original))
+        }
+    assert told == {
+        22: ("<@&222> withdrawn", {"parse": [], "roles": ["222"]}, 2),
+        11: ("withdrawn", {"parse": []}, 1),
+    }
