@@ -22,7 +22,7 @@ import random
 import re
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import aiohttp
@@ -32,7 +32,8 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
-from cogs.desk._action import DeskAction, News, Steps, queue_news, write_by_id
+from cogs.desk import ACTIONS
+from cogs.desk._action import DeskAction, News, Steps, carry_out, queue_news, write_by_id
 from cogs.desk._parsing import race_and_stage, split_pairs, url_value
 from cogs.support.checks import can_write_shared, desk_writer
 from cogs.support.common import hybrid_group, hybrid_subcommand, reply, resolve_race
@@ -49,6 +50,8 @@ from db.writes.feeds import (
     Reading,
     add_feed,
     approve_held,
+    call_draft,
+    call_uncalled,
     claim,
     fetch_failed,
     not_modified,
@@ -60,7 +63,7 @@ from db.writes.feeds import (
     skip_held,
     take_reading,
 )
-from db.writes.results import ResultOutcome
+from db.writes.results import CallInput, ResultOutcome
 from render import announce
 from render import feeds as replies
 
@@ -75,8 +78,13 @@ PARSING = 2  # files parsed at once, off the event loop (more would only take th
 START = "racedesk:feed:start"
 APPROVE = "racedesk:feed:approve"
 SKIP = "racedesk:feed:skip"
+CALL = "racedesk:feed:call"
+CALL_CONFIRM = "racedesk:feed:call:confirm"
+CALL_CANCEL = "racedesk:feed:call:cancel"
 CONFIRM_SECONDS = 600.0
+NUDGE_SECONDS = 6 * 3600.0  # the Call button under a nudge works for an election night
 FETCH_TIMEOUT = 15.0
+CALL_ACTION = ACTIONS["call"]
 
 
 def _seconds(value: str, example: str) -> int:
@@ -261,6 +269,63 @@ class HeldReading(DeskButtons):
         await self.done(interaction, replies.state_changed(outcome, self.prefix))
 
 
+class CallNudge(DeskButtons):
+    """The Call button under a nudge: proposes the desk's `call` of the stage's leader, to confirm. A feed
+    never calls a race; a desk member does, through the same write as the `call` command."""
+
+    def __init__(self, cog: FeedsCog, feed_id: int, prefix: str) -> None:
+        super().__init__(cog, prefix)
+        self.timeout = NUDGE_SECONDS
+        self.feed_id = feed_id
+
+    @discord.ui.button(label="Call", style=discord.ButtonStyle.primary, custom_id=CALL)
+    async def call(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        try:
+            draft = await self.cog.bot.store.write(lambda s: call_draft(s, self.feed_id))
+        except WriteError as problem:
+            await interaction.response.send_message(str(refusal(problem)))
+            return
+        if draft.called:
+            await interaction.response.send_message(replies.already_called(draft, self.prefix))
+            return
+        confirm = ConfirmCall(self.cog, draft.call(), self.prefix)
+        await interaction.response.send_message(
+            replies.call_preview(draft, self.prefix),
+            view=confirm,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+
+class ConfirmCall(DeskButtons):
+    """Confirm and Cancel under a proposed call: Confirm stores it as the desk's `call` command would."""
+
+    def __init__(self, cog: FeedsCog, data: CallInput, prefix: str) -> None:
+        super().__init__(cog, prefix)
+        self.data = data
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success, custom_id=CALL_CONFIRM)
+    async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        steps = replace(CALL_ACTION.steps, write=call_uncalled)  # the `call` action; refused if called since
+        try:
+            text, embed = await carry_out(
+                self.cog.bot, self.actor(interaction), steps, self.data, self.prefix
+            )
+        except UserFacingError as refused:
+            await self.done(interaction, str(refused))
+            return
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        none = discord.AllowedMentions.none()
+        if embed is None:
+            await interaction.followup.send(text[:2000], allowed_mentions=none)
+        else:
+            await interaction.followup.send(text[:2000], embed=embed, allowed_mentions=none)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=CALL_CANCEL)
+    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        await self.done(interaction, replies.call_cancelled())
+
+
 class FeedsCog(commands.Cog, name="Feeds"):
     """Results feeds: the desk attaches official counts to a race, and the bot keeps them current."""
 
@@ -419,7 +484,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         if result.stopped:
             await self._tell(channel, replies.stopped(result, prefix))
         if result.nudge:
-            await self._tell(channel, replies.nudge(result, prefix))
+            await self._tell(channel, replies.nudge(result, prefix), CallNudge(self, result.feed.id, prefix))
 
     async def _tell(self, channel_id: int | None, text: str, view: discord.ui.View | None = None) -> None:
         if channel_id is None:

@@ -15,11 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.audit import Actor, record
 from db.feeds.formats import FeedContest, FeedError, FeedReading
 from db.feeds.validate import Matched, callable_now, contest_changed, hold_reasons, match_choices
-from db.models import AuditEntry, Contest, Feed, FeedState, Race
-from db.reads.races import latest_snapshot, snapshot_counts
-from db.writes.common import StageRef, load_race, pick_contest, row_dict
+from db.models import AuditEntry, Call, CallKind, Candidacy, Contest, Feed, FeedState, Race
+from db.reads.races import latest_snapshot, snapshot_counts, standing_call
+from db.writes.common import StageRef, contest_label, load_race, pick_contest, row_dict
 from db.writes.errors import Duplicate, NotFound, WriteError
-from db.writes.results import ResultInput, ResultOutcome, post_result
+from db.writes.results import (
+    CallInput,
+    CallOutcome,
+    ResultInput,
+    ResultOutcome,
+    change_call,
+    decision,
+    post_result,
+)
 
 MODES = ("auto", "review")
 MIN_INTERVAL = 10
@@ -343,6 +351,63 @@ async def skip_held(session: AsyncSession, actor: Actor, feed_id: int) -> FeedOu
         after={"state": feed.state},
     )
     return FeedOutcome(feed, race, entry)
+
+
+# ------------------------------------------------------------------ the nudge's call (the desk makes it)
+
+
+@dataclass
+class CallDraft:
+    """The call a feed's nudge proposes: its stage, the leader of the newest stored count, and the call
+    standing now (a stage already called is not called again from a nudge)."""
+
+    feed: Feed
+    race: Race
+    contest: Contest
+    leader: Candidacy
+    votes: int
+    standing: Call | None
+
+    @property
+    def called(self) -> bool:
+        return decision(self.standing) is not None
+
+    def call(self) -> CallInput:
+        return CallInput(
+            self.race.id,
+            StageRef(self.contest.stage, self.contest.party),
+            CallKind.WINNER,
+            [self.leader.candidate.name],
+        )
+
+
+async def call_draft(session: AsyncSession, feed_id: int) -> CallDraft:
+    feed = await load_feed(session, feed_id)
+    race = await load_race(session, feed.race_id, lock=False)
+    contest = next((c for c in race.contests if c.id == feed.contest_id), None)
+    if contest is None:
+        raise NotFound(f"Feed #{feed.id}'s stage no longer exists.")
+    snapshot = await latest_snapshot(session, contest.id)
+    counts = snapshot_counts(snapshot)[0] if snapshot is not None else {}
+    if not counts:
+        raise WriteError(f"No count of feed #{feed.id}'s stage is stored, so there is nobody to call.")
+    leader_id = max(counts, key=lambda cid: counts[cid])
+    leader = next(c for c in contest.candidacies if c.id == leader_id)
+    return CallDraft(feed, race, contest, leader, counts[leader_id], await standing_call(session, contest.id))
+
+
+async def call_uncalled(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
+    """The desk's call (`change_call`, as `call` stores it), confirmed from a feed's nudge: refused when the
+    stage was called since the nudge was pressed, so a late confirmation never replaces a call."""
+    race = await load_race(session, data.race_id)
+    contest = pick_contest(race, data.stage)
+    standing = await standing_call(session, contest.id)
+    if standing is not None and decision(standing) is not None:
+        raise WriteError(
+            f"The {contest_label(contest)} is already called (call #{standing.id}): nothing was stored. "
+            "`uncall` withdraws a call."
+        )
+    return await change_call(session, actor, data)
 
 
 class _ContestGone(FeedError):

@@ -16,17 +16,35 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.feeds import APPROVE, REPORT_AFTER, SKIP, START
+from cogs.feeds import APPROVE, CALL, CALL_CANCEL, CALL_CONFIRM, REPORT_AFTER, SKIP, START
 from db.audit import Actor
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.feeds.formats import read_feed
-from db.models import AuditEntry, Call, Contest, Feed, GuildSettings, Race, ResultSnapshot
+from db.models import (
+    AuditEntry,
+    Call,
+    Candidacy,
+    Candidate,
+    Contest,
+    Feed,
+    GuildSettings,
+    Race,
+    ResultSnapshot,
+)
 from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
 from tests.support import copied_store
-from tests.support.feeds import Replay, add_florida_2012, ap_snapshot, feed_server, florida_counts
+from tests.support.feeds import (
+    Replay,
+    add_florida_2012,
+    ap_document,
+    ap_snapshot,
+    feed_server,
+    florida_counts,
+    florida_unit,
+)
 from tests.support.world import World, messages_in, outbox_settled, running_bot
 
 SETUP = Actor(id=None, name="test setup")
@@ -281,3 +299,93 @@ async def test_a_restart_mid_sequence_loses_and_repeats_nothing(tmp_path: Path) 
             assert await session.scalar(fed) == 2  # each count stored once, none repeated after the restart
     finally:
         await engine.dispose()
+
+
+async def test_the_nudge_carries_a_call_button_that_only_the_desk_presses_and_that_calls_once(
+    tmp_path: Path,
+) -> None:
+    every_precinct = ap_snapshot(precincts=int(florida_unit(ap_document())["precinctsTotal"]))
+    counts = {name: votes for name, votes in florida_counts().items()}
+    leader = max(counts, key=lambda name: counts[name])  # the file's leader, computed here
+    replay = Replay([every_precinct])
+    async with serving(replay) as url, feed_world(tmp_path) as world:
+        results = getattr(world, "results")  # noqa: B009
+        sessions = make_sessionmaker(world.bot.engine)
+
+        async def attach(session: AsyncSession) -> int:
+            race = await session.scalar(select(Race).where(Race.state == "FL"))
+            assert race is not None
+            data = FeedInput(
+                race.id,
+                StageRef("general"),
+                url,
+                read_feed(every_precinct),
+                "10005",
+                10,
+                "auto",
+                world.desk_channel,
+            )
+            return (await add_feed(session, SETUP, data)).feed.id
+
+        await run_write(sessions, attach)
+        world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+        nudge = await world.standin.wait_for_message(
+            predicate=lambda m: "may be callable" in (m.content or ""), timeout=20
+        )
+        assert nudge.channel_id == world.desk_channel and nudge.button_ids() == [CALL]
+        assert await florida_calls(world) == 0  # the feed never calls a race
+
+        def saying(*words: str) -> Callable[[Any], bool]:  # a new message (each is handed out once)
+            return lambda m: (
+                m.kind != "edit" and m.response_type != 7 and all(w in (m.content or "") for w in words)
+            )
+
+        await world.standin.click_button(nudge, CALL, world.member)  # the desk permission, at the click
+        refused = await world.standin.wait_for_message(predicate=lambda m: m.ephemeral, timeout=20)
+        assert "Only desk moderators" in (refused.content or "") and await florida_calls(world) == 0
+
+        await world.standin.click_button(nudge, CALL, world.moderator)
+        preview = await world.standin.wait_for_message(predicate=saying("Confirm", "for"), timeout=20)
+        typed = f"!call florida 2012 general {leader.split()[-1]}"
+        assert f"for {leader}?" in (preview.content or "") and f"`{typed}`" in (preview.content or "")
+        assert f"{counts[leader]:,} votes" in (preview.content or "")
+        assert preview.button_ids() == [CALL_CONFIRM, CALL_CANCEL] and await florida_calls(world) == 0
+
+        await world.standin.click_button(preview, CALL_CANCEL, world.moderator)
+        await world.standin.wait_for_message(predicate=saying("Not called"), timeout=20)
+        assert await florida_calls(world) == 0
+
+        await world.standin.click_button(nudge, CALL, world.moderator)  # two proposals open at once
+        first = await world.standin.wait_for_message(predicate=saying("Confirm", "for"), timeout=20)
+        await world.standin.click_button(nudge, CALL, world.moderator)
+        second = await world.standin.wait_for_message(predicate=saying("Confirm", "for"), timeout=20)
+
+        await world.standin.click_button(first, CALL_CONFIRM, world.member)  # checked again at the confirm
+        refused = await world.standin.wait_for_message(predicate=lambda m: m.ephemeral, timeout=20)
+        assert "Only desk moderators" in (refused.content or "") and await florida_calls(world) == 0
+
+        await world.standin.click_button(first, CALL_CONFIRM, world.moderator)
+        called = await world.standin.wait_for_message(predicate=saying("Stored call #"), timeout=20)
+        assert "Undo: `!undo" in (called.content or "")
+        async with sessions() as session:  # the desk's call, as `call` stores it: by the moderator, audited
+            call = await session.scalar(select(Call).join(Contest).join(Race).where(Race.state == "FL"))
+            assert call is not None and call.kind == "winner" and call.called_by == world.moderator
+            named = await session.scalar(select(Candidacy).where(Candidacy.id == call.candidacy_ids[0]))
+            assert named is not None
+            person = await session.get(Candidate, named.candidate_id)
+            assert person is not None and person.name == leader
+            entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "call.add"))
+            assert entry is not None and entry.actor_id == world.moderator
+        await outbox_settled(sessions)
+        assert any(leader in str(m.embeds) for m in messages_in(world, results))  # announced as a call is
+
+        await world.standin.click_button(second, CALL_CONFIRM, world.moderator)  # a late confirmation
+        late = await world.standin.wait_for_message(predicate=saying("already called"), timeout=20)
+        assert "nothing was stored" in (late.content or "") and await florida_calls(world) == 1
+
+        await world.standin.click_button(nudge, CALL, world.moderator)  # the nudge, after the call
+        again = await world.standin.wait_for_message(predicate=saying("already called"), timeout=20)
+        assert (
+            "`!uncall florida 2012 general` first" in (again.content or "")
+            and await florida_calls(world) == 1
+        )
