@@ -32,7 +32,7 @@ from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
 from db.writes import run_write
 from db.writes.config import guild_settings
-from db.writes.feeds import active_feeds, feeds_of
+from db.writes.feeds import Basis, active_feeds, feeds_of, reading_basis
 
 T = TypeVar("T")
 
@@ -153,6 +153,13 @@ class Store:
 
     async def polled_feeds(self) -> list[Feed]:
         return await self._read(active_feeds)
+
+    async def reading_basis(self, race_id: int, contest_id: int) -> Basis:
+        """What a feed's reading is judged against: the race and its stage's newest count (cached: the
+        poller asks it at every changed file, and an audited write drops it)."""
+        return await self._cached(
+            ("reading basis", race_id, contest_id), lambda s: reading_basis(s, race_id, contest_id)
+        )
 
     # Writes: each in one transaction; an audited one drops the cached answers.
 

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import sys
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +39,7 @@ from db.models import (
 from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
 from settings import Settings
-from tests.support import copied_store
+from tests.support import copied_store, until
 from tests.support.feeds import (
     Replay,
     add_florida_2012,
@@ -45,6 +49,7 @@ from tests.support.feeds import (
     florida_counts,
     florida_unit,
 )
+from tests.support.stores import postgres_store, release_postgres_store, schema_engine
 from tests.support.world import World, messages_in, outbox_settled, running_bot
 
 SETUP = Actor(id=None, name="test setup")
@@ -389,3 +394,141 @@ async def test_the_nudge_carries_a_call_button_that_only_the_desk_presses_and_th
             "`!uncall florida 2012 general` first" in (again.content or "")
             and await florida_calls(world) == 1
         )
+
+
+class Attributed:
+    """A feed server for many feeds (`/feed/<n>`), noting which poller asked for each: the User-Agent
+    each bot's poller is given in the test."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body, self.asked = body, defaultdict(list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.asked[int(request.match_info["n"])].append(request.headers.get("User-Agent", ""))
+        if request.headers.get("If-None-Match") == '"0"':
+            return web.Response(status=304)
+        return web.Response(body=self.body, headers={"ETag": '"0"'}, content_type="application/json")
+
+    def pollers(self, n: int) -> set[str]:
+        return {agent.rsplit(" ", 1)[-1] for agent in self.asked[n]}
+
+
+async def test_of_two_bots_on_one_postgresql_each_feed_is_fetched_by_one_only(tmp_path: Path) -> None:
+    server = Attributed(ap_snapshot())
+    engine_a, schema = await postgres_store()
+    engine_b = schema_engine(schema)  # the second bot process's own connections to the same database
+    settings = replace(Settings(load_default_data=False), feed_hosts=frozenset({"127.0.0.1"}))
+
+    async def attach(session: AsyncSession, base: str, numbers: range, holder: str | None) -> None:
+        race = await session.scalar(select(Race).where(Race.state == "FL"))
+        assert race is not None
+        for n in numbers:
+            data = FeedInput(
+                race.id, StageRef("general"), f"{base}/feed/{n}", read_feed(ap_snapshot()), "10005", 10
+            )
+            feed = (await add_feed(session, SETUP, data)).feed
+            if holder is not None:  # as if that bot had claimed it a moment ago
+                feed.lease_owner = holder
+                feed.lease_until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+
+    def asked_by(poller: str) -> dict[int, int]:
+        return {n: sum(a.rsplit(" ", 1)[-1] == poller for a in agents) for n, agents in server.asked.items()}
+
+    async def polled(numbers: range, more_than: dict[int, int], poller: str | None = None) -> None:
+        def enough() -> bool:
+            counts = asked_by(poller) if poller else {n: len(a) for n, a in server.asked.items()}
+            return all(counts.get(n, 0) >= more_than.get(n, 0) + 3 for n in numbers)
+
+        await until(enough, 30, f"feeds {numbers} polled 3 more times")
+
+    try:
+        await run_write(make_sessionmaker(engine_a), lambda s: add_florida_2012(s, SETUP))
+        async with feed_server({"/feed/{n}": server.handle}) as base, running_bot(engine_a, settings) as a:
+            cog_a: Any = a.bot.get_cog("Feeds")
+            cog_a.time_scale = 0.02  # every=10s polls every 0.2 s
+            cog_a.http.headers["User-Agent"] += " a"
+            async with running_bot(engine_b, settings) as b:
+                cog_b: Any = b.bot.get_cog("Feeds")
+                cog_b.time_scale = 0.02
+                cog_b.http.headers["User-Agent"] += " b"
+                sessions = make_sessionmaker(engine_a)
+                await run_write(sessions, lambda s: attach(s, base, range(0, 3), cog_a.owner))
+                await run_write(sessions, lambda s: attach(s, base, range(3, 6), cog_b.owner))
+                await run_write(sessions, lambda s: attach(s, base, range(6, 16), None))  # either may take
+                cog_a.wake()
+                cog_b.wake()
+                await polled(range(16), {})
+                for n in range(16):  # each feed fetched by one bot only, again and again
+                    assert len(server.pollers(n)) == 1, (n, server.asked[n])
+                assert all(server.pollers(n) == {"a"} for n in range(0, 3))
+                assert all(server.pollers(n) == {"b"} for n in range(3, 6))
+            # b stopped and gave its leases up: a polls every feed now, b no more
+            before_a, before_b = asked_by("a"), asked_by("b")
+            await polled(range(16), before_a, "a")
+            assert asked_by("b") == before_b
+            async with sessions() as session:
+                owners = set(await session.scalars(select(Feed.lease_owner)))
+            assert owners == {cog_a.owner}
+    finally:
+        await engine_b.dispose()
+        await engine_a.dispose()
+        await release_postgres_store(schema)
+
+
+async def test_feeds_sharing_a_file_parse_it_once_and_an_unchanged_file_is_only_noted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies = [ap_snapshot(0), ap_snapshot(1)]
+    step, asked = [0], defaultdict(int)
+
+    async def no_validators(request: web.Request) -> web.Response:  # neither ETag nor Last-Modified
+        asked[int(request.match_info["n"])] += 1
+        return web.Response(body=bodies[step[0]], content_type="application/json")
+
+    async def polled(more: int) -> None:
+        before = dict(asked)
+        await until(lambda: all(asked[n] >= before.get(n, 0) + more for n in range(4)), 30, "polls")
+
+    async with feed_server({"/feed/{n}": no_validators}) as base, feed_world(tmp_path) as world:
+        sessions = make_sessionmaker(world.bot.engine)
+        poller = sys.modules[type(world.bot.get_cog("Feeds")).__module__]  # the extension the bot loaded
+        parsed: list[bytes] = []
+        taken: list[int] = []
+        read, take = poller.read_feed, poller.take_reading
+
+        def counted_read(body: bytes) -> Any:
+            parsed.append(body)
+            return read(body)
+
+        async def counted_take(session: AsyncSession, feed_id: int, *args: Any, **kwargs: Any) -> Any:
+            taken.append(feed_id)
+            return await take(session, feed_id, *args, **kwargs)
+
+        monkeypatch.setattr(poller, "read_feed", counted_read)  # the real functions, counted
+        monkeypatch.setattr(poller, "take_reading", counted_take)
+
+        async def attach(session: AsyncSession) -> None:
+            race = await session.scalar(select(Race).where(Race.state == "FL"))
+            assert race is not None
+            for n in range(4):  # four races' feeds on one national file, as AP's is
+                data = FeedInput(
+                    race.id, StageRef("general"), f"{base}/feed/{n}", read_feed(bodies[0]), "10005", 10
+                )
+                await add_feed(session, SETUP, data)
+
+        await run_write(sessions, attach)
+        world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+        await polled(2)
+        assert await snapshot_count(world) == 1 and parsed == [bodies[0]]  # one file: read once for all
+        takes = len(taken)
+        assert 1 <= takes <= 4  # the first stores; another may judge it before that commits
+        await polled(3)
+        assert len(taken) == takes and parsed == [bodies[0]]  # the same file again: neither read nor judged
+        async with sessions() as session:
+            fetched = [f.last_fetch_at for f in await session.scalars(select(Feed))]
+        assert all(when is not None for when in fetched)  # yet each fetch is noted
+
+        step[0] = 1  # the count rises
+        await polled(2)
+        assert await snapshot_count(world) == 2 and parsed == bodies  # read once more, for every feed
+        assert 1 <= len(taken) - takes <= 4
