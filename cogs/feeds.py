@@ -45,11 +45,11 @@ from cogs.support.writing import refusal
 from db.audit import Actor
 from db.feeds.fetch import FetchFailed, UrlRefused, check_url, fetch, session_for
 from db.feeds.formats import FeedError, FeedReading, read_feed
-from db.models import Feed
 from db.writes import WriteError
 from db.writes.feeds import (
     FeedInput,
     Fetched,
+    PolledFeed,
     Reading,
     add_feed,
     approve_held,
@@ -385,7 +385,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
     async def _poll_forever(self) -> None:
         await self.bot.wait_until_ready()
         loop = asyncio.get_running_loop()
-        feeds: list[Feed] = []
+        feeds: list[PolledFeed] = []
         read_at = float("-inf")
         while True:
             if self._wake.is_set() or loop.time() - read_at >= REREAD * self.time_scale:
@@ -419,7 +419,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, self.time_scale))
 
-    async def _claim(self, due: list[Feed]) -> list[Feed]:
+    async def _claim(self, due: list[PolledFeed]) -> list[PolledFeed]:
         """The due feeds this process polls now: their leases taken or renewed in one write (of several bot
         processes on one database, exactly one polls each feed); the others are tried again an interval on."""
         if not due:
@@ -455,7 +455,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         except Exception:
             log.exception("could not note %d feed fetches", len(noted))
 
-    async def _poll_one(self, feed: Feed, etag: str | None, last_modified: str | None) -> None:
+    async def _poll_one(self, feed: PolledFeed, etag: str | None, last_modified: str | None) -> None:
         loop = asyncio.get_running_loop()
         delay = float(feed.interval)
         try:
@@ -471,7 +471,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
             if feed.id in self.due:
                 self.due[feed.id] = loop.time() + delay * jitter * self.time_scale
 
-    async def _poll(self, feed: Feed, etag: str | None, last_modified: str | None) -> float:
+    async def _poll(self, feed: PolledFeed, etag: str | None, last_modified: str | None) -> float:
         """Fetch and judge one feed; the seconds until its next poll.
 
         What holds the event loop is kept small: a 304 or a file whose hash is the one last read is only

@@ -182,12 +182,32 @@ async def feeds_of(session: AsyncSession, race_id: int | None = None) -> list[tu
     return [(f, r) for f, r in (await session.execute(query)).all()]
 
 
-async def active_feeds(session: AsyncSession) -> list[Feed]:
+@dataclass(frozen=True)
+class PolledFeed:
+    """What the poller needs of a feed. Read as plain rows, not ORM objects: the poller reads its list every
+    few seconds, and hundreds of feeds loaded as objects would hold the event loop each time."""
+
+    id: int
+    race_id: int
+    contest_id: int
+    url: str
+    interval: int
+    mode: str
+    state: str
+    contest_key: str
+    contest_name: str
+    etag: str | None
+    last_modified: str | None
+
+
+async def active_feeds(session: AsyncSession) -> list[PolledFeed]:
     """The feeds the poller keeps current: active ones and failing ones (backing off). A held feed waits for
     the desk and a paused one for `feed resume`."""
-    return list(
-        await session.scalars(select(Feed).where(Feed.state.in_((FeedState.ACTIVE, FeedState.FAILING))))
+    columns = [getattr(Feed, name) for name in PolledFeed.__dataclass_fields__]
+    rows = await session.execute(
+        select(*columns).where(Feed.state.in_((FeedState.ACTIVE, FeedState.FAILING))).order_by(Feed.id)
     )
+    return [PolledFeed(*row) for row in rows]
 
 
 # ------------------------------------------------------------------ taking a reading
@@ -264,7 +284,11 @@ class Verdict:
 
 
 def judge(
-    feed: Feed, reading: FeedReading | FeedError, race: Race, contest: Contest, before: dict[int, int] | None
+    feed: Feed | PolledFeed,
+    reading: FeedReading | FeedError,
+    race: Race,
+    contest: Contest,
+    before: dict[int, int] | None,
 ) -> Verdict:
     """Judge a reading against the stage's newest stored count (`before`, by candidacy). Pure."""
     if isinstance(reading, FeedError):
@@ -310,7 +334,7 @@ async def reading_basis(session: AsyncSession, race_id: int, contest_id: int) ->
     return Basis(race, votes, other, latest.reporting_pct)
 
 
-def nothing_new(feed: Feed, reading: FeedReading, basis: Basis) -> bool:
+def nothing_new(feed: Feed | PolledFeed, reading: FeedReading, basis: Basis) -> bool:
     """Whether `take_reading` would store nothing and hold nothing: the feed's count is the one stored (the
     same votes and reporting), nothing about it doubtful. The poller then only notes the fetch, without the
     write's lock and loads. Any doubt answers False, and `take_reading` judges."""
@@ -477,7 +501,7 @@ class _ContestGone(FeedError):
     pass
 
 
-def _find_contest(reading: FeedReading, feed: Feed) -> FeedContest:
+def _find_contest(reading: FeedReading, feed: Feed | PolledFeed) -> FeedContest:
     same = [c for c in reading.contests if c.key == feed.contest_key]
     if len(same) == 1:
         return same[0]

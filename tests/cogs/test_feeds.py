@@ -102,6 +102,21 @@ async def feed_row(world: World) -> Feed | None:
         return await session.scalar(select(Feed))
 
 
+async def attach_feed(world: World, url: str, body: bytes, channel_id: int | None = None) -> int:
+    """Florida's 2012 general attached to the feed at `url` (checked against `body`), as Start does; the
+    poller is woken."""
+
+    async def attach(session: AsyncSession) -> int:
+        race = await session.scalar(select(Race).where(Race.state == "FL"))
+        assert race is not None
+        data = FeedInput(race.id, StageRef("general"), url, read_feed(body), "10005", 10, "auto", channel_id)
+        return (await add_feed(session, SETUP, data)).feed.id
+
+    feed_id = await run_write(make_sessionmaker(world.bot.engine), attach)
+    world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+    return feed_id
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
     """Until `check` (a read of the store) holds."""
     loop = asyncio.get_running_loop()
@@ -231,25 +246,7 @@ async def test_a_feed_that_keeps_failing_is_reported_to_the_desk_once(tmp_path: 
 
     replay.handle = broken  # type: ignore[method-assign]
     async with serving(replay) as url, feed_world(tmp_path) as world:
-        sessions = make_sessionmaker(world.bot.engine)
-
-        async def attach(session: AsyncSession) -> int:
-            race = await session.scalar(select(Race).where(Race.state == "FL"))
-            assert race is not None
-            data = FeedInput(
-                race.id,
-                StageRef("general"),
-                url,
-                read_feed(ap_snapshot()),
-                "10005",
-                10,
-                "auto",
-                world.desk_channel,
-            )
-            return (await add_feed(session, SETUP, data)).feed.id
-
-        await run_write(sessions, attach)
-        world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+        await attach_feed(world, url, ap_snapshot(), world.desk_channel)
 
         async def failed_often() -> bool:
             feed = await feed_row(world)
@@ -317,23 +314,7 @@ async def test_the_nudge_carries_a_call_button_that_only_the_desk_presses_and_th
         results = getattr(world, "results")  # noqa: B009
         sessions = make_sessionmaker(world.bot.engine)
 
-        async def attach(session: AsyncSession) -> int:
-            race = await session.scalar(select(Race).where(Race.state == "FL"))
-            assert race is not None
-            data = FeedInput(
-                race.id,
-                StageRef("general"),
-                url,
-                read_feed(every_precinct),
-                "10005",
-                10,
-                "auto",
-                world.desk_channel,
-            )
-            return (await add_feed(session, SETUP, data)).feed.id
-
-        await run_write(sessions, attach)
-        world.bot.get_cog("Feeds").wake()  # type: ignore[union-attr]
+        await attach_feed(world, url, every_precinct, world.desk_channel)
         nudge = await world.standin.wait_for_message(
             predicate=lambda m: "may be callable" in (m.content or ""), timeout=20
         )
