@@ -1,11 +1,14 @@
 """200 results feeds polled every 30 s by one bot process, against a local feed server: the bot's CPU share,
-the polls it made, and member reply latency (`!race alabama`) as ratios to the floor.
+its event-loop lag, and member reply latency (`!race alabama`) as ratios to the floor, with and without feeds.
 
 The feed server (in this process, on 127.0.0.1) serves the AP sample of Florida's 2012 Senate race, each
-feed at its own URL with an ETag; every `--change` seconds the count rises, so each feed fetches the ~600 kB file, parses it
-(off the event loop) and tries to store it (the first stores, the rest find the count already stored), and
-answers 304 in between. The floor (a minimal discord.py bot) and racedesk are measured in alternating
-rounds. Goal: member replies p50 ≤ 1.5× the floor while the feeds run.
+feed at its own URL with an ETag; every `--change` seconds the count rises, so each feed fetches the ~600 kB
+file again, and answers 304 in between. The floor (a minimal discord.py bot) runs throughout; racedesk runs
+twice on the same store, first with no feed attached, then with the feeds polled, each time asked
+alternately with the floor, the samples spread over `--seconds`. The racedesk process is `cli.py run` watched
+from inside (bench/feeds_bot.py): its event loop's lag sampled every 50 ms; RACEDESK_BENCH_PROFILE=<file>
+profiles the busy run's loop thread, RACEDESK_BENCH_SLOW=<file> names the steps that held it over 50 ms.
+Goal: member replies p50 ≤ 1.5× the floor (p99 ≤ 3×) while the feeds run.
 
     python bench/feeds.py [--feeds 200] [--every 30] [--change 60] [--seconds 120] [--samples 120]
 """
@@ -15,22 +18,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
-from common import FLOOR_SCRIPT, Figures, Place, bot_process, build_store, racedesk_env, reply_latency, report
+from common import (
+    ALABAMA_TITLE,
+    FLOOR_SCRIPT,
+    Figures,
+    Place,
+    asking,
+    bot_process,
+    build_store,
+    percentile,
+    racedesk_env,
+    report,
+    same,
+)
 from db.audit import Actor
 from db.engine import make_engine, make_sessionmaker
 from db.feeds.formats import read_feed
 from db.models import Feed
 from db.writes import StageRef, run_write
 from db.writes.feeds import FeedInput, add_feed
+from loopback.floorbot import FLOOR_REPLY
 from tests.support.feeds import FLORIDA, add_florida_2012, ap_snapshot, feed_server
 
 GOALS = {"!race alabama, feeds running": (1.5, 3.0)}
+WATCHED = Path(__file__).resolve().parent / "feeds_bot.py"  # cli.py run, its event loop watched
+PROFILE = os.environ.get("RACEDESK_BENCH_PROFILE")  # a file: the busy bot's loop thread is profiled
 BENCH = Actor(id=None, name="bench")
 
 
@@ -73,43 +93,103 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def spread(place: Place, samples: int, seconds: float) -> list[float]:
-    gap = seconds / samples
+def lags_between(path: Path, start: float, end: float) -> list[tuple[float, float]]:
+    """The event-loop samples the bot process wrote (bench/feeds_bot.py) between two unix times: (seconds
+    late, CPU seconds its loop thread used in that tick)."""
+    if not path.exists():
+        return []
     out = []
-    for _ in range(samples):
-        out.append(await reply_latency(place, "!race alabama"))
-        await asyncio.sleep(gap)
+    for line in path.read_text().splitlines():
+        when, late, used = line.split()
+        if start <= float(when) <= end:
+            out.append((float(late), float(used)))
     return out
+
+
+@dataclass
+class Phase:
+    """One racedesk process measured: replies (with the floor's, asked alternately), CPU, loop lag."""
+
+    figures: Figures
+    cpu: float = 0.0
+    wall: float = 0.0
+    lags: list[tuple[float, float]] = field(default_factory=list)
+
+    def line(self) -> str:
+        late = [lag for lag, _ in self.lags]
+        held = [min(lag, used) for lag, used in self.lags]  # what the loop's own work can explain
+
+        def ms(values: list[float]) -> str:
+            return (
+                f"p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms, "
+                f"max {max(values) * 1000:.0f} ms"
+            )
+
+        return (
+            f"{self.figures.name}: CPU {100 * self.cpu / self.wall:.1f}% of one core; event-loop lag "
+            f"{ms(late)}; of it held by the loop's own work {ms(held)} ({len(self.lags)} samples)"
+        )
+
+
+async def measure(
+    floor: Place, place: Place, phase: Phase, samples: int, seconds: float, lag_file: Path
+) -> None:
+    """`samples` pairs spread over `seconds`, the floor and racedesk asked alternately (first one, then the
+    other), so the feeds' bursts and the machine's noise fall on both alike."""
+    assert place.pid is not None
+    ask_floor = asking(floor, same("!race alabama", FLOOR_REPLY))
+    ask_racedesk = asking(place, same("!race alabama", ALABAMA_TITLE))
+    for _ in range(3):  # warm up
+        await ask_floor()
+        await ask_racedesk()
+    gap = seconds / samples
+    cpu0, wall0, unix0 = cpu_seconds(place.pid), time.monotonic(), time.time()
+    for i in range(samples):
+        pair = (ask_floor, ask_racedesk) if i % 2 == 0 else (ask_racedesk, ask_floor)
+        first, second = await pair[0](), await pair[1]()
+        floor_t, racedesk_t = (first, second) if i % 2 == 0 else (second, first)
+        phase.figures.floor.append(floor_t)
+        phase.figures.samples.append(racedesk_t)
+        await asyncio.sleep(gap)
+    phase.cpu, phase.wall = cpu_seconds(place.pid) - cpu0, time.monotonic() - wall0
+    await asyncio.sleep(1.2)  # the lag file is written once a second
+    phase.lags = lags_between(lag_file, unix0, time.time())
 
 
 async def main(feeds: int, every: int, change: int, seconds: float, samples: int) -> None:
     server = FeedServer(change)
     with tempfile.TemporaryDirectory() as tmp:
         url = await build_store(Path(tmp) / "bench.db", races=1000)
+        idle_url = f"sqlite+aiosqlite:///{Path(tmp) / 'idle.db'}"
+        shutil.copy(Path(tmp) / "bench.db", Path(tmp) / "idle.db")  # the same store, no feed attached
+        lag_file = Path(tmp) / "lag.txt"
+        idle = Phase(Figures("!race alabama, no feeds", []))
+        busy = Phase(Figures("!race alabama, feeds running", []))
         async with feed_server({"/feed/{n}": server.handle}) as root:
-            base = f"{root}/feed"
-            await attach_feeds(url, base, feeds, every)
-            floor = Figures("floor (minimal discord.py)", [])
-            idle = Figures("!race alabama, no feeds", [])
-            busy = Figures("!race alabama, feeds running", [])
-            async with bot_process({}, script=FLOOR_SCRIPT) as place:
-                floor.samples += await spread(place, samples, seconds / 3)
-            async with bot_process(racedesk_env(url)) as place:  # FEED_HOSTS unset: no feed may be fetched
-                idle.samples += await spread(place, samples, seconds / 3)
-            env = {**racedesk_env(url), "FEED_HOSTS": "127.0.0.1"}
-            async with bot_process(env) as place:
-                assert place.pid is not None
-                pid = place.pid
-                await asyncio.sleep(min(5.0, every / 4))  # every feed polled once
-                cpu0, wall0, ok0, nm0 = cpu_seconds(pid), time.monotonic(), server.ok, server.not_modified
-                busy.samples += await spread(place, samples, seconds)
-                cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - wall0
-                ok, nm = server.ok - ok0, server.not_modified - nm0
-        print(f"{feeds} feeds every {every} s, the count rising every {change} s, measured for {wall:.0f} s:")
-        print(f"{ok} full fetches (~600 kB each, parsed), {nm} answered 304")
-        print(f"bot process CPU: {cpu:.1f} s of {wall:.0f} s = {100 * cpu / wall:.1f}% of one core")
-        print(report(floor, [idle, busy], GOALS))
-        print(f"feeds running vs no feeds: p50 {busy.p50 / idle.p50:.2f}×, p99 {busy.p99 / idle.p99:.2f}×")
+            await attach_feeds(url, f"{root}/feed", feeds, every)
+            async with bot_process({}, script=FLOOR_SCRIPT) as floor:
+                env = {**racedesk_env(idle_url), "RACEDESK_BENCH_LAG": str(lag_file)}
+                async with bot_process(env, script=WATCHED) as place:
+                    await measure(floor, place, idle, samples, seconds, lag_file)
+                env = {**racedesk_env(url), "FEED_HOSTS": "127.0.0.1", "RACEDESK_BENCH_LAG": str(lag_file)}
+                if PROFILE:
+                    env["RACEDESK_BENCH_PROFILE"] = PROFILE
+                async with bot_process(env, script=WATCHED) as place:
+                    await asyncio.sleep(min(5.0, every / 4))  # the first polls begin
+                    ok0, nm0 = server.ok, server.not_modified
+                    await measure(floor, place, busy, samples, seconds, lag_file)
+                    ok, nm = server.ok - ok0, server.not_modified - nm0
+    print(
+        f"{feeds} feeds every {every} s, the count rising every {change} s, measured for {busy.wall:.0f} s:"
+    )
+    print(f"{ok} full fetches (~600 kB each), {nm} answered 304")
+    print(idle.line())
+    print(busy.line())
+    print(report([idle.figures, busy.figures], GOALS))
+    print(
+        f"feeds running vs no feeds: p50 {busy.figures.p50 / idle.figures.p50:.2f}×, "
+        f"p99 {busy.figures.p99 / idle.figures.p99:.2f}×"
+    )
 
 
 if __name__ == "__main__":

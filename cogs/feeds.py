@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import random
 import re
 import socket
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import aiohttp
@@ -32,7 +34,8 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import RaceBot
-from cogs.desk._action import DeskAction, News, Steps, queue_news, write_by_id
+from cogs.desk import ACTIONS
+from cogs.desk._action import DeskAction, News, Steps, carry_out, queue_news, write_by_id
 from cogs.desk._parsing import race_and_stage, split_pairs, url_value
 from cogs.support.checks import can_write_shared, desk_writer
 from cogs.support.common import hybrid_group, hybrid_subcommand, reply, resolve_race
@@ -42,16 +45,20 @@ from cogs.support.writing import refusal
 from db.audit import Actor
 from db.feeds.fetch import FetchFailed, UrlRefused, check_url, fetch, session_for
 from db.feeds.formats import FeedError, FeedReading, read_feed
-from db.models import Feed
 from db.writes import WriteError
 from db.writes.feeds import (
     FeedInput,
+    Fetched,
+    PolledFeed,
     Reading,
     add_feed,
     approve_held,
-    claim,
+    call_draft,
+    call_uncalled,
+    claim_feeds,
     fetch_failed,
-    not_modified,
+    note_fetches,
+    nothing_new,
     pause_feed,
     preview_feed,
     release,
@@ -60,7 +67,7 @@ from db.writes.feeds import (
     skip_held,
     take_reading,
 )
-from db.writes.results import ResultOutcome
+from db.writes.results import CallInput, ResultOutcome
 from render import announce
 from render import feeds as replies
 
@@ -72,11 +79,17 @@ MAX_BACKOFF = 600.0
 REREAD = 10.0  # seconds between reads of the feed list (sooner when a desk command wakes the poller)
 PARALLEL = 16  # feeds fetched at once
 PARSING = 2  # files parsed at once, off the event loop (more would only take the GIL from it)
+PARSED_KEPT = 8  # files whose reading is kept, by hash, for other feeds fetching the same file
 START = "racedesk:feed:start"
 APPROVE = "racedesk:feed:approve"
 SKIP = "racedesk:feed:skip"
+CALL = "racedesk:feed:call"
+CALL_CONFIRM = "racedesk:feed:call:confirm"
+CALL_CANCEL = "racedesk:feed:call:cancel"
 CONFIRM_SECONDS = 600.0
+NUDGE_SECONDS = 6 * 3600.0  # the Call button under a nudge works for an election night
 FETCH_TIMEOUT = 15.0
+CALL_ACTION = ACTIONS["call"]
 
 
 def _seconds(value: str, example: str) -> int:
@@ -261,6 +274,63 @@ class HeldReading(DeskButtons):
         await self.done(interaction, replies.state_changed(outcome, self.prefix))
 
 
+class CallNudge(DeskButtons):
+    """The Call button under a nudge: proposes the desk's `call` of the stage's leader, to confirm. A feed
+    never calls a race; a desk member does, through the same write as the `call` command."""
+
+    def __init__(self, cog: FeedsCog, feed_id: int, prefix: str) -> None:
+        super().__init__(cog, prefix)
+        self.timeout = NUDGE_SECONDS
+        self.feed_id = feed_id
+
+    @discord.ui.button(label="Call", style=discord.ButtonStyle.primary, custom_id=CALL)
+    async def call(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        try:
+            draft = await self.cog.bot.store.write(lambda s: call_draft(s, self.feed_id))
+        except WriteError as problem:
+            await interaction.response.send_message(str(refusal(problem)))
+            return
+        if draft.called:
+            await interaction.response.send_message(replies.already_called(draft, self.prefix))
+            return
+        confirm = ConfirmCall(self.cog, draft.call(), self.prefix)
+        await interaction.response.send_message(
+            replies.call_preview(draft, self.prefix),
+            view=confirm,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+
+class ConfirmCall(DeskButtons):
+    """Confirm and Cancel under a proposed call: Confirm stores it as the desk's `call` command would."""
+
+    def __init__(self, cog: FeedsCog, data: CallInput, prefix: str) -> None:
+        super().__init__(cog, prefix)
+        self.data = data
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success, custom_id=CALL_CONFIRM)
+    async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        steps = replace(CALL_ACTION.steps, write=call_uncalled)  # the `call` action; refused if called since
+        try:
+            text, embed = await carry_out(
+                self.cog.bot, self.actor(interaction), steps, self.data, self.prefix
+            )
+        except UserFacingError as refused:
+            await self.done(interaction, str(refused))
+            return
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        none = discord.AllowedMentions.none()
+        if embed is None:
+            await interaction.followup.send(text[:2000], allowed_mentions=none)
+        else:
+            await interaction.followup.send(text[:2000], embed=embed, allowed_mentions=none)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=CALL_CANCEL)
+    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        await self.done(interaction, replies.call_cancelled())
+
+
 class FeedsCog(commands.Cog, name="Feeds"):
     """Results feeds: the desk attaches official counts to a race, and the bot keeps them current."""
 
@@ -282,6 +352,9 @@ class FeedsCog(commands.Cog, name="Feeds"):
         self.validators: dict[
             int, tuple[str | None, str | None]
         ] = {}  # feed id -> newest ETag, Last-Modified
+        self.bodies: dict[int, bytes] = {}  # feed id -> hash of the file last read without a hold
+        self.parsed: OrderedDict[bytes, asyncio.Task[FeedReading | FeedError]] = OrderedDict()
+        self.noted: dict[int, Fetched] = {}  # fetches that brought nothing new, noted at the next tick
 
     async def cog_load(self) -> None:
         self.http = session_for(self.bot.settings.feed_hosts, FETCH_TIMEOUT)
@@ -298,6 +371,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
             )
         if self.http is not None:
             await self.http.close()
+        await self._note_fetches()
         try:
             await self.bot.store.write(lambda s: release(s, self.owner))
         except Exception:  # the leases run out by themselves
@@ -311,7 +385,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
     async def _poll_forever(self) -> None:
         await self.bot.wait_until_ready()
         loop = asyncio.get_running_loop()
-        feeds: list[Feed] = []
+        feeds: list[PolledFeed] = []
         read_at = float("-inf")
         while True:
             if self._wake.is_set() or loop.time() - read_at >= REREAD * self.time_scale:
@@ -326,76 +400,145 @@ class FeedsCog(commands.Cog, name="Feeds"):
             for gone in set(self.due) - live:
                 del self.due[gone]
                 self.validators.pop(gone, None)
+                self.bodies.pop(gone, None)
+            due = []
             for feed in feeds:
                 # A new feed is polled soon (with jitter, so many feeds do not all fetch at once).
                 when = self.due.setdefault(
                     feed.id, now + random.uniform(0, 0.1) * feed.interval * self.time_scale
                 )
                 if when <= now and feed.id not in self.running:
-                    self.running.add(feed.id)
-                    etag, last_modified = self.validators.get(feed.id, (feed.etag, feed.last_modified))
-                    task = asyncio.create_task(
-                        self._poll_one(feed.id, feed.url, etag, last_modified, feed.interval)
-                    )
-                    self.tasks.add(task)
-                    task.add_done_callback(self.tasks.discard)
+                    due.append(feed)
+            for feed in await self._claim(due):
+                self.running.add(feed.id)
+                etag, last_modified = self.validators.get(feed.id, (feed.etag, feed.last_modified))
+                task = asyncio.create_task(self._poll_one(feed, etag, last_modified))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            await self._note_fetches()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, self.time_scale))
 
-    async def _poll_one(
-        self, feed_id: int, url: str, etag: str | None, last_modified: str | None, interval: int
-    ) -> None:
+    async def _claim(self, due: list[PolledFeed]) -> list[PolledFeed]:
+        """The due feeds this process polls now: their leases taken or renewed in one write (of several bot
+        processes on one database, exactly one polls each feed); the others are tried again an interval on."""
+        if not due:
+            return []
+        by_lease: dict[float, list[int]] = {}
+        for feed in due:  # to the next poll, and then some
+            by_lease.setdefault(2 * feed.interval * self.time_scale + FETCH_TIMEOUT, []).append(feed.id)
+
+        async def take(session: AsyncSession) -> set[int]:
+            taken: set[int] = set()
+            for seconds, ids in by_lease.items():
+                taken |= await claim_feeds(session, ids, self.owner, seconds)
+            return taken
+
+        try:
+            claimed = await self.bot.store.write(take)
+        except Exception:
+            log.exception("could not claim the feeds due")
+            claimed = set()
+        now = asyncio.get_running_loop().time()
+        for feed in due:
+            if feed.id not in claimed:  # another bot process polls it (or the database did not answer)
+                self.due[feed.id] = now + feed.interval * random.uniform(0.9, 1.1) * self.time_scale
+        return [feed for feed in due if feed.id in claimed]
+
+    async def _note_fetches(self) -> None:
+        """Note the fetches that brought nothing new since the last tick, in one write."""
+        if not self.noted:
+            return
+        noted, self.noted = list(self.noted.values()), {}
+        try:
+            await self.bot.store.write(lambda s: note_fetches(s, noted))
+        except Exception:
+            log.exception("could not note %d feed fetches", len(noted))
+
+    async def _poll_one(self, feed: PolledFeed, etag: str | None, last_modified: str | None) -> None:
         loop = asyncio.get_running_loop()
-        delay = float(interval)
+        delay = float(feed.interval)
         try:
             async with self.slots:
-                delay = await self._poll(feed_id, url, etag, last_modified, interval)
+                delay = await self._poll(feed, etag, last_modified)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("feed #%s: the poll failed", feed_id)
+            log.exception("feed #%s: the poll failed", feed.id)
         finally:
-            self.running.discard(feed_id)
+            self.running.discard(feed.id)
             jitter = random.uniform(0.9, 1.1)
-            if feed_id in self.due:
-                self.due[feed_id] = loop.time() + delay * jitter * self.time_scale
+            if feed.id in self.due:
+                self.due[feed.id] = loop.time() + delay * jitter * self.time_scale
 
-    async def _poll(
-        self, feed_id: int, url: str, etag: str | None, last_modified: str | None, interval: int
-    ) -> float:
-        """Fetch and judge one feed; the seconds until its next poll."""
+    async def _poll(self, feed: PolledFeed, etag: str | None, last_modified: str | None) -> float:
+        """Fetch and judge one feed; the seconds until its next poll.
+
+        What holds the event loop is kept small: a 304 or a file whose hash is the one last read is only
+        noted (in one write per tick for every feed); a file is parsed once off the loop, however many
+        feeds fetch it; a count already stored is recognised from a cached read before the write that
+        takes a reading (locks, loads, audit) is run at all."""
         assert self.http is not None
-        lease = 2 * interval * self.time_scale + FETCH_TIMEOUT  # to the next poll, and then some
-        if not await self.bot.store.write(lambda s: claim(s, feed_id, self.owner, lease)):
-            return interval  # another bot process polls this feed
-        hosts = self.bot.settings.feed_hosts
+        feed_id, interval, hosts = feed.id, feed.interval, self.bot.settings.feed_hosts
         try:
-            fetched = await fetch(self.http, url, hosts, etag=etag, last_modified=last_modified)
+            fetched = await fetch(self.http, feed.url, hosts, etag=etag, last_modified=last_modified)
         except (FetchFailed, UrlRefused) as problem:
             why = str(problem)
-            feed, tell = await self.bot.store.write(lambda s: fetch_failed(s, feed_id, why, REPORT_AFTER))
+            failed, tell = await self.bot.store.write(lambda s: fetch_failed(s, feed_id, why, REPORT_AFTER))
             if tell:
-                await self._tell(feed.channel_id, replies.failing(feed, self.bot.settings.prefix))
-            return min(MAX_BACKOFF, interval * 2 ** min(feed.failures, 6))
+                await self._tell(failed.channel_id, replies.failing(failed, self.bot.settings.prefix))
+            return min(MAX_BACKOFF, interval * 2 ** min(failed.failures, 6))
         if fetched.status == 304:
-            await self.bot.store.write(lambda s: not_modified(s, feed_id, etag, last_modified))
+            self.noted[feed_id] = Fetched(feed_id, etag, last_modified)
             return interval
-        reading: FeedReading | FeedError
-        try:
-            async with self.parsing:
-                reading = await asyncio.to_thread(read_feed, fetched.body)  # large files: off the event loop
-        except FeedError as unreadable:
-            reading = unreadable
+        self.validators[feed_id] = (fetched.etag, fetched.last_modified)
+        digest = hashlib.blake2b(fetched.body, digest_size=16).digest()
+        unchanged = Fetched(feed_id, fetched.etag, fetched.last_modified, read=True)
+        if self.bodies.get(feed_id) == digest:  # the file last read, again (a server without validators)
+            self.noted[feed_id] = unchanged
+            return interval
+        reading = await self._parse(fetched.body, digest)
+        if isinstance(reading, FeedReading):
+            basis = await self.bot.store.reading_basis(feed.race_id, feed.contest_id)
+            if nothing_new(feed, reading, basis):
+                self.bodies[feed_id] = digest
+                self.noted[feed_id] = unchanged
+                return interval
+        self.noted.pop(feed_id, None)  # the reading's write notes the fetch itself
         result = await self.bot.store.write(
             lambda s: take_reading(
                 s, feed_id, reading, self._announce, etag=fetched.etag, last_modified=fetched.last_modified
             )
         )
-        self.validators[feed_id] = (fetched.etag, fetched.last_modified)
         if result.held or result.stopped:
+            self.bodies.pop(feed_id, None)  # read afresh once the desk resumes it
             self.wake()  # no longer polled: read the list again before the next poll
+        else:
+            self.bodies[feed_id] = digest
         await self._after(result)
         return interval
+
+    async def _parse(self, body: bytes, digest: bytes) -> FeedReading | FeedError:
+        """The file read off the event loop, once: feeds fetching the same file (a national results file
+        holds many races) share the reading of the few files seen last."""
+        known = self.parsed.get(digest)
+        if known is None:
+            known = asyncio.create_task(self._parse_off_loop(body))
+            self.tasks.add(known)  # type: ignore[arg-type]
+            known.add_done_callback(self.tasks.discard)
+            self.parsed[digest] = known
+            while len(self.parsed) > PARSED_KEPT:
+                self.parsed.popitem(last=False)
+        else:
+            self.parsed.move_to_end(digest)
+        return await asyncio.shield(known)
+
+    async def _parse_off_loop(self, body: bytes) -> FeedReading | FeedError:
+        async with self.parsing:
+            try:
+                return await asyncio.to_thread(read_feed, body)
+            except FeedError as unreadable:
+                return unreadable
 
     async def _announce(self, session: AsyncSession, outcome: ResultOutcome) -> Any:
         news = News(announce.result_embed(outcome), outcome.race)
@@ -419,7 +562,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         if result.stopped:
             await self._tell(channel, replies.stopped(result, prefix))
         if result.nudge:
-            await self._tell(channel, replies.nudge(result, prefix))
+            await self._tell(channel, replies.nudge(result, prefix), CallNudge(self, result.feed.id, prefix))
 
     async def _tell(self, channel_id: int | None, text: str, view: discord.ui.View | None = None) -> None:
         if channel_id is None:

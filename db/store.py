@@ -32,7 +32,7 @@ from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
 from db.writes import run_write
 from db.writes.config import guild_settings
-from db.writes.feeds import active_feeds, feeds_of
+from db.writes.feeds import Basis, PolledFeed, active_feeds, feeds_of, reading_basis
 
 T = TypeVar("T")
 
@@ -151,8 +151,15 @@ class Store:
         """Every results feed with its race (not cached: the poller changes them every few seconds)."""
         return await self._read(feeds_of)
 
-    async def polled_feeds(self) -> list[Feed]:
+    async def polled_feeds(self) -> list[PolledFeed]:
         return await self._read(active_feeds)
+
+    async def reading_basis(self, race_id: int, contest_id: int) -> Basis:
+        """What a feed's reading is judged against: the race and its stage's newest count (cached: the
+        poller asks it at every changed file, and an audited write drops it)."""
+        return await self._cached(
+            ("reading basis", race_id, contest_id), lambda s: reading_basis(s, race_id, contest_id)
+        )
 
     # Writes: each in one transaction; an audited one drops the cached answers.
 

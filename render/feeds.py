@@ -4,9 +4,9 @@ tells the desk (a held reading, a stopped or failing feed, a stage that may be c
 from __future__ import annotations
 
 from db.lookup import state_name
-from db.models import Feed, Race
+from db.models import Contest, Feed, Race
 from db.writes.common import contest_label
-from db.writes.feeds import FeedOutcome, FeedPreview, Reading
+from db.writes.feeds import CallDraft, FeedOutcome, FeedPreview, Reading
 from render.desk import reach, undo_hint
 from render.format import escape, timestamp
 from render.race import race_title
@@ -105,12 +105,45 @@ def failing(feed: Feed, prefix: str) -> str:
     )
 
 
+def call_command(race: Race, contest: Contest, name: str, prefix: str) -> str:
+    """The `call` a desk member would type for this stage and candidate."""
+    return (
+        f"{prefix}call {state_name(race.state).lower()} {race.cycle} {contest_label(contest).lower()} "
+        f"{escape(name.split()[-1])}"
+    )
+
+
 def nudge(reading: Reading, prefix: str) -> str:
     feed, stored = reading.feed, reading.stored
     assert stored is not None
     leader = stored.lines[0].candidacy.candidate.name if stored.lines else "?"
     return (
         f"**{escape(race_title(stored.race))} may be callable**: {escape(reading.nudge)}. The feed never calls a "
-        f"race: if the desk agrees, `{prefix}call {state_name(stored.race.state).lower()} {stored.race.cycle} "
-        f"{contest_label(stored.contest).lower()} {escape(leader.split()[-1])}` (feed #{feed.id})."
+        f"race: if the desk agrees, press **Call** or type "
+        f"`{call_command(stored.race, stored.contest, leader, prefix)}` (feed #{feed.id})."
     )
+
+
+def call_preview(draft: CallDraft, prefix: str) -> str:
+    """What pressing a nudge's Call button proposes: the exact call, stored only when confirmed."""
+    name = escape(draft.leader.candidate.name)
+    return (
+        f"**Call the {contest_label(draft.contest)} of {escape(race_title(draft.race))} for {name}?** "
+        f"{name} leads feed #{draft.feed.id}'s newest stored count with {draft.votes:,} votes. **Confirm** stores "
+        f"`{call_command(draft.race, draft.contest, draft.leader.candidate.name, prefix)}`, as if typed; "
+        f"**Cancel** stores nothing."
+    )
+
+
+def already_called(draft: CallDraft, prefix: str) -> str:
+    assert draft.standing is not None
+    return (
+        f"The {contest_label(draft.contest)} of {escape(race_title(draft.race))} is already called "
+        f"(call #{draft.standing.id}): nothing was stored. To change it, "
+        f"`{prefix}uncall {state_name(draft.race.state).lower()} {draft.race.cycle} "
+        f"{contest_label(draft.contest).lower()}` first."
+    )
+
+
+def call_cancelled() -> str:
+    return "Not called: nothing was stored."

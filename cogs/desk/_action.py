@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import discord
 from discord import app_commands
@@ -23,12 +23,15 @@ from cogs.desk._parsing import Draft, record_id
 from cogs.support.checks import desk_writer
 from cogs.support.common import hybrid_command, hybrid_subcommand, reply, resolve_race
 from cogs.support.context import RaceContext
-from cogs.support.writing import commit_write
+from cogs.support.writing import commit
 from db import outbox
 from db.audit import Actor
 from db.models import AuditEntry, Race
 from render import announce
 from render import desk as replies
+
+if TYPE_CHECKING:
+    from bot import RaceBot
 
 
 class Written(Protocol):
@@ -124,17 +127,25 @@ async def write_by_id(ctx: RaceContext, action: DeskAction[int, Out], record: in
 
 async def write(ctx: RaceContext, action: DeskAction[In, Out], data: In) -> None:
     """The write and its announcement in one transaction, then the reply."""
-    actor, bot_prefix, steps = ctx.actor, ctx.bot.settings.prefix, action.steps
+    text, embed = await carry_out(ctx.bot, ctx.actor, action.steps, data, ctx.shown_prefix)
+    await reply(ctx, text, embed=embed)
+
+
+async def carry_out(
+    bot: RaceBot, actor: Actor, steps: Steps[In, Out], data: In, shown_prefix: str
+) -> tuple[str, discord.Embed | None]:
+    """The write and its announcement in one transaction (a refusal raises UserFacingError); the reply's text
+    and embed. A command runs it through `write`; a button that confirms a desk action calls it directly."""
+    bot_prefix = bot.settings.prefix
 
     async def work(session: AsyncSession) -> tuple[Out, Sent]:
         outcome = await steps.write(session, actor, data)
         news = await steps.announce(session, outcome) if steps.announce else None
         return outcome, await queue_news(session, news, outcome.audit.id, steps.ping, bot_prefix)
 
-    outcome, sent = await commit_write(ctx, work)
+    outcome, sent = await commit(bot, work)
     told = replies.told(sent.queued, sent.correction)
-    text = steps.reply(outcome, ctx.shown_prefix) + (f"\n{told}" if told else "")
-    await reply(ctx, text, embed=sent.embed)
+    return steps.reply(outcome, shown_prefix) + (f"\n{told}" if told else ""), sent.embed
 
 
 async def queue_news(

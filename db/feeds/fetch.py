@@ -5,16 +5,21 @@ empty by default: no feed until the operator says where from); and every address
 must be a public one: never the bot's own machine (loopback, link-local, private networks) nor the cloud
 metadata address 169.254.169.254. The check runs at every fetch, and the connection goes to the address
 that was checked, so a name that later resolves elsewhere cannot slip through.
-A host the operator lists as an IP literal or `localhost` is trusted as written (tests and local mirrors).
+A host the operator lists as an IP literal or `localhost` is trusted as written (tests and local mirrors);
+any name is checked on what it resolves to, and an address written in a legacy numeric form (`2130706433`,
+`127.1`), which would reach the network without that check, is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import itertools
 import socket
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,6 +56,12 @@ def check_url(url: str, allowed_hosts: Collection[str]) -> str:
     literal = _literal(host.strip("[]"))
     if literal is not None and literal == METADATA:
         raise UrlRefused("No feed may be fetched from the cloud metadata address.")
+    if literal is None and _looks_numeric(host):
+        # `2130706433`, `127.1`, `0177.0.0.1`: the system reads them as addresses (127.0.0.1), and aiohttp
+        # connects to what looks like an address without asking the resolver that checks it.
+        raise UrlRefused(
+            f"`{host}` is an address written in a form no feed uses: write it as four numbers, e.g. `203.0.113.7`."
+        )
     if not allowed_hosts:
         raise UrlRefused(
             "No feed host is allowed yet: the operator lists the hosts feeds may come from in FEED_HOSTS."
@@ -60,6 +71,11 @@ def check_url(url: str, allowed_hosts: Collection[str]) -> str:
             f"`{host}` is not a feed host the operator allows (FEED_HOSTS: {', '.join(sorted(allowed_hosts))})."
         )
     return host
+
+
+def _looks_numeric(host: str) -> bool:
+    """A host aiohttp takes for an IP address (digits and dots, or a colon): it skips the resolver for it."""
+    return ":" in host or host.replace(".", "").isdigit()
 
 
 def plain(
@@ -78,11 +94,32 @@ def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def address_refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why a resolved address is not a feed's, or None for a public one."""
+def own_addresses() -> frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses of this machine's own network interfaces, public ones too, read from the kernel's tables
+    (Linux: /proc/net; elsewhere none are known, and loopback and private addresses are refused anyway).
+    Read once per resolver: no lookup, no traffic."""
+    found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    with contextlib.suppress(OSError):
+        lines = Path("/proc/net/fib_trie").read_text().splitlines()
+        for above, line in itertools.pairwise(lines):  # "|-- 192.0.2.2" then "/32 host LOCAL"
+            if line.strip().endswith("host LOCAL") and "|--" in above:
+                with contextlib.suppress(ValueError):
+                    found.add(ipaddress.ip_address(above.split("|--")[1].strip()))
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/net/if_inet6").read_text().splitlines():
+            with contextlib.suppress(ValueError, IndexError):
+                found.add(ipaddress.IPv6Address(int(line.split()[0], 16)))
+    return frozenset(found)
+
+
+def address_refused(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    own: Collection[ipaddress.IPv4Address | ipaddress.IPv6Address] = (),
+) -> str | None:
+    """Why a resolved address is not a feed's, or None for a public one that is not this machine's own."""
     if address == METADATA:
         return "the cloud metadata address"
-    if address.is_loopback or address.is_unspecified:
+    if address.is_loopback or address.is_unspecified or address in own:
         return "this machine"
     if address.is_link_local or address.is_private or address.is_reserved or address.is_multicast:
         return "a private or local network"
@@ -98,8 +135,13 @@ def trusted_as_written(host: str) -> bool:
 class CheckedResolver(AbstractResolver):
     """aiohttp's resolver, refusing any address a feed may not reach (checked at each connection)."""
 
-    def __init__(self, allowed_hosts: Collection[str]) -> None:
+    def __init__(
+        self,
+        allowed_hosts: Collection[str],
+        own: Collection[ipaddress.IPv4Address | ipaddress.IPv6Address] | None = None,
+    ) -> None:
         self.allowed = allowed_hosts
+        self.own = own_addresses() if own is None else own
         self.inner = aiohttp.ThreadedResolver()
 
     async def resolve(
@@ -109,7 +151,7 @@ class CheckedResolver(AbstractResolver):
         trusted = host.lower() in self.allowed and trusted_as_written(host.lower())
         for result in results:
             address = plain(ipaddress.ip_address(result["host"]))
-            why = address_refused(address)
+            why = address_refused(address, self.own)
             if why and (address == METADATA or not trusted):
                 raise AddressRefused(
                     f"`{host}` resolves to {address}, {why}: no feed may be fetched from there."

@@ -5,21 +5,29 @@ taking a reading: a changed count becomes a result snapshot through `post_result
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor, record
 from db.feeds.formats import FeedContest, FeedError, FeedReading
 from db.feeds.validate import Matched, callable_now, contest_changed, hold_reasons, match_choices
-from db.models import AuditEntry, Contest, Feed, FeedState, Race
-from db.reads.races import latest_snapshot, snapshot_counts
-from db.writes.common import StageRef, load_race, pick_contest, row_dict
+from db.models import AuditEntry, Call, CallKind, Candidacy, Contest, Feed, FeedState, Race
+from db.reads.races import latest_snapshot, snapshot_counts, standing_call
+from db.writes.common import StageRef, contest_label, load_race, pick_contest, row_dict
 from db.writes.errors import Duplicate, NotFound, WriteError
-from db.writes.results import ResultInput, ResultOutcome, post_result
+from db.writes.results import (
+    CallInput,
+    CallOutcome,
+    ResultInput,
+    ResultOutcome,
+    change_call,
+    decision,
+    post_result,
+)
 
 MODES = ("auto", "review")
 MIN_INTERVAL = 10
@@ -174,12 +182,32 @@ async def feeds_of(session: AsyncSession, race_id: int | None = None) -> list[tu
     return [(f, r) for f, r in (await session.execute(query)).all()]
 
 
-async def active_feeds(session: AsyncSession) -> list[Feed]:
+@dataclass(frozen=True)
+class PolledFeed:
+    """What the poller needs of a feed. Read as plain rows, not ORM objects: the poller reads its list every
+    few seconds, and hundreds of feeds loaded as objects would hold the event loop each time."""
+
+    id: int
+    race_id: int
+    contest_id: int
+    url: str
+    interval: int
+    mode: str
+    state: str
+    contest_key: str
+    contest_name: str
+    etag: str | None
+    last_modified: str | None
+
+
+async def active_feeds(session: AsyncSession) -> list[PolledFeed]:
     """The feeds the poller keeps current: active ones and failing ones (backing off). A held feed waits for
     the desk and a paused one for `feed resume`."""
-    return list(
-        await session.scalars(select(Feed).where(Feed.state.in_((FeedState.ACTIVE, FeedState.FAILING))))
+    columns = [getattr(Feed, name) for name in PolledFeed.__dataclass_fields__]
+    rows = await session.execute(
+        select(*columns).where(Feed.state.in_((FeedState.ACTIVE, FeedState.FAILING))).order_by(Feed.id)
     )
+    return [PolledFeed(*row) for row in rows]
 
 
 # ------------------------------------------------------------------ taking a reading
@@ -228,33 +256,100 @@ async def take_reading(
     contest = next((c for c in race.contests if c.id == feed.contest_id), None)
     if contest is None:
         raise NotFound(f"Feed #{feed.id}'s stage no longer exists.")
-    if isinstance(reading, FeedError):
-        return _hold(feed, result, [f"the file cannot be read: {reading}"], None)
-    try:
-        feed_contest = _find_contest(reading, feed)
-    except _ContestGone as problem:
-        return _hold(feed, result, [str(problem)], None)
-    other = contest_changed(feed_contest, (feed.contest_key, feed.contest_name))
-    if other:
-        return _hold(feed, result, [other], None)
-    try:
-        matched = match_choices(race, contest, feed_contest)
-    except FeedError as problem:
-        feed.state, feed.last_error = FeedState.PAUSED, str(problem)
-        result.stopped = str(problem)
-        return result
     previous = await latest_snapshot(session, contest.id)
     before = snapshot_counts(previous)[0] if previous is not None else None
-    names = {c.id: c.candidate.name for c in contest.candidacies}
-    reasons = hold_reasons(matched, before, names)
-    if reasons:
-        return _hold(feed, result, reasons, matched)
-    if feed.mode == "review" and matched.by_id != (before or {}):
-        return _hold(feed, result, ["review mode: each new count waits for the desk"], matched)
+    verdict = judge(feed, reading, race, contest, before)
+    if verdict.stopped is not None:
+        feed.state, feed.last_error = FeedState.PAUSED, verdict.stopped
+        result.stopped = verdict.stopped
+        return result
+    if verdict.reasons:
+        return _hold(feed, result, verdict.reasons, verdict.matched)
+    assert verdict.matched is not None
     if feed.state == FeedState.FAILING:
         feed.state = FeedState.ACTIVE
     feed.last_error = None
+    matched = verdict.matched
     return await _store(session, feed, result, contest, matched.named(), matched, feed_actor(feed), announce)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a reading deserves: held with reasons (with its count when it has one), the feed stopped (a
+    choice nobody matches), or, with neither, its count stored."""
+
+    reasons: list[str]
+    matched: Matched | None
+    stopped: str | None = None
+
+
+def judge(
+    feed: Feed | PolledFeed,
+    reading: FeedReading | FeedError,
+    race: Race,
+    contest: Contest,
+    before: dict[int, int] | None,
+) -> Verdict:
+    """Judge a reading against the stage's newest stored count (`before`, by candidacy). Pure."""
+    if isinstance(reading, FeedError):
+        return Verdict([f"the file cannot be read: {reading}"], None)
+    try:
+        feed_contest = _find_contest(reading, feed)
+    except _ContestGone as problem:
+        return Verdict([str(problem)], None)
+    other = contest_changed(feed_contest, (feed.contest_key, feed.contest_name))
+    if other:
+        return Verdict([other], None)
+    try:
+        matched = match_choices(race, contest, feed_contest)
+    except FeedError as problem:
+        return Verdict([], None, str(problem))
+    names = {c.id: c.candidate.name for c in contest.candidacies}
+    reasons = hold_reasons(matched, before, names)
+    if reasons:
+        return Verdict(reasons, matched)
+    if feed.mode == "review" and matched.by_id != (before or {}):
+        return Verdict(["review mode: each new count waits for the desk"], matched)
+    return Verdict([], matched)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a reading is judged against: the race (its stages, candidacies and people) and the newest count
+    stored for the feed's stage (votes by candidacy, other kinds, reporting). The store caches it and drops
+    it at any audited write, as it does the members' answers."""
+
+    race: Race
+    votes: dict[int, int] | None  # None: no count stored yet
+    other: dict[str, int]
+    reporting_pct: float | None
+
+
+async def reading_basis(session: AsyncSession, race_id: int, contest_id: int) -> Basis:
+    race = await load_race(session, race_id, lock=False)
+    latest = await latest_snapshot(session, contest_id)
+    if latest is None:
+        return Basis(race, None, {}, None)
+    votes, other = snapshot_counts(latest)
+    return Basis(race, votes, other, latest.reporting_pct)
+
+
+def nothing_new(feed: Feed | PolledFeed, reading: FeedReading, basis: Basis) -> bool:
+    """Whether `take_reading` would store nothing and hold nothing: the feed's count is the one stored (the
+    same votes and reporting), nothing about it doubtful. The poller then only notes the fetch, without the
+    write's lock and loads. Any doubt answers False, and `take_reading` judges."""
+    contest = next((c for c in basis.race.contests if c.id == feed.contest_id), None)
+    if contest is None or basis.votes is None or basis.other:
+        return False
+    verdict = judge(feed, reading, basis.race, contest, basis.votes)
+    matched = verdict.matched
+    if verdict.reasons or verdict.stopped is not None or matched is None or matched.by_id != basis.votes:
+        return False
+    reporting = matched.reporting_pct  # as post_result reckons it
+    if matched.precincts is not None:
+        done, total = matched.precincts
+        reporting = round(100 * done / total, 1) if total else None
+    return reporting is None or reporting == basis.reporting_pct
 
 
 async def _store(
@@ -345,11 +440,68 @@ async def skip_held(session: AsyncSession, actor: Actor, feed_id: int) -> FeedOu
     return FeedOutcome(feed, race, entry)
 
 
+# ------------------------------------------------------------------ the nudge's call (the desk makes it)
+
+
+@dataclass
+class CallDraft:
+    """The call a feed's nudge proposes: its stage, the leader of the newest stored count, and the call
+    standing now (a stage already called is not called again from a nudge)."""
+
+    feed: Feed
+    race: Race
+    contest: Contest
+    leader: Candidacy
+    votes: int
+    standing: Call | None
+
+    @property
+    def called(self) -> bool:
+        return decision(self.standing) is not None
+
+    def call(self) -> CallInput:
+        return CallInput(
+            self.race.id,
+            StageRef(self.contest.stage, self.contest.party),
+            CallKind.WINNER,
+            [self.leader.candidate.name],
+        )
+
+
+async def call_draft(session: AsyncSession, feed_id: int) -> CallDraft:
+    feed = await load_feed(session, feed_id)
+    race = await load_race(session, feed.race_id, lock=False)
+    contest = next((c for c in race.contests if c.id == feed.contest_id), None)
+    if contest is None:
+        raise NotFound(f"Feed #{feed.id}'s stage no longer exists.")
+    snapshot = await latest_snapshot(session, contest.id)
+    counts = snapshot_counts(snapshot)[0] if snapshot is not None else {}
+    if not counts:
+        raise WriteError(f"No count of feed #{feed.id}'s stage is stored, so there is nobody to call.")
+    leader_id = max(counts, key=lambda cid: counts[cid])
+    leader = next(c for c in contest.candidacies if c.id == leader_id)
+    return CallDraft(feed, race, contest, leader, counts[leader_id], await standing_call(session, contest.id))
+
+
+async def call_uncalled(session: AsyncSession, actor: Actor, data: CallInput) -> CallOutcome:
+    """The desk's call (`change_call`, as `call` stores it), confirmed from a feed's nudge: refused when the
+    stage was called since the nudge was pressed, so a late confirmation never replaces a call."""
+    race = await load_race(session, data.race_id)
+    contest = pick_contest(race, data.stage)
+    standing = await standing_call(session, contest.id)
+    if standing is not None and decision(standing) is not None:
+        raise WriteError(
+            f"The {contest_label(contest)} is already called (call #{standing.id}): nothing was stored. "
+            "`uncall` withdraws a call."
+        )
+    return await change_call(session, actor, data)
+
+
 class _ContestGone(FeedError):
     pass
 
 
-def _find_contest(reading: FeedReading, feed: Feed) -> FeedContest:
+def _find_contest(reading: FeedReading, feed: Feed | PolledFeed) -> FeedContest:
     same = [c for c in reading.contests if c.key == feed.contest_key]
     if len(same) == 1:
         return same[0]
@@ -374,19 +526,34 @@ def _hold(feed: Feed, result: Reading, reasons: list[str], matched: Matched | No
 
 
 async def claim(session: AsyncSession, feed_id: int, owner: str, seconds: float) -> bool:
-    """Whether this process (`owner`) may poll the feed now: it holds the feed's lease, or takes it because
-    nobody does or the holder's lease ran out (a process that stopped). One UPDATE, so of several bot
-    processes on one database exactly one polls each feed."""
+    """Whether this process (`owner`) may poll the feed now (`claim_feeds` for one feed)."""
+    return feed_id in await claim_feeds(session, [feed_id], owner, seconds)
+
+
+async def claim_feeds(
+    session: AsyncSession, feed_ids: Collection[int], owner: str, seconds: float
+) -> set[int]:
+    """The feeds of `feed_ids` this process (`owner`) may poll now: those whose lease it holds, or takes
+    because nobody does or the holder's ran out (a process that stopped); each taken or renewed for
+    `seconds`. The rows are locked as they are picked (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a row another
+    process is claiming is skipped, not waited for), so of several bot processes on one database exactly
+    one polls each feed. SQLite has one bot process; the same statements serve it."""
+    if not feed_ids:
+        return set()
     now = dt.datetime.now(dt.UTC)
-    taken = await session.execute(
-        update(Feed)
-        .where(
-            Feed.id == feed_id,
-            or_(Feed.lease_until.is_(None), Feed.lease_until < now, Feed.lease_owner == owner),
+    free = or_(Feed.lease_until.is_(None), Feed.lease_until < now, Feed.lease_owner == owner)
+    picked = set(
+        await session.scalars(
+            select(Feed.id).where(Feed.id.in_(list(feed_ids)), free).with_for_update(skip_locked=True)
         )
-        .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
     )
-    return bool(getattr(taken, "rowcount", 0) == 1)
+    if picked:
+        await session.execute(
+            update(Feed)
+            .where(Feed.id.in_(picked))
+            .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
+        )
+    return picked
 
 
 async def release(session: AsyncSession, owner: str) -> None:
@@ -412,15 +579,36 @@ async def fetch_failed(
     return feed, tell
 
 
-async def not_modified(
-    session: AsyncSession, feed_id: int, etag: str | None, last_modified: str | None
-) -> None:
-    feed = await load_feed(session, feed_id)
-    feed.last_fetch_at = dt.datetime.now(dt.UTC)
-    feed.etag, feed.last_modified = etag, last_modified
-    feed.failures, feed.failing_reported = 0, False
-    if feed.state == FeedState.FAILING:
-        feed.state = FeedState.ACTIVE
+@dataclass(frozen=True)
+class Fetched:
+    """A fetch that brought nothing new: a 304, the same file again, or a count already stored."""
+
+    feed_id: int
+    etag: str | None
+    last_modified: str | None
+    read: bool = False  # a reading was taken (and judged nothing new): only an active or failing feed's
+
+
+async def note_fetches(session: AsyncSession, fetches: Collection[Fetched]) -> None:
+    """Note fetches that brought nothing new, many in one transaction (no feed is loaded): when, the
+    validators, and a feed that was failing is well again. A reading also clears the feed's last error, as
+    `take_reading` does; a feed paused or held since its fetch began keeps its state and error."""
+    now = dt.datetime.now(dt.UTC)
+    well = case((Feed.state == FeedState.FAILING, FeedState.ACTIVE), else_=Feed.state)
+    for fetched in fetches:
+        values: dict[str, Any] = {
+            "last_fetch_at": now,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "failures": 0,
+            "failing_reported": False,
+            "state": well,
+        }
+        query = update(Feed).where(Feed.id == fetched.feed_id)
+        if fetched.read:
+            values["last_error"] = None
+            query = query.where(Feed.state.in_((FeedState.ACTIVE, FeedState.FAILING)))
+        await session.execute(query.values(**values))
 
 
 # ------------------------------------------------------------------ undo (db/writes/undo.py calls these)

@@ -113,3 +113,48 @@ async def test_download_limit_conditional_get_and_errors() -> None:
             await fetch(session, f"{base}/moved", hosts)
         with pytest.raises(UrlRefused):
             await fetch(session, f"{base}/feed", {"results.example.org"})
+
+
+@pytest.mark.parametrize("host", ["2130706433", "127.1", "0177.0.0.1", "2852039166", "169.254.43518"])
+def test_an_address_in_a_legacy_numeric_form_is_refused_even_when_listed(host: str) -> None:
+    # The system reads each as an address (127.0.0.1, 169.254.169.254), and aiohttp connects to anything
+    # that looks numeric without asking the checking resolver.
+    resolved = {info[4][0] for info in socket.getaddrinfo(host, 80, proto=socket.IPPROTO_TCP)}
+    assert resolved <= {"127.0.0.1", "169.254.169.254"}  # what each would reach (no traffic: no DNS)
+    with pytest.raises(UrlRefused, match="form no feed uses"):
+        check_url(f"http://{host}/feed", {host})
+
+
+async def test_a_listed_name_that_resolves_to_this_machine_is_never_fetched() -> None:
+    asked: list[str] = []
+
+    async def feed(request: web.Request) -> web.Response:
+        asked.append(request.host)
+        return web.Response(body=b"{}")
+
+    async with feed_server({"/feed": feed}) as base:
+        port = base.rsplit(":", 1)[1]
+        async with session_for({"127.0.0.1"}) as session:
+            assert (await fetch(session, f"{base}/feed", {"127.0.0.1"})).status == 200
+        for host in ("2130706433", "127.1", "0x7f000001"):  # each is 127.0.0.1 to the system (no DNS)
+            async with session_for({host}) as session:
+                with pytest.raises(UrlRefused, match=r"this machine|form no feed uses"):
+                    await fetch(session, f"http://{host}:{port}/feed", {host})
+        assert asked == [f"127.0.0.1:{port}"]  # only the literal the operator listed reached the server
+
+
+async def test_the_machines_own_addresses_are_refused_public_ones_too() -> None:
+    public = "93.184.216.34"  # an address this test treats as the machine's own (nothing is sent to it)
+    resolver = CheckedResolver({"results.example.org"}, own={ipaddress.ip_address(public)})
+    resolver.inner = FakeResolver(public)  # type: ignore[assignment]
+    with pytest.raises(fetching.AddressRefused, match=f"{public}, this machine"):
+        await resolver.resolve("results.example.org", 443)
+    resolver = CheckedResolver({"results.example.org"}, own=set())
+    resolver.inner = FakeResolver(public)  # type: ignore[assignment]
+    assert (await resolver.resolve("results.example.org", 443))[0]["host"] == public
+
+
+async def test_the_own_addresses_are_read_from_the_kernel_tables() -> None:
+    own = fetching.own_addresses()
+    assert ipaddress.ip_address("127.0.0.1") in own  # the loopback interface's, as the kernel lists it
+    assert CheckedResolver({"x"}).own == own  # every resolver refuses them

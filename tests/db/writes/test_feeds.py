@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,11 +19,16 @@ from db.feeds.formats import FeedError, read_feed
 from db.models import AuditEntry, Call, Feed, ResultSnapshot
 from db.writes import StageRef, WriteError, run_write
 from db.writes.feeds import (
+    Basis,
     FeedInput,
+    Fetched,
     add_feed,
     approve_held,
     claim,
+    note_fetches,
+    nothing_new,
     pause_feed,
+    reading_basis,
     remove_feed,
     resume_feed,
     skip_held,
@@ -317,3 +323,92 @@ async def test_of_several_bot_processes_exactly_one_polls_a_feed(engine: AsyncEn
         feed.lease_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     both = await asyncio.gather(claims("bot-c"), claims("bot-d"))  # two processes at the same moment
     assert sorted(both) == [False, True]
+
+
+@pytest.mark.parametrize("mode", ["auto", "review"])
+async def test_nothing_new_answers_true_only_when_the_reading_would_store_and_hold_nothing(
+    engine: AsyncEngine, mode: str
+) -> None:
+    desk = Desk(engine)
+    feed_id = await desk.attach(mode=mode)
+    feed = await desk.feed(feed_id)
+
+    async def basis() -> Basis:
+        async with desk.sessions() as session:
+            return await reading_basis(session, feed.race_id, feed.contest_id)
+
+    assert not nothing_new(feed, read_feed(ap_snapshot()), await basis())  # nothing stored yet
+    if mode == "review":
+        await desk.read(feed_id, ap_snapshot())  # held: review mode
+        await run_write(desk.sessions, lambda s: approve_held(s, DESK, feed_id, desk.announce))
+    else:
+        await desk.read(feed_id, ap_snapshot())
+    assert await desk.snapshots() == 1
+    stored = await basis()
+    candidates = [
+        ap_snapshot(),  # the count stored: nothing new
+        ap_snapshot(1),  # rising
+        ap_snapshot(scale=0.5),  # going down: held
+        ap_snapshot(precincts=7000),  # more precincts than the total: held
+        ap_snapshot(precincts=10),  # the same votes, other reporting: stored
+        ap_snapshot(precinctsReportingPct=140.0),
+    ]
+
+    async def what_the_write_does(body: bytes) -> bool:
+        """Whether take_reading stores or holds anything for this reading (rolled back after)."""
+        async with desk.sessions() as session:
+            await session.begin()
+            result = await take_reading(session, feed_id, read_feed(body), desk.announce)
+            await session.rollback()
+        return result.stored is not None or bool(result.held) or result.stopped is not None
+
+    answers = [nothing_new(feed, read_feed(body), stored) for body in candidates]
+    assert answers == [True, False, False, False, False, False]
+    assert answers == [not await what_the_write_does(body) for body in candidates]
+    assert await desk.snapshots() == 1
+
+
+async def test_fetches_with_nothing_new_are_noted_in_one_write(engine: AsyncEngine) -> None:
+    desk = Desk(engine)
+    first, second = await desk.attach(), None
+    async with desk.sessions.begin() as session:
+        race = await session.scalar(select(Feed.race_id).where(Feed.id == first))
+        assert race is not None
+    data = FeedInput(race, StageRef("general"), URL + "?2", read_feed(ap_snapshot()), FLORIDA, 30)
+    second = (await run_write(desk.sessions, lambda s: add_feed(s, DESK, data))).feed.id
+    held = (
+        await run_write(desk.sessions, lambda s: add_feed(s, DESK, replace(data, url=URL + "?3")))
+    ).feed.id
+    async with desk.sessions.begin() as session:  # one failing, one held by the desk
+        failing = await session.get(Feed, first)
+        assert failing is not None
+        failing.state, failing.failures, failing.failing_reported, failing.last_error = (
+            "failing",
+            4,
+            True,
+            "500",
+        )
+        waiting = await session.get(Feed, held)
+        assert waiting is not None
+        waiting.state, waiting.last_error = "held", "count went down"
+    await run_write(
+        desk.sessions,
+        lambda s: note_fetches(
+            s,
+            [
+                Fetched(first, '"e1"', None),  # a 304
+                Fetched(second, '"e2"', "Tue, 06 Nov 2012 23:00:00 GMT", read=True),
+                Fetched(held, '"e3"', None, read=True),  # held since its fetch began: left as it is
+            ],
+        ),
+    )
+    well, read, left = await desk.feed(first), await desk.feed(second), await desk.feed(held)
+    assert (well.state, well.failures, well.failing_reported, well.etag) == ("active", 0, False, '"e1"')
+    assert well.last_fetch_at is not None and well.last_error == "500"  # a 304 is no reading
+    assert (read.etag, read.last_modified, read.last_error) == ('"e2"', "Tue, 06 Nov 2012 23:00:00 GMT", None)
+    assert (left.state, left.last_error, left.etag, left.last_fetch_at) == (
+        "held",
+        "count went down",
+        None,
+        None,
+    )
