@@ -107,6 +107,7 @@ class RaceBot(commands.Bot):
 
     async def _close_all(self) -> None:
         await super().close()
+        self.store.close()
         await self.engine.dispose()
 
 

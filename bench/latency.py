@@ -39,9 +39,10 @@ from common import (
     same,
 )
 from db.engine import make_engine, make_sessionmaker
+from db.lookup import race_hint
 from db.models import Race
 from loopback.floorbot import FLOOR_REPLY
-from render.race import race_hint, race_title
+from render.race import race_title
 
 UNCACHED = "!race <race>, uncached (a different race each sample)"
 CACHED = "!race alabama, cached (the same question again)"
