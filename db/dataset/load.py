@@ -551,16 +551,22 @@ class DocumentLoader:
             self.summary.updated["baselines"] += 1
 
 
+def race_key(race: dict[str, Any]) -> tuple[Any, ...]:
+    """A document race's natural key (cycle, state, office, seat, special); KeyError, TypeError or
+    ValueError when it is malformed."""
+    return (
+        int(race["cycle"]),
+        str(race["state"]).upper(),
+        race["office"],
+        str(race.get("seat", "")),
+        bool(race.get("special", False)),
+    )
+
+
 def _race_key(item: dict[str, Any]) -> tuple[Any, ...] | None:
-    """A race's natural key as `_race` reads it; None when it is malformed (`_race` says how)."""
+    """`race_key`, or None when the race is malformed (`_race` says how)."""
     try:
-        return (
-            int(item["cycle"]),
-            str(item["state"]).upper(),
-            item["office"],
-            str(item.get("seat", "")),
-            bool(item.get("special", False)),
-        )
+        return race_key(item)
     except (KeyError, TypeError, ValueError):
         return None
 

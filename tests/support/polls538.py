@@ -20,26 +20,6 @@ import us
 
 from db.importers.common import general_election_day, regular_class
 
-HEADER = [
-    "question_id",
-    "poll_id",
-    "cycle",
-    "state",
-    "pollster",
-    "sample_size",
-    "population",
-    "office_type",
-    "seat_name",
-    "start_date",
-    "end_date",
-    "election_date",
-    "stage",
-    "answer",
-    "candidate_id",
-    "candidate_name",
-    "candidate_party",
-    "pct",
-]
 CLASSES = ("Class I", "Class II", "Class III")
 STATES = [state.name for state in us.states.STATES]  # the fifty, as 538 names them
 
@@ -65,11 +45,9 @@ def write_polls(path: Path, races: int = 10_000, answers: int = 100_000, first_c
     polls_per_race = max(1, answers // races // 2)
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(HEADER)
+        out: csv.DictWriter[str] | None = None
         for i in range(races):
             cycle = first_cycle + 2 * (i // per_cycle)
-            state = STATES[i % len(STATES)]
             election = general_election_day(cycle)
             # Spread over five letters, so that surnames one letter apart are rare (as in real files).
             surname = letters(26**4 + (cycle * per_cycle + i % per_cycle) * 7_919 % 26**5 // 2).capitalize()
@@ -80,13 +58,28 @@ def write_polls(path: Path, races: int = 10_000, answers: int = 100_000, first_c
                 end = election - dt.timedelta(days=3 + 7 * p)
                 share = 40 + (i * 7 + p * 3) % 15
                 for k, (name, party) in enumerate(people):
-                    out.writerow(
-                        [
-                            poll_id, poll_id, cycle, state, f"Pollster {(i + p) % 97}", 400 + (i + p) % 900,
-                            "lv", "U.S. Senate", seat, _date(end - dt.timedelta(days=2)), _date(end),
-                            _date(election), "general", name.split()[-1], "", name, party,
-                            f"{share if k == 0 else 95 - share}.0",
-                        ]
-                    )  # fmt: skip
+                    row = {
+                        "question_id": poll_id,
+                        "poll_id": poll_id,
+                        "cycle": cycle,
+                        "state": STATES[i % len(STATES)],
+                        "pollster": f"Pollster {(i + p) % 97}",
+                        "sample_size": 400 + (i + p) % 900,
+                        "population": "lv",
+                        "office_type": "U.S. Senate",
+                        "seat_name": seat,
+                        "start_date": _date(end - dt.timedelta(days=2)),
+                        "end_date": _date(end),
+                        "election_date": _date(election),
+                        "stage": "general",
+                        "answer": name.split()[-1],
+                        "candidate_name": name,
+                        "candidate_party": party,
+                        "pct": f"{share if k == 0 else 95 - share}.0",
+                    }
+                    if out is None:
+                        out = csv.DictWriter(handle, fieldnames=list(row))
+                        out.writeheader()
+                    out.writerow(row)
                     rows += 1
     return rows

@@ -56,12 +56,18 @@ async def totals(engine: AsyncEngine) -> tuple[int, ...]:
         return tuple(found)
 
 
+def two_files(folder: Path, races: tuple[int, int], answers: tuple[int, int]) -> tuple[Path, Path]:
+    """Two synthetic 538 files with no race in common (the first in the 1950s and on, the second from 1900)."""
+    paths = folder / "first.csv", folder / "second.csv"
+    for path, n, rows, cycle in zip(paths, races, answers, (1950, 1900), strict=True):
+        write_polls(path, races=n, answers=rows, first_cycle=cycle)
+    return paths
+
+
 async def test_the_same_file_sends_the_same_statements_whatever_the_store_holds(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    small, other = tmp_path / "small.csv", tmp_path / "other.csv"
-    write_polls(small, races=60, answers=600, first_cycle=1950)
-    write_polls(other, races=300, answers=1_200, first_cycle=1900)
+    small, other = two_files(tmp_path, (60, 300), (600, 1_200))
     async with make_sessionmaker(engine).begin() as session:
         await import_file(session, other, FORMAT)
     assert await totals(engine) == (300, 600, 600, 600, 1_200)
@@ -78,9 +84,7 @@ async def test_the_same_file_sends_the_same_statements_whatever_the_store_holds(
 async def test_twice_the_races_add_no_statement_per_race_on_sqlite(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
-    write_polls(one, races=100, answers=1_000, first_cycle=1950)
-    write_polls(two, races=200, answers=2_000, first_cycle=1900)
+    one, two = two_files(tmp_path, (100, 200), (1_000, 2_000))
     sent_one, said = await imported(sqlite_engine, one)
     assert "100 races" in said and "500 polls" in said
     sent_two, said = await imported(sqlite_engine, two)
