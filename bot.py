@@ -116,6 +116,7 @@ class RaceBot(commands.Bot):
     async def _close_all(self) -> None:
         try:
             await super().close()
+            self.store.close()
             if self.write_listener is not None:
                 await self.write_listener.stop()
             await self.engine.dispose()

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +40,19 @@ STATES = [
 ]  # fmt: skip
 
 
-async def build_store(path: Path, races: int = 10_000, polls: int = 0, seed: int = 7) -> str:
-    """A SQLite store with the sample Alabama race plus `races` synthetic House races and `polls` polls."""
-    await asyncio.to_thread(path.unlink, missing_ok=True)
-    url = f"sqlite+aiosqlite:///{path}"
-    engine = make_engine(url)
+async def build_store(path: Path | str, races: int = 10_000, polls: int = 0, seed: int = 7) -> str:
+    """A store with the sample Alabama race plus `races` synthetic House races and `polls` polls: a SQLite
+    file at `path`, or (`path` a PostgreSQL URL) that database, emptied first."""
+    if isinstance(path, str):
+        url = path
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    else:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        url = f"sqlite+aiosqlite:///{path}"
+        engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
     async with sessions.begin() as session:

@@ -1,6 +1,6 @@
 """How long imports take, against a baseline measured in the same run.
 
-    python -m bench.imports [--repeat 3]
+    python -m bench.imports [--repeat 3] [--races 10000] [--answers 100000]
 
 For FiveThirtyEight's `senate_polls.csv` and MEDSL's senate file (cycles 2018 and 2020, as the
 default store has them), each into an empty SQLite database: the time to just read the file
@@ -9,6 +9,12 @@ import (parse, fit to the store, store, commit). Then the first build as db/boot
 it: the sample, then `build_default_store`. Times are the median of the repeats; rows/s counts
 the file's data rows. The ratio ("import takes N x the bare parse") is what to compare across
 machines, since both sides slow down together on a busy one.
+
+Then scale, with synthetic FiveThirtyEight polls (tests/support/polls538.py: `--answers` rows in
+`--races` races, two people of their own each): the whole file into an empty store (goal: 100,000
+rows in 10,000 races under 20 s), and whether the cost grows with the rows and not with the store: a
+tenth of the rows into an empty store, the same tenth into a store already holding the whole file's
+races (different races), and the whole file against the tenth (rows x10 should cost about x10).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from db.engine import make_engine, make_sessionmaker, upgrade
 from db.importers import parse
 from db.importers.default import DEFAULT_FILES, PUBLIC, build_default_store
 from db.importers.run import import_file
+from tests.support.polls538 import write_polls
 
 FILES: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}, "utf-8"),
@@ -130,9 +137,56 @@ async def main(repeat: int) -> None:
     print(f"\n  goal: under 10 s; took {building:.1f} s")
 
 
+async def import_into(store: Path, path: Path) -> float:
+    """Seconds to import `path` (538 polls) into the SQLite store at `store` (migrated if new)."""
+    engine = make_engine(f"sqlite+aiosqlite:///{store}")
+    try:
+        await upgrade(engine)
+        started = time.perf_counter()
+        async with make_sessionmaker(engine).begin() as session:
+            await import_file(session, path, "fivethirtyeight-polls")
+        return time.perf_counter() - started
+    finally:
+        await engine.dispose()
+
+
+async def scale(races: int, answers: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        whole, tenth = tmp / "whole.csv", tmp / "tenth.csv"
+        rows = write_polls(whole, races, answers, first_cycle=1900)
+        tenth_rows = write_polls(tenth, races // 10, answers // 10, first_cycle=2050)
+        base = timed(functools.partial(bare_parse, whole), 1)[0]
+        parsing = timed(functools.partial(parse, whole, "fivethirtyeight-polls"), 1)[0]
+        small_empty = await import_into(tmp / "a.db", tenth)
+        big = await import_into(tmp / "b.db", whole)
+        small_full = await import_into(tmp / "b.db", tenth)
+        print(f"\nsynthetic 538 polls: {rows:,} rows in {races:,} races (one run each)")
+        print(line("bare parse (csv module)", base, rows, base))
+        print(line("importer's parse", parsing, rows, base))
+        print(line("import into an empty store", big, rows, base))
+        print(f"  goal: under 20 s; took {big:.1f} s")
+        print(f"\n  {tenth_rows:,} rows in {races // 10:,} other races:")
+        print(f"    into an empty store                       {small_empty:7.2f} s")
+        print(
+            f"    into the store holding the {races:,} races   {small_full:7.2f} s   "
+            f"{small_full / small_empty:.2f}x the empty store's (same cost: 1.0)"
+        )
+        print(
+            f"  {rows:,} rows against {tenth_rows:,} (both into empty stores): "
+            f"{big / small_empty:.1f}x the time for {rows / tenth_rows:.0f}x the rows"
+        )
+
+
 if __name__ == "__main__":
     arguments = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     arguments.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is shown)")
-    asyncio.run(main(max(1, arguments.parse_args().repeat)))
+    arguments.add_argument("--races", type=int, default=10_000, help="races in the synthetic polls file")
+    arguments.add_argument("--answers", type=int, default=100_000, help="rows in the synthetic polls file")
+    arguments.add_argument("--scale-only", action="store_true", help="only the synthetic polls")
+    given = arguments.parse_args()
+    if not given.scale_only:
+        asyncio.run(main(max(1, given.repeat)))
+    asyncio.run(scale(given.races, given.answers))

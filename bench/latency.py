@@ -11,7 +11,9 @@ are asked alternately, sample by sample, so machine noise falls on both alike. E
 checked: the race card's title for racedesk, the floor's fixed reply for the floor; an error or
 another race's card stops the run. Goal (cached): p50 ≤ 1.5× the floor, p99 ≤ 2× the floor.
 
-    python bench/latency.py [--races 10000] [--samples 200]
+`--polls N` also stores N polls (ten a race), so each card reads its polls too.
+
+    python bench/latency.py [--races 10000] [--samples 200] [--polls 0]
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ from common import (
     same,
 )
 from db.engine import make_engine, make_sessionmaker
+from db.lookup import race_hint
 from db.models import Race
 from loopback.floorbot import FLOOR_REPLY
-from render.race import race_hint, race_title
+from render.race import race_title
 
 UNCACHED = "!race <race>, uncached (a different race each sample)"
 CACHED = "!race alabama, cached (the same question again)"
@@ -66,11 +69,11 @@ def each_once(questions: list[tuple[str, str]]) -> Callable[[], tuple[str, str]]
     return lambda: next(remaining)
 
 
-async def main(races: int, samples: int) -> None:
+async def main(races: int, samples: int, polls: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        url = await build_store(Path(tmp) / "bench.db", races=races)
-        print(f"store: {races:,} races built in {time.perf_counter() - started:.1f}s")
+        url = await build_store(Path(tmp) / "bench.db", races=races, polls=polls)
+        print(f"store: {races:,} races, {polls:,} polls built in {time.perf_counter() - started:.1f}s")
         questions = await stored_races(url, samples + WARMUP)
         uncached, cached = Figures(UNCACHED, []), Figures(CACHED, [])
         async with (
@@ -90,5 +93,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--races", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--polls", type=int, default=0)
     args = parser.parse_args()
-    asyncio.run(main(args.races, args.samples))
+    asyncio.run(main(args.races, args.samples, args.polls))

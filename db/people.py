@@ -34,15 +34,18 @@ and resolves names in memory; it writes aliases and tokens without reading them 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Candidate, CandidateAlias, NameToken
 from db.names import fold, name_key, name_tokens
+from db.validation import check_row
 
 _NICKNAME_GROUPS = [
     "abigail abby abbie gail",
@@ -244,6 +247,11 @@ def _misspelt(name: str, known: _Known, party: str) -> bool:
     return False
 
 
+def _one_left_out(word: str) -> set[str]:
+    """A word and every spelling of it with one letter left out."""
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
 def parties_agree(a: str | None, b: str | None) -> bool:
     """Equal, unknown, or both minor: sources label the same independent IND, OTH or their party's name."""
     if not a or not b or a == b:
@@ -292,6 +300,25 @@ class _StateIndex:
     people: dict[int, _Known] = field(default_factory=dict)
     by_key: dict[str, list[_Known]] = field(default_factory=dict)
     by_surname: dict[str, list[_Known]] = field(default_factory=dict)
+    # Given names and a surname with at most one letter left out -> the people spelt so, by id.
+    by_given: dict[tuple[tuple[str, ...], str], dict[int, _Known]] = field(default_factory=dict)
+    # Every spelling's key and whose it is, in one list: a new name is compared with all of them at once.
+    spelling_keys: list[str] = field(default_factory=list)
+    spelling_of: list[_Known] = field(default_factory=list)
+
+    def live(self, known: _Known) -> bool:
+        """Whether this is the index's own record of a live person (not a merged-away one's alias)."""
+        return self.people.get(known.person.id) is known
+
+    def near(self, name: str) -> list[_Known]:
+        """The live people who could be a misspelling of `name` (`_misspelt`): the same surname, or the same
+        given names and a surname one letter off (two surnames one edit apart share a spelling with one letter
+        left out), so that not every person of the state is tried."""
+        parts = parse_name(name)
+        found = {id(k): k for k in self.by_surname.get(parts.surname, ())}
+        for variant in _one_left_out(parts.surname):
+            found.update(self.by_given.get((parts.given, variant), {}))
+        return [k for k in found.values() if self.live(k)]
 
     def add(self, known: _Known) -> None:
         self.people[known.person.id] = known
@@ -302,9 +329,13 @@ class _StateIndex:
         key = name_key(spelling)
         if key and known not in self.by_key.setdefault(key, []):
             self.by_key[key].append(known)
-        surname = parse_name(spelling).surname
-        if surname and known not in self.by_surname.setdefault(surname, []):
-            self.by_surname[surname].append(known)
+        parts = parse_name(spelling)
+        if parts.surname and known not in self.by_surname.setdefault(parts.surname, []):
+            self.by_surname[parts.surname].append(known)
+        for variant in _one_left_out(parts.surname):
+            self.by_given.setdefault((parts.given, variant), {})[id(known)] = known
+        self.spelling_keys.append(key)
+        self.spelling_of.append(known)
 
 
 @dataclass
@@ -312,10 +343,15 @@ class PeopleIndex:
     """Resolves names to candidates within one transaction, caching what it has seen."""
 
     session: AsyncSession
+    #: Gives a new person's key without a flush (`db.dataset.load.NewId`); else each is flushed.
+    new_id: Callable[[type[Any]], Awaitable[int]] | None = None
+    #: When given, new aliases and name tokens are kept here as rows until `write_later` (an import's many).
+    later: dict[type[Any], list[dict[str, Any]]] | None = None
     created: list[Candidate] = field(default_factory=list)
     merges: list[Merge] = field(default_factory=list)
     ambiguities: list[Ambiguity] = field(default_factory=list)
     _states: dict[str | None, _StateIndex] = field(default_factory=dict)
+    _reported: set[Ambiguity] = field(default_factory=set)
 
     async def _index(self, state: str | None) -> _StateIndex:
         index = self._states.get(state)
@@ -376,7 +412,7 @@ class PeopleIndex:
             if rule:
                 matches.append((known, rule))
         if not matches and party:
-            matches = [(k, "spelling") for k in index.people.values() if _misspelt(name, k, party)]
+            matches = [(k, "spelling") for k in index.near(name) if _misspelt(name, k, party)]
         if len(matches) == 1:
             known, rule = matches[0]
             if report:
@@ -388,7 +424,8 @@ class PeopleIndex:
 
     def _ambiguous(self, name: str, state: str | None, candidates: list[str], reason: str) -> None:
         entry = Ambiguity(name, state, tuple(sorted(set(candidates))), reason)
-        if entry not in self.ambiguities:
+        if entry not in self._reported:
+            self._reported.add(entry)
             self.ambiguities.append(entry)
 
     async def get_or_create(
@@ -426,7 +463,10 @@ class PeopleIndex:
             name=name, name_key=name_key(name), party=party, state=state, office_held=office_held
         )
         self.session.add(person)
-        await self.session.flush()
+        if self.new_id is not None:
+            person.id = await self.new_id(Candidate)
+        else:
+            await self.session.flush()
         self.created.append(person)
         known = _Known(person, [name], set(), set())
         index.add(known)
@@ -435,18 +475,43 @@ class PeopleIndex:
     def _look_alikes(self, name: str, state: str | None, index: _StateIndex) -> None:
         """Report known people this new name resembles without matching (typos, initials only)."""
         parts, key = parse_name(name), name_key(name)
-        similar = []
-        for known in index.people.values():
+        similar = {}
+        for known in index.by_surname.get(parts.surname, []) if parts.given else []:
             for spelling in known.spellings:
                 other = parse_name(spelling)
-                same_surname = other.surname == parts.surname and parts.given and other.given
-                if (same_surname and fuzz.ratio(" ".join(parts.given), " ".join(other.given)) >= 80) or (
-                    fuzz.ratio(key, name_key(spelling)) >= 90
+                if (
+                    other.surname == parts.surname
+                    and other.given
+                    and fuzz.ratio(" ".join(parts.given), " ".join(other.given)) >= 80
                 ):
-                    similar.append(known.person.name)
+                    similar[id(known)] = known
                     break
+        for _, _, i in process.extract(
+            key, index.spelling_keys, scorer=fuzz.ratio, score_cutoff=90, limit=None
+        ):
+            similar[id(index.spelling_of[i])] = index.spelling_of[i]
+        similar = {k: known for k, known in similar.items() if index.live(known)}
         if similar:
-            self._ambiguous(name, state, similar, "kept apart, but looks like")
+            self._ambiguous(
+                name, state, [k.person.name for k in similar.values()], "kept apart, but looks like"
+            )
+
+    def _write(self, model: type[Any], **row: Any) -> None:
+        if self.later is None:
+            self.session.add(model(**row))
+        else:
+            check_row(model, row)
+            self.later.setdefault(model, []).append(row)
+
+    async def write_later(self) -> None:
+        """Insert the aliases and tokens kept back (with `later`), one INSERT per table, after a flush of
+        the people they name."""
+        if not self.later:
+            return
+        await self.session.flush()
+        for model, rows in self.later.items():
+            await self.session.execute(insert(model), rows)
+        self.later.clear()
 
     async def add_alias(self, person: Candidate, spelling: str, source: str | None = None) -> None:
         key = name_key(spelling)
@@ -458,10 +523,10 @@ class PeopleIndex:
             known = _Known(person, [person.name], set(), set())
         if key in known.keys:
             return
-        self.session.add(CandidateAlias(candidate_id=person.id, alias=spelling, alias_key=key, source=source))
+        self._write(CandidateAlias, candidate_id=person.id, alias=spelling, alias_key=key, source=source)
         known.keys.add(key)
         for token in name_tokens(spelling) - known.tokens:
-            self.session.add(NameToken(candidate_id=person.id, token=token))
+            self._write(NameToken, candidate_id=person.id, token=token)
             known.tokens.add(token)
         if spelling not in known.spellings:
             known.spellings.append(spelling)

@@ -30,6 +30,7 @@ from db.reads.people import race_endorsements as read_race_endorsements
 from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_contests
 from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
+from db.syncread import SyncReader
 from db.writes import run_write
 from db.writes.config import guild_settings
 from db.writes.feeds import Basis, PolledFeed, active_feeds, feeds_of, reading_basis
@@ -48,10 +49,20 @@ class Store:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: ReadCache | None = None) -> None:
         self.sessions = sessions
         self.cache = cache if cache is not None else ReadCache(sessions)
+        # On a SQLite file, a read runs whole in a worker thread: one hop, not one per statement.
+        self.reader = SyncReader.for_engine(sessions.kw.get("bind"))
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        if self.reader is not None:
+            return await self.reader.read(read)
         async with self.sessions() as session:
             return await read(session)
+
+    def close(self) -> None:
+        """Stop the read threads and close their connections (the bot's engine is the caller's)."""
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     async def _cached(self, key: tuple[Any, ...], read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return await self.cache.get(key, lambda: self._read(read))

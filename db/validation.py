@@ -24,19 +24,42 @@ class TooLong(ValueError):
 
 def check_lengths(obj: Any) -> None:
     """Every text a row holds fits its column and holds no control character (db/limits.py), whichever
-    write stored it: what the store accepts, its export loads back."""
-    from db import limits  # here, not at import: db.limits reaches db.writes, which reaches the engine
-
+    write stored it: what the store accepts, its export loads back. (db.limits is imported in the
+    checks, not at import: it reaches db.writes, which reaches the engine.)"""
     mapper = inspect(obj).mapper
     for column in mapper.columns:
-        if not isinstance(column.type, String):
-            continue
-        value = getattr(obj, mapper.get_property_by_column(column).key, None)
-        if not isinstance(value, str):
-            continue
-        if column.type.length and len(value) > column.type.length:
-            raise TooLong(mapper.class_.__name__.lower(), column.key, column.type.length, value)
-        limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
+        if isinstance(column.type, String):
+            _check_text(mapper, column, getattr(obj, mapper.get_property_by_column(column).key, None))
+
+
+def check_row(model: type[Any], values: dict[str, Any]) -> None:
+    """The same checks for a row inserted without an object (a bulk INSERT's parameters, by attribute)."""
+    mapper, texts = _TEXTS.get(model) or _texts(model)
+    for key, column in texts:
+        value = values.get(key)
+        if isinstance(value, str):
+            _check_text(mapper, column, value)
+
+
+_TEXTS: dict[type[Any], tuple[Any, list[tuple[str, Any]]]] = {}
+
+
+def _texts(model: type[Any]) -> tuple[Any, list[tuple[str, Any]]]:
+    """A model's mapper and its text columns, by attribute name (worked out once per model)."""
+    mapper = inspect(model)
+    columns = [c for c in mapper.columns if isinstance(c.type, String)]
+    _TEXTS[model] = mapper, [(mapper.get_property_by_column(c).key, c) for c in columns]
+    return _TEXTS[model]
+
+
+def _check_text(mapper: Any, column: Any, value: Any) -> None:
+    from db import limits
+
+    if not isinstance(value, str):
+        return
+    if column.type.length and len(value) > column.type.length:
+        raise TooLong(mapper.class_.__name__.lower(), column.key, column.type.length, value)
+    limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
 
 
 @event.listens_for(Session, "before_flush")

@@ -10,10 +10,11 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor, record
@@ -42,10 +43,14 @@ from db.models import (
     Stance,
 )
 from db.people import PeopleIndex
-from db.reads.races import standing_call, stored_endorsement
-from db.validation import TooLong
+from db.reads.races import standing_calls
+from db.validation import TooLong, check_row
 
 FORMAT = "racedesk/1"
+BATCH = 400  # keys per look-up query
+POLL_BATCH = 2000  # polls per INSERT
+#: Gives a new row's primary key before it is flushed (`db.importers.run`'s client-side ids on SQLite).
+NewId = Callable[[type[Any]], Awaitable[int]]
 
 
 @dataclass
@@ -97,15 +102,38 @@ def counts_digest(counts: dict[str, int]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _batches(items: Iterable[Any]) -> Iterable[list[Any]]:
+    items = list(items)
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
 class DocumentLoader:
-    def __init__(self, session: AsyncSession, actor: Actor, source_name: str = "document") -> None:
+    """Stores a document. What it holds already is read up front, a few queries per BATCH races
+    (`_read_stored`), not one query per object, so a load costs the same whatever else the store holds.
+
+    With `new_id`, new rows get their keys from it and nothing is flushed until the caller flushes
+    (one INSERT per table); without, each new race, contest, candidacy and person is flushed for its id.
+    """
+
+    def __init__(
+        self, session: AsyncSession, actor: Actor, source_name: str = "document", new_id: NewId | None = None
+    ) -> None:
         self.session = session
         self.actor = actor
         self.source_name = source_name
-        self.people = PeopleIndex(session)
+        self.new_id = new_id
+        self.people = PeopleIndex(session, new_id=new_id, later={})
         self.summary = LoadSummary()
         self._keys: dict[str, Candidate] = {}
         self._known_polls: set[str] = set()
+        self._races: dict[tuple[Any, ...], Race] = {}
+        self._contests: dict[tuple[int, str, str], Contest] = {}
+        self._candidacies: dict[tuple[int, int], Candidacy] = {}
+        self._snapshots: set[tuple[int, str, float | None]] = set()
+        self._calls: dict[int, Call] = {}
+        self._endorsements: set[tuple[Any, ...]] = set()
+        self._new_polls: list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]] = []
 
     async def load(self, doc: dict[str, Any]) -> LoadSummary:
         try:
@@ -119,12 +147,15 @@ class DocumentLoader:
             raise DocumentError(f"not a {FORMAT} document (its 'format' is {found!r})")
         check_document(doc)
         self._known_polls = await self._poll_keys_stored(doc)
+        await self._read_stored(doc)
         for i, person in enumerate(doc.get("candidates", [])):
             await self._candidate(person, f"candidates[{i}]")
         for i, race in enumerate(doc.get("races", [])):
             await self._race(race, f"races[{i}]")
         for i, baseline in enumerate(doc.get("baselines", [])):
             await self._baseline(baseline, f"baselines[{i}]")
+        await self._store_polls()
+        await self.people.write_later()
         if self.summary.changed:
             await record(
                 self.session,
@@ -149,6 +180,64 @@ class DocumentLoader:
                 if k
             )
         return known
+
+    async def _read_stored(self, doc: dict[str, Any]) -> None:
+        """The document's races the store holds, with their contests, candidacies, counts' digests,
+        standing calls and endorsements: what the writer would otherwise look up one object at a time."""
+        races = [r for r in doc.get("races", []) if isinstance(r, dict)]
+        keys = {key for key in map(_race_key, races) if key is not None}
+        for batch in _batches(keys):
+            columns = tuple_(Race.cycle, Race.state, Race.office, Race.seat, Race.special)
+            for race in await self.session.scalars(select(Race).where(columns.in_(batch))):
+                self._races[(race.cycle, race.state, race.office, race.seat, race.special)] = race
+        race_ids = [race.id for race in self._races.values()]
+        contests = [c for r in races for c in r.get("contests", []) if isinstance(c, dict)]
+        if not race_ids or not contests:
+            wanted_endorsements = race_ids and any(r.get("endorsements") for r in races)
+            if wanted_endorsements:
+                await self._read_endorsements(race_ids)
+            return
+        for batch in _batches(race_ids):
+            for contest in await self.session.scalars(select(Contest).where(Contest.race_id.in_(batch))):
+                self._contests[(contest.race_id, contest.stage, contest.party)] = contest
+        contest_ids = [c.id for c in self._contests.values()]
+        for batch in _batches(contest_ids):
+            if any(c.get("candidates") for c in contests):
+                for row in await self.session.scalars(
+                    select(Candidacy).where(Candidacy.contest_id.in_(batch))
+                ):
+                    self._candidacies[(row.contest_id, row.candidate_id)] = row
+            if any(c.get("results") for c in contests):
+                digests = await self.session.execute(
+                    select(
+                        ResultSnapshot.contest_id, ResultSnapshot.digest, ResultSnapshot.reporting_pct
+                    ).where(ResultSnapshot.contest_id.in_(batch))
+                )
+                self._snapshots.update((c, d, r) for c, d, r in digests)
+            if any(c.get("call") for c in contests):
+                self._calls.update(await standing_calls(self.session, batch))
+        if any(r.get("endorsements") for r in races):
+            await self._read_endorsements(race_ids)
+
+    async def _read_endorsements(self, race_ids: list[int]) -> None:
+        for batch in _batches(race_ids):
+            rows = await self.session.execute(
+                select(
+                    Endorsement.race_id,
+                    Endorsement.candidate_id,
+                    Endorsement.endorser,
+                    Endorsement.stance,
+                    Endorsement.date,
+                ).where(Endorsement.race_id.in_(batch))
+            )
+            self._endorsements.update(tuple(row) for row in rows)
+
+    async def _give_id(self, row: Any) -> None:
+        """A new row's key: from `new_id` (nothing sent yet), else by flushing it."""
+        if self.new_id is not None:
+            row.id = await self.new_id(type(row))
+        else:
+            await self.session.flush()
 
     def _person(self, key: str | None, where: str) -> Candidate:
         if key is None or key not in self._keys:
@@ -181,10 +270,12 @@ class DocumentLoader:
             }
         except KeyError as missing:
             raise DocumentError(f"{where}: a race needs {missing}") from None
-        race = await self.session.scalar(select(Race).filter_by(**natural))
+        key = tuple(natural.values())
+        race = self._races.get(key)
         incumbent = self._person(item["incumbent"], where) if item.get("incumbent") else None
+        new = race is None
         if race is None:
-            race = Race(**natural)
+            race = self._races[key] = Race(**natural)
             self.session.add(race)
             self.summary.added["races"] += 1
         for attr, value in (
@@ -195,7 +286,8 @@ class DocumentLoader:
         ):
             if value is not None and getattr(race, attr) != value:
                 setattr(race, attr, value)
-        await self.session.flush()
+        if new:
+            await self._give_id(race)
         contests = {}
         for i, contest in enumerate(item.get("contests", [])):
             row = await self._contest(race, contest, f"{where}.contests[{i}]")
@@ -208,11 +300,12 @@ class DocumentLoader:
     async def _contest(self, race: Race, item: dict[str, Any], where: str) -> Contest:
         stage = _choice(item.get("stage", ""), Stage, where)
         party = item.get("party") or ""
-        contest = await self.session.scalar(
-            select(Contest).where(Contest.race_id == race.id, Contest.stage == stage, Contest.party == party)
-        )
+        contest = self._contests.get((race.id, stage, party))
+        new = contest is None
         if contest is None:
-            contest = Contest(race_id=race.id, stage=stage, party=party)
+            contest = self._contests[(race.id, stage, party)] = Contest(
+                race_id=race.id, stage=stage, party=party
+            )
             self.session.add(contest)
             self.summary.added["contests"] += 1
         fields = {
@@ -224,7 +317,8 @@ class DocumentLoader:
         for attr, value in fields.items():
             if value is not None and getattr(contest, attr) != value:
                 setattr(contest, attr, value)
-        await self.session.flush()
+        if new:
+            await self._give_id(contest)
         candidacies = {}
         for i, entry in enumerate(item.get("candidates", [])):
             candidacy = await self._candidacy(contest, entry, f"{where}.candidates[{i}]")
@@ -237,11 +331,11 @@ class DocumentLoader:
 
     async def _candidacy(self, contest: Contest, item: dict[str, Any], where: str) -> Candidacy:
         person = self._person(item.get("candidate"), where)
-        candidacy = await self.session.scalar(
-            select(Candidacy).where(Candidacy.contest_id == contest.id, Candidacy.candidate_id == person.id)
-        )
+        candidacy = self._candidacies.get((contest.id, person.id))
+        new = candidacy is None
         if candidacy is None:
             candidacy = Candidacy(contest_id=contest.id, candidate_id=person.id)
+            self._candidacies[(contest.id, person.id)] = candidacy
             self.session.add(candidacy)
             self.summary.added["candidacies"] += 1
         changed = False
@@ -252,9 +346,10 @@ class DocumentLoader:
             if value is not None and getattr(candidacy, attr) != value:
                 setattr(candidacy, attr, value)
                 changed = True
-        if changed and candidacy.id is not None:
+        if changed and not new:
             self.summary.updated["candidacies"] += 1
-        await self.session.flush()
+        if new:
+            await self._give_id(candidacy)
         return candidacy
 
     async def _snapshot(
@@ -270,17 +365,9 @@ class DocumentLoader:
         digest = counts_digest(counts)
         reporting = item.get("reporting_pct")
         # The same votes with more reporting are a later update of their own (the desk may post one).
-        exists = await self.session.scalar(
-            select(ResultSnapshot.id).where(
-                ResultSnapshot.contest_id == contest.id,
-                ResultSnapshot.digest == digest,
-                ResultSnapshot.reporting_pct.is_(None)
-                if reporting is None
-                else ResultSnapshot.reporting_pct == reporting,
-            )
-        )
-        if exists is not None:
+        if (contest.id, digest, reporting) in self._snapshots:
             return
+        self._snapshots.add((contest.id, digest, reporting))
         snapshot = ResultSnapshot(
             contest_id=contest.id,
             taken_at=_datetime(item.get("taken_at"), f"{where}.taken_at") or dt.datetime.now(dt.UTC),
@@ -300,7 +387,6 @@ class DocumentLoader:
             snapshot.counts.append(ResultCount(kind=kind, label=kind, votes=int(votes)))
         self.session.add(snapshot)
         self.summary.added["result snapshots"] += 1
-        await self.session.flush()
 
     async def _call(
         self, contest: Contest, candidacies: dict[str, Candidacy], item: dict[str, Any], where: str
@@ -310,19 +396,18 @@ class DocumentLoader:
             ids = [candidacies[key].id for key in item.get("candidates", [])]
         except KeyError as missing:
             raise DocumentError(f"{where}: {missing} is not a candidate in this contest") from None
-        standing = await standing_call(self.session, contest.id)
+        standing = self._calls.get(contest.id)
         if standing is not None and standing.kind == kind and list(standing.candidacy_ids) == ids:
             return
-        self.session.add(
-            Call(
-                contest_id=contest.id,
-                kind=kind,
-                candidacy_ids=ids,
-                source=item.get("source"),
-                called_by=self.actor.id,
-                called_at=_datetime(item.get("called_at"), f"{where}.called_at") or dt.datetime.now(dt.UTC),
-            )
+        self._calls[contest.id] = call = Call(
+            contest_id=contest.id,
+            kind=kind,
+            candidacy_ids=ids,
+            source=item.get("source"),
+            called_by=self.actor.id,
+            called_at=_datetime(item.get("called_at"), f"{where}.called_at") or dt.datetime.now(dt.UTC),
         )
+        self.session.add(call)
         self.summary.added["calls"] += 1
 
     async def _poll(
@@ -335,47 +420,92 @@ class DocumentLoader:
         if end is None or not item.get("pollster"):
             raise DocumentError(f"{where}: a poll needs a 'pollster' and an 'end' date")
         population = item.get("population")
-        poll = Poll(
-            race_id=race.id,
-            pollster=item["pollster"],
-            sponsor=item.get("sponsor"),
-            partisan=item.get("partisan"),
-            internal=bool(item.get("internal", False)),
-            start_date=_date(item.get("start"), f"{where}.start"),
-            end_date=end,
-            sample_size=item.get("n"),
-            population=_choice(population, Population, where) if population else None,
-            methodology=item.get("methodology"),
-            url=item.get("url"),
-            source=item.get("source"),
-            source_key=key,
-            created_by=self.actor.id,
-        )
-        for i, question in enumerate(item.get("questions", [])):
-            poll.questions.append(self._question(contests, question, f"{where}.questions[{i}]"))
-        self.session.add(poll)
+        poll = {
+            "race_id": race.id,
+            "pollster": item["pollster"],
+            "sponsor": item.get("sponsor"),
+            "partisan": item.get("partisan"),
+            "internal": bool(item.get("internal", False)),
+            "start_date": _date(item.get("start"), f"{where}.start"),
+            "end_date": end,
+            "sample_size": item.get("n"),
+            "population": _choice(population, Population, where) if population else None,
+            "methodology": item.get("methodology"),
+            "url": item.get("url"),
+            "source": item.get("source"),
+            "source_key": key,
+            "created_by": self.actor.id,
+        }
+        check_row(Poll, poll)
+        questions = [
+            self._question(contests, question, f"{where}.questions[{i}]")
+            for i, question in enumerate(item.get("questions", []))
+        ]
+        self._new_polls.append((poll, questions))
         if key:
             self._known_polls.add(key)  # a repeat later in the same document is the same poll
         self.summary.added["polls"] += 1
 
     def _question(
         self, contests: dict[tuple[str, str], Contest], item: dict[str, Any], where: str
-    ) -> Question:
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A question's row and its answers' rows (their poll's and question's ids are given when stored)."""
         stage = item.get("stage")
         contest = contests.get((stage, item.get("party") or "")) if stage else None
         population = item.get("population")
-        question = Question(
-            contest_id=contest.id if contest else None,
-            hypothetical=bool(item.get("hypothetical", False)),
-            sample_size=item.get("n"),
-            population=_choice(population, Population, where) if population else None,
-            source_key=item.get("key"),
-        )
+        question = {
+            "contest_id": contest.id if contest else None,
+            "hypothetical": bool(item.get("hypothetical", False)),
+            "sample_size": item.get("n"),
+            "population": _choice(population, Population, where) if population else None,
+            "source_key": item.get("key"),
+        }
+        check_row(Question, question)
+        answers = []
         for i, answer in enumerate(item.get("answers", [])):
             key = answer.get("candidate")
             person = self._person(key, f"{where}.answers[{i}]") if key else None
-            question.answers.append(_answer(person, answer, f"{where}.answers[{i}]"))
-        return question
+            answers.append(_answer(person, answer, f"{where}.answers[{i}]"))
+        return question, answers
+
+    async def _store_polls(self) -> None:
+        """The document's new polls, questions and answers: one INSERT per table for each POLL_BATCH polls
+        (after a flush of the races, contests and people they point to), the ids read back in order."""
+        if not self._new_polls:
+            return
+        await self.session.flush()
+        for start in range(0, len(self._new_polls), POLL_BATCH):
+            batch = self._new_polls[start : start + POLL_BATCH]
+            poll_ids = await self._insert(Poll, [poll for poll, _ in batch])
+            questions = [
+                ({**question, "poll_id": poll_id}, answers)
+                for poll_id, (_, asked) in zip(poll_ids, batch, strict=True)
+                for question, answers in asked
+            ]
+            question_ids = await self._insert(Question, [question for question, _ in questions])
+            answers = [
+                {**answer, "question_id": question_id}
+                for question_id, (_, given) in zip(question_ids, questions, strict=True)
+                for answer in given
+            ]
+            if answers:
+                await self.session.execute(insert(Answer), answers)
+        self._new_polls.clear()
+
+    async def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
+        """Insert rows, returning their new ids in the rows' order: given by `new_id` (one executemany),
+        else read back with RETURNING (PostgreSQL sends batches; SQLite would send a row at a time)."""
+        if not rows:
+            return []
+        if self.new_id is not None:
+            for row in rows:
+                row["id"] = await self.new_id(model)
+            await self.session.execute(insert(model), rows)
+            return [row["id"] for row in rows]
+        result = await self.session.execute(
+            insert(model).returning(model.id, sort_by_parameter_order=True), rows
+        )
+        return list(result.scalars())
 
     async def _endorsement(self, race: Race, item: dict[str, Any], where: str) -> None:
         person = self._person(item.get("candidate"), where)
@@ -384,9 +514,10 @@ class DocumentLoader:
         when = _date(item.get("date"), f"{where}.date")
         if not item.get("endorser"):
             raise DocumentError(f"{where}: an endorsement needs an 'endorser'")
-        exists = await stored_endorsement(self.session, race.id, person.id, item["endorser"], stance, when)
-        if exists is not None:
+        natural = (race.id, person.id, item["endorser"], stance, when)
+        if natural in self._endorsements:
             return
+        self._endorsements.add(natural)
         self.session.add(
             Endorsement(
                 race_id=race.id,
@@ -420,7 +551,27 @@ class DocumentLoader:
             self.summary.updated["baselines"] += 1
 
 
-def _answer(person: Candidate | None, item: dict[str, Any], where: str) -> Answer:
+def race_key(race: dict[str, Any]) -> tuple[Any, ...]:
+    """A document race's natural key (cycle, state, office, seat, special); KeyError, TypeError or
+    ValueError when it is malformed."""
+    return (
+        int(race["cycle"]),
+        str(race["state"]).upper(),
+        race["office"],
+        str(race.get("seat", "")),
+        bool(race.get("special", False)),
+    )
+
+
+def _race_key(item: dict[str, Any]) -> tuple[Any, ...] | None:
+    """`race_key`, or None when the race is malformed (`_race` says how)."""
+    try:
+        return race_key(item)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _answer(person: Candidate | None, item: dict[str, Any], where: str) -> dict[str, Any]:
     try:
         pct = float(item["pct"])
     except (KeyError, TypeError, ValueError):
@@ -428,7 +579,14 @@ def _answer(person: Candidate | None, item: dict[str, Any], where: str) -> Answe
     choice = item.get("choice") or (person.name if person else None)
     if not choice:
         raise DocumentError(f"{where}: an answer needs a 'choice' or a 'candidate'")
-    return Answer(candidate_id=person.id if person else None, choice=choice, party=item.get("party"), pct=pct)
+    row = {
+        "candidate_id": person.id if person else None,
+        "choice": choice,
+        "party": item.get("party"),
+        "pct": pct,
+    }
+    check_row(Answer, row)
+    return row
 
 
 async def load_document(

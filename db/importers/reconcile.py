@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dataset.load import race_key
 from db.importers.common import ParsedImport
 from db.importers.fivethirtyeight import FORMAT as POLLS
 from db.importers.racedesk import FORMAT as RACEDESK
@@ -74,16 +75,6 @@ class _StoreView:
         for contest_key, pid, shown, label in on_ballot:
             view.ballots[contest_key].append((label, [shown, *spellings[pid]]))
         return view
-
-
-def race_key(race: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        int(race["cycle"]),
-        str(race["state"]).upper(),
-        race["office"],
-        str(race.get("seat", "")),
-        bool(race.get("special", False)),
-    )
 
 
 #: How each format's source is named in a race's or contest's `source` text.

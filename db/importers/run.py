@@ -37,7 +37,18 @@ from db.importers.common import ParseError
 from db.importers.files import check_size, sha256_of
 from db.importers.reconcile import fit_to_store, race_key
 from db.importers.report import ImportFailed, ImportReport
-from db.models import Answer, CandidateAlias, ImportRun, NameToken, Poll, Question, ResultCount
+from db.models import (
+    Answer,
+    Call,
+    CandidateAlias,
+    Endorsement,
+    ImportRun,
+    NameToken,
+    Poll,
+    Question,
+    ResultCount,
+    ResultSnapshot,
+)
 
 Progress = Callable[[str], Awaitable[None] | None]
 
@@ -120,7 +131,9 @@ async def import_file(
         await fit_to_store(session, parsed, report)
         if ids is not None:
             ids.start()
-        loader = DocumentLoader(session, actor, source_name=f"{fmt}: {name}"[:64])
+        loader = DocumentLoader(
+            session, actor, source_name=f"{fmt}: {name}"[:64], new_id=ids.take if ids is not None else None
+        )
         if _repeats(doc):
             summary = await loader.load(doc)
         else:
@@ -152,7 +165,8 @@ async def import_file(
 
 
 class _ClientIds:
-    """Primary keys given by the client to new polls, questions, answers, counts, aliases and tokens.
+    """Primary keys given by the client to the rows an import adds (people, races, contests, candidacies,
+    counts, calls, endorsements, polls, questions, answers, aliases and tokens).
 
     The ORM needs each new row's id back. On PostgreSQL it inserts many rows per statement and
     reads the ids with RETURNING; on SQLite, which cannot return them in order, it falls back to
@@ -163,14 +177,33 @@ class _ClientIds:
     so no other writer can insert until it commits.
     """
 
-    BATCHED = (Poll, Question, Answer, ResultCount, CandidateAlias, NameToken)
+    BATCHED = (
+        Poll,
+        Question,
+        Answer,
+        ResultSnapshot,
+        ResultCount,
+        Call,
+        Endorsement,
+        CandidateAlias,
+        NameToken,
+    )
 
     def __init__(self, session: AsyncSession) -> None:
         self.sync = session.sync_session
+        self.sync_scalar = session.scalar
         self.next: dict[type[Any], int] = {}
 
     def start(self) -> None:
         event.listen(self.sync, "before_flush", self.before_flush)
+
+    async def take(self, cls: type[Any]) -> int:
+        """The next key of `cls`, for a row the writer needs the key of before it is flushed."""
+        if cls not in self.next:
+            highest = await self.sync_scalar(select(func.max(cls.id)))
+            self.next[cls] = (highest or 0) + 1
+        self.next[cls] += 1
+        return self.next[cls] - 1
 
     def stop(self) -> None:
         if event.contains(self.sync, "before_flush", self.before_flush):

@@ -138,3 +138,37 @@ async def test_a_misspelt_first_name_but_not_another_name(store: async_sessionma
         assert (
             await people.get_or_create("Mitch McConnell", "KY", party="DEM") is mitch
         )  # same name: party aside
+
+
+async def test_a_new_name_is_tried_against_the_people_it_could_be_not_the_whole_state(
+    store: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding and creating a person costs the same in a state of 300 people as in one of 3 (an import's
+    cost must not grow with the people already stored), and still finds the misspellings and look-alikes."""
+    import db.people
+
+    tried: list[str] = []
+    misspelt = db.people._misspelt
+
+    def counted(name: str, known: object, party: str) -> bool:
+        tried.append(known.person.name)  # type: ignore[attr-defined]
+        return misspelt(name, known, party)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(db.people, "_misspelt", counted)
+    async with store.begin() as session:
+        people = PeopleIndex(session)
+        first = None
+        for i in range(300):
+            word = "".join(chr(ord("a") + int(d)) for d in f"{i:03d}")
+            made = await people.get_or_create(f"Ann {word}{word}field", "MT", party="DEM")  # 2+ letters apart
+            first = first or made
+        tried.clear()
+        kevin = await people.get_or_create("Kevin Oconnor", "MT", party="REP")
+        assert tried == []  # nobody near: nobody tried
+        assert await people.get_or_create("Kevin Oconner", "MT", party="REP") is kevin
+        assert set(tried) == {"Kevin Oconnor"}
+        await people.get_or_create("Kevin Oconnar", "MT", party="DEM")  # another party: a look-alike
+        assert any(a.name == "Kevin Oconnar" and "looks like" in a.reason for a in people.ambiguities)
+        assert len(people.created) == 302
+        assert await people.get_or_create("Ann Aaaaaafeld", "MT", party="DEM") is first  # one letter off
+        assert len(tried) < 10
