@@ -20,8 +20,11 @@ above the first) are left out, as they repeat the first round's candidates.
 - A Senate poll's race is (cycle, state, senate, seat_name, special). 538 has no special column: a race
   is special when its seat_name is not the class regularly up in the cycle (Class I in 2018, II in
   2020, III in 2022). 538 files the Georgia run-offs of Jan 5, 2021 under cycle 2020: kept.
-- Poll keys are `538:<poll_id>`; the few polls that asked about two races (both Georgia races of
-  2020) become one poll per race, keyed `538:<poll_id>#<state>-<class>` (`538:73993#GA-III`).
+- Poll keys are `538:<poll_id>` (Senate) and `538:<poll_id>/<office>` (one poll often asked about a
+  state's Senate and governor races: each race keeps its own); the polls that asked about two races
+  of one office (both Georgia races of 2020, several districts, several states) become one poll per
+  race, keyed `538:<poll_id>#<state>-<class>` (`538:73993#GA-III`), `538:<poll_id>/house#TX-6`,
+  `538:<poll_id>/president#ME-CD-2`.
   Question keys are `538q:<question_id>`.
 - Stages: "general" is the general. "jungle primary" held on the November general election day
   (Georgia's 2020 special, Louisiana 2020, Mississippi's 2018 special) is the general: every party
@@ -99,7 +102,12 @@ COLUMNS = {
 }
 SEATS = ("Class I", "Class II", "Class III")
 #: 538's office_type -> the office stored.
-OFFICES = {"U.S. Senate": "senate", "U.S. House": "house", "Governor": "governor", "U.S. President": "president"}
+OFFICES = {
+    "U.S. Senate": "senate",
+    "U.S. House": "house",
+    "Governor": "governor",
+    "U.S. President": "president",
+}
 #: Where 538's newer layouts put the poll's link, in the order taken.
 URL_COLUMNS = ("url", "url_article", "url_topline", "url_crosstab")
 Race = tuple[int, str, str, str, bool]  # cycle, state, office, seat, special
@@ -125,7 +133,9 @@ class _Poll:
     questions: dict[int, _Question] = field(default_factory=dict)
 
 
-def _stage(raw: str, cycle: int, election: dt.date | None, end: dt.date, office: str = "senate") -> str | None:
+def _stage(
+    raw: str, cycle: int, election: dt.date | None, end: dt.date, office: str = "senate"
+) -> str | None:
     raw = raw.strip().lower()
     # Governors are also elected in odd years (Kentucky, Louisiana, Mississippi, New Jersey, Virginia).
     year = cycle if cycle % 2 == 0 or office != "senate" else cycle + 1
@@ -287,9 +297,9 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
         document = builder.race(
             cycle, state, seat, special, office=office, source=f"{SOURCE} {office} polls (CC BY 4.0)"
         )
-        key = f"538:{poll_id}"
-        if len(races_of_poll[poll_id]) > 1:
-            key += f"#{state}-{seat.removeprefix('Class ') or office}"
+        key = f"538:{poll_id}" if office == "senate" else f"538:{poll_id}/{office}"
+        if sum(1 for other in races_of_poll[poll_id] if other[2] == office) > 1:
+            key += f"#{state}-{seat.removeprefix('Class ')}" if seat else f"#{state}"
         document["polls"].append(_poll_document(key, poll, said))
     builder.source = f"{SOURCE} {described} polls (CC BY 4.0): {source_name(source)}"
     doc = builder.document()

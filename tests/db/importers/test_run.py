@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
@@ -139,9 +138,8 @@ async def test_polls_alone_use_the_files_own_guess(store: async_sessionmaker[Asy
     # is made from the poll rows: stage and election day as the file gives them.
     assert questions["538q:125275"][0] is True
     assert questions["538q:125276"][0] is False
-    with open(HISTORICAL_AL, encoding="utf-8", newline="") as handle:
-        asked = {r["election_date"] for r in csv.DictReader(handle) if r["question_id"] == "125276"}
-    month, day, year = (int(part) for part in asked.pop().split("/"))
+    ((asked,),) = csv_distinct(HISTORICAL_AL, {"question_id": "125276"}, ("election_date",))
+    month, day, year = (int(part) for part in asked.split("/"))
     async with store() as session:
         general = await session.get(Contest, questions["538q:125276"][1])
         assert general is not None and questions["538q:125275"][1] == general.id
