@@ -92,6 +92,7 @@ SOURCE_LABELS = {
     "openelections": "OpenElections",
     "al-sos-primary": "Secretary of State",
     "fivethirtyeight-polls": "FiveThirtyEight",
+    "fec-candidates": "FEC",
 }
 
 
