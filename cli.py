@@ -448,7 +448,7 @@ def parser() -> argparse.ArgumentParser:
     database = sub.add_parser("db", help="database tasks")
     database.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
     imp = sub.add_parser(
-        "import", help="import a data file (FiveThirtyEight, MEDSL, OpenElections, racedesk)"
+        "import", help="import a data file (FiveThirtyEight, MEDSL, OpenElections, FEC cn.txt, racedesk)"
     )
     imp.add_argument("path")
     imp.add_argument("--format", default="auto")

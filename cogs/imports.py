@@ -156,7 +156,7 @@ class ImportCog(commands.Cog, name="Desk imports"):
         description="Import an attached data file (desk): a dry run first, then a button stores it",
     )
     @desk_writer()
-    @app_commands.describe(file="The data file: FiveThirtyEight polls, MEDSL, OpenElections, or racedesk JSON",
+    @app_commands.describe(file="The data file: FiveThirtyEight polls, MEDSL, OpenElections, FEC cn.txt, or racedesk JSON",
                            format="The file's format, when it cannot be told from its header")  # fmt: skip
     async def import_(
         self, ctx: RaceContext, file: discord.Attachment | None = None, format: str = "auto"

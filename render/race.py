@@ -27,6 +27,7 @@ COLOR = discord.Colour.from_rgb(44, 95, 170)
 STANDINGS_SHOWN = 4
 CANDIDATES_SHOWN = 12
 ATTRIBUTION = {"FiveThirtyEight": "FiveThirtyEight polls (CC BY 4.0)"}
+NO_RESULTS = "no results stored"  # a stage whose day has passed and of which the store holds no count
 
 
 def race_title(race: Race) -> str:
@@ -39,9 +40,20 @@ def race_title(race: Race) -> str:
     return f"{race.cycle} {state_name(race.state)} {office}{special}{detail}"
 
 
+SUFFIXES = frozenset({"jr.", "jr", "sr.", "sr", "ii", "iii", "iv"})
+
+
+def last_name(name: str) -> str:
+    """The last word of a name that is not a suffix: "Robert P. Casey Jr." -> "Casey"."""
+    words = name.split() or [name]
+    while len(words) > 1 and words[-1].lower().strip(",") in SUFFIXES:
+        words.pop()
+    return words[-1]
+
+
 def short_names(view: ContestView) -> dict[int, str]:
     """Surnames, unless two people in the contest share one."""
-    surnames = [s.candidacy.candidate.name.split()[-1] for s in view.standings]
+    surnames = [last_name(s.candidacy.candidate.name) for s in view.standings]
     names = {}
     for standing, surname in zip(view.standings, surnames, strict=True):
         clash = surnames.count(surname) > 1
@@ -98,7 +110,11 @@ def _upcoming_text(view: ContestView, names: dict[int, str], now: dt.datetime | 
         who += f", +{len(running) - STANDINGS_SHOWN} more"
     now = now or dt.datetime.now(dt.UTC)
     close = view.contest.poll_close
-    when = f"polls close {timestamp(close, 'R')}" if close and close > now else "upcoming"
+    held = view.contest.date is not None and view.contest.date < now.date()
+    if close and close > now:
+        when = f"polls close {timestamp(close, 'R')}"
+    else:
+        when = NO_RESULTS if held else "upcoming"
     return f"{when}: {who}" if who else when
 
 
@@ -108,8 +124,8 @@ def candidates_text(card: RaceCard) -> str:
     for view in reversed(card.contests):  # the latest stage's candidates first
         for standing in view.standings:
             person = standing.candidacy.candidate
-            if person.id in seen:
-                continue
+            if person.id in seen or standing.candidacy.withdrawn:
+                continue  # a candidate withdrawn (or, in the FEC's file, not running) is off the card
             label = with_party(escape(person.name), standing.candidacy.party or person.party)
             if person.id == incumbent_id:
                 label += " · incumbent"
@@ -173,6 +189,8 @@ def race_embed(card: RaceCard, now: dt.datetime | None = None) -> discord.Embed:
     for view in card.contests[:10]:
         title = f"{stage_title(view.contest.stage, view.contest.party)} · {short_date(view.contest.date)}"
         embed.add_field(name=title, value=contest_line(view, now), inline=False)
+    if not card.contests:
+        embed.add_field(name="Results", value="No results are stored for this race.", inline=False)
     if len(card.contests) > 10:
         embed.add_field(name="More stages", value=f"+{len(card.contests) - 10} more", inline=False)
     candidates = candidates_text(card)

@@ -192,3 +192,31 @@ def test_the_findings_files_exit_2_without_a_traceback(name: str, tmp_path: Path
         f"racedesk: import failed, nothing was written: {name}: "
     ) or done.stderr.startswith(f"racedesk: {name}: "), done.stderr
     assert CASES[name].says in done.stderr
+
+
+def test_import_of_the_fec_candidate_file(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"}
+    fec = REPO_ROOT / "data" / "public" / "fec" / "cn.txt"
+    every = fec.read_text(encoding="latin-1").splitlines(keepends=True)
+    lines = [line for line in every if line.split("|")[4] == "AL"]
+    districts = {f[6] for f in (line.split("|") for line in lines) if f[3] == "2018" and f[5] == "H"}
+    districts = {d for d in districts if 1 <= int(d) <= 7}  # Alabama's seven (the file also names an 88)
+    path = tmp_path / "cn.txt"
+    path.write_text("".join(lines), encoding="latin-1")
+    done = run("import", str(path), env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(districts)} races" in done.stdout and "cn.txt: added" in done.stdout
+
+
+def test_a_polls_file_without_a_needed_column_fails_in_one_line(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"}
+    polls = REPO_ROOT / "data" / "public" / "fivethirtyeight-2024" / "senate_polls.csv"
+    header, *rows = polls.read_text(encoding="utf-8").splitlines(keepends=True)
+    columns = header.rstrip("\n").split(",")
+    at = columns.index("pct")
+    assert at == len(columns) - 1  # the last column: each row loses its last field
+    path = tmp_path / "polls.csv"
+    path.write_text(",".join(columns[:at]) + "\n" + "".join(r.rsplit(",", 1)[0] + "\n" for r in rows[:5]))
+    done = run("import", str(path), "--format", "fivethirtyeight-polls", env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no column pct" in done.stderr

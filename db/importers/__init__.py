@@ -5,11 +5,12 @@ through `db.importers.run.import_file`, which hands the document to the one writ
 
 | format | source | module |
 |---|---|---|
-| fivethirtyeight-polls | FiveThirtyEight `senate_polls.csv` (and `senate_polls_historical.csv`) | fivethirtyeight |
+| fivethirtyeight-polls | FiveThirtyEight's poll files of every office and layout (`senate_polls.csv`, `house_polls.csv`, ...) | fivethirtyeight |
 | medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` | medsl |
 | openelections | OpenElections precinct/county CSVs | openelections |
 | al-sos-primary | Alabama Secretary of State primary precinct zip (67 county .xls) | al_sos |
 | racedesk | racedesk/1 JSON | racedesk |
+| fec-candidates | the FEC's candidate master file `cn.txt` (headerless, `|`-separated) | fec |
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from db import limits
-from db.importers import al_sos, files, fivethirtyeight, medsl, openelections, racedesk
+from db.importers import al_sos, fec, files, fivethirtyeight, medsl, openelections, racedesk
 from db.importers.common import BadLine, ParsedImport, ParseError, Source
 
-FORMATS = ("fivethirtyeight-polls", "medsl", "openelections", "al-sos-primary", "racedesk")
+FORMATS = ("fivethirtyeight-polls", "medsl", "openelections", "al-sos-primary", "racedesk", "fec-candidates")
 
 PARSERS: dict[str, Callable[..., ParsedImport]] = {
     fivethirtyeight.FORMAT: fivethirtyeight.parse,
@@ -31,6 +32,7 @@ PARSERS: dict[str, Callable[..., ParsedImport]] = {
     openelections.FORMAT: openelections.parse,
     al_sos.FORMAT: al_sos.parse,
     racedesk.FORMAT: racedesk.parse,
+    fec.FORMAT: fec.parse,
 }
 
 
@@ -66,6 +68,8 @@ def detect_format(path: str | os.PathLike[str], name: str | None = None) -> str:
             if '"racedesk/1"' in text or _json_format(path) == "racedesk/1"
             else _unknown(name)
         )
+    if fec.looks_like(text.splitlines()[0]):  # headerless: known by its first line's content
+        return fec.FORMAT
     header = (
         {column.strip().strip('"').lower() for column in text.splitlines()[0].split(",")} if text else set()
     )

@@ -9,7 +9,10 @@ polls' hypothetical match-ups are judged against the ballots):
 3. the Alabama Secretary of State's precinct sheets of the Mar 3, 2020 primary, as statewide
    totals made from the shipped zip (`al-2020-primary-totals.json`; reading the 67 workbooks
    takes a second, see db/importers/al_sos.py);
-4. FiveThirtyEight's senate polls, cycles 2018 and 2020.
+4. FiveThirtyEight's senate polls, cycles 2018 and 2020;
+5. FiveThirtyEight's governor polls (2018–2022; no governor results are shipped, so these races take
+   their stages and election days from the polls) and its 2024-cycle Senate, House district and
+   president polls (`fivethirtyeight-2024/`, the newer layout).
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ DEFAULT_FILES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("20171212__al__special__general__precinct.csv", "openelections", {}),
     ("al-2020-primary-totals.json", "al-sos-primary", {}),
     ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}),
+    ("governor_polls.csv", "fivethirtyeight-polls", {}),
+    ("fivethirtyeight-2024/senate_polls.csv", "fivethirtyeight-polls", {}),
+    ("fivethirtyeight-2024/house_district_polls.csv", "fivethirtyeight-polls", {}),
+    ("fivethirtyeight-2024/president_polls.csv", "fivethirtyeight-polls", {}),
 )
 
 

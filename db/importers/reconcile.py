@@ -83,6 +83,7 @@ SOURCE_LABELS = {
     "openelections": "OpenElections",
     "al-sos-primary": "Secretary of State",
     "fivethirtyeight-polls": "FiveThirtyEight",
+    "fec-candidates": "FEC",
 }
 
 
@@ -111,7 +112,9 @@ async def fit_to_store(session: AsyncSession, parsed: ParsedImport, report: Impo
     view = await _StoreView.load(session, doc)
     for race in doc.get("races", []):
         key = race_key(race)
-        if key in view.race_source:
+        if key in view.race_source and parsed.format == POLLS:
+            race.pop("source", None)  # polls attach to a race another source made: its source stands
+        elif key in view.race_source:
             race["source"] = _merged_source(view.race_source[key], race.get("source"), label)
         for contest in race.get("contests", []):
             ckey = (*key, contest["stage"], contest.get("party") or "")
@@ -127,8 +130,9 @@ def _name_contests(parsed: ParsedImport, view: _StoreView, report: ImportReport)
 
     The writer links a question only to a contest of the same document. A contest the store holds
     is named by stage and party alone (the writer finds it and changes nothing); one it lacks is
-    created as upcoming when its election day (from the file) is still ahead; else the questions
-    about it are stored without a contest, and a note says how many.
+    created as upcoming when its election day (from the file) is still ahead, or when the polls made
+    the race (the store held none): such a race takes its stages and election days from the poll rows;
+    else the questions about it are stored without a contest, and a note says how many.
     """
     today = dt.date.today().isoformat()
     unlinked: Counter[str] = Counter()
@@ -143,7 +147,7 @@ def _name_contests(parsed: ParsedImport, view: _StoreView, report: ImportReport)
                 when = parsed.contest_dates.get((*key, *asked))
                 if (*key, *asked) in view.contest_source:
                     race.setdefault("contests", []).append({"stage": asked[0], "party": asked[1]})
-                elif when and when >= today:
+                elif when and (when >= today or key not in view.race_source):
                     race.setdefault("contests", []).append(
                         {"stage": asked[0], "party": asked[1], "date": when, "status": "upcoming"}
                     )

@@ -189,3 +189,27 @@ async def test_an_attachment_over_the_upload_limit_is_refused_unread(world: Worl
     exchange = await world.say("!import", author=world.moderator, files=[("big.csv", big)])
     assert "That file is over 10 MB; the limit is 10 MB." in exchange.text
     assert await races(world) == SAMPLE_RACES
+
+
+def fec_alabama() -> tuple[bytes, set[str]]:
+    """The FEC file's Alabama lines, and the House districts its 2018 lines name (read here, independently)."""
+    fec = Path(SAMPLE).parents[1] / "public" / "fec" / "cn.txt"
+    lines = [line for line in fec.read_bytes().splitlines(keepends=True) if line.split(b"|")[4] == b"AL"]
+    districts = {
+        str(int(fields[6]))
+        for fields in (line.decode("latin-1").split("|") for line in lines)
+        if fields[3] == "2018" and fields[5] == "H" and 1 <= int(fields[6]) <= 7
+    }
+    return b"".join(lines), districts
+
+
+async def test_the_desk_imports_the_fec_candidate_file(world: World) -> None:
+    data, districts = fec_alabama()
+    exchange = await world.say("!import", author=world.moderator, files=[("cn.txt", data)])
+    dry = exchange.messages[-1]
+    assert "Dry run of **cn.txt**" in (dry.content or "") and "would add" in (dry.content or "")
+    world.standin.consume_all()
+    await world.standin.click_button(dry, CONFIRM, world.moderator)
+    assert (await wait_for_edit(world, dry.message_id)).startswith("Imported.")
+    assert await races(world) == SAMPLE_RACES + len(districts)  # one race per House district of 2018
+    assert "2018 Alabama U.S. House AL-02" in await world.text("!race al-2 2018")

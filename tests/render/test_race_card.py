@@ -102,3 +102,42 @@ def test_fit_embed_clips_every_part() -> None:
         embed.add_field(name="n" * 300, value="v" * 2000)
     embed.set_footer(text="f" * 3000)
     assert_within_limits(limits.fit_embed(embed))
+
+
+async def test_a_race_without_results_says_so(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A race with no stage says no results are stored; a stage whose day passed without a count says so."""
+    doc = {
+        "format": "racedesk/1",
+        "source": "test",
+        "candidates": [],
+        "races": [
+            {
+                "cycle": 2019,
+                "state": "KY",
+                "office": "governor",
+                "seat": "",
+                "special": False,
+                "contests": [],
+            },
+            {
+                "cycle": 2019,
+                "state": "MS",
+                "office": "governor",
+                "seat": "",
+                "special": False,
+                "source": "FiveThirtyEight governor polls (CC BY 4.0)",
+                "contests": [{"stage": "general", "date": "2019-11-05", "status": "upcoming"}],
+            },
+        ],
+    }
+    async with sessions.begin() as session:
+        await load_document(session, doc, SYSTEM)
+    bare = text_of(race_embed(await card_for(sessions, 2019, state="KY")))
+    assert "Results: No results are stored for this race." in bare
+    held = race_embed(await card_for(sessions, 2019, state="MS"), now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert "General · Nov 5, 2019: no results stored" in text_of(held)
+    assert held.footer.text == "Source: FiveThirtyEight governor polls (CC BY 4.0)"
+    ahead = race_embed(
+        await card_for(sessions, 2019, state="MS"), now=dt.datetime(2019, 10, 1, tzinfo=dt.UTC)
+    )
+    assert "General · Nov 5, 2019: upcoming" in text_of(ahead)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from db.dataset import export_document
 from db.engine import make_sessionmaker
+from db.importers.default import PUBLIC
 from db.importers.run import import_file
 from db.models import (
     Call,
@@ -27,6 +28,9 @@ from db.models import (
     ResultSnapshot,
 )
 from tests.support import MEDSL, POLLS, Built, csv_distinct, csv_sum, new_store, row_counts
+
+GOVERNORS = PUBLIC / "governor_polls.csv"
+POLLS_2024 = PUBLIC / "fivethirtyeight-2024"
 
 
 def csv_rows(
@@ -96,7 +100,24 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
         "20171212__al__special__general__precinct.csv",
         "al-2020-primary-totals.json",
         "senate_polls.csv",
+        "governor_polls.csv",
+        "senate_polls.csv",
+        "house_district_polls.csv",
+        "president_polls.csv",
     ]
+    # The polls that make races of their own (no results are shipped for them): one poll per 538
+    # (poll_id, state, seat), one race per (cycle, state, seat) (House: and election day, a special's own).
+    for part, path, race_columns in zip(
+        first.parts[4:],
+        (GOVERNORS, POLLS_2024 / "senate_polls.csv", POLLS_2024 / "house_district_polls.csv",
+         POLLS_2024 / "president_polls.csv"),
+        (("cycle", "state"), ("cycle", "state", "seat_name"), ("cycle", "state", "seat_number", "election_date"),
+         ("cycle", "state")),
+        strict=True,
+    ):  # fmt: skip
+        assert part.added["polls"] == len(csv_rows(path, lambda r: True, ("poll_id", "state", "seat_name")))
+        assert part.added["races"] == len(csv_rows(path, lambda r: True, race_columns)), part.name
+        assert part.added["contests"] >= part.added["races"]  # each race's stages, from its poll rows
     # Counted from the files: one poll per 538 (poll_id, state, seat) of 2018 and 2020, but the sample's
     # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL (year, state, special) of 2018
     # and 2020, but the sample's 2020 Alabama race is already stored.
@@ -109,8 +130,8 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
         MEDSL, lambda r: r["year"] in ("2018", "2020"), ("year", "state_po", "special"), "latin-1"
     )
     assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races
-    assert first.added["polls"] == len(polls) - 1
-    assert first.added["races"] == len(races) - 1
+    assert first.parts[3].added["polls"] == len(polls) - 1
+    assert sum(part.added["races"] for part in first.parts[:4]) == len(races) - 1
     assert any("Gordon" not in m and "Lou Barletta" in m for m in first.merges)
     assert second.already_imported and not second.changed
     assert "already imported" in second.describe()

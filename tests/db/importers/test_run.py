@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -133,8 +134,18 @@ async def test_polls_alone_use_the_files_own_guess(store: async_sessionmaker[Asy
         rows = await session.execute(select(Question.source_key, Question.hypothetical, Question.contest_id))
         questions = {key: (hypothetical, contest) for key, hypothetical, contest in rows}
     assert len(questions) == 27
-    assert questions["538q:125275"] == (True, None)  # no contest: the store knows no ballot
-    assert questions["538q:125276"] == (False, None)
+    # The store knows no ballot, so the file's own guess stands; the polls made the race, so its general
+    # is made from the poll rows: stage and election day as the file gives them.
+    assert questions["538q:125275"][0] is True
+    assert questions["538q:125276"][0] is False
+    ((asked,),) = csv_distinct(HISTORICAL_AL, {"question_id": "125276"}, ("election_date",))
+    month, day, year = (int(part) for part in asked.split("/"))
+    async with store() as session:
+        general = await session.get(Contest, questions["538q:125276"][1])
+        assert general is not None and questions["538q:125275"][1] == general.id
+        assert (general.stage, general.date) == ("general", dt.date(2000 + year, month, day))
+        race = await session.get(Race, general.race_id)
+        assert race is not None and race.source and "FiveThirtyEight" in race.source
 
 
 async def test_polls_judged_against_the_ballot(
