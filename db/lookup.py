@@ -51,6 +51,8 @@ SEAT_CLASSES = {
     "3": "Class III",
     "iii": "Class III",
 }
+#: The office a query that names none means, when one state's newest cycle holds several.
+OFFICE_ORDER = (Office.SENATE, Office.PRESIDENT, Office.GOVERNOR, Office.HOUSE)
 MIN_FUZZY_STATE = 82
 MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
@@ -300,6 +302,17 @@ async def _party_words_as_names(session: AsyncSession, query: ParsedQuery) -> No
             query.stage, query.party = stage_of(query.said) if query.said else (None, None)
 
 
+def asks_for_presidency(text: str) -> str | None:
+    """The year said, when a query asks for the presidency of the whole country: an office word for the
+    president and nothing else (`president 2020`, `us potus`): "2020", or "" for the newest."""
+    query = parse_query(text)
+    if query.office != Office.PRESIDENT or query.state or query.district or query.name_words:
+        return None
+    if query.special is not None or query.seat or query.said:
+        return None
+    return str(query.cycle) if query.cycle else ""
+
+
 async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceMatches:
     query = parse_query(text)
     await _party_words_as_names(session, query)
@@ -335,6 +348,8 @@ async def _query_races(
         conditions.append(Race.state == query.state)
     if query.office:
         conditions.append(Race.office == query.office)
+    if query.office == Office.PRESIDENT and not query.state and people is None:
+        conditions.append(Race.state == "US")  # the president, no state named: the national race
     if query.district:
         conditions.append(Race.seat == query.district)
     if query.seat:
@@ -367,7 +382,18 @@ def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
     Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
     special) are a real choice, so the member gets the list, with the words that reach each one exactly
     (`georgia 2020 regular`, `georgia 2020 special`): a desk write never lands on a race it only guessed.
+    A query that names no office, in a state whose newest cycle holds several, means the first of them in
+    OFFICE_ORDER (`alabama` is the 2020 Senate race, not the 2020 president race of Alabama).
     """
+    if query.office is None and races:
+        # No office said, and the newest cycle holds several offices (Alabama 2020: the Senate and the
+        # president): the office first in OFFICE_ORDER.
+        offices = {r.office for r in races if r.cycle == races[0].cycle}
+        if len(offices) > 1:
+            first = min(
+                offices, key=lambda o: OFFICE_ORDER.index(o) if o in OFFICE_ORDER else len(OFFICE_ORDER)
+            )
+            races = [r for r in races if r.office == first]
     groups = {(r.state, r.office, r.seat if r.office == Office.HOUSE else "") for r in races}
     if len(groups) != 1:
         return None

@@ -425,14 +425,16 @@ class DocumentBuilder:
                 entry["aliases"].append(spelling)
         return key
 
-    def race(self, cycle: int, state: str, seat: str, special: bool, **fields: Any) -> dict[str, Any]:
-        natural = (cycle, state, "senate", seat, special)
+    def race(
+        self, cycle: int, state: str, seat: str, special: bool, *, office: str = "senate", **fields: Any
+    ) -> dict[str, Any]:
+        natural = (cycle, state, office, seat, special)
         race = self.races.get(natural)
         if race is None:
             race = {
                 "cycle": cycle,
                 "state": state,
-                "office": "senate",
+                "office": office,
                 "seat": seat,
                 "special": special,
                 **{k: v for k, v in fields.items() if v is not None},

@@ -21,6 +21,10 @@ spells some names differently ("Gordon Douglas Jones"); both are read the same w
   the store holds are named so the questions link to them, and those still ahead (by 538's
   election_date) are created as upcoming (`ParsedImport.contest_dates`).
 - Party codes are 538's, except its "GRE" for the Greens, stored as "GRN" (docs/data-format.md).
+- `president_polls.csv` (same layout, office_type "U.S. President") is read too: a state's polls go to
+  that state's president race (seat "", not special), the national polls (no state) to the national
+  race, state "US". 538's polls of Maine's and Nebraska's districts ("Maine CD-2") are left out, with
+  a note: racedesk keeps the president's races by state.
 
 Hypothetical match-ups. The rule: a question is hypothetical when, for some party, it names a
 candidate other than that party's candidate(s) on the ballot of the contest it asks about. A
@@ -61,6 +65,7 @@ from db.importers.common import (
     source_name,
     state_code,
 )
+from db.models import Office
 from db.vocabulary import POPULATION_NAME
 
 FORMAT = "fivethirtyeight-polls"
@@ -84,6 +89,9 @@ COLUMNS = {
     "pct",
 }
 SEATS = ("Class I", "Class II", "Class III")
+#: 538's office_type -> the office. A president's race has no seat: a Senate race always has one.
+OFFICES = {"U.S. Senate": Office.SENATE, "U.S. President": Office.PRESIDENT}
+NATIONAL = "US"  # the state of the national president race
 GUESS_WINDOW = dt.timedelta(days=21)
 
 
@@ -131,11 +139,13 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
     races_of_poll: dict[int, set[tuple[int, str, str, bool]]] = defaultdict(set)
     rows = 0
     left_out: dict[str, int] = defaultdict(int)
+    districts: dict[str, int] = defaultdict(int)  # president polls of one district's electoral vote
     with open_text(source) as stream:
         for line, row in csv_rows(stream, COLUMNS, bad, "FiveThirtyEight polls"):
             rows += 1
             text = ",".join(row.values())
-            if row["office_type"].strip() != "U.S. Senate":
+            polled = OFFICES.get(row["office_type"].strip())
+            if polled is None:
                 left_out[row["office_type"].strip() or "no office"] += 1
                 continue
             try:
@@ -154,12 +164,15 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 continue
             if wanted is not None and cycle not in wanted:
                 continue
-            state = state_code(row["state"])
+            state = state_code(row["state"]) if polled == Office.SENATE or row["state"].strip() else NATIONAL
+            if state is None and polled == Office.PRESIDENT and " CD-" in row["state"]:
+                districts[row["state"].strip()] += 1
+                continue
             if state is None:
                 bad.add(line, f"unknown state {row['state']!r}", text)
                 continue
-            seat = row["seat_name"].strip()
-            if seat not in SEATS:
+            seat = row["seat_name"].strip() if polled == Office.SENATE else ""
+            if polled == Office.SENATE and seat not in SEATS:
                 bad.add(line, f"seat_name {row['seat_name']!r} is not a Senate class", text)
                 continue
             try:
@@ -182,7 +195,7 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
             if population is not None and population not in POPULATION_NAME:
                 bad.add(line, f"unknown population {row['population']!r}", text)
                 continue
-            race = (cycle, state, seat, seat != regular_class(cycle))
+            race = (cycle, state, seat, bool(seat) and seat != regular_class(cycle))
             poll = polls.get((poll_id, race))
             if poll is None:
                 poll = polls[(poll_id, race)] = _Poll(poll_id, race, _poll_fields(row, start, end), end)
@@ -203,14 +216,16 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 {"candidate": candidate, "choice": row["answer"].strip() or name, "party": party, "pct": pct}
             )
     for office, count in sorted(left_out.items()):
-        notes.append(f"{count} rows about {office} left out: this importer reads senate polls")
+        notes.append(f"{count} rows about {office} left out: this importer reads senate and president polls")
+    for district, count in sorted(districts.items()):
+        notes.append(f"{count} rows about {district} left out: racedesk keeps the president's races by state")
 
     for (poll_id, race), poll in sorted(polls.items(), key=lambda item: (item[0][0], item[0][1])):
         cycle, state, seat, special = race
-        document = builder.race(cycle, state, seat, special)
+        document = builder.race(cycle, state, seat, special, office=_office(seat))
         key = f"538:{poll_id}"
         if len(races_of_poll[poll_id]) > 1:
-            key += f"#{state}-{seat.removeprefix('Class ')}"
+            key += f"#{state}-{seat.removeprefix('Class ')}" if seat else f"#{state}"
         document["polls"].append(_poll_document(key, poll))
     doc = builder.document()
     _guess_hypotheticals(doc, notes)
@@ -220,9 +235,14 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
             if question.election is not None:
                 party = _question_party(question)
                 parsed.contest_dates[
-                    (race[0], race[1], "senate", race[2], race[3], question.stage, party)
+                    (race[0], race[1], _office(race[2]), race[2], race[3], question.stage, party)
                 ] = question.election.isoformat()
     return parsed
+
+
+def _office(seat: str) -> str:
+    """The office of a poll's race: only a Senate race has a seat (its class)."""
+    return Office.SENATE if seat else Office.PRESIDENT
 
 
 def _poll_fields(row: dict[str, str], start: dt.date | None, end: dt.date) -> dict[str, Any]:

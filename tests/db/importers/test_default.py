@@ -26,7 +26,7 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
-from tests.support import MEDSL, POLLS, Built, csv_distinct, csv_sum, new_store, row_counts
+from tests.support import MEDSL, POLLS, PRESIDENT, Built, csv_distinct, csv_sum, new_store, row_counts
 
 
 def csv_rows(
@@ -93,13 +93,15 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
     first, second = built.first, built.second
     assert [p.name for p in first.parts] == [
         "1976-2020-senate.csv",
+        "2016-2020-president.csv",
         "20171212__al__special__general__precinct.csv",
         "al-2020-primary-totals.json",
         "senate_polls.csv",
     ]
     # Counted from the files: one poll per 538 (poll_id, state, seat) of 2018 and 2020, but the sample's
     # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL (year, state, special) of 2018
-    # and 2020, but the sample's 2020 Alabama race is already stored.
+    # and 2020, but the sample's 2020 Alabama race is already stored; one race per MEDSL president
+    # (year, state) of 2016 and 2020.
     polls = csv_rows(POLLS, lambda r: r["cycle"] in ("2018", "2020"), ("poll_id", "state", "seat_name"))
     auburn = ("Auburn University at Montgomery", "7/9/20")
     sample_polls = csv_rows(
@@ -108,9 +110,10 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
     races = csv_rows(
         MEDSL, lambda r: r["year"] in ("2018", "2020"), ("year", "state_po", "special"), "latin-1"
     )
+    president = csv_rows(PRESIDENT, lambda r: r["year"] in ("2016", "2020"), ("year", "state_po"))
     assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races
     assert first.added["polls"] == len(polls) - 1
-    assert first.added["races"] == len(races) - 1
+    assert first.added["races"] == len(races) - 1 + len(president)
     assert any("Gordon" not in m and "Lou Barletta" in m for m in first.merges)
     assert second.already_imported and not second.changed
     assert "already imported" in second.describe()
