@@ -29,6 +29,7 @@ MEMBER_EXTENSIONS = (
     "cogs.candidates",
     "cogs.calendar",
     "cogs.balance",
+    "cogs.president",
     "cogs.follow",
     "cogs.help",
 )
