@@ -62,13 +62,13 @@ async def answer_presidency(ctx: RaceContext, text: str, command: str = "preside
         )
 
     async def render(n: int) -> discord.Embed:
-        return presidency_embed(found, n)
+        return presidency_embed(found, n, prefix)
 
     view = Pager(ctx.author.id, wanted, total, render, again=f"{prefix}{command} {year}")
     if view.useful:
-        view.message = await reply(ctx, embed=presidency_embed(found, wanted), view=view)
+        view.message = await reply(ctx, embed=presidency_embed(found, wanted, prefix), view=view)
     else:
-        await reply(ctx, embed=presidency_embed(found, wanted))
+        await reply(ctx, embed=presidency_embed(found, wanted, prefix))
 
 
 class PresidentCog(commands.Cog, name="President"):

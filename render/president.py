@@ -12,7 +12,7 @@ import discord
 
 from db.balance import SeatState
 from db.electoral import AT_LARGE
-from db.lookup import state_name
+from db.lookup import race_hint, state_name
 from db.reads.president import Nominee, Presidency, StateVote
 from render.format import display_surname, escape, party_letter, pct, votes
 from render.limits import clip, clip_lines, fit_embed
@@ -121,13 +121,15 @@ def state_line(vote: StateVote) -> str:
     return text
 
 
-def presidency_embed(found: Presidency, page: int = 1) -> discord.Embed:
+def presidency_embed(found: Presidency, page: int = 1, prefix: str = "!") -> discord.Embed:
     embed = discord.Embed(title=f"{found.cycle} presidential election", colour=COLOR)
     head = electoral_lines(found)
     faithless = faithless_line(found)
     if faithless:
         head.append(faithless)
     head.append(popular_line(found))
+    if found.national is not None:
+        head.append(f"National polls: `{prefix}polls {race_hint(found.national)}`")
     embed.description = clip_lines(head, 2000)
     splits = [split_line(v) for v in found.split_states]
     if splits:
