@@ -31,6 +31,7 @@ MEMBER_EXTENSIONS = (
     "cogs.candidates",
     "cogs.calendar",
     "cogs.balance",
+    "cogs.president",
     "cogs.follow",
     "cogs.help",
 )

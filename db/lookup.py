@@ -34,11 +34,9 @@ STATE_NICKNAMES = {
     "washington state": "WA",
     "dc": "DC",
     "washington dc": "DC",
-    "united states": "US",  # the national race for president (Race.state "US")
-    "national": "US",
 }
 # Postal codes that are also everyday words count only in capitals ("IN", not "in").
-WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co", "as"})
+WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co"})
 FILLER = frozenset(
     {"the", "race", "races", "of", "for", "us", "u", "s", "election", "seat", "class", "cycle"}
 )
@@ -53,18 +51,16 @@ SEAT_CLASSES = {
     "3": "Class III",
     "iii": "Class III",
 }
+#: The office a query that names none means, when one state's newest cycle holds several.
+OFFICE_ORDER = (Office.SENATE, Office.PRESIDENT, Office.GOVERNOR, Office.HOUSE)
 MIN_FUZZY_STATE = 82
 MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
 
 
-#: The states, DC and the territories (Puerto Rico's governor, the delegates' House races).
-_PLACES = [*us.states.STATES, us.states.DC, *us.states.TERRITORIES]
-
-
 def _state_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    for state in _PLACES:
+    for state in [*us.states.STATES, us.states.DC]:
         table[fold(state.name)] = state.abbr
         if state.ap_abbr:
             table[fold(state.ap_abbr)] = state.abbr
@@ -74,8 +70,8 @@ def _state_table() -> dict[str, str]:
 
 
 STATE_NAMES = _state_table()
-POSTAL_CODES = frozenset(s.abbr for s in _PLACES)
-STATE_FULL_NAMES = {s.abbr: s.name for s in _PLACES} | {"US": "United States"}
+POSTAL_CODES = frozenset(s.abbr for s in [*us.states.STATES, us.states.DC])
+STATE_FULL_NAMES = {s.abbr: s.name for s in [*us.states.STATES, us.states.DC]}
 _MAX_STATE_WORDS = max(len(name.split()) for name in STATE_NAMES)
 
 
@@ -306,6 +302,17 @@ async def _party_words_as_names(session: AsyncSession, query: ParsedQuery) -> No
             query.stage, query.party = stage_of(query.said) if query.said else (None, None)
 
 
+def asks_for_presidency(text: str) -> str | None:
+    """The year said, when a query asks for the presidency of the whole country: an office word for the
+    president and nothing else (`president 2020`, `us potus`): "2020", or "" for the newest."""
+    query = parse_query(text)
+    if query.office != Office.PRESIDENT or query.state or query.district or query.name_words:
+        return None
+    if query.special is not None or query.seat or query.said:
+        return None
+    return str(query.cycle) if query.cycle else ""
+
+
 async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceMatches:
     query = parse_query(text)
     await _party_words_as_names(session, query)
@@ -341,6 +348,8 @@ async def _query_races(
         conditions.append(Race.state == query.state)
     if query.office:
         conditions.append(Race.office == query.office)
+    if query.office == Office.PRESIDENT and not query.state and people is None:
+        conditions.append(Race.state == "US")  # the president, no state named: the national race
     if query.district:
         conditions.append(Race.seat == query.district)
     if query.seat:
@@ -357,7 +366,7 @@ async def _query_races(
         )
         conditions.append(or_(Race.id.in_(in_race), Race.incumbent_id.in_(people)))
     stmt = stmt.where(*conditions).order_by(
-        Race.cycle.desc(), Race.special, Race.state, Race.office != Office.SENATE, Race.office, Race.seat
+        Race.cycle.desc(), Race.special, Race.state, Race.office, Race.seat
     )
     races = list(await session.scalars(stmt.limit(limit + 1)))
     if query.cycle:
@@ -368,15 +377,23 @@ async def _query_races(
 
 
 def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
-    """The race meant, when one stands out: the newest race of the one state and office asked about
-    (with no office said, the Senate's when the state has one among the matches).
+    """The race meant, when one stands out: the newest race of the one state and office asked about.
 
     Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
     special) are a real choice, so the member gets the list, with the words that reach each one exactly
     (`georgia 2020 regular`, `georgia 2020 special`): a desk write never lands on a race it only guessed.
+    A query that names no office, in a state whose newest cycle holds several, means the first of them in
+    OFFICE_ORDER (`alabama` is the 2020 Senate race, not the 2020 president race of Alabama).
     """
-    if query.office is None and any(r.office == Office.SENATE for r in races):
-        races = [r for r in races if r.office == Office.SENATE]  # no office said: the Senate's race
+    if query.office is None and races:
+        # No office said, and the newest cycle holds several offices (Alabama 2020: the Senate and the
+        # president): the office first in OFFICE_ORDER.
+        offices = {r.office for r in races if r.cycle == races[0].cycle}
+        if len(offices) > 1:
+            first = min(
+                offices, key=lambda o: OFFICE_ORDER.index(o) if o in OFFICE_ORDER else len(OFFICE_ORDER)
+            )
+            races = [r for r in races if r.office == first]
     groups = {(r.state, r.office, r.seat if r.office == Office.HOUSE else "") for r in races}
     if len(groups) != 1:
         return None

@@ -28,6 +28,7 @@ from db.reads.calendar import Calendar, contests_between
 from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
 from db.reads.people import race_endorsements as read_race_endorsements
 from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_contests
+from db.reads.president import Presidency, presidency, president_cycles
 from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
 from db.syncread import SyncReader
@@ -128,6 +129,12 @@ class Store:
 
     async def chamber_balance(self, office: str, cycle: int) -> Balance | None:
         return await self._cached(("balance", office, cycle), lambda s: chamber_balance(s, office, cycle))
+
+    async def president_cycles(self) -> list[int]:
+        return await self._cached(("president_cycles",), president_cycles)
+
+    async def presidency(self, cycle: int) -> Presidency | None:
+        return await self._cached(("presidency", cycle), lambda s: presidency(s, cycle))
 
     # Read fresh: a member's own follows, server settings, the audit log, the outbox.
 

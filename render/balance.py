@@ -8,11 +8,10 @@ from db.balance import SIDES, Balance, Seat, SeatState
 from db.lookup import state_name
 from db.models import Office
 from db.vocabulary import PARTY_NAME
-from render.format import escape, party_letter
+from render.format import display_surname, escape, party_letter
 from render.limits import clip, clip_lines, fit_embed
 from render.race import COLOR
 
-SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 SIDE_NAME = {"DEM": "Democrats", "REP": "Republicans"}
 CHAMBER_NAME: dict[str, str] = {
     Office.SENATE: "U.S. Senate",
@@ -28,12 +27,6 @@ def side_name(side: str) -> str:
 def _by_side(counts: dict[str, int]) -> str:
     order = [*SIDES, *sorted(k for k in counts if k not in SIDES)]
     return " · ".join(f"{party_letter(side)} {counts[side]}" for side in order if counts.get(side))
-
-
-def display_surname(name: str) -> str:
-    """ "Angus S. King, Jr." -> "King"; "Bob Casey Jr." -> "Casey"."""
-    words = [w for w in name.replace(",", " ").split() if w.lower().rstrip(".") not in SUFFIXES]
-    return words[-1] if words else name
 
 
 def seat_line(seat: Seat) -> str:

@@ -16,6 +16,15 @@ def escape(text: str | None) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
+SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def display_surname(name: str) -> str:
+    """ "Angus S. King, Jr." -> "King"; "Joseph R. Biden Jr." -> "Biden"."""
+    words = [w for w in name.replace(",", " ").split() if w.lower().rstrip(".") not in SUFFIXES]
+    return words[-1] if words else name
+
+
 def party_letter(party: str | None) -> str:
     if not party:
         return ""

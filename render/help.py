@@ -11,7 +11,17 @@ from render.limits import clip, clip_lines, fit_embed
 from render.race import COLOR
 
 # Members' commands first, in the order they are most asked for; other cogs (the desk's) follow.
-COG_ORDER = ["Races", "Polls", "Results", "Candidates", "Calendar", "Balance of power", "Follows", "Help"]
+COG_ORDER = [
+    "Races",
+    "Polls",
+    "Results",
+    "Candidates",
+    "Calendar",
+    "Balance of power",
+    "President",
+    "Follows",
+    "Help",
+]
 SUMMARY_MAX = 70
 LONG_EXAMPLE = 50  # longer examples are shown without the summary
 EXAMPLE_MAX = 150

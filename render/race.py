@@ -13,6 +13,7 @@ from db.reads.races import ContestView, RaceCard
 from db.vocabulary import OFFICE_NAME
 from render.format import (
     date_range,
+    display_surname,
     escape,
     party_letter,
     pct,
@@ -53,7 +54,7 @@ def last_name(name: str) -> str:
 
 def short_names(view: ContestView) -> dict[int, str]:
     """Surnames, unless two people in the contest share one."""
-    surnames = [last_name(s.candidacy.candidate.name) for s in view.standings]
+    surnames = [display_surname(s.candidacy.candidate.name) for s in view.standings]
     names = {}
     for standing, surname in zip(view.standings, surnames, strict=True):
         clash = surnames.count(surname) > 1

@@ -7,6 +7,7 @@ through `db.importers.run.import_file`, which hands the document to the one writ
 |---|---|---|
 | fivethirtyeight-polls | FiveThirtyEight's poll files of every office and layout (`senate_polls.csv`, `house_polls.csv`, ...) | fivethirtyeight |
 | medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` | medsl |
+| medsl-president | MEDSL U.S. President by state 1976-2020 `1976-2020-president.csv` | medsl_president |
 | openelections | OpenElections precinct/county CSVs | openelections |
 | al-sos-primary | Alabama Secretary of State primary precinct zip (67 county .xls) | al_sos |
 | racedesk | racedesk/1 JSON | racedesk |
@@ -21,14 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from db import limits
-from db.importers import al_sos, fec, files, fivethirtyeight, medsl, openelections, racedesk
+from db.importers import al_sos, fec, files, fivethirtyeight, medsl, medsl_president, openelections, racedesk
 from db.importers.common import BadLine, ParsedImport, ParseError, Source
 
-FORMATS = ("fivethirtyeight-polls", "medsl", "openelections", "al-sos-primary", "racedesk", "fec-candidates")
+FORMATS = (
+    "fivethirtyeight-polls",
+    "medsl",
+    "medsl-president",
+    "openelections",
+    "al-sos-primary",
+    "racedesk",
+    "fec-candidates",
+)
 
 PARSERS: dict[str, Callable[..., ParsedImport]] = {
     fivethirtyeight.FORMAT: fivethirtyeight.parse,
     medsl.FORMAT: medsl.parse,
+    medsl_president.FORMAT: medsl_president.parse,
     openelections.FORMAT: openelections.parse,
     al_sos.FORMAT: al_sos.parse,
     racedesk.FORMAT: racedesk.parse,
@@ -75,6 +85,8 @@ def detect_format(path: str | os.PathLike[str], name: str | None = None) -> str:
     )
     if {"question_id", "poll_id", "pct"} <= header:
         return fivethirtyeight.FORMAT
+    if {"candidatevotes", "state_po", "year"} <= header and "stage" not in header:
+        return medsl_president.FORMAT  # the president file has no stage column
     if {"candidatevotes", "state_po", "year"} <= header:
         return medsl.FORMAT
     if {"county", "office", "candidate", "votes"} <= header:

@@ -13,6 +13,12 @@ polls' hypothetical match-ups are judged against the ballots):
 5. FiveThirtyEight's governor polls (2018–2022; no governor results are shipped, so these races take
    their stages and election days from the polls) and its 2024-cycle Senate, House district and
    president polls (`fivethirtyeight-2024/`, the newer layout).
+5. MEDSL U.S. President results by state, 2016 and 2020 (imported right after the Senate results).
+
+FiveThirtyEight's president polls of the 2020 cycle (`president_polls.csv`, 12,233 rows) are shipped
+but not built in: they would more than double the polls' share of the first run's build and take it
+past 10 s. `racedesk import data/public/president_polls.csv` attaches them (state polls to each
+state's race, national polls to the national race, state "US").
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ PUBLIC = Path(__file__).resolve().parent.parent.parent / "data" / "public"
 #: (file in data/public, format, parser options), in import order.
 DEFAULT_FILES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("1976-2020-senate.csv", "medsl", {"years": [2018, 2020]}),
+    ("2016-2020-president.csv", "medsl-president", {"years": [2016, 2020]}),
     ("20171212__al__special__general__precinct.csv", "openelections", {}),
     ("al-2020-primary-totals.json", "al-sos-primary", {}),
     ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}),

@@ -120,6 +120,35 @@ def _cycle(year: int, stage: str) -> int:
     return year - 1 if stage == "general runoff" and year % 2 else year
 
 
+def read_row(row: dict[str, str], line: int, bad: BadLines) -> tuple[int, int, str] | None:
+    """A MEDSL row's year, candidate votes and postal code; None (the line noted in `bad`) when one is unreadable."""
+    text = ",".join(row.values())
+    try:
+        year = limits.cycle(row["year"])
+        votes = limits.votes(row["candidatevotes"], row["candidate"].strip() or "candidatevotes")
+    except limits.OutOfRange as problem:
+        bad.add(line, str(problem), text)
+        return None
+    state = row["state_po"].strip().upper()
+    if len(state) != 2 or not state.isalpha():
+        bad.add(line, f"state_po {row['state_po']!r} is not a postal code", text)
+        return None
+    return year, votes, state
+
+
+def newer_version(version: str | None, row: dict[str, str]) -> str | None:
+    """The newest of a contest's `version` so far and this row's ("NA" and "" are none)."""
+    found = (row.get("version") or "").strip()
+    return max(version or found, found) if found and found != "NA" else version
+
+
+def version_taken(version: str | None) -> str | None:
+    """A MEDSL `version` ("20210114") as the time a final count is dated by; None if it is no date."""
+    if version and len(version) == 8 and version.isdigit():
+        return f"{version[:4]}-{version[4:6]}-{version[6:]}T00:00:00Z"
+    return None
+
+
 def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None = None) -> ParsedImport:
     """MEDSL's senate file as a document; `years` keeps only those cycles (2020 includes its Jan 2021 run-offs)."""
     wanted = set(years) if years is not None else None
@@ -131,19 +160,13 @@ def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None
         for line, row in csv_rows(stream, COLUMNS, bad, "MEDSL senate results"):
             rows += 1
             text = ",".join(row.values())
-            try:
-                year = limits.cycle(row["year"])
-                votes = limits.votes(row["candidatevotes"], row["candidate"].strip() or "candidatevotes")
-            except limits.OutOfRange as problem:
-                bad.add(line, str(problem), text)
+            read = read_row(row, line, bad)
+            if read is None:
                 continue
+            year, votes, state = read
             stage = STAGES.get(row["stage"].strip().lower())
             if stage is None:
                 bad.add(line, f"unknown stage {row['stage']!r}", text)
-                continue
-            state = row["state_po"].strip().upper()
-            if len(state) != 2 or not state.isalpha():
-                bad.add(line, f"state_po {row['state_po']!r} is not a postal code", text)
                 continue
             if "SENATE" not in row["office"].upper():
                 notes.append(f"line {line}: office {row['office']!r} is not the U.S. Senate; left out")
@@ -163,9 +186,7 @@ def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None
             if contest is None:
                 contest = contests[key] = _Contest(cycle, state, special, stage, first_line=line)
             contest.unofficial |= row.get("unofficial", "").strip().upper() == "TRUE"
-            version = row.get("version", "").strip()
-            if version and version != "NA":
-                contest.version = max(contest.version or version, version)
+            contest.version = newer_version(contest.version, row)
             with contextlib.suppress(limits.OutOfRange):
                 contest.total = limits.votes(row["totalvotes"])
             name = row["candidate"].strip()
@@ -236,10 +257,7 @@ def _contest_document(
         when = general_election_day(contest.cycle)
     else:
         when = None
-    taken = None
-    if contest.version and len(contest.version) == 8 and contest.version.isdigit():
-        v = contest.version
-        taken = f"{v[:4]}-{v[4:6]}-{v[6:]}T00:00:00Z"
+    taken = version_taken(contest.version)
     document: dict[str, Any] = {
         "stage": contest.stage,
         "party": "",

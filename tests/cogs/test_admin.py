@@ -13,7 +13,7 @@ from tests.support import World, running_bot
 SLASH_COMMANDS = {
     "audit", "calendar", "call", "candidate", "candidate-add", "candidate-edit", "candidate-merge",
     "config", "endorse", "endorsement", "endorsements", "feed", "follow", "following", "governor", "help",
-    "house", "import", "poll", "polls", "race", "race-add", "race-edit", "result", "results", "senate",
+    "house", "import", "poll", "polls", "president", "race", "race-add", "race-edit", "result", "results", "senate",
     "uncall", "undo", "unfollow",
 }  # fmt: skip
 
@@ -38,7 +38,7 @@ async def test_an_owner_syncs_this_server(world: World) -> None:
     exchange = await world.say("!sync here", author=world.owner)
     published = {c["name"] for c in world.standin.commands(world.desk.id)}
     assert published == SLASH_COMMANDS
-    assert exchange.text == "Synced 29 slash commands to this server."
+    assert exchange.text == "Synced 30 slash commands to this server."
     assert world.standin.commands(world.other.id) == []  # this server only
 
 

@@ -33,6 +33,7 @@ MEMBER_EXAMPLES = [
     "`!governor 2020` · Governorships won by party",
     "`!house 2020` · Balance of power in the House",
     "`!senate 2020` · Balance of power in the Senate",
+    "`!president 2020` · A presidential election: electoral votes, 270 to win",
     "`!follow alabama` · Follow a race",
     "`!following` · The races you follow",
     "`!unfollow alabama` · Stop following a race",
@@ -47,7 +48,7 @@ DESK_LINE = (
 EVERY_COMMAND = {
     "audit", "calendar", "call", "candidate", "candidate-add", "candidate-edit", "candidate-merge",
     "config", "endorse", "endorsement", "endorsements", "feed", "follow", "following", "governor", "help",
-    "house", "import", "poll", "polls", "race", "race-add", "race-edit", "result", "results", "senate",
+    "house", "import", "poll", "polls", "president", "race", "race-add", "race-edit", "result", "results", "senate",
     "sync", "uncall", "undo", "unfollow",
 }  # fmt: skip
 

@@ -170,9 +170,9 @@ async def test_a_regular_seat_beside_a_special_is_listed_with_words_that_reach_i
 ) -> None:
     async with default_store() as session:
         listed = await find_races(session, "georgia 2020")
-        assert listed.chosen is None and len(listed.races) == 2
+        assert listed.chosen is None and len(listed.races) == 3
         words = sorted(listed.hint(r) for r in listed.races)
-        assert words == ["georgia 2020 regular", "georgia 2020 special"]
+        assert words == ["georgia 2020 regular", "georgia 2020 special", "georgia president 2020"]
         for typed, special in (("georgia 2020 regular", False), ("ga 2020 class ii", False)):
             chosen = (await find_races(session, typed)).chosen
             assert chosen is not None and (chosen.state, chosen.cycle, chosen.special) == (

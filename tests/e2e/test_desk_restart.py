@@ -152,7 +152,9 @@ async def follow(db_url: str, user_id: int) -> None:
     engine = make_engine(db_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            race = await session.scalar(select(Race).where(Race.state == "AL", Race.cycle == 2020))
+            race = await session.scalar(
+                select(Race).where(Race.state == "AL", Race.cycle == 2020, Race.office == "senate")
+            )
             assert race is not None
             session.add(Follow(user_id=user_id, race_id=race.id))
     finally:

@@ -28,6 +28,8 @@ POLLS = PUBLIC / "senate_polls.csv"
 SPECIAL_2017 = PUBLIC / "20171212__al__special__general__precinct.csv"
 PRIMARY_ZIP = PUBLIC / "2020 Primary Precinct Results.zip"
 PRIMARY_TOTALS = PUBLIC / "al-2020-primary-totals.json"
+PRESIDENT = PUBLIC / "2016-2020-president.csv"
+PRESIDENT_POLLS = PUBLIC / "president_polls.csv"
 HISTORICAL_AL = TESTS / "db" / "importers" / "data" / "senate_polls_historical_alabama.csv"
 
 

@@ -322,7 +322,9 @@ async def build_default(path: Path) -> Built:
 
 
 async def al2020(session: AsyncSession) -> Race:
-    race = await session.scalar(select(Race).where(Race.state == "AL", Race.cycle == 2020))
+    race = await session.scalar(
+        select(Race).where(Race.state == "AL", Race.cycle == 2020, Race.office == "senate")
+    )
     assert race is not None
     return race
 

@@ -1,0 +1,94 @@
+"""`president`: the national picture of a presidential election (also `!race president 2020`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.support.common import hybrid_command, reply
+from cogs.support.context import RaceContext
+from cogs.support.errors import UsageError
+from cogs.support.paging import Pager
+from cogs.support.parsing import split_page
+from render.format import escape
+from render.limits import clip
+from render.president import no_presidency_text, pages, presidency_embed
+
+if TYPE_CHECKING:
+    from bot import RaceBot
+
+
+def read_cycle(text: str) -> int | None:
+    """ "2020" or "'20" -> 2020; "" -> None (the newest); anything else is not a year."""
+    typed = text.strip().lstrip("'\u2019")
+    if not typed:
+        return None
+    if not typed.isdigit() or len(typed) not in (2, 4):
+        raise ValueError(text)
+    return int(typed) + (2000 if len(typed) == 2 else 0)
+
+
+async def answer_presidency(ctx: RaceContext, text: str, command: str = "president") -> None:
+    """Reply with the national picture of the year `text` names (the newest when it names none)."""
+    bot: RaceBot = ctx.bot
+    prefix = ctx.shown_prefix
+    cycles = await bot.store.president_cycles()
+    example = f"{prefix}{command} {cycles[0] if cycles else 2020}"
+    try:
+        rest, page = split_page(text)
+    except UsageError as problem:
+        raise problem.with_example(f"{example} page 2") from None
+    try:
+        year = read_cycle(rest)
+    except ValueError:
+        raise UsageError(f"'{escape(clip(rest, 40))}' is not an election year.", example) from None
+    if not cycles:
+        await reply(ctx, no_presidency_text())
+        return
+    year = year or cycles[0]
+    found = await bot.store.presidency(year) if year in cycles else None
+    if found is None:
+        have = ", ".join(str(c) for c in cycles[:12])
+        raise UsageError(f"racedesk has no presidential election in {year}. It has: {have}.", example)
+    total = pages(found)
+    wanted = page or 1
+    if wanted > total:
+        raise UsageError(
+            f"There {'is' if total == 1 else 'are'} only {total} page{'s' if total > 1 else ''}.",
+            f"{prefix}{command} {year} page {total}",
+        )
+
+    async def render(n: int) -> discord.Embed:
+        return presidency_embed(found, n, prefix)
+
+    view = Pager(ctx.author.id, wanted, total, render, again=f"{prefix}{command} {year}")
+    if view.useful:
+        view.message = await reply(ctx, embed=presidency_embed(found, wanted, prefix), view=view)
+    else:
+        await reply(ctx, embed=presidency_embed(found, wanted, prefix))
+
+
+class PresidentCog(commands.Cog, name="President"):
+    def __init__(self, bot: RaceBot) -> None:
+        self.bot = bot
+
+    @hybrid_command(
+        name="president",
+        aliases=["potus"],
+        usage="[year] [page <n>]",
+        description="A presidential election: electoral votes, 270 to win, states by margin, popular vote",
+    )
+    @app_commands.describe(query="The election year and page, e.g. 2020 or 2016 page 2 (default: the newest)")
+    async def president(self, ctx: RaceContext, *, query: str | None = None) -> None:
+        """A presidential election across the country: the electoral votes won (and cast, where electors
+        broke their pledge), 270 to win, Maine's and Nebraska's split by district, the states by margin
+        (closest first, a page at a time) and the popular vote. A state's own result: `race pennsylvania
+        president 2020`. Example: !president 2020"""
+        await answer_presidency(ctx, query or "", ctx.command.name if ctx.command else "president")
+
+
+async def setup(bot: RaceBot) -> None:
+    await bot.add_cog(PresidentCog(bot))
