@@ -34,9 +34,11 @@ STATE_NICKNAMES = {
     "washington state": "WA",
     "dc": "DC",
     "washington dc": "DC",
+    "united states": "US",  # the national race for president (Race.state "US")
+    "national": "US",
 }
 # Postal codes that are also everyday words count only in capitals ("IN", not "in").
-WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co"})
+WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co", "as"})
 FILLER = frozenset(
     {"the", "race", "races", "of", "for", "us", "u", "s", "election", "seat", "class", "cycle"}
 )
@@ -58,9 +60,13 @@ MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
 
 
+#: The states, DC and the territories (Puerto Rico's governor, the delegates' House races).
+_PLACES = [*us.states.STATES, us.states.DC, *us.states.TERRITORIES]
+
+
 def _state_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    for state in [*us.states.STATES, us.states.DC]:
+    for state in _PLACES:
         table[fold(state.name)] = state.abbr
         if state.ap_abbr:
             table[fold(state.ap_abbr)] = state.abbr
@@ -70,8 +76,8 @@ def _state_table() -> dict[str, str]:
 
 
 STATE_NAMES = _state_table()
-POSTAL_CODES = frozenset(s.abbr for s in [*us.states.STATES, us.states.DC])
-STATE_FULL_NAMES = {s.abbr: s.name for s in [*us.states.STATES, us.states.DC]}
+POSTAL_CODES = frozenset(s.abbr for s in _PLACES)
+STATE_FULL_NAMES = {s.abbr: s.name for s in _PLACES} | {"US": "United States"}
 _MAX_STATE_WORDS = max(len(name.split()) for name in STATE_NAMES)
 
 
@@ -366,7 +372,7 @@ async def _query_races(
         )
         conditions.append(or_(Race.id.in_(in_race), Race.incumbent_id.in_(people)))
     stmt = stmt.where(*conditions).order_by(
-        Race.cycle.desc(), Race.special, Race.state, Race.office, Race.seat
+        Race.cycle.desc(), Race.special, Race.state, Race.office != Office.SENATE, Race.office, Race.seat
     )
     races = list(await session.scalars(stmt.limit(limit + 1)))
     if query.cycle:
@@ -377,7 +383,8 @@ async def _query_races(
 
 
 def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
-    """The race meant, when one stands out: the newest race of the one state and office asked about.
+    """The race meant, when one stands out: the newest race of the one state and office asked about
+    (with no office said, the Senate's when the state has one among the matches).
 
     Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
     special) are a real choice, so the member gets the list, with the words that reach each one exactly

@@ -41,17 +41,6 @@ def race_title(race: Race) -> str:
     return f"{race.cycle} {state_name(race.state)} {office}{special}{detail}"
 
 
-SUFFIXES = frozenset({"jr.", "jr", "sr.", "sr", "ii", "iii", "iv"})
-
-
-def last_name(name: str) -> str:
-    """The last word of a name that is not a suffix: "Robert P. Casey Jr." -> "Casey"."""
-    words = name.split() or [name]
-    while len(words) > 1 and words[-1].lower().strip(",") in SUFFIXES:
-        words.pop()
-    return words[-1]
-
-
 def short_names(view: ContestView) -> dict[int, str]:
     """Surnames, unless two people in the contest share one."""
     surnames = [display_surname(s.candidacy.candidate.name) for s in view.standings]

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import electoral
 from db.balance import Seat, SeatState, seat_of
-from db.models import Contest, Office, Race
+from db.models import Contest, Office, Race, ResultSnapshot
 from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
 
 NATIONAL = "US"
@@ -83,8 +83,15 @@ class Presidency:
 
 
 async def president_cycles(session: AsyncSession) -> list[int]:
-    """Cycles the store holds a president race for, newest first."""
-    cycles = await session.scalars(select(Race.cycle).where(Race.office == Office.PRESIDENT).distinct())
+    """Cycles with a counted president race, newest first (a cycle only polled, such as 2024, has no
+    electoral picture to show)."""
+    cycles = await session.scalars(
+        select(Race.cycle)
+        .join(Contest, Contest.race_id == Race.id)
+        .join(ResultSnapshot, ResultSnapshot.contest_id == Contest.id)
+        .where(Race.office == Office.PRESIDENT)
+        .distinct()
+    )
     return sorted(cycles, reverse=True)
 
 
@@ -123,7 +130,9 @@ async def presidency(session: AsyncSession, cycle: int) -> Presidency | None:
     if not races:
         return None
     national = next((r for r in races if r.state == NATIONAL), None)
-    states = [r for r in races if r.state != NATIONAL]
+    # The states' own races; 538's polls of Maine's and Nebraska's district electors have races of their own
+    # (seat "CD-n"), whose electors the states' results and the shipped district table already place.
+    states = [r for r in races if r.state != NATIONAL and not r.seat]
     loaded = await session.scalars(
         select(Contest).where(Contest.race_id.in_([r.id for r in states])).options(with_ballots())
     )

@@ -142,10 +142,11 @@ async def test_a_state_s_result_and_its_polls(world: World) -> None:
 async def test_national_polls_attach_to_the_national_race(world: World) -> None:
     national = poll_ids("")
     description = (await world.say("!president 2020")).messages[0].embeds[0]["description"]
-    assert "National polls: `!polls us president 2020`" in description
-    assert await world.text("!polls us president 2020") == await world.text("!polls president 2020")
+    assert "National polls: `!polls united states president 2020`" in description
+    shown = await world.text("!polls united states president 2020")
+    assert shown == await world.text("!polls us president 2020") == await world.text("!polls president 2020")
     text = await world.text("!polls president 2020")
-    assert text.startswith("Polls · 2020 US President")
+    assert text.startswith("Polls · 2020 United States President")
     assert f"of {len(national)}, newest first" in text
 
 

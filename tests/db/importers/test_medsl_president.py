@@ -105,17 +105,16 @@ def test_president_polls_attach_to_the_state_and_national_races() -> None:
     by_state: Counter[str] = Counter()
     for _, state in {(r["poll_id"], r["state"]) for r in rows}:
         by_state[state] += 1
-    races = {r["state"]: r for r in parsed.document["races"]}
-    assert all(r["office"] == "president" and r["seat"] == "" for r in races.values())
-    assert len(races["US"]["polls"]) == by_state[""]
-    assert len(races["PA"]["polls"]) == by_state["Pennsylvania"]
-    districts = {s: n for s, n in Counter(r["state"] for r in rows).items() if " CD-" in s}
-    assert sorted(districts) == ["Maine CD-1", "Maine CD-2", "Nebraska CD-1", "Nebraska CD-2"]
-    for district, n in districts.items():
-        assert (
-            f"{n} rows about {district} left out: racedesk keeps the president's races by state"
-            in parsed.notes
-        )
-    assert sum(len(r["polls"]) for r in races.values()) == len(
-        {(r["poll_id"], r["state"]) for r in rows}
-    ) - sum(1 for p, s in {(r["poll_id"], r["state"]) for r in rows} if " CD-" in s)
+    # A statewide race per state (national polls: state "US"); 538's polls of Maine's and Nebraska's
+    # district electors go to the district's own race (seat "CD-n"), none is lost.
+    races = {(r["state"], r["seat"]): r for r in parsed.document["races"]}
+    assert all(r["office"] == "president" for r in races.values())
+    assert len(races[("US", "")]["polls"]) == by_state[""]
+    assert len(races[("PA", "")]["polls"]) == by_state["Pennsylvania"]
+    districts = sorted(s for s in by_state if " CD-" in s)
+    assert districts == ["Maine CD-1", "Maine CD-2", "Nebraska CD-1", "Nebraska CD-2"]
+    for district in districts:
+        name, number = district.split(" CD-")
+        code = "ME" if name == "Maine" else "NE"
+        assert len(races[(code, f"CD-{number}")]["polls"]) == by_state[district]
+    assert sum(len(r["polls"]) for r in races.values()) == len({(r["poll_id"], r["state"]) for r in rows})
