@@ -104,6 +104,11 @@ def test_the_desk_refuses_votes_over_the_limit_as_an_import_does() -> None:
     [
         (-12_345, "Votes cannot be negative: Tuberville=-12,345."),
         (-9_999, "Votes cannot be negative: Tuberville=-9999."),
+        (-10_000, "Votes cannot be negative: Tuberville=-10,000."),
+        (-9_999.0, "Votes cannot be negative: Tuberville=-9999."),
+        (-10_000.0, "Votes cannot be negative: Tuberville=-10,000."),
+        ("-" + "1" * 40, f"Votes cannot be negative: Tuberville=-{'1' * 39}…."),  # 41 characters: cut
+        ("-" + "1" * 39, f"Votes cannot be negative: Tuberville=-{'1' * 39}."),
         ("-1", "Votes cannot be negative: Tuberville=-1."),
         (-2.0, "Votes cannot be negative: Tuberville=-2."),
         (1_000_000_001, "Votes cannot be over 1,000,000,000: Tuberville=1,000,000,001."),
