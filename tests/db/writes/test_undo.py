@@ -36,10 +36,12 @@ from db.writes.races import (
     CandidateEdit,
     CandidateInput,
     ContestDate,
+    RaceEdit,
     RaceInput,
     add_candidate,
     add_race,
     edit_candidate,
+    edit_race,
 )
 from db.writes.results import CallInput, ResultInput, change_call, post_result
 from db.writes.undo import UndoOutcome, undo
@@ -389,3 +391,29 @@ async def test_a_candidate_on_a_ballot_with_results_is_not_taken_off(sample_sess
         " now; not undone."
     )
     assert await row_counts(sample_sessions) == before
+
+
+async def test_a_field_edited_again_is_named_in_the_refusal(sample_sessions: Sessions) -> None:
+    race = await race_id(sample_sessions)
+    first = await run_write(
+        sample_sessions, lambda s: edit_race(s, MODERATOR, RaceEdit(race, {"notes": "First note"}))
+    )
+    await run_write(
+        sample_sessions, lambda s: edit_race(s, MODERATOR, RaceEdit(race, {"notes": "Second note"}))
+    )
+    await refused(
+        sample_sessions,
+        first.audit.id,
+        f"The race's notes changed again since #{first.audit.id}; not undone.",
+    )
+    renamed = await run_write(
+        sample_sessions,
+        lambda s: edit_candidate(s, MODERATOR, CandidateEdit(race, "Byrne", StageRef("primary", "REP"), office_held="Congressman")),
+    )  # fmt: skip
+    await run_write(
+        sample_sessions,
+        lambda s: edit_candidate(s, MODERATOR, CandidateEdit(race, "Byrne", StageRef("primary", "REP"), office_held="Former congressman")),
+    )  # fmt: skip
+    await refused(
+        sample_sessions, renamed.audit.id, f"Bradley Byrne's office held changed again since #{renamed.audit.id}; not undone."
+    )  # fmt: skip
