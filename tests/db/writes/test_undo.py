@@ -417,3 +417,71 @@ async def test_a_field_edited_again_is_named_in_the_refusal(sample_sessions: Ses
     await refused(
         sample_sessions, renamed.audit.id, f"Bradley Byrne's office held changed again since #{renamed.audit.id}; not undone."
     )  # fmt: skip
+
+
+async def test_undoing_a_race_it_added_leaves_every_other_race_and_stage(sample_sessions: Sessions) -> None:
+    before = await row_counts(sample_sessions)
+    data = RaceInput(state="AL", office="senate", cycle=2026, seat="Class II",
+                     contests=[ContestDate("general", "", dt.date(2026, 11, 3)),
+                               ContestDate("primary", "REP", dt.date(2026, 5, 19))])  # fmt: skip
+    added = await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))
+    await undone(sample_sessions, added.audit.id)
+    after = await row_counts(sample_sessions)
+    assert after["contests"] == before["contests"] and after["races"] == before["races"]
+    assert after["audit_entries"] == before["audit_entries"] + 2  # the race's adding, and its undo
+
+
+async def test_a_race_holding_more_than_its_stages_says_what_it_holds(sample_sessions: Sessions) -> None:
+    data = RaceInput(state="AL", office="senate", cycle=2026, seat="Class II",
+                     contests=[ContestDate("general", "", dt.date(2026, 11, 3))])  # fmt: skip
+    added = await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))
+    race = added.race.id
+    for name in ("Wren Holloway", "Ada Vance"):
+        await run_write(
+            sample_sessions,
+            lambda s, n=name: add_candidate(s, MODERATOR, CandidateInput(race, GENERAL, n, "IND")),
+        )  # type: ignore[misc]
+    poll = a_poll(race, "Mesa Polling", start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 7),
+                  answers=[("Holloway", 50.0), ("Vance", 40.0)])  # fmt: skip
+    await run_write(sample_sessions, lambda s: add_poll(s, MODERATOR, poll))
+    await refused(
+        sample_sessions,
+        added.audit.id,
+        "2026 Alabama U.S. Senate (Class II) now holds polls, candidates; undoing its creation would lose them. "
+        "Undo or remove those first.",
+    )
+
+
+async def test_a_call_replaced_since_points_to_the_newer_one(sample_sessions: Sessions) -> None:
+    race = await race_id(sample_sessions)
+    runoff = StageRef("runoff")
+    first = await run_write(
+        sample_sessions,
+        lambda s: change_call(s, MODERATOR, CallInput(race, runoff, "winner", ["Sessions"], "AP")),
+    )
+    second = await run_write(
+        sample_sessions,
+        lambda s: change_call(s, MODERATOR, CallInput(race, runoff, "winner", ["Tuberville"], "AP")),
+    )
+    await refused(
+        sample_sessions,
+        first.audit.id,
+        f"A newer call (#{second.call.id}) stands for that stage now; undo that one first (`audit` shows its entry).",
+    )
+
+
+async def test_undoing_a_call_that_confirmed_the_standing_one_says_nothing_is_announced(
+    sample_sessions: Sessions,
+) -> None:
+    race = await race_id(sample_sessions)
+    confirmed = await run_write(
+        sample_sessions,
+        lambda s: change_call(s, MODERATOR, CallInput(race, GENERAL, "winner", ["Tuberville"], "AP")),
+    )
+    assert confirmed.confirms
+    outcome = await undone(sample_sessions, confirmed.audit.id)
+    assert outcome.description == (
+        f"removed the winner call (#{confirmed.call.id}) of the general; it confirmed the call that stands, "
+        "so nothing is announced"
+    )
+    assert outcome.correction is None and outcome.details["changed"] is False
