@@ -485,3 +485,87 @@ async def test_undoing_a_call_that_confirmed_the_standing_one_says_nothing_is_an
         "so nothing is announced"
     )
     assert outcome.correction is None and outcome.details["changed"] is False
+
+
+async def test_undoing_a_stage_s_only_call_and_only_count_leaves_it_as_before_either(
+    sample_sessions: Sessions,
+) -> None:
+    data = RaceInput(state="AL", office="senate", cycle=2018, seat="Class I",
+                     contests=[ContestDate("general", "", dt.date(2018, 11, 6))])  # fmt: skip
+    race = (await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))).race.id
+    for name in ("Wren Holloway", "Ada Vance"):
+        await run_write(
+            sample_sessions,
+            lambda s, n=name: add_candidate(s, MODERATOR, CandidateInput(race, GENERAL, n, "IND")),
+        )  # type: ignore[misc]
+    counted = ResultInput(race, GENERAL, counts=[("Holloway", 10), ("Vance", 5)])
+    posted = await run_write(sample_sessions, lambda s: post_result(s, MODERATOR, counted))
+    assert posted.contest.status == "counting"
+    made = await run_write(
+        sample_sessions, lambda s: change_call(s, MODERATOR, CallInput(race, GENERAL, "winner", ["Holloway"]))
+    )
+    call_undone = await undone(sample_sessions, made.audit.id)
+    assert call_undone.details["standing_id"] is None and call_undone.details["changed"] is True
+    result_undone = await undone(sample_sessions, posted.audit.id)
+    assert result_undone.details["current_id"] is None
+    async with sample_sessions() as session:
+        assert (await contest_of(session, race, "general")).status == "upcoming"
+
+
+async def test_undoing_an_older_count_leaves_the_status_the_newer_one_set(sample_sessions: Sessions) -> None:
+    race = await race_id(sample_sessions)
+    first = await run_write(
+        sample_sessions,
+        lambda s: post_result(s, MODERATOR, ResultInput(race, GENERAL, counts=[("Tuberville", 1_392_900), ("Jones", 920_900)])),
+    )  # fmt: skip
+    assert first.audit.before is not None and first.audit.before["contest_status"] == "certified"
+    second = await run_write(
+        sample_sessions,
+        lambda s: post_result(s, MODERATOR, ResultInput(race, GENERAL, counts=[("Tuberville", 1_393_000), ("Jones", 921_000)])),
+    )  # fmt: skip
+    outcome = await undone(sample_sessions, first.audit.id)
+    assert outcome.details["current_id"] == second.snapshot.id
+    async with sample_sessions() as session:
+        assert (await contest_of(session, race, "general")).status == "called"
+
+
+async def test_undoing_the_current_count_leaves_a_status_changed_since(sample_sessions: Sessions) -> None:
+    """A count ended the certified status (it became `called`); the call withdrawn since made it `counting`:
+    undoing the count must not bring `certified` back over the withdrawal."""
+    race = await race_id(sample_sessions)
+    posted = await run_write(
+        sample_sessions,
+        lambda s: post_result(s, MODERATOR, ResultInput(race, GENERAL, counts=[("Tuberville", 1_393_100), ("Jones", 921_100)])),
+    )  # fmt: skip
+    assert posted.contest.status == "called"
+    await run_write(
+        sample_sessions, lambda s: change_call(s, MODERATOR, CallInput(race, GENERAL, "uncalled"))
+    )
+    async with sample_sessions() as session:
+        assert (await contest_of(session, race, "general")).status == "counting"
+    await undone(sample_sessions, posted.audit.id)
+    async with sample_sessions() as session:
+        assert (await contest_of(session, race, "general")).status == "counting"
+
+
+async def test_taking_someone_off_a_ballot_keeps_a_person_this_write_did_not_create(
+    sample_sessions: Sessions,
+) -> None:
+    data = RaceInput(state="AL", office="senate", cycle=2026, seat="Class II",
+                     contests=[ContestDate("general", "", dt.date(2026, 11, 3)),
+                               ContestDate("primary", "REP", dt.date(2026, 5, 19))])  # fmt: skip
+    race = (await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))).race.id
+    created = await run_write(
+        sample_sessions,
+        lambda s: add_candidate(s, MODERATOR, CandidateInput(race, GENERAL, "Barry Moore", "REP")),
+    )
+    again = await run_write(
+        sample_sessions,
+        lambda s: add_candidate(s, MODERATOR, CandidateInput(race, StageRef("primary", "REP"), "Barry Moore", "REP")),
+    )  # fmt: skip
+    assert created.created_person and not again.created_person
+    await undone(sample_sessions, created.audit.id)  # still on the primary's ballot: kept
+    outcome = await undone(sample_sessions, again.audit.id)
+    assert outcome.description == "took Barry Moore off the ballot"
+    async with sample_sessions() as session:
+        assert await session.get(Candidate, created.person.id) is not None
