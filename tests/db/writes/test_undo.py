@@ -197,6 +197,9 @@ async def test_undoing_a_race_it_added_removes_it_and_the_undo_names_no_race(
     assert outcome.description == "removed the race 2026 Alabama U.S. Senate (Class II)"
     assert (outcome.race, outcome.contest, outcome.correction) == (None, None, None)
     assert outcome.audit.race_id is None and outcome.audit.entity_id == added.race.id
+    # Adding had nothing before it, so the undo's entry restores nothing (`audit` shows no "restored").
+    assert added.audit.before is None and outcome.audit.after is not None
+    assert set(outcome.audit.after) == {"undid", "description"}
     async with sample_sessions() as session:
         assert await session.get(Race, added.race.id) is None
         assert await session.scalar(select(Contest.id).where(Contest.race_id == added.race.id)) is None
