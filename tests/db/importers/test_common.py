@@ -81,6 +81,22 @@ def test_csv_rows_stop_at_a_header_without_the_columns_or_without_anything() -> 
         rows_of("a,b\n1,2,3\n", {"a"}, skip_bad=False)
 
 
+def test_what_python_s_csv_reader_refuses_stops_the_import_with_its_line() -> None:
+    huge = "x" * 200_000  # over the csv module's field limit
+    with pytest.raises(ParseError) as caught:
+        rows_of(f"{huge},b\n1,2\n", {"b"})
+    assert (caught.value.line, str(caught.value)) == (
+        1,
+        "line 1: not a CSV header: field larger than field limit (131072)",
+    )
+    with pytest.raises(ParseError) as caught:
+        rows_of(f"a,b\n1,2\n{huge},3\n", {"a"})
+    assert (caught.value.line, str(caught.value)) == (
+        3,
+        "line 3: not CSV: field larger than field limit (131072)",
+    )
+
+
 def test_a_line_longer_than_the_limit_is_refused_not_read_whole() -> None:
     assert list(bounded_lines(io.StringIO("abc\ndef"), limit=4)) == ["abc\n", "def"]
     assert list(bounded_lines(io.StringIO("abcd"), limit=4)) == ["abcd"]
@@ -231,6 +247,8 @@ def test_538_party_codes() -> None:
         ("", "", None),
         ("", "LIBERTARIAN", "LIB"),
         ("SOMETHING NEW", "NA", "OTH"),
+        ("NA", "OTHER", None),  # "other" names no party: with no detailed party, none
+        ("", "OTHER", None),
     ],
 )
 def test_medsl_parties(detailed: str, simplified: str, code: str | None) -> None:
