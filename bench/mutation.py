@@ -179,9 +179,14 @@ def run_module(
     target = workdir / name
     print(f"== {name}: {module.path}", flush=True)
     if again and (target / "mutants").is_dir():
-        # Only the last run's survivors, against the tests as they are now (new tests added since).
+        # Only the last run's survivors, against the tests as they are now (new tests added since); and the
+        # module as it is now: mutmut mutates again only the functions that changed, and tries those.
         refresh_tests(target)
-        survivors = [m for m, status in statuses_in(target).items() if status not in KILLED]
+        before = [m for m, status in statuses_in(target).items() if status not in KILLED]
+        shutil.copyfile(ROOT / module.path, target / module.path)
+        mutmut(target, "run", "--max-children", str(children), check=False)
+        statuses = statuses_in(target)
+        survivors = [m for m in before if statuses.get(m, "killed") not in KILLED]
         if survivors:
             mutmut(target, "run", "--max-children", str(children), *survivors, check=False)
     else:

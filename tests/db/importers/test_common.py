@@ -17,6 +17,7 @@ from db.importers.common import (
     bounded_lines,
     csv_rows,
     display_name,
+    final_count,
     general_election_day,
     needs_majority,
     open_binary,
@@ -274,6 +275,11 @@ def test_medsl_parties(detailed: str, simplified: str, code: str | None) -> None
         ("Doug Jones", "Doug Jones"),
         ("ROBERT (IV) SMITH", "Robert (IV) Smith"),
         ('"', '"'),
+        ("JOHN SMITH II", "John Smith II"),
+        ("JOHN SMITH IV", "John Smith IV"),
+        ("XAVIER BECERRA", "Xavier Becerra"),
+        ("MCA MCAY", "Mca McAy"),  # "Mc" and "O'" raise the next letter only with more after it
+        ("JANE SMITH-(", "Jane Smith-("),
     ],
 )
 def test_upper_case_names_are_made_readable(upper: str, readable: str) -> None:
@@ -348,6 +354,30 @@ def test_a_tie_at_the_top_is_too_close_unless_a_runoff_follows() -> None:
         {"a": "advanced", "b": "advanced", "c": "lost"},
         {"kind": "runoff", "candidates": ["a", "b"]},
     )
+
+
+def test_a_tie_of_two_is_too_close() -> None:
+    assert settle([("a", 7), ("b", 7)], 14, majority=False, runoff_follows=False) == (
+        {"a": "pending", "b": "pending"},
+        {"kind": "too close", "candidates": []},
+    )
+
+
+def test_a_finished_primary_before_a_runoff_sends_the_top_two_on() -> None:
+    entry = final_count(
+        [("a", 60, None), ("b", 30, None), ("c", 10, None)],
+        {},
+        100,
+        majority=False,
+        runoff_follows=True,
+        taken=None,
+        unofficial=False,
+        basis=None,
+        source="s",
+        call_source="s",
+    )
+    assert [c["outcome"] for c in entry["candidates"]] == ["advanced", "advanced", "lost"]
+    assert entry["call"]["kind"] == "runoff" and entry["call"]["candidates"] == ["a", "b"]
 
 
 def test_a_majority_is_more_than_half() -> None:
