@@ -107,6 +107,8 @@ def test_a_line_longer_than_the_limit_is_refused_not_read_whole() -> None:
     ]  # the line break is no character
     with pytest.raises(ParseError, match=r"^line 1: "):
         list(bounded_lines(io.StringIO("abcde"), limit=4))
+    with pytest.raises(ParseError, match=r"^line 1: "):  # one character over, with its line break after
+        list(bounded_lines(io.StringIO("abcde\n"), limit=4))
     with pytest.raises(ParseError) as caught:
         list(bounded_lines(io.StringIO("ab\nabcdef\n"), limit=4))
     assert (caught.value.line, str(caught.value)) == (2, "line 2: a line longer than 4 characters")
