@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -773,3 +774,79 @@ def test_unknown_keys_are_named_with_the_keys_there_are() -> None:
     assert problem.startswith(
         "Jones=many: 'many' is not a number of votes, and 'Jones' is not a key (`final`, "
     )
+
+
+def test_an_uncall_hands_the_withdrawal_to_the_write() -> None:
+    form = p.parse_uncall("alabama rep runoff by=AP", EX)
+    assert form.race == "alabama"
+    assert form.make(race()) == p.CallInput(
+        7, StageRef(Stage.PRIMARY_RUNOFF, "REP"), CallKind.UNCALLED, [], "AP"
+    )
+    assert p.parse_uncall("alabama general", EX).make(race()).source is None
+
+
+# Each check a form makes, reached by one wrong input: every refusal shows the command's own example (the
+# `refused` helper checks it), whichever check made it.
+WRONG_FORMS = [
+    (p.parse_uncall, ['alabama general source="AP', "alabama general sauce=AP", "", "alabama general x"]),
+    (p.parse_candidate_merge, ['alabama from="X', "alabama from=X", "from=X into=Y", "alabama from=X into=Y z=1"]),
+    (p.parse_call, ['alabama general "Tuberville', "alabama general Tuberville sauce=AP", "alabama",
+                    "alabama general", "alabama too close general", "too close",
+                    "alabama general too close x"]),
+    (p.parse_result, ['alabama general "T', "alabama general", "T=1", "alabama general T=1 x",
+                      "alabama general T=x", "alabama general T=1 reporting=x", "alabama general T=1 precincts=x",
+                      "alabama general T=1 source=", "alabama general T=1 writein=x", "alabama general T=1 final=x",
+                      "alabama general 1=1", "alabama general T=1 sourse=AP"]),
+    (p.parse_poll, ['alabama pollster="P', "alabama A=1 B=2", "alabama pollster=P A=1", "pollster=P A=1 B=2",
+                    "alabama general x pollster=P A=1 B=2", "alabama pollster=P A=1 B=2 n=x",
+                    "alabama pollster=P A=1 B=2 pop=x", "alabama pollster=P A=1 B=2 url=x",
+                    "alabama pollster=P A=1 B=2 force=x", "alabama pollster=P A=1 B=2 dates=",
+                    "alabama pollster=P A=1 B=2 sponsor=", "alabama pollster=P A=1 B=2 partisan=",
+                    "alabama pollster=P A=x B=2", "alabama pollster=P A=80 B=80"]),
+    (p.parse_endorse, ['alabama endorser="X', "alabama candidate=Y", "alabama endorser=X",
+                       "endorser=X candidate=Y", "alabama endorser=X candidate=Y stance=x",
+                       "alabama endorser=X candidate=Y kind=x", "alabama endorser=X candidate=Y url=x",
+                       "alabama endorser=X candidate=Y z=1", "alabama endorser=X candidate=Y date=",
+                       "alabama endorser=X candidate=Y source=", "alabama endorser=X candidate=Y quote="]),
+    (p.parse_race_add, ['alabama senate 2026 notes="x', "alabama senate", "alabama senate 2026 colour=red",
+                        "alabama senate 2026 incumbent=X", "alabama senate 1066", "alabama house 2026 99",
+                        "alabama senate 2026 party=", "senate 2026"]),
+    (p.parse_race_edit, ['alabama 2020 notes="x', "alabama 2020 colour=red", "notes=x", "alabama 2020 party="]),
+    (p.parse_candidate_add, ['alabama general name="X', "alabama general", "name=X",
+                             "alabama general x name=X", "alabama general name=X z=1", "alabama general name=X incumbent=x"]),
+    (p.parse_candidate_edit, ['alabama general candidate="X', "alabama general", "candidate=X",
+                              "alabama general candidate=X withdrawn=x", "alabama general candidate=X incumbent=x"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("parse", "typed"), [(f, t) for f, ts in WRONG_FORMS for t in ts])
+def test_every_refusal_shows_the_command_s_example(parse: Any, typed: str) -> None:
+    def run() -> None:
+        draft = parse(typed, EX)
+        if isinstance(draft, p.Draft):
+            draft.make(race())
+
+    assert refused(run)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ('alabama pollster=P dates="Jully 2" A=1 B=2', "not a date"),
+        ('alabama pollster=P end="Jully 2" A=1 B=2', "not a date"),
+        ('alabama pollster=P start="Jully 2" end="July 3" A=1 B=2', "not a date"),
+    ],
+)
+def test_a_poll_s_dates_are_refused_with_the_example_once_its_race_is_known(typed: str, problem: str) -> None:
+    assert problem in refused(p.parse_poll(typed, EX).make, race())
+
+
+def test_an_endorsement_s_date_is_refused_with_the_example_once_its_race_is_known() -> None:
+    assert "not a date" in refused(
+        p.parse_endorse('alabama endorser=X candidate=Y date="Jully 2"', EX).make, race()
+    )
+
+
+def test_a_race_s_stage_dates_are_refused_with_the_example() -> None:
+    assert "not a date" in refused(p.parse_race_add, 'alabama senate 2026 general="Jully 2"', EX)
+    assert "not a date" in refused(p.parse_race_edit('alabama 2020 general="Jully 2"', EX).make, race())
