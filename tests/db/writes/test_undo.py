@@ -35,6 +35,7 @@ from db.writes.polls import (
 from db.writes.races import (
     CandidateEdit,
     CandidateInput,
+    CandidateOutcome,
     ContestDate,
     RaceEdit,
     RaceInput,
@@ -91,6 +92,11 @@ def a_poll(race: int, pollster: str = "Cygnal", **changes: Any) -> PollInput:
     }
     values.update(changes)
     return PollInput(**values)
+
+
+async def on_ballot(sessions: Sessions, race: int, name: str) -> CandidateOutcome:
+    data = CandidateInput(race, GENERAL, name, "IND")
+    return await run_write(sessions, lambda s: add_candidate(s, MODERATOR, data))
 
 
 # ------------------------------------------------------------------ what it hands back
@@ -351,10 +357,7 @@ async def test_what_was_removed_cannot_come_back_once_its_race_or_candidate_is_g
                      contests=[ContestDate("general", "", dt.date(2026, 11, 3))])  # fmt: skip
     race_added = await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))
     race = race_added.race.id
-    people = [
-        await run_write(sample_sessions, lambda s, n=name: add_candidate(s, MODERATOR, CandidateInput(race, GENERAL, n, "IND")))  # type: ignore[misc]
-        for name in ("Wren Holloway", "Ada Vance")
-    ]  # fmt: skip
+    people = [await on_ballot(sample_sessions, race, name) for name in ("Wren Holloway", "Ada Vance")]
     poll = a_poll(race, "Mesa Polling", start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 7),
                   answers=[("Holloway", 50.0), ("Vance", 40.0)])  # fmt: skip
     added = await run_write(sample_sessions, lambda s: add_poll(s, MODERATOR, poll))
@@ -440,10 +443,7 @@ async def test_a_race_holding_more_than_its_stages_says_what_it_holds(sample_ses
     added = await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))
     race = added.race.id
     for name in ("Wren Holloway", "Ada Vance"):
-        await run_write(
-            sample_sessions,
-            lambda s, n=name: add_candidate(s, MODERATOR, CandidateInput(race, GENERAL, n, "IND")),
-        )  # type: ignore[misc]
+        await on_ballot(sample_sessions, race, name)
     poll = a_poll(race, "Mesa Polling", start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 7),
                   answers=[("Holloway", 50.0), ("Vance", 40.0)])  # fmt: skip
     await run_write(sample_sessions, lambda s: add_poll(s, MODERATOR, poll))
@@ -497,10 +497,7 @@ async def test_undoing_a_stage_s_only_call_and_only_count_leaves_it_as_before_ei
                      contests=[ContestDate("general", "", dt.date(2018, 11, 6))])  # fmt: skip
     race = (await run_write(sample_sessions, lambda s: add_race(s, MODERATOR, data))).race.id
     for name in ("Wren Holloway", "Ada Vance"):
-        await run_write(
-            sample_sessions,
-            lambda s, n=name: add_candidate(s, MODERATOR, CandidateInput(race, GENERAL, n, "IND")),
-        )  # type: ignore[misc]
+        await on_ballot(sample_sessions, race, name)
     counted = ResultInput(race, GENERAL, counts=[("Holloway", 10), ("Vance", 5)])
     posted = await run_write(sample_sessions, lambda s: post_result(s, MODERATOR, counted))
     assert posted.contest.status == "counting"
