@@ -9,7 +9,7 @@ import pytest
 
 from cogs.desk import _parsing as p
 from cogs.support.errors import UsageError
-from db.models import CallKind, Race, Stage, Stance
+from db.models import CallKind, EndorserKind, Race, Stage, Stance
 from db.vocabulary import ANY_RUNOFF
 from db.writes.common import StageRef
 
@@ -850,3 +850,47 @@ def test_an_endorsement_s_date_is_refused_with_the_example_once_its_race_is_know
 def test_a_race_s_stage_dates_are_refused_with_the_example() -> None:
     assert "not a date" in refused(p.parse_race_add, 'alabama senate 2026 general="Jully 2"', EX)
     assert "not a date" in refused(p.parse_race_edit('alabama 2020 general="Jully 2"', EX).make, race())
+
+
+POLL = "alabama pollster=P A=1 B=2 "
+ENDORSE = "alabama endorser=X candidate=Y "
+
+
+@pytest.mark.parametrize(
+    ("parse", "typed", "problem"),
+    [
+        (p.parse_poll, POLL + "sponsor=", "`sponsor=` needs a value."),
+        (p.parse_poll, POLL + "partisan=", "`partisan=` needs a value."),
+        (p.parse_poll, POLL + "dates=", "`dates=` needs a value."),
+        (p.parse_poll, POLL + "end=", "`end=` needs a value."),
+        (p.parse_poll, "alabama pollster= A=1 B=2", "`pollster=` needs a value."),
+        (p.parse_poll, POLL + "n=x", "The sample size (n) must be a whole number, not 'x'."),
+        (p.parse_poll, POLL + "force=x", "force takes yes or no, not 'x'."),
+        (p.parse_poll, POLL + "hypothetical=x", "hypothetical takes yes or no, not 'x'."),
+        (p.parse_poll, "alabama A=1 B=2", 'Who ran the poll? Add `pollster="..."`.'),
+        (p.parse_poll, "alabama pollster=P A=1",
+         "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`."),
+        (p.parse_endorse, ENDORSE + "date=", "`date=` needs a value."),
+        (p.parse_endorse, ENDORSE + "source=", "`source=` needs a value."),
+        (p.parse_endorse, ENDORSE + "quote=", "`quote=` needs a value."),
+        (p.parse_endorse, "alabama candidate=Y", 'Who endorsed? Add `endorser="Donald Trump"`.'),
+        (p.parse_endorse, "alabama endorser=X", "Whom? Add `candidate=Tuberville`."),
+        (p.parse_endorse, ENDORSE + "kind=alien", "kind=alien: use one of "
+         + ", ".join(k.value for k in EndorserKind) + "."),
+    ],
+)  # fmt: skip
+def test_a_refusal_names_the_field_it_is_about(parse: Any, typed: str, problem: str) -> None:
+    assert refused(parse, typed, EX) == problem
+
+
+def test_a_share_that_is_no_number_names_the_keys() -> None:
+    assert refused(p.parse_poll, "alabama pollster=P A=x B=2", EX) == (
+        "A=x: 'x' is not a share, and 'A' is not a key (`dates`, `end`, `force`, `hypothetical`, `internal`, "
+        "`n`, `partisan`, `pollster`, `pop`, `sponsor`, `start`, `url`)."
+    )
+
+
+def test_a_hypothetical_key_and_a_race_of_several_words() -> None:
+    data = p.parse_poll('alabama pollster=P dates="July 2" A=1 B=2 hypothetical=yes', EX).make(race())
+    assert data.hypothetical is True and data.internal is False and data.force is False
+    assert p.parse_endorse("north carolina endorser=X candidate=Y", EX).race == "north carolina"
