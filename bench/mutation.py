@@ -182,6 +182,8 @@ def run_module(
         # Only the last run's survivors, against the tests as they are now (new tests added since); and the
         # module as it is now: mutmut mutates again only the functions that changed, and tries those.
         refresh_tests(target)
+        # mutmut's own search for new tests misses new cases of a parametrized test: collect afresh.
+        (target / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
         before = [m for m, status in statuses_in(target).items() if status not in KILLED]
         shutil.copyfile(ROOT / module.path, target / module.path)
         mutmut(target, "run", "--max-children", str(children), check=False)

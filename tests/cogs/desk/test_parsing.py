@@ -894,3 +894,18 @@ def test_a_hypothetical_key_and_a_race_of_several_words() -> None:
     data = p.parse_poll('alabama pollster=P dates="July 2" A=1 B=2 hypothetical=yes', EX).make(race())
     assert data.hypothetical is True and data.internal is False and data.force is False
     assert p.parse_endorse("north carolina endorser=X candidate=Y", EX).race == "north carolina"
+
+
+def test_a_control_character_after_a_tab_or_line_break_is_still_refused() -> None:
+    assert "U+0000" in refused(p.split_pairs, 'alabama\tpollster="AUM\x00"', EX)
+    assert "U+0007" in refused(p.split_pairs, "alabama\ngeneral\x07", EX)
+
+
+def test_keys_may_be_written_with_underscores() -> None:
+    data = p.parse_poll('alabama pollster=P dates="July 2" A=1 B=2 sample_size=650 Sample-Size=651', EX)
+    assert data.make(race()).sample_size == 651
+
+
+def test_a_winner_named_too_is_a_name() -> None:
+    form = p.parse_call("alabama general too", EX)
+    assert form.make(race()).names == ["too"] and form.make(race()).kind == CallKind.WINNER
