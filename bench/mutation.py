@@ -9,7 +9,6 @@ Survivors are listed per module with `mutmut show`'s diff, so each can be killed
 docs/testing.md.
 
     bench/mutation.sh [module ...]     # names from MODULES below; none: all, in this order
-    bench/mutation.sh --again undo     # only the last run's survivors, against the tests as they are now
 """
 
 from __future__ import annotations
@@ -153,49 +152,14 @@ def mutmut(target: Path, *args: str, check: bool = True) -> str:
     return done.stdout + done.stderr
 
 
-def statuses_in(target: Path) -> dict[str, str]:
-    listing = mutmut(target, "results", "--all", "true")
-    return dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listing, re.M))
-
-
-def refresh_tests(target: Path) -> None:
-    """The working tree's tests copied over the scratch copy's (mutmut copies them on into its own tree and
-    finds the new ones)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z", "tests"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-
-
-def run_module(
-    name: str, module: Module, workdir: Path, children: int, again: bool = False
-) -> tuple[int, int, list[str]]:
+def run_module(name: str, module: Module, workdir: Path, children: int) -> tuple[int, int, list[str]]:
     target = workdir / name
+    scratch_copy(target)
+    configure(target, module)
     print(f"== {name}: {module.path}", flush=True)
-    if again and (target / "mutants").is_dir():
-        # Only the last run's survivors, against the tests as they are now (new tests added since); and the
-        # module as it is now: mutmut mutates again only the functions that changed, and tries those.
-        refresh_tests(target)
-        # mutmut's own search for new tests misses new cases of a parametrized test: collect afresh.
-        (target / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
-        before = [m for m, status in statuses_in(target).items() if status not in KILLED]
-        shutil.copyfile(ROOT / module.path, target / module.path)
-        mutmut(target, "run", "--max-children", str(children), check=False)
-        statuses = statuses_in(target)
-        survivors = [m for m in before if statuses.get(m, "killed") not in KILLED]
-        if survivors:
-            mutmut(target, "run", "--max-children", str(children), *survivors, check=False)
-    else:
-        scratch_copy(target)
-        configure(target, module)
-        mutmut(target, "run", "--max-children", str(children), check=False)
-    statuses = statuses_in(target)
+    mutmut(target, "run", "--max-children", str(children), check=False)
+    listing = mutmut(target, "results", "--all", "true")
+    statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listing, re.M))
     survivors = sorted(m for m, status in statuses.items() if status not in KILLED)
     killed = sum(1 for status in statuses.values() if status in KILLED)
     report = workdir / f"{name}-survivors.txt"
@@ -214,17 +178,12 @@ def main() -> None:
         "--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "racedesk-mutation"
     )
     parser.add_argument("--children", type=int, default=max(1, (os.cpu_count() or 2)))
-    parser.add_argument(
-        "--again",
-        action="store_true",
-        help="try only the last run's survivors again, with the tests as they are now (the scratch copy kept)",
-    )
     args = parser.parse_args()
     if unknown := [name for name in args.modules if name not in MODULES]:
         parser.error(f"no module {', '.join(unknown)}; the modules: {', '.join(MODULES)}")
     rows = []
     for name in args.modules or list(MODULES):
-        total, killed, survivors = run_module(name, MODULES[name], args.workdir, args.children, args.again)
+        total, killed, survivors = run_module(name, MODULES[name], args.workdir, args.children)
         rows.append((MODULES[name].path, total, killed))
         print(f"   {total} mutants, {killed} killed; {len(survivors)} survived:")
         for mutant in survivors:
