@@ -127,7 +127,15 @@ def csv_rows(
     stream: IO[str], required: set[str], bad: BadLines, what: str
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row; the header must hold `required`."""
-    reader = csv.DictReader(bounded_lines(stream))
+    handed = 0  # lines given to the reader: when it fails, the last is the one it failed on
+
+    def counted() -> Iterator[str]:
+        nonlocal handed
+        for text in bounded_lines(stream):
+            handed += 1
+            yield text
+
+    reader = csv.DictReader(counted())
     try:
         header = reader.fieldnames or []
     except csv.Error as problem:
@@ -143,7 +151,8 @@ def csv_rows(
         except StopIteration:
             return
         except csv.Error as problem:
-            raise ParseError(BadLine(reader.line_num, f"not CSV: {problem}")) from None
+            # (`reader.line_num` has not yet counted the line it failed on)
+            raise ParseError(BadLine(handed, f"not CSV: {problem}")) from None
         if None in row:  # more fields than the header
             extra = len(row[None])
             bad.add(reader.line_num, f"{len(header) + extra} fields, the header has {len(header)}")

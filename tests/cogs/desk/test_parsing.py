@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from cogs.desk import _parsing as p
 from cogs.support.errors import UsageError
-from db.models import CallKind, Race, Stage, Stance
+from db.models import CallKind, EndorserKind, Race, Stage, Stance
 from db.vocabulary import ANY_RUNOFF
 from db.writes.common import StageRef
 
@@ -462,3 +463,449 @@ def test_a_district_number_after_the_year() -> None:
 def test_force_lets_a_poll_through_the_election_check() -> None:
     form = p.parse_poll('alabama pollster=AUM dates="July 2-9" Tuberville=43 Jones=35 force=yes', EX)
     assert form.make(race(2020)).force is True
+
+
+# ------------------------------------------------------------------ every field reaches the write
+
+
+def test_a_candidate_edit_hands_every_field_to_the_write() -> None:
+    form = p.parse_candidate_edit(
+        'alabama rep primary candidate=Mooney name="Arnold W. Mooney" party=LIB alias="A. Mooney" '
+        'withdrawn=yes incumbent=no office="State representative"',
+        EX,
+    )
+    data = form.make(race())
+    assert form.race == "alabama"
+    assert data == p.CandidateEdit(
+        race_id=7,
+        candidate="Mooney",
+        stage=StageRef(Stage.PRIMARY, "REP"),
+        name="Arnold W. Mooney",
+        party="LIB",
+        alias="A. Mooney",
+        withdrawn=True,
+        incumbent=False,
+        office_held="State representative",
+    )
+    bare = p.parse_candidate_edit("alabama general candidate=Jones withdrawn", EX).make(race())
+    assert (bare.withdrawn, bare.incumbent, bare.name, bare.party, bare.alias, bare.office_held) == (
+        True, None, None, None, None, None,
+    )  # fmt: skip
+    assert "`candidate=` is missing" in refused(p.parse_candidate_edit, "alabama general name=X", EX)
+    assert "`candidate=` is missing" in refused(p.parse_candidate_edit, 'alabama general candidate=" "', EX)
+
+
+def test_a_candidate_add_hands_the_name_party_and_incumbency_to_the_write() -> None:
+    form = p.parse_candidate_add('alabama general name="Doug Jones" party=DEM incumbent', EX)
+    assert form.race == "alabama"
+    assert form.make(race()) == p.CandidateInput(7, StageRef(Stage.GENERAL), "Doug Jones", "DEM", True)
+    plain = p.parse_candidate_add('alabama general name="Doug Jones"', EX).make(race())
+    assert (plain.party, plain.incumbent) == (None, False)
+    assert "no key 'alias'" in refused(p.parse_candidate_add, "alabama general name=X alias=Y", EX)
+    assert "no key 'withdrawn'" in refused(p.parse_candidate_add, "alabama general name=X withdrawn=yes", EX)
+
+
+def test_a_race_edit_hands_fields_dates_and_the_incumbent_to_the_write() -> None:
+    form = p.parse_race_edit(
+        'alabama 2020 notes="An open seat" party=rep incumbent="Doug Jones" general="Nov 3" runoff="July 14"',
+        EX,
+    )
+    data = form.make(race(2020))
+    assert form.race == "alabama 2020"
+    assert data == p.RaceEdit(
+        7,
+        {"notes": "An open seat", "incumbent_party": "REP"},
+        [
+            p.ContestDate(Stage.GENERAL, "", dt.date(2020, 11, 3)),
+            p.ContestDate(Stage.PRIMARY_RUNOFF, "", dt.date(2020, 7, 14)),
+        ],
+        "Doug Jones",
+    )
+    cleared = p.parse_race_edit('alabama 2020 general="" incumbent=""', EX).make(race(2020))
+    assert cleared.contests == [p.ContestDate(Stage.GENERAL, "", None)] and cleared.incumbent == ""
+    assert "Which race?" in refused(p.parse_race_edit, "notes=x", EX)
+
+
+def test_a_new_race_reads_its_state_office_year_and_fields() -> None:
+    data = p.parse_race_add(
+        'georgia senate 2020 special seat="Class III" party=rep notes=Open source=SOS jungle="Nov 3"', EX
+    )
+    assert data == p.RaceInput(
+        state="GA",
+        office="senate",
+        cycle=2020,
+        seat="Class III",
+        special=True,
+        incumbent_party="REP",
+        notes="Open",
+        source="SOS",
+        contests=[p.ContestDate(Stage.JUNGLE_PRIMARY, "", dt.date(2020, 11, 3))],
+    )
+    plain = p.parse_race_add("alabama senate 2026", EX)
+    assert (plain.seat, plain.special, plain.incumbent_party, plain.notes, plain.source, plain.contests) == (
+        "", False, None, None, None, [],
+    )  # fmt: skip
+    assert refused(p.parse_race_add, "alabama 2026", EX) == "A new race needs an office."
+    assert refused(p.parse_race_add, "senate", EX) == "A new race needs a state, a year."
+    assert refused(p.parse_race_add, "alabama senate 1066", EX) == (
+        "1066 is not a year of a race here: give one from 1970 to 2099."
+    )
+
+
+def test_a_house_race_takes_its_district_from_the_words() -> None:
+    assert p.parse_race_add("al-02 2026", EX).seat == "2"
+    assert p.parse_race_add("alabama house 2026 02", EX).seat == "2"
+    several = p.parse_race_add("alabama house 2026 2 3", EX)  # two numbers: neither is taken as the district
+    assert several.seat == ""
+
+
+def test_a_merge_names_the_record_merged_and_the_one_it_goes_into() -> None:
+    form = p.parse_candidate_merge('alabama from="Roy Moore" into="Roy S.  Moore"', EX)
+    assert form.race == "alabama" and form.make(race()) == (7, "Roy Moore", "Roy S. Moore")
+    assert p.parse_merge("alabama merge=#3 to=#4", EX) == ("alabama", "#3", "#4")
+    assert "from=... into=..." in refused(p.parse_merge, "alabama into=X", EX)
+    assert "Which race?" in refused(p.parse_merge, "from=X into=Y", EX)
+    assert "`from=` needs a value" in refused(p.parse_merge, "alabama from= into=Y", EX)
+
+
+def test_a_poll_hands_every_field_to_the_write() -> None:
+    form = p.parse_poll(
+        'alabama rep runoff pollster="Cygnal" dates="July 12-13" Tuberville=52 Sessions=38 n=600 '
+        "pop=lv partisan=republican-party-of-alabama internal=yes hypothetical=no link=http://example.org/p "
+        "sample-size=650",
+        EX,
+    )
+    data = form.make(race(2020))
+    assert data == p.PollInput(
+        race_id=7,
+        pollster="Cygnal",
+        end=dt.date(2020, 7, 13),
+        answers=[("Tuberville", 52.0), ("Sessions", 38.0)],
+        start=dt.date(2020, 7, 12),
+        sample_size=650,
+        population="lv",
+        url="http://example.org/p",
+        hypothetical=False,
+        stage=StageRef(Stage.PRIMARY_RUNOFF, "REP"),
+        partisan="REPUBLICAN-PARTY",
+        internal=True,
+    )
+    assert form.race == "alabama"
+    end_only = p.parse_poll("alabama pollster=P end=7/9 A=1 B=2", EX).make(race(2020))
+    assert (end_only.start, end_only.end) == (None, dt.date(2020, 7, 9))
+    assert "not both" in refused(
+        p.parse_poll("alabama pollster=P dates=7/9 end=7/9 A=1 B=2", EX).make, race(2020)
+    )
+    assert "not both" in refused(
+        p.parse_poll("alabama pollster=P dates=7/9 start=7/1 A=1 B=2", EX).make, race(2020)
+    )
+
+
+def test_an_endorsement_hands_every_field_to_the_write() -> None:
+    form = p.parse_endorse(
+        'alabama who="Richard  Shelby" for=Tuberville stance=oppose type=senator on=2020-06-01 '
+        'link=https://example.org/e source=AL.com quote="Not  him."',
+        EX,
+    )
+    assert form.make(race()) == p.EndorsementInput(
+        7,
+        "Richard Shelby",
+        "Tuberville",
+        stance=Stance.OPPOSE,
+        kind="senator",
+        date=dt.date(2020, 6, 1),
+        url="https://example.org/e",
+        source="AL.com",
+        quote="Not him.",
+    )
+    plain = p.parse_endorse("alabama endorser=X candidate=Y", EX).make(race())
+    assert (plain.stance, plain.kind, plain.date, plain.url, plain.source, plain.quote) == (
+        Stance.ENDORSE, "person", None, None, None, None,
+    )  # fmt: skip
+    assert "Who endorsed" in refused(p.parse_endorse, 'alabama endorser=" " candidate=Y', EX)
+    assert "Whom?" in refused(p.parse_endorse, 'alabama endorser=X candidate=" "', EX)
+
+
+def test_a_result_hands_every_field_to_the_write() -> None:
+    form = p.parse_result(
+        "alabama general Tuberville=1,392,100 Jones=920500 in=99.5 src=AP final=yes official=no "
+        "under=12 over=3",
+        EX,
+    )
+    data = form.make(race())
+    assert data == p.ResultInput(
+        7,
+        StageRef(Stage.GENERAL),
+        counts=[("Tuberville", 1_392_100), ("Jones", 920_500)],
+        other={"under": 12, "over": 3},
+        reporting_pct=99.5,
+        source="AP",
+        final=True,
+        official=False,
+    )
+    assert p.parse_result('alabama Tuberville=1 precincts="1,850 of 1,980"', EX).make(race()).precincts == (
+        1850,
+        1980,
+    )
+
+
+# ------------------------------------------------------------------ the small readers, exactly
+
+
+@pytest.mark.parametrize("word", ["yes", "Y", " true ", "1", "ON"])
+def test_yes_words(word: str) -> None:
+    assert p.boolean(word, "final", EX) is True
+
+
+@pytest.mark.parametrize("word", ["no", "N", "false", "0", "Off"])
+def test_no_words(word: str) -> None:
+    assert p.boolean(word, "final", EX) is False
+
+
+def test_other_words_are_neither_yes_nor_no() -> None:
+    assert refused(p.boolean, "maybe", "final", EX) == "final takes yes or no, not 'maybe'."
+
+
+def test_ids_no_record_can_have_are_refused_before_any_query() -> None:
+    assert p.record_id(1, "poll", EX) == 1
+    assert p.record_id(2**31 - 1, "poll", EX) == 2**31 - 1
+    assert refused(p.record_id, 0, "poll", EX) == "There is no poll #0."
+    assert refused(p.record_id, 2**31, "poll", EX) == f"There is no poll #{2**31}."
+
+
+def test_web_addresses() -> None:
+    assert p.url_value(" http://example.org/a?b=c ", EX) == "http://example.org/a?b=c"
+    long = "https://example.org/" + "a" * 980
+    assert len(long) == 1000 and p.url_value(long, EX) == long
+    too_long = long + "a"
+    assert refused(p.url_value, too_long, EX) == (
+        f"'{too_long[:80]}' is not a web address (it should start with https://)."
+    )
+    for wrong in ("ftp://example.org", "https://exa mple.org", "https://<b>", "example.org", "https://"):
+        assert "is not a web address" in refused(p.url_value, wrong, EX)
+
+
+def test_text_values_have_their_spaces_collapsed_and_must_hold_something() -> None:
+    assert p.text_value("  Auburn   University \n at Montgomery ", "pollster", EX) == (
+        "Auburn University at Montgomery"
+    )
+    assert refused(p.text_value, "   ", "pollster", EX) == "`pollster=` needs a value."
+
+
+@pytest.mark.parametrize(
+    ("typed", "votes"),
+    [("1 392 100", 1_392_100), ("1\u202f392\u202f100", 1_392_100), (" 920500 ", 920_500), ("9" * 10, 9_999_999_999)],
+)  # fmt: skip
+def test_votes_written_with_spaces_between_thousands(typed: str, votes: int) -> None:
+    if votes > 1_000_000_000:
+        assert "cannot be over 1,000,000,000" in refused(p.votes, typed, "X", EX)
+    else:
+        assert p.votes(typed, "X", EX) == votes
+
+
+def test_the_words_of_a_refused_count() -> None:
+    assert refused(p.votes, "-5", "Jones", EX) == "Votes cannot be negative: Jones=-5."
+    assert refused(p.votes, "12.5", "Jones", EX) == "Votes are whole numbers: Jones=12.5."
+    assert refused(p.votes, "lots", "Jones", EX) == "Jones=lots: 'lots' is not a number of votes."
+    assert refused(p.votes, "", "Jones", EX) == "Jones=(nothing): '' is not a number of votes."
+    assert "not a number of votes" in refused(p.votes, "1" * 13, "Jones", EX)
+    assert refused(p.whole, "many", "The sample size (n)", EX) == (
+        "The sample size (n) must be a whole number, not 'many'."
+    )
+    assert p.whole(" 1,000_000 ", "n", EX) == 1_000_000
+    assert "whole number" in refused(p.whole, "1" * 10, "n", EX)
+    assert refused(p.percent, "lots", "Jones", EX) == "Jones=lots: 'lots' is not a percentage."
+    assert refused(p.percent, "", "Jones", EX) == "Jones=(nothing): '' is not a percentage."
+    assert refused(p.percent, "101", "reporting", EX, noun="Reporting") == (
+        "Reporting cannot be over 100%: reporting=101."
+    )
+
+
+@pytest.mark.parametrize(("typed", "share"), [(".5", 0.5), ("5.", 5.0), ("-0", 0.0), ("43.90%", 43.9)])
+def test_shares_written_loosely(typed: str, share: float) -> None:
+    assert p.percent(typed, "X", EX) == share
+
+
+def test_a_control_character_is_named_by_its_code() -> None:
+    assert refused(p.split_pairs, "alabama\x00", EX) == (
+        "That holds a control character (U+0000), which no field may: type it again without it."
+    )
+    assert "U+202E" in refused(p.split_pairs, "alabama \u202eevil", EX)
+    assert p.split_pairs("alabama\r\ngeneral", EX).words == ["alabama", "general"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "pairs", "words"),
+    [
+        ("a =5", [("a", "5")], []),
+        ("a= 5", [("a", "5")], []),
+        ("a = 5 b", [("a", "5")], ["b"]),
+        ("a =", [("a", "")], []),
+        ("a = ", [("a", "")], []),
+        ("x a=", [("a", "")], ["x"]),
+        ("a= b=5", [("a", ""), ("b", "5")], []),
+        ("a =b=5", [("a", "b=5")], []),
+        (" key = value ", [("key", "value")], []),
+    ],
+)
+def test_spaces_around_the_equals_sign(typed: str, pairs: list[tuple[str, str]], words: list[str]) -> None:
+    parsed = p.split_pairs(typed, EX)
+    assert (parsed.pairs, parsed.words) == (pairs, words)
+    assert parsed.keys() == [k for k, _ in pairs]
+
+
+def test_a_key_without_a_name_is_named_in_the_refusal() -> None:
+    assert refused(p.split_pairs, '"  "=5', EX) == "'  =5' has no name before the `=`."
+    assert refused(p.split_pairs, "= =5", EX) == "'=' has no name before the `=`."
+    assert refused(p.split_pairs, "a=b =5", EX) == "'=5' has no name before the `=`."
+
+
+def test_unknown_keys_are_named_with_the_keys_there_are() -> None:
+    assert refused(p.parse_call, "alabama general Tuberville sauce=AP", EX) == (
+        "There is no key 'sauce'. Did you mean `source`? Keys: `source`."
+    )
+    assert refused(p.parse_call, "alabama general Tuberville zzz=AP", EX) == (
+        "There is no key 'zzz'. Keys: `source`."
+    )
+    assert refused(p.parse_result, "alabama general Tuberville=5 sourse=AP", EX).startswith(
+        "'sourse' is neither a key nor a candidate here. Did you mean `source`? Keys: `final`, "
+    )
+    problem = refused(p.parse_result, "alabama general Tuberville=5 Jones=many", EX)
+    assert problem.startswith(
+        "Jones=many: 'many' is not a number of votes, and 'Jones' is not a key (`final`, "
+    )
+
+
+def test_an_uncall_hands_the_withdrawal_to_the_write() -> None:
+    form = p.parse_uncall("alabama rep runoff by=AP", EX)
+    assert form.race == "alabama"
+    assert form.make(race()) == p.CallInput(
+        7, StageRef(Stage.PRIMARY_RUNOFF, "REP"), CallKind.UNCALLED, [], "AP"
+    )
+    assert p.parse_uncall("alabama general", EX).make(race()).source is None
+
+
+# Each check a form makes, reached by one wrong input: every refusal shows the command's own example (the
+# `refused` helper checks it), whichever check made it.
+WRONG_FORMS = [
+    (p.parse_uncall, ['alabama general source="AP', "alabama general sauce=AP", "", "alabama general x"]),
+    (p.parse_candidate_merge, ['alabama from="X', "alabama from=X", "from=X into=Y", "alabama from=X into=Y z=1"]),
+    (p.parse_call, ['alabama general "Tuberville', "alabama general Tuberville sauce=AP", "alabama",
+                    "alabama general", "alabama too close general", "too close",
+                    "alabama general too close x"]),
+    (p.parse_result, ['alabama general "T', "alabama general", "T=1", "alabama general T=1 x",
+                      "alabama general T=x", "alabama general T=1 reporting=x", "alabama general T=1 precincts=x",
+                      "alabama general T=1 source=", "alabama general T=1 writein=x", "alabama general T=1 final=x",
+                      "alabama general 1=1", "alabama general T=1 sourse=AP"]),
+    (p.parse_poll, ['alabama pollster="P', "alabama A=1 B=2", "alabama pollster=P A=1", "pollster=P A=1 B=2",
+                    "alabama general x pollster=P A=1 B=2", "alabama pollster=P A=1 B=2 n=x",
+                    "alabama pollster=P A=1 B=2 pop=x", "alabama pollster=P A=1 B=2 url=x",
+                    "alabama pollster=P A=1 B=2 force=x", "alabama pollster=P A=1 B=2 dates=",
+                    "alabama pollster=P A=1 B=2 sponsor=", "alabama pollster=P A=1 B=2 partisan=",
+                    "alabama pollster=P A=x B=2", "alabama pollster=P A=80 B=80"]),
+    (p.parse_endorse, ['alabama endorser="X', "alabama candidate=Y", "alabama endorser=X",
+                       "endorser=X candidate=Y", "alabama endorser=X candidate=Y stance=x",
+                       "alabama endorser=X candidate=Y kind=x", "alabama endorser=X candidate=Y url=x",
+                       "alabama endorser=X candidate=Y z=1", "alabama endorser=X candidate=Y date=",
+                       "alabama endorser=X candidate=Y source=", "alabama endorser=X candidate=Y quote="]),
+    (p.parse_race_add, ['alabama senate 2026 notes="x', "alabama senate", "alabama senate 2026 colour=red",
+                        "alabama senate 2026 incumbent=X", "alabama senate 1066", "alabama house 2026 99",
+                        "alabama senate 2026 party=", "senate 2026"]),
+    (p.parse_race_edit, ['alabama 2020 notes="x', "alabama 2020 colour=red", "notes=x", "alabama 2020 party="]),
+    (p.parse_candidate_add, ['alabama general name="X', "alabama general", "name=X",
+                             "alabama general x name=X", "alabama general name=X z=1", "alabama general name=X incumbent=x"]),
+    (p.parse_candidate_edit, ['alabama general candidate="X', "alabama general", "candidate=X",
+                              "alabama general candidate=X withdrawn=x", "alabama general candidate=X incumbent=x"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("parse", "typed"), [(f, t) for f, ts in WRONG_FORMS for t in ts])
+def test_every_refusal_shows_the_command_s_example(parse: Any, typed: str) -> None:
+    def run() -> None:
+        draft = parse(typed, EX)
+        if isinstance(draft, p.Draft):
+            draft.make(race())
+
+    assert refused(run)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ('alabama pollster=P dates="Jully 2" A=1 B=2', "not a date"),
+        ('alabama pollster=P end="Jully 2" A=1 B=2', "not a date"),
+        ('alabama pollster=P start="Jully 2" end="July 3" A=1 B=2', "not a date"),
+    ],
+)
+def test_a_poll_s_dates_are_refused_with_the_example_once_its_race_is_known(typed: str, problem: str) -> None:
+    assert problem in refused(p.parse_poll(typed, EX).make, race())
+
+
+def test_an_endorsement_s_date_is_refused_with_the_example_once_its_race_is_known() -> None:
+    assert "not a date" in refused(
+        p.parse_endorse('alabama endorser=X candidate=Y date="Jully 2"', EX).make, race()
+    )
+
+
+def test_a_race_s_stage_dates_are_refused_with_the_example() -> None:
+    assert "not a date" in refused(p.parse_race_add, 'alabama senate 2026 general="Jully 2"', EX)
+    assert "not a date" in refused(p.parse_race_edit('alabama 2020 general="Jully 2"', EX).make, race())
+
+
+POLL = "alabama pollster=P A=1 B=2 "
+ENDORSE = "alabama endorser=X candidate=Y "
+
+
+@pytest.mark.parametrize(
+    ("parse", "typed", "problem"),
+    [
+        (p.parse_poll, POLL + "sponsor=", "`sponsor=` needs a value."),
+        (p.parse_poll, POLL + "partisan=", "`partisan=` needs a value."),
+        (p.parse_poll, POLL + "dates=", "`dates=` needs a value."),
+        (p.parse_poll, POLL + "end=", "`end=` needs a value."),
+        (p.parse_poll, "alabama pollster= A=1 B=2", "`pollster=` needs a value."),
+        (p.parse_poll, POLL + "n=x", "The sample size (n) must be a whole number, not 'x'."),
+        (p.parse_poll, POLL + "force=x", "force takes yes or no, not 'x'."),
+        (p.parse_poll, POLL + "hypothetical=x", "hypothetical takes yes or no, not 'x'."),
+        (p.parse_poll, "alabama A=1 B=2", 'Who ran the poll? Add `pollster="..."`.'),
+        (p.parse_poll, "alabama pollster=P A=1",
+         "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`."),
+        (p.parse_endorse, ENDORSE + "date=", "`date=` needs a value."),
+        (p.parse_endorse, ENDORSE + "source=", "`source=` needs a value."),
+        (p.parse_endorse, ENDORSE + "quote=", "`quote=` needs a value."),
+        (p.parse_endorse, "alabama candidate=Y", 'Who endorsed? Add `endorser="Donald Trump"`.'),
+        (p.parse_endorse, "alabama endorser=X", "Whom? Add `candidate=Tuberville`."),
+        (p.parse_endorse, ENDORSE + "kind=alien", "kind=alien: use one of "
+         + ", ".join(k.value for k in EndorserKind) + "."),
+    ],
+)  # fmt: skip
+def test_a_refusal_names_the_field_it_is_about(parse: Any, typed: str, problem: str) -> None:
+    assert refused(parse, typed, EX) == problem
+
+
+def test_a_share_that_is_no_number_names_the_keys() -> None:
+    assert refused(p.parse_poll, "alabama pollster=P A=x B=2", EX) == (
+        "A=x: 'x' is not a share, and 'A' is not a key (`dates`, `end`, `force`, `hypothetical`, `internal`, "
+        "`n`, `partisan`, `pollster`, `pop`, `sponsor`, `start`, `url`)."
+    )
+
+
+def test_a_hypothetical_key_and_a_race_of_several_words() -> None:
+    data = p.parse_poll('alabama pollster=P dates="July 2" A=1 B=2 hypothetical=yes', EX).make(race())
+    assert data.hypothetical is True and data.internal is False and data.force is False
+    assert p.parse_endorse("north carolina endorser=X candidate=Y", EX).race == "north carolina"
+
+
+def test_a_control_character_after_a_tab_or_line_break_is_still_refused() -> None:
+    assert "U+0000" in refused(p.split_pairs, 'alabama\tpollster="AUM\x00"', EX)
+    assert "U+0007" in refused(p.split_pairs, "alabama\ngeneral\x07", EX)
+
+
+def test_keys_may_be_written_with_underscores() -> None:
+    data = p.parse_poll('alabama pollster=P dates="July 2" A=1 B=2 sample_size=650 Sample-Size=651', EX)
+    assert data.make(race()).sample_size == 651
+
+
+def test_a_winner_named_too_is_a_name() -> None:
+    form = p.parse_call("alabama general too", EX)
+    assert form.make(race()).names == ["too"] and form.make(race()).kind == CallKind.WINNER
