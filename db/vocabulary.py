@@ -41,6 +41,9 @@ OFFICE_WORDS: dict[str, str] = {
     "president": Office.PRESIDENT,
     "presidential": Office.PRESIDENT,
     "pres": Office.PRESIDENT,
+    "potus": Office.PRESIDENT,
+    "ushouse": Office.HOUSE,
+    "congressional": Office.HOUSE,
 }
 
 #: One word that names a stage: a Stage value, or ANY_RUNOFF.

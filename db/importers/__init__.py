@@ -6,7 +6,7 @@ through `db.importers.run.import_file`, which hands the document to the one writ
 | format | source | module |
 |---|---|---|
 | fivethirtyeight-polls | FiveThirtyEight `senate_polls.csv` (and `senate_polls_historical.csv`) | fivethirtyeight |
-| medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` | medsl |
+| medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` (and 1976-2022), U.S. House 1976-2022, by column names | medsl |
 | openelections | OpenElections precinct/county CSVs | openelections |
 | al-sos-primary | Alabama Secretary of State primary precinct zip (67 county .xls) | al_sos |
 | racedesk | racedesk/1 JSON | racedesk |

@@ -263,6 +263,7 @@ GENERAL_RUNOFF_DATES: dict[tuple[int, str], dt.date] = {
     (2008, "GA"): dt.date(2008, 12, 2),
     (2018, "MS"): dt.date(2018, 11, 27),
     (2020, "GA"): dt.date(2021, 1, 5),
+    (2022, "GA"): dt.date(2022, 12, 6),
 }
 
 #: States whose general election needs a majority, else the top two meet in a run-off
@@ -425,14 +426,16 @@ class DocumentBuilder:
                 entry["aliases"].append(spelling)
         return key
 
-    def race(self, cycle: int, state: str, seat: str, special: bool, **fields: Any) -> dict[str, Any]:
-        natural = (cycle, state, "senate", seat, special)
+    def race(
+        self, cycle: int, state: str, seat: str, special: bool, *, office: str = "senate", **fields: Any
+    ) -> dict[str, Any]:
+        natural = (cycle, state, office, seat, special)
         race = self.races.get(natural)
         if race is None:
             race = {
                 "cycle": cycle,
                 "state": state,
-                "office": "senate",
+                "office": office,
                 "seat": seat,
                 "special": special,
                 **{k: v for k, v in fields.items() if v is not None},

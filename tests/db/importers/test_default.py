@@ -26,7 +26,17 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
-from tests.support import MEDSL, POLLS, Built, csv_distinct, csv_sum, new_store, row_counts
+from tests.support import (
+    MEDSL,
+    MEDSL_2022,
+    MEDSL_HOUSE,
+    POLLS,
+    Built,
+    csv_distinct,
+    csv_sum,
+    new_store,
+    row_counts,
+)
 
 
 def csv_rows(
@@ -92,25 +102,30 @@ async def standing_call(session: AsyncSession, contest_id: int) -> Call:
 def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
     first, second = built.first, built.second
     assert [p.name for p in first.parts] == [
-        "1976-2020-senate.csv",
+        "1976-2022-senate.csv",
+        "2018-2022-house.csv",
+        "senate-2022-baselines.json",
         "20171212__al__special__general__precinct.csv",
         "al-2020-primary-totals.json",
         "senate_polls.csv",
     ]
     # Counted from the files: one poll per 538 (poll_id, state, seat) of 2018 and 2020, but the sample's
-    # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL (year, state, special) of 2018
-    # and 2020, but the sample's 2020 Alabama race is already stored.
+    # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL Senate (year, state, special) of
+    # 2018, 2020 and 2022, but the sample's 2020 Alabama race is already stored, and one per MEDSL House
+    # (year, state, district).
     polls = csv_rows(POLLS, lambda r: r["cycle"] in ("2018", "2020"), ("poll_id", "state", "seat_name"))
     auburn = ("Auburn University at Montgomery", "7/9/20")
     sample_polls = csv_rows(
         POLLS, lambda r: (r["pollster"], r["end_date"]) == auburn, ("poll_id", "state", "seat_name")
     )
-    races = csv_rows(
-        MEDSL, lambda r: r["year"] in ("2018", "2020"), ("year", "state_po", "special"), "latin-1"
-    )
-    assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races
+    years = ("2018", "2020", "2022")
+    races = csv_rows(MEDSL_2022, lambda r: r["year"] in years, ("year", "state_po", "special"), "latin-1")
+    house = csv_rows(MEDSL_HOUSE, lambda r: r["year"] in years, ("year", "state_po", "district"))
+    old = csv_rows(MEDSL, lambda r: r["year"] in years[:2], ("year", "state_po", "special"), "latin-1")
+    assert old == {race for race in races if race[0] != "2022"}  # the 2018 and 2020 races are as before
+    assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races and len(house) == 435 * 3 + 1
     assert first.added["polls"] == len(polls) - 1
-    assert first.added["races"] == len(races) - 1
+    assert first.added["races"] == len(races) - 1 + len(house)
     assert any("Gordon" not in m and "Lou Barletta" in m for m in first.merges)
     assert second.already_imported and not second.changed
     assert "already imported" in second.describe()
@@ -176,7 +191,8 @@ async def test_one_doug_jones(default_store: async_sessionmaker[AsyncSession]) -
         )
         assert keys == {"doug jones", "gordon douglas jones"}  # "DOUG JONES" (MEDSL) shares the first
         moores = [p.name for p in people if p.name.endswith("Moore")]
-        assert moores == ["Roy S. Moore"]  # "Roy Moore" in the SOS sheets is the same man
+        # "Roy Moore" in the SOS sheets is the same man; Barry Moore is Alabama's 2nd district's (the House file)
+        assert sorted(moores) == ["Barry Moore", "Roy S. Moore"]
 
 
 async def test_alabama_2020_polls(default_store: async_sessionmaker[AsyncSession]) -> None:
