@@ -245,6 +245,12 @@ class RaceMatches:
     chosen: Race | None
     suggestions: list[Race] = field(default_factory=list)  # after a miss: races to offer instead
     hints: dict[int, str] = field(default_factory=dict)  # race id -> words that find exactly that race
+    more: list[Race] = field(default_factory=list)  # found too, but set aside by the pick rule (`_pick`)
+
+    @property
+    def found(self) -> list[Race]:
+        """Every race the words found, the picked ones first: what autocomplete offers."""
+        return [*self.races, *self.more]
 
     def hint(self, race: Race) -> str:
         return self.hints.get(race.id) or race_hint(race)
@@ -361,8 +367,11 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
     races = await _query_races(session, query, people, limit)
     if not races:
         return await _missed(session, query)
-    races = _pick(query, races)
-    return RaceMatches(query, races, _choose(query, races), hints=await exact_hints(session, races))
+    picked = _pick(query, races)
+    more = [r for r in races if r not in picked]
+    return RaceMatches(
+        query, picked, _choose(query, picked), hints=await exact_hints(session, races), more=more
+    )
 
 
 async def _missed(session: AsyncSession, query: ParsedQuery) -> RaceMatches:

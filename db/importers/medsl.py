@@ -74,7 +74,9 @@ SOURCE = "MEDSL U.S. Senate 1976-2020 (doi:10.7910/DVN/PEJ5QU)"
 #: The Senate's 2022 rows (an empty `version`) were added to MEDSL's file by the repository that ships it.
 SOURCE_2022 = "U.S. Senate 2022 (MEDSL's file extended by thisismactan/USA-2024)"
 HOUSE_SOURCE = "MEDSL U.S. House 1976-2022 (doi:10.7910/DVN/IG0UN2)"
-COLUMNS = {
+PARTY_COLUMNS = ("party_detailed", "party")  # the Senate file's, the House file's: one of them is needed
+#: The columns every MEDSL results file has.
+REQUIRED = {
     "year",
     "state_po",
     "office",
@@ -86,7 +88,7 @@ COLUMNS = {
     "candidatevotes",
     "totalvotes",
 }
-PARTY_COLUMNS = ("party_detailed", "party")  # the Senate file's, the House file's
+COLUMNS = REQUIRED | {"party_detailed"}  # the Senate file's
 OFFICES = {"US SENATE": "senate", "US HOUSE": "house"}
 STAGES = {"gen": "general", "pre": "general", "runoff": "general runoff", "pri": "primary"}
 WRITEIN_NAMES = {
@@ -196,7 +198,7 @@ def parse(source: Source, *, skip_bad: bool = False, years: Iterable[int] | None
     rows = 0
     party_column = ""
     with open_text(source, encoding="latin-1") as stream:
-        for line, row in csv_rows(stream, COLUMNS, bad, "MEDSL results"):
+        for line, row in csv_rows(stream, REQUIRED, bad, "MEDSL results"):
             if not party_column:
                 party_column = next((c for c in PARTY_COLUMNS if c in row), "")
                 if not party_column:

@@ -149,3 +149,11 @@ async def test_the_pick_rule_takes_the_newest_race_of_the_office_most_asked_abou
     listed = await world.text("!race georgia 2020")
     assert "`!race georgia 2020 regular`" in listed and "`!race georgia 2020 special`" in listed
     assert (await world.text("!race wyoming at-large 2018")).startswith("2018 Wyoming U.S. House WY-AL")
+
+
+async def test_autocomplete_offers_the_races_the_pick_rule_set_aside(world: World) -> None:
+    choices = await world.standin.send_autocomplete(
+        world.desk.id, world.desk_channel, world.member, "race", {"query": "alabama"}, focused="query"
+    )
+    values = [choice["value"] for choice in choices]
+    assert values[0] == "alabama 2022" and "AL-2 2022" in values and "alabama 2020" in values
