@@ -268,7 +268,11 @@ async def build_default(path: Path) -> Built:
 
 
 async def al2020(session: AsyncSession) -> Race:
-    race = await session.scalar(select(Race).where(Race.state == "AL", Race.cycle == 2020))
+    race = await session.scalar(
+        select(Race).where(
+            Race.state == "AL", Race.cycle == 2020, Race.office == "senate"
+        )  # not a district's
+    )
     assert race is not None
     return race
 
