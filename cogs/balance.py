@@ -64,9 +64,11 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         usage="[cycle]",
         description="Balance of power in the House, where racedesk has House races",
     )
-    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
+    @app_commands.describe(cycle="The election year, e.g. 2022 (default: the newest in the data)")
     async def house(self, ctx: RaceContext, cycle: str | None = None) -> None:
-        """The House after a cycle's elections, from the House races racedesk holds. Example: !house 2020"""
+        """The House after a cycle's elections: its 435 seats (the District of Columbia's delegate has no
+        vote), state affiliates such as Minnesota's DFL counted with their national party, seats won or
+        leading, and what each side needs for a majority. Example: !house 2022"""
         await self.answer(ctx, Office.HOUSE, cycle)
 
     @hybrid_command(

@@ -33,6 +33,9 @@ from db.models import CallKind, Candidacy, ChamberBaseline, Contest, Office, Out
 from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
+# Delegates elected to the House who have no vote on the floor (the District of Columbia's, the
+# territories'): their races are stored, but they hold no seat of the 435.
+NON_VOTING = frozenset({"DC", "PR", "GU", "VI", "AS", "MP"})
 # Who presided over (and broke ties in) the Senate elected in each cycle, from the January after it.
 VICE_PRESIDENT_AFTER: dict[int, tuple[str, str]] = {
     1976: ("Walter Mondale", "DEM"), 1978: ("Walter Mondale", "DEM"),
@@ -204,6 +207,8 @@ async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Bal
         )
     )
     races = list(await session.scalars(select(Race).where(Race.office == office, Race.cycle == cycle)))
+    if office == Office.HOUSE:
+        races = [r for r in races if r.state not in NON_VOTING]
     if not baselines and not races:
         return None
     loaded = await session.scalars(
@@ -214,7 +219,9 @@ async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Bal
     for view in await views_of(session, contests):
         by_race.setdefault(view.contest.race_id, []).append(view)
     seats = [seat_of(race, by_race.get(race.id, [])) for race in races]
-    seats.sort(key=lambda s: (s.race.state, s.race.special, s.race.seat))
+    seats.sort(
+        key=lambda s: (s.race.state, s.race.special, len(s.race.seat), s.race.seat)
+    )  # AL-2 before AL-10
     not_up: Counter[str] = Counter()
     for b in baselines:
         not_up[side_of(b.party) or b.party] += b.seats_not_up

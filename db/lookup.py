@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import us
 from rapidfuzz import fuzz, process
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
@@ -43,6 +44,8 @@ FILLER = frozenset(
     {"the", "race", "races", "of", "for", "us", "u", "s", "election", "seat", "class", "cycle"}
 )
 DISTRICT = re.compile(r"^([a-z]{2})-?(\d{1,2}|al)$")  # "al-02", "al02", "ak-al" (at large)
+DISTRICT_NUMBER = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")  # after a state: "2", "02", "2nd"
+AT_LARGE = (("at", "large"), ("atlarge",))  # "wyoming at-large"
 YEAR = re.compile(r"^(?:19[7-9]\d|20\d\d)$")
 SHORT_YEAR = re.compile(r"^'(\d\d)$")
 SEAT_CLASSES = {
@@ -53,11 +56,13 @@ SEAT_CLASSES = {
     "3": "Class III",
     "iii": "Class III",
 }
-#: The office a query that names none means, when one state's newest cycle holds several.
-OFFICE_ORDER = (Office.SENATE, Office.PRESIDENT, Office.GOVERNOR, Office.HOUSE)
 MIN_FUZZY_STATE = 82
 MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
+#: The pick rule: where a query names a state but no office, district or seat class, the races of the
+#: newest cycle (or of the cycle asked) come first, and among them the office most asked about first.
+OFFICE_ORDER = (Office.PRESIDENT, Office.SENATE, Office.GOVERNOR, Office.HOUSE)
+OFFICE_RANK: dict[str, int] = {office: rank for rank, office in enumerate(OFFICE_ORDER)}
 
 
 #: The states, DC and the territories (Puerto Rico's governor, the delegates' House races).
@@ -146,9 +151,16 @@ def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) 
         return 0
     for width in range(min(_MAX_STATE_WORDS, len(words) - i), 0, -1):
         phrase = " ".join(words[i : i + width])
-        if phrase in STATE_NAMES:
-            query.state = STATE_NAMES[phrase]
-            return width
+        code = STATE_NAMES.get(phrase)
+        if code is None and phrase.endswith("s") and width == len(phrase.split()):
+            code = STATE_NAMES.get(phrase[:-1])  # "alabama's 2nd": folded, the possessive is "alabamas"
+            code = code if code and _district_after(words, typed, i + width)[0] else None
+        if code is not None:
+            query.state = code
+            number, taken = _district_after(words, typed, i + width)
+            if number is not None:
+                query.office, query.district = Office.HOUSE, number
+            return width + taken
     word = words[i]
     district = DISTRICT.match(word)
     if district and district.group(1).upper() in POSTAL_CODES:
@@ -156,16 +168,30 @@ def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) 
         query.office = Office.HOUSE
         query.district = "AL" if district.group(2) == "al" else str(int(district.group(2)))
         return 1
-    district_next = i + 1 < len(words) and words[i + 1].isdigit() and len(words[i + 1]) <= 2
-    plainly_a_code = word not in WORD_LIKE_CODES or typed[i].isupper() or len(words) == 1 or district_next
+    district_next, taken = _district_after(words, typed, i + 1)
+    plainly_a_code = (
+        word not in WORD_LIKE_CODES or typed[i].isupper() or len(words) == 1 or district_next is not None
+    )
     if word.upper() in POSTAL_CODES and plainly_a_code:
         query.state = word.upper()
-        if district_next:  # "al 2": a district number right after the postal code
-            query.office = Office.HOUSE
-            query.district = str(int(words[i + 1]))
-            return 2
+        if district_next is not None:  # "al 2", "al 2nd district", "wy at-large": a district after the code
+            query.office, query.district = Office.HOUSE, district_next
+            return 1 + taken
         return 1
     return 0
+
+
+def _district_after(words: list[str], typed: list[str], j: int) -> tuple[str | None, int]:
+    """A House district said right after a state ("2", "02", "2nd", "at-large"): ("2", 1), ("AL", 2), or (None, 0)."""
+    if j >= len(words):
+        return None, 0
+    for phrase in AT_LARGE:
+        if tuple(words[j : j + len(phrase)]) == phrase:
+            return "AL", len(phrase)
+    number = DISTRICT_NUMBER.match(words[j])
+    if number is None or typed[j].startswith(("'", "\u2019")) or int(number.group(1)) == 0:
+        return None, 0
+    return str(int(number.group(1))), 1
 
 
 def _take_keyword(query: ParsedQuery, words: list[str], typed: list[str], i: int) -> int:
@@ -184,12 +210,14 @@ def _take_keyword(query: ParsedQuery, words: list[str], typed: list[str], i: int
     if seat_class is not None:
         query.seat = seat_class  # "class 2", "class ii": a Senate seat
         return 2
+    if word in ("district", "cd"):
+        number, taken = _district_after(words, typed, i + 1)
+        if number is not None and number != "AL":
+            query.office, query.district = Office.HOUSE, number
+            return 1 + taken
     if word in OFFICE_WORDS:
         query.office = OFFICE_WORDS[word]
         return 1
-    if word in ("district", "cd") and i + 1 < len(words) and words[i + 1].isdigit():
-        query.office, query.district = Office.HOUSE, str(int(words[i + 1]))
-        return 2
     if i + 1 < len(words) and (word, words[i + 1]) in STAGE_PHRASES:
         query.said += [word, words[i + 1]]
         return 2
@@ -223,18 +251,25 @@ class RaceMatches:
     chosen: Race | None
     suggestions: list[Race] = field(default_factory=list)  # after a miss: races to offer instead
     hints: dict[int, str] = field(default_factory=dict)  # race id -> words that find exactly that race
+    more: list[Race] = field(default_factory=list)  # found too, but set aside by the pick rule (`_pick`)
+
+    @property
+    def found(self) -> list[Race]:
+        """Every race the words found, the picked ones first: what autocomplete offers."""
+        return [*self.races, *self.more]
 
     def hint(self, race: Race) -> str:
         return self.hints.get(race.id) or race_hint(race)
 
 
-def race_hint(race: Race, *, has_special_twin: bool = False) -> str:
-    """The words that find exactly this race again: `alabama 2017 special`, `al-2 2020`, and `georgia 2020
-    regular` for a regular seat whose state also held a special for the same office that year."""
+def race_hint(race: Race, *, has_special_twin: bool = False, outranked: bool = False) -> str:
+    """The words that find exactly this race again: `alabama 2017 special`, `al-2 2020`, `georgia 2020
+    regular` for a regular seat whose state also held a special for the same office that year, and the
+    office (`pennsylvania senate 2016`) where the pick rule would take an office ranked above it."""
     if race.office == Office.HOUSE and race.seat:
         words = [f"{race.state}-{race.seat}", str(race.cycle)]
     else:
-        office = "" if race.office == Office.SENATE else race.office
+        office = "" if race.office == Office.SENATE and not outranked else race.office
         words = [state_name(race.state).lower(), office, str(race.cycle)]
     if race.special:
         words.append("special")
@@ -245,16 +280,28 @@ def race_hint(race: Race, *, has_special_twin: bool = False) -> str:
 
 async def exact_hints(session: AsyncSession, races: list[Race]) -> dict[int, str]:
     """The words for each race that find exactly it, in one query: a regular seat says `regular` where the
-    same state held a special for the same office in the same year."""
-    regular = [r for r in races if not r.special]
-    if not regular:
-        return {r.id: race_hint(r) for r in races}
-    keys = {(r.state, r.office, r.cycle) for r in regular}
-    specials = select(Race.state, Race.office, Race.cycle).where(
-        Race.special.is_(True), Race.state.in_({k[0] for k in keys})
+    same state held a special for the same office in the same year; a Senate race names its office where
+    the state also has a race of an office the pick rule ranks first (`OFFICE_ORDER`) that cycle."""
+    if not races:
+        return {}
+    seen = select(Race.state, Race.office, Race.cycle, Race.special).where(
+        Race.state.in_({r.state for r in races}),
+        Race.office.in_(OFFICE_ORDER[: OFFICE_RANK[Office.SENATE]]) | Race.special.is_(True),
     )
-    twins = {(state, office, cycle) for state, office, cycle in await session.execute(specials.distinct())}
-    return {r.id: race_hint(r, has_special_twin=(r.state, r.office, r.cycle) in twins) for r in races}
+    twins, above = set(), set()
+    for state, office, cycle, special in await session.execute(seen.distinct()):
+        if special:
+            twins.add((state, office, cycle))
+        if OFFICE_RANK.get(office, len(OFFICE_RANK)) < OFFICE_RANK[Office.SENATE]:
+            above.update({(state, cycle), (state, cycle + 1)} if special else {(state, cycle)})
+    return {
+        r.id: race_hint(
+            r,
+            has_special_twin=not r.special and (r.state, r.office, r.cycle) in twins,
+            outranked=(r.state, r.cycle) in above,
+        )
+        for r in races
+    }
 
 
 async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:
@@ -337,7 +384,11 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
     races = await _query_races(session, query, people, limit)
     if not races:
         return await _missed(session, query)
-    return RaceMatches(query, races, _choose(query, races), hints=await exact_hints(session, races))
+    picked = _pick(query, races)
+    more = [r for r in races if r not in picked]
+    return RaceMatches(
+        query, picked, _choose(query, picked), hints=await exact_hints(session, races), more=more
+    )
 
 
 async def _missed(session: AsyncSession, query: ParsedQuery) -> RaceMatches:
@@ -371,36 +422,47 @@ async def _query_races(
             .where(Candidacy.candidate_id.in_(people))
         )
         conditions.append(or_(Race.id.in_(in_race), Race.incumbent_id.in_(people)))
+    newest = (Race.cycle.desc(), _office_rank())
     stmt = stmt.where(*conditions).order_by(
-        Race.cycle.desc(), Race.special, Race.state, Race.office != Office.SENATE, Race.office, Race.seat
+        *(reversed(newest) if query.cycle else newest),
+        Race.special,
+        Race.state,
+        func.length(Race.seat),  # districts 1, 2, ... 10, not 1, 10, 2
+        Race.seat,
     )
     races = list(await session.scalars(stmt.limit(limit + 1)))
     if query.cycle:
-        # A special held the year before a cycle (Dec 2017 for 2018) only counts when nothing else matches.
-        exact = [r for r in races if r.cycle == query.cycle]
-        races = exact or races
+        # A special held the year before a cycle (Dec 2017 for 2018) only counts when nothing else of its
+        # office matches.
+        exact = {r.office for r in races if r.cycle == query.cycle}
+        races = [r for r in races if r.cycle == query.cycle or r.office not in exact]
     return races[:limit]
 
 
+def _office_rank() -> ColumnElement[int]:
+    return case(
+        *((Race.office == office, rank) for office, rank in OFFICE_RANK.items()), else_=len(OFFICE_RANK)
+    )
+
+
+def _pick(query: ParsedQuery, races: list[Race]) -> list[Race]:
+    """The pick rule, where a query names one state but no office, district or seat class: of the races
+    found (newest cycle first, or all of the cycle asked), those of the newest cycle and of the office most
+    asked about (`OFFICE_ORDER`: president, senate, governor, house). `!race pennsylvania` is the state's
+    newest statewide race; `!race georgia 2020` lists the two Senate races of 2020."""
+    if query.office or query.district or query.seat or len({r.state for r in races}) != 1:
+        return races
+    top = races[0]
+    return [r for r in races if r.office == top.office and (query.cycle or r.cycle == top.cycle)]
+
+
 def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
-    """The race meant, when one stands out: the newest race of the one state and office asked about
-    (with no office said, the Senate's when the state has one among the matches).
+    """The race meant, when one stands out: the newest race of the one state and office asked about.
 
     Two races of the same newest cycle in one state and office (Georgia 2020: the regular seat and the
     special) are a real choice, so the member gets the list, with the words that reach each one exactly
     (`georgia 2020 regular`, `georgia 2020 special`): a desk write never lands on a race it only guessed.
-    A query that names no office, in a state whose newest cycle holds several, means the first of them in
-    OFFICE_ORDER (`alabama` is the 2020 Senate race, not the 2020 president race of Alabama).
     """
-    if query.office is None and races:
-        # No office said, and the newest cycle holds several offices (Alabama 2020: the Senate and the
-        # president): the office first in OFFICE_ORDER.
-        offices = {r.office for r in races if r.cycle == races[0].cycle}
-        if len(offices) > 1:
-            first = min(
-                offices, key=lambda o: OFFICE_ORDER.index(o) if o in OFFICE_ORDER else len(OFFICE_ORDER)
-            )
-            races = [r for r in races if r.office == first]
     groups = {(r.state, r.office, r.seat if r.office == Office.HOUSE else "") for r in races}
     if len(groups) != 1:
         return None
@@ -420,7 +482,11 @@ async def _suggest(session: AsyncSession, query: ParsedQuery, limit: int = 3) ->
         codes = nearest_states(words, with_races, limit)
     if not codes:
         return []
-    newest = select(Race).where(Race.state.in_(codes)).order_by(Race.cycle.desc(), Race.special, Race.office)
+    newest = (
+        select(Race)
+        .where(Race.state.in_(codes))
+        .order_by(Race.cycle.desc(), _office_rank(), Race.special, func.length(Race.seat), Race.seat)
+    )
     return list(await session.scalars(newest.limit(limit)))
 
 

@@ -42,6 +42,8 @@ OFFICE_WORDS: dict[str, str] = {
     "presidential": Office.PRESIDENT,
     "pres": Office.PRESIDENT,
     "potus": Office.PRESIDENT,
+    "ushouse": Office.HOUSE,
+    "congressional": Office.HOUSE,
 }
 
 #: One word that names a stage: a Stage value, or ANY_RUNOFF.

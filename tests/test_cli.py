@@ -35,8 +35,12 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 def test_ask_prints_the_answer_and_exits_0(tmp_path: Path) -> None:
-    done = run("ask", "!race alabama", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"})
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    done = run("ask", "!race alabama", env={"DATABASE_URL": url})
     assert done.returncode == 0, done.stderr
+    # the pick rule: Alabama's newest race, of the office most asked about (the Senate, not the House)
+    assert done.stdout.startswith("2022 Alabama U.S. Senate (Class III)\n") and "Britt won" in done.stdout
+    done = run("ask", "!race alabama 2020", env={"DATABASE_URL": url})
     assert done.stdout.startswith("2020 Alabama U.S. Senate (Class II)\n")
     assert "Tuberville defeated Sessions" in done.stdout
 

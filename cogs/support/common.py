@@ -70,7 +70,7 @@ async def race_autocomplete(
         return []
     matches = await bot.store.find_races(current, limit=25)
     return [
-        app_commands.Choice(name=race_title(r)[:100], value=matches.hint(r)[:100]) for r in matches.races[:25]
+        app_commands.Choice(name=race_title(r)[:100], value=matches.hint(r)[:100]) for r in matches.found[:25]
     ]
 
 

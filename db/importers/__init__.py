@@ -6,7 +6,7 @@ through `db.importers.run.import_file`, which hands the document to the one writ
 | format | source | module |
 |---|---|---|
 | fivethirtyeight-polls | FiveThirtyEight's poll files of every office and layout (`senate_polls.csv`, `house_polls.csv`, ...) | fivethirtyeight |
-| medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` | medsl |
+| medsl | MEDSL U.S. Senate 1976-2020 `1976-2020-senate.csv` (and 1976-2022), U.S. House 1976-2022, by column names | medsl |
 | medsl-president | MEDSL U.S. President by state 1976-2020 `1976-2020-president.csv` | medsl_president |
 | openelections | OpenElections precinct/county CSVs | openelections |
 | al-sos-primary | Alabama Secretary of State primary precinct zip (67 county .xls) | al_sos |

@@ -277,6 +277,7 @@ GENERAL_RUNOFF_DATES: dict[tuple[int, str], dt.date] = {
     (2008, "GA"): dt.date(2008, 12, 2),
     (2018, "MS"): dt.date(2018, 11, 27),
     (2020, "GA"): dt.date(2021, 1, 5),
+    (2022, "GA"): dt.date(2022, 12, 6),
 }
 
 #: States whose general election needs a majority, else the top two meet in a run-off

@@ -31,7 +31,7 @@ MEMBER_EXAMPLES = [
     "`!endorsements alabama` · Who endorsed whom",
     "`!calendar july 14 2020` · What votes on a day",
     "`!governor 2020` · Governorships won by party",
-    "`!house 2020` · Balance of power in the House",
+    "`!house 2022` · Balance of power in the House",
     "`!senate 2020` · Balance of power in the Senate",
     "`!president 2020` · A presidential election: electoral votes, 270 to win",
     "`!follow alabama` · Follow a race",

@@ -24,8 +24,23 @@ AL_2017 = (2017, "AL", True)
         ("AL-02", "AL", "house", "2", None, None),
         ("al 2", "AL", "house", "2", None, None),
         ("al02", "AL", "house", "2", None, None),
+        ("alabama 2", "AL", "house", "2", None, None),
+        ("alabama's 2nd", "AL", "house", "2", None, None),
+        ("alabama\u2019s 2nd 2022", "AL", "house", "2", 2022, None),
+        ("al 2nd district", "AL", "house", "2", None, None),
+        ("al district 2", "AL", "house", "2", None, None),
+        ("AL 2 2020", "AL", "house", "2", 2020, None),
+        ("wy-al", "WY", "house", "AL", None, None),
+        ("wyoming at-large", "WY", "house", "AL", None, None),
+        ("wy at large 2018", "WY", "house", "AL", 2018, None),
+        ("kansas 3rd", "KS", "house", "3", None, None),
+        ("potus 2020", None, "president", None, 2020, None),
+        ("pres", None, "president", None, None, None),
+        ("gov georgia", "GA", "governor", None, None, None),
+        ("house", None, "house", None, None, None),
         ("georgia special", "GA", None, None, None, True),
         ("'20 bama", "AL", None, None, 2020, None),
+        ("bama '20", "AL", None, None, 2020, None),  # a short year is not a district
         ("new york governor", "NY", "governor", None, None, None),
         ("N.C.", "NC", None, None, None, None),
         ("north carolina 2020", "NC", None, None, 2020, None),
@@ -180,3 +195,37 @@ async def test_a_regular_seat_beside_a_special_is_listed_with_words_that_reach_i
                 2020,
                 special,
             )
+
+
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [
+        ("pennsylvania", (2022, "PA", "senate", "Class III", False)),  # the newest race, a statewide one
+        ("georgia", (2022, "GA", "senate", "Class III", False)),
+        ("georgia 2022 runoff", (2022, "GA", "senate", "Class III", False)),
+        ("alabama 2018", (2017, "AL", "senate", "Class II", True)),  # the Senate before the House
+        ("al house district 2 2018", (2018, "AL", "house", "2", False)),
+        ("al-02", (2022, "AL", "house", "2", False)),  # the district's newest race
+        ("al-02 2020", (2020, "AL", "house", "2", False)),
+        ("alabama's 2nd 2018", (2018, "AL", "house", "2", False)),
+        ("wyoming at-large 2020", (2020, "WY", "house", "AL", False)),
+        ("ilhan omar", (2022, "MN", "house", "5", False)),
+    ],
+)
+async def test_the_pick_rule_on_the_shipped_store(
+    default_store: async_sessionmaker[AsyncSession], typed: str, chosen: tuple[int, str, str, str, bool]
+) -> None:
+    async with default_store() as session:
+        matches = await find_races(session, typed)
+    race = matches.chosen
+    assert race is not None, (typed, [(r.cycle, r.state, r.office, r.seat) for r in matches.races])
+    assert (race.cycle, race.state, race.office, race.seat, race.special) == chosen
+
+
+async def test_an_office_said_lists_that_offices_races_with_their_own_words(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    async with default_store() as session:
+        listed = await find_races(session, "alabama house 2022")
+        assert listed.chosen is None and [r.seat for r in listed.races] == [str(n) for n in range(1, 8)]
+        assert [listed.hint(r) for r in listed.races] == [f"AL-{n} 2022" for n in range(1, 8)]

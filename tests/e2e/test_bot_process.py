@@ -53,13 +53,13 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
 
 async def test_the_bot_process_answers_race_alabama(running: Running) -> None:
     standin = running.standin
-    await standin.send_message(running.channel_id, running.member, "!race alabama")
+    await standin.send_message(running.channel_id, running.member, "!race alabama 2020")
     reply = await standin.wait_for_message(running.channel_id, timeout=30)
     assert reply.embeds[0]["title"] == "2020 Alabama U.S. Senate (Class II)"
     assert "Tuberville defeated Sessions" in reply.text()
 
     await standin.send_slash(
-        running.guild_id, running.channel_id, running.member, "race", {"query": "alabama"}
+        running.guild_id, running.channel_id, running.member, "race", {"query": "alabama 2020"}
     )
     response = await standin.wait_for_message(
         running.channel_id, predicate=lambda m: m.kind == "interaction_response", timeout=30

@@ -165,10 +165,10 @@ async def test_the_desk_end_to_end_through_failures_and_a_restart(desk: Desk) ->
     standin = desk.standin
     # Nobody outside the desk changes shared data.
     before = await store_counts(desk.db_url)
-    refused = await desk.say("!result alabama general Tuberville=5 Jones=3", desk.member)
+    refused = await desk.say("!result alabama 2020 general Tuberville=5 Jones=3", desk.member)
     assert refused.startswith("Only desk moderators can change shared data")
     refused = await desk.say(
-        "!result alabama general Tuberville=5 Jones=3", desk.other_owner, desk.other_channel
+        "!result alabama 2020 general Tuberville=5 Jones=3", desk.other_owner, desk.other_channel
     )
     assert "this server is not a desk server" in refused
     assert await store_counts(desk.db_url) == before
@@ -191,7 +191,7 @@ async def test_the_desk_end_to_end_through_failures_and_a_restart(desk: Desk) ->
     standin.fail_next("POST", rf"/channels/{desk.other_results}/messages", 429, times=1, retry_after=0.2)
     standin.fail_next("POST", rf"/channels/{dm}/messages", 500, times=1)
     reply = await desk.say(
-        "!result alabama general Tuberville=1392100 Jones=920500 reporting=100%", desk.moderator
+        "!result alabama 2020 general Tuberville=1392100 Jones=920500 reporting=100%", desk.moderator
     )
     assert (
         reply.startswith("Stored result #") and "Announcing in 2 channels and to 1 follower by DM." in reply
@@ -211,23 +211,23 @@ async def test_the_desk_end_to_end_through_failures_and_a_restart(desk: Desk) ->
     assert (await store_counts(desk.db_url))[1:] == (0, 3)
 
     # The member commands read it.
-    card = await desk.say("!race alabama", desk.member)
+    card = await desk.say("!race alabama 2020", desk.member)
     assert "General · Nov 3, 2020: ✅ Tuberville defeated Jones, 60.2%–39.8% (unofficial)" in card
     if importlib.util.find_spec("cogs.results") is not None:
-        assert "1,392,100" in await desk.say("!results alabama", desk.member)
+        assert "1,392,100" in await desk.say("!results alabama 2020", desk.member)
 
     # A call that changes the outcome is announced (one equal to the standing call is not); a wrong input is
     # refused clearly.
-    assert "Stored call #" in await desk.say("!call alabama general Jones source=AP", desk.moderator)
+    assert "Stored call #" in await desk.say("!call alabama 2020 general Jones source=AP", desk.moderator)
     await desk.arrived("Race call", [desk.desk_results, desk.other_results, dm])
-    wrong = await desk.say("!result alabama general Tubervile=5 Jones=3", desk.moderator)
+    wrong = await desk.say("!result alabama 2020 general Tubervile=5 Jones=3", desk.moderator)
     assert (
         "'Tubervile' is not a candidate in the general" in wrong and "Did you mean Tommy Tuberville?" in wrong
     )
     assert (await store_counts(desk.db_url))[0] == snapshots
 
     # The audit lists the writes; undo reverts the call and announces the correction.
-    audit = await desk.say("!audit alabama", desk.moderator)
+    audit = await desk.say("!audit alabama 2020", desk.moderator)
     assert "**moderator**: call #" in audit and "**moderator**: result #" in audit
     call_entry = audit.split("`#")[1].split("`")[0]
     undone = await desk.say(f"!undo {call_entry}", desk.moderator)
@@ -267,7 +267,7 @@ async def test_stopped_after_discord_accepted_and_before_the_record_each_target_
 
     crash = standin.after_accepting("POST", rf"/channels/{desk.desk_results}/messages", kill)
     await standin.send_message(
-        desk.desk_channel, desk.moderator, "!result alabama general Tuberville=1392100 Jones=920500"
+        desk.desk_channel, desk.moderator, "!result alabama 2020 general Tuberville=1392100 Jones=920500"
     )
     await until(lambda: killed.returncode is not None, 60, "the bot stopped in the window")
     await desk.stop()

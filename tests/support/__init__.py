@@ -12,6 +12,8 @@ Fixtures live in the conftest.py files beside the tests; they build on these.
 from tests.support.data import (
     HISTORICAL_AL,
     MEDSL,
+    MEDSL_2022,
+    MEDSL_HOUSE,
     POLLS,
     PRESIDENT,
     PRESIDENT_POLLS,
@@ -73,6 +75,8 @@ __all__ = [
     "HISTORICAL_AL",
     "MANAGE_GUILD",
     "MEDSL",
+    "MEDSL_2022",
+    "MEDSL_HOUSE",
     "MODERATOR",
     "OTHER_MODERATOR",
     "POLLS",

@@ -24,6 +24,8 @@ from db.importers.default import PUBLIC
 TESTS = Path(__file__).resolve().parents[1]
 SPEC = TESTS / "data" / "discord-openapi.json"  # Discord's OpenAPI spec, which every body the bot sends meets
 MEDSL = PUBLIC / "1976-2020-senate.csv"
+MEDSL_2022 = PUBLIC / "1976-2022-senate.csv"  # the same file with the 2022 elections added
+MEDSL_HOUSE = PUBLIC / "2018-2022-house.csv"
 POLLS = PUBLIC / "senate_polls.csv"
 SPECIAL_2017 = PUBLIC / "20171212__al__special__general__precinct.csv"
 PRIMARY_ZIP = PUBLIC / "2020 Primary Precinct Results.zip"

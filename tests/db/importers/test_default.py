@@ -27,7 +27,18 @@ from db.models import (
     ResultCount,
     ResultSnapshot,
 )
-from tests.support import MEDSL, POLLS, PRESIDENT, Built, csv_distinct, csv_sum, new_store, row_counts
+from tests.support import (
+    MEDSL,
+    MEDSL_2022,
+    MEDSL_HOUSE,
+    POLLS,
+    PRESIDENT,
+    Built,
+    csv_distinct,
+    csv_sum,
+    new_store,
+    row_counts,
+)
 
 GOVERNORS = PUBLIC / "governor_polls.csv"
 POLLS_2024 = PUBLIC / "fivethirtyeight-2024"
@@ -96,7 +107,9 @@ async def standing_call(session: AsyncSession, contest_id: int) -> Call:
 def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
     first, second = built.first, built.second
     assert [p.name for p in first.parts] == [
-        "1976-2020-senate.csv",
+        "1976-2022-senate.csv",
+        "2018-2022-house.csv",
+        "senate-2022-baselines.json",
         "2016-2020-president.csv",
         "20171212__al__special__general__precinct.csv",
         "al-2020-primary-totals.json",
@@ -109,7 +122,7 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
     # The polls that make races of their own (no results are shipped for them): one poll per 538
     # (poll_id, state, seat), one race per (cycle, state, seat) (House: and election day, a special's own).
     for part, path, race_columns in zip(
-        first.parts[5:],
+        first.parts[7:],
         (GOVERNORS, POLLS_2024 / "senate_polls.csv", POLLS_2024 / "house_district_polls.csv",
          POLLS_2024 / "president_polls.csv"),
         (("cycle", "state"), ("cycle", "state", "seat_name"), ("cycle", "state", "seat_number", "election_date"),
@@ -120,21 +133,26 @@ def test_the_build_reports_and_the_second_changes_nothing(built: Built) -> None:
         assert part.added["races"] == len(csv_rows(path, lambda r: True, race_columns)), part.name
         assert part.added["contests"] >= part.added["races"]  # each race's stages, from its poll rows
     # Counted from the files: one poll per 538 (poll_id, state, seat) of 2018 and 2020, but the sample's
-    # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL (year, state, special) of 2018
-    # and 2020, but the sample's 2020 Alabama race is already stored; one race per MEDSL president
+    # Auburn poll (Jul 2-9, 2020) is already stored; one race per MEDSL Senate (year, state, special) of
+    # 2018, 2020 and 2022, but the sample's 2020 Alabama race is already stored, and one per MEDSL House
+    # (year, state, district); one race per MEDSL president
     # (year, state) of 2016 and 2020.
     polls = csv_rows(POLLS, lambda r: r["cycle"] in ("2018", "2020"), ("poll_id", "state", "seat_name"))
     auburn = ("Auburn University at Montgomery", "7/9/20")
     sample_polls = csv_rows(
         POLLS, lambda r: (r["pollster"], r["end_date"]) == auburn, ("poll_id", "state", "seat_name")
     )
-    races = csv_rows(
-        MEDSL, lambda r: r["year"] in ("2018", "2020"), ("year", "state_po", "special"), "latin-1"
-    )
+    years = ("2018", "2020", "2022")
+    races = csv_rows(MEDSL_2022, lambda r: r["year"] in years, ("year", "state_po", "special"), "latin-1")
+    house = csv_rows(MEDSL_HOUSE, lambda r: r["year"] in years, ("year", "state_po", "district"))
+    old = csv_rows(MEDSL, lambda r: r["year"] in years[:2], ("year", "state_po", "special"), "latin-1")
     president = csv_rows(PRESIDENT, lambda r: r["year"] in ("2016", "2020"), ("year", "state_po"))
-    assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races
-    assert first.parts[4].added["polls"] == len(polls) - 1
-    assert sum(part.added["races"] for part in first.parts[:5]) == len(races) - 1 + len(president)
+    assert old == {race for race in races if race[0] != "2022"}  # the 2018 and 2020 races are as before
+    assert len(sample_polls) == 1 and ("2020", "AL", "FALSE") in races and len(house) == 435 * 3 + 1
+    assert first.parts[6].added["polls"] == len(polls) - 1
+    assert sum(part.added["races"] for part in first.parts[:7]) == len(races) - 1 + len(house) + len(
+        president
+    )
     assert any("Gordon" not in m and "Lou Barletta" in m for m in first.merges)
     assert second.already_imported and not second.changed
     assert "already imported" in second.describe()
@@ -200,7 +218,8 @@ async def test_one_doug_jones(default_store: async_sessionmaker[AsyncSession]) -
         )
         assert keys == {"doug jones", "gordon douglas jones"}  # "DOUG JONES" (MEDSL) shares the first
         moores = [p.name for p in people if p.name.endswith("Moore")]
-        assert moores == ["Roy S. Moore"]  # "Roy Moore" in the SOS sheets is the same man
+        # "Roy Moore" in the SOS sheets is the same man; Barry Moore is Alabama's 2nd district's (the House file)
+        assert sorted(moores) == ["Barry Moore", "Roy S. Moore"]
 
 
 async def test_alabama_2020_polls(default_store: async_sessionmaker[AsyncSession]) -> None:
