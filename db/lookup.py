@@ -61,7 +61,7 @@ MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
 #: The pick rule: where a query names a state but no office, district or seat class, the races of the
 #: newest cycle (or of the cycle asked) come first, and among them the office most asked about first.
-OFFICE_ORDER = (Office.PRESIDENT, Office.SENATE, Office.GOVERNOR, Office.HOUSE)
+OFFICE_ORDER = (Office.SENATE, Office.PRESIDENT, Office.GOVERNOR, Office.HOUSE)
 OFFICE_RANK: dict[str, int] = {office: rank for rank, office in enumerate(OFFICE_ORDER)}
 
 
@@ -448,7 +448,7 @@ def _office_rank() -> ColumnElement[int]:
 def _pick(query: ParsedQuery, races: list[Race]) -> list[Race]:
     """The pick rule, where a query names one state but no office, district or seat class: of the races
     found (newest cycle first, or all of the cycle asked), those of the newest cycle and of the office most
-    asked about (`OFFICE_ORDER`: president, senate, governor, house). `!race pennsylvania` is the state's
+    asked about (`OFFICE_ORDER`: senate, president, governor, house). `!race pennsylvania` is the state's
     newest statewide race; `!race georgia 2020` lists the two Senate races of 2020."""
     if query.office or query.district or query.seat or len({r.state for r in races}) != 1:
         return races

@@ -36,9 +36,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_ask_prints_the_answer_and_exits_0(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
-    done = run("ask", "!race alabama", env={"DATABASE_URL": url})
+    done = run("ask", "!race alabama 2022", env={"DATABASE_URL": url})
     assert done.returncode == 0, done.stderr
-    # the pick rule: Alabama's newest race, of the office most asked about (the Senate, not the House)
+    # the pick rule: of Alabama's 2022 races, the office most asked about (the Senate, not the House)
     assert done.stdout.startswith("2022 Alabama U.S. Senate (Class III)\n") and "Britt won" in done.stdout
     done = run("ask", "!race alabama 2020", env={"DATABASE_URL": url})
     assert done.stdout.startswith("2020 Alabama U.S. Senate (Class II)\n")
@@ -66,7 +66,7 @@ def test_ask_answers_in_a_sharded_deployments_environment(tmp_path: Path, built:
         "SHARD_COUNT": "64",
         "SHARD_IDS": "63",
     }
-    done = run("ask", "!race alabama", env=env)
+    done = run("ask", "!race alabama 2020", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2020 Alabama U.S. Senate (Class II)\n")
 

@@ -41,8 +41,8 @@ PUBLIC = Path(__file__).resolve().parent.parent.parent / "data" / "public"
 DEFAULT_FILES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("1976-2022-senate.csv", "medsl", {"years": [2018, 2020, 2022]}),
     ("2018-2022-house.csv", "medsl", {"years": [2018, 2020, 2022]}),
-    ("2016-2020-president.csv", "medsl-president", {"years": [2016, 2020]}),
     ("senate-2022-baselines.json", "racedesk", {}),
+    ("2016-2020-president.csv", "medsl-president", {"years": [2016, 2020]}),
     ("20171212__al__special__general__precinct.csv", "openelections", {}),
     ("al-2020-primary-totals.json", "al-sos-primary", {}),
     ("senate_polls.csv", "fivethirtyeight-polls", {"cycles": [2018, 2020]}),

@@ -144,7 +144,9 @@ async def test_georgia_2022_runoff_is_the_files(world: World) -> None:
 
 
 async def test_the_pick_rule_takes_the_newest_race_of_the_office_most_asked_about(world: World) -> None:
-    assert (await world.text("!race pennsylvania")).startswith("2022 Pennsylvania U.S. Senate")
+    assert (await world.text("!race pennsylvania")).startswith("2024 Pennsylvania U.S. Senate")
+    assert (await world.text("!race pennsylvania 2022")).startswith("2022 Pennsylvania U.S. Senate")
+    assert (await world.text("!race alabama 2020")).startswith("2020 Alabama U.S. Senate")
     assert (await world.text("!race alabama 2018")).startswith("2017 Alabama U.S. Senate special")
     listed = await world.text("!race georgia 2020")
     assert "`!race georgia 2020 regular`" in listed and "`!race georgia 2020 special`" in listed
@@ -156,4 +158,4 @@ async def test_autocomplete_offers_the_races_the_pick_rule_set_aside(world: Worl
         world.desk.id, world.desk_channel, world.member, "race", {"query": "alabama"}, focused="query"
     )
     values = [choice["value"] for choice in choices]
-    assert values[0] == "alabama 2022" and "AL-2 2022" in values and "alabama 2020" in values
+    assert values[0] == "alabama president 2024" and "AL-2 2022" in values and "alabama 2020" in values

@@ -185,9 +185,10 @@ async def test_a_regular_seat_beside_a_special_is_listed_with_words_that_reach_i
 ) -> None:
     async with default_store() as session:
         listed = await find_races(session, "georgia 2020")
-        assert listed.chosen is None and len(listed.races) == 3
+        # the pick rule keeps the Senate's two races of 2020 (the state's president race needs its office)
+        assert listed.chosen is None and len(listed.races) == 2
         words = sorted(listed.hint(r) for r in listed.races)
-        assert words == ["georgia 2020 regular", "georgia 2020 special", "georgia president 2020"]
+        assert words == ["georgia 2020 regular", "georgia 2020 special"]
         for typed, special in (("georgia 2020 regular", False), ("ga 2020 class ii", False)):
             chosen = (await find_races(session, typed)).chosen
             assert chosen is not None and (chosen.state, chosen.cycle, chosen.special) == (
@@ -200,8 +201,12 @@ async def test_a_regular_seat_beside_a_special_is_listed_with_words_that_reach_i
 @pytest.mark.parametrize(
     ("typed", "chosen"),
     [
-        ("pennsylvania", (2022, "PA", "senate", "Class III", False)),  # the newest race, a statewide one
-        ("georgia", (2022, "GA", "senate", "Class III", False)),
+        ("pennsylvania", (2024, "PA", "senate", "Class I", False)),  # the newest race (polled), the Senate's
+        ("pennsylvania 2022", (2022, "PA", "senate", "Class III", False)),
+        ("georgia", (2024, "GA", "president", "", False)),  # the newest cycle had no Senate race in Georgia
+        ("alabama", (2024, "AL", "president", "", False)),
+        ("alabama 2020", (2020, "AL", "senate", "Class II", False)),  # the Senate before the president
+        ("georgia 2022", (2022, "GA", "senate", "Class III", False)),
         ("georgia 2022 runoff", (2022, "GA", "senate", "Class III", False)),
         ("alabama 2018", (2017, "AL", "senate", "Class II", True)),  # the Senate before the House
         ("al house district 2 2018", (2018, "AL", "house", "2", False)),
