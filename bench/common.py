@@ -44,6 +44,12 @@ async def build_store(path: Path, races: int = 10_000, polls: int = 0, seed: int
     """A SQLite store with the sample Alabama race plus `races` synthetic House races and `polls` polls."""
     await asyncio.to_thread(path.unlink, missing_ok=True)
     url = f"sqlite+aiosqlite:///{path}"
+    await fill_store(url, races, polls, seed)
+    return url
+
+
+async def fill_store(url: str, races: int = 10_000, polls: int = 0, seed: int = 7) -> None:
+    """Migrate the (empty) store at `url`, SQLite or PostgreSQL, and fill it as build_store does."""
     engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
@@ -66,7 +72,6 @@ async def build_store(path: Path, races: int = 10_000, polls: int = 0, seed: int
     if polls:
         await _add_polls(sessions, polls, rng)
     await engine.dispose()
-    return url
 
 
 async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng: random.Random) -> None:
