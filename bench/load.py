@@ -17,8 +17,8 @@ measured), each announced to the 500 results channels and the 1,000 followers (l
 The rate: a step offers `rate` questions a second for --step-seconds (and at least 30 questions), open
 loop (each question is due at its moment; a reply's latency counts from that moment, so a backlog shows as
 latency). A step passes when every question got its right reply and the step's p99 (nearest rank: of 30
-replies, the slowest) ≤ 5 × the floor's idle p50 (the floor asked 40 times one at a time, before the
-steps). Rates go up by --factor from --start-rate; the floor and racedesk are stepped in turn at each rate
+replies, the slowest) ≤ 5 × the floor's idle p50 (the floor asked 40 times one at a time before the
+steps, the desk already posting: the background every step has). Rates go up by --factor from --start-rate; the floor and racedesk are stepped in turn at each rate
 (the same machine noise falls on both). A system's highest rate is the highest step it passed before its
 first failure; the report is racedesk's highest rate ÷ the floor's (goal ≥ 0.5). The same figure is given
 for looser limits (p99 ≤ 10× and 20× the floor's idle p50) from the same steps, since on a loaded machine
@@ -355,14 +355,17 @@ async def stop(system: System) -> None:
             print(f"--- {system.name} shard {shard} output ---\n{output[max(0, at - 300) : at + 3000]}")
 
 
-def rss(pid: int) -> tuple[float, float]:
-    """The process's resident memory now and at its peak, MB."""
+def rss(pid: int) -> tuple[float, float, float]:
+    """The process's resident memory now and at its peak (MB), and the CPU seconds it has used."""
     fields = {}
+    cpu = 0.0
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
             fields[key] = value.split()[0] if value.split() else "0"
-    return int(fields.get("VmRSS", 0)) / 1024, int(fields.get("VmHWM", 0)) / 1024
+        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return int(fields.get("VmRSS", 0)) / 1024, int(fields.get("VmHWM", 0)) / 1024, cpu
 
 
 @dataclass
@@ -515,6 +518,25 @@ async def run(args: argparse.Namespace) -> None:
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
+async def one_at_a_time(system: System, n: int) -> list[float]:
+    """n questions, each asked when the last was answered (checked): the latencies."""
+    latencies = []
+    for _ in range(n):
+        channel, member = await system.channels.get()
+        try:
+            question, expect = system.question()
+            began = time.perf_counter()
+            reply = await system.standin.ask(channel, member, question)
+            latencies.append(time.perf_counter() - began)
+            try:
+                check_reply(question, reply.text(), expect)
+            except WrongReply as wrong:
+                system.wrong.append(str(wrong))
+        finally:
+            system.channels.put_nowait((channel, member))
+    return latencies
+
+
 async def measure(
     args: argparse.Namespace,
     floor: System,
@@ -524,27 +546,22 @@ async def measure(
     desk_channel: int,
     owner: int,
 ) -> None:
-    idle = []
-    for _ in range(40):
-        channel, member = await floor.channels.get()
-        began = time.perf_counter()
-        reply = await floor.standin.ask(channel, member, "!race alabama")
-        idle.append(time.perf_counter() - began)
-        check_reply("!race alabama", reply.text(), FLOOR_REPLY)
-        floor.channels.put_nowait((channel, member))
-    floor_p50 = statistics.median(idle)
-    limit = LIMIT_TIMES_FLOOR * floor_p50
-    print(
-        f"floor idle (40 asked one at a time): p50 {floor_p50 * 1000:.1f} ms; the limit: p99 ≤ 5 × that = "
-        f"{limit * 1000:.1f} ms",
-        flush=True,
-    )
     desk = Desk(racedesk.standin, desk_channel, owner, args.desk_interval)
     racedesk.standin.reset_counts()
     poster = asyncio.create_task(desk.run())
     steps: dict[str, list[Step]] = {"floor": [], "racedesk": []}
     rate = args.start_rate
     try:
+        await asyncio.sleep(2 * args.desk_interval)  # the announcements under way, as in every step
+        floor_p50 = statistics.median(await one_at_a_time(floor, 40))
+        limit = LIMIT_TIMES_FLOOR * floor_p50
+        serial = statistics.median(await one_at_a_time(racedesk, 40))
+        print(
+            f"asked one at a time, 40 each, the desk posting: floor p50 {floor_p50 * 1000:.1f} ms (its idle p50), "
+            f"racedesk p50 {serial * 1000:.1f} ms ({serial / floor_p50:.1f}×); the limit: p99 ≤ 5 × the floor's "
+            f"idle p50 = {limit * 1000:.1f} ms",
+            flush=True,
+        )
         for _ in range(args.max_steps):
             if not floor.passing and not racedesk.passing:
                 break
@@ -618,8 +635,8 @@ async def measure(
         f"429s answered by the stand-in: {racedesk.standin.global_429} global, {racedesk.standin.route_429} "
         f"per channel (goal 0){'; by route: ' + str(dict(racedesk.standin.limited)) if racedesk.standin.limited else ''}"
     )
-    for name, (now, peak) in memory.items():
-        print(f"RSS {name}: {now:.0f} MB (peak {peak:.0f} MB)")
+    for name, (now, peak, cpu) in memory.items():
+        print(f"RSS {name}: {now:.0f} MB (peak {peak:.0f} MB); CPU used {cpu:.0f} s")
 
 
 def floor_main(shard: int) -> None:
