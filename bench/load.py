@@ -14,7 +14,7 @@ checked to be the answer asked for (the race's title, the person, the balance of
 Meanwhile the desk posts a count for Alabama every 2 s (all through the stepping, while either system is
 measured), each announced to the 500 results channels and the 1,000 followers (latest count wins).
 
-The rate: a step offers `rate` questions a second for --step-seconds (and at least 30 questions), open
+The rate: a step offers `rate` questions a second for --step-seconds (and at least --min-replies, 30), open
 loop (each question is due at its moment; a reply's latency counts from that moment, so a backlog shows as
 latency). A step passes when every question got its right reply and the step's p99 (nearest rank: of 30
 replies, the slowest) ≤ 5 × the floor's idle p50 (the floor asked 40 times one at a time before the
@@ -84,7 +84,6 @@ SERVERS, CHANNELS, MEMBERS = 8, 8, 25  # member servers per system, channels in 
 FRESH_SHARE = 0.8
 LIMIT_TIMES_FLOOR = 5.0  # the goal's limit: p99 ≤ 5 × the floor's idle p50
 MULTIPLES = (LIMIT_TIMES_FLOOR, 10.0, 20.0)  # also at looser limits, from the same steps (a loaded machine)
-MIN_REPLIES = 30  # a step asks at least this many (longer steps at low rates): p99 of 30 is the slowest
 REPLY_TIMEOUT = 30.0
 ASKED_AGAIN = [
     ("!race alabama", ALABAMA_TITLE),
@@ -173,7 +172,7 @@ class Step:
         return percentile(self.latencies, 99) if self.latencies else float("inf")
 
 
-async def step(system: System, rate: float, seconds: float) -> Step:
+async def step(system: System, rate: float, seconds: float, least: int) -> Step:
     """Offer `rate` questions a second for `seconds`, each due at its moment; wait for every reply."""
     latencies: list[float] = []
     counts = {"unanswered": 0, "wrong": 0}
@@ -199,7 +198,7 @@ async def step(system: System, rate: float, seconds: float) -> Step:
 
     tasks = []
     start = time.perf_counter() + 0.05
-    for i in range(max(MIN_REPLIES, round(rate * seconds))):
+    for i in range(max(least, round(rate * seconds))):
         due = start + i / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         tasks.append(asyncio.create_task(one(due)))
@@ -568,7 +567,7 @@ async def measure(
             for system in (floor, racedesk):
                 if not system.passing:
                     continue
-                result = await step(system, rate, args.step_seconds)
+                result = await step(system, rate, args.step_seconds, args.min_replies)
                 steps[system.name].append(result)
                 answered = not result.unanswered and not result.wrong
                 for multiple in set(system.passing):
@@ -671,6 +670,12 @@ def main() -> None:
     parser.add_argument("--start-rate", type=float, default=1.0, help="questions a second at the first step")
     parser.add_argument("--factor", type=float, default=2.0, help="each step's rate over the last one's")
     parser.add_argument("--step-seconds", type=float, default=6.0, help="longer: steadier figures")
+    parser.add_argument(
+        "--min-replies",
+        type=int,
+        default=30,
+        help="questions a step asks at least (more: a p99 below the slowest)",
+    )
     parser.add_argument("--max-steps", type=int, default=16)
     parser.add_argument("--drain-timeout", type=float, default=180.0)
     args = parser.parse_args()
