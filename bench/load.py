@@ -14,15 +14,17 @@ checked to be the answer asked for (the race's title, the person, the balance of
 Meanwhile the desk posts a count for Alabama every 2 s (all through the stepping, while either system is
 measured), each announced to the 500 results channels and the 1,000 followers (latest count wins).
 
-The rate: a step offers `rate` questions a second for --step-seconds (and at least --min-replies, 30), open
-loop (each question is due at its moment; a reply's latency counts from that moment, so a backlog shows as
-latency). A step passes when every question got its right reply and the step's p99 (nearest rank: of 30
-replies, the slowest) ≤ 5 × the floor's idle p50 (the floor asked 40 times one at a time before the
-steps, the desk already posting: the background every step has). Rates go up by --factor from --start-rate; the floor and racedesk are stepped in turn at each rate
-(the same machine noise falls on both). A system's highest rate is the highest step it passed before its
-first failure; the report is racedesk's highest rate ÷ the floor's (goal ≥ 0.5). The same figure is given
-for looser limits (p99 ≤ 10× and 20× the floor's idle p50) from the same steps, since on a loaded machine
-even the floor's p99 may miss 5×: each system is stepped until it fails the loosest.
+The rate: a step offers `rate` questions a second for --step-seconds (and at least --min-replies, 30),
+open loop (each question is due at its moment; a reply's latency counts from that moment, so a backlog
+shows as latency). A step passes when every question got its right reply and the step's p99 (nearest
+rank: of 30 replies, the slowest) ≤ 5 × the floor's idle p50 (the floor asked 40 times one at a time
+before the steps, the desk already posting: the background every step has). Rates go up by --factor
+from --start-rate; the floor and racedesk are stepped in turn at each rate (the same machine noise falls
+on both). A step that misses a limit is tried again once (--retries: a lone stall on a shared machine),
+and fails only when every try missed. A system's highest rate is the highest step it passed before its
+first failure; the report is racedesk's highest rate ÷ the floor's (goal ≥ 0.5). The same figure is
+given for looser limits (p99 ≤ 10× and 20× the floor's idle p50) from the same steps, since on a loaded
+machine even the floor's p99 may miss 5×: each system is stepped until it fails the loosest.
 
 Also reported: 429s (the stand-in has Discord's limits in front, as in bench/desk_burst.py: 50 requests a
 second for the bot, 5 messages per 5 s per channel; the members' channels are exempt, since the steps offer
@@ -30,7 +32,7 @@ more replies than one token may send); lost and duplicated announcements (after 
 results channel and follower, the messages at the stand-in against the outbox's sent rows, and every target
 showing the newest count); RSS (now and peak) per process.
 
-    python bench/load.py [--postgres URL] [--step-seconds 6] [--start-rate 1] [--factor 2] [--races 10000]
+    python bench/load.py [--postgres URL] [--step-seconds 6] [--start-rate 2] [--factor 2] [--races 10000]
 
 Ctrl-C (or SIGTERM) stops the processes and drops the database.
 """
@@ -567,22 +569,26 @@ async def measure(
             for system in (floor, racedesk):
                 if not system.passing:
                     continue
-                result = await step(system, rate, args.step_seconds, args.min_replies)
-                steps[system.name].append(result)
-                answered = not result.unanswered and not result.wrong
-                for multiple in set(system.passing):
-                    if answered and result.p99 <= multiple * floor_p50:
-                        system.highest[multiple] = rate
-                    else:
-                        system.passing.discard(multiple)
-                ok = answered and result.p99 <= limit
-                print(
-                    f"  {system.name:8} {rate:7.2f}/s: {len(result.latencies)} replies, p50 "
-                    f"{statistics.median(result.latencies or [0]) * 1000:.0f} ms, p99 {result.p99 * 1000:.0f} ms"
-                    f"{', ' + str(result.unanswered) + ' unanswered' if result.unanswered else ''}"
-                    f"{', ' + str(result.wrong) + ' wrong' if result.wrong else ''}: {'passed' if ok else 'FAILED'}",
-                    flush=True,
-                )
+                for attempt in range(1 + args.retries):
+                    result = await step(system, rate, args.step_seconds, args.min_replies)
+                    steps[system.name].append(result)
+                    answered = not result.unanswered and not result.wrong
+                    missed = {m for m in system.passing if not (answered and result.p99 <= m * floor_p50)}
+                    ok = answered and result.p99 <= limit
+                    print(
+                        f"  {system.name:8} {rate:7.2f}/s: {len(result.latencies)} replies, p50 "
+                        f"{statistics.median(result.latencies or [0]) * 1000:.0f} ms, p99 {result.p99 * 1000:.0f} "
+                        f"ms ({result.p99 / floor_p50:.1f}×)"
+                        f"{', ' + str(result.unanswered) + ' unanswered' if result.unanswered else ''}"
+                        f"{', ' + str(result.wrong) + ' wrong' if result.wrong else ''}: "
+                        f"{'passed' if ok else 'FAILED'}{' (tried again)' if attempt else ''}",
+                        flush=True,
+                    )
+                    if not missed:
+                        break
+                for multiple in system.passing - missed:
+                    system.highest[multiple] = rate
+                system.passing -= missed
             rate = round(rate * args.factor, 2)
     finally:
         desk.stop.set()
@@ -667,7 +673,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=500, help="results channels")
     parser.add_argument("--followers", type=int, default=1_000)
     parser.add_argument("--desk-interval", type=float, default=2.0)
-    parser.add_argument("--start-rate", type=float, default=1.0, help="questions a second at the first step")
+    parser.add_argument("--start-rate", type=float, default=2.0, help="questions a second at the first step")
     parser.add_argument("--factor", type=float, default=2.0, help="each step's rate over the last one's")
     parser.add_argument("--step-seconds", type=float, default=6.0, help="longer: steadier figures")
     parser.add_argument(
@@ -675,6 +681,9 @@ def main() -> None:
         type=int,
         default=30,
         help="questions a step asks at least (more: a p99 below the slowest)",
+    )
+    parser.add_argument(
+        "--retries", type=int, default=1, help="a step that misses a limit is tried again this many times"
     )
     parser.add_argument("--max-steps", type=int, default=16)
     parser.add_argument("--drain-timeout", type=float, default=180.0)
