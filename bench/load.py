@@ -592,7 +592,10 @@ async def measure(
             rate = round(rate * args.factor, 2)
     finally:
         desk.stop.set()
-        await poster
+        if sys.exc_info()[0] is not None:  # interrupted: the desk's reply may never come
+            poster.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poster
     memory = {
         f"{system.name} shard {n}": rss(proc.pid)
         for system in (racedesk, floor)
@@ -694,7 +697,8 @@ def main() -> None:
     async def guarded() -> None:
         task = asyncio.current_task()
         assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # (SIGINT too when started with it ignored)
+            asyncio.get_running_loop().add_signal_handler(sig, task.cancel)
         await run(args)
 
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
