@@ -51,16 +51,14 @@ import signal
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desk_burst import RateLimitedStandIn
+from desk_burst import RateLimitedStandIn, scalar
 from member_commands import extend_store
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 
 from common import ALABAMA_TITLE, WrongReply, check_reply, fill_store, percentile
 from db.engine import make_engine, make_sessionmaker
@@ -80,6 +78,7 @@ from loopback.gateway import guild_id_on_shard
 from loopback.models import RecordedMessage
 from loopback.process import start_bot_process, stop_bot_process
 from render.race import race_title
+from tests.support.stores import database_at
 
 SHARDS = 2
 SERVERS, CHANNELS, MEMBERS = 8, 8, 25  # member servers per system, channels in each, members in each
@@ -236,24 +235,6 @@ class Questions:
         return f"!{command} {hint}", title
 
 
-@contextlib.asynccontextmanager
-async def database(base_url: str) -> AsyncIterator[str]:
-    """A PostgreSQL database of its own, dropped after (also when interrupted)."""
-    base = make_url(base_url)
-    name = f"{base.database}_load_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
 async def build(url: str, races: int, polls: int) -> tuple[list[tuple[str, str]], list[str], int]:
     """The store: sample + synthetic races with polls, people, a count for every synthetic race.
     Returns the synthetic races' (hint, title), the people's words and Alabama's race id."""
@@ -405,15 +386,6 @@ class Desk:
                 )
 
 
-async def scalar(url: str, query: Any) -> int:
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            return int(await session.scalar(query) or 0)
-    finally:
-        await engine.dispose()
-
-
 PENDING = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
 
 
@@ -478,7 +450,7 @@ def describe(system: System, steps: list[Step], floor_p50: float) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    async with database(args.postgres) as url:
+    async with database_at(args.postgres, tag="load_") as url:
         built = time.perf_counter()
         races, people, alabama = await build(url, args.races, args.polls)
         print(
