@@ -49,10 +49,17 @@ async def build_store(path: Path | str, races: int = 10_000, polls: int = 0, see
         async with engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
     else:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
-        engine = make_engine(url)
+    await fill_store(url, races, polls, seed)
+    return url
+
+
+async def fill_store(url: str, races: int = 10_000, polls: int = 0, seed: int = 7) -> None:
+    """Migrate the (empty) store at `url`, SQLite or PostgreSQL, and fill it as build_store does."""
+    engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
     async with sessions.begin() as session:
@@ -74,7 +81,6 @@ async def build_store(path: Path | str, races: int = 10_000, polls: int = 0, see
     if polls:
         await _add_polls(sessions, polls, rng)
     await engine.dispose()
-    return url
 
 
 async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng: random.Random) -> None:

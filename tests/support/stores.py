@@ -142,9 +142,17 @@ async def fresh_database() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database of its own (named after the test database, plus a random tail), for
     tests that start separate processes, which reach it by DATABASE_URL alone; dropped at the end."""
     await postgres_or_skip()
-    base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with database_at(POSTGRES_URL) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def database_at(base_url: str, tag: str = "") -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL server of `base_url`, named after its database plus `tag` and a
+    random tail (also for benchmarks); dropped at the end."""
+    base = make_url(base_url)
+    name = f"{base.database}_{tag}{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
