@@ -400,6 +400,9 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         self._dm_channels[user_id] = channel_id
         while len(self._dm_channels) > 10_000:
             self._dm_channels.popitem(last=False)
+        # Opening the channel was a request of the same budget: it took the row's turn, the send waits for
+        # the next one.
+        await self.pacer.wait()
         return channel_id
 
 

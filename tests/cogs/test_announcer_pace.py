@@ -94,6 +94,56 @@ async def test_the_announcer_sends_30_a_second_at_most_across_all_targets(
         assert [r for target, r, _ in sent if target == t] == [row.id for row in target_rows]
 
 
+async def test_opening_a_dm_channel_spends_the_budget_like_a_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A follower's first DM costs two requests (open the channel, send): both count against the 30 a second,
+    so a burst of DMs to new followers stays within Discord's global limit."""
+    monkeypatch.delenv(RATE_ENV, raising=False)
+    clock = FakeClock()
+    requests: list[tuple[str, int, float]] = []
+
+    async def start_private_message(user_id: int) -> dict[str, Any]:
+        requests.append(("open", user_id, clock.now()))
+        return {"id": str(10_000 + user_id)}
+
+    async def send_message(channel_id: int, *, params: Any) -> dict[str, Any]:
+        requests.append(("send", channel_id, clock.now()))
+        return {"id": str(len(requests))}
+
+    async def write(work: Any) -> None:
+        return None
+
+    bot = SimpleNamespace(
+        store=SimpleNamespace(write=write),
+        http=SimpleNamespace(start_private_message=start_private_message, send_message=send_message),
+        allowed_mentions=None,
+    )
+    cog = AnnouncerCog(bot, clock)  # type: ignore[arg-type]
+    followers, each = 20, 2
+    rows = {
+        user: [
+            SimpleNamespace(
+                id=user * 10 + n,
+                attempts=0,
+                target_kind="dm",
+                target_id=user,
+                payload={"content": f"news {n}"},
+                dedupe_key=f"dm:{user}:{n}",
+            )
+            for n in range(each)
+        ]
+        for user in range(1, followers + 1)
+    }
+    gate = asyncio.Semaphore(cog.concurrency)
+    await clock.run(asyncio.gather(*(cog._serve(user_rows, gate) for user_rows in rows.values())))
+
+    opens = [r for r in requests if r[0] == "open"]
+    assert len(opens) == followers and cog.sent == followers * each  # each channel opened once
+    times = [when for _kind, _id, when in requests]
+    assert len(times) == followers * (each + 1)
+    assert at_most_per_second(times, 30)
+    assert sorted(times) == pytest.approx([k / 30 for k in range(len(times))])
+
+
 async def test_a_pacer_resumes_its_pace_after_an_idle_spell() -> None:
     clock = FakeClock()
     pacer = Pacer(30, clock)
