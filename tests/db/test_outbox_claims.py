@@ -418,3 +418,184 @@ async def test_a_correction_pings_the_role_its_original_pinged_and_a_drop_keeps_
         22: ("<@&222> withdrawn", {"parse": [], "roles": ["222"]}, 2),
         11: ("withdrawn", {"parse": []}, 1),
     }
+
+
+async def rows_of(sessions: Sessions, audit_id: int) -> dict[tuple[str, int], OutboxMessage]:
+    async with sessions() as session:
+        found = await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == audit_id))
+        return {(r.target_kind, r.target_id): r for r in found}
+
+
+async def undo_of(
+    sessions: Sessions, race_id: int, original: int, tag: str, **ping: bool
+) -> outbox.Correction:
+    """An undo of the write `original`, its correction tagged `tag` (`ping`, when given, passed on)."""
+
+    async def work(session: AsyncSession) -> outbox.Correction:
+        entry = await record(session, MODERATOR, "undo", "calls", 1, race_id=race_id)
+        body = {"content": tag, "embeds": []}
+        return await outbox.correct(
+            session, original_audit_id=original, audit_id=entry.id, race_id=race_id, body=body, **ping
+        )
+
+    return await run_write(sessions, work)
+
+
+async def test_a_correction_goes_where_the_original_arrived_and_records_every_target(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    closed, pinging, member = Target(CHANNEL, 33, 333, 3), Target(CHANNEL, 22, 222, 2), Target(DM, 7)
+    original = await call(sample_sessions, race_id, "winner", [closed, pinging, member], ping=True)
+    rows = await rows_of(sample_sessions, original)
+    async with sample_sessions.begin() as session:
+        await outbox.mark_dropped(session, rows[CHANNEL, 33].id, "403 Missing Access")  # the first row
+        await outbox.mark_sent(session, rows[CHANNEL, 22].id, 1)
+    # Undone: told where it arrived (without a ping unless asked), withdrawn where it waited, nothing where
+    # it was dropped; the not-needed correction is kept for the target it was withdrawn from.
+    correction = await undo_of(sample_sessions, race_id, original, "withdrawn")
+    assert (correction.queued.channels, correction.queued.dms, correction.withdrawn) == (1, 0, 1)
+    rows = await rows_of(sample_sessions, original)
+    assert rows[CHANNEL, 33].attempts == 1 and rows[CHANNEL, 33].last_error == "403 Missing Access"
+    assert (rows[DM, 7].status, rows[DM, 7].last_error) == ("dropped", outbox.WITHDRAWN)
+    async with sample_sessions() as session:
+        told = {
+            (r.target_kind, r.target_id): (
+                r.status,
+                r.last_error,
+                r.race_id,
+                r.payload["content"],
+                r.payload["allowed_mentions"],
+            )
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id > original))
+        }
+    assert told == {
+        (CHANNEL, 22): ("pending", None, race_id, "withdrawn", {"parse": []}),
+        (DM, 7): ("dropped", outbox.NOT_NEEDED, race_id, "withdrawn", {"parse": []}),
+    }
+    # An undo of a write that queued nothing corrects nothing.
+    nothing = await undo_of(sample_sessions, race_id, original + 1000, "nothing")
+    assert (nothing.queued, nothing.withdrawn, nothing.announced) == (outbox.Enqueued(), 0, False)
+
+
+async def test_an_undone_count_revives_the_older_one_only_where_its_own_row_was_withdrawn(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    # A channel and a member with the same id, a channel that refuses the bot, a member whose DM is retried.
+    channel, member, refusing, retried = (
+        Target(CHANNEL, 7, None, 1),
+        Target(DM, 7),
+        Target(CHANNEL, 11, None, 2),
+        Target(DM, 8),
+    )
+    targets = [channel, member, refusing, retried]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    waiting = (await rows_of(sample_sessions, first))[DM, 8]
+    waiting.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, waiting, "Discord answered 503", 300))
+    second = await count(sample_sessions, race_id, "general", 200, targets)
+    assert {r.status for r in (await rows_of(sample_sessions, first)).values()} == {"superseded"}
+    seconds = await rows_of(sample_sessions, second)
+    async with sample_sessions.begin() as session:
+        await outbox.mark_sent(session, seconds[CHANNEL, 7].id, 1)
+        await outbox.mark_dropped(session, seconds[CHANNEL, 11].id, "403 Missing Access", 1)
+    # A poll to the channel, undone while it waited: withdrawn there, by another write.
+    poll = await news(sample_sessions, race_id, "poll.add", [channel], "poll")
+    await undo_of(sample_sessions, race_id, poll, "poll undone")
+    correction = await undo_of(sample_sessions, race_id, second, "count undone")
+    assert (correction.queued.channels, correction.withdrawn) == (1, 2)
+    firsts = await rows_of(sample_sessions, first)
+    assert {key: (r.status, r.superseded_by) for key, r in firsts.items()} == {
+        (CHANNEL, 7): ("superseded", second),  # the newer count arrived there
+        (CHANNEL, 11): ("superseded", second),  # the newer count was refused there, not withdrawn
+        (DM, 7): ("pending", None),
+        (DM, 8): ("pending", None),
+    }
+    # Revived counts are due at once, also the one whose retry was still minutes away when it was replaced.
+    now = dt.datetime.now(dt.UTC)
+    due = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 20, "next:1:a"))
+    assert sorted((r.target_kind, r.target_id) for r in due if r.audit_id == first) == [(DM, 7), (DM, 8)]
+
+
+async def test_a_count_is_superseded_from_the_moment_its_claim_s_lease_ends(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    now = dt.datetime.now(dt.UTC)
+    taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "slow:1:a", lease=60))
+    assert len(taken) == 2
+    second = await count(sample_sessions, race_id, "general", 200, targets)  # the claim holds: not replaced
+    assert {r.status for r in (await rows_of(sample_sessions, first)).values()} == {"pending"}
+    contest_id = taken[0].contest_id
+    assert contest_id is not None
+    ends = now + dt.timedelta(seconds=60)
+    # At the lease's last moment another process may claim the rows (`due`); so the newer count replaces them.
+    async with sample_sessions() as session:
+        assert [
+            r.id for r in await outbox.due(session, ends, claimer="other:2:b") if r.audit_id == first
+        ] == [r.id for r in sorted(taken, key=lambda r: r.id)]
+    before = ends - dt.timedelta(microseconds=1)
+    assert await run_write(sample_sessions, lambda s: outbox.supersede(s, second, contest_id, before)) == 0
+    assert await run_write(sample_sessions, lambda s: outbox.supersede(s, second, contest_id, ends)) == 2
+    assert await run_write(sample_sessions, lambda s: outbox.supersede(s, second, contest_id, ends)) == 0
+    assert {r.status for r in (await rows_of(sample_sessions, first)).values()} == {"superseded"}
+
+
+async def test_releasing_a_claimer_frees_its_rows_only(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    poll = await news(
+        sample_sessions, race_id, "poll.add", [Target(CHANNEL, 11, None, 1), Target(DM, 7)], "p"
+    )
+    now = dt.datetime.now(dt.UTC)
+    one = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 1, "one:1:a"))
+    two = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 1, "two:2:b"))
+    assert len(one) == len(two) == 1
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["nobody:3:c"])) == 0
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["one:1:a"])) == 1
+    rows = await rows_of(sample_sessions, poll)
+    assert {(r.id, r.claimed_by) for r in rows.values()} == {(one[0].id, None), (two[0].id, "two:2:b")}
+    assert await run_write(sample_sessions, outbox.claimers) == ["two:2:b"]
+
+
+async def test_a_retry_or_drop_of_a_withdrawn_row_leaves_it_withdrawn(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2), Target(DM, 7)]
+    poll = await news(sample_sessions, race_id, "poll.add", targets, "poll")
+    now = dt.datetime.now(dt.UTC)
+    taken = {
+        (r.target_kind, r.target_id): r
+        for r in await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "one:1:a"))
+    }
+    member = taken[DM, 7]
+    member.attempts = 3
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, member, "503 " + "x" * 3000, 1))
+    async with sample_sessions.begin() as session:  # a drop with no count of attempts: it was tried once
+        await outbox.mark_dropped(session, taken[CHANNEL, 22].id, "404 Unknown Channel")
+    rows = await rows_of(sample_sessions, poll)
+    assert (rows[DM, 7].attempts, len(rows[DM, 7].last_error or ""), rows[DM, 7].status) == (
+        3,
+        2000,
+        "pending",
+    )
+    assert (rows[CHANNEL, 22].attempts, rows[CHANNEL, 22].status) == (1, "dropped")
+    # Undone while channel 11's send is in flight; the send then fails and is to be retried, or dropped.
+    assert (await undo_of(sample_sessions, race_id, poll, "undone")).withdrawn == 2
+    channel = taken[CHANNEL, 11]
+    channel.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, channel, "Discord answered 503", 1))
+    async with sample_sessions.begin() as session:
+        await outbox.mark_dropped(session, member.id, "403 closed DMs", 4)
+    rows = await rows_of(sample_sessions, poll)
+    assert {key: (r.status, r.last_error) for key, r in rows.items()} == {
+        (CHANNEL, 11): ("dropped", outbox.WITHDRAWN),
+        (CHANNEL, 22): ("dropped", "404 Unknown Channel"),
+        (DM, 7): ("dropped", outbox.WITHDRAWN),
+    }
