@@ -17,7 +17,7 @@ from db import outbox
 from db.audit import record
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import GuildSettings, OutboxMessage
+from db.models import AuditEntry, GuildSettings, OutboxMessage
 from db.outbox import CHANNEL, DM, Shards, Target
 from db.writes import StageRef, run_write
 from db.writes.results import CallInput, ResultInput, change_call, post_result
@@ -599,3 +599,64 @@ async def test_a_retry_or_drop_of_a_withdrawn_row_leaves_it_withdrawn(sample_ses
         (CHANNEL, 22): ("dropped", "404 Unknown Channel"),
         (DM, 7): ("dropped", outbox.WITHDRAWN),
     }
+
+
+async def test_a_delivery_is_recorded_once_and_revives_only_its_own_target_s_correction(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    # A channel and a member with the same id, and two more members; member 7's DMs are closed to old news.
+    channel, member, other, third = Target(CHANNEL, 7, None, 1), Target(DM, 7), Target(DM, 8), Target(DM, 9)
+    old = await news(sample_sessions, race_id, "poll.add", [member], "old poll")
+    async with sample_sessions.begin() as session:
+        await outbox.mark_dropped(session, (await rows_of(sample_sessions, old))[DM, 7].id, "403 closed DMs")
+    poll = await news(sample_sessions, race_id, "poll.add", [channel, member, other, third], "poll")
+    now = dt.datetime.now(dt.UTC)
+    taken = {
+        (r.target_kind, r.target_id): r
+        for r in await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "one:1:a", lease=60))
+    }
+    assert {r.lease_until for r in taken.values()} == {now + dt.timedelta(seconds=60)}
+    retried = taken[DM, 9]
+    retried.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, retried, "Discord answered 503", 0))
+    before = dt.datetime.now(dt.UTC)
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, retried.id, 909, attempts=2) is True
+        assert await outbox.mark_sent(session, retried.id, 909, attempts=2) is True  # recorded twice: no harm
+        assert await outbox.mark_sent(session, 10**9, 1) is True  # a row no longer stored
+    after = dt.datetime.now(dt.UTC)
+    sent = (await rows_of(sample_sessions, poll))[DM, 9]
+    assert (sent.status, sent.message_id, sent.attempts, sent.last_error) == ("sent", 909, 2, None)
+    assert sent.sent_at is not None and before <= sent.sent_at <= after
+    # Undone while the channel's, member 7's and member 8's sends are in flight: all three withdrawn.
+    assert (await undo_of(sample_sessions, race_id, poll, "undone")).withdrawn == 3
+    async with sample_sessions() as session:
+        entry = await session.get(AuditEntry, poll)
+        undo_id = max(r.audit_id or 0 for r in await session.scalars(select(OutboxMessage)))
+        assert entry is not None
+        entry.undone_by_id = undo_id
+        await session.commit()
+    # Member 7's send had reached Discord after all: its correction follows, and no other one.
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, taken[DM, 7].id, 707) is False
+    async with sample_sessions() as session:
+        everything = list(await session.scalars(select(OutboxMessage)))
+    states = {(r.audit_id, r.target_kind, r.target_id): (r.status, r.last_error) for r in everything}
+    assert states == {
+        (old, DM, 7): ("dropped", "403 closed DMs"),
+        (poll, CHANNEL, 7): ("dropped", outbox.WITHDRAWN),
+        (poll, DM, 7): ("sent", None),
+        (poll, DM, 8): ("dropped", outbox.WITHDRAWN),
+        (poll, DM, 9): ("sent", None),
+        (undo_id, CHANNEL, 7): ("dropped", outbox.NOT_NEEDED),
+        (undo_id, DM, 7): ("pending", None),
+        (undo_id, DM, 8): ("dropped", outbox.NOT_NEEDED),
+        (undo_id, DM, 9): ("pending", None),
+    }
+    # A row dropped for good stays dropped, whatever a late delivery says.
+    async with sample_sessions.begin() as session:
+        dropped_old = (await rows_of(sample_sessions, old))[DM, 7].id
+        assert await outbox.mark_sent(session, dropped_old, 1) is True
+    assert (await rows_of(sample_sessions, old))[DM, 7].status == "dropped"
