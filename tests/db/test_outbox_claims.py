@@ -660,3 +660,45 @@ async def test_a_delivery_is_recorded_once_and_revives_only_its_own_target_s_cor
         dropped_old = (await rows_of(sample_sessions, old))[DM, 7].id
         assert await outbox.mark_sent(session, dropped_old, 1) is True
     assert (await rows_of(sample_sessions, old))[DM, 7].status == "dropped"
+
+
+async def test_only_a_waiting_or_claimed_pending_row_holds_back_its_own_target(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    channel, member, other = Target(CHANNEL, 7, None, 1), Target(DM, 7), Target(DM, 8)
+    first = await news(sample_sessions, race_id, "poll.add", [channel, member, other], "first")
+    rows = await rows_of(sample_sessions, first)
+    # Due from the very moment it was queued.
+    async with sample_sessions() as session:
+        at_once = await outbox.due(session, rows[CHANNEL, 7].next_attempt_at)
+    assert {(r.target_kind, r.target_id) for r in at_once} == {(CHANNEL, 7), (DM, 7), (DM, 8)}
+    now = dt.datetime.now(dt.UTC)
+    taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "one:1:a", lease=60))
+    member_row = next(r for r in taken if r.target_kind == DM and r.target_id == 7)
+    member_row.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, member_row, "Discord answered 503", 30))
+    async with sample_sessions.begin() as session:  # the first process delivered to channel 7 and member 8
+        for row in taken:
+            if row.id != member_row.id:
+                await outbox.mark_sent(session, row.id, 1)
+    second = await news(sample_sessions, race_id, "poll.add", [channel, member, other], "second")
+    # Another process, within the first one's lease: its delivered rows hold nothing back; member 7's DM
+    # waits behind the retry, and the channel with the same id does not.
+    async with sample_sessions() as session:
+        due = await outbox.due(session, now + dt.timedelta(seconds=1), claimer="two:2:b")
+    assert sorted((r.audit_id, r.target_kind, r.target_id) for r in due) == [
+        (second, CHANNEL, 7),
+        (second, DM, 8),
+    ]
+
+
+async def test_a_look_at_what_is_due_takes_200_rows_unless_told(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    await news(sample_sessions, race_id, "poll.add", [Target(DM, 1000 + n) for n in range(201)], "poll")
+    now = dt.datetime.now(dt.UTC)
+    async with sample_sessions() as session:
+        assert len(await outbox.due(session, now)) == 200
+        assert len(await outbox.due(session, now, 201)) == 201
