@@ -82,7 +82,12 @@ MODULES = {
     ),
     "announcer": Module(
         "cogs/announcer.py",
-        ("tests/cogs/test_announcer.py", "tests/cogs/test_announcer_pace.py", "tests/db/test_outbox_claims.py"),
+        (
+            "tests/cogs/test_announcer_rules.py",
+            "tests/cogs/test_announcer_pace.py",
+            "tests/cogs/test_announcer.py",
+            "tests/db/test_outbox_claims.py",
+        ),
     ),
     "parsing": Module(
         "cogs/desk/_parsing.py",
