@@ -702,3 +702,45 @@ async def test_a_look_at_what_is_due_takes_200_rows_unless_told(sample_sessions:
     async with sample_sessions() as session:
         assert len(await outbox.due(session, now)) == 200
         assert len(await outbox.due(session, now, 201)) == 201
+
+
+async def test_a_rows_body_race_and_shard(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    even, odd = (
+        next(snowflake(n) for n in range(9) if (snowflake(n) >> 22) % 2 == shard) for shard in (0, 1)
+    )
+    # A pinging server's channel whose own id falls on the other shard; a channel stored before servers
+    # were recorded; a member.
+    pinging, unknown, member = Target(CHANNEL, odd, 222, even), Target(CHANNEL, 11), Target(DM, odd)
+    long = "x" * 2000
+    async with sample_sessions.begin() as session:
+        entry = await record(session, MODERATOR, "poll.add", "polls", 1, race_id=race_id)
+        await outbox.enqueue(
+            session,
+            audit_id=entry.id,
+            race_id=race_id,
+            body={"content": long},
+            targets=[pinging, unknown, member],
+        )
+        pinged = await record(session, MODERATOR, "poll.add", "polls", 2, race_id=race_id)
+        await outbox.enqueue(
+            session, audit_id=pinged.id, race_id=race_id, body={"content": long}, targets=[pinging], ping=True
+        )
+    quiet, loud = await rows_of(sample_sessions, entry.id), await rows_of(sample_sessions, pinged.id)
+    assert {key: (r.race_id, r.payload) for key, r in quiet.items()} == {
+        key: (race_id, {"content": long, "embeds": [], "allowed_mentions": {"parse": []}}) for key in quiet
+    }
+    ping_text = loud[CHANNEL, odd].payload["content"]
+    assert ping_text == ("<@&222> " + long)[:2000] and len(ping_text) == 2000  # Discord's limit
+    now = dt.datetime.now(dt.UTC)
+    async with sample_sessions() as session:
+        shard_0 = await outbox.due(session, now, shards=Shards(2, frozenset({0})))
+        shard_1 = await outbox.due(session, now, shards=Shards(2, frozenset({1})))
+    # The channel goes by its server's shard, the member by their own; the unknown server's channel to any.
+    assert sorted((r.audit_id, r.target_kind, r.target_id) for r in shard_0) == [
+        (entry.id, CHANNEL, 11),
+        (entry.id, CHANNEL, odd),
+        (pinged.id, CHANNEL, odd),
+    ]
+    assert sorted((r.target_kind, r.target_id) for r in shard_1) == [(CHANNEL, 11), (DM, odd)]
