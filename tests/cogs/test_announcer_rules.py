@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import subprocess
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cogs.announcer import RATE_ENV, AnnouncerCog, allowed_mentions, announce_rate
+from cogs.announcer import RATE_ENV, AnnouncerCog, allowed_mentions, announce_rate, claimer_id, outlived
 from db import outbox
 from db.audit import record
 from db.models import OutboxMessage
@@ -255,3 +256,60 @@ async def test_the_dm_channels_remembered_are_the_10_000_latest_used(sample_sess
     assert len(http.opened) == 10_001
     assert await cog._dm_channel(0) == 1 and await cog._dm_channel(2) == 3 and len(http.opened) == 10_001
     assert await cog._dm_channel(1) == 2 and http.opened[-1] == 1
+
+
+async def test_opening_a_dm_channel_refused_drops_and_failed_retries(sample_sessions: Sessions) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    rows = {
+        r.target_id: r
+        for r in await queued(sample_sessions, [Target(DM, 7), Target(DM, 8)], {"content": "x"})
+    }
+    http.dm_outcomes = [discord.HTTPException(answer(400), "Invalid Recipient")]
+    assert await cog._deliver(rows[7]) is True
+    http.dm_outcomes = [discord.HTTPException(answer(500), "oops")]
+    assert await cog._deliver(rows[8]) is False
+    saved = await stored(sample_sessions)
+    assert (saved[DM, 7].status, saved[DM, 7].last_error) == (
+        "dropped",
+        "no DM channel: 400 Invalid Recipient",
+    )
+    assert (saved[DM, 8].status, saved[DM, 8].last_error) == ("pending", "Discord answered 500")
+
+
+async def test_a_first_retry_waits_about_the_backoff_base_only(sample_sessions: Sessions) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    cog.backoff_base = 0.01
+    row = (await queued(sample_sessions, [Target(CHANNEL, 11, None, 1)], {"content": "x"}))[0]
+    http.send_outcomes = [discord.HTTPException(answer(503), "down")]
+    before = dt.datetime.now(dt.UTC)
+    assert await cog._deliver(row) is False
+    after = dt.datetime.now(dt.UTC)
+    when = (await stored(sample_sessions))[CHANNEL, 11].next_attempt_at
+    assert before + dt.timedelta(seconds=0.008) <= when <= after + dt.timedelta(seconds=0.012)
+
+
+async def test_the_offline_console_leaves_the_outbox_to_the_running_bot(
+    sample_sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    cog = cog_on(sample_sessions, Http())
+    cog.bot.http.token = "offline-console"
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        await cog.cog_load()
+    assert not cog.running and cog._marker is None
+    assert "offline console: announcements stay in the outbox for the running bot" in caplog.messages
+
+
+def test_looking_whether_a_claimer_outlived_never_signals_it() -> None:
+    me = claimer_id()
+    host = me.split(":")[0]
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not outlived(f"{host}:{child.pid}:0000", me)
+        with pytest.raises(subprocess.TimeoutExpired):  # looked at, not signalled: it keeps running
+            child.wait(timeout=1)
+    finally:
+        child.kill()
+        child.wait()
+    assert outlived(f"{host}:{child.pid}:0000", me)
