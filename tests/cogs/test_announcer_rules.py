@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,6 +50,10 @@ class Http:
             raise self.dm_outcomes.pop(0)
         self.opened.append(user_id)
         return {"id": str(user_id + 1)}
+
+
+def a_pid_no_process_has() -> int:
+    return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
 
 
 def answer(status: int, reason: str = "refused") -> Any:
@@ -313,3 +319,29 @@ def test_looking_whether_a_claimer_outlived_never_signals_it() -> None:
         child.kill()
         child.wait()
     assert outlived(f"{host}:{child.pid}:0000", me)
+
+
+async def test_at_start_the_claims_of_an_ended_run_on_this_machine_are_released(
+    sample_sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    cog = cog_on(sample_sessions, Http())
+    host = cog.owner.split(":")[0]
+    never = a_pid_no_process_has()
+    ended, alive, elsewhere = f"{host}:{never}:0000", f"{host}:{os.getppid()}:0000", f"elsewhere:{never}:0000"
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7), Target(DM, 8), Target(DM, 9)]
+    rows = await queued(sample_sessions, targets, {"content": "x"})
+    holders = {7: ended, 8: alive, 9: elsewhere, 11: ended}
+    async with sample_sessions.begin() as session:
+        for row in rows:
+            stored_row = await session.get(OutboxMessage, row.id)
+            assert stored_row is not None
+            stored_row.claimed_by = holders[row.target_id]
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        await cog._release_outlived()
+    assert "2 announcements claimed by an ended run of the bot are due again" in caplog.messages
+    claims = {key[1]: r.claimed_by for key, r in (await stored(sample_sessions)).items()}
+    assert claims == {11: None, 7: None, 8: alive, 9: elsewhere}
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        await cog._release_outlived()  # nothing more to release: nothing said
+    assert caplog.messages == []
