@@ -73,10 +73,21 @@ MODULES = {
     ),
     "outbox": Module(
         "db/outbox.py",
-        ("tests/db/test_outbox.py", "tests/db/test_outbox_claims.py", "tests/cogs/test_announcer.py"),
+        (
+            "tests/db/test_outbox.py",
+            "tests/db/test_outbox_claims.py",
+            "tests/cogs/test_announcer.py",
+            "tests/cogs/test_announcer_pace.py",
+        ),
     ),
     "announcer": Module(
-        "cogs/announcer.py", ("tests/cogs/test_announcer.py", "tests/cogs/test_announcer_pace.py")
+        "cogs/announcer.py",
+        (
+            "tests/cogs/test_announcer_rules.py",
+            "tests/cogs/test_announcer_pace.py",
+            "tests/cogs/test_announcer.py",
+            "tests/db/test_outbox_claims.py",
+        ),
     ),
     "parsing": Module(
         "cogs/desk/_parsing.py",

@@ -17,7 +17,7 @@ from db import outbox
 from db.audit import record
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import GuildSettings, OutboxMessage
+from db.models import AuditEntry, GuildSettings, OutboxMessage
 from db.outbox import CHANNEL, DM, Shards, Target
 from db.writes import StageRef, run_write
 from db.writes.results import CallInput, ResultInput, change_call, post_result
@@ -418,3 +418,329 @@ async def test_a_correction_pings_the_role_its_original_pinged_and_a_drop_keeps_
         22: ("<@&222> withdrawn", {"parse": [], "roles": ["222"]}, 2),
         11: ("withdrawn", {"parse": []}, 1),
     }
+
+
+async def rows_of(sessions: Sessions, audit_id: int) -> dict[tuple[str, int], OutboxMessage]:
+    async with sessions() as session:
+        found = await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == audit_id))
+        return {(r.target_kind, r.target_id): r for r in found}
+
+
+async def undo_of(
+    sessions: Sessions, race_id: int, original: int, tag: str, **ping: bool
+) -> outbox.Correction:
+    """An undo of the write `original`, its correction tagged `tag` (`ping`, when given, passed on)."""
+
+    async def work(session: AsyncSession) -> outbox.Correction:
+        entry = await record(session, MODERATOR, "undo", "calls", 1, race_id=race_id)
+        body = {"content": tag, "embeds": []}
+        return await outbox.correct(
+            session, original_audit_id=original, audit_id=entry.id, race_id=race_id, body=body, **ping
+        )
+
+    return await run_write(sessions, work)
+
+
+async def test_a_correction_goes_where_the_original_arrived_and_records_every_target(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    closed, pinging, member = Target(CHANNEL, 33, 333, 3), Target(CHANNEL, 22, 222, 2), Target(DM, 7)
+    original = await call(sample_sessions, race_id, "winner", [closed, pinging, member], ping=True)
+    rows = await rows_of(sample_sessions, original)
+    async with sample_sessions.begin() as session:
+        await outbox.mark_dropped(session, rows[CHANNEL, 33].id, "403 Missing Access")  # the first row
+        await outbox.mark_sent(session, rows[CHANNEL, 22].id, 1)
+    # Undone: told where it arrived (without a ping unless asked), withdrawn where it waited, nothing where
+    # it was dropped; the not-needed correction is kept for the target it was withdrawn from.
+    correction = await undo_of(sample_sessions, race_id, original, "withdrawn")
+    assert (correction.queued.channels, correction.queued.dms, correction.withdrawn) == (1, 0, 1)
+    rows = await rows_of(sample_sessions, original)
+    assert rows[CHANNEL, 33].attempts == 1 and rows[CHANNEL, 33].last_error == "403 Missing Access"
+    assert (rows[DM, 7].status, rows[DM, 7].last_error) == ("dropped", outbox.WITHDRAWN)
+    async with sample_sessions() as session:
+        told = {
+            (r.target_kind, r.target_id): (
+                r.status,
+                r.last_error,
+                r.race_id,
+                r.payload["content"],
+                r.payload["allowed_mentions"],
+            )
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id > original))
+        }
+    assert told == {
+        (CHANNEL, 22): ("pending", None, race_id, "withdrawn", {"parse": []}),
+        (DM, 7): ("dropped", outbox.NOT_NEEDED, race_id, "withdrawn", {"parse": []}),
+    }
+    # An undo of a write that queued nothing corrects nothing.
+    nothing = await undo_of(sample_sessions, race_id, original + 1000, "nothing")
+    assert (nothing.queued, nothing.withdrawn, nothing.announced) == (outbox.Enqueued(), 0, False)
+
+
+async def test_an_undone_count_revives_the_older_one_only_where_its_own_row_was_withdrawn(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    # A channel and a member with the same id, a channel that refuses the bot, a member whose DM is retried.
+    channel, member, refusing, retried = (
+        Target(CHANNEL, 7, None, 1),
+        Target(DM, 7),
+        Target(CHANNEL, 11, None, 2),
+        Target(DM, 8),
+    )
+    targets = [channel, member, refusing, retried]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    waiting = (await rows_of(sample_sessions, first))[DM, 8]
+    waiting.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, waiting, "Discord answered 503", 300))
+    second = await count(sample_sessions, race_id, "general", 200, targets)
+    assert {r.status for r in (await rows_of(sample_sessions, first)).values()} == {"superseded"}
+    seconds = await rows_of(sample_sessions, second)
+    async with sample_sessions.begin() as session:
+        await outbox.mark_sent(session, seconds[CHANNEL, 7].id, 1)
+        await outbox.mark_dropped(session, seconds[CHANNEL, 11].id, "403 Missing Access", 1)
+    # A poll to the channel, undone while it waited: withdrawn there, by another write.
+    poll = await news(sample_sessions, race_id, "poll.add", [channel], "poll")
+    await undo_of(sample_sessions, race_id, poll, "poll undone")
+    correction = await undo_of(sample_sessions, race_id, second, "count undone")
+    assert (correction.queued.channels, correction.withdrawn) == (1, 2)
+    firsts = await rows_of(sample_sessions, first)
+    assert {key: (r.status, r.superseded_by) for key, r in firsts.items()} == {
+        (CHANNEL, 7): ("superseded", second),  # the newer count arrived there
+        (CHANNEL, 11): ("superseded", second),  # the newer count was refused there, not withdrawn
+        (DM, 7): ("pending", None),
+        (DM, 8): ("pending", None),
+    }
+    # Revived counts are due at once, also the one whose retry was still minutes away when it was replaced.
+    now = dt.datetime.now(dt.UTC)
+    due = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 20, "next:1:a"))
+    assert sorted((r.target_kind, r.target_id) for r in due if r.audit_id == first) == [(DM, 7), (DM, 8)]
+
+
+async def test_a_count_is_superseded_from_the_moment_its_claim_s_lease_ends(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    first = await count(sample_sessions, race_id, "general", 100, targets)
+    now = dt.datetime.now(dt.UTC)
+    taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "slow:1:a", lease=60))
+    assert len(taken) == 2
+    second = await count(sample_sessions, race_id, "general", 200, targets)  # the claim holds: not replaced
+    assert {r.status for r in (await rows_of(sample_sessions, first)).values()} == {"pending"}
+    contest_id = taken[0].contest_id
+    assert contest_id is not None
+    ends = now + dt.timedelta(seconds=60)
+    # At the lease's last moment another process may claim the rows (`due`); so the newer count replaces them.
+    async with sample_sessions() as session:
+        assert [
+            r.id for r in await outbox.due(session, ends, claimer="other:2:b") if r.audit_id == first
+        ] == [r.id for r in sorted(taken, key=lambda r: r.id)]
+    before = ends - dt.timedelta(microseconds=1)
+    assert await run_write(sample_sessions, lambda s: outbox.supersede(s, second, contest_id, before)) == 0
+    assert await run_write(sample_sessions, lambda s: outbox.supersede(s, second, contest_id, ends)) == 2
+    assert await run_write(sample_sessions, lambda s: outbox.supersede(s, second, contest_id, ends)) == 0
+    assert {r.status for r in (await rows_of(sample_sessions, first)).values()} == {"superseded"}
+
+
+async def test_releasing_a_claimer_frees_its_rows_only(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    poll = await news(
+        sample_sessions, race_id, "poll.add", [Target(CHANNEL, 11, None, 1), Target(DM, 7)], "p"
+    )
+    now = dt.datetime.now(dt.UTC)
+    one = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 1, "one:1:a"))
+    two = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 1, "two:2:b"))
+    assert len(one) == len(two) == 1
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["nobody:3:c"])) == 0
+    assert await run_write(sample_sessions, lambda s: outbox.release(s, ["one:1:a"])) == 1
+    rows = await rows_of(sample_sessions, poll)
+    assert {(r.id, r.claimed_by) for r in rows.values()} == {(one[0].id, None), (two[0].id, "two:2:b")}
+    assert await run_write(sample_sessions, outbox.claimers) == ["two:2:b"]
+
+
+async def test_a_retry_or_drop_of_a_withdrawn_row_leaves_it_withdrawn(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    targets = [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2), Target(DM, 7)]
+    poll = await news(sample_sessions, race_id, "poll.add", targets, "poll")
+    now = dt.datetime.now(dt.UTC)
+    taken = {
+        (r.target_kind, r.target_id): r
+        for r in await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "one:1:a"))
+    }
+    member = taken[DM, 7]
+    member.attempts = 3
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, member, "503 " + "x" * 3000, 1))
+    async with sample_sessions.begin() as session:  # a drop with no count of attempts: it was tried once
+        await outbox.mark_dropped(session, taken[CHANNEL, 22].id, "404 Unknown Channel")
+    rows = await rows_of(sample_sessions, poll)
+    assert (rows[DM, 7].attempts, len(rows[DM, 7].last_error or ""), rows[DM, 7].status) == (
+        3,
+        2000,
+        "pending",
+    )
+    assert (rows[CHANNEL, 22].attempts, rows[CHANNEL, 22].status) == (1, "dropped")
+    # Undone while channel 11's send is in flight; the send then fails and is to be retried, or dropped.
+    assert (await undo_of(sample_sessions, race_id, poll, "undone")).withdrawn == 2
+    channel = taken[CHANNEL, 11]
+    channel.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, channel, "Discord answered 503", 1))
+    async with sample_sessions.begin() as session:
+        await outbox.mark_dropped(session, member.id, "403 closed DMs", 4)
+    rows = await rows_of(sample_sessions, poll)
+    assert {key: (r.status, r.last_error) for key, r in rows.items()} == {
+        (CHANNEL, 11): ("dropped", outbox.WITHDRAWN),
+        (CHANNEL, 22): ("dropped", "404 Unknown Channel"),
+        (DM, 7): ("dropped", outbox.WITHDRAWN),
+    }
+
+
+async def test_a_delivery_is_recorded_once_and_revives_only_its_own_target_s_correction(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    # A channel and a member with the same id, and two more members; member 7's DMs are closed to old news.
+    channel, member, other, third = Target(CHANNEL, 7, None, 1), Target(DM, 7), Target(DM, 8), Target(DM, 9)
+    old = await news(sample_sessions, race_id, "poll.add", [member], "old poll")
+    async with sample_sessions.begin() as session:
+        await outbox.mark_dropped(session, (await rows_of(sample_sessions, old))[DM, 7].id, "403 closed DMs")
+    poll = await news(sample_sessions, race_id, "poll.add", [channel, member, other, third], "poll")
+    now = dt.datetime.now(dt.UTC)
+    taken = {
+        (r.target_kind, r.target_id): r
+        for r in await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "one:1:a", lease=60))
+    }
+    assert {r.lease_until for r in taken.values()} == {now + dt.timedelta(seconds=60)}
+    retried = taken[DM, 9]
+    retried.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, retried, "Discord answered 503", 0))
+    before = dt.datetime.now(dt.UTC)
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, retried.id, 909, attempts=2) is True
+        assert await outbox.mark_sent(session, retried.id, 909, attempts=2) is True  # recorded twice: no harm
+        assert await outbox.mark_sent(session, 10**9, 1) is True  # a row no longer stored
+    after = dt.datetime.now(dt.UTC)
+    sent = (await rows_of(sample_sessions, poll))[DM, 9]
+    assert (sent.status, sent.message_id, sent.attempts, sent.last_error) == ("sent", 909, 2, None)
+    assert sent.sent_at is not None and before <= sent.sent_at <= after
+    # Undone while the channel's, member 7's and member 8's sends are in flight: all three withdrawn.
+    assert (await undo_of(sample_sessions, race_id, poll, "undone")).withdrawn == 3
+    async with sample_sessions() as session:
+        entry = await session.get(AuditEntry, poll)
+        undo_id = max(r.audit_id or 0 for r in await session.scalars(select(OutboxMessage)))
+        assert entry is not None
+        entry.undone_by_id = undo_id
+        await session.commit()
+    # Member 7's send had reached Discord after all: its correction follows, and no other one.
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, taken[DM, 7].id, 707) is False
+    async with sample_sessions() as session:
+        everything = list(await session.scalars(select(OutboxMessage)))
+    states = {(r.audit_id, r.target_kind, r.target_id): (r.status, r.last_error) for r in everything}
+    assert states == {
+        (old, DM, 7): ("dropped", "403 closed DMs"),
+        (poll, CHANNEL, 7): ("dropped", outbox.WITHDRAWN),
+        (poll, DM, 7): ("sent", None),
+        (poll, DM, 8): ("dropped", outbox.WITHDRAWN),
+        (poll, DM, 9): ("sent", None),
+        (undo_id, CHANNEL, 7): ("dropped", outbox.NOT_NEEDED),
+        (undo_id, DM, 7): ("pending", None),
+        (undo_id, DM, 8): ("dropped", outbox.NOT_NEEDED),
+        (undo_id, DM, 9): ("pending", None),
+    }
+    # A row dropped for good stays dropped, whatever a late delivery says.
+    async with sample_sessions.begin() as session:
+        dropped_old = (await rows_of(sample_sessions, old))[DM, 7].id
+        assert await outbox.mark_sent(session, dropped_old, 1) is True
+    assert (await rows_of(sample_sessions, old))[DM, 7].status == "dropped"
+
+
+async def test_only_a_waiting_or_claimed_pending_row_holds_back_its_own_target(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    channel, member, other = Target(CHANNEL, 7, None, 1), Target(DM, 7), Target(DM, 8)
+    first = await news(sample_sessions, race_id, "poll.add", [channel, member, other], "first")
+    rows = await rows_of(sample_sessions, first)
+    # Due from the very moment it was queued.
+    async with sample_sessions() as session:
+        at_once = await outbox.due(session, rows[CHANNEL, 7].next_attempt_at)
+    assert {(r.target_kind, r.target_id) for r in at_once} == {(CHANNEL, 7), (DM, 7), (DM, 8)}
+    now = dt.datetime.now(dt.UTC)
+    taken = await run_write(sample_sessions, lambda s: outbox.claim(s, now, 10, "one:1:a", lease=60))
+    member_row = next(r for r in taken if r.target_kind == DM and r.target_id == 7)
+    member_row.attempts = 1
+    await run_write(sample_sessions, lambda s: outbox.reschedule(s, member_row, "Discord answered 503", 30))
+    async with sample_sessions.begin() as session:  # the first process delivered to channel 7 and member 8
+        for row in taken:
+            if row.id != member_row.id:
+                await outbox.mark_sent(session, row.id, 1)
+    second = await news(sample_sessions, race_id, "poll.add", [channel, member, other], "second")
+    # Another process, within the first one's lease: its delivered rows hold nothing back; member 7's DM
+    # waits behind the retry, and the channel with the same id does not.
+    async with sample_sessions() as session:
+        due = await outbox.due(session, now + dt.timedelta(seconds=1), claimer="two:2:b")
+    assert sorted((r.audit_id, r.target_kind, r.target_id) for r in due) == [
+        (second, CHANNEL, 7),
+        (second, DM, 8),
+    ]
+
+
+async def test_a_look_at_what_is_due_takes_200_rows_unless_told(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    await news(sample_sessions, race_id, "poll.add", [Target(DM, 1000 + n) for n in range(201)], "poll")
+    now = dt.datetime.now(dt.UTC)
+    async with sample_sessions() as session:
+        assert len(await outbox.due(session, now)) == 200
+        assert len(await outbox.due(session, now, 201)) == 201
+
+
+async def test_a_rows_body_race_and_shard(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+    even, odd = (
+        next(snowflake(n) for n in range(9) if (snowflake(n) >> 22) % 2 == shard) for shard in (0, 1)
+    )
+    # A pinging server's channel whose own id falls on the other shard; a channel stored before servers
+    # were recorded; a member.
+    pinging, unknown, member = Target(CHANNEL, odd, 222, even), Target(CHANNEL, 11), Target(DM, odd)
+    long = "x" * 2000
+    async with sample_sessions.begin() as session:
+        entry = await record(session, MODERATOR, "poll.add", "polls", 1, race_id=race_id)
+        await outbox.enqueue(
+            session,
+            audit_id=entry.id,
+            race_id=race_id,
+            body={"content": long},
+            targets=[pinging, unknown, member],
+        )
+        pinged = await record(session, MODERATOR, "poll.add", "polls", 2, race_id=race_id)
+        await outbox.enqueue(
+            session, audit_id=pinged.id, race_id=race_id, body={"content": long}, targets=[pinging], ping=True
+        )
+    quiet, loud = await rows_of(sample_sessions, entry.id), await rows_of(sample_sessions, pinged.id)
+    assert {key: (r.race_id, r.payload) for key, r in quiet.items()} == {
+        key: (race_id, {"content": long, "embeds": [], "allowed_mentions": {"parse": []}}) for key in quiet
+    }
+    ping_text = loud[CHANNEL, odd].payload["content"]
+    assert ping_text == ("<@&222> " + long)[:2000] and len(ping_text) == 2000  # Discord's limit
+    now = dt.datetime.now(dt.UTC)
+    async with sample_sessions() as session:
+        shard_0 = await outbox.due(session, now, shards=Shards(2, frozenset({0})))
+        shard_1 = await outbox.due(session, now, shards=Shards(2, frozenset({1})))
+    # The channel goes by its server's shard, the member by their own; the unknown server's channel to any.
+    assert sorted((r.audit_id, r.target_kind, r.target_id) for r in shard_0) == [
+        (entry.id, CHANNEL, 11),
+        (entry.id, CHANNEL, odd),
+        (pinged.id, CHANNEL, odd),
+    ]
+    assert sorted((r.target_kind, r.target_id) for r in shard_1) == [(CHANNEL, 11), (DM, odd)]
