@@ -27,24 +27,22 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         if not cycles:
             await reply(ctx, no_balance_text(chamber))
             return
+        # No year: the newest cycle with something counted (a cycle only polled has nothing decided yet).
+        newest = await self.bot.store.newest_counted_cycle(office) or cycles[0]
+        example = f"{prefix}{command} {newest}"
         if cycle is None or not cycle.strip():
-            year = cycles[0]
+            year = newest
         else:
             typed = cycle.strip().lstrip("'")
             if not typed.isdigit() or len(typed) not in (2, 4):
-                raise UsageError(
-                    f"'{escape(clip(cycle, 40))}' is not an election year.", f"{prefix}{command} {cycles[0]}"
-                )
+                raise UsageError(f"'{escape(clip(cycle, 40))}' is not an election year.", example)
             year = int(typed) + (2000 if len(typed) == 2 else 0)
         if year not in cycles:
             have = ", ".join(str(c) for c in cycles[:12])
-            raise UsageError(
-                f"racedesk has no {chamber} data for {year}. It has: {have}.",
-                f"{prefix}{command} {cycles[0]}",
-            )
+            raise UsageError(f"racedesk has no {chamber} data for {year}. It has: {have}.", example)
         found = await self.bot.store.chamber_balance(office, year)
         if found is None:
-            raise UsageError(f"racedesk has no {chamber} data for {year}.", f"{prefix}{command} {cycles[0]}")
+            raise UsageError(f"racedesk has no {chamber} data for {year}.", example)
         await reply(ctx, embed=balance_embed(found, prefix))
 
     @hybrid_command(
@@ -52,7 +50,7 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         usage="[cycle]",
         description="Balance of power in the Senate: seats not up, won and leading, what each side needs",
     )
-    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
+    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest with counts)")
     async def senate(self, ctx: RaceContext, cycle: str | None = None) -> None:
         """The Senate after a cycle's elections: seats not up by party (data), seats won or leading as
         results and calls arrive, the net change, and what each side needs for control (the vice
@@ -64,7 +62,7 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         usage="[cycle]",
         description="Balance of power in the House, where racedesk has House races",
     )
-    @app_commands.describe(cycle="The election year, e.g. 2022 (default: the newest in the data)")
+    @app_commands.describe(cycle="The election year, e.g. 2022 (default: the newest with counts)")
     async def house(self, ctx: RaceContext, cycle: str | None = None) -> None:
         """The House after a cycle's elections: its 435 seats (the District of Columbia's delegate has no
         vote), state affiliates such as Minnesota's DFL counted with their national party, seats won or
@@ -77,7 +75,7 @@ class BalanceCog(commands.Cog, name="Balance of power"):
         usage="[cycle]",
         description="Governorships won by party in a cycle, where racedesk has them",
     )
-    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest in the data)")
+    @app_commands.describe(cycle="The election year, e.g. 2020 (default: the newest with counts)")
     async def governor(self, ctx: RaceContext, cycle: str | None = None) -> None:
         """Governorships after a cycle's elections, from the governor races racedesk holds. Example: !governor 2020"""
         await self.answer(ctx, Office.GOVERNOR, cycle)

@@ -26,10 +26,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CallKind, Candidacy, ChamberBaseline, Contest, Office, Outcome, Race, Stage
+from db.models import (
+    CallKind,
+    Candidacy,
+    ChamberBaseline,
+    Contest,
+    Office,
+    Outcome,
+    Race,
+    ResultSnapshot,
+    Stage,
+)
 from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
@@ -198,6 +208,22 @@ async def balance_cycles(session: AsyncSession, office: str) -> list[int]:
     )
     races = set(await session.scalars(select(Race.cycle).where(Race.office == office).distinct()))
     return sorted(baseline | races, reverse=True)
+
+
+async def newest_counted_cycle(session: AsyncSession, office: str) -> int | None:
+    """The newest cycle with a count stored for a race of this office, or a baseline: what a member asking
+    for the chamber without a year means (a cycle only polled so far, such as 2024's, has nothing decided)."""
+    counted = await session.scalar(
+        select(func.max(Race.cycle))
+        .join(Contest, Contest.race_id == Race.id)
+        .join(ResultSnapshot, ResultSnapshot.contest_id == Contest.id)
+        .where(Race.office == office)
+    )
+    baseline = await session.scalar(
+        select(func.max(ChamberBaseline.cycle)).where(ChamberBaseline.office == office)
+    )
+    found = [c for c in (counted, baseline) if c is not None]
+    return max(found) if found else None
 
 
 async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Balance | None:

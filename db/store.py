@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import outbox
 from db.audit import Actor, AuditPage, audit_entry, audit_page
-from db.balance import Balance, balance_cycles, chamber_balance
+from db.balance import Balance, balance_cycles, chamber_balance, newest_counted_cycle
 from db.cache import ReadCache
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
@@ -126,6 +126,9 @@ class Store:
 
     async def balance_cycles(self, office: str) -> list[int]:
         return await self._cached(("balance_cycles", office), lambda s: balance_cycles(s, office))
+
+    async def newest_counted_cycle(self, office: str) -> int | None:
+        return await self._cached(("newest_counted_cycle", office), lambda s: newest_counted_cycle(s, office))
 
     async def chamber_balance(self, office: str, cycle: int) -> Balance | None:
         return await self._cached(("balance", office, cycle), lambda s: chamber_balance(s, office, cycle))

@@ -80,6 +80,16 @@ async def test_house_2018_counts_the_uncertified_seat_as_undecided(world: World)
     assert f"won: D {seats['D']} · R {seats['R']} · leading: R 1" in text  # NC-9: counted, never certified
 
 
+async def test_a_chamber_without_a_year_is_its_newest_counted_cycle(world: World) -> None:
+    """The shipped store has races of 2024 and later made by polls alone: nothing counted, so `!house` and
+    `!senate` mean the newest cycle with counts (2022), and that is the example a wrong year gets."""
+    assert (await world.text("!house")).startswith("2022 U.S. House: balance of power")
+    assert (await world.text("!senate")).startswith("2022 U.S. Senate: balance of power")
+    refused = await world.say("!house 2019")
+    assert refused.ok is False and refused.text.endswith("Example: `!house 2022`")
+    assert (await world.text("!house 2024")).startswith("2024 U.S. House: balance of power")  # asked: shown
+
+
 async def test_race_al_02_2022_is_the_2022_district(world: World) -> None:
     candidates = house_votes("2022")[("AL", "002")]
     total = sum(votes for votes, _ in candidates.values())
