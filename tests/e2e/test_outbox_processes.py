@@ -5,15 +5,12 @@ outbox: a burst reaches every results channel and follower exactly once, also wh
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from db import outbox
 from db.audit import record
@@ -22,29 +19,10 @@ from db.models import GuildSettings, OutboxMessage
 from loopback import StandIn
 from loopback.process import bot_process_output, start_bot_process, stop_bot_process
 from tests.support import MODERATOR, SPEC, outbox_settled, until
-from tests.support.stores import POSTGRES_URL, postgres_or_skip
+from tests.support.stores import fresh_database
 
 TOKEN = "outbox-e2e.secret-token.value"
 SERVERS, MEMBERS, ROUNDS = 40, 5, 3
-
-
-@contextlib.asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    """A PostgreSQL database of its own (the bot processes take a URL, so not a schema), dropped after."""
-    await postgres_or_skip()
-    base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
 
 
 @dataclass
