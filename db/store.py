@@ -16,14 +16,13 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import outbox
 from db.audit import Actor, AuditPage, audit_entry, audit_page
 from db.balance import Balance, balance_cycles, chamber_balance, newest_counted_cycle
 from db.cache import ReadCache
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
-from db.models import AuditEntry, Contest, Endorsement, Feed, Follow, GuildSettings, OutboxMessage, Race
+from db.models import AuditEntry, Contest, Endorsement, Feed, Follow, GuildSettings, Race
 from db.reads.calendar import Calendar, contests_between
 from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
 from db.reads.people import race_endorsements as read_race_endorsements
@@ -139,7 +138,7 @@ class Store:
     async def presidency(self, cycle: int) -> Presidency | None:
         return await self._cached(("presidency", cycle), lambda s: presidency(s, cycle))
 
-    # Read fresh: a member's own follows, server settings, the audit log, the outbox.
+    # Read fresh: a member's own follows, server settings, the audit log.
 
     async def followed_races(self, user_id: int) -> list[Follow]:
         return await self._read(lambda s: followed_races(s, user_id))
@@ -164,9 +163,6 @@ class Store:
 
     async def audit_entry(self, entry_id: int) -> tuple[AuditEntry | None, Race | None]:
         return await self._read(lambda s: audit_entry(s, entry_id))
-
-    async def due_announcements(self, now: dt.datetime, limit: int) -> list[OutboxMessage]:
-        return await self._read(lambda s: outbox.due(s, now, limit))
 
     async def feeds(self) -> list[tuple[Feed, Race]]:
         """Every results feed with its race (not cached: the poller changes them every few seconds)."""
