@@ -397,6 +397,7 @@ async def run_bot(settings: Settings) -> None:
     assert settings.token is not None
     point_discord_from_env()  # the loopback stand-in (tests, benchmarks) moves discord.py's two addresses
     bot = await build_bot(settings)
+    bot.settles_heap = True
     stop_on_signals(bot)
     async with bot:
         await bot.start(settings.token)

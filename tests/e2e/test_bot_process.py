@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -49,6 +50,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         log = "".join(output)
         assert "Traceback" not in log, log
         assert TOKEN not in log  # the token never appears in logs
+        assert re.search(r"heap settled: [1-9]\d* objects", log), log  # bot.py settle_heap, at start
 
 
 async def test_the_bot_process_answers_race_alabama(running: Running) -> None:
