@@ -80,7 +80,8 @@ class RaceBot(commands.Bot):
         self.process_lock: ProcessLock | None = None  # SQLite: this bot process's hold on the database
         self.write_listener: WriteListener | None = None  # PostgreSQL: other processes' writes, at once
         self._closing_all: asyncio.Future[None] | None = None
-        self.settles_heap = False  # set by `racedesk run`: a process of its own (not a test's, not the console's)
+        # Set by `racedesk run`: a process of its own (not a test's, not the console's).
+        self.settles_heap = False
         self._heap_settled_ready = False
 
     async def on_ready(self) -> None:
