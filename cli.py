@@ -321,7 +321,7 @@ async def db_command(settings: Settings, action: str) -> int:
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
-    from db.engine import make_engine, make_sessionmaker, upgrade
+    from db.engine import make_engine, make_sessionmaker, refresh_statistics, upgrade
     from db.importers import FORMATS, UnknownFormat
     from db.importers.run import ImportFailed, import_file
 
@@ -344,6 +344,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
                 skip_bad=args.skip_bad,
                 progress=progress,
             )
+        if not args.dry_run:
+            await refresh_statistics(engine)
     except ImportFailed as problem:
         print(f"racedesk: import failed, nothing was written: {problem}", file=sys.stderr)
         return 2

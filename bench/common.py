@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from db.bootstrap import load_sample  # noqa: E402
-from db.engine import make_engine, make_sessionmaker, upgrade  # noqa: E402
+from db.engine import make_engine, make_sessionmaker, refresh_statistics, upgrade  # noqa: E402
 from db.models import Answer, Candidacy, Candidate, Contest, Poll, Question, Race  # noqa: E402
 from loopback import StandIn  # noqa: E402
 from loopback.process import start_bot_process, stop_bot_process  # noqa: E402
@@ -80,6 +80,7 @@ async def fill_store(url: str, races: int = 10_000, polls: int = 0, seed: int = 
         await conn.execute(insert(Race), rows)
     if polls:
         await _add_polls(sessions, polls, rng)
+    await refresh_statistics(engine)  # as a real import does (db/engine.py)
     await engine.dispose()
 
 

@@ -61,7 +61,7 @@ from member_commands import extend_store
 from sqlalchemy import func, insert, select
 
 from common import ALABAMA_TITLE, WrongReply, check_reply, fill_store, percentile
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine, make_sessionmaker, refresh_statistics
 from db.lookup import race_hint
 from db.models import (
     Candidacy,
@@ -293,6 +293,7 @@ async def build(url: str, races: int, polls: int) -> tuple[list[tuple[str, str]]
                 select(Race.id).where(Race.state == "AL", Race.office == "senate", Race.cycle == 2020)
             )
         assert alabama is not None
+        await refresh_statistics(engine)  # as a real import does (db/engine.py)
         return [(race_hint(r), race_title(r)) for r in synthetic], people, alabama
     finally:
         await engine.dispose()

@@ -58,7 +58,7 @@ from common import (
 )
 from db.audit import SYSTEM
 from db.dataset import load_document
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine, make_sessionmaker, refresh_statistics
 from db.lookup import race_hint
 from db.models import Candidacy, Candidate, Contest, NameToken, Race, ResultCount, ResultSnapshot
 from loopback import StandIn
@@ -180,6 +180,7 @@ async def extend_store(url: str, seed: int = 11) -> tuple[list[tuple[str, str]],
                 for i, pid in enumerate(ids)
             ],
         )
+    await refresh_statistics(engine)  # as a real import does (db/engine.py)
     await engine.dispose()
     return hints, [f"person{i:04d}" for i in range(BENCH_PEOPLE)]
 

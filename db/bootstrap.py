@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.audit import SYSTEM
 from db.dataset import LoadSummary, load_document
+from db.engine import refresh_statistics
 from db.importers.default import build_default_store
 from db.lookup import race_count
 from db.migrate import apply_migrations, one_time_jobs
@@ -48,5 +49,6 @@ async def prepare(
                 return False
             sample = await load_sample(session)
             public = await build_default_store(session)
+        await refresh_statistics(engine)
     log.info("built the default store: sample: %s; public data: %s", sample.describe(), public.describe())
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -52,3 +52,19 @@ async def upgrade(engine: AsyncEngine) -> None:
 
     async with one_time_jobs(engine):
         await apply_migrations(engine)
+
+
+async def refresh_statistics(engine: AsyncEngine) -> None:
+    """After a bulk load, let the planner see it. PostgreSQL plans from table statistics that autovacuum
+    refreshes only some time after a big import; until then it may scan a whole table for a join (a race
+    card's contests with their candidates took 4 ms instead of 0.16 ms right after 10,000 races were
+    stored). ANALYZE of racedesk's own tables (as the search path finds them) takes well under a second.
+    SQLite plans from its indexes alone: nothing to do."""
+    if engine.dialect.name != "postgresql":
+        return
+    from db.models import Base
+
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f"ANALYZE {tables}"))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.audit import Actor, AuditPage, audit_entry, audit_page
 from db.balance import Balance, balance_cycles, chamber_balance, newest_counted_cycle
 from db.cache import ReadCache
+from db.engine import refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
@@ -197,4 +198,7 @@ class Store:
         self, path: str | os.PathLike[str], fmt: str, actor: Actor, *, dry_run: bool, name: str | None = None
     ) -> ImportReport:
         async with self.sessions.begin() as session:
-            return await import_file(session, path, fmt, dry_run=dry_run, actor=actor, name=name)
+            report = await import_file(session, path, fmt, dry_run=dry_run, actor=actor, name=name)
+        if not dry_run:
+            await refresh_statistics(self.sessions.kw["bind"])
+        return report
