@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from db.audit import SYSTEM
 from db.dataset import load_document
 from db.models import Contest, Poll, Question, Race
 from db.polling import WINDOW_DAYS, averages
-from db.reads.polls import PAGE_SIZE, PollFilter, listed_polls, poll_page
+from db.reads.polls import PAGE_SIZE, PollFilter, ShownPoll, listed_polls, poll_page
 from db.reads.races import poll_summary
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -137,30 +136,7 @@ async def races(shared_sample: Sessions) -> tuple[Sessions, list[int]]:
 
 
 # ---------------------------------------------------------------- the independent reading: ORM objects, Python
-
-
-@dataclass
-class Kept:
-    """An ORM poll with the questions the filter keeps (averaged as db/polling averages any poll)."""
-
-    poll: Poll
-    questions: list[Question]
-
-    @property
-    def id(self) -> int:
-        return self.poll.id
-
-    @property
-    def pollster(self) -> str:
-        return self.poll.pollster
-
-    @property
-    def end_date(self) -> dt.date:
-        return self.poll.end_date
-
-    @property
-    def sample_size(self) -> int | None:
-        return self.poll.sample_size
+# (ShownPoll only pairs an ORM poll with the questions the filter keeps, as db/polling averages them)
 
 
 async def orm_polls(session: AsyncSession, race_id: int) -> tuple[list[Poll], dict[int, Contest]]:
@@ -197,7 +173,7 @@ def expected(
 ) -> dict[str, Any]:
     asks_questions = bool(flt.population or flt.stage or flt.party)
     passing = [
-        Kept(p, kept_questions(p, flt, contests))
+        ShownPoll(p, kept_questions(p, flt, contests))
         for p in polls
         if (flt.since is None or p.end_date >= flt.since)
         and (not asks_questions or kept_questions(p, flt, contests))
