@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import discord
 
-from db.models import Contest, Question
 from db.polling import DEFAULT_SAMPLE, MAX_WEIGHT, WINDOW_DAYS, MatchupAverage
-from db.reads.polls import PollFilter, PollPage, ShownPoll
+from db.reads.polls import ListedQuestionLike, PollFilter, PollPage, ShownPoll, StageLike
 from render.chart import ChartResult
 from render.format import date_range, escape, party_letter, short_date, stage_title
 from render.limits import clip, clip_lines, fit_embed
@@ -32,7 +32,7 @@ def sample_text(size: int | None, population: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
-def matchup_label(contest: Contest | None, hypothetical: bool) -> str:
+def matchup_label(contest: StageLike | None, hypothetical: bool) -> str:
     stage = stage_title(contest.stage, contest.party) if contest is not None else "Match-up"
     return f"Hypothetical {stage[0].lower()}{stage[1:]}" if hypothetical else stage
 
@@ -49,7 +49,7 @@ def shares_text(pairs: list[tuple[str, float]], shown: int = ANSWERS_SHOWN) -> s
     return body
 
 
-def question_line(question: Question, contests: dict[int, Contest]) -> str:
+def question_line(question: ListedQuestionLike, contests: Mapping[int, StageLike]) -> str:
     contest = contests.get(question.contest_id) if question.contest_id else None
     label = matchup_label(contest, question.hypothetical)
     extra = sample_text(question.sample_size, question.population)
@@ -69,7 +69,7 @@ def poll_flags(shown: ShownPoll) -> list[str]:
     return flags
 
 
-def poll_field(shown: ShownPoll, contests: dict[int, Contest]) -> tuple[str, str]:
+def poll_field(shown: ShownPoll, contests: Mapping[int, StageLike]) -> tuple[str, str]:
     poll = shown.poll
     name = clip(f"{escape(poll.pollster)} · {date_range(poll.start_date, poll.end_date)}", POLL_NAME_MAX)
     about = [
@@ -84,7 +84,7 @@ def poll_field(shown: ShownPoll, contests: dict[int, Contest]) -> tuple[str, str
     return name, clip_lines(lines, POLL_VALUE_MAX)
 
 
-def average_line(avg: MatchupAverage, contests: dict[int, Contest]) -> str:
+def average_line(avg: MatchupAverage, contests: Mapping[int, StageLike]) -> str:
     contest = contests.get(avg.contest_id) if avg.contest_id else None
     n = f"{avg.poll_count} poll{'s' if avg.poll_count != 1 else ''}"
     shares = shares_text([(s.choice, s.pct) for s in avg.shares], shown=4)

@@ -7,8 +7,9 @@ import datetime as dt
 import discord
 
 from db.lookup import RaceMatches, state_name
-from db.models import CallKind, Outcome, Poll, Race, Stance
+from db.models import CallKind, Outcome, Race, Stance
 from db.polling import MatchupAverage
+from db.reads.polls import ListedPollLike
 from db.reads.races import ContestView, RaceCard
 from db.vocabulary import OFFICE_NAME
 from render.format import (
@@ -127,7 +128,7 @@ def candidates_text(card: RaceCard) -> str:
     return text
 
 
-def poll_line(poll: Poll) -> str:
+def poll_line(poll: ListedPollLike) -> str:
     """ "Auburn University at Montgomery, Jul 2–9, 2020, 558 RV: Tuberville 43.9, Jones 35.5 (Tuberville +8.4)"."""
     sample = f"{poll.sample_size:,} {poll.population.upper()}" if poll.sample_size and poll.population else ""
     flags = " [partisan]" if poll.partisan else (" [internal]" if poll.internal else "")

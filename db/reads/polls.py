@@ -2,24 +2,90 @@
 
 Filters (population, a start date, a stage) narrow the polls and, within each
 poll, the questions shown. Every query is indexed by (race_id, end_date).
+
+The member-facing reads (a page of polls, the race card's newest poll and average) run two prebuilt
+Core statements (the counts, then the page's and the averages' window's answers in one) and build
+plain objects: the ORM's per-object cost was most of a card's time. Statements are built once per
+filter shape (which of its parts are set); the filter's values are bound at each call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from functools import cache
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Date,
+    FromClause,
+    FunctionElement,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.ext.compiler import compiles
 
 from db.models import Answer, Contest, Poll, Question
-from db.polling import WINDOW_DAYS, MatchupAverage, averages
+from db.polling import WINDOW_DAYS, MatchupAverage, PollLike, QuestionLike, averages
 
 PAGE_SIZE = 5
-S = TypeVar("S", bound=Select)  # any select of polls
 CHART_MAX_POLLS = 2000  # the newest this many are drawn; older ones add nothing readable
+
+POLLS: FromClause = Poll.__table__
+QUESTIONS: FromClause = Question.__table__
+ANSWERS: FromClause = Answer.__table__
+CONTESTS: FromClause = Contest.__table__
+
+
+class StageLike(Protocol):
+    """What the polls reply names a match-up by: its contest's stage and, for a primary, party."""
+
+    @property
+    def stage(self) -> str: ...
+    @property
+    def party(self) -> str: ...
+
+
+class ListedQuestionLike(QuestionLike, Protocol):
+    """A question as listed: what `db.polling` averages, and the population it was asked of."""
+
+    @property
+    def population(self) -> str | None: ...
+
+
+class ListedPollLike(PollLike, Protocol):
+    """A poll as listed (a plain `ListedPoll`, or an ORM `Poll` with its questions loaded)."""
+
+    @property
+    def sponsor(self) -> str | None: ...
+    @property
+    def partisan(self) -> str | None: ...
+    @property
+    def internal(self) -> bool: ...
+    @property
+    def start_date(self) -> dt.date | None: ...
+    @property
+    def population(self) -> str | None: ...
+    @property
+    def methodology(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def questions(self) -> Sequence[ListedQuestionLike]: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +101,22 @@ class PollFilter:
     def active(self) -> bool:
         return any((self.population, self.since, self.stage, self.party))
 
-    def keeps(self, poll: Poll, question: Question, contests: dict[int, Contest]) -> bool:
+    @property
+    def shape(self) -> Shape:
+        """Which parts are set: one prebuilt statement serves every filter of the same shape."""
+        return (bool(self.population), bool(self.since), bool(self.stage), bool(self.party))
+
+    def params(self, race_id: int) -> dict[str, Any]:
+        """The values the shape's statements bind."""
+        values: dict[str, Any] = {"race_id": race_id}
+        for name in ("population", "since", "stage", "party"):
+            if getattr(self, name):
+                values[name] = getattr(self, name)
+        return values
+
+    def keeps(
+        self, poll: ListedPollLike, question: ListedQuestionLike, contests: Mapping[int, StageLike]
+    ) -> bool:
         """Whether a question of a poll passes the filter (the poll itself is filtered in SQL)."""
         if self.population and (question.population or poll.population) != self.population:
             return False
@@ -50,12 +131,15 @@ class PollFilter:
         return True
 
 
+Shape = tuple[bool, bool, bool, bool]  # population, since, stage, party set
+
+
 @dataclass
 class ShownPoll:
     """A poll with the questions a filter keeps (a `db.polling.PollLike`, so it can be averaged)."""
 
-    poll: Poll
-    questions: list[Question]
+    poll: ListedPollLike
+    questions: Sequence[ListedQuestionLike]
 
     @property
     def id(self) -> int:
@@ -84,43 +168,304 @@ class PollPage:
     total: int  # polls passing the filter
     all_polls: int  # polls of the race, unfiltered
     averages: list[MatchupAverage]
-    contests: dict[int, Contest] = field(default_factory=dict)
+    contests: Mapping[int, StageLike] = field(default_factory=dict)  # those the polls and averages name
 
     @property
     def first(self) -> int:
         return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
 
 
-def _asked_of(population: str) -> ColumnElement[bool]:
-    """A question asked of this population: its own, else its poll's."""
-    return or_(
-        Question.population == population,
-        and_(Question.population.is_(None), Poll.population == population),
-    )
+# ---------------------------------------------------------------- the filter in SQL, built once per shape
 
 
-def _about(flt: PollFilter) -> list[ColumnElement[bool]]:
-    """What the filter asks of a question's contest: its stage, its party."""
-    conditions = []
-    if flt.stage:
-        conditions.append(Contest.stage == flt.stage)
-    if flt.party:
-        conditions.append(Contest.party == flt.party)
+def _asked(shape: Shape, polls: FromClause, questions: FromClause) -> list[ColumnElement[bool]]:
+    """What the filter asks of a question (asked of its population, about its stage), or nothing."""
+    population, _, stage, party = shape
+    conditions: list[ColumnElement[bool]] = []
+    if population:
+        wanted: BindParameter[str] = bindparam("population")
+        conditions.append(
+            or_(
+                questions.c.population == wanted,
+                and_(questions.c.population.is_(None), polls.c.population == wanted),
+            )
+        )
+    if stage or party:
+        about = CONTESTS.alias("about")
+        stage_party = [about.c.id == questions.c.contest_id]
+        if stage:
+            stage_party.append(about.c.stage == bindparam("stage"))
+        if party:
+            stage_party.append(about.c.party == bindparam("party"))
+        conditions.append(exists().where(*stage_party))
     return conditions
 
 
-def _filtered(stmt: S, race_id: int, flt: PollFilter) -> S:
-    stmt = stmt.where(Poll.race_id == race_id)
-    if flt.since:
-        stmt = stmt.where(Poll.end_date >= flt.since)
-    question_conditions = [Question.poll_id == Poll.id]
-    if flt.population:
-        question_conditions.append(_asked_of(flt.population))
-    if flt.stage or flt.party:
-        question_conditions.append(exists().where(Contest.id == Question.contest_id, *_about(flt)))
-    if len(question_conditions) > 1:
-        stmt = stmt.where(exists().where(*question_conditions))
-    return stmt
+def _passing(shape: Shape, polls: FromClause = POLLS) -> list[ColumnElement[bool]]:
+    """A race's polls passing the filter: the race first, then the filter's own conditions."""
+    conditions: list[ColumnElement[bool]] = [polls.c.race_id == bindparam("race_id")]
+    if shape[1]:
+        conditions.append(polls.c.end_date >= bindparam("since"))
+    asked = QUESTIONS.alias("asked")
+    of_question = _asked(shape, polls, asked)
+    if of_question:
+        conditions.append(exists().where(asked.c.poll_id == polls.c.id, *of_question))
+    return conditions
+
+
+def _newest_first(polls: FromClause) -> tuple[Any, ...]:
+    return polls.c.end_date.desc(), polls.c.id.desc()
+
+
+class _WindowStart(FunctionElement[dt.date]):
+    """The first day of the averages' window that ends on a date (`WINDOW_DAYS` before it)."""
+
+    type = Date()
+    name = "window_start"
+    inherit_cache = True
+
+
+@compiles(_WindowStart)
+def _window_start(element: _WindowStart, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - {WINDOW_DAYS})"  # PostgreSQL: date - days
+
+
+@compiles(_WindowStart, "sqlite")
+def _window_start_sqlite(element: _WindowStart, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '-{WINDOW_DAYS} days')"  # ISO text dates
+
+
+def _counts(shape: Shape) -> Subquery:
+    """How many polls pass, the newest's end date, and how many the race has in all (one row)."""
+    race, *filters = _passing(shape)
+    if not filters:
+        counted = (func.count(), func.max(POLLS.c.end_date), func.count())
+    else:
+        passes = and_(*filters)
+        counted = (
+            func.count(case((passes, POLLS.c.id))),
+            func.max(case((passes, POLLS.c.end_date))),
+            func.count(),
+        )
+    total, newest, all_polls = counted
+    return (
+        select(total.label("total"), newest.label("newest"), all_polls.label("all_polls"))
+        .where(race)
+        .subquery("counts")
+    )
+
+
+# One answer of one question of one poll (`poll_rows`): poll id, pollster, end date, poll sample, question id,
+# contest id, hypothetical, question sample, candidate id, choice, party, share.
+PollRow = tuple[
+    int, str, dt.date, int | None, int, int | None, bool, int | None, int | None, str, str | None, float
+]
+_ANSWER_COLUMNS = (
+    POLLS.c.id,
+    POLLS.c.pollster,
+    POLLS.c.end_date,
+    POLLS.c.sample_size,
+    QUESTIONS.c.id,
+    QUESTIONS.c.contest_id,
+    QUESTIONS.c.hypothetical,
+    QUESTIONS.c.sample_size,
+    ANSWERS.c.candidate_id,
+    ANSWERS.c.choice,
+    ANSWERS.c.party,
+    ANSWERS.c.pct,
+)
+# A listed poll's row: the answer's (`PollRow`, its question's and answer's parts NULL where a poll has no
+# question or a question no answer), what the listing shows beyond, and whether the poll is on the page.
+_LISTED_COLUMNS = (
+    *_ANSWER_COLUMNS,
+    POLLS.c.sponsor,
+    POLLS.c.partisan,
+    POLLS.c.internal,
+    POLLS.c.start_date,
+    POLLS.c.population,
+    POLLS.c.methodology,
+    POLLS.c.url,
+    POLLS.c.source,
+    QUESTIONS.c.population,
+    CONTESTS.c.stage,
+    CONTESTS.c.party,
+)
+
+
+@cache
+def _listing(shape: Shape) -> Select[Any]:
+    """In one statement: the counts (`_counts`), and the answers of the page's polls (`size` from `skip`, newest
+    first) and of the polls passing the filter in the averages' window, every question and answer, newest poll
+    first. Always a row: with no poll, the counts alone."""
+    counts = _counts(shape)
+    paged = POLLS.alias("paged")
+    page = (
+        select(paged.c.id)
+        .where(*_passing(shape, paged))
+        .order_by(*_newest_first(paged))
+        .limit(bindparam("size", type_=Integer))
+        .offset(bindparam("skip", type_=Integer))
+        .scalar_subquery()
+    )
+    race, *filters = _passing(shape)
+    in_window = and_(*filters, POLLS.c.end_date >= _WindowStart(counts.c.newest))
+    joined = (
+        counts.outerjoin(POLLS, and_(race, or_(POLLS.c.id.in_(page), in_window)))
+        .outerjoin(QUESTIONS, QUESTIONS.c.poll_id == POLLS.c.id)
+        .outerjoin(ANSWERS, ANSWERS.c.question_id == QUESTIONS.c.id)
+        .outerjoin(CONTESTS, CONTESTS.c.id == QUESTIONS.c.contest_id)
+    )
+    return (
+        select(*_LISTED_COLUMNS, POLLS.c.id.in_(page), counts.c.total, counts.c.newest, counts.c.all_polls)
+        .select_from(joined)
+        .order_by(*_newest_first(POLLS), QUESTIONS.c.id, ANSWERS.c.id)
+    )
+
+
+# ---------------------------------------------------------------- plain polls as listed
+
+
+@dataclass(frozen=True, slots=True)
+class PollStage:
+    """A contest as the polls reply names it."""
+
+    id: int
+    stage: str
+    party: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedQuestion:
+    contest_id: int | None
+    hypothetical: bool
+    sample_size: int | None
+    population: str | None
+    answers: tuple[ChartAnswer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPoll:
+    """A poll with all its questions and what the card and the polls reply show of it."""
+
+    id: int
+    pollster: str
+    sponsor: str | None
+    partisan: str | None
+    internal: bool
+    start_date: dt.date | None
+    end_date: dt.date
+    sample_size: int | None
+    population: str | None
+    methodology: str | None
+    url: str | None
+    source: str | None
+    questions: tuple[ListedQuestion, ...]
+
+
+def build_listed(rows: Iterable[Sequence[Any]]) -> tuple[list[tuple[ListedPoll, bool]], dict[int, PollStage]]:
+    """Plain polls from `_listing`'s rows, in their order, each with whether it is on the page; and the
+    contests their questions ask about."""
+    polls: dict[int, tuple[Sequence[Any], dict[int, tuple[Sequence[Any], list[ChartAnswer]]]]] = {}
+    stages: dict[int, PollStage] = {}
+    for row in rows:
+        poll_id, _, _, _, qid, contest_id, _, _, candidate_id, choice, party, share = row[:12]
+        if poll_id is None:  # the counts alone: no poll
+            continue
+        _, questions = polls.setdefault(poll_id, (row, {}))
+        if qid is None:
+            continue
+        _, answers = questions.setdefault(qid, (row, []))
+        if choice is not None:
+            answers.append(ChartAnswer(candidate_id, choice, party, float(share)))
+        if contest_id is not None and row[21] is not None and contest_id not in stages:
+            stages[contest_id] = PollStage(contest_id, row[21], row[22])
+    return [
+        (
+            _listed_poll(head, [_listed_question(q, answers) for q, answers in questions.values()]),
+            bool(head[23]),
+        )
+        for head, questions in polls.values()
+    ], stages
+
+
+def _listed_question(row: Sequence[Any], answers: list[ChartAnswer]) -> ListedQuestion:
+    return ListedQuestion(row[5], bool(row[6]), row[7], row[20], tuple(answers))
+
+
+def _listed_poll(row: Sequence[Any], questions: list[ListedQuestion]) -> ListedPoll:
+    poll_id, pollster, end_date, sample_size = row[0:4]
+    sponsor, partisan, internal, start_date, population, methodology, url, source = row[12:20]
+    return ListedPoll(
+        poll_id, pollster, sponsor, partisan, bool(internal), start_date, end_date, sample_size,
+        population, methodology, url, source, tuple(questions),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PollListing:
+    """A page of a race's polls passing a filter (`size` a page), each with all its questions, and the
+    averages of the polls passing it in the last window."""
+
+    polls: list[ListedPoll]
+    page: int
+    pages: int
+    total: int
+    all_polls: int
+    averages: list[MatchupAverage]
+    shown: list[ShownPoll]  # the page's polls with the questions the filter keeps
+    stages: dict[int, PollStage]
+
+
+async def listed_polls(
+    session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), page: int = 1, size: int = PAGE_SIZE
+) -> PollListing:
+    """Page `page` (1-based; past the end, the last) of the polls passing `flt`: one statement (two for a
+    page past the end)."""
+    params = {**flt.params(race_id), "size": size, "skip": (max(1, page) - 1) * size}
+    rows = (await session.execute(_listing(flt.shape), params)).all()
+    total, newest, all_polls = rows[0][24:27]
+    pages = max(1, -(-total // size))
+    if page > pages and total:
+        page = pages
+        rows = (await session.execute(_listing(flt.shape), {**params, "skip": (page - 1) * size})).all()
+    page = min(max(1, page), pages)
+    listed, stages = build_listed(rows)
+    if flt.active:
+        kept = [(poll, on_page, _kept(poll, flt, stages)) for poll, on_page in listed]
+    else:
+        kept = [(poll, on_page, poll.questions) for poll, on_page in listed]
+    # The window's polls, newest first, as the averages have always been taken (a choice is named as its
+    # newest poll names it); the page's polls that ended before the window are not in it.
+    window_start = newest - dt.timedelta(days=WINDOW_DAYS) if newest is not None else None
+    window = [
+        ShownPoll(poll, questions)
+        for poll, _, questions in kept
+        if window_start and poll.end_date >= window_start
+    ]
+    return PollListing(
+        [poll for poll, on_page, _ in kept if on_page],
+        page,
+        pages,
+        total,
+        all_polls,
+        averages(window),
+        [ShownPoll(poll, questions) for poll, on_page, questions in kept if on_page],
+        stages,
+    )
+
+
+def _kept(poll: ListedPoll, flt: PollFilter, stages: Mapping[int, StageLike]) -> tuple[ListedQuestion, ...]:
+    return tuple(q for q in poll.questions if flt.keeps(poll, q, stages))
+
+
+async def poll_page(
+    session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), page: int = 1
+) -> PollPage:
+    """Page `page` (1-based) of the polls passing `flt`; a page past the end gives the last page."""
+    found = await listed_polls(session, race_id, flt, page)
+    return PollPage(
+        found.shown, found.page, found.pages, found.total, found.all_polls, found.averages, found.stages
+    )
 
 
 async def poll_sources(session: AsyncSession, race_id: int) -> set[str]:
@@ -135,56 +480,14 @@ async def race_contests(session: AsyncSession, race_id: int) -> dict[int, Contes
     return {c.id: c for c in await session.scalars(select(Contest).where(Contest.race_id == race_id))}
 
 
-def _shown(polls: list[Poll], flt: PollFilter, contests: dict[int, Contest]) -> list[ShownPoll]:
-    return [ShownPoll(p, [q for q in p.questions if flt.keeps(p, q, contests)]) for p in polls]
-
-
-async def count_polls(session: AsyncSession, race_id: int, flt: PollFilter = PollFilter()) -> int:
-    stmt = _filtered(select(func.count(Poll.id)), race_id, flt)
-    return int(await session.scalar(stmt) or 0)
-
-
-async def poll_page(
-    session: AsyncSession,
-    race_id: int,
-    flt: PollFilter = PollFilter(),
-    page: int = 1,
-    contests: dict[int, Contest] | None = None,
-) -> PollPage:
-    """Page `page` (1-based) of the polls passing `flt`; a page past the end gives the last page.
-
-    Four queries at most: the count and newest date, the page (joined eagerly), the averages' window
-    (plain columns) and, with a filter, the unfiltered count."""
-    if contests is None:
-        contests = await race_contests(session, race_id)
-    counted = await session.execute(
-        _filtered(select(func.count(Poll.id), func.max(Poll.end_date)), race_id, flt)
-    )
-    total, newest = counted.one()
-    all_polls = total if not flt.active else await count_polls(session, race_id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    polls: list[ShownPoll] = []
-    found_averages: list[MatchupAverage] = []
-    if total:
-        result = await session.scalars(
-            _filtered(select(Poll), race_id, flt)
-            .order_by(Poll.end_date.desc(), Poll.id.desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-            .options(joinedload(Poll.questions).joinedload(Question.answers))
-        )
-        polls = _shown(list(result.unique()), flt, contests)
-        found_averages = await filtered_averages(session, race_id, flt, newest)
-    return PollPage(polls, page, pages, total, all_polls, found_averages, contests)
-
-
 async def filtered_averages(
     session: AsyncSession, race_id: int, flt: PollFilter, newest: dt.date | None = None
 ) -> list[MatchupAverage]:
     """`db.polling.averages` over the last window of the polls passing `flt` (as the race card does)."""
     if newest is None:
-        newest = await session.scalar(_filtered(select(func.max(Poll.end_date)), race_id, flt))
+        newest = await session.scalar(
+            select(func.max(POLLS.c.end_date)).where(*_passing(flt.shape)), flt.params(race_id)
+        )
         if newest is None:
             return []
     window = build_polls(
@@ -222,13 +525,6 @@ class ChartPoll:
     questions: tuple[ChartQuestion, ...]
 
 
-# One answer of one question of one poll: poll id, pollster, end date, poll sample, question id, contest id,
-# hypothetical, question sample, candidate id, choice, party, share.
-PollRow = tuple[
-    int, str, dt.date, int | None, int, int | None, bool, int | None, int | None, str, str | None, float
-]
-
-
 async def chart_rows(
     session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), limit: int = CHART_MAX_POLLS
 ) -> list[PollRow]:
@@ -253,36 +549,32 @@ async def poll_rows(
 ) -> list[PollRow]:
     """The answers of the polls passing `flt` (the newest `limit`, or those ended since `ended_since`),
     of the questions the filter keeps, oldest poll first: one query of plain columns, no objects built."""
-    chosen = _filtered(select(Poll.id), race_id, flt)
-    if ended_since is not None:
-        chosen = chosen.where(Poll.end_date >= ended_since)
+    params = flt.params(race_id)
     if limit is not None:
-        chosen = chosen.order_by(Poll.end_date.desc(), Poll.id.desc()).limit(limit)
-    stmt = (
-        select(
-            Poll.id,
-            Poll.pollster,
-            Poll.end_date,
-            Poll.sample_size,
-            Question.id,
-            Question.contest_id,
-            Question.hypothetical,
-            Question.sample_size,
-            Answer.candidate_id,
-            Answer.choice,
-            Answer.party,
-            Answer.pct,
+        params["limit"] = limit
+    if ended_since is not None:
+        params["ended_since"] = ended_since
+    stmt = _answers_of(flt.shape, limit is not None, ended_since is not None)
+    return [tuple(row) for row in await session.execute(stmt, params)]
+
+
+@cache
+def _answers_of(shape: Shape, limited: bool, ended_since: bool) -> Select[Any]:
+    chosen = select(POLLS.c.id).where(*_passing(shape))
+    if ended_since:
+        chosen = chosen.where(POLLS.c.end_date >= bindparam("ended_since"))
+    if limited:
+        chosen = chosen.order_by(*_newest_first(POLLS)).limit(bindparam("limit", type_=Integer))
+    return (
+        select(*_ANSWER_COLUMNS)
+        .select_from(
+            POLLS.join(QUESTIONS, QUESTIONS.c.poll_id == POLLS.c.id).join(
+                ANSWERS, ANSWERS.c.question_id == QUESTIONS.c.id
+            )
         )
-        .join(Question, Question.poll_id == Poll.id)
-        .join(Answer, Answer.question_id == Question.id)
-        .where(Poll.id.in_(chosen.scalar_subquery()))
-        .order_by(Poll.end_date, Poll.id, Question.id, Answer.id)
+        .where(POLLS.c.id.in_(chosen.scalar_subquery()), *_asked(shape, POLLS, QUESTIONS))
+        .order_by(POLLS.c.end_date, POLLS.c.id, QUESTIONS.c.id, ANSWERS.c.id)
     )
-    if flt.population:
-        stmt = stmt.where(_asked_of(flt.population))
-    if flt.stage or flt.party:
-        stmt = stmt.join(Contest, Contest.id == Question.contest_id).where(*_about(flt))
-    return [tuple(row) for row in await session.execute(stmt)]
 
 
 def build_polls(rows: list[PollRow] | tuple[PollRow, ...]) -> list[ChartPoll]:

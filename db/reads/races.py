@@ -17,14 +17,13 @@ from db.models import (
     CountKind,
     Endorsement,
     EndorserKind,
-    Poll,
-    Question,
     Race,
     ResultSnapshot,
     Stage,
     Stance,
 )
-from db.polling import WINDOW_DAYS, MatchupAverage, averages
+from db.polling import MatchupAverage
+from db.reads.polls import ListedPoll, listed_polls
 
 STAGE_ORDER: dict[str, int] = {
     Stage.PRIMARY: 0,
@@ -70,7 +69,7 @@ class ContestView:
 class RaceCard:
     race: Race
     contests: list[ContestView]
-    latest_poll: Poll | None
+    latest_poll: ListedPoll | None
     poll_count: int
     averages: list[MatchupAverage]
     endorsements: list[Endorsement]
@@ -187,22 +186,12 @@ def contest_view(contest: Contest, snapshot: ResultSnapshot | None, call: Call |
     return ContestView(contest, standings, snapshot, call, total, other)
 
 
-async def poll_summary(session: AsyncSession, race_id: int) -> tuple[Poll | None, int, list[MatchupAverage]]:
-    """The newest poll, how many there are, and the averages of the last window."""
-    count = int(await session.scalar(select(func.count(Poll.id)).where(Poll.race_id == race_id)) or 0)
-    if count == 0:
-        return None, 0, []
-    newest_end = await session.scalar(select(func.max(Poll.end_date)).where(Poll.race_id == race_id))
-    assert newest_end is not None
-    recent = list(
-        await session.scalars(
-            select(Poll)
-            .where(Poll.race_id == race_id, Poll.end_date >= newest_end - dt.timedelta(days=WINDOW_DAYS))
-            .order_by(Poll.end_date.desc(), Poll.id.desc())
-            .options(selectinload(Poll.questions).selectinload(Question.answers))
-        )
-    )
-    return recent[0], count, averages(recent)
+async def poll_summary(
+    session: AsyncSession, race_id: int
+) -> tuple[ListedPoll | None, int, list[MatchupAverage]]:
+    """The newest poll, how many there are, and the averages of the last window (two statements)."""
+    found = await listed_polls(session, race_id, size=1)
+    return (found.polls[0] if found.polls else None), found.total, found.averages
 
 
 async def key_endorsements(
