@@ -10,23 +10,84 @@ when narrowing leaves nobody, they are read as parts of the name instead
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
-from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameToken, Poll, Race, Stance
+from db.models import Answer, Candidacy, Candidate, CandidateAlias, Contest, NameToken, Poll, Race
 from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, race_contests
-from db.reads.races import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key, views_of, with_ballots
+from db.reads.races import (
+    PERSON_BALLOTS,
+    PERSON_COUNTS,
+    ContestView,
+    Standing,
+    endorsements_statement,
+    person_columns,
+    person_row,
+    race_columns,
+    race_row,
+    read_endorsements,
+    read_views,
+    stage_sort_key,
+    table_of,
+)
+from db.reads.rows import EndorsementRow, Person, RaceRow
 
 MIN_TYPO_SCORE = 80
 TOKEN_HITS = 500
 RACES_SHOWN = 40
 ENDORSEMENTS_READ = 200
+INCUMBENT_IN = 10
+
+_tokens = table_of(NameToken)
+_people = table_of(Candidate)
+_aliases = table_of(CandidateAlias)
+_answers = table_of(Answer)
+_candidacies = table_of(Candidacy)
+_contests = table_of(Contest)
+_races = table_of(Race)
+_incumbents = _people.alias("incumbent")
+
+TOKEN_IDS = (
+    select(_tokens.c.candidate_id)
+    .where(_tokens.c.token >= bindparam("word"), _tokens.c.token < bindparam("past"))
+    .limit(TOKEN_HITS)
+)
+PEOPLE = (
+    select(*person_columns(_people), _people.c.merged_into_id)
+    .where(_people.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_people.c.id)
+)
+UNMERGED_PEOPLE = PEOPLE.where(_people.c.merged_into_id.is_(None))
+RUN_COUNTS = (
+    select(_candidacies.c.candidate_id, func.count(func.distinct(_contests.c.race_id)))
+    .select_from(_candidacies.join(_contests, _contests.c.id == _candidacies.c.contest_id))
+    .where(_candidacies.c.candidate_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_candidacies.c.candidate_id)
+)
+PERSON = (
+    select(
+        *person_columns(_people),
+        _aliases.c.alias,
+        select(func.count(_answers.c.id))
+        .where(_answers.c.candidate_id == bindparam("person_id"))
+        .scalar_subquery(),
+    )
+    .select_from(_people.outerjoin(_aliases, _aliases.c.candidate_id == _people.c.id))
+    .where(_people.c.id == bindparam("person_id"))
+)
+INCUMBENT_IN_RACES = (
+    select(*race_columns(_races, _incumbents))
+    .select_from(_races.outerjoin(_incumbents, _incumbents.c.id == _races.c.incumbent_id))
+    .where(_races.c.incumbent_id == bindparam("person_id"))
+    .order_by(_races.c.cycle.desc())
+    .limit(INCUMBENT_IN)
+)
+PERSON_ENDORSEMENTS = endorsements_statement(lambda t: t.c.candidate_id == bindparam("person_id"))
+RACE_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"))
 
 
 @dataclass
@@ -34,19 +95,13 @@ class PeopleMatches:
     """The people a query found, best first, and the one meant when one stands out."""
 
     query: ParsedQuery
-    people: list[Candidate]
-    chosen: Candidate | None
+    people: list[Person]
+    chosen: Person | None
     runs: dict[int, int] = field(default_factory=dict)  # person id -> races run, for the list
 
 
 async def _ids_for_word(session: AsyncSession, word: str) -> set[int]:
-    ids = set(
-        await session.scalars(
-            select(NameToken.candidate_id)
-            .where(NameToken.token >= word, NameToken.token < word + "~")
-            .limit(TOKEN_HITS)
-        )
-    )
+    ids = set((await session.execute(TOKEN_IDS, {"word": word, "past": word + "~"})).scalars())
     if ids or len(word) < 4:
         return ids
     return await typo_candidate_ids(session, word)
@@ -62,20 +117,17 @@ async def _ids_for_words(session: AsyncSession, words: list[str]) -> set[int]:
     return matched or set()
 
 
-async def _live_people(session: AsyncSession, ids: set[int]) -> list[Candidate]:
+async def _live_people(session: AsyncSession, ids: set[int]) -> list[Person]:
     """The people with these ids, a merged-away record standing for the person it was merged into."""
     if not ids:
         return []
-    people = list(await session.scalars(select(Candidate).where(Candidate.id.in_(ids))))
-    merged = {p.merged_into_id for p in people if p.merged_into_id is not None}
+    rows = list(await session.execute(PEOPLE, {"ids": sorted(ids)}))
+    merged = {row[-1] for row in rows if row[-1] is not None}
+    people = [Person(*row[:-1]) for row in rows if row[-1] is None]
     if merged:
-        people = [p for p in people if p.merged_into_id is None]
         known = {p.id for p in people}
-        people += list(
-            await session.scalars(
-                select(Candidate).where(Candidate.id.in_(merged - known), Candidate.merged_into_id.is_(None))
-            )
-        )
+        more = await session.execute(UNMERGED_PEOPLE, {"ids": sorted(merged - known)})
+        people += [Person(*row[:-1]) for row in more]
     return people
 
 
@@ -114,12 +166,7 @@ def _all_words(text: str) -> list[str]:
 async def _run_counts(session: AsyncSession, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Candidacy.candidate_id, func.count(func.distinct(Contest.race_id)))
-        .join(Contest, Contest.id == Candidacy.contest_id)
-        .where(Candidacy.candidate_id.in_(ids))
-        .group_by(Candidacy.candidate_id)
-    )
+    rows = await session.execute(RUN_COUNTS, {"ids": ids})
     return {person_id: int(n) for person_id, n in rows}
 
 
@@ -127,82 +174,68 @@ async def _run_counts(session: AsyncSession, ids: list[int]) -> dict[int, int]:
 class Run:
     """One stage a person ran in."""
 
-    race: Race
+    race: RaceRow
     view: ContestView
     standing: Standing
 
 
 @dataclass
 class PollLine:
-    race: Race
+    race: RaceRow
     average: MatchupAverage
     contests: dict[int, Contest]  # the race's stages, to name the match-up
 
 
 @dataclass
 class PersonCard:
-    person: Candidate
+    person: Person
     aliases: list[str]
     runs: list[Run]  # newest race first, stages in order
     races_total: int
-    incumbent_in: list[Race]
-    endorsements: list[Endorsement]
+    incumbent_in: list[RaceRow]
+    endorsements: list[EndorsementRow]
     endorsement_count: int
     polls: list[PollLine]
     poll_mentions: int  # answers naming this person, across all polls
 
 
 async def person_card(session: AsyncSession, person_id: int) -> PersonCard | None:
-    person = await session.scalar(
-        select(Candidate).where(Candidate.id == person_id).options(joinedload(Candidate.aliases))
-    )
-    if person is None:
+    """A person's card: five statements (and the polls' when a poll names the person)."""
+    params = {"person_id": person_id}
+    rows = list(await session.execute(PERSON, params))
+    if not rows:
         return None
-    aliases = sorted({a.alias for a in person.aliases if name_key(a.alias) != person.name_key})
-    race_ids_stmt = (
-        select(Contest.race_id, func.max(Race.cycle))
-        .join(Candidacy, Candidacy.contest_id == Contest.id)
-        .join(Race, Race.id == Contest.race_id)
-        .where(Candidacy.candidate_id == person_id)
-        .group_by(Contest.race_id)
+    person = person_row(rows[0], 0)
+    assert person is not None
+    width = len(person_columns(_people))
+    aliases = sorted(
+        {row[width] for row in rows if row[width] is not None and name_key(row[width]) != person.name_key}
     )
-    cycles = {race_id: cycle for race_id, cycle in await session.execute(race_ids_stmt)}
-    race_ids = sorted(cycles, key=lambda r: (-cycles[r], -r))[:RACES_SHOWN]
-    runs = await _runs(session, person_id, race_ids)
-    incumbent_in = list(
-        await session.scalars(
-            select(Race).where(Race.incumbent_id == person_id).order_by(Race.cycle.desc()).limit(10)
-        )
-    )
+    mentions = int(rows[0][width + 1] or 0)
+    ballots = await session.execute(PERSON_BALLOTS, params)
+    races, views = read_views(ballots, await session.execute(PERSON_COUNTS, params))
+    race_ids = sorted(races, key=lambda r: (-races[r].cycle, -r))[:RACES_SHOWN]
+    order = {race_id: i for i, race_id in enumerate(race_ids)}
+    shown = [v for v in views if v.contest.race_id in order]
+    shown.sort(key=lambda v: (order[v.contest.race_id], stage_sort_key(v.contest)))
+    runs = []
+    for view in shown:
+        standing = next(s for s in view.standings if s.candidacy.candidate_id == person_id)
+        runs.append(Run(races[view.contest.race_id], view, standing))
+    incumbent_in = [race_row(row) for row in await session.execute(INCUMBENT_IN_RACES, params)]
     endorsements, endorsement_count = await person_endorsements(session, person_id)
-    mentions = int(
-        await session.scalar(select(func.count(Answer.id)).where(Answer.candidate_id == person_id)) or 0
-    )
     polls = await _poll_lines(session, person_id, runs) if mentions else []
     return PersonCard(
-        person, aliases, runs, len(cycles), incumbent_in, endorsements, endorsement_count, polls, mentions
+        person,
+        aliases,
+        runs,
+        len(races),
+        [r for r in incumbent_in if r is not None],
+        endorsements,
+        endorsement_count,
+        polls,
+        mentions,
     )
-
-
-async def _runs(session: AsyncSession, person_id: int, race_ids: list[int]) -> list[Run]:
-    if not race_ids:
-        return []
-    result = await session.scalars(
-        select(Contest)
-        .where(
-            Contest.race_id.in_(race_ids),
-            Contest.id.in_(select(Candidacy.contest_id).where(Candidacy.candidate_id == person_id)),
-        )
-        .options(joinedload(Contest.race), with_ballots())
-    )
-    contests = list(result.unique())
-    order = {race_id: i for i, race_id in enumerate(race_ids)}
-    contests.sort(key=lambda c: (order[c.race_id], stage_sort_key(c)))
-    runs = []
-    for view in await views_of(session, contests):
-        standing = next(s for s in view.standings if s.candidacy.candidate_id == person_id)
-        runs.append(Run(view.contest.race, view, standing))
-    return runs
 
 
 async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) -> list[PollLine]:
@@ -226,37 +259,17 @@ async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) ->
     return []
 
 
-def _weightiest_first() -> tuple[Any, ...]:
-    """SQL ordering for endorsements: the endorser's weight (`db.reads.ENDORSER_WEIGHT`), endorsements
-    before other stances, then the newest."""
-    weight = case(ENDORSER_WEIGHT, value=Endorsement.endorser_kind, else_=len(ENDORSER_WEIGHT))
-    stance = case((Endorsement.stance == Stance.ENDORSE, 0), else_=1)
-    return (weight, stance, Endorsement.date.desc().nulls_last(), Endorsement.id.desc())
-
-
-async def _endorsements(session: AsyncSession, where: Any, limit: int) -> tuple[list[Endorsement], int]:
-    rows = list(
-        await session.scalars(
-            select(Endorsement)
-            .where(where)
-            .options(joinedload(Endorsement.race), joinedload(Endorsement.candidate))
-            .order_by(*_weightiest_first())
-            .limit(limit)
-        )
-    )
-    count = int(await session.scalar(select(func.count(Endorsement.id)).where(where)) or 0)
-    return rows, count
-
-
 async def person_endorsements(
     session: AsyncSession, person_id: int, limit: int = ENDORSEMENTS_READ
-) -> tuple[list[Endorsement], int]:
+) -> tuple[list[EndorsementRow], int]:
     """A person's endorsements (and refusals) in every race, the weightiest first, and how many in all."""
-    return await _endorsements(session, Endorsement.candidate_id == person_id, limit)
+    return read_endorsements(
+        await session.execute(PERSON_ENDORSEMENTS, {"person_id": person_id, "limit": limit})
+    )
 
 
 async def race_endorsements(
     session: AsyncSession, race_id: int, limit: int = ENDORSEMENTS_READ
-) -> tuple[list[Endorsement], int]:
+) -> tuple[list[EndorsementRow], int]:
     """A race's endorsements, the weightiest first, and how many in all."""
-    return await _endorsements(session, Endorsement.race_id == race_id, limit)
+    return read_endorsements(await session.execute(RACE_ENDORSEMENTS, {"race_id": race_id, "limit": limit}))
