@@ -9,7 +9,9 @@ when narrowing leaves nobody, they are read as parts of the name instead
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +22,8 @@ from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, race_contests
 from db.reads.races import (
-    PERSON_BALLOTS,
-    PERSON_COUNTS,
+    CONTEST_BALLOTS,
+    CONTEST_STANDINGS,
     ContestView,
     Standing,
     endorsements_statement,
@@ -56,27 +58,34 @@ TOKEN_IDS = (
     .where(_tokens.c.token >= bindparam("word"), _tokens.c.token < bindparam("past"))
     .limit(TOKEN_HITS)
 )
-PEOPLE = (
-    select(*person_columns(_people), _people.c.merged_into_id)
-    .where(_people.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_people.c.id)
-)
-UNMERGED_PEOPLE = PEOPLE.where(_people.c.merged_into_id.is_(None))
-RUN_COUNTS = (
-    select(_candidacies.c.candidate_id, func.count(func.distinct(_contests.c.race_id)))
+# A person found, whom a merged-away record points to, and how many races they ran in.
+_FOUND = (
+    *person_columns(_people),
+    _people.c.merged_into_id,
+    select(func.count(func.distinct(_contests.c.race_id)))
     .select_from(_candidacies.join(_contests, _contests.c.id == _candidacies.c.contest_id))
-    .where(_candidacies.c.candidate_id.in_(bindparam("ids", expanding=True)))
-    .group_by(_candidacies.c.candidate_id)
+    .where(_candidacies.c.candidate_id == _people.c.id)
+    .scalar_subquery(),
 )
+PEOPLE_OF_WORD = select(*_FOUND).where(_people.c.id.in_(TOKEN_IDS)).order_by(_people.c.id)
+PEOPLE = select(*_FOUND).where(_people.c.id.in_(bindparam("ids", expanding=True))).order_by(_people.c.id)
+UNMERGED_PEOPLE = PEOPLE.where(_people.c.merged_into_id.is_(None))
+# The person, each spelling of their name and each stage they ran in (one row a pair), and how many poll
+# answers name them.
 PERSON = (
     select(
         *person_columns(_people),
         _aliases.c.alias,
+        _candidacies.c.contest_id,
         select(func.count(_answers.c.id))
         .where(_answers.c.candidate_id == bindparam("person_id"))
         .scalar_subquery(),
     )
-    .select_from(_people.outerjoin(_aliases, _aliases.c.candidate_id == _people.c.id))
+    .select_from(
+        _people.outerjoin(_aliases, _aliases.c.candidate_id == _people.c.id).outerjoin(
+            _candidacies, _candidacies.c.candidate_id == _people.c.id
+        )
+    )
     .where(_people.c.id == bindparam("person_id"))
 )
 INCUMBENT_IN_RACES = (
@@ -107,34 +116,46 @@ async def _ids_for_word(session: AsyncSession, word: str) -> set[int]:
     return await typo_candidate_ids(session, word)
 
 
-async def _ids_for_words(session: AsyncSession, words: list[str]) -> set[int]:
-    matched: set[int] | None = None
-    for word in words:
-        ids = await _ids_for_word(session, word)
-        matched = ids if matched is None else matched & ids
-        if not matched:
-            return set()
-    return matched or set()
+async def _found_by(session: AsyncSession, words: list[str]) -> list[Sequence[Any]]:
+    """The `_FOUND` rows of the people whose names have every word (as a word's prefix, or a close typo
+    of a long word): one statement for one word."""
+    if len(words) == 1:
+        word = words[0]
+        rows: list[Sequence[Any]] = list(
+            await session.execute(PEOPLE_OF_WORD, {"word": word, "past": word + "~"})
+        )
+        if rows or len(word) < 4:
+            return rows
+        ids = await typo_candidate_ids(session, word)
+    else:
+        matched: set[int] | None = None
+        for word in words:
+            hits = await _ids_for_word(session, word)
+            matched = hits if matched is None else matched & hits
+            if not matched:
+                return []
+        ids = matched or set()
+    return list(await session.execute(PEOPLE, {"ids": sorted(ids)})) if ids else []
 
 
-async def _live_people(session: AsyncSession, ids: set[int]) -> list[Person]:
-    """The people with these ids, a merged-away record standing for the person it was merged into."""
-    if not ids:
-        return []
-    rows = list(await session.execute(PEOPLE, {"ids": sorted(ids)}))
-    merged = {row[-1] for row in rows if row[-1] is not None}
-    people = [Person(*row[:-1]) for row in rows if row[-1] is None]
+async def _live_people(session: AsyncSession, words: list[str], runs: dict[int, int]) -> list[Person]:
+    """The people found by these words, a merged-away record standing for the person it was merged into;
+    each one's count of races run goes into `runs`."""
+    rows = await _found_by(session, words)
+    merged = {row[-2] for row in rows if row[-2] is not None}
+    live: list[Sequence[Any]] = [row for row in rows if row[-2] is None]
     if merged:
-        known = {p.id for p in people}
-        more = await session.execute(UNMERGED_PEOPLE, {"ids": sorted(merged - known)})
-        people += [Person(*row[:-1]) for row in more]
-    return people
+        known = {row[0] for row in live}
+        live += list(await session.execute(UNMERGED_PEOPLE, {"ids": sorted(merged - known)}))
+    runs.update((row[0], int(row[-1])) for row in live)
+    return [Person(*row[:-2]) for row in live]
 
 
 async def find_people(session: AsyncSession, text: str, limit: int = 10) -> PeopleMatches:
     query = parse_query(text)
     words = [w for w in query.name_words if len(w) >= 2]
-    found = await _live_people(session, await _ids_for_words(session, words)) if words else []
+    ran: dict[int, int] = {}
+    found = await _live_people(session, words, ran) if words else []
     people = [
         p
         for p in found
@@ -145,11 +166,11 @@ async def find_people(session: AsyncSession, text: str, limit: int = 10) -> Peop
         # Every word as part of the name: "Al Gross", "Virginia Foxx".
         all_words = _all_words(text)
         if all_words and all_words != words:
-            people = await _live_people(session, await _ids_for_words(session, all_words))
+            people = await _live_people(session, all_words, ran)
             loose = not people
     if not people:
         people = found  # the name fits, the state or party does not: offer them
-    runs = await _run_counts(session, [p.id for p in people])
+    runs = {p.id: ran[p.id] for p in people if ran[p.id]}
     typed = name_key(" ".join(query.name_words)) or name_key(text)
     people.sort(key=lambda p: (p.name_key != typed, -runs.get(p.id, 0), p.name))
     exact = [p for p in people if p.name_key == typed]
@@ -161,13 +182,6 @@ async def find_people(session: AsyncSession, text: str, limit: int = 10) -> Peop
 
 def _all_words(text: str) -> list[str]:
     return [w for w in fold(text).split() if len(w) >= 2 and not w.isdigit()]
-
-
-async def _run_counts(session: AsyncSession, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = await session.execute(RUN_COUNTS, {"ids": ids})
-    return {person_id: int(n) for person_id, n in rows}
 
 
 @dataclass
@@ -207,13 +221,17 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
         return None
     person = person_row(rows[0], 0)
     assert person is not None
-    width = len(person_columns(_people))
-    aliases = sorted(
-        {row[width] for row in rows if row[width] is not None and name_key(row[width]) != person.name_key}
-    )
-    mentions = int(rows[0][width + 1] or 0)
-    ballots = await session.execute(PERSON_BALLOTS, params)
-    races, views = read_views(ballots, await session.execute(PERSON_COUNTS, params))
+    at = len(person_columns(_people))
+    spellings = {row[at] for row in rows if row[at] is not None}
+    aliases = sorted(a for a in spellings if name_key(a) != person.name_key)
+    contest_ids = sorted({row[at + 1] for row in rows if row[at + 1] is not None})
+    mentions = int(rows[0][at + 2] or 0)
+    races: dict[int, RaceRow] = {}
+    views: list[ContestView] = []
+    if contest_ids:
+        stages = {"contest_ids": contest_ids}
+        ballots = await session.execute(CONTEST_BALLOTS, stages)
+        races, views = read_views(ballots, await session.execute(CONTEST_STANDINGS, stages))
     race_ids = sorted(races, key=lambda r: (-races[r].cycle, -r))[:RACES_SHOWN]
     order = {race_id: i for i, race_id in enumerate(race_ids)}
     shown = [v for v in views if v.contest.race_id in order]

@@ -105,9 +105,8 @@ def stage_sort_key(contest: ContestLike) -> tuple[dt.date, int, str]:
 
 
 async def contest_views(session: AsyncSession, race_id: int) -> list[ContestView]:
-    """Every stage of a race with its current count and standing call, in order. In a write's session
-    what the write changed is flushed first, so the views show it."""
-    await session.flush()
+    """Every stage of a race with its current count and standing call, in order (in a write's session, as
+    the write left them: the session flushes before a statement)."""
     return (await race_views(session, race_id))[1]
 
 
@@ -307,9 +306,11 @@ _SNAPSHOT = tuple(
 )
 # Where each part of a ballot row starts.
 _AT_CONTEST = RACE_WIDTH
-_AT_CALL = _AT_CONTEST + len(_CONTEST)
-_AT_CANDIDACY = _AT_CALL + len(_CALL)
+_AT_CANDIDACY = _AT_CONTEST + len(_CONTEST)
 _AT_PERSON = _AT_CANDIDACY + len(_CANDIDACY)
+# And of a standing row: the contest's id, its standing call, its current count, one of the count's figures.
+_AT_SNAPSHOT = 1 + len(_CALL)
+_AT_FIGURE = _AT_SNAPSHOT + len(_SNAPSHOT)
 
 
 def _standing_call_id() -> Any:
@@ -331,52 +332,48 @@ def _current_snapshot_id() -> Any:
 
 
 def _ballots(contests_from: Any, where: ColumnElement[bool]) -> Select[Any]:
-    """Races, their incumbents, stages, standing calls, candidacies and people: one row a candidacy (a
-    stage without one, a race without a stage: one row with the rest empty)."""
+    """Races, their incumbents, stages, candidacies and people: one row a candidacy (a stage without one,
+    a race without a stage: one row with the rest empty)."""
     joined = (
         contests_from.outerjoin(_incumbents, _incumbents.c.id == _races.c.incumbent_id)
-        .outerjoin(_calls, _calls.c.id == _standing_call_id())
         .outerjoin(_candidacies, _candidacies.c.contest_id == _contests.c.id)
         .outerjoin(_candidates, _candidates.c.id == _candidacies.c.candidate_id)
     )
-    columns = (
-        *race_columns(_races, _incumbents),
-        *_CONTEST,
-        *_CALL,
-        *_CANDIDACY,
-        *person_columns(_candidates),
-    )
+    columns = (*race_columns(_races, _incumbents), *_CONTEST, *_CANDIDACY, *person_columns(_candidates))
     return select(*columns).select_from(joined).where(where).order_by(_contests.c.id, _candidacies.c.id)
 
 
-def _current_counts(where: ColumnElement[bool]) -> Select[Any]:
-    """Each stage's current count, one row a count of it (ordered as stored)."""
-    joined = _contests.join(_snapshots, _snapshots.c.id == _current_snapshot_id()).outerjoin(
-        _counts, _counts.c.snapshot_id == _snapshots.c.id
+def _standings(where: ColumnElement[bool]) -> Select[Any]:
+    """Each stage's standing call and current count: one row a figure of the count (ordered as stored; a
+    stage without a count: one row)."""
+    joined = (
+        _contests.outerjoin(_calls, _calls.c.id == _standing_call_id())
+        .outerjoin(_snapshots, _snapshots.c.id == _current_snapshot_id())
+        .outerjoin(_counts, _counts.c.snapshot_id == _snapshots.c.id)
     )
-    columns = (*_SNAPSHOT, _counts.c.candidacy_id, _counts.c.kind, _counts.c.votes)
-    return select(*columns).select_from(joined).where(where).order_by(_snapshots.c.id, _counts.c.id)
+    columns = (_contests.c.id, *_CALL, *_SNAPSHOT, _counts.c.candidacy_id, _counts.c.kind, _counts.c.votes)
+    return select(*columns).select_from(joined).where(where).order_by(_contests.c.id, _counts.c.id)
 
 
-_OF_RACE = _contests.c.race_id == bindparam("race_id")
+# Kept small (two statements of a few tables each, not one of many): PostgreSQL plans a statement again at
+# each run where its parameter's rows are unevenly spread (how many stages a person ran in), and the
+# planning grows fast with the tables; a list of stage ids is planned once.
 RACE_BALLOTS = _ballots(
     _races.outerjoin(_contests, _contests.c.race_id == _races.c.id), _races.c.id == bindparam("race_id")
 )
-RACE_COUNTS = _current_counts(_OF_RACE)
-_OF_PERSON = _contests.c.id.in_(
-    select(_candidacies.c.contest_id).where(_candidacies.c.candidate_id == bindparam("person_id"))
-)
-PERSON_BALLOTS = _ballots(_contests.join(_races, _races.c.id == _contests.c.race_id), _OF_PERSON)
-PERSON_COUNTS = _current_counts(_OF_PERSON)
+RACE_STANDINGS = _standings(_contests.c.race_id == bindparam("race_id"))
+_OF_CONTESTS = _contests.c.id.in_(bindparam("contest_ids", expanding=True))
+CONTEST_BALLOTS = _ballots(_contests.join(_races, _races.c.id == _contests.c.race_id), _OF_CONTESTS)
+CONTEST_STANDINGS = _standings(_OF_CONTESTS)
 
 
 def read_views(
-    ballots: Iterable[Sequence[Any]], counts: Iterable[Sequence[Any]]
+    ballots: Iterable[Sequence[Any]], standings: Iterable[Sequence[Any]]
 ) -> tuple[dict[int, RaceRow], list[ContestView]]:
     """The races and the views of their stages (unordered) from the rows of a `_ballots` and a
-    `_current_counts` statement."""
+    `_standings` statement."""
     races: dict[int, RaceRow] = {}
-    stages: dict[int, tuple[ContestRow, list[CandidacyRow], CallRow | None]] = {}
+    stages: dict[int, tuple[ContestRow, list[CandidacyRow]]] = {}
     people: dict[int, Person] = {}
     for row in ballots:
         race_id = row[0]
@@ -389,8 +386,7 @@ def read_views(
             continue
         stage = stages.get(contest_id)
         if stage is None:
-            call = None if row[_AT_CALL] is None else CallRow(*row[_AT_CALL:_AT_CANDIDACY])
-            stage = stages[contest_id] = (ContestRow(*row[_AT_CONTEST:_AT_CALL]), [], call)
+            stage = stages[contest_id] = (ContestRow(*row[_AT_CONTEST:_AT_CANDIDACY]), [])
         if row[_AT_CANDIDACY] is None:
             continue
         person_id = row[_AT_PERSON]
@@ -398,25 +394,28 @@ def read_views(
         if person is None:
             person = people[person_id] = Person(*row[_AT_PERSON : _AT_PERSON + PERSON_WIDTH])
         stage[1].append(CandidacyRow(*row[_AT_CANDIDACY:_AT_PERSON], *[person]))
+    calls: dict[int, CallRow] = {}
     snapshots: dict[int, SnapshotRow] = {}
-    counted: dict[int, list[tuple[int | None, str, int]]] = {}
-    width = len(_SNAPSHOT)
-    for row in counts:
-        contest_id = row[1]
-        if contest_id not in snapshots:
-            snapshots[contest_id] = SnapshotRow(*row[:width])
-            counted[contest_id] = []
-        if row[width + 1] is not None:  # a count's kind: none for a snapshot without counts
-            counted[contest_id].append((row[width], row[width + 1], row[width + 2]))
+    figures: dict[int, list[tuple[int | None, str, int]]] = {}
+    for row in standings:
+        contest_id = row[0]
+        if contest_id not in figures:
+            figures[contest_id] = []
+            if row[1] is not None:
+                calls[contest_id] = CallRow(*row[1:_AT_SNAPSHOT])
+            if row[_AT_SNAPSHOT] is not None:
+                snapshots[contest_id] = SnapshotRow(*row[_AT_SNAPSHOT:_AT_FIGURE])
+        if row[_AT_FIGURE + 1] is not None:  # a figure's kind: none for a stage without one
+            figures[contest_id].append((row[_AT_FIGURE], row[_AT_FIGURE + 1], row[_AT_FIGURE + 2]))
     views = [
         build_view(
             contest,
             candidacies,
             snapshots.get(contest_id),
-            tally(counted[contest_id]) if contest_id in counted else None,
-            call,
+            tally(figures[contest_id]) if contest_id in snapshots else None,
+            calls.get(contest_id),
         )
-        for contest_id, (contest, candidacies, call) in stages.items()
+        for contest_id, (contest, candidacies) in stages.items()
     ]
     return races, views
 
@@ -426,8 +425,8 @@ async def race_views(session: AsyncSession, race_id: int) -> tuple[RaceRow | Non
     statements."""
     params = {"race_id": race_id}
     ballots = await session.execute(RACE_BALLOTS, params)
-    counts = await session.execute(RACE_COUNTS, params)
-    races, views = read_views(ballots, counts)
+    standings = await session.execute(RACE_STANDINGS, params)
+    races, views = read_views(ballots, standings)
     views.sort(key=lambda v: stage_sort_key(v.contest))
     return races.get(race_id), views
 

@@ -544,7 +544,8 @@ async def test_the_card_reads_in_few_statements(varied: Sessions) -> None:
 
 
 async def test_the_desk_sees_what_its_write_has_not_flushed(sample_sessions: Sessions) -> None:
-    """contest_views in a write's session shows the write's call before the session flushed it."""
+    """contest_views in a write's session (the desk's call announcement, the undo's correction) shows the
+    write's call, flushed or not."""
     async with sample_sessions() as session:
         general = await session.scalar(select(Contest).where(Contest.stage == "general"))
         assert general is not None
