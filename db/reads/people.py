@@ -17,17 +17,21 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
-from db.models import Answer, Candidacy, Candidate, CandidateAlias, Contest, NameToken, Poll, Race
+from db.models import Answer, CandidateAlias, Contest, NameToken, Poll
 from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, race_contests
 from db.reads.races import (
+    CANDIDACIES,
+    CANDIDATES,
     CONTEST_BALLOTS,
     CONTEST_STANDINGS,
+    CONTESTS,
+    RACES,
     ContestView,
     Standing,
+    columns_of,
     endorsements_statement,
-    person_columns,
     person_row,
     race_columns,
     race_row,
@@ -45,13 +49,9 @@ ENDORSEMENTS_READ = 200
 INCUMBENT_IN = 10
 
 _tokens = table_of(NameToken)
-_people = table_of(Candidate)
 _aliases = table_of(CandidateAlias)
 _answers = table_of(Answer)
-_candidacies = table_of(Candidacy)
-_contests = table_of(Contest)
-_races = table_of(Race)
-_incumbents = _people.alias("incumbent")
+_incumbents = CANDIDATES.alias("incumbent")
 
 TOKEN_IDS = (
     select(_tokens.c.candidate_id)
@@ -60,39 +60,41 @@ TOKEN_IDS = (
 )
 # A person found, whom a merged-away record points to, and how many races they ran in.
 _FOUND = (
-    *person_columns(_people),
-    _people.c.merged_into_id,
-    select(func.count(func.distinct(_contests.c.race_id)))
-    .select_from(_candidacies.join(_contests, _contests.c.id == _candidacies.c.contest_id))
-    .where(_candidacies.c.candidate_id == _people.c.id)
+    *columns_of(CANDIDATES, Person),
+    CANDIDATES.c.merged_into_id,
+    select(func.count(func.distinct(CONTESTS.c.race_id)))
+    .select_from(CANDIDACIES.join(CONTESTS, CONTESTS.c.id == CANDIDACIES.c.contest_id))
+    .where(CANDIDACIES.c.candidate_id == CANDIDATES.c.id)
     .scalar_subquery(),
 )
-PEOPLE_OF_WORD = select(*_FOUND).where(_people.c.id.in_(TOKEN_IDS)).order_by(_people.c.id)
-PEOPLE = select(*_FOUND).where(_people.c.id.in_(bindparam("ids", expanding=True))).order_by(_people.c.id)
-UNMERGED_PEOPLE = PEOPLE.where(_people.c.merged_into_id.is_(None))
+PEOPLE_OF_WORD = select(*_FOUND).where(CANDIDATES.c.id.in_(TOKEN_IDS)).order_by(CANDIDATES.c.id)
+PEOPLE = (
+    select(*_FOUND).where(CANDIDATES.c.id.in_(bindparam("ids", expanding=True))).order_by(CANDIDATES.c.id)
+)
+UNMERGED_PEOPLE = PEOPLE.where(CANDIDATES.c.merged_into_id.is_(None))
 # The person, each spelling of their name and each stage they ran in (one row a pair), and how many poll
 # answers name them.
 PERSON = (
     select(
-        *person_columns(_people),
+        *columns_of(CANDIDATES, Person),
         _aliases.c.alias,
-        _candidacies.c.contest_id,
+        CANDIDACIES.c.contest_id,
         select(func.count(_answers.c.id))
         .where(_answers.c.candidate_id == bindparam("person_id"))
         .scalar_subquery(),
     )
     .select_from(
-        _people.outerjoin(_aliases, _aliases.c.candidate_id == _people.c.id).outerjoin(
-            _candidacies, _candidacies.c.candidate_id == _people.c.id
+        CANDIDATES.outerjoin(_aliases, _aliases.c.candidate_id == CANDIDATES.c.id).outerjoin(
+            CANDIDACIES, CANDIDACIES.c.candidate_id == CANDIDATES.c.id
         )
     )
-    .where(_people.c.id == bindparam("person_id"))
+    .where(CANDIDATES.c.id == bindparam("person_id"))
 )
 INCUMBENT_IN_RACES = (
-    select(*race_columns(_races, _incumbents))
-    .select_from(_races.outerjoin(_incumbents, _incumbents.c.id == _races.c.incumbent_id))
-    .where(_races.c.incumbent_id == bindparam("person_id"))
-    .order_by(_races.c.cycle.desc())
+    select(*race_columns(RACES, _incumbents))
+    .select_from(RACES.outerjoin(_incumbents, _incumbents.c.id == RACES.c.incumbent_id))
+    .where(RACES.c.incumbent_id == bindparam("person_id"))
+    .order_by(RACES.c.cycle.desc())
     .limit(INCUMBENT_IN)
 )
 PERSON_ENDORSEMENTS = endorsements_statement(lambda t: t.c.candidate_id == bindparam("person_id"))
@@ -221,7 +223,7 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
         return None
     person = person_row(rows[0], 0)
     assert person is not None
-    at = len(person_columns(_people))
+    at = len(columns_of(CANDIDATES, Person))
     spellings = {row[at] for row in rows if row[at] is not None}
     aliases = sorted(a for a in spellings if name_key(a) != person.name_key)
     contest_ids = sorted({row[at + 1] for row in rows if row[at + 1] is not None})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, case, func, select
@@ -228,42 +228,28 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-_races = table_of(Race)
-_contests = table_of(Contest)
-_candidacies = table_of(Candidacy)
-_candidates = table_of(Candidate)
+def columns_of(table: FromClause, row: type[Any]) -> tuple[Any, ...]:
+    """A table's (or an alias's) columns in the order of a plain row's fields that are its columns."""
+    return tuple(table.c[f.name] for f in fields(row) if f.name in table.c)
+
+
+RACES = table_of(Race)
+CONTESTS = table_of(Contest)
+CANDIDACIES = table_of(Candidacy)
+CANDIDATES = table_of(Candidate)
 _calls = table_of(Call)
 _snapshots = table_of(ResultSnapshot)
 _counts = table_of(ResultCount)
 _endorsements = table_of(Endorsement)
 
-
-def person_columns(people: Any) -> tuple[Any, ...]:
-    """A candidates table's (or alias's) columns, in `Person`'s order."""
-    c = people.c
-    return (c.id, c.name, c.name_key, c.party, c.state, c.office_held)
+PERSON_WIDTH = len(columns_of(CANDIDATES, Person))
+_RACE_OWN = len(columns_of(RACES, RaceRow))
+RACE_WIDTH = _RACE_OWN + PERSON_WIDTH
 
 
-def race_columns(races: Any, incumbents: Any) -> tuple[Any, ...]:
+def race_columns(races: FromClause, incumbents: FromClause) -> tuple[Any, ...]:
     """A race's columns and its incumbent's, in `RaceRow`'s order (`race_row` reads them)."""
-    c = races.c
-    return (
-        c.id,
-        c.cycle,
-        c.state,
-        c.office,
-        c.seat,
-        c.special,
-        c.incumbent_party,
-        c.incumbent_id,
-        c.notes,
-        c.source,
-        *person_columns(incumbents),
-    )
-
-
-RACE_WIDTH = 16
-PERSON_WIDTH = 6
+    return (*columns_of(races, RaceRow), *columns_of(incumbents, Person))
 
 
 def person_row(row: Sequence[Any], at: int) -> Person | None:
@@ -273,37 +259,14 @@ def person_row(row: Sequence[Any], at: int) -> Person | None:
 def race_row(row: Sequence[Any], at: int = 0) -> RaceRow | None:
     if row[at] is None:
         return None
-    return RaceRow(*row[at : at + 10], *[person_row(row, at + 10)])
+    return RaceRow(*row[at : at + _RACE_OWN], *[person_row(row, at + _RACE_OWN)])
 
 
-_incumbents = _candidates.alias("incumbent")
-_CONTEST = tuple(
-    _contests.c[name]
-    for name in ("id", "race_id", "stage", "party", "date", "poll_close", "status", "source")
-)
-_CALL = tuple(
-    _calls.c[name]
-    for name in ("id", "contest_id", "kind", "candidacy_ids", "source", "called_by", "called_at")
-)
-_CANDIDACY = tuple(
-    _candidacies.c[name]
-    for name in ("id", "contest_id", "candidate_id", "party", "incumbent", "withdrawn", "outcome", "votes")
-)
-_SNAPSHOT = tuple(
-    _snapshots.c[name]
-    for name in (
-        "id",
-        "contest_id",
-        "taken_at",
-        "reporting_pct",
-        "reporting_basis",
-        "precincts_reporting",
-        "precincts_total",
-        "unofficial",
-        "final",
-        "source",
-    )
-)
+_incumbents = CANDIDATES.alias("incumbent")
+_CONTEST = columns_of(CONTESTS, ContestRow)
+_CALL = columns_of(_calls, CallRow)
+_CANDIDACY = columns_of(CANDIDACIES, CandidacyRow)
+_SNAPSHOT = columns_of(_snapshots, SnapshotRow)
 # Where each part of a ballot row starts.
 _AT_CONTEST = RACE_WIDTH
 _AT_CANDIDACY = _AT_CONTEST + len(_CONTEST)
@@ -316,7 +279,7 @@ _AT_FIGURE = _AT_SNAPSHOT + len(_SNAPSHOT)
 def _standing_call_id() -> Any:
     """The id of the contest's newest call (an "uncalled" one included), for the contest of the row."""
     newer = _calls.alias("newer_call")
-    return select(func.max(newer.c.id)).where(newer.c.contest_id == _contests.c.id).scalar_subquery()
+    return select(func.max(newer.c.id)).where(newer.c.contest_id == CONTESTS.c.id).scalar_subquery()
 
 
 def _current_snapshot_id() -> Any:
@@ -324,7 +287,7 @@ def _current_snapshot_id() -> Any:
     others = _snapshots.alias("other_snapshot")
     return (
         select(others.c.id)
-        .where(others.c.contest_id == _contests.c.id)
+        .where(others.c.contest_id == CONTESTS.c.id)
         .order_by(*send_order(newest_first=True, snapshots=others))
         .limit(1)
         .scalar_subquery()
@@ -335,35 +298,35 @@ def _ballots(contests_from: Any, where: ColumnElement[bool]) -> Select[Any]:
     """Races, their incumbents, stages, candidacies and people: one row a candidacy (a stage without one,
     a race without a stage: one row with the rest empty)."""
     joined = (
-        contests_from.outerjoin(_incumbents, _incumbents.c.id == _races.c.incumbent_id)
-        .outerjoin(_candidacies, _candidacies.c.contest_id == _contests.c.id)
-        .outerjoin(_candidates, _candidates.c.id == _candidacies.c.candidate_id)
+        contests_from.outerjoin(_incumbents, _incumbents.c.id == RACES.c.incumbent_id)
+        .outerjoin(CANDIDACIES, CANDIDACIES.c.contest_id == CONTESTS.c.id)
+        .outerjoin(CANDIDATES, CANDIDATES.c.id == CANDIDACIES.c.candidate_id)
     )
-    columns = (*race_columns(_races, _incumbents), *_CONTEST, *_CANDIDACY, *person_columns(_candidates))
-    return select(*columns).select_from(joined).where(where).order_by(_contests.c.id, _candidacies.c.id)
+    columns = (*race_columns(RACES, _incumbents), *_CONTEST, *_CANDIDACY, *columns_of(CANDIDATES, Person))
+    return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, CANDIDACIES.c.id)
 
 
 def _standings(where: ColumnElement[bool]) -> Select[Any]:
     """Each stage's standing call and current count: one row a figure of the count (ordered as stored; a
     stage without a count: one row)."""
     joined = (
-        _contests.outerjoin(_calls, _calls.c.id == _standing_call_id())
+        CONTESTS.outerjoin(_calls, _calls.c.id == _standing_call_id())
         .outerjoin(_snapshots, _snapshots.c.id == _current_snapshot_id())
         .outerjoin(_counts, _counts.c.snapshot_id == _snapshots.c.id)
     )
-    columns = (_contests.c.id, *_CALL, *_SNAPSHOT, _counts.c.candidacy_id, _counts.c.kind, _counts.c.votes)
-    return select(*columns).select_from(joined).where(where).order_by(_contests.c.id, _counts.c.id)
+    columns = (CONTESTS.c.id, *_CALL, *_SNAPSHOT, _counts.c.candidacy_id, _counts.c.kind, _counts.c.votes)
+    return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, _counts.c.id)
 
 
 # Kept small (two statements of a few tables each, not one of many): PostgreSQL plans a statement again at
 # each run where its parameter's rows are unevenly spread (how many stages a person ran in), and the
 # planning grows fast with the tables; a list of stage ids is planned once.
 RACE_BALLOTS = _ballots(
-    _races.outerjoin(_contests, _contests.c.race_id == _races.c.id), _races.c.id == bindparam("race_id")
+    RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id")
 )
-RACE_STANDINGS = _standings(_contests.c.race_id == bindparam("race_id"))
-_OF_CONTESTS = _contests.c.id.in_(bindparam("contest_ids", expanding=True))
-CONTEST_BALLOTS = _ballots(_contests.join(_races, _races.c.id == _contests.c.race_id), _OF_CONTESTS)
+RACE_STANDINGS = _standings(CONTESTS.c.race_id == bindparam("race_id"))
+_OF_CONTESTS = CONTESTS.c.id.in_(bindparam("contest_ids", expanding=True))
+CONTEST_BALLOTS = _ballots(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS)
 CONTEST_STANDINGS = _standings(_OF_CONTESTS)
 
 
@@ -449,24 +412,10 @@ async def poll_summary(session: AsyncSession, race_id: int) -> tuple[Poll | None
     return recent[0], count, averages(recent)
 
 
-_endorsed = _candidates.alias("endorsed")
-_endorsed_in = _races.alias("endorsed_in")
-_endorsed_in_incumbent = _candidates.alias("endorsed_in_incumbent")
-_ENDORSEMENT = tuple(
-    _endorsements.c[name]
-    for name in (
-        "id",
-        "race_id",
-        "candidate_id",
-        "endorser",
-        "endorser_kind",
-        "stance",
-        "date",
-        "quote",
-        "source",
-        "url",
-    )
-)
+_endorsed = CANDIDATES.alias("endorsed")
+_endorsed_in = RACES.alias("endorsed_in")
+_endorsed_in_incumbent = CANDIDATES.alias("endorsed_in_incumbent")
+_ENDORSEMENT = columns_of(_endorsements, EndorsementRow)
 
 
 def weightiest_first(endorsements: Any) -> tuple[Any, ...]:
@@ -501,7 +450,7 @@ def endorsements_statement(
     )
     columns = (
         *_ENDORSEMENT,
-        *person_columns(_endorsed),
+        *columns_of(_endorsed, Person),
         *race_columns(_endorsed_in, _endorsed_in_incumbent),
         total,
     )
