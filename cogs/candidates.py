@@ -21,7 +21,7 @@ from cogs.support.context import RaceContext
 from cogs.support.paging import Pager
 from cogs.support.parsing import split_page
 from db.lookup import parse_query, race_hint
-from db.models import Candidate
+from db.reads.rows import Person
 from render.format import escape
 from render.limits import clip
 from render.people import (
@@ -36,7 +36,7 @@ from render.people import (
 from render.race import race_title
 
 
-async def resolve_person(ctx: RaceContext, text: str | None, command: str) -> Candidate:
+async def resolve_person(ctx: RaceContext, text: str | None, command: str) -> Person:
     """The one person a name means, or a UserFacingError with the people it could mean."""
     prefix = ctx.shown_prefix
     if not text or not text.strip():
@@ -121,7 +121,7 @@ class CandidatesCog(commands.Cog, name="Candidates"):
         if not text.strip():
             raise UsageError("Which race or candidate?", f"{prefix}endorsements alabama")
         wanted = page or typed_page or 1
-        person: Candidate | None = None
+        person: Person | None = None
         parsed = parse_query(text)
         if parsed.name_words:
             matches = await self.bot.store.find_people(text)

@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     CallKind,
-    Candidacy,
     ChamberBaseline,
     Contest,
     Office,
@@ -41,6 +40,7 @@ from db.models import (
     Stage,
 )
 from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
+from db.reads.rows import CandidacyLike
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
 # Delegates elected to the House who have no vote on the floor (the District of Columbia's, the
@@ -189,7 +189,7 @@ def seat_of(race: Race, views: list[ContestView]) -> Seat:
     return Seat(race, SeatState.UNDECIDED, None, None, None, view, held)
 
 
-def _winner(view: ContestView) -> Candidacy | None:
+def _winner(view: ContestView) -> CandidacyLike | None:
     by_id = {s.candidacy.id: s.candidacy for s in view.standings}
     if view.call is not None and view.call.kind == CallKind.WINNER and view.call.candidacy_ids:
         return by_id.get(view.call.candidacy_ids[0])

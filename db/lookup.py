@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
+from db.reads.rows import RaceLike
 from db.vocabulary import OFFICE_WORDS, PARTY_WORDS, STAGE_PHRASES, STAGE_WORDS, stage_of
 
 # Nicknames and spellings `us` does not know.
@@ -262,7 +263,7 @@ class RaceMatches:
         return self.hints.get(race.id) or race_hint(race)
 
 
-def race_hint(race: Race, *, has_special_twin: bool = False, outranked: bool = False) -> str:
+def race_hint(race: RaceLike, *, has_special_twin: bool = False, outranked: bool = False) -> str:
     """The words that find exactly this race again: `alabama 2017 special`, `al-2 2020`, `georgia 2020
     regular` for a regular seat whose state also held a special for the same office that year, and the
     office (`pennsylvania senate 2016`) where the pick rule would take an office ranked above it."""

@@ -171,7 +171,9 @@ class Race(Base):
     seat: Mapped[str] = mapped_column(String(32), default="")  # "Class II", district "2"
     special: Mapped[bool] = mapped_column(Boolean, default=False)
     incumbent_party: Mapped[str | None] = mapped_column(String(16))
-    incumbent_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id", ondelete="SET NULL"))
+    incumbent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="SET NULL"), index=True
+    )
     notes: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)

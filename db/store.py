@@ -23,7 +23,7 @@ from db.engine import refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
-from db.models import AuditEntry, Contest, Endorsement, Feed, Follow, GuildSettings, Race
+from db.models import AuditEntry, Contest, Feed, Follow, GuildSettings, Race
 from db.reads.calendar import Calendar, contests_between
 from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
 from db.reads.people import race_endorsements as read_race_endorsements
@@ -31,6 +31,7 @@ from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_c
 from db.reads.president import Presidency, presidency, president_cycles
 from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
+from db.reads.rows import EndorsementRow
 from db.syncread import SyncReader
 from db.writes import run_write
 from db.writes.config import guild_settings
@@ -111,12 +112,12 @@ class Store:
     async def person_card(self, person_id: int) -> PersonCard | None:
         return await self._cached(("person_card", person_id), lambda s: person_card(s, person_id))
 
-    async def person_endorsements(self, person_id: int) -> tuple[list[Endorsement], int]:
+    async def person_endorsements(self, person_id: int) -> tuple[list[EndorsementRow], int]:
         return await self._cached(
             ("person_endorsements", person_id), lambda s: person_endorsements(s, person_id)
         )
 
-    async def race_endorsements(self, race_id: int) -> tuple[list[Endorsement], int]:
+    async def race_endorsements(self, race_id: int) -> tuple[list[EndorsementRow], int]:
         return await self._cached(
             ("race_endorsements", race_id), lambda s: read_race_endorsements(s, race_id)
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import discord
 
 from db.lookup import race_hint, state_name
-from db.models import CallKind, Candidate, Endorsement, Outcome
+from db.models import CallKind, Outcome
 from db.reads.people import PeopleMatches, PersonCard, Run
+from db.reads.rows import EndorsementRow, Person
 from db.vocabulary import PARTY_NAME
 from render.format import escape, party_letter, pct, short_date, stage_title, votes
 from render.limits import clip, clip_lines, fit_embed
@@ -20,13 +21,13 @@ PAGE_CHARS = 3600
 QUOTE_MAX = 160
 
 
-def person_label(person: Candidate) -> str:
+def person_label(person: Person) -> str:
     """ "Jeff Sessions (R-AL)"."""
     tags = "-".join(t for t in (party_letter(person.party), person.state or "") if t)
     return f"{person.name} ({tags})" if tags else person.name
 
 
-def person_hint(person: Candidate, others: list[Candidate]) -> str:
+def person_hint(person: Person, others: list[Person]) -> str:
     """Words that find this person again: the name, and the state when the name is shared."""
     shared = [p for p in others if p.id != person.id and p.name_key == person.name_key]
     if shared and person.state:
@@ -104,7 +105,7 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def endorsement_text(e: Endorsement, with_race: bool = False) -> list[str]:
+def endorsement_text(e: EndorsementRow, with_race: bool = False) -> list[str]:
     """One endorsement (a line, and its quote when there is one): who, stance, whom, when, source."""
     line = endorsement_line(e.endorser, e.endorser_kind, e.stance, e.candidate.name)
     extra = [short_date(e.date) if e.date else ""]
@@ -178,7 +179,7 @@ def person_embed(card: PersonCard, prefix: str) -> discord.Embed:
 
 
 def endorsement_pages(
-    title: str, rows: list[Endorsement], count: int, with_race: bool
+    title: str, rows: list[EndorsementRow], count: int, with_race: bool
 ) -> list[discord.Embed]:
     """Every endorsement read, in pages of at most PAGE_LINES entries that fit an embed."""
     pages: list[list[str]] = [[]]

@@ -7,10 +7,11 @@ import datetime as dt
 import discord
 
 from db.lookup import RaceMatches, state_name
-from db.models import CallKind, Outcome, Race, Stance
+from db.models import CallKind, Outcome, Stance
 from db.polling import MatchupAverage
 from db.reads.polls import ListedPollLike
 from db.reads.races import ContestView, RaceCard
+from db.reads.rows import RaceLike
 from db.vocabulary import OFFICE_NAME
 from render.format import (
     date_range,
@@ -32,7 +33,7 @@ ATTRIBUTION = {"FiveThirtyEight": "FiveThirtyEight polls (CC BY 4.0)"}
 NO_RESULTS = "no results stored"  # a stage whose day has passed and of which the store holds no count
 
 
-def race_title(race: Race) -> str:
+def race_title(race: RaceLike) -> str:
     office = OFFICE_NAME.get(race.office, race.office.title())
     seat = race.seat
     if race.office == "house" and seat:

@@ -9,24 +9,96 @@ when narrowing leaves nobody, they are read as parts of the name instead
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
-from db.models import Answer, Candidacy, Candidate, Contest, Endorsement, NameToken, Poll, Race, Stance
+from db.models import Answer, CandidateAlias, Contest, NameToken, Poll
 from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, race_contests
-from db.reads.races import ENDORSER_WEIGHT, ContestView, Standing, stage_sort_key, views_of, with_ballots
+from db.reads.races import (
+    CANDIDACIES,
+    CANDIDATES,
+    CONTEST_BALLOTS,
+    CONTEST_STANDINGS,
+    CONTESTS,
+    RACES,
+    ContestView,
+    Standing,
+    columns_of,
+    endorsements_statement,
+    person_row,
+    race_columns,
+    race_row,
+    read_endorsements,
+    read_views,
+    stage_sort_key,
+    table_of,
+)
+from db.reads.rows import EndorsementRow, Person, RaceRow
 
 MIN_TYPO_SCORE = 80
 TOKEN_HITS = 500
 RACES_SHOWN = 40
 ENDORSEMENTS_READ = 200
+INCUMBENT_IN = 10
+
+_tokens = table_of(NameToken)
+_aliases = table_of(CandidateAlias)
+_answers = table_of(Answer)
+_incumbents = CANDIDATES.alias("incumbent")
+
+TOKEN_IDS = (
+    select(_tokens.c.candidate_id)
+    .where(_tokens.c.token >= bindparam("word"), _tokens.c.token < bindparam("past"))
+    .limit(TOKEN_HITS)
+)
+# A person found, whom a merged-away record points to, and how many races they ran in.
+_FOUND = (
+    *columns_of(CANDIDATES, Person),
+    CANDIDATES.c.merged_into_id,
+    select(func.count(func.distinct(CONTESTS.c.race_id)))
+    .select_from(CANDIDACIES.join(CONTESTS, CONTESTS.c.id == CANDIDACIES.c.contest_id))
+    .where(CANDIDACIES.c.candidate_id == CANDIDATES.c.id)
+    .scalar_subquery(),
+)
+PEOPLE_OF_WORD = select(*_FOUND).where(CANDIDATES.c.id.in_(TOKEN_IDS)).order_by(CANDIDATES.c.id)
+PEOPLE = (
+    select(*_FOUND).where(CANDIDATES.c.id.in_(bindparam("ids", expanding=True))).order_by(CANDIDATES.c.id)
+)
+UNMERGED_PEOPLE = PEOPLE.where(CANDIDATES.c.merged_into_id.is_(None))
+# The person, each spelling of their name and each stage they ran in (one row a pair), and how many poll
+# answers name them.
+PERSON = (
+    select(
+        *columns_of(CANDIDATES, Person),
+        _aliases.c.alias,
+        CANDIDACIES.c.contest_id,
+        select(func.count(_answers.c.id))
+        .where(_answers.c.candidate_id == bindparam("person_id"))
+        .scalar_subquery(),
+    )
+    .select_from(
+        CANDIDATES.outerjoin(_aliases, _aliases.c.candidate_id == CANDIDATES.c.id).outerjoin(
+            CANDIDACIES, CANDIDACIES.c.candidate_id == CANDIDATES.c.id
+        )
+    )
+    .where(CANDIDATES.c.id == bindparam("person_id"))
+)
+INCUMBENT_IN_RACES = (
+    select(*race_columns(RACES, _incumbents))
+    .select_from(RACES.outerjoin(_incumbents, _incumbents.c.id == RACES.c.incumbent_id))
+    .where(RACES.c.incumbent_id == bindparam("person_id"))
+    .order_by(RACES.c.cycle.desc())
+    .limit(INCUMBENT_IN)
+)
+PERSON_ENDORSEMENTS = endorsements_statement(lambda t: t.c.candidate_id == bindparam("person_id"))
+RACE_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"))
 
 
 @dataclass
@@ -34,55 +106,58 @@ class PeopleMatches:
     """The people a query found, best first, and the one meant when one stands out."""
 
     query: ParsedQuery
-    people: list[Candidate]
-    chosen: Candidate | None
+    people: list[Person]
+    chosen: Person | None
     runs: dict[int, int] = field(default_factory=dict)  # person id -> races run, for the list
 
 
 async def _ids_for_word(session: AsyncSession, word: str) -> set[int]:
-    ids = set(
-        await session.scalars(
-            select(NameToken.candidate_id)
-            .where(NameToken.token >= word, NameToken.token < word + "~")
-            .limit(TOKEN_HITS)
-        )
-    )
+    ids = set((await session.execute(TOKEN_IDS, {"word": word, "past": word + "~"})).scalars())
     if ids or len(word) < 4:
         return ids
     return await typo_candidate_ids(session, word)
 
 
-async def _ids_for_words(session: AsyncSession, words: list[str]) -> set[int]:
-    matched: set[int] | None = None
-    for word in words:
-        ids = await _ids_for_word(session, word)
-        matched = ids if matched is None else matched & ids
-        if not matched:
-            return set()
-    return matched or set()
-
-
-async def _live_people(session: AsyncSession, ids: set[int]) -> list[Candidate]:
-    """The people with these ids, a merged-away record standing for the person it was merged into."""
-    if not ids:
-        return []
-    people = list(await session.scalars(select(Candidate).where(Candidate.id.in_(ids))))
-    merged = {p.merged_into_id for p in people if p.merged_into_id is not None}
-    if merged:
-        people = [p for p in people if p.merged_into_id is None]
-        known = {p.id for p in people}
-        people += list(
-            await session.scalars(
-                select(Candidate).where(Candidate.id.in_(merged - known), Candidate.merged_into_id.is_(None))
-            )
+async def _found_by(session: AsyncSession, words: list[str]) -> list[Sequence[Any]]:
+    """The `_FOUND` rows of the people whose names have every word (as a word's prefix, or a close typo
+    of a long word): one statement for one word."""
+    if len(words) == 1:
+        word = words[0]
+        rows: list[Sequence[Any]] = list(
+            await session.execute(PEOPLE_OF_WORD, {"word": word, "past": word + "~"})
         )
-    return people
+        if rows or len(word) < 4:
+            return rows
+        ids = await typo_candidate_ids(session, word)
+    else:
+        matched: set[int] | None = None
+        for word in words:
+            hits = await _ids_for_word(session, word)
+            matched = hits if matched is None else matched & hits
+            if not matched:
+                return []
+        ids = matched or set()
+    return list(await session.execute(PEOPLE, {"ids": sorted(ids)})) if ids else []
+
+
+async def _live_people(session: AsyncSession, words: list[str], runs: dict[int, int]) -> list[Person]:
+    """The people found by these words, a merged-away record standing for the person it was merged into;
+    each one's count of races run goes into `runs`."""
+    rows = await _found_by(session, words)
+    merged = {row[-2] for row in rows if row[-2] is not None}
+    live: list[Sequence[Any]] = [row for row in rows if row[-2] is None]
+    if merged:
+        known = {row[0] for row in live}
+        live += list(await session.execute(UNMERGED_PEOPLE, {"ids": sorted(merged - known)}))
+    runs.update((row[0], int(row[-1])) for row in live)
+    return [Person(*row[:-2]) for row in live]
 
 
 async def find_people(session: AsyncSession, text: str, limit: int = 10) -> PeopleMatches:
     query = parse_query(text)
     words = [w for w in query.name_words if len(w) >= 2]
-    found = await _live_people(session, await _ids_for_words(session, words)) if words else []
+    ran: dict[int, int] = {}
+    found = await _live_people(session, words, ran) if words else []
     people = [
         p
         for p in found
@@ -93,11 +168,11 @@ async def find_people(session: AsyncSession, text: str, limit: int = 10) -> Peop
         # Every word as part of the name: "Al Gross", "Virginia Foxx".
         all_words = _all_words(text)
         if all_words and all_words != words:
-            people = await _live_people(session, await _ids_for_words(session, all_words))
+            people = await _live_people(session, all_words, ran)
             loose = not people
     if not people:
         people = found  # the name fits, the state or party does not: offer them
-    runs = await _run_counts(session, [p.id for p in people])
+    runs = {p.id: ran[p.id] for p in people if ran[p.id]}
     typed = name_key(" ".join(query.name_words)) or name_key(text)
     people.sort(key=lambda p: (p.name_key != typed, -runs.get(p.id, 0), p.name))
     exact = [p for p in people if p.name_key == typed]
@@ -111,98 +186,76 @@ def _all_words(text: str) -> list[str]:
     return [w for w in fold(text).split() if len(w) >= 2 and not w.isdigit()]
 
 
-async def _run_counts(session: AsyncSession, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Candidacy.candidate_id, func.count(func.distinct(Contest.race_id)))
-        .join(Contest, Contest.id == Candidacy.contest_id)
-        .where(Candidacy.candidate_id.in_(ids))
-        .group_by(Candidacy.candidate_id)
-    )
-    return {person_id: int(n) for person_id, n in rows}
-
-
 @dataclass
 class Run:
     """One stage a person ran in."""
 
-    race: Race
+    race: RaceRow
     view: ContestView
     standing: Standing
 
 
 @dataclass
 class PollLine:
-    race: Race
+    race: RaceRow
     average: MatchupAverage
     contests: dict[int, Contest]  # the race's stages, to name the match-up
 
 
 @dataclass
 class PersonCard:
-    person: Candidate
+    person: Person
     aliases: list[str]
     runs: list[Run]  # newest race first, stages in order
     races_total: int
-    incumbent_in: list[Race]
-    endorsements: list[Endorsement]
+    incumbent_in: list[RaceRow]
+    endorsements: list[EndorsementRow]
     endorsement_count: int
     polls: list[PollLine]
     poll_mentions: int  # answers naming this person, across all polls
 
 
 async def person_card(session: AsyncSession, person_id: int) -> PersonCard | None:
-    person = await session.scalar(
-        select(Candidate).where(Candidate.id == person_id).options(joinedload(Candidate.aliases))
-    )
-    if person is None:
+    """A person's card: five statements (and the polls' when a poll names the person)."""
+    params = {"person_id": person_id}
+    rows = list(await session.execute(PERSON, params))
+    if not rows:
         return None
-    aliases = sorted({a.alias for a in person.aliases if name_key(a.alias) != person.name_key})
-    race_ids_stmt = (
-        select(Contest.race_id, func.max(Race.cycle))
-        .join(Candidacy, Candidacy.contest_id == Contest.id)
-        .join(Race, Race.id == Contest.race_id)
-        .where(Candidacy.candidate_id == person_id)
-        .group_by(Contest.race_id)
-    )
-    cycles = {race_id: cycle for race_id, cycle in await session.execute(race_ids_stmt)}
-    race_ids = sorted(cycles, key=lambda r: (-cycles[r], -r))[:RACES_SHOWN]
-    runs = await _runs(session, person_id, race_ids)
-    incumbent_in = list(
-        await session.scalars(
-            select(Race).where(Race.incumbent_id == person_id).order_by(Race.cycle.desc()).limit(10)
-        )
-    )
+    person = person_row(rows[0], 0)
+    assert person is not None
+    at = len(columns_of(CANDIDATES, Person))
+    spellings = {row[at] for row in rows if row[at] is not None}
+    aliases = sorted(a for a in spellings if name_key(a) != person.name_key)
+    contest_ids = sorted({row[at + 1] for row in rows if row[at + 1] is not None})
+    mentions = int(rows[0][at + 2] or 0)
+    races: dict[int, RaceRow] = {}
+    views: list[ContestView] = []
+    if contest_ids:
+        stages = {"contest_ids": contest_ids}
+        ballots = await session.execute(CONTEST_BALLOTS, stages)
+        races, views = read_views(ballots, await session.execute(CONTEST_STANDINGS, stages))
+    race_ids = sorted(races, key=lambda r: (-races[r].cycle, -r))[:RACES_SHOWN]
+    order = {race_id: i for i, race_id in enumerate(race_ids)}
+    shown = [v for v in views if v.contest.race_id in order]
+    shown.sort(key=lambda v: (order[v.contest.race_id], stage_sort_key(v.contest)))
+    runs = []
+    for view in shown:
+        standing = next(s for s in view.standings if s.candidacy.candidate_id == person_id)
+        runs.append(Run(races[view.contest.race_id], view, standing))
+    incumbent_in = [race_row(row) for row in await session.execute(INCUMBENT_IN_RACES, params)]
     endorsements, endorsement_count = await person_endorsements(session, person_id)
-    mentions = int(
-        await session.scalar(select(func.count(Answer.id)).where(Answer.candidate_id == person_id)) or 0
-    )
     polls = await _poll_lines(session, person_id, runs) if mentions else []
     return PersonCard(
-        person, aliases, runs, len(cycles), incumbent_in, endorsements, endorsement_count, polls, mentions
+        person,
+        aliases,
+        runs,
+        len(races),
+        [r for r in incumbent_in if r is not None],
+        endorsements,
+        endorsement_count,
+        polls,
+        mentions,
     )
-
-
-async def _runs(session: AsyncSession, person_id: int, race_ids: list[int]) -> list[Run]:
-    if not race_ids:
-        return []
-    result = await session.scalars(
-        select(Contest)
-        .where(
-            Contest.race_id.in_(race_ids),
-            Contest.id.in_(select(Candidacy.contest_id).where(Candidacy.candidate_id == person_id)),
-        )
-        .options(joinedload(Contest.race), with_ballots())
-    )
-    contests = list(result.unique())
-    order = {race_id: i for i, race_id in enumerate(race_ids)}
-    contests.sort(key=lambda c: (order[c.race_id], stage_sort_key(c)))
-    runs = []
-    for view in await views_of(session, contests):
-        standing = next(s for s in view.standings if s.candidacy.candidate_id == person_id)
-        runs.append(Run(view.contest.race, view, standing))
-    return runs
 
 
 async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) -> list[PollLine]:
@@ -226,37 +279,17 @@ async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) ->
     return []
 
 
-def _weightiest_first() -> tuple[Any, ...]:
-    """SQL ordering for endorsements: the endorser's weight (`db.reads.ENDORSER_WEIGHT`), endorsements
-    before other stances, then the newest."""
-    weight = case(ENDORSER_WEIGHT, value=Endorsement.endorser_kind, else_=len(ENDORSER_WEIGHT))
-    stance = case((Endorsement.stance == Stance.ENDORSE, 0), else_=1)
-    return (weight, stance, Endorsement.date.desc().nulls_last(), Endorsement.id.desc())
-
-
-async def _endorsements(session: AsyncSession, where: Any, limit: int) -> tuple[list[Endorsement], int]:
-    rows = list(
-        await session.scalars(
-            select(Endorsement)
-            .where(where)
-            .options(joinedload(Endorsement.race), joinedload(Endorsement.candidate))
-            .order_by(*_weightiest_first())
-            .limit(limit)
-        )
-    )
-    count = int(await session.scalar(select(func.count(Endorsement.id)).where(where)) or 0)
-    return rows, count
-
-
 async def person_endorsements(
     session: AsyncSession, person_id: int, limit: int = ENDORSEMENTS_READ
-) -> tuple[list[Endorsement], int]:
+) -> tuple[list[EndorsementRow], int]:
     """A person's endorsements (and refusals) in every race, the weightiest first, and how many in all."""
-    return await _endorsements(session, Endorsement.candidate_id == person_id, limit)
+    return read_endorsements(
+        await session.execute(PERSON_ENDORSEMENTS, {"person_id": person_id, "limit": limit})
+    )
 
 
 async def race_endorsements(
     session: AsyncSession, race_id: int, limit: int = ENDORSEMENTS_READ
-) -> tuple[list[Endorsement], int]:
+) -> tuple[list[EndorsementRow], int]:
     """A race's endorsements, the weightiest first, and how many in all."""
-    return await _endorsements(session, Endorsement.race_id == race_id, limit)
+    return read_endorsements(await session.execute(RACE_ENDORSEMENTS, {"race_id": race_id, "limit": limit}))

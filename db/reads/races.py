@@ -1,29 +1,51 @@
-"""Read functions: plain, fully loaded objects for renderers. No lazy loads happen after these return."""
+"""Read functions: plain, fully loaded objects for renderers. No lazy loads happen after these return.
+
+The race card, `results` and the desk's announcements read a race's stages with two prebuilt Core
+statements (the race, its stages, their ballots and standing calls; each stage's current count) and
+build plain rows (`db.reads.rows`); `views_of` still makes views of ORM contests (the balance of power).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from db.models import (
+    Base,
     Call,
     Candidacy,
+    Candidate,
     Contest,
     CountKind,
     Endorsement,
     EndorserKind,
     Race,
+    ResultCount,
     ResultSnapshot,
     Stage,
     Stance,
 )
 from db.polling import MatchupAverage
 from db.reads.polls import ListedPoll, listed_polls
+from db.reads.rows import (
+    CallLike,
+    CallRow,
+    CandidacyLike,
+    CandidacyRow,
+    ContestLike,
+    ContestRow,
+    EndorsementRow,
+    Person,
+    RaceRow,
+    SnapshotLike,
+    SnapshotRow,
+)
 
 STAGE_ORDER: dict[str, int] = {
     Stage.PRIMARY: 0,
@@ -44,57 +66,47 @@ ENDORSER_WEIGHT: dict[str, int] = {
     EndorserKind.REPRESENTATIVE: 7,
     EndorserKind.PERSON: 8,
 }
+ENDORSEMENTS_WEIGHED = 200  # the race card weighs its newest this many endorsements
 
 
 @dataclass
 class Standing:
     """One candidacy's place in a contest's current count."""
 
-    candidacy: Candidacy
+    candidacy: CandidacyLike
     votes: int | None
     share: float | None  # percent of all votes counted, write-ins included
 
 
 @dataclass
 class ContestView:
-    contest: Contest
+    contest: ContestLike
     standings: list[Standing]  # most votes first; ballot order when nothing is counted
-    snapshot: ResultSnapshot | None
-    call: Call | None  # the standing call, if any
+    snapshot: SnapshotLike | None
+    call: CallLike | None  # the standing call, if any
     total_votes: int | None
     other_votes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
 class RaceCard:
-    race: Race
+    race: RaceRow
     contests: list[ContestView]
     latest_poll: ListedPoll | None
     poll_count: int
     averages: list[MatchupAverage]
-    endorsements: list[Endorsement]
+    endorsements: list[EndorsementRow]
     endorsement_count: int
 
 
-def stage_sort_key(contest: Contest) -> tuple[dt.date, int, str]:
+def stage_sort_key(contest: ContestLike) -> tuple[dt.date, int, str]:
     return (contest.date or dt.date.max, STAGE_ORDER.get(contest.stage, 9), contest.party)
 
 
-async def load_race(session: AsyncSession, race_id: int) -> Race | None:
-    return await session.scalar(select(Race).where(Race.id == race_id).options(selectinload(Race.incumbent)))
-
-
 async def contest_views(session: AsyncSession, race_id: int) -> list[ContestView]:
-    """Every stage of a race with its current count and standing call, in order."""
-    contests = list(
-        await session.scalars(
-            select(Contest)
-            .where(Contest.race_id == race_id)
-            .options(selectinload(Contest.candidacies).selectinload(Candidacy.candidate))
-        )
-    )
-    contests.sort(key=stage_sort_key)
-    return await views_of(session, contests)
+    """Every stage of a race with its current count and standing call, in order (in a write's session, as
+    the write left them: the session flushes before a statement)."""
+    return (await race_views(session, race_id))[1]
 
 
 def with_ballots() -> Any:
@@ -103,18 +115,20 @@ def with_ballots() -> Any:
 
 
 async def views_of(session: AsyncSession, contests: list[Contest]) -> list[ContestView]:
-    """Views of contests whose candidacies (and candidates) are loaded: two more queries in all."""
+    """Views of ORM contests whose candidacies (and candidates) are loaded: two more queries in all."""
     ids = [c.id for c in contests]
     snapshots = await latest_snapshots(session, ids)
     calls = await standing_calls(session, ids)
     return [contest_view(c, snapshots.get(c.id), calls.get(c.id)) for c in contests]
 
 
-def send_order(*, newest_first: bool = False) -> tuple[Any, ...]:
+def send_order(*, newest_first: bool = False, snapshots: FromClause | None = None) -> tuple[Any, ...]:
     """How a contest's counts are ordered: as they were sent (a desk count's `taken_at` is its Discord
     message's time, its message id breaking a tie within the millisecond), not as they were stored; counts
-    without a message (imports, feeds) by their time. The last is the current count."""
-    keys = (ResultSnapshot.taken_at, func.coalesce(ResultSnapshot.sent_id, 0), ResultSnapshot.id)
+    without a message (imports, feeds) by their time. The last is the current count. `snapshots`: a table
+    (or alias) of result_snapshots to order instead of the ORM entity."""
+    c: Any = ResultSnapshot if snapshots is None else snapshots.c
+    keys = (c.taken_at, func.coalesce(c.sent_id, 0), c.id)
     return tuple(key.desc() for key in keys) if newest_first else keys
 
 
@@ -155,30 +169,49 @@ async def standing_call(session: AsyncSession, contest_id: int) -> Call | None:
     return (await standing_calls(session, [contest_id])).get(contest_id)
 
 
-def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
-    """A snapshot's votes: candidacy id -> votes, and count kind (write-ins, ...) -> votes."""
+def tally(counts: Iterable[tuple[int | None, str, int]]) -> tuple[dict[int, int], dict[str, int]]:
+    """Counts (candidacy id, kind, votes), in the order stored: candidacy id -> votes (the last stored for
+    a candidacy), and count kind (write-ins, ...) -> votes."""
     votes: dict[int, int] = {}
     other: dict[str, int] = {}
-    for count in snapshot.counts:
-        if count.kind == CountKind.CANDIDATE and count.candidacy_id is not None:
-            votes[count.candidacy_id] = count.votes
+    for candidacy_id, kind, n in counts:
+        if kind == CountKind.CANDIDATE and candidacy_id is not None:
+            votes[candidacy_id] = n
         else:
-            other[count.kind] = other.get(count.kind, 0) + count.votes
+            other[kind] = other.get(kind, 0) + n
     return votes, other
 
 
+def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
+    """A snapshot's votes: candidacy id -> votes, and count kind (write-ins, ...) -> votes."""
+    return tally((c.candidacy_id, c.kind, c.votes) for c in snapshot.counts)
+
+
 def contest_view(contest: Contest, snapshot: ResultSnapshot | None, call: Call | None) -> ContestView:
+    counts = snapshot_counts(snapshot) if snapshot is not None else None
+    return build_view(contest, contest.candidacies, snapshot, counts, call)
+
+
+def build_view(
+    contest: ContestLike,
+    candidacies: Sequence[CandidacyLike],
+    snapshot: SnapshotLike | None,
+    counts: tuple[dict[int, int], dict[str, int]] | None,
+    call: CallLike | None,
+) -> ContestView:
+    """A stage's view: its ballot (in ballot order) standing by the current count (`counts`, the tally of
+    `snapshot`), else by the final votes stored on the ballot."""
     votes: dict[int, int] = {}
     other: dict[str, int] = {}
-    if snapshot is not None:
-        votes, other = snapshot_counts(snapshot)
-    elif any(c.votes is not None for c in contest.candidacies):
-        votes = {c.id: c.votes for c in contest.candidacies if c.votes is not None}
+    if counts is not None:
+        votes, other = counts
+    elif any(c.votes is not None for c in candidacies):
+        votes = {c.id: c.votes for c in candidacies if c.votes is not None}
     # Under- and over-votes are not votes for anyone; write-ins are.
     total = (sum(votes.values()) + other.get(CountKind.WRITEIN, 0)) if votes else None
     standings = [
         Standing(c, votes.get(c.id), round(100 * votes[c.id] / total, 2) if total and c.id in votes else None)
-        for c in contest.candidacies
+        for c in candidacies
     ]
     standings.sort(key=lambda s: (-(s.votes or 0), s.candidacy.candidate.name))
     if call is not None and call.kind == "uncalled":
@@ -194,23 +227,253 @@ async def poll_summary(
     return (found.polls[0] if found.polls else None), found.total, found.averages
 
 
+# ---------------------------------------------------------------- the prebuilt statements
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (the ORM's attributes would make the statement an ORM one)."""
+    return cast(Table, model.__table__)
+
+
+def columns_of(table: FromClause, row: type[Any]) -> tuple[Any, ...]:
+    """A table's (or an alias's) columns in the order of a plain row's fields that are its columns."""
+    return tuple(table.c[f.name] for f in fields(row) if f.name in table.c)
+
+
+RACES = table_of(Race)
+CONTESTS = table_of(Contest)
+CANDIDACIES = table_of(Candidacy)
+CANDIDATES = table_of(Candidate)
+_calls = table_of(Call)
+_snapshots = table_of(ResultSnapshot)
+_counts = table_of(ResultCount)
+_endorsements = table_of(Endorsement)
+
+PERSON_WIDTH = len(columns_of(CANDIDATES, Person))
+_RACE_OWN = len(columns_of(RACES, RaceRow))
+RACE_WIDTH = _RACE_OWN + PERSON_WIDTH
+
+
+def race_columns(races: FromClause, incumbents: FromClause) -> tuple[Any, ...]:
+    """A race's columns and its incumbent's, in `RaceRow`'s order (`race_row` reads them)."""
+    return (*columns_of(races, RaceRow), *columns_of(incumbents, Person))
+
+
+def person_row(row: Sequence[Any], at: int) -> Person | None:
+    return None if row[at] is None else Person(*row[at : at + PERSON_WIDTH])
+
+
+def race_row(row: Sequence[Any], at: int = 0) -> RaceRow | None:
+    if row[at] is None:
+        return None
+    return RaceRow(*row[at : at + _RACE_OWN], *[person_row(row, at + _RACE_OWN)])
+
+
+_incumbents = CANDIDATES.alias("incumbent")
+_CONTEST = columns_of(CONTESTS, ContestRow)
+_CALL = columns_of(_calls, CallRow)
+_CANDIDACY = columns_of(CANDIDACIES, CandidacyRow)
+_SNAPSHOT = columns_of(_snapshots, SnapshotRow)
+# Where each part of a ballot row starts.
+_AT_CONTEST = RACE_WIDTH
+_AT_CANDIDACY = _AT_CONTEST + len(_CONTEST)
+_AT_PERSON = _AT_CANDIDACY + len(_CANDIDACY)
+# And of a standing row: the contest's id, its standing call, its current count, one of the count's figures.
+_AT_SNAPSHOT = 1 + len(_CALL)
+_AT_FIGURE = _AT_SNAPSHOT + len(_SNAPSHOT)
+
+
+def _standing_call_id() -> Any:
+    """The id of the contest's newest call (an "uncalled" one included), for the contest of the row."""
+    newer = _calls.alias("newer_call")
+    return select(func.max(newer.c.id)).where(newer.c.contest_id == CONTESTS.c.id).scalar_subquery()
+
+
+def _current_snapshot_id() -> Any:
+    """The id of the contest's current count (the last in the order sent), for the contest of the row."""
+    others = _snapshots.alias("other_snapshot")
+    return (
+        select(others.c.id)
+        .where(others.c.contest_id == CONTESTS.c.id)
+        .order_by(*send_order(newest_first=True, snapshots=others))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _ballots(contests_from: Any, where: ColumnElement[bool]) -> Select[Any]:
+    """Races, their incumbents, stages, candidacies and people: one row a candidacy (a stage without one,
+    a race without a stage: one row with the rest empty)."""
+    joined = (
+        contests_from.outerjoin(_incumbents, _incumbents.c.id == RACES.c.incumbent_id)
+        .outerjoin(CANDIDACIES, CANDIDACIES.c.contest_id == CONTESTS.c.id)
+        .outerjoin(CANDIDATES, CANDIDATES.c.id == CANDIDACIES.c.candidate_id)
+    )
+    columns = (*race_columns(RACES, _incumbents), *_CONTEST, *_CANDIDACY, *columns_of(CANDIDATES, Person))
+    return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, CANDIDACIES.c.id)
+
+
+def _standings(where: ColumnElement[bool]) -> Select[Any]:
+    """Each stage's standing call and current count: one row a figure of the count (ordered as stored; a
+    stage without a count: one row)."""
+    joined = (
+        CONTESTS.outerjoin(_calls, _calls.c.id == _standing_call_id())
+        .outerjoin(_snapshots, _snapshots.c.id == _current_snapshot_id())
+        .outerjoin(_counts, _counts.c.snapshot_id == _snapshots.c.id)
+    )
+    columns = (CONTESTS.c.id, *_CALL, *_SNAPSHOT, _counts.c.candidacy_id, _counts.c.kind, _counts.c.votes)
+    return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, _counts.c.id)
+
+
+# Kept small (two statements of a few tables each, not one of many): PostgreSQL plans a statement again at
+# each run where its parameter's rows are unevenly spread (how many stages a person ran in), and the
+# planning grows fast with the tables; a list of stage ids is planned once.
+RACE_BALLOTS = _ballots(
+    RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id")
+)
+RACE_STANDINGS = _standings(CONTESTS.c.race_id == bindparam("race_id"))
+_OF_CONTESTS = CONTESTS.c.id.in_(bindparam("contest_ids", expanding=True))
+CONTEST_BALLOTS = _ballots(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS)
+CONTEST_STANDINGS = _standings(_OF_CONTESTS)
+
+
+def read_views(
+    ballots: Iterable[Sequence[Any]], standings: Iterable[Sequence[Any]]
+) -> tuple[dict[int, RaceRow], list[ContestView]]:
+    """The races and the views of their stages (unordered) from the rows of a `_ballots` and a
+    `_standings` statement."""
+    races: dict[int, RaceRow] = {}
+    stages: dict[int, tuple[ContestRow, list[CandidacyRow]]] = {}
+    people: dict[int, Person] = {}
+    for row in ballots:
+        race_id = row[0]
+        if race_id not in races:
+            race = race_row(row)
+            assert race is not None
+            races[race_id] = race
+        contest_id = row[_AT_CONTEST]
+        if contest_id is None:
+            continue
+        stage = stages.get(contest_id)
+        if stage is None:
+            stage = stages[contest_id] = (ContestRow(*row[_AT_CONTEST:_AT_CANDIDACY]), [])
+        if row[_AT_CANDIDACY] is None:
+            continue
+        person_id = row[_AT_PERSON]
+        person = people.get(person_id)
+        if person is None:
+            person = people[person_id] = Person(*row[_AT_PERSON : _AT_PERSON + PERSON_WIDTH])
+        stage[1].append(CandidacyRow(*row[_AT_CANDIDACY:_AT_PERSON], *[person]))
+    calls: dict[int, CallRow] = {}
+    snapshots: dict[int, SnapshotRow] = {}
+    figures: dict[int, list[tuple[int | None, str, int]]] = {}
+    for row in standings:
+        contest_id = row[0]
+        if contest_id not in figures:
+            figures[contest_id] = []
+            if row[1] is not None:
+                calls[contest_id] = CallRow(*row[1:_AT_SNAPSHOT])
+            if row[_AT_SNAPSHOT] is not None:
+                snapshots[contest_id] = SnapshotRow(*row[_AT_SNAPSHOT:_AT_FIGURE])
+        if row[_AT_FIGURE + 1] is not None:  # a figure's kind: none for a stage without one
+            figures[contest_id].append((row[_AT_FIGURE], row[_AT_FIGURE + 1], row[_AT_FIGURE + 2]))
+    views = [
+        build_view(
+            contest,
+            candidacies,
+            snapshots.get(contest_id),
+            tally(figures[contest_id]) if contest_id in snapshots else None,
+            calls.get(contest_id),
+        )
+        for contest_id, (contest, candidacies) in stages.items()
+    ]
+    return races, views
+
+
+async def race_views(session: AsyncSession, race_id: int) -> tuple[RaceRow | None, list[ContestView]]:
+    """A race and every one of its stages with its current count and standing call, in order: two
+    statements."""
+    params = {"race_id": race_id}
+    ballots = await session.execute(RACE_BALLOTS, params)
+    standings = await session.execute(RACE_STANDINGS, params)
+    races, views = read_views(ballots, standings)
+    views.sort(key=lambda v: stage_sort_key(v.contest))
+    return races.get(race_id), views
+
+
+_endorsed = CANDIDATES.alias("endorsed")
+_endorsed_in = RACES.alias("endorsed_in")
+_endorsed_in_incumbent = CANDIDATES.alias("endorsed_in_incumbent")
+_ENDORSEMENT = columns_of(_endorsements, EndorsementRow)
+
+
+def weightiest_first(endorsements: Any) -> tuple[Any, ...]:
+    """SQL ordering for endorsements: the endorser's weight (`ENDORSER_WEIGHT`), endorsements before other
+    stances, then the newest."""
+    c = endorsements.c
+    weight = case(ENDORSER_WEIGHT, value=c.endorser_kind, else_=len(ENDORSER_WEIGHT))
+    stance = case((c.stance == Stance.ENDORSE, 0), else_=1)
+    return (weight, stance, c.date.desc().nulls_last(), c.id.desc())
+
+
+def endorsements_statement(
+    where: Callable[[Any], ColumnElement[bool]], newest: int | None = None
+) -> Select[Any]:
+    """The endorsements `where(table)` picks (of the newest `newest` of them, if given), the weightiest
+    first, each with its person, its race and how many `where` picks in all; bind `limit`."""
+    counted = _endorsements.alias("counted")
+    total = select(func.count()).select_from(counted).where(where(counted)).scalar_subquery()
+    picked = where(_endorsements)
+    if newest is not None:
+        recent = _endorsements.alias("recent")
+        picked = _endorsements.c.id.in_(
+            select(recent.c.id)
+            .where(where(recent))
+            .order_by(recent.c.date.desc().nulls_last(), recent.c.id.desc())
+            .limit(newest)
+        )
+    joined = (
+        _endorsements.join(_endorsed, _endorsed.c.id == _endorsements.c.candidate_id)
+        .outerjoin(_endorsed_in, _endorsed_in.c.id == _endorsements.c.race_id)
+        .outerjoin(_endorsed_in_incumbent, _endorsed_in_incumbent.c.id == _endorsed_in.c.incumbent_id)
+    )
+    columns = (
+        *_ENDORSEMENT,
+        *columns_of(_endorsed, Person),
+        *race_columns(_endorsed_in, _endorsed_in_incumbent),
+        total,
+    )
+    return (
+        select(*columns)
+        .select_from(joined)
+        .where(picked)
+        .order_by(*weightiest_first(_endorsements))
+        .limit(bindparam("limit"))
+    )
+
+
+def read_endorsements(rows: Iterable[Sequence[Any]]) -> tuple[list[EndorsementRow], int]:
+    """The endorsements of an `endorsements_statement`, and how many there are in all."""
+    found: list[EndorsementRow] = []
+    total = 0
+    width = len(_ENDORSEMENT)
+    for row in rows:
+        person = person_row(row, width)
+        assert person is not None
+        found.append(EndorsementRow(*row[:width], *[person, race_row(row, width + PERSON_WIDTH)]))
+        total = row[-1]
+    return found, int(total)
+
+
+# The card weighs the race's newest ENDORSEMENTS_WEIGHED endorsements.
+KEY_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"), ENDORSEMENTS_WEIGHED)
+
+
 async def key_endorsements(
     session: AsyncSession, race_id: int, limit: int = 5
-) -> tuple[list[Endorsement], int]:
-    rows = list(
-        await session.scalars(
-            select(Endorsement)
-            .where(Endorsement.race_id == race_id)
-            .options(selectinload(Endorsement.candidate))
-            .order_by(Endorsement.date.desc().nulls_last(), Endorsement.id.desc())
-            .limit(200)
-        )
-    )
-    rows.sort(key=endorsement_weight)
-    count = int(
-        await session.scalar(select(func.count(Endorsement.id)).where(Endorsement.race_id == race_id)) or 0
-    )
-    return rows[:limit], count
+) -> tuple[list[EndorsementRow], int]:
+    """The weightiest `limit` of a race's newest endorsements, and how many it has in all: one statement."""
+    return read_endorsements(await session.execute(KEY_ENDORSEMENTS, {"race_id": race_id, "limit": limit}))
 
 
 async def stored_endorsement(
@@ -228,15 +491,10 @@ async def stored_endorsement(
     )
 
 
-def endorsement_weight(e: Endorsement) -> tuple[int, int]:
-    return (ENDORSER_WEIGHT.get(e.endorser_kind, 9), 0 if e.stance == Stance.ENDORSE else 1)
-
-
 async def race_card(session: AsyncSession, race_id: int) -> RaceCard | None:
-    race = await load_race(session, race_id)
+    race, contests = await race_views(session, race_id)
     if race is None:
         return None
-    contests = await contest_views(session, race_id)
     latest, count, avgs = await poll_summary(session, race_id)
     endorsements, endorsement_count = await key_endorsements(session, race_id)
     return RaceCard(race, contests, latest, count, avgs, endorsements, endorsement_count)

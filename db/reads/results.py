@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Contest, CountKind, Race, ResultSnapshot
-from db.reads.races import ContestView, send_order, stage_sort_key, views_of, with_ballots
+from db.models import CountKind, ResultSnapshot
+from db.reads.races import ContestView, race_views, send_order
+from db.reads.rows import RaceRow
 from db.vocabulary import preferred_stage
 
 HISTORY_SHOWN = 12
@@ -102,19 +103,13 @@ async def count_history(session: AsyncSession, view: ContestView, limit: int = H
 
 @dataclass
 class RaceResults:
-    race: Race
+    race: RaceRow
     views: list[ContestView]  # every stage, in order
 
 
 async def race_results(session: AsyncSession, race_id: int) -> RaceResults | None:
-    """A race and every stage's current count: four queries."""
-    race = await session.scalar(select(Race).where(Race.id == race_id))
+    """A race and every stage's current count: two statements."""
+    race, views = await race_views(session, race_id)
     if race is None:
         return None
-    contests = list(
-        (
-            await session.scalars(select(Contest).where(Contest.race_id == race_id).options(with_ballots()))
-        ).unique()
-    )
-    contests.sort(key=stage_sort_key)
-    return RaceResults(race, await views_of(session, contests))
+    return RaceResults(race, views)
