@@ -9,6 +9,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.engine import make_sessionmaker
 from db.lookup import exact_hints, find_races, parse_query
 from db.models import Candidate, Race
 
@@ -321,3 +322,39 @@ async def test_a_race_found_is_the_race_a_query_of_the_orm_loads(
     async with sessions.begin() as session:  # the desk's session reads the race afresh by its id
         again = await session.get(Race, found.id)
         assert again is not None and again is not found and again.notes == "a note"
+
+
+@pytest.mark.parametrize(
+    ("typed", "index"),
+    [
+        ("texas", "ix_races_state_cycle"),  # newest first without sorting every race of the state
+        ("texas 2016", "ix_races_state_cycle"),
+        ("tx 7", "ix_races_state_office_seat"),  # a district's races, not every House race of the state
+    ],
+)
+async def test_the_lookup_reads_a_states_or_a_districts_races_through_an_index(
+    sqlite_engine: AsyncEngine, typed: str, index: str
+) -> None:
+    sessions = make_sessionmaker(sqlite_engine)
+    async with sessions.begin() as session:
+        session.add_all(
+            Race(cycle=cycle, state="TX", office="house", seat=str(district))
+            for cycle in range(2000, 2024, 2)
+            for district in range(1, 12)
+        )
+    ran: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        ran.append((statement, parameters))
+
+    event.listen(sqlite_engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        async with sessions() as session:
+            assert (await find_races(session, typed)).races
+    finally:
+        event.remove(sqlite_engine.sync_engine, "before_cursor_execute", keep)
+    ((statement, parameters),) = ran
+    async with sqlite_engine.connect() as conn:
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = [str(row[-1]) for row in plan]
+    assert any(f"SEARCH races USING INDEX {index} " in step for step in steps), steps

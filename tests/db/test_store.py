@@ -35,8 +35,8 @@ async def test_migrations_create_every_table_and_run_twice(engine: AsyncEngine) 
     assert set(Base.metadata.tables) <= names
     assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     # the send order of counts (0002), the feeds (0003), write notifications (0004), the outbox across
-    # processes (0005)
-    assert version == "0005"
+    # processes (0005), the lookup's indexes (0006_lookup2)
+    assert version == "0006_lookup2"
 
 
 async def test_sample_loads_once_and_again_changes_nothing(
