@@ -18,7 +18,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("races", schema=None) as batch_op:
         batch_op.create_index("ix_races_state_cycle", ["state", "cycle"], unique=False)
-        batch_op.create_index("ix_races_state_office_seat", ["state", "office", "seat", "cycle"], unique=False)
+        batch_op.create_index(
+            "ix_races_state_office_seat", ["state", "office", "seat", "cycle"], unique=False
+        )
 
 
 def downgrade() -> None:
