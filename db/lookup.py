@@ -1,19 +1,37 @@
 """Finding races from what people type: "alabama", "AL-02", "bama senate 2020", "gerogia special", "tuberville".
 
 Parsing is pure (`parse_query`); finding (`find_races`) runs indexed queries and
-never loads every race.
+never loads every race. A query of places and years (a state, a district, an office, a year, `special`) is
+one prebuilt statement (`_statement`, one per shape of query): the races, best first, each with what the
+words that reach it exactly depend on (`_flags`), built into Race objects without the ORM's row loading
+(`_detached`). Names add their own lookups of people first; a miss adds one for the suggestions.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import us
 from rapidfuzz import fuzz, process
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
@@ -285,24 +303,82 @@ async def exact_hints(session: AsyncSession, races: list[Race]) -> dict[int, str
     the state also has a race of an office the pick rule ranks first (`OFFICE_ORDER`) that cycle."""
     if not races:
         return {}
-    seen = select(Race.state, Race.office, Race.cycle, Race.special).where(
-        Race.state.in_({r.state for r in races}),
-        Race.office.in_(OFFICE_ORDER[: OFFICE_RANK[Office.SENATE]]) | Race.special.is_(True),
+    flags = {row.id: row for row in await session.execute(_HINTS, {"ids": [r.id for r in races]})}
+    return {r.id: _hint(r, flags[r.id]) for r in races}
+
+
+def _hint(race: Race, flags: Any) -> str:
+    """`race_hint` with the flags `_flags()` read beside the race."""
+    return race_hint(
+        race, has_special_twin=not race.special and bool(flags.twin), outranked=bool(flags.outranked)
     )
-    twins, above = set(), set()
-    for state, office, cycle, special in await session.execute(seen.distinct()):
-        if special:
-            twins.add((state, office, cycle))
-        if OFFICE_RANK.get(office, len(OFFICE_RANK)) < OFFICE_RANK[Office.SENATE]:
-            above.update({(state, cycle), (state, cycle + 1)} if special else {(state, cycle)})
-    return {
-        r.id: race_hint(
-            r,
-            has_special_twin=not r.special and (r.state, r.office, r.cycle) in twins,
-            outranked=(r.state, r.cycle) in above,
-        )
-        for r in races
-    }
+
+
+def _flags(races: FromClause) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """What `exact_hints` needs to know of each race of `races`, read beside it: whether its state held a
+    special for the same office that year (`twin`), and whether it has a race of an office ranked above the
+    Senate that cycle (`outranked`; a special of such an office counts for the cycle after its own)."""
+    twin = RACES.alias("twin")
+    has_twin = exists().where(
+        twin.c.state == races.c.state,
+        twin.c.office == races.c.office,
+        twin.c.cycle == races.c.cycle,
+        twin.c.special.is_(True),
+    )
+    above = OFFICE_ORDER[: OFFICE_RANK[Office.SENATE]]
+    if not above:  # the Senate comes first: nothing outranks it
+        return has_twin.label("twin"), false().label("outranked")
+    top = RACES.alias("above")
+    outranked = exists().where(
+        top.c.state == races.c.state,
+        top.c.office.in_(above),
+        or_(top.c.cycle == races.c.cycle, and_(top.c.special.is_(True), top.c.cycle + 1 == races.c.cycle)),
+    )
+    return has_twin.label("twin"), outranked.label("outranked")
+
+
+def _order(
+    races: FromClause, *, cycle_asked: bool = False, by_state: bool = True
+) -> list[ColumnElement[Any]]:
+    """Races found, best first: the newest cycle, then the office most asked about (`OFFICE_ORDER`), or the
+    office first where a cycle was asked; then the regular seat before a special, the state, and districts
+    in number order (1, 2, ... 10, not 1, 10, 2)."""
+    c = races.c
+    rank = case(*((c.office == office, rank) for office, rank in OFFICE_RANK.items()), else_=len(OFFICE_RANK))
+    newest = [rank, c.cycle.desc()] if cycle_asked else [c.cycle.desc(), rank]
+    return [*newest, c.special, *([c.state] if by_state else []), func.length(c.seat), c.seat]
+
+
+def _flagged(found: Select[Any], **order: bool) -> Select[Any]:
+    """The races of `found` (RACE_COLUMNS, in `_order(**order)`, limited) with the flags of their hints,
+    worked out for the rows kept only."""
+    kept = found.subquery("found")
+    return select(*kept.c, *_flags(kept)).order_by(*_order(kept, **order))
+
+
+def _detached(row: Any) -> Race:
+    """The Race of a row of `RACE_COLUMNS` as a query would have loaded it, once its session closed: its
+    columns set as loaded (no change to flush) and its identity key set, relationships not loaded. Built
+    without the ORM's per-row loading, which costs more than the query (the answers are only read)."""
+    race = RACE_MAPPER.class_manager.new_instance()
+    race.__dict__.update(zip(RACE_KEYS, row, strict=False))
+    inspect(race).key = RACE_MAPPER.identity_key_from_primary_key((race.id,))
+    return race
+
+
+RACES = cast(Table, Race.__table__)
+RACE_MAPPER = Race.__mapper__
+RACE_KEYS = tuple(prop.key for prop in RACE_MAPPER.column_attrs)  # (configures the mappers)
+RACE_COLUMNS = tuple(RACES.c[prop.columns[0].name] for prop in RACE_MAPPER.column_attrs)
+_HINTS = select(RACES.c.id, *_flags(RACES)).where(RACES.c.id.in_(bindparam("ids", expanding=True)))
+_STATES_WITH_RACES = select(RACES.c.state).distinct()
+_NEWEST_OF_STATES = _flagged(
+    select(*RACE_COLUMNS)
+    .where(RACES.c.state.in_(bindparam("codes", expanding=True)))
+    .order_by(*_order(RACES, by_state=False))
+    .limit(bindparam("limit", type_=Integer)),
+    by_state=False,
+)
 
 
 async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:
@@ -382,68 +458,106 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
                 break
     if query.is_empty or people == set():
         return await _missed(session, query)
-    races = await _query_races(session, query, people, limit)
+    races, hints = await _query_races(session, query, people, limit)
     if not races:
         return await _missed(session, query)
     picked = _pick(query, races)
     more = [r for r in races if r not in picked]
-    return RaceMatches(
-        query, picked, _choose(query, picked), hints=await exact_hints(session, races), more=more
-    )
+    return RaceMatches(query, picked, _choose(query, picked), hints=hints, more=more)
 
 
 async def _missed(session: AsyncSession, query: ParsedQuery) -> RaceMatches:
-    suggestions = await _suggest(session, query)
-    return RaceMatches(query, [], None, suggestions, await exact_hints(session, suggestions))
+    suggestions, hints = await _suggest(session, query)
+    return RaceMatches(query, [], None, suggestions, hints)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which conditions a query puts on the races: one prebuilt statement for each shape (`_statement`)."""
+
+    state: bool
+    office: bool
+    national: bool  # the president, no state named: the national race
+    district: bool
+    seat: bool
+    cycle: bool
+    special: bool | None
+    people: bool
+
+
+_STATEMENTS: dict[_Shape, Select[Any]] = {}
+
+
+def _statement(shape: _Shape) -> Select[Any]:
+    """The races of a query of this shape, newest first (or the cycle asked first), with the flags of their
+    hints; values as bound parameters, built once per shape so that its compiled form is reused."""
+    found = _STATEMENTS.get(shape)
+    if found is not None:
+        return found
+    c = RACES.c
+    conditions: list[ColumnElement[bool]] = []
+    if shape.state:
+        conditions.append(c.state == bindparam("state", type_=c.state.type))
+    if shape.office:
+        conditions.append(c.office == bindparam("office", type_=c.office.type))
+    if shape.national:
+        conditions.append(c.state == "US")
+    if shape.district:
+        conditions.append(c.seat == bindparam("district", type_=c.seat.type))
+    if shape.seat:
+        conditions.append(c.seat == bindparam("seat", type_=c.seat.type))
+    if shape.cycle:
+        # The cycle asked, or a special held the year before (Dec 2017 for 2018): an IN the index can seek.
+        cycle, year_before = bindparam("cycle", type_=Integer), bindparam("year_before", type_=Integer)
+        conditions += [c.cycle.in_([cycle, year_before]), or_(c.cycle == cycle, c.special)]
+    if shape.special is not None:
+        conditions.append(c.special.is_(shape.special))
+    if shape.people:
+        in_race = (
+            select(Contest.race_id)
+            .join(Candidacy, Candidacy.contest_id == Contest.id)
+            .where(Candidacy.candidate_id.in_(bindparam("people", expanding=True)))
+        )
+        conditions.append(or_(c.id.in_(in_race), c.incumbent_id.in_(bindparam("incumbents", expanding=True))))
+    found = (
+        select(*RACE_COLUMNS)
+        .where(*conditions)
+        .order_by(*_order(RACES, cycle_asked=shape.cycle))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    statement = _flagged(found, cycle_asked=shape.cycle)
+    return _STATEMENTS.setdefault(shape, statement)
 
 
 async def _query_races(
     session: AsyncSession, query: ParsedQuery, people: set[int] | None, limit: int
-) -> list[Race]:
-    stmt = select(Race)
-    conditions = []
-    if query.state:
-        conditions.append(Race.state == query.state)
-    if query.office:
-        conditions.append(Race.office == query.office)
-    if query.office == Office.PRESIDENT and not query.state and people is None:
-        conditions.append(Race.state == "US")  # the president, no state named: the national race
-    if query.district:
-        conditions.append(Race.seat == query.district)
-    if query.seat:
-        conditions.append(Race.seat == query.seat)
-    if query.cycle:
-        conditions.append(or_(Race.cycle == query.cycle, and_(Race.special, Race.cycle == query.cycle - 1)))
-    if query.special is not None:
-        conditions.append(Race.special.is_(query.special))
-    if people is not None:
-        in_race = (
-            select(Contest.race_id)
-            .join(Candidacy, Candidacy.contest_id == Contest.id)
-            .where(Candidacy.candidate_id.in_(people))
-        )
-        conditions.append(or_(Race.id.in_(in_race), Race.incumbent_id.in_(people)))
-    newest = (Race.cycle.desc(), _office_rank())
-    stmt = stmt.where(*conditions).order_by(
-        *(reversed(newest) if query.cycle else newest),
-        Race.special,
-        Race.state,
-        func.length(Race.seat),  # districts 1, 2, ... 10, not 1, 10, 2
-        Race.seat,
+) -> tuple[list[Race], dict[int, str]]:
+    """The races found, best first, and the words that find each exactly: one statement."""
+    national = query.office == Office.PRESIDENT and not query.state and people is None
+    shape = _Shape(
+        state=bool(query.state),
+        office=bool(query.office),
+        national=national,
+        district=bool(query.district),
+        seat=bool(query.seat),
+        cycle=bool(query.cycle),
+        special=query.special,
+        people=people is not None,
     )
-    races = list(await session.scalars(stmt.limit(limit + 1)))
+    values: dict[str, Any] = {"limit": limit + 1}
+    values.update(state=query.state, office=query.office, district=query.district, seat=query.seat)
+    if query.cycle:
+        values.update(cycle=query.cycle, year_before=query.cycle - 1)
+    if people is not None:
+        values.update(people=sorted(people), incumbents=sorted(people))
+    rows = list(await session.execute(_statement(shape), values))
     if query.cycle:
         # A special held the year before a cycle (Dec 2017 for 2018) only counts when nothing else of its
         # office matches.
-        exact = {r.office for r in races if r.cycle == query.cycle}
-        races = [r for r in races if r.cycle == query.cycle or r.office not in exact]
-    return races[:limit]
-
-
-def _office_rank() -> ColumnElement[int]:
-    return case(
-        *((Race.office == office, rank) for office, rank in OFFICE_RANK.items()), else_=len(OFFICE_RANK)
-    )
+        exact = {row.office for row in rows if row.cycle == query.cycle}
+        rows = [row for row in rows if row.cycle == query.cycle or row.office not in exact]
+    found = [(_detached(row), row) for row in rows[:limit]]
+    return [race for race, _ in found], {race.id: _hint(race, row) for race, row in found}
 
 
 def _pick(query: ParsedQuery, races: list[Race]) -> list[Race]:
@@ -471,24 +585,24 @@ def _choose(query: ParsedQuery, races: list[Race]) -> Race | None:
     return newest[0] if len(newest) == 1 else None
 
 
-async def _suggest(session: AsyncSession, query: ParsedQuery, limit: int = 3) -> list[Race]:
-    """Races worth offering after a miss: the state's newest, or those of states named like the words."""
+async def _suggest(
+    session: AsyncSession, query: ParsedQuery, limit: int = 3
+) -> tuple[list[Race], dict[int, str]]:
+    """Races worth offering after a miss (the state's newest, or those of states named like the words),
+    and the words that find each exactly."""
     if query.state:
         codes = [query.state]
     else:
         words = " ".join(query.name_words) or query.text
         if not words.strip():
-            return []
-        with_races = list(await session.scalars(select(Race.state).distinct()))
+            return [], {}
+        with_races = list(await session.scalars(_STATES_WITH_RACES))
         codes = nearest_states(words, with_races, limit)
     if not codes:
-        return []
-    newest = (
-        select(Race)
-        .where(Race.state.in_(codes))
-        .order_by(Race.cycle.desc(), _office_rank(), Race.special, func.length(Race.seat), Race.seat)
-    )
-    return list(await session.scalars(newest.limit(limit)))
+        return [], {}
+    rows = list(await session.execute(_NEWEST_OF_STATES, {"codes": codes, "limit": limit}))
+    races = [_detached(row) for row in rows]
+    return races, {race.id: _hint(race, row) for race, row in zip(races, rows, strict=True)}
 
 
 async def race_count(session: AsyncSession) -> int:

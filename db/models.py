@@ -162,6 +162,8 @@ class Race(Base):
     __table_args__ = (
         UniqueConstraint("cycle", "state", "office", "seat", "special"),
         Index("ix_races_state_office_cycle", "state", "office", "cycle"),
+        Index("ix_races_state_cycle", "state", "cycle"),  # the lookup: a state's newest races
+        Index("ix_races_state_office_seat", "state", "office", "seat", "cycle"),  # the lookup: a district's
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import Any
 
+import pytest
+from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.engine import make_sessionmaker
 from db.lookup import exact_hints, find_races, parse_query
-from db.models import Race
+from db.models import Candidate, Race
 
 AL_2020 = (2020, "AL", False)
 AL_2017 = (2017, "AL", True)
@@ -234,3 +238,123 @@ async def test_an_office_said_lists_that_offices_races_with_their_own_words(
         listed = await find_races(session, "alabama house 2022")
         assert listed.chosen is None and [r.seat for r in listed.races] == [str(n) for n in range(1, 8)]
         assert [listed.hint(r) for r in listed.races] == [f"AL-{n} 2022" for n in range(1, 8)]
+
+
+async def test_a_query_of_places_and_years_is_one_statement(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The races and the words that reach each exactly come in one statement: a state, a district, a year,
+    an office, a seat class, `special`; a miss adds one for the suggestions."""
+    async with sessions.begin() as session:
+        session.add_all(
+            [
+                Race(cycle=2020, state="GA", office="senate", seat="Class II"),
+                Race(cycle=2020, state="GA", office="senate", seat="Class III", special=True),
+                Race(cycle=2020, state="GA", office="house", seat="7"),
+                Race(cycle=2022, state="GA", office="governor"),
+            ]
+        )
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for typed, chosen in (
+            ("georgia", (2022, "governor", "")),
+            ("ga-07 2020", (2020, "house", "7")),
+            ("georgia 2020 special", (2020, "senate", "Class III")),
+            ("ga senate class 2", (2020, "senate", "Class II")),
+            ("georgia governor 2022", (2022, "governor", "")),
+        ):
+            statements.clear()
+            async with sessions() as session:
+                matches = await find_races(session, typed)
+            assert matches.chosen is not None, typed
+            assert (matches.chosen.cycle, matches.chosen.office, matches.chosen.seat) == chosen
+            assert len(statements) == 1, (typed, statements)
+        statements.clear()
+        async with sessions() as session:
+            missed = await find_races(session, "georgia 1990")
+        assert [r.cycle for r in missed.suggestions] == [2022, 2020, 2020]
+        assert missed.hint(missed.suggestions[1]) == "georgia 2020 regular"
+        assert len(statements) == 2
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_a_race_found_is_the_race_a_query_of_the_orm_loads(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The lookup builds its races from plain rows: each is what `session.get` gives once the session is
+    closed, every column the same, detached, with the same identity, nothing to flush, relationships not
+    loaded."""
+    async with sessions.begin() as session:
+        person = Candidate(name="Jane Roe", name_key="jane roe", party="DEM", state="GA")
+        session.add(person)
+        await session.flush()
+        session.add(
+            Race(
+                cycle=2020,
+                state="GA",
+                office="senate",
+                seat="Class II",
+                incumbent_party="REP",
+                incumbent_id=person.id,
+                notes="a note",
+                source="a source",
+            )
+        )
+    async with sessions() as session:
+        found = (await find_races(session, "georgia 2020")).chosen
+    assert found is not None
+    async with sessions() as session:
+        loaded = await session.get(Race, found.id)
+    assert loaded is not None
+    columns = [prop.key for prop in inspect(Race).column_attrs]
+    assert {key: getattr(found, key) for key in columns} == {key: getattr(loaded, key) for key in columns}
+    state = inspect(found)
+    assert state.detached and state.identity_key == inspect(loaded).identity_key
+    assert not state.modified and state.unloaded == inspect(loaded).unloaded
+    with pytest.raises(InvalidRequestError, match="lazy='raise'"):
+        _ = found.contests
+    async with sessions.begin() as session:  # the desk's session reads the race afresh by its id
+        again = await session.get(Race, found.id)
+        assert again is not None and again is not found and again.notes == "a note"
+
+
+@pytest.mark.parametrize(
+    ("typed", "index"),
+    [
+        ("texas", "ix_races_state_cycle"),  # newest first without sorting every race of the state
+        ("texas 2016", "ix_races_state_cycle"),
+        ("tx 7", "ix_races_state_office_seat"),  # a district's races, not every House race of the state
+    ],
+)
+async def test_the_lookup_reads_a_states_or_a_districts_races_through_an_index(
+    sqlite_engine: AsyncEngine, typed: str, index: str
+) -> None:
+    sessions = make_sessionmaker(sqlite_engine)
+    async with sessions.begin() as session:
+        session.add_all(
+            Race(cycle=cycle, state="TX", office="house", seat=str(district))
+            for cycle in range(2000, 2024, 2)
+            for district in range(1, 12)
+        )
+    ran: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        ran.append((statement, parameters))
+
+    event.listen(sqlite_engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        async with sessions() as session:
+            assert (await find_races(session, typed)).races
+    finally:
+        event.remove(sqlite_engine.sync_engine, "before_cursor_execute", keep)
+    ((statement, parameters),) = ran
+    async with sqlite_engine.connect() as conn:
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = [str(row[-1]) for row in plan]
+    assert any(f"SEARCH races USING INDEX {index} " in step for step in steps), steps

@@ -1,6 +1,6 @@
 """an index on a race's incumbent: a person's card asks which races they hold the seat in
 
-Revision ID: 0006_rcard
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006_rcard"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
