@@ -45,6 +45,16 @@ def _words(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _autocommit_reads(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads on PostgreSQL without a transaction around them: under READ COMMITTED each
+    statement sees its own snapshot either way, and BEGIN and the ROLLBACK at the end were two of a race
+    card's round trips. Elsewhere the store's own sessions."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "postgresql":
+        return sessions
+    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+
 class Store:
     """Sessions, cached reads and writes for the bot. One session per call, never shared across tasks."""
 
@@ -53,11 +63,12 @@ class Store:
         self.cache = cache if cache is not None else ReadCache(sessions)
         # On a SQLite file, a read runs whole in a worker thread: one hop, not one per statement.
         self.reader = SyncReader.for_engine(sessions.kw.get("bind"))
+        self.read_sessions = _autocommit_reads(sessions)
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         if self.reader is not None:
             return await self.reader.read(read)
-        async with self.sessions() as session:
+        async with self.read_sessions() as session:
             return await read(session)
 
     def close(self) -> None:

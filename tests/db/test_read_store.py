@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import Actor, record
 from db.cache import ReadCache
+from db.engine import make_sessionmaker
 from db.follows import Followed
 from db.models import GuildSettings
 from db.reads.polls import PollFilter
 from db.store import Store
+from tests.support import store_on
 
 MOD = Actor(id=42, name="mod", guild_id=5)
 
@@ -148,3 +152,18 @@ async def test_server_settings(store: Store) -> None:
         e.action != "config.set"
         for e in (await store.audit_page(race_id=None, before=None, guild_id=None, limit=15)).entries
     )
+
+
+async def test_reads_on_postgresql_run_outside_a_transaction(tmp_path: Path) -> None:
+    """Each statement of a read is its own snapshot (READ COMMITTED gives no more inside a transaction), so
+    no BEGIN and ROLLBACK round trips: two statements of a read run in two transactions."""
+
+    async def one_transaction(session: AsyncSession) -> bool:
+        first = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+        return bool(first == await session.scalar(text("SELECT pg_current_xact_id()::text")))
+
+    async with store_on("postgresql", tmp_path) as engine:
+        sessions = make_sessionmaker(engine)
+        assert await Store(sessions)._read(one_transaction) is False
+        async with sessions() as session:  # the store's sessions for writes keep their transaction
+            assert await one_transaction(session) is True
