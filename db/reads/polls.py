@@ -25,10 +25,8 @@ from sqlalchemy import (
     FunctionElement,
     Integer,
     Select,
-    Subquery,
     and_,
     bindparam,
-    case,
     exists,
     func,
     or_,
@@ -235,26 +233,6 @@ def _window_start_sqlite(element: _WindowStart, compiler: Any, **kw: Any) -> str
     return f"date({compiler.process(element.clauses, **kw)}, '-{WINDOW_DAYS} days')"  # ISO text dates
 
 
-def _counts(shape: Shape) -> Subquery:
-    """How many polls pass, the newest's end date, and how many the race has in all (one row)."""
-    race, *filters = _passing(shape)
-    if not filters:
-        counted = (func.count(), func.max(POLLS.c.end_date), func.count())
-    else:
-        passes = and_(*filters)
-        counted = (
-            func.count(case((passes, POLLS.c.id))),
-            func.max(case((passes, POLLS.c.end_date))),
-            func.count(),
-        )
-    total, newest, all_polls = counted
-    return (
-        select(total.label("total"), newest.label("newest"), all_polls.label("all_polls"))
-        .where(race)
-        .subquery("counts")
-    )
-
-
 # One answer of one question of one poll (`poll_rows`): poll id, pollster, end date, poll sample, question id,
 # contest id, hypothetical, question sample, candidate id, choice, party, share.
 PollRow = tuple[
@@ -294,29 +272,37 @@ _LISTED_COLUMNS = (
 
 @cache
 def _listing(shape: Shape) -> Select[Any]:
-    """In one statement: the counts (`_counts`), and the answers of the page's polls (`size` from `skip`, newest
-    first) and of the polls passing the filter in the averages' window, every question and answer, newest poll
-    first. Always a row: with no poll, the counts alone."""
-    counts = _counts(shape)
-    paged = POLLS.alias("paged")
+    """In one statement: how many polls pass, the newest's end date and how many the race has in all, and
+    the answers of the page's polls (`size` from `skip`, newest first) and of the polls passing the filter in
+    the averages' window, every question and answer, newest poll first. Always a row: with no poll, the
+    counts alone."""
+    race, *filters = _passing(shape)
+    passing = select(POLLS.c.id, POLLS.c.end_date).where(race, *filters).cte("passing")
     page = (
-        select(paged.c.id)
-        .where(*_passing(shape, paged))
-        .order_by(*_newest_first(paged))
+        select(passing.c.id)
+        .order_by(passing.c.end_date.desc(), passing.c.id.desc())
         .limit(bindparam("size", type_=Integer))
         .offset(bindparam("skip", type_=Integer))
-        .scalar_subquery()
+        .cte("page")
     )
-    race, *filters = _passing(shape)
-    in_window = and_(*filters, POLLS.c.end_date >= _WindowStart(counts.c.newest))
+    in_race = select(func.count()).select_from(POLLS).where(race).scalar_subquery()
+    counts = select(
+        func.count().label("total"),
+        func.max(passing.c.end_date).label("newest"),
+        (in_race if filters else func.count()).label("all_polls"),
+    ).subquery("counts")
+    on_page = POLLS.c.id.in_(select(page.c.id))
+    shown = [race, or_(on_page, POLLS.c.end_date >= _WindowStart(counts.c.newest))]
+    if filters:
+        shown.append(POLLS.c.id.in_(select(passing.c.id)))
     joined = (
-        counts.outerjoin(POLLS, and_(race, or_(POLLS.c.id.in_(page), in_window)))
+        counts.outerjoin(POLLS, and_(*shown))
         .outerjoin(QUESTIONS, QUESTIONS.c.poll_id == POLLS.c.id)
         .outerjoin(ANSWERS, ANSWERS.c.question_id == QUESTIONS.c.id)
         .outerjoin(CONTESTS, CONTESTS.c.id == QUESTIONS.c.contest_id)
     )
     return (
-        select(*_LISTED_COLUMNS, POLLS.c.id.in_(page), counts.c.total, counts.c.newest, counts.c.all_polls)
+        select(*_LISTED_COLUMNS, on_page, counts.c.total, counts.c.newest, counts.c.all_polls)
         .select_from(joined)
         .order_by(*_newest_first(POLLS), QUESTIONS.c.id, ANSWERS.c.id)
     )
