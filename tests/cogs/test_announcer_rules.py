@@ -4,7 +4,9 @@ when a delivery is recorded. Discord's HTTP client is replaced by a recorder; th
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import inspect
 import logging
 import os
 import subprocess
@@ -33,15 +35,25 @@ Sessions = async_sessionmaker[AsyncSession]
 class Http:
     """Records each request; answers with the next outcome queued for its route (an exception is raised)."""
 
+    token = "a-bot-token"
+
     def __init__(self) -> None:
         self.sent: list[tuple[int, dict[str, Any]]] = []
         self.opened: list[int] = []
         self.send_outcomes: list[Exception] = []
         self.dm_outcomes: list[Exception] = []
+        self.channel_outcomes: dict[int, list[Exception]] = {}  # for one channel only
+        self.started: list[int] = []  # every send begun, answered or not
+        self.holding: dict[int, asyncio.Event] = {}  # a send to this channel waits for its event
 
     async def send_message(self, channel_id: int, *, params: Any) -> dict[str, Any]:
+        self.started.append(channel_id)
+        if channel_id in self.holding:
+            await self.holding[channel_id].wait()
         if self.send_outcomes:
             raise self.send_outcomes.pop(0)
+        if self.channel_outcomes.get(channel_id):
+            raise self.channel_outcomes[channel_id].pop(0)
         self.sent.append((channel_id, dict(params.payload)))
         return {"id": str(9000 + len(self.sent))}
 
@@ -70,9 +82,10 @@ def cog_on(sessions: Sessions, http: Http) -> Any:
     return cog
 
 
-async def queued(
+async def enqueued(
     sessions: Sessions, targets: list[Target], body: dict[str, Any], ping: bool = False
-) -> list[Any]:
+) -> None:
+    """A write's announcements to `targets`, queued (not claimed)."""
     async with sessions() as session:
         race_id = (await al2020(session)).id
     async with sessions.begin() as session:
@@ -80,6 +93,13 @@ async def queued(
         await outbox.enqueue(
             session, audit_id=entry.id, race_id=race_id, body=body, targets=targets, ping=ping
         )
+
+
+async def queued(
+    sessions: Sessions, targets: list[Target], body: dict[str, Any], ping: bool = False
+) -> list[Any]:
+    """Queued and claimed, as a round would have them."""
+    await enqueued(sessions, targets, body, ping)
     now = dt.datetime.now(dt.UTC)
     return await run_write(sessions, lambda s: outbox.claim(s, now, 50, "me:1:a"))
 
@@ -345,3 +365,303 @@ async def test_at_start_the_claims_of_an_ended_run_on_this_machine_are_released(
     with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
         await cog._release_outlived()  # nothing more to release: nothing said
     assert caplog.messages == []
+
+
+# ---------------------------------------------------------------- rounds, the running loop, start and stop
+
+
+async def eventually(check: Callable[[], Any], what: str, timeout: float = 5.0) -> None:
+    """Until `check()` (a bool, or an awaitable of one) holds, while the announcer's tasks run."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        held = check()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await asyncio.sleep(0.01)
+
+
+def rounds_of(cog: Any) -> list[int]:
+    """Each round's count of rows handled, in order, as the running loop makes them."""
+    rounds: list[int] = []
+    one_round = cog.run_once
+
+    async def counted() -> int:
+        handled = await one_round()
+        rounds.append(handled)
+        return int(handled)
+
+    cog.run_once = counted
+    return rounds
+
+
+async def statuses(sessions: Sessions) -> dict[tuple[int, str], tuple[str, int, str | None]]:
+    """(target, content): (status, attempts, claimed_by) of every row."""
+    return {
+        (r.target_id, r.payload["content"]): (r.status, r.attempts, r.claimed_by)
+        for r in (await stored_all(sessions))
+    }
+
+
+async def stored_all(sessions: Sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_a_round_delivers_what_is_due_each_target_in_order_and_records_it(
+    sample_sessions: Sessions,
+) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    targets = [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2), Target(DM, 7)]
+    await enqueued(sample_sessions, targets, {"content": "first"})
+    await enqueued(sample_sessions, targets, {"content": "second"})
+    http.channel_outcomes = {22: [discord.HTTPException(answer(503), "down")]}
+    assert await cog.run_once() == 6
+    # Channel 22's first failed: its second waits behind it. The others got both, in order (the DM through
+    # member 7's channel, 8).
+    got: dict[int, list[str]] = {}
+    for channel, payload in http.sent:
+        got.setdefault(channel, []).append(payload["content"])
+    assert got == {11: ["first", "second"], 8: ["first", "second"]}
+    # Recorded by the round's end, with Discord's message ids.
+    rows = await stored_all(sample_sessions)
+    sent_ids = {r.message_id for r in rows if r.status == "sent"}
+    assert sent_ids == {9001, 9002, 9003, 9004}
+    after = await statuses(sample_sessions)
+    assert {key: value[:2] for key, value in after.items()} == {
+        (11, "first"): ("sent", 1),
+        (11, "second"): ("sent", 1),
+        (7, "first"): ("sent", 1),
+        (7, "second"): ("sent", 1),
+        (22, "first"): ("pending", 1),
+        (22, "second"): ("pending", 0),
+    }
+    assert (cog.sent, cog.retried, cog.dropped) == (4, 1, 0)
+    # Nothing else is due: the retry waits its backoff, the row behind it waits for it.
+    assert await cog.run_once() == 0 and len(http.sent) == 4
+
+
+async def test_a_round_takes_at_most_a_batch_and_serves_8_targets_at_once(sample_sessions: Sessions) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    await enqueued(sample_sessions, [Target(CHANNEL, c, None, c) for c in range(1, 4)], {"content": "x"})
+    cog.batch = 2
+    assert await cog.run_once() == 2 and [c for c, _ in http.sent] == [1, 2]
+    assert await cog.run_once() == 1 and [c for c, _ in http.sent] == [1, 2, 3]
+    # Ten targets whose sends hang: eight are begun, the other two wait for a free place.
+    wait = asyncio.Event()
+    channels = range(101, 111)
+    http.holding = dict.fromkeys(channels, wait)
+    await enqueued(sample_sessions, [Target(CHANNEL, c, None, c) for c in channels], {"content": "y"})
+    cog.batch = 30
+    round_ = asyncio.create_task(cog.run_once())
+    await eventually(lambda: len(http.started) == 3 + 8, "eight sends begun")
+    for _ in range(20):  # every task that could begin a send has had its turn
+        await asyncio.sleep(0)
+    assert http.started[3:] == list(channels)[:8]
+    wait.set()
+    assert await asyncio.wait_for(round_, 10) == 10
+    assert http.started[3:] == list(channels) and len(http.sent) == 13
+
+
+async def test_the_running_announcer_looks_when_poked_and_waits_when_idle(sample_sessions: Sessions) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    cog.idle_poll = 60.0  # within the test only a poke wakes it
+    rounds = rounds_of(cog)
+    await cog.cog_load()
+    try:
+        assert cog.running
+        await eventually(lambda: rounds == [0], "the first look at the outbox")
+        await enqueued(sample_sessions, [Target(CHANNEL, 11, None, 1), Target(DM, 7)], {"content": "news"})
+        cog.poke()
+        # A round that handled rows is followed by another at once; then it waits.
+        await eventually(lambda: len(rounds) >= 3, "the rounds after the poke")
+        await asyncio.sleep(0.1)  # idle: no further round may start without a poke
+        assert rounds == [0, 2, 0]
+        assert {value[0] for value in (await statuses(sample_sessions)).values()} == {"sent"}
+        assert [c for c, _ in http.sent] == [11, 8]
+    finally:
+        await asyncio.wait_for(cog.cog_unload(), 10)
+    assert not cog.running and cog._task is None and cog._marker is None
+
+
+async def test_at_stop_a_send_in_flight_finishes_and_the_rest_is_given_back(
+    sample_sessions: Sessions,
+) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    cog.concurrency = 1
+    await enqueued(
+        sample_sessions, [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2)], {"content": "a"}
+    )
+    await enqueued(sample_sessions, [Target(CHANNEL, 11, None, 1)], {"content": "b"})
+    answer_it = asyncio.Event()
+    http.holding = {11: answer_it}
+    await cog.cog_load()
+    await eventually(lambda: http.started == [11], "the first send begun")
+    stopping = asyncio.create_task(cog.cog_unload())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not stopping.done()  # waiting for the send in flight
+    answer_it.set()
+    await asyncio.wait_for(stopping, 10)
+    assert not cog.running and http.started == [11]
+    assert await statuses(sample_sessions) == {
+        (11, "a"): ("sent", 1, cog.owner),
+        (11, "b"): ("pending", 0, None),  # claimed by this process, given back: due at once elsewhere
+        (22, "a"): ("pending", 0, None),
+    }
+
+
+async def test_at_stop_a_send_that_hangs_is_abandoned_after_the_drain_timeout(
+    sample_sessions: Sessions,
+) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    cog.drain_timeout = 0.05
+    cog.mark_interval = 60.0
+    never = asyncio.Event()
+    http.holding = {11: never}
+    await enqueued(
+        sample_sessions, [Target(CHANNEL, 22, None, 2), Target(CHANNEL, 11, None, 1)], {"content": "a"}
+    )
+    await cog.cog_load()
+    await eventually(lambda: http.started == [22, 11] and len(http.sent) == 1, "both sends begun")
+    stopping = asyncio.create_task(cog.cog_unload())
+    try:  # (the stop swallows a cancellation: wait_for around it would not fail)
+        await asyncio.wait({stopping}, timeout=5)
+        assert stopping.done(), "the stop waited for the hanging send past the drain timeout"
+    finally:
+        never.set()
+        await stopping
+    assert not cog.running and cog._task is None and cog._marker is None
+    assert await statuses(sample_sessions) == {
+        (22, "a"): ("sent", 1, cog.owner),
+        (11, "a"): ("pending", 0, None),
+    }
+
+
+async def test_a_failed_round_is_logged_and_the_next_one_delivers(
+    sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    cog.idle_poll = 0.01
+    real_claim = outbox.claim
+    failures = [RuntimeError("the database went away")]
+
+    async def claim(*args: Any, **kwargs: Any) -> list[OutboxMessage]:
+        if failures:
+            raise failures.pop()
+        return await real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim", claim)
+    await enqueued(sample_sessions, [Target(CHANNEL, 11, None, 1)], {"content": "a"})
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        await cog.cog_load()
+        try:
+            await eventually(lambda: len(http.sent) == 1, "the send after the failed round")
+            assert cog.running
+        finally:
+            await asyncio.wait_for(cog.cog_unload(), 10)
+    assert "the announcer failed a round; trying again shortly" in caplog.messages
+    assert await statuses(sample_sessions) == {(11, "a"): ("sent", 1, cog.owner)}
+
+
+async def test_deliveries_are_recorded_every_mark_interval_even_within_a_round(
+    sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    cog = cog_on(sample_sessions, Http())
+    cog.mark_interval = 0.01
+    cog.idle_poll = 60.0
+    rows = await queued(
+        sample_sessions, [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2)], {"content": "a"}
+    )
+    real_mark = outbox.mark_sent
+    failures = [RuntimeError("the database went away")]
+
+    async def mark_sent(*args: Any, **kwargs: Any) -> bool:
+        if failures:
+            raise failures.pop()
+        return await real_mark(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "mark_sent", mark_sent)
+
+    async def recorded(row_id: int) -> bool:
+        return {r.id: r.status for r in await stored_all(sample_sessions)}[row_id] == "sent"
+
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        await cog.cog_load()
+        try:
+            cog._delivered.append((rows[0].id, 4242, 1))
+            await eventually(lambda: not failures, "the failed recording")
+            cog._delivered.append((rows[1].id, 4343, 2))  # a send made after it
+            await eventually(lambda: recorded(rows[1].id), "the delivery recorded by the marker")
+        finally:
+            await asyncio.wait_for(cog.cog_unload(), 10)
+    assert "could not record deliveries; trying again" in caplog.messages
+    saved = {r.id: (r.status, r.message_id, r.attempts) for r in await stored_all(sample_sessions)}
+    assert saved[rows[1].id] == ("sent", 4343, 2)
+
+
+async def test_the_pace_and_the_claims_follow_the_shards_discord_py_learns(
+    sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(RATE_ENV, raising=False)
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+    assert cog.shards == outbox.EVERY and cog.rate == 30.0
+    # Servers and members in shard 0 and shard 1 of 2 (Discord's formula: (id >> 22) % 2).
+    shard_0, shard_1 = 2 << 22, 3 << 22
+    await enqueued(
+        sample_sessions,
+        [
+            Target(CHANNEL, 11, None, shard_0),
+            Target(CHANNEL, 22, None, shard_1),
+            Target(DM, shard_0),
+            Target(DM, shard_1),
+        ],
+        {"content": "a"},
+    )
+    cog.bot.shard_count, cog.bot.shard_id = 2, 1  # discord.py connected as shard 1 of 2
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        assert await cog.run_once() == 2
+    assert sorted(c for c, _ in http.sent) == sorted([22, shard_1 + 1])
+    assert cog.shards == outbox.Shards(2, frozenset({1}))
+    assert (cog.rate, cog.pacer.rate) == (15.0, 15.0) and cog.pacer.interval == pytest.approx(1 / 15)
+    assert caplog.messages == ["announcing for shards [1] of 2 at 15.0 a second"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        assert await cog.run_once() == 0  # the same shards: nothing to say
+    assert caplog.messages == []
+
+
+async def test_failing_to_release_claims_at_start_or_stop_is_a_warning(
+    sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    http = Http()
+    cog = cog_on(sample_sessions, http)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(outbox, "claimers", broken)
+    monkeypatch.setattr(outbox, "release", broken)
+    await enqueued(sample_sessions, [Target(CHANNEL, 11, None, 1)], {"content": "a"})
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        await cog.cog_load()
+        try:
+            await eventually(lambda: len(http.sent) == 1, "the send")  # started all the same
+        finally:
+            await asyncio.wait_for(cog.cog_unload(), 10)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "could not release the claims of an ended run of the bot",
+        "could not release the announcements this process had claimed",
+    ]
