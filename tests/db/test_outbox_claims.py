@@ -161,6 +161,28 @@ async def test_each_process_claims_only_the_rows_of_its_shards(pg: tuple[AsyncEn
     assert {who for _, who, *_ in delivered} == {"shard-0", "shard-1"}
 
 
+async def test_a_claim_takes_only_the_rows_of_its_shards(sample_sessions: Sessions) -> None:
+    """One process after the other (the same rule as two at once, on each database): a channel row goes by
+    its server's shard, a DM by the member's, a row stored without its server to whoever claims first."""
+    race_id, targets = await burst(sample_sessions, servers=12, members=9)
+    unplaced = Target(CHANNEL, 99, None, None)
+    await news(sample_sessions, race_id, "poll.add", [unplaced], "poll 0")
+    delivered: list[tuple[int, str, str, int, str]] = []
+    one, rest = Shards(3, frozenset({1})), Shards(3, frozenset({0, 2}))
+    await drain(sample_sessions, "one", delivered, shards=one)
+    await drain(sample_sessions, "rest", delivered, shards=rest)
+    assert len(delivered) == 3 * len(targets) + 1 == len({row_id for row_id, *_ in delivered})
+    for _, who, kind, target_id, _tag in delivered:
+        if target_id == unplaced.id:
+            assert who == "one"
+            continue
+        target = next(t for t in targets if (t.kind, t.id) == (kind, target_id))
+        on = target.guild_id if kind == CHANNEL else target.id
+        assert on is not None
+        assert who == ("one" if (on >> 22) % 3 == 1 else "rest"), (kind, target_id)
+    assert {who for _, who, *_ in delivered} == {"one", "rest"}
+
+
 async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_sessions: Sessions) -> None:
     async with sample_sessions() as session:
         race_id = (await al2020(session)).id
