@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import os
+import subprocess
 from collections.abc import Awaitable
 from types import SimpleNamespace
 from typing import Any
@@ -188,10 +188,16 @@ def test_only_an_ended_run_on_this_machine_counts_as_outlived() -> None:
     """At start the announcer releases the claims of processes of this machine that are gone."""
     me = claimer_id()
     host, pid, _token = me.split(":")
-    parent = os.getppid()  # alive: it started this test run
+    # A live process of this test's own (not the test runner's parent, which a wrong `outlived` that
+    # signalled what it looks at would stop).
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not outlived(f"{host}:{alive.pid}:0000", me)
+    finally:
+        alive.kill()
+        alive.wait()
     assert not outlived(me, me)
     assert outlived(f"{host}:{pid}:0000", me)  # this process id, an earlier run (a container's pid 1)
-    assert not outlived(f"{host}:{parent}:0000", me)
     assert not outlived(f"elsewhere:{pid}:0000", me)  # another machine: its lease decides
     assert not outlived(f"{host}:not-a-pid:0000", me)
     with open("/proc/sys/kernel/pid_max") as limit:

@@ -8,9 +8,8 @@ import asyncio
 import datetime as dt
 import inspect
 import logging
-import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -341,13 +340,26 @@ def test_looking_whether_a_claimer_outlived_never_signals_it() -> None:
     assert outlived(f"{host}:{child.pid}:0000", me)
 
 
+@pytest.fixture
+def a_live_process() -> Iterator[subprocess.Popen[bytes]]:
+    """A process of the test's own that stays alive: what `outlived` looks at, never the test runner's parent
+    (a wrong `outlived` that signalled what it looks at would stop that)."""
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
 async def test_at_start_the_claims_of_an_ended_run_on_this_machine_are_released(
-    sample_sessions: Sessions, caplog: pytest.LogCaptureFixture
+    sample_sessions: Sessions, caplog: pytest.LogCaptureFixture, a_live_process: subprocess.Popen[bytes]
 ) -> None:
     cog = cog_on(sample_sessions, Http())
     host = cog.owner.split(":")[0]
     never = a_pid_no_process_has()
-    ended, alive, elsewhere = f"{host}:{never}:0000", f"{host}:{os.getppid()}:0000", f"elsewhere:{never}:0000"
+    ended, elsewhere = f"{host}:{never}:0000", f"elsewhere:{never}:0000"
+    alive = f"{host}:{a_live_process.pid}:0000"
     targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7), Target(DM, 8), Target(DM, 9)]
     rows = await queued(sample_sessions, targets, {"content": "x"})
     holders = {7: ended, 8: alive, 9: elsewhere, 11: ended}
