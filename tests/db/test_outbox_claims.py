@@ -17,7 +17,7 @@ from db import outbox
 from db.audit import record
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import AuditEntry, GuildSettings, OutboxMessage
+from db.models import AuditEntry, Contest, GuildSettings, OutboxMessage
 from db.outbox import CHANNEL, DM, Shards, Target
 from db.writes import StageRef, run_write
 from db.writes.results import CallInput, ResultInput, change_call, post_result
@@ -766,3 +766,27 @@ async def test_a_rows_body_race_and_shard(sample_sessions: Sessions) -> None:
         (pinged.id, CHANNEL, odd),
     ]
     assert sorted((r.target_kind, r.target_id) for r in shard_1) == [(CHANNEL, 11), (DM, odd)]
+
+
+async def test_each_row_records_what_it_announces_and_of_which_stage(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+        general = await session.scalar(
+            select(Contest.id).where(Contest.race_id == race_id, Contest.stage == "general")
+        )
+    assert general is not None
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    counted = await count(sample_sessions, race_id, "general", 5000, targets)
+    called = await call(sample_sessions, race_id, "winner", targets)
+    uncalled = await call(sample_sessions, race_id, "uncall", targets)
+    polled = await news(sample_sessions, race_id, "poll.add", targets, "poll")
+    recorded = {
+        audit_id: {(r.kind, r.contest_id) for r in (await rows_of(sample_sessions, audit_id)).values()}
+        for audit_id in (counted, called, uncalled, polled)
+    }
+    assert recorded == {
+        counted: {("count", general)},
+        called: {("call", general)},
+        uncalled: {("call", general)},
+        polled: {("news", None)},
+    }
