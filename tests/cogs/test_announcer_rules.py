@@ -672,8 +672,10 @@ async def test_failing_to_release_claims_at_start_or_stop_is_a_warning(
             await eventually(lambda: len(http.sent) == 1, "the send")  # started all the same
         finally:
             await asyncio.wait_for(cog.cog_unload(), 10)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == [
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
         "could not release the claims of an ended run of the bot",
         "could not release the announcements this process had claimed",
     ]
+    # Each with the error that caused it, for whoever reads the log.
+    assert [str(r.exc_info[1]) if r.exc_info else None for r in warnings] == ["the database went away"] * 2
