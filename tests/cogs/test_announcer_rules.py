@@ -424,6 +424,15 @@ async def stored_all(sessions: Sessions) -> list[OutboxMessage]:
         return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
+def announcer_on(sessions: Sessions, **settings: Any) -> tuple[Any, Http]:
+    """A cog on `sessions` with a recording Http, its settings (`idle_poll=60.0`, ...) changed as given."""
+    http = Http()
+    cog = cog_on(sessions, http)
+    for name, value in settings.items():
+        setattr(cog, name, value)
+    return cog, http
+
+
 async def test_a_round_delivers_what_is_due_each_target_in_order_and_records_it(
     sample_sessions: Sessions,
 ) -> None:
@@ -482,9 +491,7 @@ async def test_a_round_takes_at_most_a_batch_and_serves_8_targets_at_once(sample
 
 
 async def test_the_running_announcer_looks_when_poked_and_waits_when_idle(sample_sessions: Sessions) -> None:
-    http = Http()
-    cog = cog_on(sample_sessions, http)
-    cog.idle_poll = 60.0  # within the test only a poke wakes it
+    cog, http = announcer_on(sample_sessions, idle_poll=60.0)  # within the test only a poke wakes it
     rounds = rounds_of(cog)
     await cog.cog_load()
     try:
@@ -506,9 +513,7 @@ async def test_the_running_announcer_looks_when_poked_and_waits_when_idle(sample
 async def test_at_stop_a_send_in_flight_finishes_and_the_rest_is_given_back(
     sample_sessions: Sessions,
 ) -> None:
-    http = Http()
-    cog = cog_on(sample_sessions, http)
-    cog.concurrency = 1
+    cog, http = announcer_on(sample_sessions, concurrency=1)
     await enqueued(
         sample_sessions, [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2)], {"content": "a"}
     )
@@ -534,10 +539,7 @@ async def test_at_stop_a_send_in_flight_finishes_and_the_rest_is_given_back(
 async def test_at_stop_a_send_that_hangs_is_abandoned_after_the_drain_timeout(
     sample_sessions: Sessions,
 ) -> None:
-    http = Http()
-    cog = cog_on(sample_sessions, http)
-    cog.drain_timeout = 0.05
-    cog.mark_interval = 60.0
+    cog, http = announcer_on(sample_sessions, drain_timeout=0.05, mark_interval=60.0)
     never = asyncio.Event()
     http.holding = {11: never}
     await enqueued(
@@ -562,9 +564,7 @@ async def test_at_stop_a_send_that_hangs_is_abandoned_after_the_drain_timeout(
 async def test_a_failed_round_is_logged_and_the_next_one_delivers(
     sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    http = Http()
-    cog = cog_on(sample_sessions, http)
-    cog.idle_poll = 0.01
+    cog, http = announcer_on(sample_sessions, idle_poll=0.01)
     real_claim = outbox.claim
     failures = [RuntimeError("the database went away")]
 
@@ -589,9 +589,7 @@ async def test_a_failed_round_is_logged_and_the_next_one_delivers(
 async def test_deliveries_are_recorded_every_mark_interval_even_within_a_round(
     sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cog = cog_on(sample_sessions, Http())
-    cog.mark_interval = 0.01
-    cog.idle_poll = 60.0
+    cog, _http = announcer_on(sample_sessions, mark_interval=0.01, idle_poll=60.0)
     rows = await queued(
         sample_sessions, [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2)], {"content": "a"}
     )
