@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import inspect
 import logging
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,18 +189,25 @@ async def test_deliveries_are_recorded_as_soon_as_a_batch_is_full(sample_session
     ],
 )
 async def test_what_discord_refuses_for_good_is_dropped_with_why(
-    sample_sessions: Sessions, error: Exception, reason: str
+    sample_sessions: Sessions, error: Exception, reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     http = Http()
     cog = cog_on(sample_sessions, http)
-    rows = await queued(
-        sample_sessions, [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2)], {"content": "x"}
-    )
+    rows = await queued(sample_sessions, [Target(CHANNEL, 11, None, 1), Target(DM, 22)], {"content": "x"})
     http.send_outcomes = [error]
-    assert await cog._deliver(rows[0]) is True  # the target's next row may go
+    with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+        assert await cog._deliver(rows[0]) is True  # the target's next row may go
     row = (await stored(sample_sessions))[CHANNEL, 11]
     assert (row.status, row.last_error, row.attempts) == ("dropped", reason, 1)
     assert (cog.sent, cog.retried, cog.dropped) == (0, 0, 1)
+    assert caplog.messages == [f"announcement {rows[0].id} to channel 11 dropped for good: {reason}"]
+    # A row tried twice before: its attempts count all three.
+    rows[1].attempts = 2
+    http.send_outcomes = [error]
+    assert await cog._deliver(rows[1]) is True
+    row = (await stored(sample_sessions))[DM, 22]
+    assert (row.status, row.last_error, row.attempts) == ("dropped", reason, 3)
+    assert (cog.sent, cog.retried, cog.dropped) == (0, 0, 2)
 
 
 @pytest.mark.parametrize(
@@ -215,35 +223,52 @@ async def test_what_discord_refuses_for_good_is_dropped_with_why(
     ],
 )
 async def test_what_may_pass_is_retried_later_with_a_growing_backoff(
-    sample_sessions: Sessions, error: Exception, reason: str, at_least: float
+    sample_sessions: Sessions,
+    error: Exception,
+    reason: str,
+    at_least: float,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     http = Http()
     cog = cog_on(sample_sessions, http)
-    rows = await queued(sample_sessions, [Target(CHANNEL, 11, None, 1)], {"content": "x"})
+    rows = await queued(sample_sessions, [Target(CHANNEL, 11, None, 1), Target(DM, 22)], {"content": "x"})
     row = rows[0]
     for attempt, base in ((1, 1.0), (3, 4.0), (10, 300.0)):  # 1 s, doubling, at most 5 minutes
         row.attempts = attempt - 1
         http.send_outcomes = [error]
         before = dt.datetime.now(dt.UTC)
-        assert await cog._deliver(row) is False  # the target's later rows wait
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+            assert await cog._deliver(row) is False  # the target's later rows wait
         after = dt.datetime.now(dt.UTC)
         stored_row = (await stored(sample_sessions))[CHANNEL, 11]
         assert (stored_row.status, stored_row.last_error, stored_row.attempts) == ("pending", reason, attempt)
         low, high = max(0.8 * base, at_least), max(1.2 * base, at_least)
         assert before + dt.timedelta(seconds=low) <= stored_row.next_attempt_at
         assert stored_row.next_attempt_at <= after + dt.timedelta(seconds=high)
+        said = re.fullmatch(rf"announcement {row.id}: (.+); retrying in (\d+\.\d)s", caplog.messages[-1])
+        assert said is not None and said[1] == reason, caplog.messages
+        assert low - 0.05 <= float(said[2]) <= high + 0.05
     assert (cog.sent, cog.retried, cog.dropped) == (0, 3, 0)
     # The twelfth failed attempt is the last: dropped, saying so.
-    row.attempts = cog.max_attempts - 1
-    http.send_outcomes = [error]
-    assert await cog._deliver(row) is True
-    stored_row = (await stored(sample_sessions))[CHANNEL, 11]
-    assert (stored_row.status, stored_row.last_error, stored_row.attempts) == (
-        "dropped",
-        f"gave up after 12 attempts: {reason}",
-        12,
-    )
-    assert (cog.sent, cog.retried, cog.dropped) == (0, 3, 1)
+    caplog.clear()
+    for n, last in enumerate(rows, 1):
+        last.attempts = cog.max_attempts - 1
+        http.send_outcomes = [error]
+        with caplog.at_level(logging.INFO, logger="racedesk.announcer"):
+            assert await cog._deliver(last) is True
+        assert (cog.sent, cog.retried, cog.dropped) == (0, 3, n)
+    saved = await stored(sample_sessions)
+    for key in ((CHANNEL, 11), (DM, 22)):
+        assert (saved[key].status, saved[key].last_error, saved[key].attempts) == (
+            "dropped",
+            f"gave up after 12 attempts: {reason}",
+            12,
+        )
+    assert caplog.messages == [
+        f"announcement {rows[0].id} to channel 11 dropped: gave up after 12 attempts: {reason}",
+        f"announcement {rows[1].id} to dm 22 dropped: gave up after 12 attempts: {reason}",
+    ]
 
 
 async def test_a_member_without_a_dm_channel_is_dropped_and_a_failed_opening_retried(
