@@ -170,12 +170,16 @@ def test_each_process_paces_at_its_shards_part_of_the_budget(monkeypatch: pytest
     intents = discord.Intents.none()
     unsharded = commands.Bot(command_prefix="!", intents=intents)
     one_of_two = commands.Bot(command_prefix="!", intents=intents, shard_id=1, shard_count=2)
+    # A plain Bot given a count but no shard id identifies without a shard (Discord sends it every server):
+    # it serves every shard's rows.
+    counted_only = commands.Bot(command_prefix="!", intents=intents, shard_count=2)
     three_of_four = commands.AutoShardedBot(
         command_prefix="!", intents=intents, shard_count=4, shard_ids=[0, 2, 3]
     )
     all_of_four = commands.AutoShardedBot(command_prefix="!", intents=intents, shard_count=4)
     assert process_shards(unsharded) == Shards()
     assert process_shards(one_of_two) == Shards(2, frozenset({1}))
+    assert process_shards(counted_only) == Shards(2, frozenset({0, 1}))
     assert process_shards(three_of_four) == Shards(4, frozenset({0, 2, 3}))
     assert process_shards(all_of_four) == Shards(4, frozenset(range(4)))
     rates = [AnnouncerCog(bot).pacer.rate for bot in (unsharded, one_of_two, three_of_four, all_of_four)]  # type: ignore[arg-type]

@@ -112,17 +112,18 @@ async def stored(sessions: Sessions) -> dict[tuple[str, int], OutboxMessage]:
 def test_the_rate_is_read_from_the_environment_only_when_it_is_a_positive_number(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    assert [announce_rate(raw, 30.0) for raw in (None, "", "45", "2.5", "0", "-3")] == [
+    assert [announce_rate(raw, 30.0) for raw in (None, "", "45", "2.5", "0.5", "0", "-3")] == [
         30,
         30,
         45,
         2.5,
+        0.5,
         30,
         30,
     ]
     with caplog.at_level(logging.WARNING, logger="racedesk.announcer"):
         assert announce_rate("fast", 30.0) == 30.0
-    assert f"{RATE_ENV}='fast' is not a number of messages a second; using 30" in caplog.text
+    assert caplog.messages == [f"{RATE_ENV}='fast' is not a number of messages a second; using 30"]
 
 
 def test_only_the_roles_a_server_chose_may_ping() -> None:
