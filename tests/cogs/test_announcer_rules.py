@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import inspect
 import logging
+import os
 import re
 import subprocess
 from collections.abc import Callable, Iterator
@@ -703,3 +704,14 @@ async def test_failing_to_release_claims_at_start_or_stop_is_a_warning(
     ]
     # Each with the error that caused it, for whoever reads the log.
     assert [str(r.exc_info[1]) if r.exc_info else None for r in warnings] == ["the database went away"] * 2
+
+
+def test_a_claimer_id_fits_the_outbox_column_whatever_the_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Machine (at most 40 characters), process id, and a token of 8 hex digits new at each start."""
+    monkeypatch.setattr("socket.gethostname", lambda: "h" * 70)
+    first, second = claimer_id(), claimer_id()
+    pid = os.getpid()
+    for made in (first, second):
+        assert re.fullmatch(rf"h{{40}}:{pid}:[0-9a-f]{{8}}", made), made
+        assert len(made) <= OutboxMessage.__table__.c.claimed_by.type.length  # type: ignore[attr-defined]
+    assert first != second
