@@ -715,3 +715,19 @@ def test_a_claimer_id_fits_the_outbox_column_whatever_the_host_name(monkeypatch:
         assert re.fullmatch(rf"h{{40}}:{pid}:[0-9a-f]{{8}}", made), made
         assert len(made) <= OutboxMessage.__table__.c.claimed_by.type.length  # type: ignore[attr-defined]
     assert first != second
+
+
+def test_a_process_not_ours_to_signal_is_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another user's process answers EPERM (this test runs as root, so the answer is made up here)."""
+    me = claimer_id()
+    host = me.split(":")[0]
+    asked: list[tuple[int, int]] = []
+
+    def kill(pid: int, signal: int) -> None:
+        asked.append((pid, signal))
+        raise PermissionError(1, "Operation not permitted")
+
+    other = os.getpid() + 1  # not this process (that one is an earlier run of it, without asking)
+    monkeypatch.setattr(os, "kill", kill)
+    assert not outlived(f"{host}:{other}:0000", me)
+    assert asked == [(other, 0)]  # only looked at
