@@ -1,6 +1,7 @@
 """The announcer's rules for one send, against a real store: what goes in the request (nonce, mentions, the
 DM channel), which of Discord's answers are retried and which drop a row for good, the growing backoff, and
-when a delivery is recorded. Discord's HTTP client is replaced by a recorder; the rows are real."""
+when a delivery is recorded; then its loop without a bot: rounds, a poke, start and stop, failures, shards.
+Discord's HTTP client is replaced by a recorder; the rows are real."""
 
 from __future__ import annotations
 
