@@ -173,9 +173,13 @@ def run_module(name: str, module: Module, workdir: Path, children: int) -> tuple
     scratch_copy(target)
     configure(target, module)
     print(f"== {name}: {module.path}", flush=True)
-    mutmut(target, "run", "--max-children", str(children), check=False)
+    ran = mutmut(target, "run", "--max-children", str(children), check=False)
     listing = mutmut(target, "results", "--all", "true")
     statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listing, re.M))
+    if untried := sum(1 for status in statuses.values() if status == "not checked"):
+        # mutmut itself ended early (e.g. a mutant signalled it): say so; these count as survivors below.
+        last = [line for line in re.split(r"[\r\n]", ran) if line.strip()][-3:]
+        print(f"   mutmut stopped with {untried} mutants not tried; its last lines: {last}", flush=True)
     survivors = sorted(m for m, status in statuses.items() if status not in KILLED)
     killed = sum(1 for status in statuses.values() if status in KILLED)
     report = workdir / f"{name}-survivors.txt"

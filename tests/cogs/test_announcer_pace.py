@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import os
+import subprocess
 from collections.abc import Awaitable
 from types import SimpleNamespace
 from typing import Any
@@ -170,12 +170,16 @@ def test_each_process_paces_at_its_shards_part_of_the_budget(monkeypatch: pytest
     intents = discord.Intents.none()
     unsharded = commands.Bot(command_prefix="!", intents=intents)
     one_of_two = commands.Bot(command_prefix="!", intents=intents, shard_id=1, shard_count=2)
+    # A plain Bot given a count but no shard id identifies without a shard (Discord sends it every server):
+    # it serves every shard's rows.
+    counted_only = commands.Bot(command_prefix="!", intents=intents, shard_count=2)
     three_of_four = commands.AutoShardedBot(
         command_prefix="!", intents=intents, shard_count=4, shard_ids=[0, 2, 3]
     )
     all_of_four = commands.AutoShardedBot(command_prefix="!", intents=intents, shard_count=4)
     assert process_shards(unsharded) == Shards()
     assert process_shards(one_of_two) == Shards(2, frozenset({1}))
+    assert process_shards(counted_only) == Shards(2, frozenset({0, 1}))
     assert process_shards(three_of_four) == Shards(4, frozenset({0, 2, 3}))
     assert process_shards(all_of_four) == Shards(4, frozenset(range(4)))
     rates = [AnnouncerCog(bot).pacer.rate for bot in (unsharded, one_of_two, three_of_four, all_of_four)]  # type: ignore[arg-type]
@@ -188,10 +192,16 @@ def test_only_an_ended_run_on_this_machine_counts_as_outlived() -> None:
     """At start the announcer releases the claims of processes of this machine that are gone."""
     me = claimer_id()
     host, pid, _token = me.split(":")
-    parent = os.getppid()  # alive: it started this test run
+    # A live process of this test's own (not the test runner's parent, which a wrong `outlived` that
+    # signalled what it looks at would stop).
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not outlived(f"{host}:{alive.pid}:0000", me)
+    finally:
+        alive.kill()
+        alive.wait()
     assert not outlived(me, me)
     assert outlived(f"{host}:{pid}:0000", me)  # this process id, an earlier run (a container's pid 1)
-    assert not outlived(f"{host}:{parent}:0000", me)
     assert not outlived(f"elsewhere:{pid}:0000", me)  # another machine: its lease decides
     assert not outlived(f"{host}:not-a-pid:0000", me)
     with open("/proc/sys/kernel/pid_max") as limit:

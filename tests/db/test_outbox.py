@@ -114,3 +114,35 @@ async def test_sent_dropped_and_a_correction_that_races_a_delivery(sample_sessio
         }
     assert originals == {11: "sent", 22: "dropped", 7: "sent", 8: "dropped"}
     assert corrections == {11: "pending", 22: "dropped", 7: "pending"}
+
+
+async def test_targets_are_each_results_channel_with_its_server_in_server_order_then_each_follower(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions.begin() as session:
+        race_id = (await al2020(session)).id
+        session.add(GuildSettings(guild_id=2, results_channel_id=22, ping_role_id=222))  # stored first
+    async with sample_sessions.begin() as session:
+        session.add_all(
+            [
+                GuildSettings(guild_id=1, results_channel_id=11),
+                GuildSettings(guild_id=3, mod_role_id=33),  # no results channel: not a target
+                Follow(user_id=8, race_id=race_id, guild_id=2),
+                Follow(user_id=7, race_id=race_id, guild_id=1),
+            ]
+        )
+    async with sample_sessions() as session:
+        everyone = await outbox.targets_for(session, race_id)
+        channels_only = await outbox.targets_for(session, None)
+    channels = [outbox.Target("channel", 11, None, 1), outbox.Target("channel", 22, 222, 2)]
+    assert everyone == [*channels, outbox.Target("dm", 7), outbox.Target("dm", 8)]
+    assert channels_only == channels
+    audit_id = await new_audit(sample_sessions, race_id)
+    async with sample_sessions.begin() as session:
+        await outbox.enqueue(session, audit_id=audit_id, race_id=race_id, body=BODY)
+    async with sample_sessions() as session:
+        stored = {
+            (r.target_kind, r.target_id): r.guild_id for r in await session.scalars(select(OutboxMessage))
+        }
+    # A channel's row carries its server (the process holding that server's shard delivers it).
+    assert stored == {("channel", 11): 1, ("channel", 22): 2, ("dm", 7): None, ("dm", 8): None}

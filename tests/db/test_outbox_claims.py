@@ -17,7 +17,7 @@ from db import outbox
 from db.audit import record
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import AuditEntry, GuildSettings, OutboxMessage
+from db.models import AuditEntry, Contest, GuildSettings, OutboxMessage
 from db.outbox import CHANNEL, DM, Shards, Target
 from db.writes import StageRef, run_write
 from db.writes.results import CallInput, ResultInput, change_call, post_result
@@ -159,6 +159,28 @@ async def test_each_process_claims_only_the_rows_of_its_shards(pg: tuple[AsyncEn
         assert on is not None
         assert who == f"shard-{(on >> 22) % 2}"
     assert {who for _, who, *_ in delivered} == {"shard-0", "shard-1"}
+
+
+async def test_a_claim_takes_only_the_rows_of_its_shards(sample_sessions: Sessions) -> None:
+    """One process after the other (the same rule as two at once, on each database): a channel row goes by
+    its server's shard, a DM by the member's, a row stored without its server to whoever claims first."""
+    race_id, targets = await burst(sample_sessions, servers=12, members=9)
+    unplaced = Target(CHANNEL, 99, None, None)
+    await news(sample_sessions, race_id, "poll.add", [unplaced], "poll 0")
+    delivered: list[tuple[int, str, str, int, str]] = []
+    one, rest = Shards(3, frozenset({1})), Shards(3, frozenset({0, 2}))
+    await drain(sample_sessions, "one", delivered, shards=one)
+    await drain(sample_sessions, "rest", delivered, shards=rest)
+    assert len(delivered) == 3 * len(targets) + 1 == len({row_id for row_id, *_ in delivered})
+    for _, who, kind, target_id, _tag in delivered:
+        if target_id == unplaced.id:
+            assert who == "one"
+            continue
+        target = next(t for t in targets if (t.kind, t.id) == (kind, target_id))
+        on = target.guild_id if kind == CHANNEL else target.id
+        assert on is not None
+        assert who == ("one" if (on >> 22) % 3 == 1 else "rest"), (kind, target_id)
+    assert {who for _, who, *_ in delivered} == {"one", "rest"}
 
 
 async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_sessions: Sessions) -> None:
@@ -744,3 +766,27 @@ async def test_a_rows_body_race_and_shard(sample_sessions: Sessions) -> None:
         (pinged.id, CHANNEL, odd),
     ]
     assert sorted((r.target_kind, r.target_id) for r in shard_1) == [(CHANNEL, 11), (DM, odd)]
+
+
+async def test_each_row_records_what_it_announces_and_of_which_stage(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        race_id = (await al2020(session)).id
+        general = await session.scalar(
+            select(Contest.id).where(Contest.race_id == race_id, Contest.stage == "general")
+        )
+    assert general is not None
+    targets = [Target(CHANNEL, 11, None, 1), Target(DM, 7)]
+    counted = await count(sample_sessions, race_id, "general", 5000, targets)
+    called = await call(sample_sessions, race_id, "winner", targets)
+    uncalled = await call(sample_sessions, race_id, "uncall", targets)
+    polled = await news(sample_sessions, race_id, "poll.add", targets, "poll")
+    recorded = {
+        audit_id: {(r.kind, r.contest_id) for r in (await rows_of(sample_sessions, audit_id)).values()}
+        for audit_id in (counted, called, uncalled, polled)
+    }
+    assert recorded == {
+        counted: {("count", general)},
+        called: {("call", general)},
+        uncalled: {("call", general)},
+        polled: {("news", None)},
+    }
