@@ -3,10 +3,10 @@
 Filters (population, a start date, a stage) narrow the polls and, within each
 poll, the questions shown. Every query is indexed by (race_id, end_date).
 
-The member-facing reads (a page of polls, the race card's newest poll and average) run two prebuilt
-Core statements (the counts, then the page's and the averages' window's answers in one) and build
-plain objects: the ORM's per-object cost was most of a card's time. Statements are built once per
-filter shape (which of its parts are set); the filter's values are bound at each call.
+The member-facing reads (a page of polls, the race card's newest poll and average) run one prebuilt
+Core statement (the counts, the page's and the averages' window's answers) and build plain objects:
+the ORM's per-object cost was most of a card's time. Statements are built once per filter shape
+(which of its parts are set); the filter's values are bound at each call.
 """
 
 from __future__ import annotations
@@ -252,8 +252,9 @@ _ANSWER_COLUMNS = (
     ANSWERS.c.party,
     ANSWERS.c.pct,
 )
-# A listed poll's row: the answer's (`PollRow`, its question's and answer's parts NULL where a poll has no
-# question or a question no answer), what the listing shows beyond, and whether the poll is on the page.
+# A listed poll's row (`_listing`): the answer's (0-11, as `PollRow`; its question's and answer's parts NULL
+# where a poll has no question or a question no answer), what the listing shows beyond (12-22), then whether
+# the poll is on the page (23) and the counts (24-26: passing, the newest's end date, all the race's).
 _LISTED_COLUMNS = (
     *_ANSWER_COLUMNS,
     POLLS.c.sponsor,

@@ -222,7 +222,7 @@ def build_view(
 async def poll_summary(
     session: AsyncSession, race_id: int
 ) -> tuple[ListedPoll | None, int, list[MatchupAverage]]:
-    """The newest poll, how many there are, and the averages of the last window (two statements)."""
+    """The newest poll, how many there are, and the averages of the last window (one statement)."""
     found = await listed_polls(session, race_id, size=1)
     return (found.polls[0] if found.polls else None), found.total, found.averages
 
