@@ -1,0 +1,122 @@
+"""The lookup's parts one by one, each with the edges its table of queries (test_lookup.py) does not reach:
+the table of state names, typo tolerance for states and names, the suggestions' nearest states, the
+presidency's words, the race count."""
+
+from __future__ import annotations
+
+import pytest
+import us
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.lookup import (
+    STATE_NAMES,
+    _state_table,
+    asks_for_presidency,
+    fuzzy_state,
+    nearest_states,
+    race_count,
+    typo_candidate_ids,
+)
+from db.models import Candidate, NameToken, Race
+
+
+def test_the_state_table_holds_every_name_ap_abbreviation_and_nickname() -> None:
+    table = _state_table()
+    assert table == STATE_NAMES
+    # Written out here, not derived from the same code: a name, an AP abbreviation with and without its
+    # space, a territory, DC, the nicknames.
+    assert table["alabama"] == "AL" and table["west virginia"] == "WV" and table["guam"] == "GU"
+    assert table["ala"] == "AL" and table["calif"] == "CA" and table["wva"] == "WV"
+    assert table["n c"] == "NC" and table["nc"] == "NC" and table["n h"] == "NH" and table["nh"] == "NH"
+    assert table["puerto rico"] == "PR" and table["district of columbia"] == "DC"
+    assert table["bama"] == "AL" and table["united states"] == "US" and table["sconnie"] == "WI"
+    # Every place of `us`, by its name and by its AP abbreviation, and nothing maps to nothing.
+    for state in [*us.states.STATES, us.states.DC, *us.states.TERRITORIES]:
+        assert table[state.name.lower()] == state.abbr
+    assert all(isinstance(code, str) and len(code) == 2 for code in table.values())
+    assert "n c" in table and "nc" in table  # "N.C." and "NC" both
+    assert not any("XX" in name or name != name.strip() for name in table)
+
+
+@pytest.mark.parametrize(
+    ("word", "state"),
+    [
+        ("iowa", "IA"),  # four letters: long enough
+        ("alabma", "AL"),
+        ("ohi", None),  # three letters: too short to take for a typo (86 to "ohio")
+        ("iowx", None),  # one letter of four off: 75, under the cutoff
+        ("zzzzzz", None),
+    ],
+)
+def test_a_state_is_read_through_a_typo_only_in_words_of_four_letters_or_more(
+    word: str, state: str | None
+) -> None:
+    assert fuzzy_state(word) == state
+
+
+def test_the_nearest_states_are_the_closest_names_over_the_cutoff() -> None:
+    assert nearest_states("virgin island", ["VA", "VI", "RI", "WV", "AL"]) == ["VI", "VA", "RI"]
+    assert nearest_states("virgin island", ["VA", "VI", "RI", "WV"], limit=1) == ["VI"]
+    assert nearest_states("iowxyz", ["IA"]) == ["IA"]  # exactly 60, the cutoff, counts
+    assert nearest_states("iowxyzq", ["IA"]) == []  # under it
+    assert nearest_states("new", ["NY", "NJ", "NM", "NH"]) == []  # a word of a name is not the name
+    assert nearest_states("xx", ["XX", "AL"]) == ["XX"]  # a code the table does not know stands for itself
+
+
+@pytest.mark.parametrize(
+    ("typed", "asked"),
+    [
+        ("president 2020", "2020"),
+        ("potus", ""),  # the newest
+        ("us president 2016", "2016"),
+        ("president alabama", None),  # a state's race for president
+        ("district 2 president", None),
+        ("president trump", None),  # a name
+        ("president special", None),
+        ("president regular", None),
+        ("president class 2", None),
+        ("president primary", None),
+        ("senate 2020", None),
+    ],
+)
+def test_the_presidency_is_asked_by_its_office_words_alone(typed: str, asked: str | None) -> None:
+    assert asks_for_presidency(typed) == asked
+
+
+async def test_the_race_count_counts_the_races(store: async_sessionmaker[AsyncSession]) -> None:
+    async with store() as session:
+        assert await race_count(session) == 0
+    async with store.begin() as session:
+        session.add_all(Race(cycle=2020, state=state, office="senate") for state in ("AL", "GA", "TX"))
+    async with store() as session:
+        assert await race_count(session) == 3
+
+
+async def _people(sessions: async_sessionmaker[AsyncSession], surnames: list[str]) -> dict[str, int]:
+    async with sessions.begin() as session:
+        people = {name: Candidate(name=f"Pat {name.title()}", name_key=f"pat {name}") for name in surnames}
+        session.add_all(people.values())
+        await session.flush()
+        session.add_all(NameToken(token=name, candidate_id=person.id) for name, person in people.items())
+        return {name: person.id for name, person in people.items()}
+
+
+async def test_a_misspelt_name_is_compared_with_names_of_its_first_letter(
+    store: async_sessionmaker[AsyncSession],
+) -> None:
+    # "tubervilel" against each: tuberville 90, uberville 84, suberville 80, tuberviaae 80, tube 57 (but 90
+    # with the partial scorer fuzz.WRatio): the ones that start with another letter are not compared.
+    ids = await _people(store, ["tuberville", "uberville", "suberville", "tuberviaae", "tube"])
+    async with store() as session:
+        found = await typo_candidate_ids(session, "tubervilel")
+    assert found == {ids["tuberville"], ids["tuberviaae"]}  # 80, the cutoff, counts
+
+
+async def test_a_misspelt_name_takes_the_five_closest_spellings(
+    store: async_sessionmaker[AsyncSession],
+) -> None:
+    # "smithe": smithes, smithey, smither, smithen 92, smith 91, smithers 86: the five closest.
+    ids = await _people(store, ["smithes", "smithey", "smither", "smithen", "smith", "smithers"])
+    async with store() as session:
+        found = await typo_candidate_ids(session, "smithe")
+    assert found == {ids[name] for name in ("smithes", "smithey", "smither", "smithen", "smith")}
