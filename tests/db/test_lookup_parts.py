@@ -10,14 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.lookup import (
     STATE_NAMES,
+    _candidate_ids,
+    _party_words_as_names,
     _state_table,
     asks_for_presidency,
     fuzzy_state,
     nearest_states,
+    parse_query,
     race_count,
     typo_candidate_ids,
 )
 from db.models import Candidate, NameToken, Race
+from db.names import name_tokens
 
 
 def test_the_state_table_holds_every_name_ap_abbreviation_and_nickname() -> None:
@@ -120,3 +124,61 @@ async def test_a_misspelt_name_takes_the_five_closest_spellings(
     async with store() as session:
         found = await typo_candidate_ids(session, "smithe")
     assert found == {ids[name] for name in ("smithes", "smithey", "smither", "smithen", "smith")}
+
+
+async def _named(sessions: async_sessionmaker[AsyncSession], names: list[str]) -> dict[str, int]:
+    """People by their full names, each word of a name a token, as the importers store them."""
+    async with sessions.begin() as session:
+        people = {name: Candidate(name=name, name_key=name.lower()) for name in names}
+        session.add_all(people.values())
+        await session.flush()
+        session.add_all(
+            NameToken(token=token, candidate_id=person.id)
+            for name, person in people.items()
+            for token in name_tokens(name)
+        )
+        return {name: person.id for name, person in people.items()}
+
+
+async def test_the_people_a_name_names_hold_every_word_as_a_prefix_or_a_close_typo(
+    store: async_sessionmaker[AsyncSession],
+) -> None:
+    ids = await _named(store, ["Roy Moore", "Roy Cooper", "Mike Moore", "Tommy Tuberville", "Jo Mooresville"])
+    async with store() as session:
+
+        async def people(*words: str) -> set[int] | None:
+            return await _candidate_ids(session, list(words))
+
+        assert await people("moore") == {ids["Roy Moore"], ids["Mike Moore"], ids["Jo Mooresville"]}
+        assert await people("roy", "moore") == {ids["Roy Moore"]}  # every word
+        assert await people("tuber") == {ids["Tommy Tuberville"]}  # a prefix, and nothing after it
+        assert await people("tubervile") == {ids["Tommy Tuberville"]}  # no prefix matches: a close typo
+        assert await people("roy", "zzzzzz") == set()  # a word nobody's name holds
+        assert await people("zzzzzz", "roy") == set()
+        assert await people("al", "jo") is None  # words under three letters are initials, not names
+        assert await people("roy", "jo") == {ids["Roy Moore"], ids["Roy Cooper"]}
+        assert await people() is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "name_words", "stage", "party"),
+    [
+        ("mark green", ["mark", "green"], None, None),  # a person is named Green: the name
+        ("green primary mark", ["mark", "green"], "primary", None),
+        ("dem primary green", ["green"], "primary", "DEM"),
+        ("libertarian", [], "primary", "LIB"),  # nobody is named Libertarian: the party
+    ],
+)
+async def test_a_party_word_that_is_someones_name_is_read_as_the_name(
+    store: async_sessionmaker[AsyncSession],
+    typed: str,
+    name_words: list[str],
+    stage: str | None,
+    party: str | None,
+) -> None:
+    await _named(store, ["Mark Green"])
+    query = parse_query(typed)
+    async with store() as session:
+        await _party_words_as_names(session, query)
+    assert (sorted(query.name_words), query.stage, query.party) == (sorted(name_words), stage, party)
+    assert "green" not in query.said
