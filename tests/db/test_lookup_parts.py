@@ -14,6 +14,7 @@ from db.lookup import (
     _party_words_as_names,
     _state_table,
     asks_for_presidency,
+    find_races,
     fuzzy_state,
     nearest_states,
     parse_query,
@@ -182,3 +183,26 @@ async def test_a_party_word_that_is_someones_name_is_read_as_the_name(
         await _party_words_as_names(session, query)
     assert (sorted(query.name_words), query.stage, query.party) == (sorted(name_words), stage, party)
     assert "green" not in query.said
+
+
+async def test_after_a_miss_the_states_named_like_the_words_offer_their_newest_races(
+    store: async_sessionmaker[AsyncSession],
+) -> None:
+    """ "nort carolina": North Carolina 96, South Carolina 82, North Dakota 64 (over the cutoff, 60), not
+    Alabama. Their newest races, newest first; of one cycle, the shorter district number first, whatever
+    the state (a query names no state here)."""
+    async with store.begin() as session:
+        session.add_all(
+            [
+                Race(cycle=2020, state="NC", office="house", seat="10"),
+                Race(cycle=2020, state="SC", office="house", seat="2"),
+                Race(cycle=2018, state="ND", office="house", seat="AL"),
+                Race(cycle=2016, state="NC", office="house", seat="3"),
+                Race(cycle=2022, state="AL", office="house", seat="1"),
+            ]
+        )
+    async with store() as session:
+        missed = await find_races(session, "nort carolina")
+    assert missed.races == [] and missed.chosen is None
+    assert [(r.state, r.seat) for r in missed.suggestions] == [("SC", "2"), ("NC", "10"), ("ND", "AL")]
+    assert [missed.hint(r) for r in missed.suggestions] == ["SC-2 2020", "NC-10 2020", "ND-AL 2018"]
