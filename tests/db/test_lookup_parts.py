@@ -190,12 +190,14 @@ async def test_after_a_miss_the_states_named_like_the_words_offer_their_newest_r
 ) -> None:
     """ "nort carolina": North Carolina 96, South Carolina 82, North Dakota 64 (over the cutoff, 60), not
     Alabama. Their newest races, newest first; of one cycle, the shorter district number first, whatever
-    the state (a query names no state here)."""
+    the state (a query names no state here), three at most."""
     async with store.begin() as session:
         session.add_all(
             [
                 Race(cycle=2020, state="NC", office="house", seat="10"),
+                Race(cycle=2020, state="NC", office="house", seat="11"),
                 Race(cycle=2020, state="SC", office="house", seat="2"),
+                Race(cycle=2020, state="SC", office="house", seat="3"),
                 Race(cycle=2018, state="ND", office="house", seat="AL"),
                 Race(cycle=2016, state="NC", office="house", seat="3"),
                 Race(cycle=2022, state="AL", office="house", seat="1"),
@@ -204,5 +206,9 @@ async def test_after_a_miss_the_states_named_like_the_words_offer_their_newest_r
     async with store() as session:
         missed = await find_races(session, "nort carolina")
     assert missed.races == [] and missed.chosen is None
-    assert [(r.state, r.seat) for r in missed.suggestions] == [("SC", "2"), ("NC", "10"), ("ND", "AL")]
-    assert [missed.hint(r) for r in missed.suggestions] == ["SC-2 2020", "NC-10 2020", "ND-AL 2018"]
+    assert [missed.hint(r) for r in missed.suggestions] == ["SC-2 2020", "SC-3 2020", "NC-10 2020"]
+    async with store() as session:
+        fewer = await find_races(
+            session, "nort dakota"
+        )  # North Dakota 96, South Dakota 78, North Carolina 64
+    assert [fewer.hint(r) for r in fewer.suggestions] == ["NC-10 2020", "NC-11 2020", "ND-AL 2018"]
