@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.lookup import (
     STATE_NAMES,
+    RaceMatches,
     _candidate_ids,
     _party_words_as_names,
     _state_table,
@@ -212,3 +213,12 @@ async def test_after_a_miss_the_states_named_like_the_words_offer_their_newest_r
             session, "nort dakota"
         )  # North Dakota 96, South Dakota 78, North Carolina 64
     assert [fewer.hint(r) for r in fewer.suggestions] == ["NC-10 2020", "NC-11 2020", "ND-AL 2018"]
+
+
+def test_a_race_without_its_exact_words_found_is_offered_with_its_plain_words() -> None:
+    race = Race(id=7, cycle=2020, state="GA", office="senate", seat="Class II", special=False)
+    matches = RaceMatches(parse_query("georgia"), [race], race)
+    assert matches.hint(race) == "georgia 2020"
+    assert RaceMatches(parse_query("georgia"), [race], race, hints={7: "georgia 2020 regular"}).hint(
+        race
+    ) == ("georgia 2020 regular")
