@@ -98,13 +98,24 @@ async def test_the_race_count_counts_the_races(store: async_sessionmaker[AsyncSe
         assert await race_count(session) == 3
 
 
-async def _people(sessions: async_sessionmaker[AsyncSession], surnames: list[str]) -> dict[str, int]:
+async def _named(sessions: async_sessionmaker[AsyncSession], names: list[str]) -> dict[str, int]:
+    """People by their full names, each word of a name a token, as the importers store them."""
     async with sessions.begin() as session:
-        people = {name: Candidate(name=f"Pat {name.title()}", name_key=f"pat {name}") for name in surnames}
+        people = {name: Candidate(name=name, name_key=name.lower()) for name in names}
         session.add_all(people.values())
         await session.flush()
-        session.add_all(NameToken(token=name, candidate_id=person.id) for name, person in people.items())
+        session.add_all(
+            NameToken(token=token, candidate_id=person.id)
+            for name, person in people.items()
+            for token in name_tokens(name)
+        )
         return {name: person.id for name, person in people.items()}
+
+
+async def _people(sessions: async_sessionmaker[AsyncSession], surnames: list[str]) -> dict[str, int]:
+    """People named Pat and each surname, by surname."""
+    ids = await _named(sessions, [f"Pat {surname.title()}" for surname in surnames])
+    return {surname: ids[f"Pat {surname.title()}"] for surname in surnames}
 
 
 async def test_a_misspelt_name_is_compared_with_names_of_its_first_letter(
@@ -126,20 +137,6 @@ async def test_a_misspelt_name_takes_the_five_closest_spellings(
     async with store() as session:
         found = await typo_candidate_ids(session, "smithe")
     assert found == {ids[name] for name in ("smithes", "smithey", "smither", "smithen", "smith")}
-
-
-async def _named(sessions: async_sessionmaker[AsyncSession], names: list[str]) -> dict[str, int]:
-    """People by their full names, each word of a name a token, as the importers store them."""
-    async with sessions.begin() as session:
-        people = {name: Candidate(name=name, name_key=name.lower()) for name in names}
-        session.add_all(people.values())
-        await session.flush()
-        session.add_all(
-            NameToken(token=token, candidate_id=person.id)
-            for name, person in people.items()
-            for token in name_tokens(name)
-        )
-        return {name: person.id for name, person in people.items()}
 
 
 async def test_the_people_a_name_names_hold_every_word_as_a_prefix_or_a_close_typo(
