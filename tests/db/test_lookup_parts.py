@@ -20,6 +20,7 @@ from db.lookup import (
     nearest_states,
     parse_query,
     race_count,
+    state_name,
     typo_candidate_ids,
 )
 from db.models import Candidate, NameToken, Race
@@ -219,3 +220,12 @@ def test_a_race_without_its_exact_words_found_is_offered_with_its_plain_words() 
     assert RaceMatches(parse_query("georgia"), [race], race, hints={7: "georgia 2020 regular"}).hint(
         race
     ) == ("georgia 2020 regular")
+
+
+def test_a_state_is_named_in_full_and_an_unknown_code_stands_for_itself() -> None:
+    assert (
+        state_name("AL") == "Alabama"
+        and state_name("US") == "United States"
+        and state_name("PR") == ("Puerto Rico")
+    )
+    assert state_name("XX") == "XX"
