@@ -229,3 +229,18 @@ def test_a_state_is_named_in_full_and_an_unknown_code_stands_for_itself() -> Non
         and state_name("PR") == ("Puerto Rico")
     )
     assert state_name("XX") == "XX"
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "seat", "cycle", "name_words"),
+    [
+        ("georgia class 2 2020", "GA", "Class II", 2020, []),  # the word after the class is read too
+        ("georgia class", "GA", None, None, []),  # "class" last: a filler word
+        ("georgia class 4", "GA", None, None, ["4"]),  # no fourth class
+    ],
+)
+def test_a_seat_class_is_two_words(
+    typed: str, state: str, seat: str | None, cycle: int | None, name_words: list[str]
+) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.seat, query.cycle, query.name_words) == (state, seat, cycle, name_words)
