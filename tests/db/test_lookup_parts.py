@@ -244,3 +244,9 @@ def test_a_seat_class_is_two_words(
 ) -> None:
     query = parse_query(typed)
     assert (query.state, query.seat, query.cycle, query.name_words) == (state, seat, cycle, name_words)
+
+
+@pytest.mark.parametrize("typed", ["alabama cd 2", "alabama cd-2", "alabama district 2", "al cd 02"])
+def test_cd_and_district_say_a_house_district(typed: str) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.office, query.district, query.name_words) == ("AL", "house", "2", [])
