@@ -250,3 +250,31 @@ def test_a_seat_class_is_two_words(
 def test_cd_and_district_say_a_house_district(typed: str) -> None:
     query = parse_query(typed)
     assert (query.state, query.office, query.district, query.name_words) == ("AL", "house", "2", [])
+
+
+@pytest.mark.parametrize(
+    ("typed", "said", "stage", "party", "cycle"),
+    [
+        (
+            "louisiana jungle primary",
+            ["jungle", "primary"],
+            "jungle primary",
+            None,
+            None,
+        ),  # the last two words
+        ("louisiana top two 2020", ["top", "two"], "jungle primary", None, 2020),  # and the word after
+        ("alabama dem primary runoff", ["dem", "primary", "runoff"], "primary runoff", "DEM", None),
+        ("georgia 2020 general run-off", ["general", "run", "off"], "general runoff", None, 2020),
+    ],
+)
+def test_a_stage_of_two_words_is_read_with_the_words_around_it(
+    typed: str, said: list[str], stage: str, party: str | None, cycle: int | None
+) -> None:
+    query = parse_query(typed)
+    assert (query.said, query.stage, query.party, query.cycle, query.name_words) == (
+        said,
+        stage,
+        party,
+        cycle,
+        [],
+    )
