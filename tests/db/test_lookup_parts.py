@@ -264,6 +264,7 @@ def test_cd_and_district_say_a_house_district(typed: str) -> None:
         ),  # the last two words
         ("louisiana top two 2020", ["top", "two"], "jungle primary", None, 2020),  # and the word after
         ("alabama dem primary runoff", ["dem", "primary", "runoff"], "primary runoff", "DEM", None),
+        ("alabama primary 2020", ["primary"], "primary", None, 2020),  # a stage word, and the word after
         ("georgia 2020 general run-off", ["general", "run", "off"], "general runoff", None, 2020),
     ],
 )
