@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import us
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.lookup import (
@@ -15,6 +16,7 @@ from db.lookup import (
     _party_words_as_names,
     _state_table,
     asks_for_presidency,
+    exact_hints,
     find_races,
     fuzzy_state,
     nearest_states,
@@ -279,3 +281,32 @@ def test_a_stage_of_two_words_is_read_with_the_words_around_it(
         cycle,
         [],
     )
+
+
+async def test_a_regular_seat_says_regular_only_beside_a_special_of_its_state_office_and_year(
+    store: async_sessionmaker[AsyncSession],
+) -> None:
+    async with store.begin() as session:
+        session.add_all(
+            [
+                Race(cycle=2020, state="GA", office="senate", seat="Class II"),
+                Race(
+                    cycle=2020, state="AL", office="senate", seat="Class III", special=True
+                ),  # another state
+                Race(cycle=2020, state="GA", office="governor", special=True),  # another office
+                Race(cycle=2018, state="GA", office="senate", seat="Class III", special=True),  # another year
+                Race(cycle=2022, state="MS", office="senate", seat="Class I"),
+                Race(cycle=2022, state="MS", office="senate", seat="Class II", special=True),  # its twin
+            ]
+        )
+    async with store() as session:
+        races = list(await session.scalars(select(Race).order_by(Race.id)))
+        hints = await exact_hints(session, races)
+    assert [hints[r.id] for r in races] == [
+        "georgia 2020",
+        "alabama 2020 special",
+        "georgia governor 2020 special",
+        "georgia 2018 special",
+        "mississippi 2022 regular",
+        "mississippi 2022 special",
+    ]
