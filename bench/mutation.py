@@ -69,7 +69,7 @@ MODULES = {
     ),
     "lookup": Module(
         "db/lookup.py",
-        ("tests/db/test_lookup.py", "tests/cogs/test_race.py"),
+        ("tests/db/test_lookup.py", "tests/db/test_lookup_parts.py", "tests/cogs/test_race.py"),
     ),
     "outbox": Module(
         "db/outbox.py",

@@ -10,6 +10,7 @@ words that reach it exactly depend on (`_flags`), built into Race objects withou
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -303,7 +304,8 @@ async def exact_hints(session: AsyncSession, races: list[Race]) -> dict[int, str
     the state also has a race of an office the pick rule ranks first (`OFFICE_ORDER`) that cycle."""
     if not races:
         return {}
-    flags = {row.id: row for row in await session.execute(_HINTS, {"ids": [r.id for r in races]})}
+    hints = _prebuilt("hints", _hints_statement)
+    flags = {row.id: row for row in await session.execute(hints, {"ids": [r.id for r in races]})}
     return {r.id: _hint(r, flags[r.id]) for r in races}
 
 
@@ -370,15 +372,35 @@ RACES = cast(Table, Race.__table__)
 RACE_MAPPER = Race.__mapper__
 RACE_KEYS = tuple(prop.key for prop in RACE_MAPPER.column_attrs)  # (configures the mappers)
 RACE_COLUMNS = tuple(RACES.c[prop.columns[0].name] for prop in RACE_MAPPER.column_attrs)
-_HINTS = select(RACES.c.id, *_flags(RACES)).where(RACES.c.id.in_(bindparam("ids", expanding=True)))
 _STATES_WITH_RACES = select(RACES.c.state).distinct()
-_NEWEST_OF_STATES = _flagged(
-    select(*RACE_COLUMNS)
-    .where(RACES.c.state.in_(bindparam("codes", expanding=True)))
-    .order_by(*_order(RACES, by_state=False))
-    .limit(bindparam("limit", type_=Integer)),
-    by_state=False,
-)
+
+
+def _prebuilt(key: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
+    """A statement built once per process (its values bound at execution), so that SQLAlchemy reuses its
+    compiled form: building and compiling it costs more than running it. Tests that change what builds
+    them empty `STATEMENTS`."""
+    found = STATEMENTS.get(key)
+    if found is None:
+        found = STATEMENTS.setdefault(key, build())
+    return found
+
+
+def _hints_statement() -> Select[Any]:
+    return select(RACES.c.id, *_flags(RACES)).where(RACES.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _newest_of_states() -> Select[Any]:
+    """The newest races of some states (`codes`), with the flags of their hints."""
+    found = (
+        select(*RACE_COLUMNS)
+        .where(RACES.c.state.in_(bindparam("codes", expanding=True)))
+        .order_by(*_order(RACES, by_state=False))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return _flagged(found, by_state=False)
+
+
+STATEMENTS: dict[Hashable, Select[Any]] = {}
 
 
 async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:
@@ -485,15 +507,9 @@ class _Shape:
     people: bool
 
 
-_STATEMENTS: dict[_Shape, Select[Any]] = {}
-
-
 def _statement(shape: _Shape) -> Select[Any]:
     """The races of a query of this shape, newest first (or the cycle asked first), with the flags of their
-    hints; values as bound parameters, built once per shape so that its compiled form is reused."""
-    found = _STATEMENTS.get(shape)
-    if found is not None:
-        return found
+    hints; values as bound parameters (`_prebuilt`: one statement per shape)."""
     c = RACES.c
     conditions: list[ColumnElement[bool]] = []
     if shape.state:
@@ -526,7 +542,7 @@ def _statement(shape: _Shape) -> Select[Any]:
         .limit(bindparam("limit", type_=Integer))
     )
     statement = _flagged(found, cycle_asked=shape.cycle)
-    return _STATEMENTS.setdefault(shape, statement)
+    return statement
 
 
 async def _query_races(
@@ -550,7 +566,7 @@ async def _query_races(
         values.update(cycle=query.cycle, year_before=query.cycle - 1)
     if people is not None:
         values.update(people=sorted(people), incumbents=sorted(people))
-    rows = list(await session.execute(_statement(shape), values))
+    rows = list(await session.execute(_prebuilt(shape, lambda: _statement(shape)), values))
     if query.cycle:
         # A special held the year before a cycle (Dec 2017 for 2018) only counts when nothing else of its
         # office matches.
@@ -600,7 +616,8 @@ async def _suggest(
         codes = nearest_states(words, with_races, limit)
     if not codes:
         return [], {}
-    rows = list(await session.execute(_NEWEST_OF_STATES, {"codes": codes, "limit": limit}))
+    newest = _prebuilt("newest of states", _newest_of_states)
+    rows = list(await session.execute(newest, {"codes": codes, "limit": limit}))
     races = [_detached(row) for row in rows]
     return races, {race.id: _hint(race, row) for race, row in zip(races, rows, strict=True)}
 

@@ -9,9 +9,18 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db import lookup
 from db.engine import make_sessionmaker
-from db.lookup import exact_hints, find_races, parse_query
-from db.models import Candidate, Race
+from db.lookup import STATEMENTS, exact_hints, find_races, parse_query
+from db.models import Candidate, Office, Race
+
+
+@pytest.fixture(autouse=True)
+def _statements_built_afresh() -> None:
+    """Each test builds the lookup's prebuilt statements anew, so that what builds them is under test too
+    (they are built once per process; mutation testing runs each mutant where they were built already)."""
+    STATEMENTS.clear()
+
 
 AL_2020 = (2020, "AL", False)
 AL_2017 = (2017, "AL", True)
@@ -358,3 +367,39 @@ async def test_the_lookup_reads_a_states_or_a_districts_races_through_an_index(
         plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         steps = [str(row[-1]) for row in plan]
     assert any(f"SEARCH races USING INDEX {index} " in step for step in steps), steps
+
+
+async def test_were_an_office_ranked_above_the_senate_a_senate_races_words_would_name_its_office(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pick rule ranks the Senate first today; the words of a Senate race name its office wherever an
+    office ranked above it has a race in the state that cycle (or a special of it the year before)."""
+    order = (Office.PRESIDENT, Office.SENATE, Office.GOVERNOR, Office.HOUSE)
+    monkeypatch.setattr(lookup, "OFFICE_ORDER", order)
+    monkeypatch.setattr(lookup, "OFFICE_RANK", {office: rank for rank, office in enumerate(order)})
+    async with sessions.begin() as session:
+        session.add_all(
+            [
+                Race(cycle=2016, state="PA", office="president"),
+                Race(cycle=2016, state="PA", office="senate", seat="Class III"),
+                Race(cycle=2015, state="OH", office="president", special=True),
+                Race(cycle=2016, state="OH", office="senate", seat="Class III"),
+                Race(cycle=2018, state="OH", office="senate", seat="Class I"),
+            ]
+        )
+    async with sessions() as session:
+        races = list(await session.scalars(select(Race).order_by(Race.id)))
+        hints = await exact_hints(session, races)
+        assert [hints[r.id] for r in races] == [
+            "pennsylvania president 2016",
+            "pennsylvania senate 2016",
+            "ohio president 2015 special",
+            "ohio senate 2016",
+            "ohio 2018",
+        ]
+        for race in races:
+            found = await find_races(session, hints[race.id])
+            assert found.chosen is not None and found.chosen.id == race.id, hints[race.id]
+            assert found.hint(race) == hints[race.id]
+        chosen = (await find_races(session, "pennsylvania 2016")).chosen  # the president's, ranked first
+        assert chosen is not None and chosen.id == races[0].id
