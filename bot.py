@@ -82,12 +82,7 @@ class RaceBot(commands.Bot):
         self._closing_all: asyncio.Future[None] | None = None
         # Set by `racedesk run`: a process of its own (not a test's, not the console's).
         self.settles_heap = False
-        self._heap_settled_ready = False
-
-    async def on_ready(self) -> None:
-        if self.settles_heap and not self._heap_settled_ready:  # the servers' caches are filled now
-            self._heap_settled_ready = True
-            log.info("heap settled when ready: %d objects kept out of full collections", settle_heap())
+        self._settling: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -99,6 +94,11 @@ class RaceBot(commands.Bot):
             await self.load_extension(extension)
         if self.settles_heap:
             log.info("heap settled: %d objects kept out of full collections", settle_heap())
+            self._settling = asyncio.create_task(self._settle_when_ready(), name="racedesk-settle-heap")
+
+    async def _settle_when_ready(self) -> None:
+        await self.wait_until_ready()  # the servers' caches are filled now
+        log.info("heap settled when ready: %d objects kept out of full collections", settle_heap())
 
     async def get_context(
         self, origin: discord.Message | discord.Interaction[Any], /, *, cls: type[Any] = RaceContext
@@ -126,6 +126,8 @@ class RaceBot(commands.Bot):
         await asyncio.shield(self._closing_all)
 
     async def _close_all(self) -> None:
+        if self._settling is not None:
+            self._settling.cancel()
         try:
             await super().close()
             self.store.close()
