@@ -36,13 +36,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.bulk import Staged, insert_rows
 from db.models import Candidate, CandidateAlias, NameToken
 from db.names import fold, name_key, name_tokens
 from db.validation import check_row
@@ -459,14 +460,21 @@ class PeopleIndex:
     ) -> _Known:
         index = await self._index(state)
         self._look_alikes(name, state, index)
-        person = Candidate(
-            name=name, name_key=name_key(name), party=party, state=state, office_held=office_held
-        )
-        self.session.add(person)
-        if self.new_id is not None:
-            person.id = await self.new_id(Candidate)
+        values = {"name": name, "name_key": name_key(name), "party": party, "state": state}
+        values["office_held"] = office_held
+        if self.new_id is not None and self.later is not None:  # a row inserted by `write_people`
+            check_row(Candidate, values)
+            staged = Staged(Candidate, **values)
+            staged.id = await self.new_id(Candidate)
+            self.later.setdefault(Candidate, []).append(staged.values)
+            person = cast(Candidate, staged)
         else:
-            await self.session.flush()
+            person = Candidate(**values)
+            self.session.add(person)
+            if self.new_id is not None:
+                person.id = await self.new_id(Candidate)
+            else:
+                await self.session.flush()
         self.created.append(person)
         known = _Known(person, [name], set(), set())
         index.add(known)
@@ -503,14 +511,20 @@ class PeopleIndex:
             check_row(model, row)
             self.later.setdefault(model, []).append(row)
 
+    async def write_people(self) -> None:
+        """Insert the new people kept back (with `later` and `new_id`), in one INSERT."""
+        if self.later:
+            await insert_rows(self.session, Candidate, self.later.pop(Candidate, []))
+
     async def write_later(self) -> None:
-        """Insert the aliases and tokens kept back (with `later`), one INSERT per table, after a flush of
-        the people they name."""
+        """Insert the people, aliases and tokens kept back (with `later`), one INSERT per table, after a
+        flush of the people they name."""
         if not self.later:
             return
+        await self.write_people()
         await self.session.flush()
         for model, rows in self.later.items():
-            await self.session.execute(insert(model), rows)
+            await insert_rows(self.session, model, rows)
         self.later.clear()
 
     async def add_alias(self, person: Candidate, spelling: str, source: str | None = None) -> None:

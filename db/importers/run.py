@@ -134,7 +134,7 @@ async def import_file(
         loader = DocumentLoader(
             session, actor, source_name=f"{fmt}: {name}"[:64], new_id=ids.take if ids is not None else None
         )
-        if _repeats(doc):
+        if ids is None and _repeats(doc):
             summary = await loader.load(doc)
         else:
             with session.no_autoflush:
