@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -65,3 +65,24 @@ async def insert_staged(session: AsyncSession, model: type[Any], rows: list[dict
             end += 1
         await insert_rows(session, model, rows[start:end])
         start = end
+
+
+async def update_rows(session: AsyncSession, model: type[Any], changes: dict[int, dict[str, Any]]) -> None:
+    """Set each row's changed columns (`changes`: id -> column -> value), one executemany per set of columns."""
+    table = model.__table__
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in changes.items():
+        columns = tuple(sorted(values))
+        by_columns.setdefault(columns, []).append(
+            {"row_id": row_id, **{f"new_{c}": values[c] for c in columns}}
+        )
+    if not by_columns:
+        return
+    connection = await session.connection()
+    for columns, rows in by_columns.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({c: bindparam(f"new_{c}") for c in columns})
+        )
+        await connection.execute(statement, rows)
