@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import inspect
 import json
@@ -31,7 +32,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +59,8 @@ from db.models import (
 )
 
 Progress = Callable[[str], Awaitable[None] | None]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 async def _say(progress: Progress | None, message: str) -> None:
@@ -86,6 +89,18 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _collector_paused_in(function: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
+    """`function` run with the collector paused (`collector_paused`)."""
+
+    @functools.wraps(function)
+    async def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with collector_paused():
+            return await function(*args, **kwargs)
+
+    return paused
+
+
+@_collector_paused_in
 async def import_file(
     session: AsyncSession,
     path: str | os.PathLike[str],
@@ -103,34 +118,7 @@ async def import_file(
 
     `name` is the file's name as its sender gave it (an attachment's), when `path` is only where it was
     saved: reports and messages use it, and OpenElections reads the election from it. It is never a path."""
-    with collector_paused():
-        return await _import_file(
-            session,
-            Path(path),
-            fmt,
-            dry_run=dry_run,
-            skip_bad=skip_bad,
-            actor=actor,
-            progress=progress,
-            force=force,
-            options=options,
-            name=name,
-        )
-
-
-async def _import_file(
-    session: AsyncSession,
-    path: Path,
-    fmt: str,
-    *,
-    dry_run: bool,
-    skip_bad: bool,
-    actor: Actor,
-    progress: Progress | None,
-    force: bool,
-    options: dict[str, Any] | None,
-    name: str | None,
-) -> ImportReport:
+    path = Path(path)
     name = name or path.name
     started = time.perf_counter()
     try:
