@@ -150,6 +150,11 @@ def shares_total(shares: Iterable[float]) -> float:
     return total
 
 
+def has_control(value: str) -> bool:
+    """Whether `text` would refuse this text (checked without naming it: a row's many texts cost less)."""
+    return _CONTROL.search(value) is not None
+
+
 def text(value: Any, what: str) -> str:
     """Text stored for people to read: no NUL or other control characters (tabs and line breaks aside)."""
     if not isinstance(value, str):

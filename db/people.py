@@ -36,13 +36,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.bulk import Staged, insert_rows, update_rows
 from db.models import Candidate, CandidateAlias, NameToken
 from db.names import fold, name_key, name_tokens
 from db.validation import check_row
@@ -134,6 +135,10 @@ for _index, _group in enumerate(_NICKNAME_GROUPS):
 MAJOR = frozenset({"DEM", "REP"})
 _SUFFIXES = {"jr": "jr", "sr": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "2nd": "ii", "3rd": "iii"}
 _NICK = re.compile(r"[\"\u201c\u201d(]([^\"\u201c\u201d()]+)[\"\u201c\u201d)]")
+#: A spelling without quotes, brackets, digits or accents: when no word of it is a suffix, its `parse_name`
+#: parts are its key's words (`_stored_parts`), so a stored person is indexed without parsing its names.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z ,.'-]*")
+_NOT_LETTER = re.compile(r"[^a-z]+")
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,18 @@ def parse_name(name: str) -> NameParts:
     if not words:
         return NameParts((), "", suffix, nicknames)
     return NameParts(tuple(words[:-1]), words[-1], suffix, nicknames)
+
+
+def _stored_parts(spelling: str, key: str) -> tuple[tuple[str, ...], str]:
+    """`parse_name(spelling)`'s given names and surname, from its stored key (`name_key`) when that gives the
+    same: for a plain spelling (letters, spaces and . , ' -) none of whose words is a suffix, the key's words
+    are the name's."""
+    if _PLAIN.fullmatch(spelling):
+        words = key.split()
+        if words and _NOT_LETTER.sub(" ", spelling.lower().replace("'", "")).split() == words:
+            return tuple(words[:-1]), words[-1]
+    parts = parse_name(spelling)
+    return parts.given, parts.surname
 
 
 def same_first_name(a: str, b: str) -> bool:
@@ -298,8 +315,9 @@ class _Known:
 @dataclass
 class _StateIndex:
     people: dict[int, _Known] = field(default_factory=dict)
-    by_key: dict[str, list[_Known]] = field(default_factory=dict)
-    by_surname: dict[str, list[_Known]] = field(default_factory=dict)
+    # A key or a surname -> the people spelt so, by id (in the order they were noted).
+    by_key: dict[str, dict[int, _Known]] = field(default_factory=dict)
+    by_surname: dict[str, dict[int, _Known]] = field(default_factory=dict)
     # Given names and a surname with at most one letter left out -> the people spelt so, by id.
     by_given: dict[tuple[tuple[str, ...], str], dict[int, _Known]] = field(default_factory=dict)
     # Every spelling's key and whose it is, in one list: a new name is compared with all of them at once.
@@ -315,7 +333,7 @@ class _StateIndex:
         given names and a surname one letter off (two surnames one edit apart share a spelling with one letter
         left out), so that not every person of the state is tried."""
         parts = parse_name(name)
-        found = {id(k): k for k in self.by_surname.get(parts.surname, ())}
+        found = dict(self.by_surname.get(parts.surname, {}))
         for variant in _one_left_out(parts.surname):
             found.update(self.by_given.get((parts.given, variant), {}))
         return [k for k in found.values() if self.live(k)]
@@ -325,15 +343,30 @@ class _StateIndex:
         for spelling in known.spellings:
             self.note(known, spelling)
 
+    def load(self, known: _Known, keys: list[str]) -> None:
+        """A stored person, with its spellings' keys as stored: `note` without working the keys out again,
+        and a plain spelling's parts read from its key (`_stored_parts`)."""
+        self.people[known.person.id] = known
+        seen: set[str] = set()
+        for spelling, key in zip(known.spellings, keys, strict=True):
+            if spelling in seen:  # (a person's name is most often an alias too)
+                continue
+            seen.add(spelling)
+            given, surname = _stored_parts(spelling, key)
+            self._note(known, key, given, surname)
+
     def note(self, known: _Known, spelling: str) -> None:
-        key = name_key(spelling)
-        if key and known not in self.by_key.setdefault(key, []):
-            self.by_key[key].append(known)
         parts = parse_name(spelling)
-        if parts.surname and known not in self.by_surname.setdefault(parts.surname, []):
-            self.by_surname[parts.surname].append(known)
-        for variant in _one_left_out(parts.surname):
-            self.by_given.setdefault((parts.given, variant), {})[id(known)] = known
+        self._note(known, name_key(spelling), parts.given, parts.surname)
+
+    def _note(self, known: _Known, key: str, given: tuple[str, ...], surname: str) -> None:
+        number = id(known)
+        if key:
+            self.by_key.setdefault(key, {})[number] = known
+        if surname:
+            self.by_surname.setdefault(surname, {})[number] = known
+        for variant in _one_left_out(surname):
+            self.by_given.setdefault((given, variant), {})[number] = known
         self.spelling_keys.append(key)
         self.spelling_of.append(known)
 
@@ -352,6 +385,10 @@ class PeopleIndex:
     ambiguities: list[Ambiguity] = field(default_factory=list)
     _states: dict[str | None, _StateIndex] = field(default_factory=dict)
     _reported: set[Ambiguity] = field(default_factory=set)
+    #: With `later`, stored people are read as plain rows (`Staged`), and what `get_or_create` fills in
+    #: for them (party, office held) is kept here, by id, until `write_later` updates them.
+    _stored: set[int] = field(default_factory=set)
+    _updates: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     async def _index(self, state: str | None) -> _StateIndex:
         index = self._states.get(state)
@@ -360,8 +397,25 @@ class PeopleIndex:
         index = self._states[state] = _StateIndex()
         where = Candidate.state.is_(None) if state is None else Candidate.state == state
         live = (where, Candidate.merged_into_id.is_(None))
-        people = (await self.session.scalars(select(Candidate).where(*live))).all()
+        people: list[Candidate]
+        if self.later is None:
+            people = list((await self.session.scalars(select(Candidate).where(*live))).all())
+        else:  # an import's: plain rows, not an ORM object per person of the state
+            rows = await self.session.execute(
+                select(
+                    Candidate.id, Candidate.name, Candidate.name_key, Candidate.party, Candidate.office_held
+                ).where(*live)
+            )
+            people = [
+                cast(
+                    Candidate,
+                    Staged(Candidate, id=i, name=n, name_key=k, party=p, office_held=o, state=state),
+                )
+                for i, n, k, p, o in rows
+            ]
+            self._stored.update(p.id for p in people)
         spellings: dict[int, list[str]] = {p.id: [p.name] for p in people}
+        stored_keys: dict[int, list[str]] = {p.id: [p.name_key] for p in people}
         keys: dict[int, set[str]] = {p.id: set() for p in people}
         aliases = await self.session.execute(
             select(CandidateAlias.candidate_id, CandidateAlias.alias, CandidateAlias.alias_key)
@@ -370,6 +424,7 @@ class PeopleIndex:
         )
         for person_id, alias, key in aliases:
             spellings[person_id].append(alias)
+            stored_keys[person_id].append(key)
             keys[person_id].add(key)
         tokens: dict[int, set[str]] = {p.id: set() for p in people}
         for person_id, token in await self.session.execute(
@@ -379,7 +434,8 @@ class PeopleIndex:
         ):
             tokens[person_id].add(token)
         for person in sorted(people, key=lambda p: p.id):
-            index.add(_Known(person, spellings[person.id], keys[person.id], tokens[person.id]))
+            known = _Known(person, spellings[person.id], keys[person.id], tokens[person.id])
+            index.load(known, stored_keys[person.id])
         return index
 
     async def find(self, name: str, state: str | None, party: str | None = None) -> Candidate | None:
@@ -395,7 +451,7 @@ class PeopleIndex:
         suffix = parse_name(name).suffix
         exact = [
             k
-            for k in index.by_key.get(key, [])
+            for k in index.by_key.get(key, {}).values()
             if not suffix or all(not s or s == suffix for s in (parse_name(x).suffix for x in k.spellings))
         ]
         if len(exact) == 1:
@@ -405,7 +461,7 @@ class PeopleIndex:
                 self._ambiguous(name, state, [k.person.name for k in exact], "several people have this name")
             return None
         matches: list[tuple[_Known, str]] = []
-        for known in index.by_surname.get(parse_name(name).surname, []):
+        for known in index.by_surname.get(parse_name(name).surname, {}).values():
             if not parties_agree(party, known.person.party):
                 continue
             rule = next((r for s in known.spellings if (r := name_match(name, s))), None)
@@ -448,8 +504,10 @@ class PeopleIndex:
         person = known.person
         if office_held and not person.office_held:
             person.office_held = office_held
+            self._update(person, office_held=office_held)
         if party and not person.party:
             person.party = party
+            self._update(person, party=party)
         for spelling in spellings:
             await self.add_alias(person, spelling, source)
         return person
@@ -459,14 +517,21 @@ class PeopleIndex:
     ) -> _Known:
         index = await self._index(state)
         self._look_alikes(name, state, index)
-        person = Candidate(
-            name=name, name_key=name_key(name), party=party, state=state, office_held=office_held
-        )
-        self.session.add(person)
-        if self.new_id is not None:
-            person.id = await self.new_id(Candidate)
+        values = {"name": name, "name_key": name_key(name), "party": party, "state": state}
+        values["office_held"] = office_held
+        if self.new_id is not None and self.later is not None:  # a row inserted by `write_people`
+            check_row(Candidate, values)
+            staged = Staged(Candidate, **values)
+            staged.id = await self.new_id(Candidate)
+            self.later.setdefault(Candidate, []).append(staged.values)
+            person = cast(Candidate, staged)
         else:
-            await self.session.flush()
+            person = Candidate(**values)
+            self.session.add(person)
+            if self.new_id is not None:
+                person.id = await self.new_id(Candidate)
+            else:
+                await self.session.flush()
         self.created.append(person)
         known = _Known(person, [name], set(), set())
         index.add(known)
@@ -476,7 +541,7 @@ class PeopleIndex:
         """Report known people this new name resembles without matching (typos, initials only)."""
         parts, key = parse_name(name), name_key(name)
         similar = {}
-        for known in index.by_surname.get(parts.surname, []) if parts.given else []:
+        for known in index.by_surname.get(parts.surname, {}).values() if parts.given else []:
             for spelling in known.spellings:
                 other = parse_name(spelling)
                 if (
@@ -503,15 +568,27 @@ class PeopleIndex:
             check_row(model, row)
             self.later.setdefault(model, []).append(row)
 
+    def _update(self, person: Candidate, **values: Any) -> None:
+        if person.id in self._stored:
+            self._updates.setdefault(person.id, {}).update(values)
+
+    async def write_people(self) -> None:
+        """Insert the new people kept back (with `later` and `new_id`), in one INSERT."""
+        if self.later:
+            await insert_rows(self.session, Candidate, self.later.pop(Candidate, []))
+
     async def write_later(self) -> None:
-        """Insert the aliases and tokens kept back (with `later`), one INSERT per table, after a flush of
-        the people they name."""
+        """Insert the people, aliases and tokens kept back (with `later`), one INSERT per table, after a
+        flush of the people they name."""
         if not self.later:
             return
+        await self.write_people()
         await self.session.flush()
         for model, rows in self.later.items():
-            await self.session.execute(insert(model), rows)
+            await insert_rows(self.session, model, rows)
         self.later.clear()
+        await update_rows(self.session, Candidate, self._updates)
+        self._updates.clear()
 
     async def add_alias(self, person: Candidate, spelling: str, source: str | None = None) -> None:
         key = name_key(spelling)

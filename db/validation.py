@@ -52,14 +52,21 @@ def _texts(model: type[Any]) -> tuple[Any, list[tuple[str, Any]]]:
     return _TEXTS[model]
 
 
-def _check_text(mapper: Any, column: Any, value: Any) -> None:
-    from db import limits
+_limits: Any = None
 
+
+def _check_text(mapper: Any, column: Any, value: Any) -> None:
+    global _limits
     if not isinstance(value, str):
         return
     if column.type.length and len(value) > column.type.length:
         raise TooLong(mapper.class_.__name__.lower(), column.key, column.type.length, value)
-    limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
+    if _limits is None:
+        from db import limits
+
+        _limits = limits
+    if _limits.has_control(value):
+        _limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
 
 
 @event.listens_for(Session, "before_flush")

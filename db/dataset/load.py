@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import Actor, record
+from db.bulk import Staged, insert_returning_ids, insert_rows, insert_staged
 from db.dataset.check import DocumentError, check_document
 from db.models import (
     Answer,
@@ -51,6 +52,10 @@ BATCH = 400  # keys per look-up query
 POLL_BATCH = 2000  # polls per INSERT
 #: Gives a new row's primary key before it is flushed (`db.importers.run`'s client-side ids on SQLite).
 NewId = Callable[[type[Any]], Awaitable[int]]
+#: With `new_id`, the tables whose new rows are kept as `Staged` rows and inserted together, in this order
+#: (each row's references before it); the first four's rows are referred to, so they get their ids at once.
+STAGED = (Race, Contest, Candidacy, ResultSnapshot, ResultCount, Call, Endorsement)
+_REFERRED_TO = frozenset(STAGED[:4])
 
 
 @dataclass
@@ -112,8 +117,9 @@ class DocumentLoader:
     """Stores a document. What it holds already is read up front, a few queries per BATCH races
     (`_read_stored`), not one query per object, so a load costs the same whatever else the store holds.
 
-    With `new_id`, new rows get their keys from it and nothing is flushed until the caller flushes
-    (one INSERT per table); without, each new race, contest, candidacy and person is flushed for its id.
+    With `new_id`, new rows get their keys from it and are kept as plain rows (`Staged`, no ORM object),
+    inserted at the end with one INSERT per table (`_write_staged`); without, each new race, contest,
+    candidacy and person is an ORM object, flushed for its id.
     """
 
     def __init__(
@@ -133,6 +139,8 @@ class DocumentLoader:
         self._snapshots: set[tuple[int, str, float | None]] = set()
         self._calls: dict[int, Call] = {}
         self._endorsements: set[tuple[Any, ...]] = set()
+        self._baselines: dict[tuple[Any, ...], ChamberBaseline] = {}
+        self._staged: dict[type[Any], list[dict[str, Any]]] = {}
         self._new_polls: list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]] = []
 
     async def load(self, doc: dict[str, Any]) -> LoadSummary:
@@ -154,6 +162,7 @@ class DocumentLoader:
             await self._race(race, f"races[{i}]")
         for i, baseline in enumerate(doc.get("baselines", [])):
             await self._baseline(baseline, f"baselines[{i}]")
+        await self._write_staged()
         await self._store_polls()
         await self.people.write_later()
         if self.summary.changed:
@@ -232,12 +241,34 @@ class DocumentLoader:
             )
             self._endorsements.update(tuple(row) for row in rows)
 
+    async def _new(self, model: type[Any], **values: Any) -> Any:
+        """A new row of `model`: with `new_id` a `Staged` row (its id given now if others refer to it), else
+        an ORM object added to the session (`_give_id` flushes it for its id)."""
+        if self.new_id is None:
+            row = model(**values)
+            self.session.add(row)
+            return row
+        staged = Staged(model, **values)
+        if model in _REFERRED_TO:
+            staged.id = await self.new_id(model)
+        self._staged.setdefault(model, []).append(staged.values)
+        return staged
+
     async def _give_id(self, row: Any) -> None:
-        """A new row's key: from `new_id` (nothing sent yet), else by flushing it."""
-        if self.new_id is not None:
-            row.id = await self.new_id(type(row))
-        else:
+        """A new ORM object's key, by flushing it (a `Staged` row has its key already)."""
+        if self.new_id is None:
             await self.session.flush()
+
+    async def _write_staged(self) -> None:
+        """Insert the staged rows: the new people first, then what the session holds (the rows the document
+        changed), then each staged table's rows in one INSERT, in `STAGED` order."""
+        await self.people.write_people()
+        await self.session.flush()
+        for model in STAGED:
+            rows = self._staged.pop(model, [])
+            for row in rows:
+                check_row(model, row)
+            await insert_staged(self.session, model, rows)
 
     def _person(self, key: str | None, where: str) -> Candidate:
         if key is None or key not in self._keys:
@@ -275,8 +306,7 @@ class DocumentLoader:
         incumbent = self._person(item["incumbent"], where) if item.get("incumbent") else None
         new = race is None
         if race is None:
-            race = self._races[key] = Race(**natural)
-            self.session.add(race)
+            race = self._races[key] = await self._new(Race, **natural)
             self.summary.added["races"] += 1
         for attr, value in (
             ("incumbent_party", item.get("incumbent_party")),
@@ -303,10 +333,9 @@ class DocumentLoader:
         contest = self._contests.get((race.id, stage, party))
         new = contest is None
         if contest is None:
-            contest = self._contests[(race.id, stage, party)] = Contest(
-                race_id=race.id, stage=stage, party=party
+            contest = self._contests[(race.id, stage, party)] = await self._new(
+                Contest, race_id=race.id, stage=stage, party=party
             )
-            self.session.add(contest)
             self.summary.added["contests"] += 1
         fields = {
             "date": _date(item.get("date"), f"{where}.date"),
@@ -334,9 +363,8 @@ class DocumentLoader:
         candidacy = self._candidacies.get((contest.id, person.id))
         new = candidacy is None
         if candidacy is None:
-            candidacy = Candidacy(contest_id=contest.id, candidate_id=person.id)
+            candidacy = await self._new(Candidacy, contest_id=contest.id, candidate_id=person.id)
             self._candidacies[(contest.id, person.id)] = candidacy
-            self.session.add(candidacy)
             self.summary.added["candidacies"] += 1
         changed = False
         for attr in ("party", "incumbent", "withdrawn", "votes", "outcome"):
@@ -368,7 +396,8 @@ class DocumentLoader:
         if (contest.id, digest, reporting) in self._snapshots:
             return
         self._snapshots.add((contest.id, digest, reporting))
-        snapshot = ResultSnapshot(
+        snapshot = await self._new(
+            ResultSnapshot,
             contest_id=contest.id,
             taken_at=_datetime(item.get("taken_at"), f"{where}.taken_at") or dt.datetime.now(dt.UTC),
             reporting_pct=item.get("reporting_pct"),
@@ -381,11 +410,18 @@ class DocumentLoader:
             digest=digest,
             posted_by=self.actor.id,
         )
-        for key, votes in item.get("counts", {}).items():
-            snapshot.counts.append(ResultCount(candidacy_id=candidacies[key].id, votes=int(votes)))
-        for kind, votes in item.get("other", {}).items():
-            snapshot.counts.append(ResultCount(kind=kind, label=kind, votes=int(votes)))
-        self.session.add(snapshot)
+        rows: list[dict[str, Any]] = [
+            {"candidacy_id": candidacies[key].id, "votes": int(votes)}
+            for key, votes in item.get("counts", {}).items()
+        ] + [
+            {"kind": kind, "label": kind, "votes": int(votes)}
+            for kind, votes in item.get("other", {}).items()
+        ]
+        for count in rows:
+            if self.new_id is None:
+                snapshot.counts.append(ResultCount(**count))
+            else:
+                await self._new(ResultCount, snapshot_id=snapshot.id, **count)
         self.summary.added["result snapshots"] += 1
 
     async def _call(
@@ -399,7 +435,8 @@ class DocumentLoader:
         standing = self._calls.get(contest.id)
         if standing is not None and standing.kind == kind and list(standing.candidacy_ids) == ids:
             return
-        self._calls[contest.id] = call = Call(
+        self._calls[contest.id] = await self._new(
+            Call,
             contest_id=contest.id,
             kind=kind,
             candidacy_ids=ids,
@@ -407,7 +444,6 @@ class DocumentLoader:
             called_by=self.actor.id,
             called_at=_datetime(item.get("called_at"), f"{where}.called_at") or dt.datetime.now(dt.UTC),
         )
-        self.session.add(call)
         self.summary.added["calls"] += 1
 
     async def _poll(
@@ -488,8 +524,7 @@ class DocumentLoader:
                 for question_id, (_, given) in zip(question_ids, questions, strict=True)
                 for answer in given
             ]
-            if answers:
-                await self.session.execute(insert(Answer), answers)
+            await insert_rows(self.session, Answer, answers)
         self._new_polls.clear()
 
     async def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
@@ -500,12 +535,9 @@ class DocumentLoader:
         if self.new_id is not None:
             for row in rows:
                 row["id"] = await self.new_id(model)
-            await self.session.execute(insert(model), rows)
+            await insert_rows(self.session, model, rows)
             return [row["id"] for row in rows]
-        result = await self.session.execute(
-            insert(model).returning(model.id, sort_by_parameter_order=True), rows
-        )
-        return list(result.scalars())
+        return await insert_returning_ids(self.session, model, rows)
 
     async def _endorsement(self, race: Race, item: dict[str, Any], where: str) -> None:
         person = self._person(item.get("candidate"), where)
@@ -518,19 +550,18 @@ class DocumentLoader:
         if natural in self._endorsements:
             return
         self._endorsements.add(natural)
-        self.session.add(
-            Endorsement(
-                race_id=race.id,
-                candidate_id=person.id,
-                endorser=item["endorser"],
-                endorser_kind=kind,
-                stance=stance,
-                date=when,
-                quote=item.get("quote"),
-                source=item.get("source"),
-                url=item.get("url"),
-                created_by=self.actor.id,
-            )
+        await self._new(
+            Endorsement,
+            race_id=race.id,
+            candidate_id=person.id,
+            endorser=item["endorser"],
+            endorser_kind=kind,
+            stance=stance,
+            date=when,
+            quote=item.get("quote"),
+            source=item.get("source"),
+            url=item.get("url"),
+            created_by=self.actor.id,
         )
         self.summary.added["endorsements"] += 1
 
@@ -542,9 +573,15 @@ class DocumentLoader:
             raise DocumentError(
                 f"{where}: a baseline needs cycle, office, party, seats_not_up ({problem})"
             ) from None
-        row = await self.session.scalar(select(ChamberBaseline).filter_by(**natural))
+        key = tuple(natural.values())
+        row = self._baselines.get(key) or await self.session.scalar(
+            select(ChamberBaseline).filter_by(**natural)
+        )
         if row is None:
-            self.session.add(ChamberBaseline(**natural, seats_not_up=seats, source=item.get("source")))
+            row = self._baselines[key] = ChamberBaseline(
+                **natural, seats_not_up=seats, source=item.get("source")
+            )
+            self.session.add(row)
             self.summary.added["baselines"] += 1
         elif row.seats_not_up != seats:
             row.seats_not_up = seats

@@ -57,9 +57,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from db import limits
 from db.districts import house_districts
@@ -204,10 +204,12 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
     later_rounds = 0
     rows = 0
     left_out: dict[str, int] = defaultdict(int)
+    # The same texts come again row after row (a cycle, a date, a state): each is read once.
+    cycle_of, share_of, size_of = _memo(limits.cycle), _share_of(), _memo(limits.sample_size)
+    date_of, state_of = _memo(parse_us_date), _memo(_race_state)
     with open_text(source) as stream:
         for line, row in csv_rows(stream, COLUMNS, bad, "FiveThirtyEight polls"):
             rows += 1
-            text = ",".join(row.values())
             office = OFFICES.get(row["office_type"].strip())
             if office is None:
                 left_out[row["office_type"].strip() or "no office"] += 1
@@ -216,51 +218,49 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 poll_id = int(row["poll_id"])
                 question_id = int(row["question_id"])
             except ValueError:
-                bad.add(line, "poll_id or question_id is not a number", text)
+                bad.add(line, "poll_id or question_id is not a number", _joined(row))
                 continue
             rank = (row.get("ranked_choice_round") or "").strip()
             if rounds.setdefault(question_id, rank) != rank:
                 later_rounds += 1
                 continue
             try:
-                cycle = limits.cycle(row["cycle"])
-                pct = limits.share(
-                    row["pct"], row["candidate_name"].strip() or row["answer"].strip() or "pct"
-                )
+                cycle = cycle_of(row["cycle"])
+                pct = share_of(row["pct"], row["candidate_name"].strip() or row["answer"].strip() or "pct")
             except limits.OutOfRange as problem:
-                bad.add(line, str(problem), text)
+                bad.add(line, str(problem), _joined(row))
                 continue
             if wanted is not None and cycle not in wanted:
                 continue
-            place = _race_state(row["state"], office)
+            place = state_of(row["state"], office)
             if place is None:
-                bad.add(line, f"unknown state {row['state']!r}", text)
+                bad.add(line, f"unknown state {row['state']!r}", _joined(row))
                 continue
             state, district_seat = place
             seat_of = _seat(row, office, cycle, state)
             if isinstance(seat_of, str):
-                bad.add(line, seat_of, text)
+                bad.add(line, seat_of, _joined(row))
                 continue
             seat = district_seat or seat_of[1]
             try:
-                start = parse_us_date(row["start_date"]) if row["start_date"].strip() else None
-                end = parse_us_date(row["end_date"])
-                election = parse_us_date(row["election_date"]) if row["election_date"].strip() else None
+                start = date_of(row["start_date"]) if row["start_date"].strip() else None
+                end = date_of(row["end_date"])
+                election = date_of(row["election_date"]) if row["election_date"].strip() else None
             except ValueError:
-                bad.add(line, "a date is not M/D/YY", text)
+                bad.add(line, "a date is not M/D/YY", _joined(row))
                 continue
             stage = _stage(row["stage"], cycle, election, end, office)
             if stage is None:
-                bad.add(line, f"unknown stage {row['stage']!r}", text)
+                bad.add(line, f"unknown stage {row['stage']!r}", _joined(row))
                 continue
             try:
-                n = limits.sample_size(row["sample_size"]) if row["sample_size"].strip() else None
+                n = size_of(row["sample_size"]) if row["sample_size"].strip() else None
             except limits.OutOfRange as problem:
-                bad.add(line, str(problem), text)
+                bad.add(line, str(problem), _joined(row))
                 continue
             population = row["population"].strip().lower() or None
             if population is not None and population not in POPULATION_NAME:
-                bad.add(line, f"unknown population {row['population']!r}", text)
+                bad.add(line, f"unknown population {row['population']!r}", _joined(row))
                 continue
             race: Race = (cycle, state, office, seat, _special(office, cycle, seat, stage, election))
             offices.add(office)
@@ -311,6 +311,40 @@ def parse(source: Source, *, skip_bad: bool = False, cycles: Iterable[int] | Non
                 party = _question_party(question)
                 parsed.contest_dates[(*race, question.stage, party)] = question.election.isoformat()
     return parsed
+
+
+_T = TypeVar("_T")
+
+
+def _memo(function: Callable[..., _T]) -> Callable[..., _T]:
+    """`function` remembering its results by its arguments (a failure is not kept: each bad line says so)."""
+    results: dict[tuple[Any, ...], _T] = {}
+
+    def remembered(*arguments: Any) -> _T:
+        try:
+            return results[arguments]
+        except KeyError:
+            results[arguments] = function(*arguments)
+            return results[arguments]
+
+    return remembered
+
+
+def _joined(row: dict[str, str]) -> str:
+    """A row as its line's text (for the report of a bad line)."""
+    return ",".join(row.values())
+
+
+def _share_of() -> Callable[[str, str], float]:
+    """`limits.share`, remembering each text's share (who it is only names a failure, which is not kept)."""
+    shares: dict[str, float] = {}
+
+    def share(value: str, who: str) -> float:
+        if value not in shares:
+            shares[value] = limits.share(value, who)
+        return shares[value]
+
+    return share
 
 
 def _poll_fields(row: dict[str, str], start: dt.date | None, end: dt.date) -> dict[str, Any]:
