@@ -478,7 +478,8 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
                 query.name_words.remove(word)
                 people = await _candidate_ids(session, query.name_words)
                 break
-    if query.is_empty or people == set():
+    if query.is_empty or people == set() or (people is None and not _constrained(query)):
+        # (the last: only words too short to look a name up by, "xx" or "99": not every race)
         return await _missed(session, query)
     races, hints = await _query_races(session, query, people, limit)
     if not races:
@@ -486,6 +487,11 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
     picked = _pick(query, races)
     more = [r for r in races if r not in picked]
     return RaceMatches(query, picked, _choose(query, picked), hints=hints, more=more)
+
+
+def _constrained(query: ParsedQuery) -> bool:
+    """Whether a query says something of the race besides names: a place, an office, a year, a seat."""
+    return bool(query.state or query.office or query.cycle or query.special or query.seat)
 
 
 async def _missed(session: AsyncSession, query: ParsedQuery) -> RaceMatches:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,9 +17,12 @@ from db.models import Candidate, Office, Race
 
 
 @pytest.fixture(autouse=True)
-def _statements_built_afresh() -> None:
+def _statements_built_afresh() -> Iterator[None]:
     """Each test builds the lookup's prebuilt statements anew, so that what builds them is under test too
-    (they are built once per process; mutation testing runs each mutant where they were built already)."""
+    (they are built once per process; mutation testing runs each mutant where they were built already);
+    and none built while a test changed the pick rule outlives it (the next module's bot would use it)."""
+    STATEMENTS.clear()
+    yield
     STATEMENTS.clear()
 
 
@@ -114,11 +118,23 @@ async def test_find_races_picks_the_race_meant(
 
 
 @pytest.mark.asyncio(loop_scope="module")  # they only read: one store for the module
-@pytest.mark.parametrize("typed", ["atlantis", "", "   ", "alabama 1990", "texas", "zzzz senate"])
+@pytest.mark.parametrize(
+    "typed", ["atlantis", "", "   ", "alabama 1990", "texas", "zzzz senate", "xx", "99", "xx-99", "zz 99"]
+)
 async def test_find_races_misses_cleanly(shared_sample: async_sessionmaker[AsyncSession], typed: str) -> None:
     async with shared_sample() as session:
         matches = await find_races(session, typed)
     assert matches.chosen is None and matches.races == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_word_too_short_for_a_name_beside_a_place_or_year_is_passed_over(
+    shared_sample: async_sessionmaker[AsyncSession],
+) -> None:
+    async with shared_sample() as session:
+        for typed in ("alabama in 2020", "in alabama 2020 jo"):
+            matches = await find_races(session, typed)
+            assert matches.chosen is not None and key(matches.chosen) == AL_2020, typed
 
 
 @pytest.mark.asyncio(loop_scope="module")  # they only read: one store for the module
