@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import us
 from rapidfuzz import fuzz, process
 from sqlalchemy import (
     Integer,
     Select,
-    Table,
     and_,
     bindparam,
     case,
@@ -37,6 +36,7 @@ from sqlalchemy.sql.expression import FromClause
 from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
 from db.reads.rows import RaceLike
+from db.reads.tables import RACES
 from db.vocabulary import OFFICE_WORDS, PARTY_WORDS, STAGE_PHRASES, STAGE_WORDS, stage_of
 
 # Nicknames and spellings `us` does not know.
@@ -368,7 +368,6 @@ def _detached(row: Any) -> Race:
     return race
 
 
-RACES = cast(Table, Race.__table__)
 RACE_MAPPER = Race.__mapper__
 RACE_KEYS = tuple(prop.key for prop in RACE_MAPPER.column_attrs)  # (configures the mappers)
 RACE_COLUMNS = tuple(RACES.c[prop.columns[0].name] for prop in RACE_MAPPER.column_attrs)

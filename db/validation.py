@@ -52,21 +52,15 @@ def _texts(model: type[Any]) -> tuple[Any, list[tuple[str, Any]]]:
     return _TEXTS[model]
 
 
-_limits: Any = None
-
-
 def _check_text(mapper: Any, column: Any, value: Any) -> None:
-    global _limits
+    from db import limits
+
     if not isinstance(value, str):
         return
     if column.type.length and len(value) > column.type.length:
         raise TooLong(mapper.class_.__name__.lower(), column.key, column.type.length, value)
-    if _limits is None:
-        from db import limits
-
-        _limits = limits
-    if _limits.has_control(value):
-        _limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
+    if limits.has_control(value):  # only then is the error's label worth making
+        limits.text(value, f"{mapper.class_.__name__.lower()} {column.key}")
 
 
 @event.listens_for(Session, "before_flush")

@@ -17,17 +17,13 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
-from db.models import Answer, CandidateAlias, Contest, NameToken, Poll
+from db.models import Contest, Poll
 from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, race_contests
 from db.reads.races import (
-    CANDIDACIES,
-    CANDIDATES,
     CONTEST_BALLOTS,
     CONTEST_STANDINGS,
-    CONTESTS,
-    RACES,
     ContestView,
     Standing,
     columns_of,
@@ -38,9 +34,9 @@ from db.reads.races import (
     read_endorsements,
     read_views,
     stage_sort_key,
-    table_of,
 )
 from db.reads.rows import EndorsementRow, Person, RaceRow
+from db.reads.tables import ALIASES, ANSWERS, CANDIDACIES, CANDIDATES, CONTESTS, NAME_TOKENS, RACES
 
 MIN_TYPO_SCORE = 80
 TOKEN_HITS = 500
@@ -48,14 +44,11 @@ RACES_SHOWN = 40
 ENDORSEMENTS_READ = 200
 INCUMBENT_IN = 10
 
-_tokens = table_of(NameToken)
-_aliases = table_of(CandidateAlias)
-_answers = table_of(Answer)
 _incumbents = CANDIDATES.alias("incumbent")
 
 TOKEN_IDS = (
-    select(_tokens.c.candidate_id)
-    .where(_tokens.c.token >= bindparam("word"), _tokens.c.token < bindparam("past"))
+    select(NAME_TOKENS.c.candidate_id)
+    .where(NAME_TOKENS.c.token >= bindparam("word"), NAME_TOKENS.c.token < bindparam("past"))
     .limit(TOKEN_HITS)
 )
 # A person found, whom a merged-away record points to, and how many races they ran in.
@@ -77,14 +70,14 @@ UNMERGED_PEOPLE = PEOPLE.where(CANDIDATES.c.merged_into_id.is_(None))
 PERSON = (
     select(
         *columns_of(CANDIDATES, Person),
-        _aliases.c.alias,
+        ALIASES.c.alias,
         CANDIDACIES.c.contest_id,
-        select(func.count(_answers.c.id))
-        .where(_answers.c.candidate_id == bindparam("person_id"))
+        select(func.count(ANSWERS.c.id))
+        .where(ANSWERS.c.candidate_id == bindparam("person_id"))
         .scalar_subquery(),
     )
     .select_from(
-        CANDIDATES.outerjoin(_aliases, _aliases.c.candidate_id == CANDIDATES.c.id).outerjoin(
+        CANDIDATES.outerjoin(ALIASES, ALIASES.c.candidate_id == CANDIDATES.c.id).outerjoin(
             CANDIDACIES, CANDIDACIES.c.candidate_id == CANDIDATES.c.id
         )
     )

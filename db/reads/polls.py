@@ -35,16 +35,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 
-from db.models import Answer, Contest, Poll, Question
+from db.models import Contest, Poll
 from db.polling import WINDOW_DAYS, MatchupAverage, PollLike, QuestionLike, averages
+from db.reads.tables import ANSWERS, CONTESTS, POLLS, QUESTIONS
 
 PAGE_SIZE = 5
 CHART_MAX_POLLS = 2000  # the newest this many are drawn; older ones add nothing readable
-
-POLLS: FromClause = Poll.__table__
-QUESTIONS: FromClause = Question.__table__
-ANSWERS: FromClause = Answer.__table__
-CONTESTS: FromClause = Contest.__table__
 
 
 class StageLike(Protocol):

@@ -10,23 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, case, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from db.models import (
-    Base,
     Call,
     Candidacy,
-    Candidate,
     Contest,
     CountKind,
     Endorsement,
     EndorserKind,
-    Race,
-    ResultCount,
     ResultSnapshot,
     Stage,
     Stance,
@@ -45,6 +41,16 @@ from db.reads.rows import (
     RaceRow,
     SnapshotLike,
     SnapshotRow,
+)
+from db.reads.tables import (
+    CALLS,
+    CANDIDACIES,
+    CANDIDATES,
+    CONTESTS,
+    COUNTS,
+    ENDORSEMENTS,
+    RACES,
+    SNAPSHOTS,
 )
 
 STAGE_ORDER: dict[str, int] = {
@@ -230,24 +236,10 @@ async def poll_summary(
 # ---------------------------------------------------------------- the prebuilt statements
 
 
-def table_of(model: type[Base]) -> Table:
-    """A model's table, for Core statements (the ORM's attributes would make the statement an ORM one)."""
-    return cast(Table, model.__table__)
-
-
 def columns_of(table: FromClause, row: type[Any]) -> tuple[Any, ...]:
     """A table's (or an alias's) columns in the order of a plain row's fields that are its columns."""
     return tuple(table.c[f.name] for f in fields(row) if f.name in table.c)
 
-
-RACES = table_of(Race)
-CONTESTS = table_of(Contest)
-CANDIDACIES = table_of(Candidacy)
-CANDIDATES = table_of(Candidate)
-_calls = table_of(Call)
-_snapshots = table_of(ResultSnapshot)
-_counts = table_of(ResultCount)
-_endorsements = table_of(Endorsement)
 
 PERSON_WIDTH = len(columns_of(CANDIDATES, Person))
 _RACE_OWN = len(columns_of(RACES, RaceRow))
@@ -271,9 +263,9 @@ def race_row(row: Sequence[Any], at: int = 0) -> RaceRow | None:
 
 _incumbents = CANDIDATES.alias("incumbent")
 _CONTEST = columns_of(CONTESTS, ContestRow)
-_CALL = columns_of(_calls, CallRow)
+_CALL = columns_of(CALLS, CallRow)
 _CANDIDACY = columns_of(CANDIDACIES, CandidacyRow)
-_SNAPSHOT = columns_of(_snapshots, SnapshotRow)
+_SNAPSHOT = columns_of(SNAPSHOTS, SnapshotRow)
 # Where each part of a ballot row starts.
 _AT_CONTEST = RACE_WIDTH
 _AT_CANDIDACY = _AT_CONTEST + len(_CONTEST)
@@ -285,13 +277,13 @@ _AT_FIGURE = _AT_SNAPSHOT + len(_SNAPSHOT)
 
 def _standing_call_id() -> Any:
     """The id of the contest's newest call (an "uncalled" one included), for the contest of the row."""
-    newer = _calls.alias("newer_call")
+    newer = CALLS.alias("newer_call")
     return select(func.max(newer.c.id)).where(newer.c.contest_id == CONTESTS.c.id).scalar_subquery()
 
 
 def _current_snapshot_id() -> Any:
     """The id of the contest's current count (the last in the order sent), for the contest of the row."""
-    others = _snapshots.alias("other_snapshot")
+    others = SNAPSHOTS.alias("other_snapshot")
     return (
         select(others.c.id)
         .where(others.c.contest_id == CONTESTS.c.id)
@@ -317,12 +309,12 @@ def _standings(where: ColumnElement[bool]) -> Select[Any]:
     """Each stage's standing call and current count: one row a figure of the count (ordered as stored; a
     stage without a count: one row)."""
     joined = (
-        CONTESTS.outerjoin(_calls, _calls.c.id == _standing_call_id())
-        .outerjoin(_snapshots, _snapshots.c.id == _current_snapshot_id())
-        .outerjoin(_counts, _counts.c.snapshot_id == _snapshots.c.id)
+        CONTESTS.outerjoin(CALLS, CALLS.c.id == _standing_call_id())
+        .outerjoin(SNAPSHOTS, SNAPSHOTS.c.id == _current_snapshot_id())
+        .outerjoin(COUNTS, COUNTS.c.snapshot_id == SNAPSHOTS.c.id)
     )
-    columns = (CONTESTS.c.id, *_CALL, *_SNAPSHOT, _counts.c.candidacy_id, _counts.c.kind, _counts.c.votes)
-    return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, _counts.c.id)
+    columns = (CONTESTS.c.id, *_CALL, *_SNAPSHOT, COUNTS.c.candidacy_id, COUNTS.c.kind, COUNTS.c.votes)
+    return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, COUNTS.c.id)
 
 
 # Kept small (two statements of a few tables each, not one of many): PostgreSQL plans a statement again at
@@ -404,7 +396,7 @@ async def race_views(session: AsyncSession, race_id: int) -> tuple[RaceRow | Non
 _endorsed = CANDIDATES.alias("endorsed")
 _endorsed_in = RACES.alias("endorsed_in")
 _endorsed_in_incumbent = CANDIDATES.alias("endorsed_in_incumbent")
-_ENDORSEMENT = columns_of(_endorsements, EndorsementRow)
+_ENDORSEMENT = columns_of(ENDORSEMENTS, EndorsementRow)
 
 
 def weightiest_first(endorsements: Any) -> tuple[Any, ...]:
@@ -421,20 +413,20 @@ def endorsements_statement(
 ) -> Select[Any]:
     """The endorsements `where(table)` picks (of the newest `newest` of them, if given), the weightiest
     first, each with its person, its race and how many `where` picks in all; bind `limit`."""
-    counted = _endorsements.alias("counted")
+    counted = ENDORSEMENTS.alias("counted")
     total = select(func.count()).select_from(counted).where(where(counted)).scalar_subquery()
-    picked = where(_endorsements)
+    picked = where(ENDORSEMENTS)
     if newest is not None:
-        recent = _endorsements.alias("recent")
-        picked = _endorsements.c.id.in_(
+        recent = ENDORSEMENTS.alias("recent")
+        picked = ENDORSEMENTS.c.id.in_(
             select(recent.c.id)
             .where(where(recent))
             .order_by(recent.c.date.desc().nulls_last(), recent.c.id.desc())
             .limit(newest)
         )
     joined = (
-        _endorsements.join(_endorsed, _endorsed.c.id == _endorsements.c.candidate_id)
-        .outerjoin(_endorsed_in, _endorsed_in.c.id == _endorsements.c.race_id)
+        ENDORSEMENTS.join(_endorsed, _endorsed.c.id == ENDORSEMENTS.c.candidate_id)
+        .outerjoin(_endorsed_in, _endorsed_in.c.id == ENDORSEMENTS.c.race_id)
         .outerjoin(_endorsed_in_incumbent, _endorsed_in_incumbent.c.id == _endorsed_in.c.incumbent_id)
     )
     columns = (
@@ -447,7 +439,7 @@ def endorsements_statement(
         select(*columns)
         .select_from(joined)
         .where(picked)
-        .order_by(*weightiest_first(_endorsements))
+        .order_by(*weightiest_first(ENDORSEMENTS))
         .limit(bindparam("limit"))
     )
 
