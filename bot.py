@@ -130,7 +130,7 @@ class RaceBot(commands.Bot):
             self._settling.cancel()
         try:
             await super().close()
-            self.store.close()
+            await self.store.close()
             if self.write_listener is not None:
                 await self.write_listener.stop()
             await self.engine.dispose()

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
+from db.direct import prebuilt
 from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
 from db.reads.rows import RaceLike
@@ -380,7 +381,7 @@ def _prebuilt(key: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
     them empty `STATEMENTS`."""
     found = STATEMENTS.get(key)
     if found is None:
-        found = STATEMENTS.setdefault(key, build())
+        found = STATEMENTS.setdefault(key, prebuilt(build()))
     return found
 
 

@@ -23,7 +23,8 @@ from db.engine import refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
-from db.models import AuditEntry, Contest, Feed, Follow, GuildSettings, Race
+from db.models import AuditEntry, Feed, Follow, GuildSettings, Race
+from db.pgread import PostgresReader
 from db.reads.calendar import Calendar, contests_between
 from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
 from db.reads.people import race_endorsements as read_race_endorsements
@@ -31,7 +32,7 @@ from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_c
 from db.reads.president import Presidency, presidency, president_cycles
 from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
-from db.reads.rows import EndorsementRow
+from db.reads.rows import ContestRow, EndorsementRow
 from db.syncread import SyncReader
 from db.writes import run_write
 from db.writes.config import guild_settings
@@ -45,37 +46,31 @@ def _words(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _autocommit_reads(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
-    """Sessions for reads on PostgreSQL without a transaction around them: under READ COMMITTED each
-    statement sees its own snapshot either way, and BEGIN and the ROLLBACK at the end were two of a race
-    card's round trips. Elsewhere the store's own sessions."""
-    engine = sessions.kw.get("bind")
-    if engine is None or engine.dialect.name != "postgresql":
-        return sessions
-    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
-
-
 class Store:
     """Sessions, cached reads and writes for the bot. One session per call, never shared across tasks."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: ReadCache | None = None) -> None:
         self.sessions = sessions
         self.cache = cache if cache is not None else ReadCache(sessions)
-        # On a SQLite file, a read runs whole in a worker thread: one hop, not one per statement.
-        self.reader = SyncReader.for_engine(sessions.kw.get("bind"))
-        self.read_sessions = _autocommit_reads(sessions)
+        # On a SQLite file, a read runs whole in a worker thread: one hop, not one per statement. On
+        # PostgreSQL, reads run outside a transaction on a pool of their own. Both run the prebuilt
+        # statements straight on the driver (db/direct.py).
+        engine = sessions.kw.get("bind")
+        self.reader: SyncReader | PostgresReader | None = SyncReader.for_engine(engine)
+        if self.reader is None:
+            self.reader = PostgresReader.for_engine(engine)
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         if self.reader is not None:
             return await self.reader.read(read)
-        async with self.read_sessions() as session:
+        async with self.sessions() as session:
             return await read(session)
 
-    def close(self) -> None:
-        """Stop the read threads and close their connections (the bot's engine is the caller's)."""
+    async def close(self) -> None:
+        """Stop the read threads and close the readers' connections (the bot's engine is the caller's)."""
         if self.reader is not None:
-            self.reader.close()
-            self.reader = None
+            reader, self.reader = self.reader, None
+            await reader.close()
 
     async def _cached(self, key: tuple[Any, ...], read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return await self.cache.get(key, lambda: self._read(read))
@@ -96,7 +91,7 @@ class Store:
     async def count_history(self, view: ContestView) -> History:
         return await self._cached(("count_history", view.contest.id), lambda s: count_history(s, view))
 
-    async def race_contests(self, race_id: int) -> dict[int, Contest]:
+    async def race_contests(self, race_id: int) -> dict[int, ContestRow]:
         return await self._cached(("race_contests", race_id), lambda s: race_contests(s, race_id))
 
     async def poll_sources(self, race_id: int) -> set[str]:

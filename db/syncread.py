@@ -4,7 +4,8 @@ Through aiosqlite every statement of a read is several hops to aiosqlite's threa
 fetch, close), each a turn of the event loop shared with every other task: a race card's dozen
 statements cost more in hops than in SQLite. Here the same read function (`db.reads`, written against
 AsyncSession) runs in a worker thread against `ImmediateSession`, whose awaits finish at once on a
-plain sqlite3 connection, so the whole read is one hop. The functions and their answers are the same.
+plain sqlite3 connection, so the whole read is one hop; its prebuilt statements run on sqlite3 itself
+(db/direct.py). The functions and their answers are the same.
 
 Only for SQLite files: an in-memory database exists only on the connection that made it, and
 asyncpg (PostgreSQL) makes no thread hop at all.
@@ -22,6 +23,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool
+
+from db.direct import DirectSession, sqlite_runner
 
 T = TypeVar("T")
 READ_THREADS = 2
@@ -90,15 +93,22 @@ class SyncReader:
         return cls(sync)
 
     def _run(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        with Session(self.engine, expire_on_commit=False) as session:
-            return run_at_once(
-                cast(Coroutine[Any, Any, T], read(cast(AsyncSession, ImmediateSession(session))))
+        with self.engine.connect() as connection:
+            direct = DirectSession(
+                self.engine.dialect,
+                sqlite_runner(connection.connection.driver_connection),
+                lambda: ImmediateSession(Session(connection, expire_on_commit=False)),
             )
+            try:
+                return run_at_once(cast(Coroutine[Any, Any, T], read(cast(AsyncSession, direct))))
+            finally:
+                if (opened := direct.opened_session()) is not None:
+                    opened.sync_session.close()
 
     async def read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.pool, self._run, read)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.engine.dispose()
 

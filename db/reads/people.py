@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.direct import prebuilt
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
-from db.models import Contest, Poll
 from db.names import fold, name_key
 from db.polling import MatchupAverage
-from db.reads.polls import PollFilter, filtered_averages, race_contests
+from db.reads.polls import PollFilter, filtered_averages, newest_poll_end, race_contests
 from db.reads.races import (
     CONTEST_BALLOTS,
     CONTEST_STANDINGS,
@@ -35,7 +35,7 @@ from db.reads.races import (
     read_views,
     stage_sort_key,
 )
-from db.reads.rows import EndorsementRow, Person, RaceRow
+from db.reads.rows import ContestRow, EndorsementRow, Person, RaceRow
 from db.reads.tables import ALIASES, ANSWERS, CANDIDACIES, CANDIDATES, CONTESTS, NAME_TOKENS, RACES
 
 MIN_TYPO_SCORE = 80
@@ -92,6 +92,17 @@ INCUMBENT_IN_RACES = (
 )
 PERSON_ENDORSEMENTS = endorsements_statement(lambda t: t.c.candidate_id == bindparam("person_id"))
 RACE_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"))
+for _prebuilt in (
+    TOKEN_IDS,
+    PEOPLE_OF_WORD,
+    PEOPLE,
+    UNMERGED_PEOPLE,
+    PERSON,
+    INCUMBENT_IN_RACES,
+    PERSON_ENDORSEMENTS,
+    RACE_ENDORSEMENTS,
+):
+    prebuilt(_prebuilt)  # run straight on the driver (db/direct.py)
 
 
 @dataclass
@@ -192,7 +203,7 @@ class Run:
 class PollLine:
     race: RaceRow
     average: MatchupAverage
-    contests: dict[int, Contest]  # the race's stages, to name the match-up
+    contests: dict[int, ContestRow]  # the race's stages, to name the match-up
 
 
 @dataclass
@@ -258,7 +269,7 @@ async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) ->
         if run.race.id not in seen:
             seen.append(run.race.id)
     for race_id in seen[:3]:
-        newest = await session.scalar(select(func.max(Poll.end_date)).where(Poll.race_id == race_id))
+        newest = await newest_poll_end(session, race_id)
         if newest is None:
             continue
         race = next(run.race for run in runs if run.race.id == race_id)

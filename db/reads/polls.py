@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -35,8 +35,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 
-from db.models import Contest, Poll
+from db.direct import prebuilt
+from db.models import Poll
 from db.polling import WINDOW_DAYS, MatchupAverage, PollLike, QuestionLike, averages
+from db.reads.rows import ContestRow
 from db.reads.tables import ANSWERS, CONTESTS, POLLS, QUESTIONS
 
 PAGE_SIZE = 5
@@ -298,7 +300,7 @@ def _listing(shape: Shape) -> Select[Any]:
         .outerjoin(ANSWERS, ANSWERS.c.question_id == QUESTIONS.c.id)
         .outerjoin(CONTESTS, CONTESTS.c.id == QUESTIONS.c.contest_id)
     )
-    return (
+    return prebuilt(
         select(*_LISTED_COLUMNS, on_page, counts.c.total, counts.c.newest, counts.c.all_polls)
         .select_from(joined)
         .order_by(*_newest_first(POLLS), QUESTIONS.c.id, ANSWERS.c.id)
@@ -459,8 +461,23 @@ async def poll_sources(session: AsyncSession, race_id: int) -> set[str]:
     return {s for s in found if s}
 
 
-async def race_contests(session: AsyncSession, race_id: int) -> dict[int, Contest]:
-    return {c.id: c for c in await session.scalars(select(Contest).where(Contest.race_id == race_id))}
+RACE_CONTESTS = prebuilt(
+    select(*(CONTESTS.c[f.name] for f in fields(ContestRow))).where(
+        CONTESTS.c.race_id == bindparam("race_id")
+    )
+)
+NEWEST_POLL_END = prebuilt(select(func.max(POLLS.c.end_date)).where(POLLS.c.race_id == bindparam("race_id")))
+
+
+async def race_contests(session: AsyncSession, race_id: int) -> dict[int, ContestRow]:
+    """A race's stages by id, to name its match-ups."""
+    rows = await session.execute(RACE_CONTESTS, {"race_id": race_id})
+    return {row[0]: ContestRow(*row) for row in rows}
+
+
+async def newest_poll_end(session: AsyncSession, race_id: int) -> dt.date | None:
+    """The end date of a race's newest poll, if it has any."""
+    return cast(dt.date | None, await session.scalar(NEWEST_POLL_END, {"race_id": race_id}))
 
 
 async def filtered_averages(
@@ -548,7 +565,7 @@ def _answers_of(shape: Shape, limited: bool, ended_since: bool) -> Select[Any]:
         chosen = chosen.where(POLLS.c.end_date >= bindparam("ended_since"))
     if limited:
         chosen = chosen.order_by(*_newest_first(POLLS)).limit(bindparam("limit", type_=Integer))
-    return (
+    return prebuilt(
         select(*_ANSWER_COLUMNS)
         .select_from(
             POLLS.join(QUESTIONS, QUESTIONS.c.poll_id == POLLS.c.id).join(

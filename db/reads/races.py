@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, bindparam, case, func,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from db.direct import prebuilt
 from db.models import (
     Call,
     Candidacy,
@@ -320,13 +321,13 @@ def _standings(where: ColumnElement[bool]) -> Select[Any]:
 # Kept small (two statements of a few tables each, not one of many): PostgreSQL plans a statement again at
 # each run where its parameter's rows are unevenly spread (how many stages a person ran in), and the
 # planning grows fast with the tables; a list of stage ids is planned once.
-RACE_BALLOTS = _ballots(
-    RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id")
+RACE_BALLOTS = prebuilt(
+    _ballots(RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id"))
 )
-RACE_STANDINGS = _standings(CONTESTS.c.race_id == bindparam("race_id"))
+RACE_STANDINGS = prebuilt(_standings(CONTESTS.c.race_id == bindparam("race_id")))
 _OF_CONTESTS = CONTESTS.c.id.in_(bindparam("contest_ids", expanding=True))
-CONTEST_BALLOTS = _ballots(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS)
-CONTEST_STANDINGS = _standings(_OF_CONTESTS)
+CONTEST_BALLOTS = prebuilt(_ballots(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS))
+CONTEST_STANDINGS = prebuilt(_standings(_OF_CONTESTS))
 
 
 def read_views(
@@ -458,7 +459,9 @@ def read_endorsements(rows: Iterable[Sequence[Any]]) -> tuple[list[EndorsementRo
 
 
 # The card weighs the race's newest ENDORSEMENTS_WEIGHED endorsements.
-KEY_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"), ENDORSEMENTS_WEIGHED)
+KEY_ENDORSEMENTS = prebuilt(
+    endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"), ENDORSEMENTS_WEIGHED)
+)
 
 
 async def key_endorsements(

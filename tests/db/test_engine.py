@@ -45,5 +45,6 @@ async def test_a_stored_import_refreshes_the_statistics_and_a_dry_run_does_not(t
         await store.import_file(primary, "auto", SYSTEM, dry_run=True)
         assert await planned_races(engine) <= 0
         report = await store.import_file(primary, "auto", SYSTEM, dry_run=False)
+        await store.close()
         assert report.added["races"] > 0
         assert await planned_races(engine) == report.added["races"]

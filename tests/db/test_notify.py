@@ -36,6 +36,7 @@ async def main():
     store = Store(make_sessionmaker(engine))
     edit = RaceEdit(int(sys.argv[1]), fields={"notes": sys.argv[2]})
     await store.write(lambda s: edit_race(s, Actor(id=7, name="desk", guild_id=1), edit))
+    await store.close()
     await engine.dispose()
 
 asyncio.run(main())
@@ -83,10 +84,12 @@ async def listening() -> AsyncIterator[Listening]:
         # No periodic check while it listens: only the notification can drop the cache.
         cache.writes_heard = lambda: listener.live
         listener.start()
+        store = Store(sessions, cache)
         try:
             await listener.wait_listening()
-            yield Listening(url, engine, Store(sessions, cache), listener, race_id)
+            yield Listening(url, engine, store, listener, race_id)
         finally:
+            await store.close()
             await listener.stop()
             await engine.dispose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,10 @@ class Clock:
 
 
 @pytest.fixture
-def store(sample_sessions: async_sessionmaker[AsyncSession]) -> Store:
-    return Store(sample_sessions, ReadCache(sample_sessions, clock=Clock()))
+async def store(sample_sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Store]:
+    opened = Store(sample_sessions, ReadCache(sample_sessions, clock=Clock()))
+    yield opened
+    await opened.close()
 
 
 async def test_the_store_answers_by_name(store: Store) -> None:
@@ -164,6 +167,8 @@ async def test_reads_on_postgresql_run_outside_a_transaction(tmp_path: Path) -> 
 
     async with store_on("postgresql", tmp_path) as engine:
         sessions = make_sessionmaker(engine)
-        assert await Store(sessions)._read(one_transaction) is False
+        store = Store(sessions)
+        assert await store._read(one_transaction) is False
+        await store.close()
         async with sessions() as session:  # the store's sessions for writes keep their transaction
             assert await one_transaction(session) is True

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from db.engine import make_sessionmaker
+from db.pgread import PostgresReader
 from db.reads.polls import PollFilter
 from db.store import Store
 from db.syncread import SyncReader, run_at_once
@@ -55,9 +56,9 @@ async def test_a_sqlite_file_is_read_in_one_hop_with_the_same_answers(
     store = Store(sample_sessions)
     try:
         if sample_sessions.kw["bind"].url.get_backend_name() != "sqlite":
-            assert store.reader is None  # asyncpg makes no thread hop: the async path stays
+            assert isinstance(store.reader, PostgresReader)  # asyncpg makes no thread hop
             return
-        assert store.reader is not None
+        assert isinstance(store.reader, SyncReader)
         threads: list[str] = []
         run = store.reader._run
 
@@ -69,10 +70,10 @@ async def test_a_sqlite_file_is_read_in_one_hop_with_the_same_answers(
         fast = await answers(store)
         assert len(threads) == 6 and all(name.startswith("racedesk-read") for name in threads)
         slow_store = Store(sample_sessions)
-        slow_store.close()  # no reader: every statement through aiosqlite
+        await slow_store.close()  # no reader: every statement through aiosqlite
         assert fast == await answers(slow_store)
     finally:
-        store.close()
+        await store.close()
 
 
 async def test_a_write_is_in_the_next_read(sample_sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -96,7 +97,7 @@ async def test_a_write_is_in_the_next_read(sample_sessions: async_sessionmaker[A
         card = await store.race_card(found.chosen.id)
         assert card is not None and card.race.notes == "a note written just now"
     finally:
-        store.close()
+        await store.close()
 
 
 async def test_an_in_memory_database_keeps_the_async_path() -> None:

@@ -1,0 +1,156 @@
+"""Reads straight on the driver (db/direct.py, used by db/syncread.py and db/pgread.py): the same rows as
+SQLAlchemy's, the hot reads' statements never through SQLAlchemy's execution, a dropped PostgreSQL
+connection survived."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, event, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import direct
+from db.bootstrap import load_sample
+from db.direct import DirectSession, Prepared, prebuilt, prepared_for
+from db.engine import make_sessionmaker
+from db.models import Race
+from db.reads.polls import PollFilter
+from db.reads.tables import RACES
+from db.store import Store
+from tests.support import store_on
+
+
+@pytest.fixture
+async def store(sample_sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Store]:
+    opened = Store(sample_sessions)
+    yield opened
+    await opened.close()
+
+
+async def member_reads(store: Store) -> None:
+    """What members ask, uncached: races by place, by name and a miss, a card, results, polls, a person."""
+    store.cache.clear()
+    found = await store.find_races("alabama 2020")
+    assert found.chosen is not None
+    await store.find_races("tuberville")
+    assert not (await store.find_races("gerogia 1911")).races
+    await store.race_card(found.chosen.id)
+    await store.race_results(found.chosen.id)
+    await store.poll_page(found.chosen.id, PollFilter(), 1)
+    people = await store.find_people("tuberville")
+    assert people.chosen is not None
+    await store.person_card(people.chosen.id)
+
+
+def kinds(rows: list[Any]) -> list[tuple[type, ...]]:
+    return [tuple(type(value) for value in row) for row in rows]
+
+
+async def test_every_statement_run_on_the_driver_gives_sqlalchemys_rows(
+    store: Store, sample_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[tuple[Prepared, Mapping[str, Any] | None, list[Any]]] = []
+    run_direct = DirectSession._direct
+
+    async def recorded(self: DirectSession, prepared: Prepared, params: Any) -> Any:
+        result = await run_direct(self, prepared, params)
+        ran.append((prepared, params, result.all()))
+        return result
+
+    monkeypatch.setattr(DirectSession, "_direct", recorded)
+    await member_reads(store)
+    statements = {id(prepared.compiled.statement) for prepared, _, _ in ran}
+    assert len(statements) >= 10  # the lookup's, the card's, the results', the polls' and a person's
+    assert any(prepared.expands for prepared, _, _ in ran)  # IN lists too
+    async with sample_sessions() as session:
+        for prepared, params, rows in ran:
+            expected = (await session.execute(prepared.compiled.statement, params)).all()
+            assert [tuple(r) for r in rows] == [tuple(r) for r in expected]
+            assert kinds(rows) == kinds(expected)  # dates read as dates, numbers as numbers
+            assert all(r._fields == e._fields for r, e in zip(rows, expected, strict=True))
+
+
+async def test_the_hot_reads_run_no_statement_through_sqlalchemy(
+    store: Store, sample_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await member_reads(store)  # connections opened, statements compiled
+    engine = sample_sessions.kw["bind"]
+    reader_engine = getattr(store.reader, "engine", engine)
+    through: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        through.append(statement)
+
+    engines = {id(e.sync_engine if hasattr(e, "sync_engine") else e): e for e in (engine, reader_engine)}
+    targets = [e.sync_engine if hasattr(e, "sync_engine") else e for e in engines.values()]
+    for target in targets:
+        event.listen(target, "before_cursor_execute", note)
+    try:
+        store.cache.clear()
+        found = await store.find_races("alabama 2020")
+        assert found.chosen is not None
+        card = await store.race_card(found.chosen.id)
+        await store.race_results(found.chosen.id)
+        await store.poll_page(found.chosen.id, PollFilter(), 1)
+    finally:
+        for target in targets:
+            event.remove(target, "before_cursor_execute", note)
+    assert card is not None and card.race.id == found.chosen.id
+    assert through == []
+
+
+async def test_a_statement_not_marked_runs_through_sqlalchemy_on_the_same_connection(
+    store: Store,
+) -> None:
+    async def both(session: AsyncSession) -> tuple[Any, Any]:
+        orm = await session.scalar(select(Race).where(Race.state == "AL").limit(1))
+        core = await session.execute(MARKED, {"state": "AL"})
+        return orm, core.all()
+
+    orm, rows = await store._read(both)
+    assert isinstance(orm, Race) and orm.state == "AL"
+    assert rows and all(row.state == "AL" for row in rows)
+
+
+MARKED = prebuilt(select(RACES.c.id, RACES.c.state).where(RACES.c.state == bindparam("state")).limit(5))
+
+
+def test_a_statement_built_from_a_marked_one_is_not_taken_for_it(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    dialect = sample_sessions.kw["bind"].dialect
+    narrowed = MARKED.where(RACES.c.cycle == 2020)
+    assert prepared_for(MARKED, dialect) is not None
+    assert prepared_for(narrowed, dialect) is None
+    direct.forget(MARKED)
+    try:
+        assert prepared_for(MARKED, dialect) is None
+    finally:
+        prebuilt(MARKED)
+
+
+async def backend(session: AsyncSession) -> int:
+    return int(await session.scalar(text("SELECT pg_backend_pid()")))
+
+
+async def test_a_dropped_postgresql_connection_costs_no_answer(tmp_path: Path) -> None:
+    """PostgreSQL only (a SQLite file has no server connection to lose)."""
+    async with store_on("postgresql", tmp_path, "sample", load_sample) as engine:
+        sessions = make_sessionmaker(engine)
+        store = Store(sessions)
+        try:
+            before = await store._read(backend)
+            async with sessions() as session:
+                assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+            found = await store.find_races("alabama 2020")  # its connection is gone: read again on another
+            assert found.chosen is not None
+            assert await store._read(backend) != before
+            card = await store.race_card(found.chosen.id)
+            assert card is not None and card.race.cycle == 2020
+            assert max(c.contest.date for c in card.contests if c.contest.date) >= dt.date(2020, 1, 1)
+        finally:
+            await store.close()
