@@ -38,7 +38,8 @@ class PostgresReader:
             return None
         return cls(engine)
 
-    async def read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, at_once: bool = False) -> T:
+        """The read's answer (`at_once` is for SQLite's reader: here every read awaits the server)."""
         try:
             return await self._read_once(read)
         except Exception as error:

@@ -60,9 +60,9 @@ class Store:
         if self.reader is None:
             self.reader = PostgresReader.for_engine(engine)
 
-    async def _read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, at_once: bool = False) -> T:
         if self.reader is not None:
-            return await self.reader.read(read)
+            return await self.reader.read(read, at_once=at_once)
         async with self.sessions() as session:
             return await read(session)
 
@@ -75,18 +75,23 @@ class Store:
     async def _cached(self, key: tuple[Any, ...], read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return await self.cache.get(key, lambda: self._read(read))
 
+    async def _quick(self, key: tuple[Any, ...], read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`_cached` for a member's small read (a lookup, a card: a few indexed statements), which on a
+        SQLite file runs on the event loop's thread rather than a worker's (see SyncReader.read)."""
+        return await self.cache.get(key, lambda: self._read(read, at_once=True))
+
     # Cached: what members ask.
 
     async def find_races(self, query: str, limit: int = 10) -> RaceMatches:
-        return await self._cached(
+        return await self._quick(
             ("find_races", _words(query), limit), lambda s: find_races(s, query, limit=limit)
         )
 
     async def race_card(self, race_id: int) -> RaceCard | None:
-        return await self._cached(("race_card", race_id), lambda s: race_card(s, race_id))
+        return await self._quick(("race_card", race_id), lambda s: race_card(s, race_id))
 
     async def race_results(self, race_id: int) -> RaceResults | None:
-        return await self._cached(("race_results", race_id), lambda s: race_results(s, race_id))
+        return await self._quick(("race_results", race_id), lambda s: race_results(s, race_id))
 
     async def count_history(self, view: ContestView) -> History:
         return await self._cached(("count_history", view.contest.id), lambda s: count_history(s, view))
@@ -98,7 +103,7 @@ class Store:
         return await self._cached(("poll_sources", race_id), lambda s: poll_sources(s, race_id))
 
     async def poll_page(self, race_id: int, flt: PollFilter, page: int) -> PollPage:
-        return await self._cached(
+        return await self._quick(
             ("poll_page", race_id, flt, page), lambda s: poll_page(s, race_id, flt, page)
         )
 
@@ -111,12 +116,12 @@ class Store:
         return await self.cache.get(("chart_token", race_id, flt), new_token)
 
     async def find_people(self, text: str, limit: int = 10) -> PeopleMatches:
-        return await self._cached(
+        return await self._quick(
             ("find_people", _words(text), limit), lambda s: find_people(s, text, limit=limit)
         )
 
     async def person_card(self, person_id: int) -> PersonCard | None:
-        return await self._cached(("person_card", person_id), lambda s: person_card(s, person_id))
+        return await self._quick(("person_card", person_id), lambda s: person_card(s, person_id))
 
     async def person_endorsements(self, person_id: int) -> tuple[list[EndorsementRow], int]:
         return await self._cached(

@@ -86,7 +86,7 @@ class SyncReader:
         sync = create_engine(
             make_url(str(url.render_as_string(hide_password=False))).set(drivername="sqlite"),
             poolclass=SingletonThreadPool,
-            pool_size=READ_THREADS,
+            pool_size=READ_THREADS + 1,  # and the event loop's thread
             connect_args={"check_same_thread": False},
         )
         event.listen(sync, "connect", _read_only_pragmas)
@@ -105,7 +105,12 @@ class SyncReader:
                 if (opened := direct.opened_session()) is not None:
                     opened.sync_session.close()
 
-    async def read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, at_once: bool = False) -> T:
+        """The read's answer; `at_once`: run on the event loop's own thread (a member's small read, a
+        lookup or a card: the hop's two thread switches cost more than its statements, and only one
+        thread runs Python at a time anyway)."""
+        if at_once:
+            return self._run(read)
         return await asyncio.get_running_loop().run_in_executor(self.pool, self._run, read)
 
     async def close(self) -> None:
