@@ -321,7 +321,7 @@ async def db_command(settings: Settings, action: str) -> int:
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
-    from db.engine import make_engine, make_sessionmaker, refresh_statistics, upgrade
+    from db.engine import for_writing, make_engine, make_sessionmaker, refresh_statistics, upgrade
     from db.importers import FORMATS, UnknownFormat
     from db.importers.run import ImportFailed, import_file
 
@@ -337,7 +337,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             sessions.begin() as session
         ):  # commits unless the import raised (a dry run rolls back itself)
             report = await import_file(
-                session,
+                await for_writing(session),
                 args.path,
                 args.format,
                 dry_run=args.dry_run,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.audit import SYSTEM
 from db.dataset import LoadSummary, load_document
-from db.engine import refresh_statistics
+from db.engine import for_writing, refresh_statistics
 from db.importers.default import build_default_store
 from db.lookup import race_count
 from db.migrate import apply_migrations, one_time_jobs
@@ -45,6 +45,7 @@ async def prepare(
         if not default_data:
             return False
         async with sessions.begin() as session:
+            await for_writing(session)
             if await race_count(session) > 0:
                 return False
             sample = await load_sample(session)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import db.validation  # noqa: F401  (registers the length checks on every session)
@@ -37,8 +38,35 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The driver would open a transaction only at the first INSERT, UPDATE or DELETE, leaving a
+        # transaction's reads outside it: a write could be made from a read another transaction had
+        # changed since (a lost update). Transactions are begun here instead, at their first statement,
+        # and a write transaction (`for_writing`) takes SQLite's one write lock at once, so writes made
+        # from reads queue for the lock (busy_timeout) rather than overwrite each other.
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITING) else "BEGIN"
+        cursor = conn.connection.dbapi_connection.cursor()  # on the driver: not a statement of the work
+        try:
+            cursor.execute(begin)
+        except conn.dialect.dbapi.OperationalError as error:  # "database is locked": retried as any write's
+            raise OperationalError(begin, None, error) from error
+        finally:
+            cursor.close()
 
     return engine
+
+
+WRITING = "racedesk_writing"  # the execution option `for_writing` sets
+
+
+async def for_writing(session: AsyncSession) -> AsyncSession:
+    """Mark a transaction about to begin as a write: on SQLite it begins holding the write lock (see
+    `_sqlite_engine`); elsewhere nothing changes. Call before the transaction's first statement."""
+    await session.connection(execution_options={WRITING: True})
+    return session
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

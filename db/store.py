@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.audit import Actor, AuditPage, audit_entry, audit_page
 from db.balance import Balance, balance_cycles, chamber_balance, newest_counted_cycle
 from db.cache import ReadCache
-from db.engine import refresh_statistics
+from db.engine import for_writing, refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
@@ -203,13 +203,13 @@ class Store:
 
     async def unfollow(self, actor: Actor, user_id: int, race_id: int | None) -> int:
         """Stop following one race, or every race (None). Returns how many follows were removed."""
-        async with self.sessions.begin() as session:
-            return await unfollow(session, actor, user_id, race_id)
+        return await self.write(lambda session: unfollow(session, actor, user_id, race_id))
 
     async def import_file(
         self, path: str | os.PathLike[str], fmt: str, actor: Actor, *, dry_run: bool, name: str | None = None
     ) -> ImportReport:
         async with self.sessions.begin() as session:
+            await for_writing(session)
             report = await import_file(session, path, fmt, dry_run=dry_run, actor=actor, name=name)
         if not dry_run:
             await refresh_statistics(self.sessions.kw["bind"])

@@ -20,6 +20,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.engine import for_writing
 from db.validation import TooLong
 from db.writes.errors import WriteError
 
@@ -65,7 +66,7 @@ async def run_write(
     for attempt in range(attempts):
         try:
             async with sessions.begin() as session:
-                return await work(session)
+                return await work(await for_writing(session))
         except TooLong as problem:
             raise WriteError(too_long_message(problem)) from None
         except IntegrityError:
