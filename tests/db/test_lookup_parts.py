@@ -1,8 +1,10 @@
 """The lookup's parts one by one, each with the edges its table of queries (test_lookup.py) does not reach:
 the table of state names, typo tolerance for states and names, the suggestions' nearest states, the
-presidency's words, the race count."""
+presidency's words, the race count, the words as typed (capitals, a short year's apostrophe), districts."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 import us
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.lookup import (
     STATE_NAMES,
+    STATEMENTS,
     RaceMatches,
     _candidate_ids,
     _party_words_as_names,
@@ -27,6 +30,15 @@ from db.lookup import (
 )
 from db.models import Candidate, NameToken, Race
 from db.names import name_tokens
+
+
+@pytest.fixture(autouse=True)
+def _prebuilt_anew() -> Iterator[None]:
+    """The lookup's statements are built once per process: each test here builds its own (as in
+    test_lookup.py), so that what builds them is under test, and none outlives a changed pick rule."""
+    STATEMENTS.clear()
+    yield
+    STATEMENTS.clear()
 
 
 def test_the_state_table_holds_every_name_ap_abbreviation_and_nickname() -> None:
@@ -310,3 +322,49 @@ async def test_a_regular_seat_says_regular_only_beside_a_special_of_its_state_of
         "mississippi 2022 regular",
         "mississippi 2022 special",
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "office", "cycle", "name_words"),
+    [
+        ("OH senate 2020", "OH", "senate", 2020, []),  # a postal code that is a word, in capitals
+        ("IN 2020", "IN", None, 2020, []),
+        ("OR governor", "OR", "governor", None, []),
+        ("oh senate", None, "senate", None, ["oh"]),  # in small letters, the word
+        ("in alabama 2020", "AL", None, 2020, ["in"]),
+    ],
+)
+def test_a_postal_code_that_is_an_everyday_word_counts_in_capitals(
+    typed: str, state: str | None, office: str | None, cycle: int | None, name_words: list[str]
+) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.office, query.cycle, query.name_words) == (state, office, cycle, name_words)
+
+
+@pytest.mark.parametrize("typed", ["bama \u201920", "\u201920 bama", "bama '20"])
+def test_a_short_year_is_read_with_either_apostrophe_and_is_no_district(typed: str) -> None:
+    query = parse_query(typed)  # phones type \u2019 for '
+    assert (query.state, query.cycle, query.office, query.district, query.name_words) == (
+        "AL",
+        2020,
+        None,
+        None,
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "district", "cycle"),
+    [
+        ("wyoming district at-large", "WY", "AL", None),
+        ("wy cd at large 2020", "WY", "AL", 2020),
+        ("alabama 1", "AL", "1", None),  # districts count from one
+        ("alabama 1st", "AL", "1", None),
+        ("alabama 0", "AL", None, None),  # no district 0
+        ("AL-02 AL-03", "AL", "2", None),  # the first district said; the second is left as words
+    ],
+)
+def test_the_district_said(typed: str, state: str, district: str | None, cycle: int | None) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.district, query.cycle) == (state, district, cycle)
+    assert query.office == ("house" if district else None)
