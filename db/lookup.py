@@ -68,7 +68,7 @@ DISTRICT = re.compile(r"^([a-z]{2})-?(\d{1,2}|al)$")  # "al-02", "al02", "ak-al"
 DISTRICT_NUMBER = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")  # after a state: "2", "02", "2nd"
 AT_LARGE = (("at", "large"), ("atlarge",))  # "wyoming at-large"
 YEAR = re.compile(r"^(?:19[7-9]\d|20\d\d)$")
-SHORT_YEAR = re.compile(r"^'(\d\d)$")
+SHORT_YEAR = re.compile(r"^['\u2019](\d\d)$")  # "'20", or "’20" as phones type it
 SEAT_CLASSES = {
     "1": "Class I",
     "i": "Class I",
@@ -143,9 +143,9 @@ def _words(text: str) -> tuple[list[str], list[str]]:
             folded.append(word.lower())
             original.append(word)
             continue
-        for part in fold(word).split() or ([word] if SHORT_YEAR.match(word) else []):
+        for part in fold(word).split():
             folded.append(part)
-            original.append(word if SHORT_YEAR.match(word) else part)
+            original.append(word)  # as typed: its capitals ("IN"), a short year's apostrophe ("'20", "’20")
     return folded, original
 
 
@@ -233,7 +233,7 @@ def _take_keyword(query: ParsedQuery, words: list[str], typed: list[str], i: int
         return 2
     if word in ("district", "cd"):
         number, taken = _district_after(words, typed, i + 1)
-        if number is not None and number != "AL":
+        if number is not None:  # "district 2", "cd at-large"
             query.office, query.district = Office.HOUSE, number
             return 1 + taken
     if word in OFFICE_WORDS:

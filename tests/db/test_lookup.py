@@ -389,7 +389,8 @@ async def test_were_an_office_ranked_above_the_senate_a_senate_races_words_would
     sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pick rule ranks the Senate first today; the words of a Senate race name its office wherever an
-    office ranked above it has a race in the state that cycle (or a special of it the year before)."""
+    office ranked above it has a race in the state that cycle (or a special of it the year before): not one
+    of another state (Nevada), not a regular race the year before (Alabama)."""
     order = (Office.PRESIDENT, Office.SENATE, Office.GOVERNOR, Office.HOUSE)
     monkeypatch.setattr(lookup, "OFFICE_ORDER", order)
     monkeypatch.setattr(lookup, "OFFICE_RANK", {office: rank for rank, office in enumerate(order)})
@@ -401,6 +402,9 @@ async def test_were_an_office_ranked_above_the_senate_a_senate_races_words_would
                 Race(cycle=2015, state="OH", office="president", special=True),
                 Race(cycle=2016, state="OH", office="senate", seat="Class III"),
                 Race(cycle=2018, state="OH", office="senate", seat="Class I"),
+                Race(cycle=2016, state="NV", office="senate", seat="Class III"),
+                Race(cycle=2016, state="AL", office="president"),
+                Race(cycle=2017, state="AL", office="senate", seat="Class II", special=True),
             ]
         )
     async with sessions() as session:
@@ -412,6 +416,9 @@ async def test_were_an_office_ranked_above_the_senate_a_senate_races_words_would
             "ohio president 2015 special",
             "ohio senate 2016",
             "ohio 2018",
+            "nevada 2016",
+            "alabama president 2016",
+            "alabama 2017 special",
         ]
         for race in races:
             found = await find_races(session, hints[race.id])

@@ -1,8 +1,12 @@
 """The lookup's parts one by one, each with the edges its table of queries (test_lookup.py) does not reach:
 the table of state names, typo tolerance for states and names, the suggestions' nearest states, the
-presidency's words, the race count."""
+presidency's words, the race count; and the answers the full mutation run of db/lookup.py found untested
+(docs/testing.md): queries of an office, a year or a seat alone, the order of a list, the choice, the
+national race, incumbents, the Dec-2017 special beside many races, names that look like states."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 import us
@@ -11,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.lookup import (
     STATE_NAMES,
+    STATEMENTS,
     RaceMatches,
     _candidate_ids,
     _party_words_as_names,
@@ -27,6 +32,15 @@ from db.lookup import (
 )
 from db.models import Candidate, NameToken, Race
 from db.names import name_tokens
+
+
+@pytest.fixture(autouse=True)
+def _prebuilt_anew() -> Iterator[None]:
+    """The lookup's statements are built once per process: each test here builds its own (as in
+    test_lookup.py), so that what builds them is under test, and none outlives a changed pick rule."""
+    STATEMENTS.clear()
+    yield
+    STATEMENTS.clear()
 
 
 def test_the_state_table_holds_every_name_ap_abbreviation_and_nickname() -> None:
@@ -309,4 +323,265 @@ async def test_a_regular_seat_says_regular_only_beside_a_special_of_its_state_of
         "georgia 2018 special",
         "mississippi 2022 regular",
         "mississippi 2022 special",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "office", "cycle", "name_words"),
+    [
+        ("OH senate 2020", "OH", "senate", 2020, []),  # a postal code that is a word, in capitals
+        ("IN 2020", "IN", None, 2020, []),
+        ("OR governor", "OR", "governor", None, []),
+        ("oh senate", None, "senate", None, ["oh"]),  # in small letters, the word
+        ("in alabama 2020", "AL", None, 2020, ["in"]),
+    ],
+)
+def test_a_postal_code_that_is_an_everyday_word_counts_in_capitals(
+    typed: str, state: str | None, office: str | None, cycle: int | None, name_words: list[str]
+) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.office, query.cycle, query.name_words) == (state, office, cycle, name_words)
+
+
+@pytest.mark.parametrize("typed", ["bama \u201920", "\u201920 bama", "bama '20"])
+def test_a_short_year_is_read_with_either_apostrophe_and_is_no_district(typed: str) -> None:
+    query = parse_query(typed)  # phones type \u2019 for '
+    assert (query.state, query.cycle, query.office, query.district, query.name_words) == (
+        "AL",
+        2020,
+        None,
+        None,
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "district", "cycle"),
+    [
+        ("wyoming district at-large", "WY", "AL", None),
+        ("wy cd at large 2020", "WY", "AL", 2020),
+        ("alabama 1", "AL", "1", None),  # districts count from one
+        ("alabama 1st", "AL", "1", None),
+        ("alabama 0", "AL", None, None),  # no district 0
+        ("AL-02 AL-03", "AL", "2", None),  # the first district said; the second is left as words
+    ],
+)
+def test_the_district_said(typed: str, state: str, district: str | None, cycle: int | None) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.district, query.cycle) == (state, district, cycle)
+    assert query.office == ("house" if district else None)
+
+
+@pytest.mark.parametrize(
+    ("typed", "state", "special", "cycle", "name_words"),
+    [
+        ("georgia special 2020", "GA", True, 2020, []),  # the word after `special` is read too
+        ("georgia regular 2020", "GA", False, 2020, []),
+        ("las vegas", None, None, None, ["las", "vegas"]),  # "la" + s: no possessive without a district
+        ("ross 2", None, None, None, ["ross", "2"]),  # a word ending in s before a number is no state
+        ("alabama ... 2020", "AL", None, 2020, []),  # punctuation alone is no word
+        ("- senate 2020 --- alabama", "AL", None, 2020, []),
+    ],
+)
+def test_the_words_around_a_keyword_or_a_possessive(
+    typed: str, state: str | None, special: bool | None, cycle: int | None, name_words: list[str]
+) -> None:
+    query = parse_query(typed)
+    assert (query.state, query.special, query.cycle, query.name_words) == (state, special, cycle, name_words)
+
+
+async def _add(sessions: async_sessionmaker[AsyncSession], table: str) -> None:
+    """Races written one a line: `2020 GA senate Class III special`, `2022 GA governor`, `2020 GA house 7`."""
+    races = []
+    for line in table.strip().splitlines():
+        words = line.split()
+        special = words[-1] == "special"
+        cycle, state, office, *seat = words[:-1] if special else words
+        races.append(Race(cycle=int(cycle), state=state, office=office, seat=" ".join(seat), special=special))
+    async with sessions.begin() as session:
+        session.add_all(races)
+
+
+async def _held(sessions: async_sessionmaker[AsyncSession], held: dict[str, Race]) -> None:
+    """Races and the people who hold them (by name; "" for the one race no one here holds)."""
+    ids = await _named(sessions, [name for name in held if name])
+    async with sessions.begin() as session:
+        for name, race in held.items():
+            race.incumbent_id = ids.get(name)
+            session.add(race)
+
+
+async def _found(
+    sessions: async_sessionmaker[AsyncSession], typed: str
+) -> tuple[list[tuple[int, str, str, str]], tuple[int, str, str, str] | None]:
+    """The races a query lists, as (cycle, state, office, seat), and the one it chose."""
+    async with sessions() as session:
+        matches = await find_races(session, typed)
+
+    def row(race: Race) -> tuple[int, str, str, str]:
+        return (race.cycle, race.state, race.office, race.seat)
+
+    return [row(r) for r in matches.races], (row(matches.chosen) if matches.chosen else None)
+
+
+async def test_an_office_a_year_a_seat_class_or_special_alone_lists_those_races_of_every_state(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A query of no state lists the races of every state that fit (none chosen where they are several):
+    newest first, the Senate first, a regular seat before a special, then by state."""
+    await _add(
+        sessions,
+        """
+        2018 TX senate Class I
+        2020 GA house 7
+        2020 GA senate Class III special
+        2020 AL senate Class II
+        2020 US president
+        """,
+    )
+    al, ga_special = (2020, "AL", "senate", "Class II"), (2020, "GA", "senate", "Class III")
+    assert await _found(sessions, "senate") == ([al, ga_special, (2018, "TX", "senate", "Class I")], None)
+    assert await _found(sessions, "2020") == (
+        [al, ga_special, (2020, "US", "president", ""), (2020, "GA", "house", "7")],
+        None,
+    )
+    assert await _found(sessions, "special") == ([ga_special], ga_special)
+    assert await _found(sessions, "class 2") == ([al], al)
+
+
+async def test_races_of_one_cycle_and_office_are_listed_by_state(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Added in another order, and with seats whose order is not the states' (Class II before III)."""
+    await _add(
+        sessions,
+        """
+        2020 TX senate Class II
+        2020 GA senate Class II
+        2020 AL senate Class III
+        """,
+    )
+    for typed in ("senate", "senate 2020"):
+        races, _ = await _found(sessions, typed)
+        assert [state for _, state, _, _ in races] == ["AL", "GA", "TX"], typed
+
+
+async def test_a_states_races_of_one_office_or_seat_class_are_all_listed_and_the_newest_chosen(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """An office or a seat class said: every race of it, not only the newest cycle's; the newest chosen
+    when it is the only one of its cycle (the Senate's seats are one office; House districts are not)."""
+    await _add(
+        sessions,
+        """
+        2022 GA senate Class III
+        2020 GA senate Class II
+        2020 GA senate Class III special
+        2014 GA senate Class II
+        2022 GA governor
+        2022 AL house 1
+        2020 AL house 2
+        """,
+    )
+    ga_2022, ga_2020 = (2022, "GA", "senate", "Class III"), (2020, "GA", "senate", "Class II")
+    ga_2014 = (2014, "GA", "senate", "Class II")
+    assert await _found(sessions, "georgia senate") == (
+        [ga_2022, ga_2020, (2020, "GA", "senate", "Class III"), ga_2014],
+        ga_2022,
+    )
+    assert await _found(sessions, "georgia class 2") == ([ga_2020, ga_2014], ga_2020)
+    # two districts are two races to choose from, whatever their cycles
+    assert await _found(sessions, "alabama house") == (
+        [(2022, "AL", "house", "1"), (2020, "AL", "house", "2")],
+        None,
+    )
+
+
+async def test_the_presidency_alone_is_the_national_race_and_another_office_alone_is_not(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    national = (2020, "US", "president", "")
+    await _add(
+        sessions,
+        """
+        2020 US president
+        2020 GA president
+        2020 AL president
+        2020 AL senate Class II
+        """,
+    )
+    assert await _found(sessions, "president 2020") == ([national], national)
+    assert await _found(sessions, "potus") == ([national], national)
+    assert await _found(sessions, "georgia president") == (
+        [(2020, "GA", "president", "")],
+        (2020, "GA", "president", ""),
+    )
+    assert await _found(sessions, "senate 2020") == (
+        [(2020, "AL", "senate", "Class II")],
+        (2020, "AL", "senate", "Class II"),
+    )
+
+
+async def test_a_name_finds_the_races_its_person_holds_even_a_name_like_a_party_or_a_misspelt_state(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The seat someone holds is found by their name without a candidacy in it (the race's incumbent).
+    "green" is a party word, "georgi" 92 to "georgia" (a state's typo from 82): someone has each name, so
+    each is the name. "gerogia perdue": no name holds "gerogia", so it is Georgia, and Perdue's race of
+    Georgia is the one."""
+    await _held(
+        sessions,
+        {
+            "Doug Jones": Race(cycle=2020, state="AL", office="senate", seat="Class II"),
+            "Mark Green": Race(cycle=2022, state="TN", office="house", seat="7"),
+            "Ann Georgi": Race(cycle=2020, state="TX", office="senate", seat="Class II"),
+            "David Perdue": Race(cycle=2020, state="GA", office="senate", seat="Class II"),
+            "": Race(cycle=2022, state="GA", office="senate", seat="Class III"),
+        },
+    )
+    al, tn = (2020, "AL", "senate", "Class II"), (2022, "TN", "house", "7")
+    tx, ga_2020, ga_2022 = (
+        (2020, "TX", "senate", "Class II"),
+        (2020, "GA", "senate", "Class II"),
+        (2022, "GA", "senate", "Class III"),
+    )
+    assert await _found(sessions, "doug jones") == ([al], al)
+    assert await _found(sessions, "mark green") == ([tn], tn)
+    assert await _found(sessions, "georgi") == ([tx], tx)
+    assert await _found(sessions, "gerogia perdue") == ([ga_2020], ga_2020)
+    assert await _found(sessions, "gerogia") == ([ga_2022], ga_2022)
+
+
+async def test_a_year_asked_finds_the_senate_special_of_the_year_before_among_more_races_than_a_list_holds(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Alabama's Dec 2017 special is its Senate race of 2018; with a governor and twelve House races that
+    year too (more than the ten a list holds), the Senate's still comes first and is chosen."""
+    house = "".join(f"2018 AL house {n}\n" for n in range(1, 13))
+    await _add(sessions, f"2017 AL senate Class II special\n2018 AL governor\n{house}")
+    chosen = (2017, "AL", "senate", "Class II")
+    assert await _found(sessions, "alabama 2018") == ([chosen], chosen)
+
+
+async def test_after_a_miss_only_the_three_nearest_states_offer_their_races(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """ "carolinas" (no one's name): North and South Carolina 70, California 63, Arizona 62 (over the
+    cutoff, 60, but fourth): Arizona's race is not offered, newest though it is."""
+    await _add(
+        sessions,
+        """
+        2020 NC senate Class II
+        2018 SC governor
+        2016 CA senate Class III
+        2022 AZ senate Class III
+        """,
+    )
+    async with sessions() as session:
+        missed = await find_races(session, "the carolinas")
+    assert missed.races == [] and missed.chosen is None
+    assert [missed.hint(r) for r in missed.suggestions] == [
+        "north carolina 2020",
+        "south carolina governor 2018",
+        "california 2016",
     ]
