@@ -50,7 +50,8 @@ from db.validation import TooLong, check_row
 FORMAT = "racedesk/1"
 BATCH = 400  # keys per look-up query
 POLL_BATCH = 2000  # polls per INSERT
-#: Gives a new row's primary key before it is flushed (`db.importers.run`'s client-side ids on SQLite).
+#: Gives a new row's primary key before it is flushed (`db.importers.run`'s ids: the next free ones on SQLite,
+#: a block of each table's sequence on PostgreSQL).
 NewId = Callable[[type[Any]], Awaitable[int]]
 #: With `new_id`, the tables whose new rows are kept as `Staged` rows and inserted together, in this order
 #: (each row's references before it); the first four's rows are referred to, so they get their ids at once.

@@ -87,13 +87,17 @@ async def test_the_same_file_sends_the_same_statements_whatever_the_store_holds(
 async def test_twice_the_races_add_no_statement_per_race_on_sqlite(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
+    await twice_the_races_add_no_statement_per_race(sqlite_engine, tmp_path)
+
+
+async def twice_the_races_add_no_statement_per_race(engine: AsyncEngine, tmp_path: Path) -> None:
     one, two = two_files(tmp_path, (100, 200), (1_000, 2_000))
-    sent_one, said = await imported(sqlite_engine, one)
+    sent_one, said = await imported(engine, one)
     assert "100 races" in said and "500 polls" in said
-    sent_two, said = await imported(sqlite_engine, two)
+    sent_two, said = await imported(engine, two)
     assert "200 races" in said and "1,000 polls" in said
     assert sent_two - sent_one < 10, (sent_one, sent_two)
-    assert await totals(sqlite_engine) == (300, 600, 1_500, 1_500, 3_000)
+    assert await totals(engine) == (300, 600, 1_500, 1_500, 3_000)
 
 
 async def test_an_import_reads_whole_only_the_stored_people_its_names_can_match(
@@ -197,3 +201,10 @@ async def test_an_import_reads_only_its_own_races_not_every_race_of_their_cycles
         assert len(parameters) % 5 == 0 and 0 < len(parameters) <= 50, parameters
         keys = [parameters[i : i + 5] for i in range(0, len(parameters), 5)]
         assert {(cycle, state) for cycle, state, *_ in keys} <= {(1900, s) for s in map(state_code, states)}
+
+
+async def test_twice_the_races_add_no_statement_per_race_on_postgresql_too(tmp_path: Path) -> None:
+    """On PostgreSQL too the new races, contests, candidacies and people are inserted together, with keys
+    taken from their sequences a block at a time, not flushed one by one for their keys."""
+    async with store_on("postgresql", tmp_path) as engine:
+        await twice_the_races_add_no_statement_per_race(engine, tmp_path)
