@@ -27,20 +27,24 @@ recorded in `PeopleIndex.merges` (so is every match of the third), every refusal
 
 Cycle is not used: a person is stable across cycles, and a Jr./Sr. pair is kept apart by suffix.
 
-The index reads a state's people, aliases and name tokens once per transaction (three queries)
-and resolves names in memory; it writes aliases and tokens without reading them back.
+The index reads a state's stored spellings once per transaction as keys only (`_StoredKeys`: one
+query, a person's id and each of its spellings' keys), and from them finds which stored people a
+name can match, or look like; only those people are read whole (their row, aliases and name tokens,
+`PeopleIndex._read_people`), so resolving a name costs the same whatever else the state holds. It
+resolves names in memory and writes aliases and tokens without reading them back.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select
+from rapidfuzz.distance import Indel, Levenshtein
+from sqlalchemy import ColumnElement, and_, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.bulk import Staged, insert_rows, update_rows
@@ -137,6 +141,8 @@ _SUFFIXES = {"jr": "jr", "sr": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "2nd"
 _NICK = re.compile(r"[\"\u201c\u201d(]([^\"\u201c\u201d()]+)[\"\u201c\u201d)]")
 #: A spelling without quotes, brackets, digits or accents: when no word of it is a suffix, its `parse_name`
 #: parts are its key's words (`_stored_parts`), so a stored person is indexed without parsing its names.
+#: `name_key`, remembered: an import asks for each of its names' key several times.
+_key = functools.lru_cache(maxsize=1 << 16)(name_key)
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z ,.'-]*")
 _NOT_LETTER = re.compile(r"[^a-z]+")
 
@@ -149,6 +155,7 @@ class NameParts:
     nicknames: frozenset[str]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # an import asks for each of its names' parts several times
 def parse_name(name: str) -> NameParts:
     """The parts of a name: 'JAMES T. (JIM) BROYHILL, JR.' -> given (james, t), surname broyhill, jr, {jim}."""
     nicknames = frozenset(w for found in _NICK.findall(name) for w in fold(found).split())
@@ -211,7 +218,7 @@ def name_match(a: str, b: str) -> str | None:
         return None
     if pa.suffix and pb.suffix and pa.suffix != pb.suffix:
         return None
-    if name_key(a) == name_key(b):
+    if _key(a) == _key(b):
         return "same name"
     if not pa.given or not pb.given:
         return None
@@ -312,8 +319,103 @@ class _Known:
     tokens: set[str]
 
 
+def _odd(spelling: Any, key: Any) -> ColumnElement[Any]:
+    """In SQL: NULL for a spelling whose `parse_name` words are its stored key's words (the spelling
+    lowered, without . , and ', hyphens as spaces, is the key, and the key does not end in 2nd or 3rd,
+    which `parse_name` drops as suffixes), else the spelling itself, to be parsed.
+
+    Why that suffices: the spelling is then ASCII letters, digits and . , ' - (any other character
+    would be left in it, and a key holds none), so no quotes or brackets of a nickname; and its words,
+    split at those marks, are the key's words: the lowered spelling and the key are as long as each
+    other, so the key dropped no suffix word, and then no two words were joined where a mark was
+    taken out (the key would have one word more). tests/db/importers/test_fast_writer.py checks it."""
+    plain = func.lower(spelling)
+    for mark, becomes in ((".", ""), (",", ""), ("'", ""), ("-", " ")):
+        plain = func.replace(plain, mark, becomes)
+    return case((and_(plain == key, key.not_like("% 2nd"), key.not_like("% 3rd")), None), else_=spelling)
+
+
+@dataclass
+class _StoredKeys:
+    """A state's stored spellings (live people's names and aliases) as keys, read in one query: whom a
+    name can match (`matching`), be a misspelling of (`near`) or look like (`look_alike`), by id, so that
+    only those people are read whole. A spelling's `parse_name` given names and surname are its key's
+    words for most (see `_odd`); the others are parsed."""
+
+    keys: list[str] = field(default_factory=list)
+    owners: list[int] = field(default_factory=list)
+    by_key: dict[str, list[int]] = field(default_factory=dict)
+    by_surname: dict[str, list[int]] = field(default_factory=dict)
+    #: Given names (joined) -> the surnames spelt with them, and whose each is.
+    by_given: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
+    #: `near` and `look_alike` as worked out, by name and by key (a name is asked again as it is resolved).
+    _near: dict[str, set[int]] = field(default_factory=dict)
+    _alike: dict[str, set[int]] = field(default_factory=dict)
+
+    @classmethod
+    async def read(cls, session: AsyncSession, state: str | None) -> _StoredKeys:
+        where = Candidate.state.is_(None) if state is None else Candidate.state == state
+        live = (where, Candidate.merged_into_id.is_(None))
+        names = select(Candidate.id, Candidate.name_key, _odd(Candidate.name, Candidate.name_key)).where(
+            *live
+        )
+        aliases = (
+            select(
+                CandidateAlias.candidate_id,
+                CandidateAlias.alias_key,
+                _odd(CandidateAlias.alias, CandidateAlias.alias_key),
+            )
+            .join(Candidate, Candidate.id == CandidateAlias.candidate_id)
+            .where(*live, CandidateAlias.alias != Candidate.name)  # (a name is most often an alias too)
+        )
+        rows = (await session.execute(union_all(names, aliases))).all()
+        stored = cls([key for _, key, _ in rows], [person_id for person_id, _, _ in rows])
+        by_key, by_surname, by_given = stored.by_key, stored.by_surname, stored.by_given
+        for person_id, key, odd in rows:
+            if odd is None:
+                given, _, surname = key.rpartition(" ")
+            else:
+                parsed = parse_name(odd)
+                given, surname = " ".join(parsed.given), parsed.surname
+            if key:
+                by_key.setdefault(key, []).append(person_id)
+            if surname:
+                by_surname.setdefault(surname, []).append(person_id)
+            surnames, owners = by_given.setdefault(given, ([], []))
+            surnames.append(surname)
+            owners.append(person_id)
+        return stored
+
+    def matching(self, name: str) -> set[int]:
+        """The people with a spelling of this key or this surname (`PeopleIndex._find`'s first two rules)."""
+        return {*self.by_key.get(_key(name), ()), *self.by_surname.get(parse_name(name).surname, ())}
+
+    def near(self, name: str) -> set[int]:
+        """Everyone `_StateIndex.near` can give: the same surname, or the same given names and a surname
+        sharing a spelling with one letter left out, so at most two letters apart (`Indel`)."""
+        if name in self._near:
+            return self._near[name]
+        parts = parse_name(name)
+        found = set(self.by_surname.get(parts.surname, ()))
+        surnames, owners = self.by_given.get(" ".join(parts.given), ([], []))
+        close = process.extract(parts.surname, surnames, scorer=Indel.distance, score_cutoff=2, limit=None)
+        found.update(owners[i] for _, _, i in close)
+        self._near[name] = found
+        return found
+
+    def look_alike(self, key: str) -> set[int]:
+        """The people with a spelling whose key is `_look_alikes`' near-identical one."""
+        if key not in self._alike:
+            found = process.extract(key, self.keys, scorer=fuzz.ratio, score_cutoff=90, limit=None)
+            self._alike[key] = {self.owners[i] for _, _, i in found}
+        return self._alike[key]
+
+
 @dataclass
 class _StateIndex:
+    stored: _StoredKeys
+    #: The stored people read whole (`PeopleIndex._read_people`), by id.
+    read: set[int] = field(default_factory=set)
     people: dict[int, _Known] = field(default_factory=dict)
     # A key or a surname -> the people spelt so, by id (in the order they were noted).
     by_key: dict[str, dict[int, _Known]] = field(default_factory=dict)
@@ -357,7 +459,7 @@ class _StateIndex:
 
     def note(self, known: _Known, spelling: str) -> None:
         parts = parse_name(spelling)
-        self._note(known, name_key(spelling), parts.given, parts.surname)
+        self._note(known, _key(spelling), parts.given, parts.surname)
 
     def _note(self, known: _Known, key: str, given: tuple[str, ...], surname: str) -> None:
         number = id(known)
@@ -392,51 +494,80 @@ class PeopleIndex:
 
     async def _index(self, state: str | None) -> _StateIndex:
         index = self._states.get(state)
-        if index is not None:
-            return index
-        index = self._states[state] = _StateIndex()
-        where = Candidate.state.is_(None) if state is None else Candidate.state == state
-        live = (where, Candidate.merged_into_id.is_(None))
-        people: list[Candidate]
-        if self.later is None:
-            people = list((await self.session.scalars(select(Candidate).where(*live))).all())
-        else:  # an import's: plain rows, not an ORM object per person of the state
-            rows = await self.session.execute(
-                select(
-                    Candidate.id, Candidate.name, Candidate.name_key, Candidate.party, Candidate.office_held
-                ).where(*live)
-            )
-            people = [
-                cast(
-                    Candidate,
-                    Staged(Candidate, id=i, name=n, name_key=k, party=p, office_held=o, state=state),
-                )
-                for i, n, k, p, o in rows
-            ]
-            self._stored.update(p.id for p in people)
-        spellings: dict[int, list[str]] = {p.id: [p.name] for p in people}
-        stored_keys: dict[int, list[str]] = {p.id: [p.name_key] for p in people}
-        keys: dict[int, set[str]] = {p.id: set() for p in people}
-        aliases = await self.session.execute(
-            select(CandidateAlias.candidate_id, CandidateAlias.alias, CandidateAlias.alias_key)
-            .join(Candidate, Candidate.id == CandidateAlias.candidate_id)
-            .where(*live)
-        )
-        for person_id, alias, key in aliases:
-            spellings[person_id].append(alias)
-            stored_keys[person_id].append(key)
-            keys[person_id].add(key)
-        tokens: dict[int, set[str]] = {p.id: set() for p in people}
-        for person_id, token in await self.session.execute(
-            select(NameToken.candidate_id, NameToken.token)
-            .join(Candidate, Candidate.id == NameToken.candidate_id)
-            .where(*live)
-        ):
-            tokens[person_id].add(token)
-        for person in sorted(people, key=lambda p: p.id):
-            known = _Known(person, spellings[person.id], keys[person.id], tokens[person.id])
-            index.load(known, stored_keys[person.id])
+        if index is None:
+            index = self._states[state] = _StateIndex(await _StoredKeys.read(self.session, state))
         return index
+
+    async def prepare(self, people: Iterable[tuple[list[str], str | None, str | None]]) -> None:
+        """Read at once the stored people these (spellings, state, party) can match, be a misspelling of or
+        (the first spelling, a new person's name) look like: a few queries per 500 people, rather than a
+        few for each name as it is resolved."""
+        wanted: dict[str | None, set[int]] = {}
+        for spellings, state, party in people:
+            stored = (await self._index(state)).stored
+            ids = wanted.setdefault(state, set())
+            for spelling in spellings:
+                ids.update(stored.matching(spelling))
+                if party:
+                    ids.update(stored.near(spelling))
+            if spellings:
+                ids.update(stored.look_alike(_key(spellings[0])))
+        await self._read_people(wanted)
+
+    async def _read_people(self, wanted: dict[str | None, set[int]]) -> None:
+        """Read whole, into their states' indexes, the stored people of these ids (by state) not read yet:
+        their rows, aliases and name tokens, 500 people a query."""
+        missing: list[int] = []
+        for state, ids in wanted.items():
+            index = self._states[state]
+            missing += ids - index.read
+            index.read.update(ids)
+        missing.sort()
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            live = (Candidate.id.in_(chunk), Candidate.merged_into_id.is_(None))
+            people: list[Candidate]
+            if self.later is None:
+                people = list((await self.session.scalars(select(Candidate).where(*live))).all())
+            else:  # an import's: plain rows, not an ORM object per person
+                rows = await self.session.execute(
+                    select(
+                        Candidate.id,
+                        Candidate.name,
+                        Candidate.name_key,
+                        Candidate.party,
+                        Candidate.office_held,
+                        Candidate.state,
+                    ).where(*live)
+                )
+                people = [
+                    cast(
+                        Candidate,
+                        Staged(Candidate, id=i, name=n, name_key=k, party=p, office_held=o, state=st),
+                    )
+                    for i, n, k, p, o, st in rows
+                ]
+                self._stored.update(p.id for p in people)
+            spellings: dict[int, list[str]] = {p.id: [p.name] for p in people}
+            stored_keys: dict[int, list[str]] = {p.id: [p.name_key] for p in people}
+            keys: dict[int, set[str]] = {p.id: set() for p in people}
+            aliases = await self.session.execute(
+                select(CandidateAlias.candidate_id, CandidateAlias.alias, CandidateAlias.alias_key)
+                .where(CandidateAlias.candidate_id.in_(spellings))
+                .order_by(CandidateAlias.id)
+            )
+            for person_id, alias, key in aliases:
+                spellings[person_id].append(alias)
+                stored_keys[person_id].append(key)
+                keys[person_id].add(key)
+            tokens: dict[int, set[str]] = {p.id: set() for p in people}
+            for person_id, token in await self.session.execute(
+                select(NameToken.candidate_id, NameToken.token).where(NameToken.candidate_id.in_(spellings))
+            ):
+                tokens[person_id].add(token)
+            for person in sorted(people, key=lambda p: p.id):
+                known = _Known(person, spellings[person.id], keys[person.id], tokens[person.id])
+                self._states[person.state].load(known, stored_keys[person.id])
 
     async def find(self, name: str, state: str | None, party: str | None = None) -> Candidate | None:
         """The one live person this name means in this state, or None (unknown or ambiguous)."""
@@ -445,9 +576,10 @@ class PeopleIndex:
 
     async def _find(self, name: str, state: str | None, party: str | None, report: bool) -> _Known | None:
         index = await self._index(state)
-        key = name_key(name)
+        key = _key(name)
         if not key:
             return None
+        await self._read_people({state: index.stored.matching(name)})
         suffix = parse_name(name).suffix
         exact = [
             k
@@ -468,6 +600,7 @@ class PeopleIndex:
             if rule:
                 matches.append((known, rule))
         if not matches and party:
+            await self._read_people({state: index.stored.near(name)})
             matches = [(k, "spelling") for k in index.near(name) if _misspelt(name, k, party)]
         if len(matches) == 1:
             known, rule = matches[0]
@@ -516,8 +649,8 @@ class PeopleIndex:
         self, name: str, state: str | None, party: str | None, office_held: str | None
     ) -> _Known:
         index = await self._index(state)
-        self._look_alikes(name, state, index)
-        values = {"name": name, "name_key": name_key(name), "party": party, "state": state}
+        await self._look_alikes(name, state, index)
+        values = {"name": name, "name_key": _key(name), "party": party, "state": state}
         values["office_held"] = office_held
         if self.new_id is not None and self.later is not None:  # a row inserted by `write_people`
             check_row(Candidate, values)
@@ -537,9 +670,10 @@ class PeopleIndex:
         index.add(known)
         return known
 
-    def _look_alikes(self, name: str, state: str | None, index: _StateIndex) -> None:
+    async def _look_alikes(self, name: str, state: str | None, index: _StateIndex) -> None:
         """Report known people this new name resembles without matching (typos, initials only)."""
-        parts, key = parse_name(name), name_key(name)
+        parts, key = parse_name(name), _key(name)
+        await self._read_people({state: index.stored.matching(name) | index.stored.look_alike(key)})
         similar = {}
         for known in index.by_surname.get(parts.surname, {}).values() if parts.given else []:
             for spelling in known.spellings:
@@ -591,7 +725,7 @@ class PeopleIndex:
         self._updates.clear()
 
     async def add_alias(self, person: Candidate, spelling: str, source: str | None = None) -> None:
-        key = name_key(spelling)
+        key = _key(spelling)
         if not key:
             return
         index = await self._index(person.state)

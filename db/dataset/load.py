@@ -50,7 +50,8 @@ from db.validation import TooLong, check_row
 FORMAT = "racedesk/1"
 BATCH = 400  # keys per look-up query
 POLL_BATCH = 2000  # polls per INSERT
-#: Gives a new row's primary key before it is flushed (`db.importers.run`'s client-side ids on SQLite).
+#: Gives a new row's primary key before it is flushed (`db.importers.run`'s ids: the next free ones on SQLite,
+#: a block of each table's sequence on PostgreSQL).
 NewId = Callable[[type[Any]], Awaitable[int]]
 #: With `new_id`, the tables whose new rows are kept as `Staged` rows and inserted together, in this order
 #: (each row's references before it); the first four's rows are referred to, so they get their ids at once.
@@ -107,7 +108,8 @@ def counts_digest(counts: dict[str, int]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _batches(items: Iterable[Any]) -> Iterable[list[Any]]:
+def batches(items: Iterable[Any]) -> Iterable[list[Any]]:
+    """The items, BATCH at a time (keys for one look-up query)."""
     items = list(items)
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
@@ -156,6 +158,11 @@ class DocumentLoader:
         check_document(doc)
         self._known_polls = await self._poll_keys_stored(doc)
         await self._read_stored(doc)
+        await self.people.prepare(
+            ([person["name"], *person.get("aliases", [])], person.get("state"), person.get("party"))
+            for person in doc.get("candidates", [])
+            if isinstance(person.get("name"), str)
+        )
         for i, person in enumerate(doc.get("candidates", [])):
             await self._candidate(person, f"candidates[{i}]")
         for i, race in enumerate(doc.get("races", [])):
@@ -195,7 +202,7 @@ class DocumentLoader:
         standing calls and endorsements: what the writer would otherwise look up one object at a time."""
         races = [r for r in doc.get("races", []) if isinstance(r, dict)]
         keys = {key for key in map(_race_key, races) if key is not None}
-        for batch in _batches(keys):
+        for batch in batches(keys):
             columns = tuple_(Race.cycle, Race.state, Race.office, Race.seat, Race.special)
             for race in await self.session.scalars(select(Race).where(columns.in_(batch))):
                 self._races[(race.cycle, race.state, race.office, race.seat, race.special)] = race
@@ -206,11 +213,11 @@ class DocumentLoader:
             if wanted_endorsements:
                 await self._read_endorsements(race_ids)
             return
-        for batch in _batches(race_ids):
+        for batch in batches(race_ids):
             for contest in await self.session.scalars(select(Contest).where(Contest.race_id.in_(batch))):
                 self._contests[(contest.race_id, contest.stage, contest.party)] = contest
         contest_ids = [c.id for c in self._contests.values()]
-        for batch in _batches(contest_ids):
+        for batch in batches(contest_ids):
             if any(c.get("candidates") for c in contests):
                 for row in await self.session.scalars(
                     select(Candidacy).where(Candidacy.contest_id.in_(batch))
@@ -229,7 +236,7 @@ class DocumentLoader:
             await self._read_endorsements(race_ids)
 
     async def _read_endorsements(self, race_ids: list[int]) -> None:
-        for batch in _batches(race_ids):
+        for batch in batches(race_ids):
             rows = await self.session.execute(
                 select(
                     Endorsement.race_id,

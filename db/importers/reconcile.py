@@ -12,10 +12,10 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dataset.load import race_key
+from db.dataset.load import batches, race_key
 from db.importers.common import ParsedImport
 from db.importers.fivethirtyeight import FORMAT as POLLS
 from db.importers.racedesk import FORMAT as RACEDESK
@@ -39,13 +39,17 @@ class _StoreView:
         wanted = {race_key(r) for r in doc.get("races", [])}
         if not wanted:
             return view
-        cycles = {k[0] for k in wanted}
         races = {}
-        for race in await session.scalars(select(Race).where(Race.cycle.in_(cycles))):
-            key = (race.cycle, race.state, race.office, race.seat, race.special)
-            if key in wanted:
-                races[race.id] = key
-                view.race_source[key] = race.source
+        columns = tuple_(Race.cycle, Race.state, Race.office, Race.seat, Race.special)
+        for batch in batches(wanted):  # the document's races only, not every race of their cycles
+            found = await session.execute(
+                select(
+                    Race.id, Race.cycle, Race.state, Race.office, Race.seat, Race.special, Race.source
+                ).where(columns.in_(batch))
+            )
+            for race_id, *natural, source in found:
+                races[race_id] = key = tuple(natural)
+                view.race_source[key] = source
         if not races:
             return view
         rows = await session.execute(

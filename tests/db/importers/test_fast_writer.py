@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from db.importers.report import ImportFailed
 from db.importers.run import import_file
 from db.models import Candidate, CandidateAlias
 from db.names import name_key
-from db.people import _stored_parts, parse_name
+from db.people import _stored_parts, _StoredKeys, parse_name
 
 
 def document(path: Path, *people: dict[str, Any]) -> Path:
@@ -101,3 +102,61 @@ async def test_the_garbage_collector_runs_again_after_an_import(engine: AsyncEng
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+ODD_SPELLINGS = [
+    "Ann Smith",
+    "Roy S. Moore",
+    "Roy S.Moore",
+    "J.R. Smith",
+    "Smith,John",
+    "O'Connor-Smith, Kate",
+    "Ann  Smith",
+    " Ann Smith",
+    "Smith Jr.",
+    "John Jr Smith",
+    "Jr",
+    "Ann Smith 2nd",
+    "Ann Smith 3rd",
+    "Ann 2nd Smith",
+    'PATRICK "PAT" THOMAS',
+    "JAMES T. (JIM) BROYHILL, JR.",
+    "Smith\u201cJim\u201dson",
+    "Ann O\u2019Brien",
+    "José Núñez",
+    "\u212aevin Smith",  # the Kelvin sign, which PostgreSQL lowers to a k
+    "Dr. J. Smith MD",
+    'Pat O"Brien"',
+]
+
+
+async def test_the_stored_spellings_are_indexed_as_parse_name_reads_them(engine: AsyncEngine) -> None:
+    """`_StoredKeys` reads most spellings' given names and surname from their keys, as SQL judges them plain
+    (`db.people._odd`); whichever way, they are those `parse_name` reads, and the key is the stored one."""
+    alphabet = list("abcdeJjrsiIvmdhpPT .,'-\"()é2n\u201c\u201d")
+    chance = random.Random(8)
+    spellings = ODD_SPELLINGS + [
+        "".join(chance.choice(alphabet) for _ in range(chance.randint(1, 16))) for _ in range(300)
+    ]
+    sessions = make_sessionmaker(engine)
+    whose: dict[int, list[str]] = {}
+    async with sessions.begin() as session:
+        for name, alias in zip(spellings[::2], spellings[1::2], strict=True):
+            person = Candidate(name=name, name_key=name_key(name), state="AL")
+            session.add(person)
+            await session.flush()
+            session.add(CandidateAlias(candidate_id=person.id, alias=alias, alias_key=name_key(alias)))
+            whose[person.id] = [name] if alias == name else [name, alias]
+    async with sessions() as session:
+        stored = await _StoredKeys.read(session, "AL")
+    assert sorted(stored.owners) == sorted(i for i, names in whose.items() for _ in names)
+    for person_id, names in whose.items():
+        for spelling in names:
+            parts, key = parse_name(spelling), name_key(spelling)
+            assert key in stored.keys
+            if key:
+                assert person_id in stored.by_key[key], spelling
+            if parts.surname:
+                assert person_id in stored.by_surname[parts.surname], spelling
+            surnames, owners = stored.by_given[" ".join(parts.given)]
+            assert (parts.surname, person_id) in zip(surnames, owners, strict=True), spelling
