@@ -38,16 +38,17 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # The driver would open a transaction only at the first INSERT, UPDATE or DELETE, leaving a
-        # transaction's reads outside it: a write could be made from a read another transaction had
-        # changed since (a lost update). Transactions are begun here instead, at their first statement,
-        # and a write transaction (`for_writing`) takes SQLite's one write lock at once, so writes made
-        # from reads queue for the lock (busy_timeout) rather than overwrite each other.
-        dbapi_conn.isolation_level = None
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITING) else "BEGIN"
+        # The driver opens a transaction only at the first INSERT, UPDATE or DELETE, leaving the reads
+        # before it outside: a write could be made from a read another transaction had changed since (a
+        # lost update). A write transaction (`for_writing`) is begun here instead, holding SQLite's one
+        # write lock from its first statement, so writes made from reads queue for the lock
+        # (busy_timeout) rather than overwrite each other. Other transactions keep the driver's way.
+        if not conn.get_execution_options().get(WRITING):
+            return
+        begin = "BEGIN IMMEDIATE"
         cursor = conn.connection.dbapi_connection.cursor()  # on the driver: not a statement of the work
         try:
             cursor.execute(begin)

@@ -1,49 +1,21 @@
-"""db/engine.py on SQLite: a transaction's reads are inside it, and a write transaction holds the write lock
-from its start, so writes made from reads never overwrite one another.
+"""db/engine.py on SQLite: a write transaction holds the write lock from its start, so writes made from
+reads never overwrite one another.
 
 Python's sqlite3 driver opens a transaction only at the first INSERT, UPDATE or DELETE, so without
-db/engine.py's own BEGIN a transaction's reads ran outside it: two tasks that read a row and then wrote it
-both succeeded, the second over the first (two bot processes both claimed one feed's lease).
+db/engine.py's own BEGIN IMMEDIATE a write transaction's reads ran outside it: two tasks that read a row and
+then wrote it both succeeded, the second over the first (two bot tasks both claimed one feed's lease).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.engine import for_writing, make_sessionmaker
 from db.models import GuildSettings
-from db.writes.retry import is_busy, run_write
-
-
-async def test_a_write_after_another_transaction_committed_since_its_read_is_refused_as_busy(
-    sqlite_engine: AsyncEngine,
-) -> None:
-    """Transactions not marked for writing: the reads are in the transaction (one snapshot), so the later
-    write is refused as busy rather than made from a stale read."""
-    sessions = make_sessionmaker(sqlite_engine)
-    async with sessions.begin() as session:
-        session.add(GuildSettings(guild_id=1, prefix="!"))
-    first, second = sessions(), sessions()
-    try:
-        async with first.begin(), second.begin():
-            assert await first.scalar(select(GuildSettings.prefix)) == "!"
-            assert await second.scalar(select(GuildSettings.prefix)) == "!"  # both read the same row
-            await first.execute(update(GuildSettings).values(prefix="?"))
-            await first.commit()
-            with pytest.raises(OperationalError) as refused:
-                await second.execute(update(GuildSettings).values(prefix="$"))
-            assert is_busy(refused.value)  # run_write would read again, and see "?"
-            await second.rollback()
-    finally:
-        await first.close()
-        await second.close()
-    async with sessions() as session:
-        assert await session.scalar(select(GuildSettings.prefix)) == "?"
+from db.writes.retry import run_write
 
 
 async def test_a_write_transaction_waits_for_the_one_before_and_reads_what_it_wrote(
