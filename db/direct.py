@@ -163,20 +163,24 @@ class DirectSession:
             raw = await raw
         return DirectResult(prepared.rows(raw))
 
+    def _prepared(self, statement: Any, kw: Mapping[str, Any]) -> Prepared | None:
+        """The statement to run on the driver, or None (unmarked, or with options only a session takes)."""
+        return None if kw else prepared_for(statement, self.dialect)
+
     async def execute(self, statement: Any, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
-        prepared = None if kw else prepared_for(statement, self.dialect)
+        prepared = self._prepared(statement, kw)
         if prepared is None:
             return await self.session.execute(statement, params, **kw)
         return await self._direct(prepared, params)
 
     async def scalar(self, statement: Any, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
-        prepared = None if kw else prepared_for(statement, self.dialect)
+        prepared = self._prepared(statement, kw)
         if prepared is None:
             return await self.session.scalar(statement, params, **kw)
         return (await self._direct(prepared, params)).scalar()
 
     async def scalars(self, statement: Any, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
-        prepared = None if kw else prepared_for(statement, self.dialect)
+        prepared = self._prepared(statement, kw)
         if prepared is None:
             return await self.session.scalars(statement, params, **kw)
         return (await self._direct(prepared, params)).scalars()

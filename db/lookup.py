@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from db.direct import prebuilt
+from db.direct import forget, prebuilt
 from db.models import Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
 from db.reads.rows import RaceLike
@@ -378,7 +378,7 @@ _STATES_WITH_RACES = select(RACES.c.state).distinct()
 def _prebuilt(key: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
     """A statement built once per process (its values bound at execution), so that SQLAlchemy reuses its
     compiled form: building and compiling it costs more than running it. Tests that change what builds
-    them empty `STATEMENTS`."""
+    them empty `STATEMENTS` (`forget_statements`)."""
     found = STATEMENTS.get(key)
     if found is None:
         found = STATEMENTS.setdefault(key, prebuilt(build()))
@@ -401,6 +401,14 @@ def _newest_of_states() -> Select[Any]:
 
 
 STATEMENTS: dict[Hashable, Select[Any]] = {}
+
+
+def forget_statements() -> None:
+    """Drop the statements built so far, and their marks to run on the driver: the next lookups build
+    them anew (for tests that change what builds them)."""
+    for statement in STATEMENTS.values():
+        forget(statement)
+    STATEMENTS.clear()
 
 
 async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker
+from db.lookup import forget_statements
 from tests.support import (
     ERRORS,
     SPEC,
@@ -115,6 +116,16 @@ async def default_store(built: Built) -> AsyncIterator[async_sessionmaker[AsyncS
     engine = make_engine(sqlite_url(built.path))
     yield make_sessionmaker(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+def lookup_statements_afresh() -> Iterator[None]:
+    """Each test builds the lookup's prebuilt statements anew, so that what builds them is under test too
+    (they are built once per process; mutation testing runs each mutant where they were built already);
+    and none built while a test changed the pick rule outlives it (the next module's bot would use it)."""
+    forget_statements()
+    yield
+    forget_statements()
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ INCUMBENT_IN_RACES = (
 )
 PERSON_ENDORSEMENTS = endorsements_statement(lambda t: t.c.candidate_id == bindparam("person_id"))
 RACE_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"))
-for _prebuilt in (
+for _statement in (
     TOKEN_IDS,
     PEOPLE_OF_WORD,
     PEOPLE,
@@ -102,7 +102,7 @@ for _prebuilt in (
     PERSON_ENDORSEMENTS,
     RACE_ENDORSEMENTS,
 ):
-    prebuilt(_prebuilt)  # run straight on the driver (db/direct.py)
+    prebuilt(_statement)  # run straight on the driver (db/direct.py)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,18 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import lookup
 from db.engine import make_sessionmaker
-from db.lookup import STATEMENTS, exact_hints, find_races, parse_query
+from db.lookup import exact_hints, find_races, parse_query
 from db.models import Candidate, Office, Race
 
-
-@pytest.fixture(autouse=True)
-def _statements_built_afresh() -> Iterator[None]:
-    """Each test builds the lookup's prebuilt statements anew, so that what builds them is under test too
-    (they are built once per process; mutation testing runs each mutant where they were built already);
-    and none built while a test changed the pick rule outlives it (the next module's bot would use it)."""
-    STATEMENTS.clear()
-    yield
-    STATEMENTS.clear()
+pytestmark = pytest.mark.usefixtures("lookup_statements_afresh")
 
 
 AL_2020 = (2020, "AL", False)

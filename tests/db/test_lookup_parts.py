@@ -6,8 +6,6 @@ national race, incumbents, the Dec-2017 special beside many races, names that lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import us
 from sqlalchemy import select
@@ -15,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.lookup import (
     STATE_NAMES,
-    STATEMENTS,
     RaceMatches,
     _candidate_ids,
     _party_words_as_names,
@@ -33,14 +30,7 @@ from db.lookup import (
 from db.models import Candidate, NameToken, Race
 from db.names import name_tokens
 
-
-@pytest.fixture(autouse=True)
-def _prebuilt_anew() -> Iterator[None]:
-    """The lookup's statements are built once per process: each test here builds its own (as in
-    test_lookup.py), so that what builds them is under test, and none outlives a changed pick rule."""
-    STATEMENTS.clear()
-    yield
-    STATEMENTS.clear()
+pytestmark = pytest.mark.usefixtures("lookup_statements_afresh")
 
 
 def test_the_state_table_holds_every_name_ap_abbreviation_and_nickname() -> None:
