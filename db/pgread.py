@@ -96,7 +96,10 @@ def _dropped(error: Exception) -> bool:
         return bool(error.connection_invalidated)
     if isinstance(error, asyncpg.exceptions.PostgresError):
         return error.sqlstate in ADMIN_SHUTDOWN
-    return isinstance(error, (asyncpg.exceptions.InterfaceError, OSError))
+    # The client's own errors: a closed connection, or one whose protocol a terminated backend's last
+    # message left mid-operation ("another operation is in progress").
+    client = (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError, OSError)
+    return isinstance(error, client)
 
 
 ADMIN_SHUTDOWN = {"57P01", "57P02", "57P03"}  # the backend was terminated, the server crashed or restarts

@@ -4,6 +4,7 @@ connection survived."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -137,8 +138,10 @@ async def backend(session: AsyncSession) -> int:
     return int(await session.scalar(text("SELECT pg_backend_pid()")))
 
 
-async def test_a_dropped_postgresql_connection_costs_no_answer(tmp_path: Path) -> None:
-    """PostgreSQL only (a SQLite file has no server connection to lose)."""
+@pytest.mark.parametrize("settled", [False, True], ids=["read-at-once", "read-once-it-is-gone"])
+async def test_a_dropped_postgresql_connection_costs_no_answer(tmp_path: Path, settled: bool) -> None:
+    """PostgreSQL only (a SQLite file has no server connection to lose). The next read comes at once after
+    the backend is terminated, or once the server no longer lists it: the driver fails differently."""
     async with store_on("postgresql", tmp_path, "sample", load_sample) as engine:
         sessions = make_sessionmaker(engine)
         store = Store(sessions)
@@ -146,6 +149,12 @@ async def test_a_dropped_postgresql_connection_costs_no_answer(tmp_path: Path) -
             before = await store._read(backend)
             async with sessions() as session:
                 assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+                for _ in range(1000 if settled else 0):  # at most 10 s
+                    if not await session.scalar(LISTED, {"pid": before}):
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    assert not settled, "the terminated backend is still listed"
             found = await store.find_races("alabama 2020")  # its connection is gone: read again on another
             assert found.chosen is not None
             assert await store._read(backend) != before
@@ -154,3 +163,6 @@ async def test_a_dropped_postgresql_connection_costs_no_answer(tmp_path: Path) -
             assert max(c.contest.date for c in card.contests if c.contest.date) >= dt.date(2020, 1, 1)
         finally:
             await store.close()
+
+
+LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
