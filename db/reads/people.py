@@ -16,14 +16,13 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.direct import prebuilt
+from db.direct import Together, execute_together, prebuilt
 from db.lookup import ParsedQuery, parse_query, typo_candidate_ids
 from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, newest_poll_end, race_contests
 from db.reads.races import (
-    CONTEST_BALLOTS,
-    CONTEST_STANDINGS,
+    CONTEST_VIEWS,
     ContestView,
     Standing,
     columns_of,
@@ -103,6 +102,7 @@ for _statement in (
     RACE_ENDORSEMENTS,
 ):
     prebuilt(_statement)  # run straight on the driver (db/direct.py)
+PERSON_FIRST = Together(PERSON, INCUMBENT_IN_RACES, PERSON_ENDORSEMENTS)  # what a person's card asks first
 
 
 @dataclass
@@ -220,9 +220,10 @@ class PersonCard:
 
 
 async def person_card(session: AsyncSession, person_id: int) -> PersonCard | None:
-    """A person's card: five statements (and the polls' when a poll names the person)."""
-    params = {"person_id": person_id}
-    rows = list(await session.execute(PERSON, params))
+    """A person's card: five statements asked in two goes (and the polls' when a poll names the person)."""
+    params = {"person_id": person_id, "limit": ENDORSEMENTS_READ}
+    found, incumbent_of, endorsed = await execute_together(session, PERSON_FIRST, params)
+    rows = list(found)
     if not rows:
         return None
     person = person_row(rows[0], 0)
@@ -235,9 +236,8 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
     races: dict[int, RaceRow] = {}
     views: list[ContestView] = []
     if contest_ids:
-        stages = {"contest_ids": contest_ids}
-        ballots = await session.execute(CONTEST_BALLOTS, stages)
-        races, views = read_views(ballots, await session.execute(CONTEST_STANDINGS, stages))
+        ballots, standings = await execute_together(session, CONTEST_VIEWS, {"contest_ids": contest_ids})
+        races, views = read_views(ballots, standings)
     race_ids = sorted(races, key=lambda r: (-races[r].cycle, -r))[:RACES_SHOWN]
     order = {race_id: i for i, race_id in enumerate(race_ids)}
     shown = [v for v in views if v.contest.race_id in order]
@@ -246,8 +246,8 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
     for view in shown:
         standing = next(s for s in view.standings if s.candidacy.candidate_id == person_id)
         runs.append(Run(races[view.contest.race_id], view, standing))
-    incumbent_in = [race_row(row) for row in await session.execute(INCUMBENT_IN_RACES, params)]
-    endorsements, endorsement_count = await person_endorsements(session, person_id)
+    incumbent_in = [race_row(row) for row in incumbent_of]
+    endorsements, endorsement_count = read_endorsements(endorsed)
     polls = await _poll_lines(session, person_id, runs) if mentions else []
     return PersonCard(
         person,

@@ -406,13 +406,28 @@ async def listed_polls(
 ) -> PollListing:
     """Page `page` (1-based; past the end, the last) of the polls passing `flt`: one statement (two for a
     page past the end)."""
-    params = {**flt.params(race_id), "size": size, "skip": (max(1, page) - 1) * size}
+    params = listing_params(race_id, flt, page, size)
     rows = (await session.execute(_listing(flt.shape), params)).all()
+    pages = max(1, -(-rows[0][24] // size))
+    if page > pages and rows[0][24]:
+        page = pages
+        rows = (await session.execute(_listing(flt.shape), listing_params(race_id, flt, page, size))).all()
+    return listing_from(rows, flt, page, size)
+
+
+def listing_statement(flt: PollFilter = PollFilter()) -> Select[Any]:
+    """The statement `listed_polls` runs for this filter (bind `listing_params`)."""
+    return _listing(flt.shape)
+
+
+def listing_params(race_id: int, flt: PollFilter, page: int, size: int) -> dict[str, Any]:
+    return {**flt.params(race_id), "size": size, "skip": (max(1, page) - 1) * size}
+
+
+def listing_from(rows: Sequence[Any], flt: PollFilter, page: int, size: int) -> PollListing:
+    """The listing from the rows of `listing_statement` for page `page`, which is not past the end."""
     total, newest, all_polls = rows[0][24:27]
     pages = max(1, -(-total // size))
-    if page > pages and total:
-        page = pages
-        rows = (await session.execute(_listing(flt.shape), {**params, "skip": (page - 1) * size})).all()
     page = min(max(1, page), pages)
     listed, stages = build_listed(rows)
     if flt.active:

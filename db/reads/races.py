@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, bindparam, case, func,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from db.direct import prebuilt
+from db.direct import Together, execute_together, prebuilt
 from db.models import (
     Call,
     Candidacy,
@@ -29,7 +29,14 @@ from db.models import (
     Stance,
 )
 from db.polling import MatchupAverage
-from db.reads.polls import ListedPoll, listed_polls
+from db.reads.polls import (
+    ListedPoll,
+    PollFilter,
+    listed_polls,
+    listing_from,
+    listing_params,
+    listing_statement,
+)
 from db.reads.rows import (
     CallLike,
     CallRow,
@@ -328,6 +335,8 @@ RACE_STANDINGS = prebuilt(_standings(CONTESTS.c.race_id == bindparam("race_id"))
 _OF_CONTESTS = CONTESTS.c.id.in_(bindparam("contest_ids", expanding=True))
 CONTEST_BALLOTS = prebuilt(_ballots(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS))
 CONTEST_STANDINGS = prebuilt(_standings(_OF_CONTESTS))
+RACE_VIEWS = Together(RACE_BALLOTS, RACE_STANDINGS)
+CONTEST_VIEWS = Together(CONTEST_BALLOTS, CONTEST_STANDINGS)
 
 
 def read_views(
@@ -385,10 +394,8 @@ def read_views(
 
 async def race_views(session: AsyncSession, race_id: int) -> tuple[RaceRow | None, list[ContestView]]:
     """A race and every one of its stages with its current count and standing call, in order: two
-    statements."""
-    params = {"race_id": race_id}
-    ballots = await session.execute(RACE_BALLOTS, params)
-    standings = await session.execute(RACE_STANDINGS, params)
+    statements, asked together."""
+    ballots, standings = await execute_together(session, RACE_VIEWS, {"race_id": race_id})
     races, views = read_views(ballots, standings)
     views.sort(key=lambda v: stage_sort_key(v.contest))
     return races.get(race_id), views
@@ -486,10 +493,20 @@ async def stored_endorsement(
     )
 
 
+CARD = Together(RACE_BALLOTS, RACE_STANDINGS, listing_statement(), KEY_ENDORSEMENTS)
+
+
 async def race_card(session: AsyncSession, race_id: int) -> RaceCard | None:
-    race, contests = await race_views(session, race_id)
+    """A race's card: its stages with their counts and calls, the newest poll, the averages and the key
+    endorsements (one round trip on PostgreSQL: `CARD`)."""
+    params = {**listing_params(race_id, PollFilter(), page=1, size=1), "limit": 5}
+    ballots, standings, listing, endorsed = await execute_together(session, CARD, params)
+    races, contests = read_views(ballots, standings)
+    race = races.get(race_id)
     if race is None:
         return None
-    latest, count, avgs = await poll_summary(session, race_id)
-    endorsements, endorsement_count = await key_endorsements(session, race_id)
-    return RaceCard(race, contests, latest, count, avgs, endorsements, endorsement_count)
+    contests.sort(key=lambda v: stage_sort_key(v.contest))
+    polls = listing_from(listing.all(), PollFilter(), page=1, size=1)
+    endorsements, endorsement_count = read_endorsements(endorsed)
+    latest = polls.polls[0] if polls.polls else None
+    return RaceCard(race, contests, latest, polls.total, polls.averages, endorsements, endorsement_count)

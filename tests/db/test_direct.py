@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import bindparam, event, select, text
@@ -16,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import direct
 from db.bootstrap import load_sample
-from db.direct import DirectSession, Prepared, prebuilt, prepared_for
+from db.direct import DirectSession, Prepared, Together, execute_together, prebuilt, prepared_for
 from db.engine import make_sessionmaker
 from db.models import Race
-from db.reads.polls import PollFilter
+from db.reads.people import PERSON_FIRST
+from db.reads.polls import PollFilter, listing_params
+from db.reads.races import CARD, CONTEST_VIEWS, RACE_VIEWS
 from db.reads.tables import RACES
 from db.store import Store
 from tests.support import store_on
@@ -102,6 +105,76 @@ async def test_the_hot_reads_run_no_statement_through_sqlalchemy(
             event.remove(target, "before_cursor_execute", note)
     assert card is not None and card.race.id == found.chosen.id
     assert through == []
+
+
+async def asked_together(store: Store) -> list[tuple[Together, dict[str, Any]]]:
+    """Each `Together` of the member reads, with parameters that, between them, give every one of its
+    statements rows (Jones was the incumbent, Tuberville has endorsements)."""
+    race = (await store.find_races("alabama 2020")).chosen
+    people = [(await store.find_people(name)).chosen for name in ("doug jones", "tuberville")]
+    assert race is not None and None not in people
+    card = {**listing_params(race.id, PollFilter(), page=1, size=1), "limit": 5}
+    contests = sorted(c.id for c in (await store.race_contests(race.id)).values())
+    return [
+        (CARD, card),
+        (RACE_VIEWS, {"race_id": race.id}),
+        *[(PERSON_FIRST, {"person_id": cast(Any, person).id, "limit": 5}) for person in people],
+        (CONTEST_VIEWS, {"contest_ids": contests}),
+    ]
+
+
+async def ask(session: AsyncSession, *, together: Together, params: dict[str, Any]) -> list[Any]:
+    return await execute_together(session, together, params)
+
+
+async def test_statements_asked_together_give_each_ones_own_rows(
+    store: Store, sample_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Statements asked at once (one statement of arrays of records on PostgreSQL) give each statement's
+    rows as SQLAlchemy gives them alone: values, their types, field names and order."""
+    compared: dict[int, int] = {}  # id(statement) -> rows compared
+    for together, params in await asked_together(store):
+        results = await store._read(functools.partial(ask, together=together, params=params))
+        async with sample_sessions() as session:
+            for statement, result in zip(together.statements, results, strict=True):
+                rows = result.all()
+                expected = (await session.execute(statement, params)).all()
+                assert [tuple(r) for r in rows] == [tuple(r) for r in expected]
+                assert kinds(rows) == kinds(expected)
+                assert all(r._fields == e._fields for r, e in zip(rows, expected, strict=True))
+                compared[id(statement)] = compared.get(id(statement), 0) + len(rows)
+    # Every statement had rows to compare (stages, counts, polls, endorsements, a person's races), and
+    # some several, so their order is compared too.
+    assert len(compared) == 9 and all(compared.values())
+    assert max(compared.values()) > 1
+
+
+@pytest.mark.parametrize("read", ["race_card", "race_results"])
+async def test_a_race_card_or_count_on_postgresql_is_one_statement(
+    store: Store,
+    sample_sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    read: str,
+) -> None:
+    found = await store.find_races("alabama 2020")
+    assert found.chosen is not None
+    ran: list[Prepared] = []
+    run_direct = DirectSession._direct
+
+    async def counted(self: DirectSession, prepared: Prepared, params: Any) -> Any:
+        ran.append(prepared)
+        return await run_direct(self, prepared, params)
+
+    monkeypatch.setattr(DirectSession, "_direct", counted)
+    answer = await getattr(store, read)(found.chosen.id)
+    assert (
+        answer is not None
+        and answer.race.id == found.chosen.id
+        and getattr(answer, "contests" if read == "race_card" else "views")
+    )
+    on_postgresql = sample_sessions.kw["bind"].dialect.name == "postgresql"
+    asked = CARD if read == "race_card" else RACE_VIEWS
+    assert len(ran) == (1 if on_postgresql else len(asked.statements))
 
 
 async def test_a_statement_not_marked_runs_through_sqlalchemy_on_the_same_connection(
