@@ -12,7 +12,7 @@ timeout, a terminated backend) runs once more on another. Its prebuilt statement
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError
@@ -29,7 +29,7 @@ class PostgresReader:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.idle: list[AsyncConnection] = []
+        self.idle: list[tuple[AsyncConnection, Any]] = []  # with its asyncpg connection
         self.closed = False
 
     @classmethod
@@ -48,8 +48,7 @@ class PostgresReader:
         return await self._read_once(read)  # the dropped connection is not kept
 
     async def _read_once(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        connection = await self._checkout()
-        driver = (await connection.get_raw_connection()).driver_connection
+        connection, driver = await self._checkout()
         direct = DirectSession(
             self.engine.dialect,
             asyncpg_runner(driver),
@@ -66,17 +65,19 @@ class PostgresReader:
         finally:
             if (opened := direct.opened_session()) is not None:
                 await opened.close()
-            await self._checkin(connection, kept)
+            await self._checkin(connection, driver, kept)
 
-    async def _checkout(self) -> AsyncConnection:
+    async def _checkout(self) -> tuple[AsyncConnection, Any]:
+        """A connection and its asyncpg connection (asked once: SQLAlchemy's getter is a greenlet hop)."""
         if self.idle:
             return self.idle.pop()
         connection = await self.engine.connect()
-        return await connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection, (await connection.get_raw_connection()).driver_connection
 
-    async def _checkin(self, connection: AsyncConnection, kept: bool) -> None:
+    async def _checkin(self, connection: AsyncConnection, driver: Any, kept: bool) -> None:
         if kept and not self.closed and len(self.idle) < HELD and not connection.invalidated:
-            self.idle.append(connection)
+            self.idle.append((connection, driver))
             return
         if not kept and not connection.invalidated:
             await connection.invalidate()
@@ -86,7 +87,7 @@ class PostgresReader:
         """Give the held connections back to the engine's pool."""
         self.closed = True
         idle, self.idle = self.idle, []
-        for connection in idle:
+        for connection, _ in idle:
             await connection.close()
 
 
