@@ -33,7 +33,8 @@ file adds `district` (three digits, "000" at-large) and `runoff`, and writes its
   (kind winner/runoff, source MEDSL) says the same;
 - known mistakes in the file are corrected (`STAGE_FIXES`), with a note;
 - a contest's count is marked unofficial when any of its rows is; its status is "called" then,
-  else "certified". The snapshot is dated by the file's `version` column.
+  else "certified". The snapshot is dated by the file's `version` column (rows without one: by
+  their election day).
 """
 
 from __future__ import annotations
@@ -407,7 +408,9 @@ def _contest_document(
         when = general_election_day(contest.cycle)
     else:
         when = None
-    taken = version_taken(contest.version)
+    # A count is dated by the file's version; the 2022 rows have none, and the day they are of is a truer
+    # date for them than the moment they were imported.
+    taken = version_taken(contest.version) or (f"{when.isoformat()}T00:00:00Z" if when else None)
     counted = final_count(
         entries,
         other,

@@ -147,6 +147,8 @@ async def test_georgia_2022_runoff_is_the_files(world: World) -> None:
     assert shown in exchange.text
     results = await world.text("!results georgia 2022 runoff")
     assert f"{runoff[first]:,}" in results and f"{runoff[second]:,}" in results
+    # The file gives 2022's counts no version date: they are dated by their election day, not the import.
+    assert "(Dec 6, 2022 00:00 UTC)" in results and "minute" not in results
     assert (
         f"won by {runoff[first] - runoff[second]:,} votes" in results
         or f"({runoff[first] - runoff[second]:,} votes)" in results
