@@ -169,7 +169,7 @@ def parse_query(text: str) -> ParsedQuery:
 
 def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) -> int:
     if query.state is not None:
-        return 0
+        return _take_own_district(query, words[i])
     for width in range(min(_MAX_STATE_WORDS, len(words) - i), 0, -1):
         phrase = " ".join(words[i : i + width])
         code = STATE_NAMES.get(phrase)
@@ -186,8 +186,7 @@ def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) 
     district = DISTRICT.match(word)
     if district and district.group(1).upper() in POSTAL_CODES:
         query.state = district.group(1).upper()
-        query.office = Office.HOUSE
-        query.district = "AL" if district.group(2) == "al" else str(int(district.group(2)))
+        _take_district_code(query, district)
         return 1
     district_next, taken = _district_after(words, typed, i + 1)
     plainly_a_code = (
@@ -200,6 +199,20 @@ def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) 
             return 1 + taken
         return 1
     return 0
+
+
+def _take_own_district(query: ParsedQuery, word: str) -> int:
+    """A district code of the state already named ("alabama al-02"); another state's is left as words."""
+    district = DISTRICT.match(word)
+    if district is None or query.district is not None or district.group(1).upper() != query.state:
+        return 0
+    _take_district_code(query, district)
+    return 1
+
+
+def _take_district_code(query: ParsedQuery, code: re.Match[str]) -> None:
+    query.office = Office.HOUSE
+    query.district = "AL" if code.group(2) == "al" else str(int(code.group(2)))
 
 
 def _district_after(words: list[str], typed: list[str], j: int) -> tuple[str | None, int]:

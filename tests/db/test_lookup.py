@@ -30,6 +30,7 @@ AL_2017 = (2017, "AL", True)
         ("bama", "AL", None, None, None, None),
         ("Alabama senate 2020", "AL", "senate", None, 2020, None),
         ("AL-02", "AL", "house", "2", None, None),
+        ("alabama al-02", "AL", "house", "2", None, None),  # the state, then its district's code
         ("al 2", "AL", "house", "2", None, None),
         ("al02", "AL", "house", "2", None, None),
         ("alabama 2", "AL", "house", "2", None, None),

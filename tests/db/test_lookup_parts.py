@@ -354,6 +354,9 @@ def test_a_short_year_is_read_with_either_apostrophe_and_is_no_district(typed: s
         ("alabama 1st", "AL", "1", None),
         ("alabama 0", "AL", None, None),  # no district 0
         ("AL-02 AL-03", "AL", "2", None),  # the first district said; the second is left as words
+        ("alabama al-03 2020", "AL", "3", 2020),  # a district code of the state already named
+        ("alabama 2 al-03", "AL", "2", None),  # a second district is left as words
+        ("georgia al-02", "GA", None, None),  # another state's district is left as words
     ],
 )
 def test_the_district_said(typed: str, state: str, district: str | None, cycle: int | None) -> None:
