@@ -104,6 +104,11 @@ class Balance:
     def seats_up(self) -> int:
         return len(self.seats) + self.missing
 
+    @property
+    def unknown_seats(self) -> int:
+        """Seats neither up in the store's races nor in the seats-not-up data (no baseline for the year)."""
+        return max(0, self.size - sum(self.not_up.values()) - self.seats_up)
+
     def total(self, side: str, with_leads: bool = False) -> int:
         return self.not_up.get(side, 0) + self.won[side] + (self.leading[side] if with_leads else 0)
 

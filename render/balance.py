@@ -79,6 +79,12 @@ def control_lines(balance: Balance) -> list[str]:
     controller = balance.controller()
     if controller is not None:
         lines.append(f"**{side_name(controller)} have control** on decided seats.")
+    if balance.unknown_seats and controller is None:  # what each side needs would leave those seats out
+        known = balance.size - balance.unknown_seats
+        lines.append(
+            f"racedesk holds {known} of the {balance.size} seats: what each side needs is not known."
+        )
+        return lines
     needs = []
     for side in SIDES:
         more = balance.still_needs(side)

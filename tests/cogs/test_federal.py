@@ -4,6 +4,7 @@ figure the bot shows is checked against sums made here from the shipped files.""
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
@@ -171,3 +172,16 @@ async def test_autocomplete_offers_the_races_the_pick_rule_set_aside(world: Worl
     )
     values = [choice["value"] for choice in choices]
     assert values[0] == "alabama president 2024" and "AL-2 2022" in values and "alabama 2020" in values
+
+
+@pytest.mark.parametrize("typed", ["!senate 2024", "!house 2024"])
+async def test_a_chamber_the_store_holds_only_part_of_claims_nothing_of_the_rest(
+    world: World, typed: str
+) -> None:
+    """2024 has only the races polls made and no seats-not-up data: no side "cannot reach" control."""
+    text = await world.text(typed)
+    up = re.search(r"Up in 2024: (\d+) up", text)
+    size = 100 if "senate" in typed else 435
+    assert up is not None and int(up.group(1)) < size
+    assert f"racedesk holds {up.group(1)} of the {size} seats: what each side needs is not known." in text
+    assert "cannot reach" not in text and "more of the" not in text
