@@ -13,9 +13,11 @@ from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError
 from cogs.support.paging import Pager
 from cogs.support.parsing import split_page
+from db.models import NATIONAL
 from render.format import escape
 from render.limits import clip
 from render.president import no_presidency_text, pages, presidency_embed
+from render.race import race_embed
 
 if TYPE_CHECKING:
     from bot import RaceBot
@@ -51,8 +53,8 @@ async def answer_presidency(ctx: RaceContext, text: str, command: str = "preside
     year = year or cycles[0]
     found = await bot.store.presidency(year) if year in cycles else None
     if found is None:
-        have = ", ".join(str(c) for c in cycles[:12])
-        raise UsageError(f"racedesk has no presidential election in {year}. It has: {have}.", example)
+        await answer_national_race(ctx, year, page, cycles, example)
+        return
     total = pages(found)
     wanted = page or 1
     if wanted > total:
@@ -71,6 +73,24 @@ async def answer_presidency(ctx: RaceContext, text: str, command: str = "preside
         await reply(ctx, embed=presidency_embed(found, wanted, prefix))
 
 
+async def answer_national_race(
+    ctx: RaceContext, year: int, page: int | None, cycles: list[int], example: str
+) -> None:
+    """A year with no results by state but a national race (one polls made, e.g. 2024): its card."""
+    bot: RaceBot = ctx.bot
+    matches = await bot.store.find_races(f"united states president {year}")
+    national = matches.chosen
+    if national is None or national.state != NATIONAL or national.cycle != year:
+        have = ", ".join(str(c) for c in cycles[:12])
+        raise UsageError(f"racedesk has no presidential election in {year}. It has: {have}.", example)
+    if page is not None and page > 1:
+        raise UsageError("There is only 1 page.", f"{ctx.shown_prefix}president {year}")
+    card = await bot.store.race_card(national.id)
+    if card is None:  # deleted between the lookup and now
+        raise UsageError("That race was just removed. Try again.", example)
+    await reply(ctx, embed=race_embed(card))
+
+
 class PresidentCog(commands.Cog, name="President"):
     def __init__(self, bot: RaceBot) -> None:
         self.bot = bot
@@ -85,8 +105,8 @@ class PresidentCog(commands.Cog, name="President"):
     async def president(self, ctx: RaceContext, *, query: str | None = None) -> None:
         """A presidential election across the country: the electoral votes won (and cast, where electors
         broke their pledge), 270 to win, Maine's and Nebraska's split by district, the states by margin
-        (closest first, a page at a time) and the popular vote. A state's own result: `race pennsylvania
-        president 2020`. Example: !president 2020"""
+        (closest first, a page at a time) and the popular vote. A year with only polls (2024): the national
+        race's card. A state's own result: `race pennsylvania president 2020`. Example: !president 2020"""
         await answer_presidency(ctx, query or "", ctx.command.name if ctx.command else "president")
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from db.direct import forget, prebuilt
-from db.models import Candidacy, Contest, NameToken, Office, Race
+from db.models import NATIONAL, Candidacy, Contest, NameToken, Office, Race
 from db.names import fold
 from db.reads.rows import RaceLike
 from db.reads.tables import RACES
@@ -56,8 +56,8 @@ STATE_NICKNAMES = {
     "washington state": "WA",
     "dc": "DC",
     "washington dc": "DC",
-    "united states": "US",  # the national race for president (Race.state "US")
-    "national": "US",
+    "united states": NATIONAL,  # the national race for president
+    "national": NATIONAL,
 }
 # Postal codes that are also everyday words count only in capitals ("IN", not "in").
 WORD_LIKE_CODES = frozenset({"in", "or", "me", "hi", "ok", "oh", "id", "de", "pa", "ma", "la", "co", "as"})
@@ -103,7 +103,7 @@ def _state_table() -> dict[str, str]:
 
 STATE_NAMES = _state_table()
 POSTAL_CODES = frozenset(s.abbr for s in _PLACES)
-STATE_FULL_NAMES = {s.abbr: s.name for s in _PLACES} | {"US": "United States"}
+STATE_FULL_NAMES = {s.abbr: s.name for s in _PLACES} | {NATIONAL: "United States"}
 _MAX_STATE_WORDS = max(len(name.split()) for name in STATE_NAMES)
 
 
@@ -544,7 +544,7 @@ def _statement(shape: _Shape) -> Select[Any]:
     if shape.office:
         conditions.append(c.office == bindparam("office", type_=c.office.type))
     if shape.national:
-        conditions.append(c.state == "US")
+        conditions.append(c.state == NATIONAL)
     if shape.district:
         conditions.append(c.seat == bindparam("district", type_=c.seat.type))
     if shape.seat:

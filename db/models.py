@@ -85,6 +85,9 @@ class Office(enum.StrEnum):
     PRESIDENT = "president"
 
 
+NATIONAL = "US"  # Race.state of the national race for president (its polls; its count is the states')
+
+
 class Stage(enum.StrEnum):
     PRIMARY = "primary"
     JUNGLE_PRIMARY = "jungle primary"

@@ -20,6 +20,7 @@ from tests.support.electoral import cast, district_rows, file_states, pledged, p
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 LETTER = {"D": "DEM", "R": "REP"}
+PRESIDENT_POLLS_2024 = PRESIDENT_POLLS.parent / "fivethirtyeight-2024" / "president_polls.csv"
 ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
 PAGES_2020 = -(-len(file_states(2020)) // 13)  # 13 states a page
 
@@ -150,9 +151,27 @@ async def test_national_polls_attach_to_the_national_race(world: World) -> None:
     assert f"of {len(national)}, newest first" in text
 
 
+def national_poll_ids_2024() -> set[str]:
+    with open(PRESIDENT_POLLS_2024, encoding="utf-8", newline="") as handle:
+        return {r["poll_id"] for r in csv.DictReader(handle) if r["state"] == ""}
+
+
+@pytest.mark.parametrize("typed", ["!president 2024", "!race president 2024", "!potus '24"])
+async def test_a_year_of_polls_alone_gives_the_national_races_card(world: World, typed: str) -> None:
+    """2024 has no count by state, only the national race its polls made: its card, not a refusal."""
+    exchange = await world.say(typed)
+    assert exchange.ok is True
+    text = exchange.text
+    assert text.startswith("2024 United States President\n")
+    assert "General · Nov 5, 2024: no results stored" in text
+    assert f"Latest poll (of {len(national_poll_ids_2024())}):" in text
+    assert_fits(exchange.messages[0])
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
+        ("!president 2024 page 2", "There is only 1 page.\nExample: `!president 2024`"),
         (
             "!president 2019",
             "racedesk has no presidential election in 2019. It has: 2020, 2016.\nExample: `!president 2020`",
