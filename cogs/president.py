@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
-from cogs.support.errors import UsageError
+from cogs.support.errors import UsageError, UserFacingError
 from cogs.support.paging import Pager
 from cogs.support.parsing import split_page
 from db.models import NATIONAL
@@ -87,7 +87,7 @@ async def answer_national_race(
         raise UsageError("There is only 1 page.", f"{ctx.shown_prefix}president {year}")
     card = await bot.store.race_card(national.id)
     if card is None:  # deleted between the lookup and now
-        raise UsageError("That race was just removed. Try again.", example)
+        raise UserFacingError("That race was just removed. Try again.")
     await reply(ctx, embed=race_embed(card))
 
 

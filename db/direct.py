@@ -16,7 +16,7 @@ from collections import namedtuple
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Float, func, literal_column, select
+from sqlalchemy import Enum, Float, func, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -49,12 +49,19 @@ class Together:
 
     On PostgreSQL they go as one statement, each one's rows an array of records (asyncpg reads a record's
     fields with the same codecs as columns), so a race card costs one round trip rather than four. A
-    subquery's row order is kept in its array (a scan of an ordered subquery is not reordered)."""
+    subquery's row order is kept in its array (a scan of an ordered subquery is not reordered). Their CTEs
+    need names of their own. Only columns of the server's built-in types: asyncpg can read a field of a
+    type the server defines (a native enum) inside a record only once that connection has met it as a
+    column, so such a statement is refused here."""
 
     __slots__ = ("combined", "statements")
 
     def __init__(self, *statements: ClauseElement) -> None:
         self.statements = tuple(prebuilt(s) for s in statements)
+        for statement in self.statements:
+            for column in cast(Any, statement).selected_columns:
+                if isinstance(column.type, Enum) and column.type.native_enum:
+                    raise TypeError(f"{column.name}: a native enum cannot be read inside a record")
         arrays = []
         for i, statement in enumerate(self.statements):
             rows = cast(Any, statement).subquery(f"together_{i}")

@@ -202,9 +202,14 @@ def _take_state(query: ParsedQuery, words: list[str], typed: list[str], i: int) 
 
 
 def _take_own_district(query: ParsedQuery, word: str) -> int:
-    """A district code of the state already named ("alabama al-02"); another state's is left as words."""
+    """A district code of the state already named ("alabama al-02", "wyoming wy-al"); another state's is
+    left as words, and so is a word merely spelt like a code ("nebraska neal": a name, not NE-AL)."""
     district = DISTRICT.match(word)
     if district is None or query.district is not None or district.group(1).upper() != query.state:
+        return 0
+    if "-" not in word and not word[2:].isdigit():
+        return 0
+    if district.group(2) != "al" and int(district.group(2)) == 0:
         return 0
     _take_district_code(query, district)
     return 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import bindparam, event, select, text
+from sqlalchemy import Column, Enum, Integer, MetaData, Table, bindparam, event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import direct
@@ -111,12 +111,15 @@ async def asked_together(store: Store) -> list[tuple[Together, dict[str, Any]]]:
     """Each `Together` of the member reads, with parameters that, between them, give every one of its
     statements rows (Jones was the incumbent, Tuberville has endorsements)."""
     race = (await store.find_races("alabama 2020")).chosen
+    bare = (await store.find_races("alabama 2017")).chosen  # no polls, no endorsements: NULLs joined
     people = [(await store.find_people(name)).chosen for name in ("doug jones", "tuberville")]
-    assert race is not None and None not in people
+    assert race is not None and bare is not None and None not in people
     card = {**listing_params(race.id, PollFilter(), page=1, size=1), "limit": 5}
+    bare_card = {**listing_params(bare.id, PollFilter(), page=1, size=1), "limit": 5}
     contests = sorted(c.id for c in (await store.race_contests(race.id)).values())
     return [
         (CARD, card),
+        (CARD, bare_card),
         (RACE_VIEWS, {"race_id": race.id}),
         *[(PERSON_FIRST, {"person_id": cast(Any, person).id, "limit": 5}) for person in people],
         (CONTEST_VIEWS, {"contest_ids": contests}),
@@ -147,6 +150,14 @@ async def test_statements_asked_together_give_each_ones_own_rows(
     # some several, so their order is compared too.
     assert len(compared) == 9 and all(compared.values())
     assert max(compared.values()) > 1
+
+
+def test_a_native_enum_column_is_refused_where_statements_go_together() -> None:
+    """asyncpg reads a server-defined type inside a record only on a connection that met it as a column."""
+    kinds = Table("kinds", MetaData(), Column("id", Integer), Column("kind", Enum("a", "b", name="kind")))
+    with pytest.raises(TypeError, match="native enum"):
+        Together(select(kinds.c.id, kinds.c.kind))
+    Together(select(kinds.c.id))  # other columns go
 
 
 @pytest.mark.parametrize("read", ["race_card", "race_results"])

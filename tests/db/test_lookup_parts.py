@@ -357,6 +357,11 @@ def test_a_short_year_is_read_with_either_apostrophe_and_is_no_district(typed: s
         ("alabama al-03 2020", "AL", "3", 2020),  # a district code of the state already named
         ("alabama 2 al-03", "AL", "2", None),  # a second district is left as words
         ("georgia al-02", "GA", None, None),  # another state's district is left as words
+        ("wyoming wy-al", "WY", "AL", None),
+        ("alabama al2", "AL", "2", None),
+        ("alabama al-00", "AL", None, None),  # no district 0
+        ("nebraska neal", "NE", None, None),  # a name spelt like NE-AL is a name
+        ("delaware deal 2022", "DE", None, 2022),
     ],
 )
 def test_the_district_said(typed: str, state: str, district: str | None, cycle: int | None) -> None:
