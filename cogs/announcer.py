@@ -336,18 +336,14 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         return True
 
     async def record_deliveries(self) -> None:
-        """Mark delivered rows sent, several to a transaction (each send's own commit would cost the event
-        loop more than the send). Runs every `mark_interval` seconds, at the end of each round and on stop."""
+        """Mark delivered rows sent, several to one statement (each send's own statement and commit would
+        cost the event loop more than the send). Runs every `mark_interval` seconds, at the end of each round
+        and on stop."""
         async with self._marking:
             done, self._delivered = self._delivered, []
             if not done:
                 return
-
-            async def mark(session: Any) -> None:
-                for row_id, message_id, attempts in done:
-                    await outbox.mark_sent(session, row_id, message_id, attempts)
-
-            await self.bot.store.write(mark)
+            await self.bot.store.write(lambda s: outbox.mark_sent_many(s, done))
 
     async def _mark_now_and_then(self) -> None:
         while True:
