@@ -28,7 +28,7 @@ T = TypeVar("T")
 TTL_SECONDS = 60.0
 REFRESH_SECONDS = 2.0
 MAX_ENTRIES = 2048
-FREE_SLICE = 128  # entries of a dropped cache freed per turn of the event loop
+FREE_SLICE = 32  # entries of a dropped cache freed per turn of the event loop
 
 _local_version = 0
 
