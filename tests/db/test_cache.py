@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import weakref
 from collections.abc import Awaitable, Callable
 
@@ -151,7 +152,7 @@ async def test_a_cleared_cache_is_empty_at_once_and_its_answers_are_freed_a_slic
         alive.append(sum(ref() is not None for ref in watched))
     # Each turn of the loop freed at most one slice: several turns, none of them freeing everything.
     assert alive[0] > held - cache_module.FREE_SLICE
-    assert all(0 < before - after <= cache_module.FREE_SLICE for before, after in zip(alive, alive[1:]))
+    assert all(0 < before - after <= cache_module.FREE_SLICE for before, after in itertools.pairwise(alive))
 
 
 def test_without_a_running_loop_a_cleared_cache_frees_its_answers_at_once(

@@ -39,6 +39,20 @@ async def new_audit(sessions: Sessions, race_id: int, action: str = "result.add"
         return (await record(session, MODERATOR, action, entity, 1, race_id=race_id)).id
 
 
+async def undo(sessions: Sessions, race_id: int, original: int) -> tuple[int, outbox.Correction]:
+    """Undo the write `original`: its undo's audit id, and the correction queued for it."""
+    async with sessions.begin() as session:
+        undo_entry = await record(
+            session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
+        )
+        entry = await session.get(AuditEntry, original)
+        assert entry is not None
+        entry.undone_by_id = undo_entry.id
+        return undo_entry.id, await outbox.correct(
+            session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
+        )
+
+
 async def test_targets_and_what_each_one_gets(sample_sessions: Sessions) -> None:
     race_id = await setup_targets(sample_sessions)
     audit_id = await new_audit(sample_sessions, race_id)
@@ -88,16 +102,7 @@ async def test_sent_dropped_and_a_correction_that_races_a_delivery(sample_sessio
         assert await outbox.mark_sent(session, rows["channel", 11].id, 555)
         await outbox.mark_dropped(session, rows["dm", 8].id, "403 closed DMs")
     # An undo now: channel 22 and DM 7 are still pending (one of them is, in fact, in flight).
-    async with sample_sessions.begin() as session:
-        undo_entry = await record(
-            session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
-        )
-        entry = await session.get(AuditEntry, original)
-        assert entry is not None
-        entry.undone_by_id = undo_entry.id
-        correction = await outbox.correct(
-            session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
-        )
+    undo_id, correction = await undo(sample_sessions, race_id, original)
     assert (correction.queued.total, correction.withdrawn) == (1, 2)
     # The delivery to DM 7 was in flight and succeeds after all: its correction is revived.
     async with sample_sessions.begin() as session:
@@ -105,9 +110,7 @@ async def test_sent_dropped_and_a_correction_that_races_a_delivery(sample_sessio
     async with sample_sessions() as session:
         corrections = {
             r.target_id: r.status
-            for r in await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.audit_id == undo_entry.id)
-            )
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == undo_id))
         }
         originals = {
             r.target_id: r.status
@@ -160,16 +163,7 @@ async def test_deliveries_are_recorded_in_one_statement_and_a_withdrawn_one_revi
     async with sample_sessions.begin() as session:
         assert await outbox.mark_sent(session, rows["channel", 11], 555)
     # An undo while DM 7 is in flight: its original is withdrawn, a correction held back for it.
-    async with sample_sessions.begin() as session:
-        undo_entry = await record(
-            session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
-        )
-        entry = await session.get(AuditEntry, original)
-        assert entry is not None
-        entry.undone_by_id = undo_entry.id
-        await outbox.correct(
-            session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
-        )
+    undo_id, _ = await undo(sample_sessions, race_id, original)
     async with sample_sessions.begin() as session:  # the undo's rows are not part of this
         await session.execute(
             update(OutboxMessage)
@@ -208,6 +202,6 @@ async def test_deliveries_are_recorded_in_one_statement_and_a_withdrawn_one_revi
     assert saved[original, "dm", 8] == ("sent", snowflake + 1, 1)
     assert saved[original, "dm", 7] == ("sent", snowflake + 2, 2)
     assert saved[original, "channel", 11] == ("sent", 555, 1)
-    assert saved[undo_entry.id, "dm", 7][0] == "pending"  # the correction follows the late delivery
+    assert saved[undo_id, "dm", 7][0] == "pending"  # the correction follows the late delivery
     async with sample_sessions.begin() as session:
         assert await outbox.mark_sent_many(session, []) == 0
