@@ -9,7 +9,7 @@
 - Retries 5xx, 429 and network errors with a growing backoff; drops for good, with a log line, what
   Discord refuses for good (403: closed DMs, no access; 404: deleted channel; other 4xx).
 - Never delivers one twice: each row is recorded as sent within a fifth of a second of Discord's answer
-  (several to a transaction), and each carries a nonce derived from its unique key with
+  (several to one statement), and each carries a nonce derived from its unique key with
   `enforce_nonce`, so a send repeated after a crash between Discord's answer and the record returns the
   first message instead of posting again.
 - Resumes after a restart: whatever is still pending is due at once, also what this machine's earlier
