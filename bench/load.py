@@ -30,7 +30,9 @@ Also reported: 429s (the stand-in has Discord's limits in front, as in bench/des
 second for the bot, 5 messages per 5 s per channel; the members' channels are exempt, since the steps offer
 more replies than one token may send); lost and duplicated announcements (after the outbox drains: per
 results channel and follower, the messages at the stand-in against the outbox's sent rows, and every target
-showing the newest count); RSS (now and peak) per process.
+showing the newest count); RSS (now and peak) per process. Before each measurement the benchmark takes
+what it holds so far out of its own garbage collector's view (`settle_heap`), and reports its own longest
+collection, which delays every reply it times, floor and racedesk alike.
 
     python bench/load.py [--postgres URL] [--step-seconds 6] [--start-rate 2] [--factor 2] [--races 10000]
 
@@ -44,6 +46,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import gc
 import os
 import random
 import re
@@ -173,6 +176,40 @@ class Step:
         return percentile(self.latencies, 99) if self.latencies else float("inf")
 
 
+class Collections:
+    """This process's garbage collections: the longest one, in seconds (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.settling = False  # settle_heap's own collection is no reply's
+        self._began = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, _info: dict[str, Any]) -> None:
+        if self.settling:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._began)
+
+
+COLLECTIONS = Collections()
+
+
+def settle_heap() -> None:
+    """Take what this process holds so far (both stand-ins' records of every message) out of the garbage
+    collector's view before a measurement: its full collections then scan only what the measurement makes.
+    Unsettled, they scanned the whole growing record, holding both stand-ins 0.2-0.4 s at a time, which
+    showed as a p99 of hundreds of ms for the floor and racedesk alike."""
+    COLLECTIONS.settling = True
+    try:
+        gc.collect()
+        gc.freeze()
+    finally:
+        COLLECTIONS.settling = False
+
+
 async def step(system: System, rate: float, seconds: float, least: int) -> Step:
     """Offer `rate` questions a second for `seconds`, each due at its moment; wait for every reply."""
     latencies: list[float] = []
@@ -198,6 +235,7 @@ async def step(system: System, rate: float, seconds: float, least: int) -> Step:
             system.channels.put_nowait((channel, member))
 
     tasks = []
+    settle_heap()
     start = time.perf_counter() + 0.05
     for i in range(max(least, round(rate * seconds))):
         due = start + i / rate
@@ -494,6 +532,7 @@ async def run(args: argparse.Namespace) -> None:
 
 async def one_at_a_time(system: System, n: int) -> list[float]:
     """n questions, each asked when the last was answered (checked): the latencies."""
+    settle_heap()
     latencies = []
     for _ in range(n):
         channel, member = await system.channels.get()
@@ -527,6 +566,7 @@ async def measure(
     rate = args.start_rate
     try:
         await asyncio.sleep(2 * args.desk_interval)  # the announcements under way, as in every step
+        COLLECTIONS.longest = 0.0  # from here to the last step
         floor_p50 = statistics.median(await one_at_a_time(floor, 40))
         limit = LIMIT_TIMES_FLOOR * floor_p50
         serial = statistics.median(await one_at_a_time(racedesk, 40))
@@ -564,6 +604,7 @@ async def measure(
                 system.passing -= missed
             rate = round(rate * args.factor, 2)
     finally:
+        own_collection = COLLECTIONS.longest
         desk.stop.set()
         if sys.exc_info()[0] is not None:  # interrupted: the desk's reply may never come
             poster.cancel()
@@ -615,6 +656,10 @@ async def measure(
     print(
         f"429s answered by the stand-in: {racedesk.standin.global_429} global, {racedesk.standin.route_429} "
         f"per channel (goal 0){'; by route: ' + str(dict(racedesk.standin.limited)) if racedesk.standin.limited else ''}"
+    )
+    print(
+        "the benchmark's own longest garbage collection while it timed replies (each delays them): "
+        f"{own_collection * 1000:.0f} ms"
     )
     for name, (now, peak, cpu) in memory.items():
         print(f"RSS {name}: {now:.0f} MB (peak {peak:.0f} MB); CPU used {cpu:.0f} s")

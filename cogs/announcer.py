@@ -9,7 +9,7 @@
 - Retries 5xx, 429 and network errors with a growing backoff; drops for good, with a log line, what
   Discord refuses for good (403: closed DMs, no access; 404: deleted channel; other 4xx).
 - Never delivers one twice: each row is recorded as sent within a fifth of a second of Discord's answer
-  (several to a transaction), and each carries a nonce derived from its unique key with
+  (several to one statement), and each carries a nonce derived from its unique key with
   `enforce_nonce`, so a send repeated after a crash between Discord's answer and the record returns the
   first message instead of posting again.
 - Resumes after a restart: whatever is still pending is due at once, also what this machine's earlier
@@ -336,18 +336,14 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         return True
 
     async def record_deliveries(self) -> None:
-        """Mark delivered rows sent, several to a transaction (each send's own commit would cost the event
-        loop more than the send). Runs every `mark_interval` seconds, at the end of each round and on stop."""
+        """Mark delivered rows sent, several to one statement (each send's own statement and commit would
+        cost the event loop more than the send). Runs every `mark_interval` seconds, at the end of each round
+        and on stop."""
         async with self._marking:
             done, self._delivered = self._delivered, []
             if not done:
                 return
-
-            async def mark(session: Any) -> None:
-                for row_id, message_id, attempts in done:
-                    await outbox.mark_sent(session, row_id, message_id, attempts)
-
-            await self.bot.store.write(mark)
+            await self.bot.store.write(lambda s: outbox.mark_sent_many(s, done))
 
     async def _mark_now_and_then(self) -> None:
         while True:

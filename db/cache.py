@@ -12,6 +12,7 @@ Entries also expire after TTL_SECONDS, because some answers depend on the clock
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -27,6 +28,7 @@ T = TypeVar("T")
 TTL_SECONDS = 60.0
 REFRESH_SECONDS = 2.0
 MAX_ENTRIES = 2048
+FREE_SLICE = 32  # entries of a dropped cache freed per turn of the event loop
 
 _local_version = 0
 
@@ -68,8 +70,9 @@ class ReadCache:
         self.writes_heard: Callable[[], bool] = lambda: False  # True: other processes' writes are heard
 
     def clear(self) -> None:
-        self._entries.clear()
+        dropped, self._entries = self._entries, OrderedDict()
         self._generation += 1
+        free_later(dropped)
 
     def invalidate(self) -> None:
         """Another process wrote (a notification said so): drop everything."""
@@ -110,3 +113,23 @@ class ReadCache:
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
         return value
+
+
+def free_later(entries: OrderedDict[Hashable, tuple[float, Any]]) -> None:
+    """Free a dropped cache's entries a slice at a time, one slice per turn of the running event loop: freeing
+    a full cache's answers (their embeds, rows and texts) at once would hold every reply for milliseconds, each
+    time a write anywhere drops it. Without a running loop they are freed here."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        entries.clear()
+        return
+
+    def free_some() -> None:
+        for _ in range(min(FREE_SLICE, len(entries))):
+            entries.popitem(last=False)
+        if entries:
+            loop.call_soon(free_some)
+
+    if entries:
+        loop.call_soon(free_some)

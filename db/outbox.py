@@ -496,6 +496,7 @@ async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None, 
     if row is None or row.status != OutboxStatus.DROPPED or row.last_error != WITHDRAWN:
         return True
     row.status, row.sent_at, row.message_id, row.last_error = OutboxStatus.SENT, now, message_id, None
+    row.attempts = attempts
     undo_id = await session.scalar(select(AuditEntry.undone_by_id).where(AuditEntry.id == row.audit_id))
     if undo_id is not None:
         await session.execute(
@@ -509,6 +510,42 @@ async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None, 
             .values(status=OutboxStatus.PENDING, last_error=None, next_attempt_at=now)
         )
     return False
+
+
+async def mark_sent_many(session: AsyncSession, deliveries: Sequence[tuple[int, int | None, int]]) -> int:
+    """Record several deliveries, each (row id, message id, attempts), in one statement; a row withdrawn
+    meanwhile goes through `mark_sent` (its correction is revived). Returns how many were withdrawn."""
+    if not deliveries:
+        return 0
+    now = dt.datetime.now(dt.UTC)
+    ids = [row_id for row_id, _, _ in deliveries]
+
+    def each(values: dict[int, Any], type_: Any) -> Any:
+        return case(
+            {row_id: literal(value, type_) for row_id, value in values.items()},
+            value=OutboxMessage.id,
+        )
+
+    recorded = set(
+        await session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                last_error=None,
+                message_id=each({r: m for r, m, _ in deliveries}, BigInteger),
+                attempts=each({r: a for r, _, a in deliveries}, Integer),
+            )
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    withdrawn = 0
+    for row_id, message_id, attempts in deliveries:
+        if row_id not in recorded and not await mark_sent(session, row_id, message_id, attempts):
+            withdrawn += 1
+    return withdrawn
 
 
 async def mark_dropped(session: AsyncSession, row_id: int, error: str, attempts: int = 1) -> None:

@@ -621,15 +621,15 @@ async def test_deliveries_are_recorded_every_mark_interval_even_within_a_round(
     rows = await queued(
         sample_sessions, [Target(CHANNEL, 11, None, 1), Target(CHANNEL, 22, None, 2)], {"content": "a"}
     )
-    real_mark = outbox.mark_sent
+    real_mark = outbox.mark_sent_many
     failures = [RuntimeError("the database went away")]
 
-    async def mark_sent(*args: Any, **kwargs: Any) -> bool:
+    async def mark_sent_many(*args: Any, **kwargs: Any) -> int:
         if failures:
             raise failures.pop()
         return await real_mark(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "mark_sent", mark_sent)
+    monkeypatch.setattr(outbox, "mark_sent_many", mark_sent_many)
 
     async def recorded(row_id: int) -> bool:
         return {r.id: r.status for r in await stored_all(sample_sessions)}[row_id] == "sent"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import weakref
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import insert
@@ -115,3 +118,50 @@ async def test_while_writes_are_heard_the_audit_id_is_not_compared(engine: Async
     assert await cache.get("k", load) == first  # the listener would have said; nothing said: kept
     heard = False  # the listener lost its connection: back to the periodic comparison
     assert await cache.get("k", load) != first
+
+
+class Answer:
+    """A cached value that can be watched being freed."""
+
+
+async def test_a_cleared_cache_is_empty_at_once_and_its_answers_are_freed_a_slice_per_turn_of_the_loop(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    held = 3 * cache_module.FREE_SLICE + 1
+    watched = []
+    for n in range(held):
+        answer = Answer()
+        watched.append(weakref.ref(answer))
+
+        async def load(answer: Answer = answer) -> Answer:
+            return answer
+
+        assert await cache.get(n, load) is answer
+        del answer, load
+    cache.clear()
+    fresh = Answer()
+
+    async def load_fresh() -> Answer:
+        return fresh
+
+    assert await cache.get(0, load_fresh) is fresh  # nothing from before the clear is served
+    alive = [sum(ref() is not None for ref in watched)]
+    while alive[-1]:
+        await asyncio.sleep(0)
+        alive.append(sum(ref() is not None for ref in watched))
+    # Each turn of the loop freed at most one slice: several turns, none of them freeing everything.
+    assert alive[0] > held - cache_module.FREE_SLICE
+    assert all(0 < before - after <= cache_module.FREE_SLICE for before, after in itertools.pairwise(alive))
+
+
+def test_without_a_running_loop_a_cleared_cache_frees_its_answers_at_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    answer = Answer()
+    watched = weakref.ref(answer)
+    cache._entries["k"] = (0.0, answer)
+    del answer
+    cache.clear()
+    assert watched() is None

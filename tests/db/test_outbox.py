@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import outbox
@@ -36,6 +37,20 @@ async def new_audit(sessions: Sessions, race_id: int, action: str = "result.add"
     entity = "result_snapshots" if action == "result.add" else "polls"
     async with sessions.begin() as session:
         return (await record(session, MODERATOR, action, entity, 1, race_id=race_id)).id
+
+
+async def undo(sessions: Sessions, race_id: int, original: int) -> tuple[int, outbox.Correction]:
+    """Undo the write `original`: its undo's audit id, and the correction queued for it."""
+    async with sessions.begin() as session:
+        undo_entry = await record(
+            session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
+        )
+        entry = await session.get(AuditEntry, original)
+        assert entry is not None
+        entry.undone_by_id = undo_entry.id
+        return undo_entry.id, await outbox.correct(
+            session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
+        )
 
 
 async def test_targets_and_what_each_one_gets(sample_sessions: Sessions) -> None:
@@ -87,16 +102,7 @@ async def test_sent_dropped_and_a_correction_that_races_a_delivery(sample_sessio
         assert await outbox.mark_sent(session, rows["channel", 11].id, 555)
         await outbox.mark_dropped(session, rows["dm", 8].id, "403 closed DMs")
     # An undo now: channel 22 and DM 7 are still pending (one of them is, in fact, in flight).
-    async with sample_sessions.begin() as session:
-        undo_entry = await record(
-            session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
-        )
-        entry = await session.get(AuditEntry, original)
-        assert entry is not None
-        entry.undone_by_id = undo_entry.id
-        correction = await outbox.correct(
-            session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
-        )
+    undo_id, correction = await undo(sample_sessions, race_id, original)
     assert (correction.queued.total, correction.withdrawn) == (1, 2)
     # The delivery to DM 7 was in flight and succeeds after all: its correction is revived.
     async with sample_sessions.begin() as session:
@@ -104,9 +110,7 @@ async def test_sent_dropped_and_a_correction_that_races_a_delivery(sample_sessio
     async with sample_sessions() as session:
         corrections = {
             r.target_id: r.status
-            for r in await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.audit_id == undo_entry.id)
-            )
+            for r in await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == undo_id))
         }
         originals = {
             r.target_id: r.status
@@ -146,3 +150,58 @@ async def test_targets_are_each_results_channel_with_its_server_in_server_order_
         }
     # A channel's row carries its server (the process holding that server's shard delivers it).
     assert stored == {("channel", 11): 1, ("channel", 22): 2, ("dm", 7): None, ("dm", 8): None}
+
+
+async def test_deliveries_are_recorded_in_one_statement_and_a_withdrawn_one_revives_its_correction(
+    sample_sessions: Sessions,
+) -> None:
+    race_id = await setup_targets(sample_sessions)
+    original = await new_audit(sample_sessions, race_id)
+    async with sample_sessions.begin() as session:
+        await outbox.enqueue(session, audit_id=original, race_id=race_id, body=BODY)
+        rows = {(r.target_kind, r.target_id): r.id for r in await session.scalars(select(OutboxMessage))}
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent(session, rows["channel", 11], 555)
+    # An undo while DM 7 is in flight: its original is withdrawn, a correction held back for it.
+    undo_id, _ = await undo(sample_sessions, race_id, original)
+    async with sample_sessions.begin() as session:  # the undo's rows are not part of this
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.audit_id == original, OutboxMessage.target_id.in_([22, 8]))
+            .values(status="pending", last_error=None)
+        )
+    snowflake = 1_234_567_890_123_456_789  # Discord's ids need 64 bits
+    updates: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(statement)
+
+    async with sample_sessions.begin() as session:
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            pending = [(rows["channel", 22], snowflake, 3), (rows["dm", 8], snowflake + 1, 1)]
+            assert await outbox.mark_sent_many(session, pending) == 0
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(updates) == 1 and "CASE" in updates[0].upper()  # one statement for every pending row
+    async with sample_sessions.begin() as session:
+        others = [
+            (rows["dm", 7], snowflake + 2, 2),  # withdrawn meanwhile: delivered after all
+            (rows["channel", 11], 999, 1),  # recorded before: stays as it was
+            (10**9, 1, 1),  # no longer stored
+        ]
+        assert await outbox.mark_sent_many(session, others) == 1
+    async with sample_sessions() as session:
+        saved = {
+            (r.audit_id, r.target_kind, r.target_id): (r.status, r.message_id, r.attempts)
+            for r in await session.scalars(select(OutboxMessage))
+        }
+    assert saved[original, "channel", 22] == ("sent", snowflake, 3)
+    assert saved[original, "dm", 8] == ("sent", snowflake + 1, 1)
+    assert saved[original, "dm", 7] == ("sent", snowflake + 2, 2)
+    assert saved[original, "channel", 11] == ("sent", 555, 1)
+    assert saved[undo_id, "dm", 7][0] == "pending"  # the correction follows the late delivery
+    async with sample_sessions.begin() as session:
+        assert await outbox.mark_sent_many(session, []) == 0
