@@ -69,6 +69,9 @@ class RaceBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),  # data text can never ping
             case_insensitive=True,
             strip_after_prefix=True,
+            # No message cache: nothing reads it (a paged reply keeps its own message), and discord.py's
+            # default 1,000 messages, members' and the bot's own, are a heap every full collection walks.
+            max_messages=None,
             **kwargs,
         )
         self.settings = settings
