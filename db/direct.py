@@ -58,12 +58,11 @@ class Together:
 
     def __init__(self, *statements: ClauseElement) -> None:
         self.statements = tuple(prebuilt(s) for s in statements)
-        for statement in self.statements:
+        arrays = []
+        for i, statement in enumerate(self.statements):
             for column in cast(Any, statement).selected_columns:
                 if isinstance(column.type, Enum) and column.type.native_enum:
                     raise TypeError(f"{column.name}: a native enum cannot be read inside a record")
-        arrays = []
-        for i, statement in enumerate(self.statements):
             rows = cast(Any, statement).subquery(f"together_{i}")
             whole_row: Any = literal_column(rows.name)
             arrays.append(func.array(select(whole_row).select_from(rows).scalar_subquery()))

@@ -408,11 +408,16 @@ async def listed_polls(
     page past the end)."""
     params = listing_params(race_id, flt, page, size)
     rows = (await session.execute(_listing(flt.shape), params)).all()
-    pages = max(1, -(-rows[0][24] // size))
+    pages = _pages(rows, size)
     if page > pages and rows[0][24]:
         page = pages
         rows = (await session.execute(_listing(flt.shape), listing_params(race_id, flt, page, size))).all()
     return listing_from(rows, flt, page, size)
+
+
+def _pages(rows: Sequence[Any], size: int) -> int:
+    """How many pages of `size` the polls a listing's rows count fill (at least one)."""
+    return max(1, -(-rows[0][24] // size))
 
 
 def listing_statement(flt: PollFilter = PollFilter()) -> Select[Any]:
@@ -427,7 +432,7 @@ def listing_params(race_id: int, flt: PollFilter, page: int, size: int) -> dict[
 def listing_from(rows: Sequence[Any], flt: PollFilter, page: int, size: int) -> PollListing:
     """The listing from the rows of `listing_statement` for page `page`, which is not past the end."""
     total, newest, all_polls = rows[0][24:27]
-    pages = max(1, -(-total // size))
+    pages = _pages(rows, size)
     page = min(max(1, page), pages)
     listed, stages = build_listed(rows)
     if flt.active:

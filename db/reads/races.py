@@ -32,7 +32,7 @@ from db.polling import MatchupAverage
 from db.reads.polls import (
     ListedPoll,
     PollFilter,
-    listed_polls,
+    PollListing,
     listing_from,
     listing_params,
     listing_statement,
@@ -233,12 +233,10 @@ def build_view(
     return ContestView(contest, standings, snapshot, call, total, other)
 
 
-async def poll_summary(
-    session: AsyncSession, race_id: int
-) -> tuple[ListedPoll | None, int, list[MatchupAverage]]:
-    """The newest poll, how many there are, and the averages of the last window (one statement)."""
-    found = await listed_polls(session, race_id, size=1)
-    return (found.polls[0] if found.polls else None), found.total, found.averages
+def poll_summary(listing: PollListing) -> tuple[ListedPoll | None, int, list[MatchupAverage]]:
+    """The card's polls from a one-poll listing: the newest poll, how many there are, and the averages of
+    the last window."""
+    return (listing.polls[0] if listing.polls else None), listing.total, listing.averages
 
 
 # ---------------------------------------------------------------- the prebuilt statements
@@ -396,6 +394,13 @@ async def race_views(session: AsyncSession, race_id: int) -> tuple[RaceRow | Non
     """A race and every one of its stages with its current count and standing call, in order: two
     statements, asked together."""
     ballots, standings = await execute_together(session, RACE_VIEWS, {"race_id": race_id})
+    return race_in_views(race_id, ballots, standings)
+
+
+def race_in_views(
+    race_id: int, ballots: Iterable[Sequence[Any]], standings: Iterable[Sequence[Any]]
+) -> tuple[RaceRow | None, list[ContestView]]:
+    """The race and its stages in order, from the rows of `RACE_BALLOTS` and `RACE_STANDINGS`."""
     races, views = read_views(ballots, standings)
     views.sort(key=lambda v: stage_sort_key(v.contest))
     return races.get(race_id), views
@@ -471,13 +476,6 @@ KEY_ENDORSEMENTS = prebuilt(
 )
 
 
-async def key_endorsements(
-    session: AsyncSession, race_id: int, limit: int = 5
-) -> tuple[list[EndorsementRow], int]:
-    """The weightiest `limit` of a race's newest endorsements, and how many it has in all: one statement."""
-    return read_endorsements(await session.execute(KEY_ENDORSEMENTS, {"race_id": race_id, "limit": limit}))
-
-
 async def stored_endorsement(
     session: AsyncSession, race_id: int, candidate_id: int, endorser: str, stance: str, date: dt.date | None
 ) -> int | None:
@@ -494,19 +492,17 @@ async def stored_endorsement(
 
 
 CARD = Together(RACE_BALLOTS, RACE_STANDINGS, listing_statement(), KEY_ENDORSEMENTS)
+KEY_ENDORSEMENTS_SHOWN = 5
 
 
 async def race_card(session: AsyncSession, race_id: int) -> RaceCard | None:
-    """A race's card: its stages with their counts and calls, the newest poll, the averages and the key
-    endorsements (one round trip on PostgreSQL: `CARD`)."""
-    params = {**listing_params(race_id, PollFilter(), page=1, size=1), "limit": 5}
+    """A race's card: its stages with their counts and calls, the newest poll, the averages and the
+    weightiest of its newest endorsements (one round trip on PostgreSQL: `CARD`)."""
+    params = {**listing_params(race_id, PollFilter(), page=1, size=1), "limit": KEY_ENDORSEMENTS_SHOWN}
     ballots, standings, listing, endorsed = await execute_together(session, CARD, params)
-    races, contests = read_views(ballots, standings)
-    race = races.get(race_id)
+    race, contests = race_in_views(race_id, ballots, standings)
     if race is None:
         return None
-    contests.sort(key=lambda v: stage_sort_key(v.contest))
-    polls = listing_from(listing.all(), PollFilter(), page=1, size=1)
+    latest, count, averages = poll_summary(listing_from(listing.all(), PollFilter(), page=1, size=1))
     endorsements, endorsement_count = read_endorsements(endorsed)
-    latest = polls.polls[0] if polls.polls else None
-    return RaceCard(race, contests, latest, polls.total, polls.averages, endorsements, endorsement_count)
+    return RaceCard(race, contests, latest, count, averages, endorsements, endorsement_count)

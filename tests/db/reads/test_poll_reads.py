@@ -26,7 +26,7 @@ from db.dataset import load_document
 from db.models import Contest, Poll, Question, Race
 from db.polling import WINDOW_DAYS, averages
 from db.reads.polls import PAGE_SIZE, PollFilter, ShownPoll, listed_polls, poll_page
-from db.reads.races import poll_summary
+from db.reads.races import race_card
 
 Sessions = async_sessionmaker[AsyncSession]
 POLLSTERS = [
@@ -235,7 +235,9 @@ async def test_the_race_cards_poll_summary_is_the_orm_reading(races: tuple[Sessi
         assert sample is not None and empty is not None
         matchups = []
         for race_id in [*ids, sample, empty]:
-            latest, count, found = await poll_summary(session, race_id)
+            card = await race_card(session, race_id)
+            assert card is not None
+            latest, count, found = card.latest_poll, card.poll_count, card.averages
             polls, contests = await orm_polls(session, race_id)
             want = expected(polls, contests, PollFilter(), 1, 1)
             assert count == len(polls)
