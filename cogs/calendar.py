@@ -13,9 +13,9 @@ from discord.ext import commands
 from bot import RaceBot
 from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
-from cogs.support.dates import DATE_EXAMPLES, parse_when
+from cogs.support.dates import DATE_EXAMPLES, DateSpan, parse_when
 from cogs.support.errors import UsageError
-from cogs.support.paging import Pager
+from cogs.support.paging import Paged, Shown, enable_paging, page_buttons, page_source
 from cogs.support.parsing import split_page
 from render.calendar import calendar_pages, empty_calendar_text
 
@@ -23,6 +23,7 @@ from render.calendar import calendar_pages, empty_calendar_text
 # Pacific and Alaska close later, but a day's contests are listed by their own date).
 HOME = zoneinfo.ZoneInfo("America/New_York")
 DEFAULT_DAYS = 30
+SPAN_WORDS_KEPT = 30  # characters of the member's words a page button's id carries
 
 
 def today() -> dt.date:
@@ -57,8 +58,9 @@ class CalendarCog(commands.Cog, name="Calendar"):
         prefix = ctx.shown_prefix
         examples = ", ".join(f"`{prefix}calendar {e}`" for e in DATE_EXAMPLES)
         try:
+            asked = self.today()
             text, typed_page = split_page(when or "")
-            span = parse_when(text if text.strip() else f"next {DEFAULT_DAYS} days", self.today())
+            span = parse_when(text if text.strip() else f"next {DEFAULT_DAYS} days", asked)
         except UsageError as problem:
             raise UsageError(f"{problem.problem} Try {examples}.", f"{prefix}calendar july 14 2020") from None
         wanted = page or typed_page or 1
@@ -73,17 +75,36 @@ class CalendarCog(commands.Cog, name="Calendar"):
                 f"{prefix}calendar {text.strip()} page {len(pages)}",
             )
 
-        async def render(n: int) -> discord.Embed:
-            return pages[n - 1]
+        paged = Paged("calendar", span_key(asked, text, span), ctx.author.id, prefix)
+        shown = calendar_shown(pages, wanted, paged, text)
+        await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 
-        view = Pager(
-            ctx.author.id, wanted, len(pages), render, again=f"{prefix}calendar {text.strip()}".strip()
-        )
-        if view.useful:
-            view.message = await reply(ctx, embed=pages[wanted - 1], view=view)
-        else:
-            await reply(ctx, embed=pages[wanted - 1])
+
+def span_key(asked: dt.date, text: str, span: DateSpan) -> str:
+    """The day asked and the words, as a button's id carries them: `739585.next tuesday`. Words too long
+    for an id are carried as the span's own dates, which read back to the same days."""
+    words = " ".join(text.split())
+    if len(words) > SPAN_WORDS_KEPT or ":" in words:
+        words = f"{span.start.isoformat()} to {span.end.isoformat()}"
+    return f"{asked.toordinal()}.{words}"
+
+
+def calendar_shown(pages: list[discord.Embed], page: int, paged: Paged, text: str) -> Shown:
+    shown_page = min(page, len(pages))
+    again = f"{paged.prefix}calendar {text.strip()}".strip()
+    return Shown(pages[shown_page - 1], shown_page, len(pages), again=again)
+
+
+@page_source("calendar")
+async def calendar_page(bot: RaceBot, paged: Paged, page: int) -> Shown | None:
+    asked, _, text = paged.key.partition(".")
+    span = parse_when(text or f"next {DEFAULT_DAYS} days", dt.date.fromordinal(int(asked)))
+    found = await bot.store.calendar(span.start, span.end)
+    if not found.entries:
+        return None
+    return calendar_shown(calendar_pages(found, span.label), page, paged, text)
 
 
 async def setup(bot: RaceBot) -> None:
     await bot.add_cog(CalendarCog(bot))
+    enable_paging(bot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -18,10 +19,10 @@ from cogs.support.common import (
     resolve_race,
 )
 from cogs.support.context import RaceContext
-from cogs.support.paging import Pager
+from cogs.support.paging import Paged, Shown, enable_paging, page_buttons, page_source
 from cogs.support.parsing import split_page
 from db.lookup import parse_query, race_hint
-from db.reads.rows import Person
+from db.reads.rows import EndorsementRow, Person, RaceLike
 from render.format import escape
 from render.limits import clip
 from render.people import (
@@ -133,31 +134,67 @@ class CandidatesCog(commands.Cog, name="Candidates"):
                     embed=people_embed(matches, prefix, "endorsements"),
                 )
         if person is not None:
-            title, again, with_race = person.name, f"{prefix}endorsements {clip(person.name, 60)}", True
-            rows, count = await self.bot.store.person_endorsements(person.id)
+            listing = await person_endorsements(self.bot, person, prefix)
         else:
-            race = await resolve_race(ctx, text, "endorsements")
-            title, again, with_race = race_title(race), f"{prefix}endorsements {race_hint(race)}", False
-            rows, count = await self.bot.store.race_endorsements(race.id)
-        if not rows:
-            await reply(ctx, no_endorsements_text(title))
+            listing = await race_endorsements(self.bot, await resolve_race(ctx, text, "endorsements"), prefix)
+        if not listing.rows:
+            await reply(ctx, no_endorsements_text(listing.title))
             return
-        pages = endorsement_pages(escape(title), rows, count, with_race)
+        pages = listing.pages()
         if wanted > len(pages):
             raise UsageError(
                 f"There {'is' if len(pages) == 1 else 'are'} only {len(pages)} page{'s' if len(pages) > 1 else ''}.",
-                f"{again} page {len(pages)}",
+                f"{listing.again} page {len(pages)}",
             )
+        paged = Paged("endorsements", listing.key, ctx.author.id, prefix)
+        shown = listing.shown(pages, wanted)
+        await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 
-        async def render(n: int) -> discord.Embed:
-            return pages[n - 1]
 
-        view = Pager(ctx.author.id, wanted, len(pages), render, again=again)
-        if view.useful:
-            view.message = await reply(ctx, embed=pages[wanted - 1], view=view)
-        else:
-            await reply(ctx, embed=pages[wanted - 1])
+@dataclass(frozen=True)
+class EndorsementListing:
+    """A race's or a person's endorsements, with what pages them."""
+
+    key: str  # `r12` (a race) or `p34` (a person)
+    title: str
+    again: str
+    with_race: bool
+    rows: list[EndorsementRow]
+    count: int
+
+    def pages(self) -> list[discord.Embed]:
+        return endorsement_pages(escape(self.title), self.rows, self.count, self.with_race)
+
+    def shown(self, pages: list[discord.Embed], page: int) -> Shown:
+        shown_page = min(page, len(pages))
+        return Shown(pages[shown_page - 1], shown_page, len(pages), again=self.again)
+
+
+async def person_endorsements(bot: RaceBot, person: Person, prefix: str) -> EndorsementListing:
+    rows, count = await bot.store.person_endorsements(person.id)
+    again = f"{prefix}endorsements {clip(person.name, 60)}"
+    return EndorsementListing(f"p{person.id}", person.name, again, True, rows, count)
+
+
+async def race_endorsements(bot: RaceBot, race: RaceLike, prefix: str) -> EndorsementListing:
+    rows, count = await bot.store.race_endorsements(race.id)
+    again = f"{prefix}endorsements {race_hint(race)}"
+    return EndorsementListing(f"r{race.id}", race_title(race), again, False, rows, count)
+
+
+@page_source("endorsements")
+async def endorsements_page(bot: RaceBot, paged: Paged, page: int) -> Shown | None:
+    kind, number = paged.key[:1], int(paged.key[1:])
+    listing: EndorsementListing | None = None
+    if kind == "p" and (card := await bot.store.person_card(number)) is not None:
+        listing = await person_endorsements(bot, card.person, paged.prefix)
+    elif kind == "r" and (race := await bot.store.race_card(number)) is not None:
+        listing = await race_endorsements(bot, race.race, paged.prefix)
+    if listing is None or not listing.rows:
+        return None
+    return listing.shown(listing.pages(), page)
 
 
 async def setup(bot: RaceBot) -> None:
     await bot.add_cog(CandidatesCog(bot))
+    enable_paging(bot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -18,14 +19,24 @@ from cogs.support.common import hybrid_command, race_autocomplete, reply, resolv
 from cogs.support.context import RaceContext
 from cogs.support.dates import parse_when
 from cogs.support.errors import UsageError
-from cogs.support.paging import Pager
+from cogs.support.paging import (
+    GONE,
+    Paged,
+    Shown,
+    enable_paging,
+    not_yours,
+    page_buttons,
+    page_source,
+    say_privately,
+)
 from cogs.support.parsing import (
     split_poll_query,
     split_results_query,
 )
 from db.lookup import race_hint
 from db.models import Race
-from db.reads.polls import PollFilter
+from db.reads.polls import PollFilter, PollPage
+from db.reads.rows import RaceLike
 from db.vocabulary import POPULATION_NAME
 from render.chart import ChartResult
 from render.format import escape, stage_title
@@ -104,7 +115,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 )
             stage, party = have[0], stages.party
         flt = PollFilter(population or asked.population, since_day, stage, party)
-        described = describe_filter(flt, POPULATION_NAME.get(flt.population or ""))
+        described = described_filter(flt)
         if chart or asked.chart:
             await ctx.defer()
             await self.send_chart(ctx, race, flt, described)
@@ -119,28 +130,12 @@ class PollsCog(commands.Cog, name="Polls"):
                 f"There {'is' if first.pages == 1 else 'are'} only {first.pages} page{'s' if first.pages > 1 else ''} of polls.",
                 f"{prefix}polls {hint} page {first.pages}",
             )
-        title = race_title(race)
-
-        async def render(n: int) -> discord.Embed:
-            return polls_embed(title, await self.bot.store.poll_page(race.id, flt, n), described)
-
-        async def on_chart(interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.defer(thinking=True)
-            embed, file = await self.chart_message(race, flt, described, prefix)
-            if file is None:
-                await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
-            else:
-                await interaction.followup.send(
-                    embed=embed, file=file, allowed_mentions=discord.AllowedMentions.none()
-                )
-
-        view = Pager(
-            ctx.author.id, first.page, first.pages, render, again=f"{prefix}polls {hint}", on_chart=on_chart
-        )
-        view.message = await reply(ctx, embed=polls_embed(title, first, described), view=view)
+        paged = Paged("polls", filter_key(race.id, flt), ctx.author.id, prefix)
+        shown = polls_shown(race, flt, first, paged)
+        await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 
     async def chart_message(
-        self, race: Race, flt: PollFilter, described: str, prefix: str = "!"
+        self, race: RaceLike, flt: PollFilter, described: str, prefix: str = "!"
     ) -> tuple[discord.Embed, discord.File | None]:
         contests = await self.bot.store.race_contests(race.id)
         credit = poll_credit(await self.bot.store.poll_sources(race.id))
@@ -183,5 +178,100 @@ class PollsCog(commands.Cog, name="Polls"):
             await reply(ctx, embed=embed, file=file)
 
 
+def filter_key(race_id: int, flt: PollFilter) -> str:
+    """A race and a filter as a button's id carries them: `12.lv.737972.general.` (see `read_filter_key`)."""
+    since = str(flt.since.toordinal()) if flt.since else ""
+    return ".".join((str(race_id), flt.population or "", since, flt.stage or "", flt.party or ""))
+
+
+def read_filter_key(key: str) -> tuple[int, PollFilter]:
+    race_id, population, since, stage, party = key.split(".")
+    day = dt.date.fromordinal(int(since)) if since else None
+    return int(race_id), PollFilter(population or None, day, stage or None, party or None)
+
+
+def described_filter(flt: PollFilter) -> str:
+    return describe_filter(flt, POPULATION_NAME.get(flt.population or ""))
+
+
+def polls_shown(race: RaceLike, flt: PollFilter, page: PollPage, paged: Paged) -> Shown:
+    """A page of a race's polls, with the chart button: the reply's first page and every turn of it."""
+    chart = discord.ui.Button[Any](
+        label="📈 Chart",
+        style=discord.ButtonStyle.primary,
+        custom_id=chart_button_id(paged.owner_id, paged.key, paged.prefix),
+    )
+    return Shown(
+        polls_embed(race_title(race), page, described_filter(flt)),
+        page.page,
+        page.pages,
+        again=f"{paged.prefix}polls {race_hint(race)}",
+        extra=(chart,),
+    )
+
+
+@page_source("polls")
+async def polls_page(bot: RaceBot, paged: Paged, page: int) -> Shown | None:
+    race_id, flt = read_filter_key(paged.key)
+    card = await bot.store.race_card(race_id)
+    if card is None:
+        return None
+    first = await bot.store.poll_page(race_id, flt, page)
+    if first.total == 0:
+        return None
+    if page > first.pages:  # fewer polls since: the last page
+        first = await bot.store.poll_page(race_id, flt, first.pages)
+    return polls_shown(card.race, flt, first, paged)
+
+
+CHART_ID = re.compile(r"rd:ch:(?P<owner>\d{1,20}):(?P<key>[^:]{0,48}):(?P<prefix>.{0,8})")
+
+
+def chart_button_id(owner_id: int, key: str, prefix: str) -> str:
+    return f"rd:ch:{owner_id}:{key}:{prefix}"
+
+
+class ChartButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CHART_ID):
+    """A click on a polls reply's Chart button: the chart, posted in the channel."""
+
+    def __init__(self, owner_id: int, key: str, prefix: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=chart_button_id(owner_id, key, prefix)))
+        self.owner_id, self.key, self.prefix = owner_id, key, prefix
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ChartButton:
+        return cls(int(match["owner"]), match["key"], match["prefix"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.post_chart(interaction)
+        except Exception:
+            log.exception("the chart button failed for %s", self.key)
+            await say_privately(interaction, "Something went wrong drawing the chart. Ask again.")
+
+    async def post_chart(self, interaction: discord.Interaction[Any]) -> None:
+        bot: RaceBot = interaction.client
+        race_id, flt = read_filter_key(self.key)
+        card = await bot.store.race_card(race_id)
+        cog = bot.get_cog("Polls")
+        if card is None or not isinstance(cog, PollsCog):
+            await say_privately(interaction, GONE)
+            return
+        if interaction.user.id != self.owner_id:
+            await say_privately(interaction, not_yours(f"{self.prefix}polls {race_hint(card.race)}"))
+            return
+        await interaction.response.defer(thinking=True)
+        embed, file = await cog.chart_message(card.race, flt, described_filter(flt), self.prefix)
+        none = discord.AllowedMentions.none()
+        if file is None:
+            await interaction.followup.send(embed=embed, allowed_mentions=none)
+        else:
+            await interaction.followup.send(embed=embed, file=file, allowed_mentions=none)
+
+
 async def setup(bot: RaceBot) -> None:
     await bot.add_cog(PollsCog(bot))
+    enable_paging(bot)
+    bot.add_dynamic_items(ChartButton)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import discord
 from discord import app_commands
 from discord.ext import commands
 
 from cogs.support.common import hybrid_command, reply
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError, UserFacingError
-from cogs.support.paging import Pager
+from cogs.support.paging import Paged, Shown, enable_paging, page_buttons, page_source
 from cogs.support.parsing import split_page
 from db.models import NATIONAL
+from db.reads.president import Presidency
 from render.format import escape
 from render.limits import clip
 from render.president import no_presidency_text, pages, presidency_embed
@@ -63,14 +63,25 @@ async def answer_presidency(ctx: RaceContext, text: str, command: str = "preside
             f"{prefix}{command} {year} page {total}",
         )
 
-    async def render(n: int) -> discord.Embed:
-        return presidency_embed(found, n, prefix)
+    paged = Paged("president", str(year), ctx.author.id, prefix)
+    shown = presidency_shown(found, wanted, paged)
+    await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 
-    view = Pager(ctx.author.id, wanted, total, render, again=f"{prefix}{command} {year}")
-    if view.useful:
-        view.message = await reply(ctx, embed=presidency_embed(found, wanted, prefix), view=view)
-    else:
-        await reply(ctx, embed=presidency_embed(found, wanted, prefix))
+
+def presidency_shown(found: Presidency, page: int, paged: Paged) -> Shown:
+    shown_page = min(page, pages(found))
+    return Shown(
+        presidency_embed(found, shown_page, paged.prefix),
+        shown_page,
+        pages(found),
+        again=f"{paged.prefix}president {found.cycle}",
+    )
+
+
+@page_source("president")
+async def presidency_page(bot: RaceBot, paged: Paged, page: int) -> Shown | None:
+    found = await bot.store.presidency(int(paged.key))
+    return None if found is None else presidency_shown(found, page, paged)
 
 
 async def answer_national_race(
@@ -112,3 +123,4 @@ class PresidentCog(commands.Cog, name="President"):
 
 async def setup(bot: RaceBot) -> None:
     await bot.add_cog(PresidentCog(bot))
+    enable_paging(bot)

@@ -438,14 +438,32 @@ class RecordedMessage:
 
     def button_ids(self) -> list[str]:
         """custom_id of every button and select menu in the components, in order."""
-        out: list[str] = []
+        return [item["custom_id"] for item in self.interactive_components()]
+
+    def button_labels(self) -> list[str]:
+        return [str(item.get("label") or "") for item in self.interactive_components()]
+
+    def button_id(self, label: str) -> str:
+        """custom_id of the button whose label holds `label` ("Next" finds "Next ▶")."""
+        for item in self.interactive_components():
+            if label in str(item.get("label") or ""):
+                return str(item["custom_id"])
+        raise KeyError(f"no button labelled {label!r} in {self.button_ids()}")
+
+    def button_disabled(self, label: str) -> bool:
+        custom_id = self.button_id(label)
+        return any(i["custom_id"] == custom_id and i.get("disabled") for i in self.interactive_components())
+
+    def interactive_components(self) -> list[dict[str, Any]]:
+        """Every button and select menu with a custom_id, at any depth, in order."""
+        out: list[dict[str, Any]] = []
 
         def walk(items: Any) -> None:
             for item in items or ():
                 if not isinstance(item, dict):
                     continue
                 if item.get("custom_id") and item.get("type") in (2, 3, 5, 6, 7, 8):
-                    out.append(item["custom_id"])
+                    out.append(item)
                 walk(item.get("components"))
                 if isinstance(item.get("accessory"), dict):
                     walk([item["accessory"]])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cogs.support.paging import NEXT_ID
 from tests.support import member_world, new_messages
 
 
@@ -16,6 +15,6 @@ async def test_the_bot_keeps_no_message_cache_and_pages_still_turn(tmp_path: Pat
         assert paged.ok is True
         assert len(world.bot.cached_messages) == 0  # neither the members' messages nor the bot's own
         before = len(world.standin.messages)
-        await world.standin.click_button(paged.messages[0], NEXT_ID, world.member)
+        await world.standin.click_button(paged.messages[0], paged.messages[0].button_id("Next"), world.member)
         (turned,) = await new_messages(world, before)
         assert turned.response_type == 7 and "page 2/" in turned.text()  # the paged reply kept its message

@@ -1,107 +1,161 @@
-"""Paging long replies: Prev/Next buttons only the member who asked can use, and `page N` in prefix form."""
+"""Paging long replies: Prev/Next buttons only the member who asked can use, and `page N` in prefix form.
+
+Nothing is kept per reply. A button's custom_id says what it shows: the page source (a cog's function
+that builds a page from a short key), the key, the page it turns to, who asked and the prefix they used.
+A click builds that page afresh from the store (cached), so a button works for as long as its message
+stays, after a restart, and on whichever process gets the click; no view waits in memory to time out,
+and no edit is spent taking buttons off old replies.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+if TYPE_CHECKING:
+    from bot import RaceBot
+
 log = logging.getLogger(__name__)
 
-PAGE_TIMEOUT = 300.0  # seconds of no clicks before the buttons go
-PREV_ID, NEXT_ID, CHART_ID = "racedesk:page:prev", "racedesk:page:next", "racedesk:polls:chart"
+# A key never holds ':', so that the prefix (which may) can close the id.
+PAGE_ID = re.compile(
+    r"rd:pg:(?P<source>[a-z]+):(?P<turn>[pn]):(?P<page>\d{1,6}):(?P<owner>\d{1,20}):(?P<key>[^:]{0,48}):(?P<prefix>.{0,8})"
+)
+CUSTOM_ID_LIMIT = 100  # Discord's
 
-RenderPage = Callable[[int], Awaitable[discord.Embed]]
-OnChart = Callable[[discord.Interaction[Any]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Shown:
+    """A page as its source built it."""
+
+    embed: discord.Embed
+    page: int  # the page shown: the one asked for, or the last if the list has shrunk since
+    pages: int
+    again: str  # the command that shows this reply, for others to run themselves
+    extra: Sequence[discord.ui.Item[Any]] = field(default=())  # buttons after Prev/Next (the chart)
 
 
-class Pager(discord.ui.View):
-    """Pages of one reply. `render(page)` builds page `page` (1-based) when it is asked for."""
+# (bot, the reply's buttons' data, page) → that page, or None when what its key named is gone.
+PageSource = Callable[["RaceBot", "Paged", int], Awaitable[Shown | None]]
+_SOURCES: dict[str, PageSource] = {}
 
-    def __init__(
-        self,
-        owner_id: int,
-        page: int,
-        pages: int,
-        render: RenderPage,
-        *,
-        again: str,
-        on_chart: OnChart | None = None,
-        timeout: float = PAGE_TIMEOUT,
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
+
+def page_source(name: str) -> Callable[[PageSource], PageSource]:
+    """Registers a cog's page builder under `name` (lowercase letters: it is part of each button's id)."""
+    if not re.fullmatch(r"[a-z]+", name):
+        raise ValueError(f"a page source's name is lowercase letters: {name!r}")
+
+    def register(build: PageSource) -> PageSource:
+        _SOURCES[name] = build
+        return build
+
+    return register
+
+
+def page_sources() -> Mapping[str, PageSource]:
+    """Every registered page source by name."""
+    return MappingProxyType(_SOURCES)
+
+
+@dataclass(frozen=True)
+class Paged:
+    """What a paged reply's buttons carry: enough to build any of its pages again."""
+
+    source: str
+    key: str
+    owner_id: int
+    prefix: str
+
+    def button_id(self, turn: str, page: int) -> str:
+        custom_id = f"rd:pg:{self.source}:{turn}:{page}:{self.owner_id}:{self.key}:{self.prefix}"
+        read = PAGE_ID.fullmatch(custom_id)
+        if read is None or read["key"] != self.key or len(custom_id) > CUSTOM_ID_LIMIT:
+            raise ValueError(f"not a page button id: {custom_id!r}")
+        return custom_id
+
+
+def page_buttons(paged: Paged, shown: Shown) -> discord.ui.View | None:
+    """The reply's buttons (None when it needs none). The view is finished before it is sent, so
+    discord.py keeps nothing of it: a click is read from its custom_id by `PageTurn`."""
+    items: list[discord.ui.Item[Any]] = []
+    if shown.pages > 1:
+        items.append(_turn_button("◀ Prev", paged.button_id("p", shown.page - 1), shown.page <= 1))
+        items.append(_turn_button("Next ▶", paged.button_id("n", shown.page + 1), shown.page >= shown.pages))
+    items.extend(shown.extra)
+    if not items:
+        return None
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    view.stop()
+    return view
+
+
+def _turn_button(label: str, custom_id: str, disabled: bool) -> discord.ui.Button[Any]:
+    return discord.ui.Button(
+        label=label, style=discord.ButtonStyle.secondary, custom_id=custom_id, disabled=disabled
+    )
+
+
+async def say_privately(interaction: discord.Interaction[Any], text: str) -> None:
+    """A short reply only the clicker sees."""
+    send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+    with contextlib.suppress(discord.HTTPException):
+        await send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+
+def not_yours(again: str) -> str:
+    return f"These buttons belong to the member who asked. Run `{again}` to get your own."
+
+
+GONE = "What this reply listed is no longer there. Ask again."
+
+
+class PageTurn(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_ID):
+    """A click on Prev or Next of any paged reply, rebuilt from its custom_id."""
+
+    def __init__(self, paged: Paged, turn: str, page: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=paged.button_id(turn, page)))
+        self.paged = paged
         self.page = page
-        self.pages = pages
-        self.render = render
-        self.again = again  # the command that shows this reply, for others to run themselves
-        self.on_chart = on_chart
-        self.message: discord.Message | None = None
-        if pages <= 1:
-            self.remove_item(self.prev_button)
-            self.remove_item(self.next_button)
-        if on_chart is None:
-            self.remove_item(self.chart_button)
-        self._sync()
 
-    @property
-    def useful(self) -> bool:
-        return bool(self.children)
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PageTurn:
+        paged = Paged(match["source"], match["key"], int(match["owner"]), match["prefix"])
+        return cls(paged, match["turn"], int(match["page"]))
 
-    def _sync(self) -> None:
-        self.prev_button.disabled = self.page <= 1
-        self.next_button.disabled = self.page >= self.pages
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await turn_page(interaction, self.paged, self.page)
+        except Exception:
+            log.exception("turning to page %d of %s failed", self.page, self.paged)
+            await say_privately(interaction, "Something went wrong turning the page. Ask again.")
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(
-            f"These buttons belong to the member who asked. Run `{self.again}` to get your own.",
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        return False
 
-    async def _turn(self, interaction: discord.Interaction[Any], page: int) -> None:
-        self.page = min(max(1, page), self.pages)
-        self._sync()
-        embed = await self.render(self.page)
-        await interaction.response.edit_message(embed=embed, view=self)
+async def turn_page(interaction: discord.Interaction[Any], paged: Paged, page: int) -> None:
+    build = _SOURCES.get(paged.source)
+    shown = await build(interaction.client, paged, max(1, page)) if build else None
+    if shown is None:
+        await say_privately(interaction, GONE)
+    elif interaction.user.id != paged.owner_id:
+        await say_privately(interaction, not_yours(shown.again))
+    else:
+        await interaction.response.edit_message(embed=shown.embed, view=page_buttons(paged, shown))
 
-    @discord.ui.button(label="◀ Prev", style=discord.ButtonStyle.secondary, custom_id=PREV_ID)
-    async def prev_button(
-        self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]
-    ) -> None:
-        await self._turn(interaction, self.page - 1)
 
-    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary, custom_id=NEXT_ID)
-    async def next_button(
-        self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]
-    ) -> None:
-        await self._turn(interaction, self.page + 1)
-
-    @discord.ui.button(label="📈 Chart", style=discord.ButtonStyle.primary, custom_id=CHART_ID)
-    async def chart_button(
-        self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]
-    ) -> None:
-        assert self.on_chart is not None
-        await self.on_chart(interaction)
-
-    async def on_timeout(self) -> None:
-        if self.message is None:
-            return
-        with contextlib.suppress(discord.HTTPException):
-            await self.message.edit(view=None)
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
-        log.error("paging failed for %s", self.again, exc_info=error)
-        send = (
-            interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-        )
-        with contextlib.suppress(discord.HTTPException):
-            await send("Something went wrong turning the page. Ask again.", ephemeral=True)
+def enable_paging(bot: RaceBot) -> None:
+    """Lets the bot answer page buttons (any cog that pages calls it; once is enough)."""
+    bot.add_dynamic_items(PageTurn)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from cogs.support.paging import CHART_ID, NEXT_ID, PREV_ID
 from tests.support import World, assert_fits, assert_inert, member_world, new_messages
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -47,7 +46,7 @@ async def test_polls_alabama_shows_the_aum_poll_and_marks_the_sessions_matchup_h
     assert "**Average**" in text and "(1 poll, to Jul 9, 2020)" in text
     assert "weighted by sample size" in text  # the method is stated
     assert "FiveThirtyEight polls (CC BY 4.0)" in text
-    assert exchange.messages[0].button_ids() == [CHART_ID]  # one page: no paging buttons
+    assert exchange.messages[0].button_labels() == ["📈 Chart"]  # one page: no paging buttons
     assert_fits(exchange.messages[0])
 
 
@@ -64,7 +63,8 @@ async def test_polls_chart_attaches_a_png(world: World) -> None:
 async def test_the_chart_button_posts_the_chart(world: World) -> None:
     exchange = await world.say("!polls alabama")
     before = len(world.standin.messages)
-    await world.standin.click_button(exchange.messages[0], CHART_ID, world.member)
+    message = exchange.messages[0]
+    await world.standin.click_button(message, message.button_id("Chart"), world.member)
     got = await new_messages(world, before, lambda ms: any(m.attachments for m in ms))
     chart = next(m for m in got if m.attachments)
     assert chart.attachments[0][1].startswith(PNG)
@@ -74,21 +74,37 @@ async def test_pages_turn_with_buttons_only_for_the_member_who_asked(world: Worl
     exchange = await world.say("!polls georgia special")
     first = exchange.messages[0]
     assert "Polls 1–5 of 15, newest first · page 1/3" in exchange.text
-    assert first.button_ids() == [PREV_ID, NEXT_ID, CHART_ID]
+    assert first.button_labels() == ["◀ Prev", "Next ▶", "📈 Chart"]
+    assert first.button_disabled("Prev") and not first.button_disabled("Next")
     assert_fits(first)
 
     before = len(world.standin.messages)
-    await world.standin.click_button(first, NEXT_ID, world.moderator)
+    await world.standin.click_button(first, first.button_id("Next"), world.moderator)
     (refusal,) = await new_messages(world, before)
     assert refusal.ephemeral and "belong to the member who asked" in refusal.text()
     assert "`!polls georgia 2020 special`" in refusal.text()
 
+    current = first
+    for label, shown in (("Next", 2), ("Next", 3), ("Prev", 2)):
+        before = len(world.standin.messages)
+        await world.standin.click_button(first, current.button_id(label), world.member)
+        (turned,) = await new_messages(world, before)
+        assert turned.response_type == 7  # the same message, edited
+        assert f"Polls {5 * shown - 4}–{5 * shown} of 15, newest first · page {shown}/3" in turned.text()
+        assert turned.button_labels() == ["◀ Prev", "Next ▶", "📈 Chart"]  # the chart button stays
+        assert turned.button_disabled("Next") is (shown == 3)
+        assert_fits(turned)
+        current = turned
+
+
+async def test_the_chart_button_of_a_filtered_reply_keeps_its_filter(world: World) -> None:
+    exchange = await world.say("!polls georgia special lv")
+    message = exchange.messages[0]
     before = len(world.standin.messages)
-    await world.standin.click_button(first, NEXT_ID, world.member)
-    (turned,) = await new_messages(world, before)
-    assert turned.response_type == 7  # the same message, edited
-    assert "Polls 6–10 of 15, newest first · page 2/3" in turned.text()
-    assert_fits(turned)
+    await world.standin.click_button(message, message.button_id("Chart"), world.member)
+    got = await new_messages(world, before, lambda ms: any(m.attachments for m in ms))
+    chart = next(m for m in got if m.attachments)
+    assert "likely voters" in chart.text()
 
 
 async def test_page_two_in_prefix_form(world: World) -> None:

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from cogs.support.paging import NEXT_ID
 from db.audit import SYSTEM
 from db.engine import make_engine, make_sessionmaker
 from db.importers.run import import_file
@@ -121,7 +120,7 @@ async def test_the_states_come_by_margin_a_page_at_a_time(world: World) -> None:
     assert f"+{closest:.2f} ({ranked[0][1] - ranked[1][1]:,})" in field["value"].splitlines()[0]
 
     before = len(world.standin.messages)
-    await world.standin.click_button(first, NEXT_ID, world.member)
+    await world.standin.click_button(first, first.button_id("Next"), world.member)
     (turned,) = await new_messages(world, before)
     assert f"States by margin, closest first (2/{pages})" in turned.text()
     assert f"(2/{pages})" in await world.text("!president 2020 page 2")
