@@ -69,7 +69,7 @@ class RaceBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),  # data text can never ping
             case_insensitive=True,
             strip_after_prefix=True,
-            # No message cache: nothing reads it (a paged reply keeps its own message), and discord.py's
+            # No message cache: nothing reads it (a page button's click carries its message), and discord.py's
             # default 1,000 messages, members' and the bot's own, are a heap every full collection walks.
             max_messages=None,
             **kwargs,

@@ -75,7 +75,7 @@ class CalendarCog(commands.Cog, name="Calendar"):
                 f"{prefix}calendar {text.strip()} page {len(pages)}",
             )
 
-        paged = Paged("calendar", span_key(asked, text, span), ctx.author.id, prefix)
+        paged = Paged.asked(ctx, "calendar", span_key(asked, text, span))
         shown = calendar_shown(pages, wanted, paged, text)
         await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 

@@ -146,7 +146,7 @@ class CandidatesCog(commands.Cog, name="Candidates"):
                 f"There {'is' if len(pages) == 1 else 'are'} only {len(pages)} page{'s' if len(pages) > 1 else ''}.",
                 f"{listing.again} page {len(pages)}",
             )
-        paged = Paged("endorsements", listing.key, ctx.author.id, prefix)
+        paged = Paged.asked(ctx, "endorsements", listing.key)
         shown = listing.shown(pages, wanted)
         await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 

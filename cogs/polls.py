@@ -20,10 +20,12 @@ from cogs.support.context import RaceContext
 from cogs.support.dates import parse_when
 from cogs.support.errors import UsageError
 from cogs.support.paging import (
-    GONE,
+    KEY_AND_PREFIX,
     Paged,
     Shown,
+    checked_id,
     enable_paging,
+    gone,
     not_yours,
     page_buttons,
     page_source,
@@ -130,7 +132,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 f"There {'is' if first.pages == 1 else 'are'} only {first.pages} page{'s' if first.pages > 1 else ''} of polls.",
                 f"{prefix}polls {hint} page {first.pages}",
             )
-        paged = Paged("polls", filter_key(race.id, flt), ctx.author.id, prefix)
+        paged = Paged.asked(ctx, "polls", filter_key(race.id, flt))
         shown = polls_shown(race, flt, first, paged)
         await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 
@@ -224,11 +226,11 @@ async def polls_page(bot: RaceBot, paged: Paged, page: int) -> Shown | None:
     return polls_shown(card.race, flt, first, paged)
 
 
-CHART_ID = re.compile(r"rd:ch:(?P<owner>\d{1,20}):(?P<key>[^:]{0,48}):(?P<prefix>.{0,8})")
+CHART_ID = re.compile(r"rd:ch:(?P<owner>\d{1,20}):" + KEY_AND_PREFIX)
 
 
 def chart_button_id(owner_id: int, key: str, prefix: str) -> str:
-    return f"rd:ch:{owner_id}:{key}:{prefix}"
+    return checked_id(CHART_ID, f"rd:ch:{owner_id}:{key}:{prefix}", key=key, prefix=prefix)
 
 
 class ChartButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CHART_ID):
@@ -257,7 +259,7 @@ class ChartButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CHART
         card = await bot.store.race_card(race_id)
         cog = bot.get_cog("Polls")
         if card is None or not isinstance(cog, PollsCog):
-            await say_privately(interaction, GONE)
+            await gone(interaction, self.owner_id)
             return
         if interaction.user.id != self.owner_id:
             await say_privately(interaction, not_yours(f"{self.prefix}polls {race_hint(card.race)}"))

@@ -63,7 +63,7 @@ async def answer_presidency(ctx: RaceContext, text: str, command: str = "preside
             f"{prefix}{command} {year} page {total}",
         )
 
-    paged = Paged("president", str(year), ctx.author.id, prefix)
+    paged = Paged.asked(ctx, "president", str(year))
     shown = presidency_shown(found, wanted, paged)
     await reply(ctx, embed=shown.embed, view=page_buttons(paged, shown))
 

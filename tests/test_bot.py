@@ -17,4 +17,6 @@ async def test_the_bot_keeps_no_message_cache_and_pages_still_turn(tmp_path: Pat
         before = len(world.standin.messages)
         await world.standin.click_button(paged.messages[0], paged.messages[0].button_id("Next"), world.member)
         (turned,) = await new_messages(world, before)
-        assert turned.response_type == 7 and "page 2/" in turned.text()  # the paged reply kept its message
+        assert (
+            turned.response_type == 7 and "page 2/" in turned.text()
+        )  # the click edits the reply it came from

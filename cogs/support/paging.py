@@ -21,14 +21,36 @@ import discord
 
 if TYPE_CHECKING:
     from bot import RaceBot
+    from cogs.support.context import RaceContext
 
 log = logging.getLogger(__name__)
 
 # A key never holds ':', so that the prefix (which may) can close the id.
+KEY_AND_PREFIX = r"(?P<key>[^:]{0,48}):(?P<prefix>\S{1,8})"
 PAGE_ID = re.compile(
-    r"rd:pg:(?P<source>[a-z]+):(?P<turn>[pn]):(?P<page>\d{1,6}):(?P<owner>\d{1,20}):(?P<key>[^:]{0,48}):(?P<prefix>.{0,8})"
+    r"rd:pg:(?P<source>[a-z]+):(?P<turn>[pn]):(?P<page>\d{1,6}):(?P<owner>\d{1,20}):" + KEY_AND_PREFIX
 )
 CUSTOM_ID_LIMIT = 100  # Discord's
+# Paged replies' buttons before they carried their page (racedesk 0.x): nothing answers them but this.
+OLD_BUTTON_ID = re.compile(r"racedesk:(?:page:prev|page:next|polls:chart)")
+
+
+def checked_id(template: re.Pattern[str], custom_id: str, **expected: str) -> str:
+    """`custom_id` if it reads back through `template` to the values it was made of and fits Discord."""
+    read = template.fullmatch(custom_id)
+    if read is None or len(custom_id) > CUSTOM_ID_LIMIT or any(read[k] != v for k, v in expected.items()):
+        raise ValueError(f"not a button id of {template.pattern!r}: {custom_id!r}")
+    return custom_id
+
+
+def carried_prefix(ctx: RaceContext) -> str:
+    """The prefix a button's id carries for the pages it builds: the one shown, unless it cannot fit an
+    id (a mention, `@racedesk `), when the server's own prefix stands in."""
+    shown = ctx.shown_prefix
+    if re.fullmatch(r"\S{1,8}", shown):
+        return shown
+    own = ctx.bot.settings.prefix
+    return ctx.bot.guild_prefixes.get(ctx.guild.id, own) if ctx.guild is not None else own
 
 
 @dataclass(frozen=True)
@@ -73,12 +95,14 @@ class Paged:
     owner_id: int
     prefix: str
 
+    @classmethod
+    def asked(cls, ctx: RaceContext, source: str, key: str) -> Paged:
+        """The buttons of a reply to the member who ran `ctx`."""
+        return cls(source, key, ctx.author.id, carried_prefix(ctx))
+
     def button_id(self, turn: str, page: int) -> str:
         custom_id = f"rd:pg:{self.source}:{turn}:{page}:{self.owner_id}:{self.key}:{self.prefix}"
-        read = PAGE_ID.fullmatch(custom_id)
-        if read is None or read["key"] != self.key or len(custom_id) > CUSTOM_ID_LIMIT:
-            raise ValueError(f"not a page button id: {custom_id!r}")
-        return custom_id
+        return checked_id(PAGE_ID, custom_id, key=self.key, prefix=self.prefix)
 
 
 def page_buttons(paged: Paged, shown: Shown) -> discord.ui.View | None:
@@ -149,13 +173,40 @@ async def turn_page(interaction: discord.Interaction[Any], paged: Paged, page: i
     build = _SOURCES.get(paged.source)
     shown = await build(interaction.client, paged, max(1, page)) if build else None
     if shown is None:
-        await say_privately(interaction, GONE)
+        await gone(interaction, paged.owner_id)
     elif interaction.user.id != paged.owner_id:
         await say_privately(interaction, not_yours(shown.again))
     else:
         await interaction.response.edit_message(embed=shown.embed, view=page_buttons(paged, shown))
 
 
+async def gone(interaction: discord.Interaction[Any], owner_id: int | None) -> None:
+    """What a button showed is gone: the clicker is told; the asker's click also takes the buttons off."""
+    if interaction.user.id == owner_id and not interaction.response.is_done():
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.edit_message(view=None)
+    await say_privately(interaction, GONE)
+
+
+class OldButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OLD_BUTTON_ID):
+    """A button of a paged reply sent before buttons carried their page: it can only say so."""
+
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> OldButton:
+        return cls(match.group(0))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await say_privately(interaction, OLD)
+
+
+OLD = "These buttons are from before racedesk restarted. Ask again for buttons that work."
+
+
 def enable_paging(bot: RaceBot) -> None:
     """Lets the bot answer page buttons (any cog that pages calls it; once is enough)."""
-    bot.add_dynamic_items(PageTurn)
+    bot.add_dynamic_items(PageTurn, OldButton)

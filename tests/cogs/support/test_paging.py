@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 import render.calendar
 from cogs.support.paging import CUSTOM_ID_LIMIT, PAGE_ID, Paged, page_source, page_sources
+from db.models import Poll
 from tests.support import World, assert_fits, member_world, new_messages
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -18,7 +21,7 @@ PAGED_ASKS = (
     "!polls georgia special",
     "!endorsements texas",
     "!calendar this year",  # words carried in the buttons' ids
-    "!calendar 2017-01-01 to 2021-12-31",  # too long to carry: carried as the span's dates
+    "!calendar january 1 2017 to december 31 2021",  # too long to carry: carried as the span's dates
 )
 
 
@@ -66,6 +69,33 @@ async def test_every_paged_reply_turns_to_its_second_page_and_back(world: World,
     assert back.text() == first.text()
 
 
+async def test_a_reply_to_a_mention_or_a_slash_command_pages_too(world: World) -> None:
+    assert world.bot.user is not None
+    mentioned = await world.say(f"<@{world.bot.user.id}> polls georgia special")
+    first = mentioned.messages[0]
+    assert first.button_labels() == ["◀ Prev", "Next ▶", "📈 Chart"]
+    before = len(world.standin.messages)
+    await world.standin.click_button(first, first.button_id("Next"), world.moderator)
+    (refusal,) = await new_messages(world, before)
+    assert (
+        "Run `!polls georgia 2020 special`" in refusal.text()
+    )  # the server's prefix stands in for a mention
+    await world.standin.click_button(first, first.button_id("Next"), world.member)
+    (turned,) = await new_messages(world, before + 1)
+    assert "page 2/3" in turned.text()
+
+    slashed = await world.driver.slash(
+        world.desk.id, world.desk_channel, world.member, "polls", {"query": "georgia special"}
+    )
+    first = slashed.messages[0]
+    before = len(world.standin.messages)
+    await world.standin.click_button(first, first.button_id("Next"), world.moderator)
+    (refusal,) = await new_messages(world, before)
+    assert "Run `/polls georgia 2020 special`" in refusal.text()
+    store = world.bot._connection._view_store
+    assert store._synced_message_views == {} and not any(store._views.values())
+
+
 async def test_a_source_gives_nothing_for_what_is_gone_and_the_last_page_past_the_end(world: World) -> None:
     sources = {
         "polls": ["999999...."],
@@ -82,6 +112,41 @@ async def test_a_source_gives_nothing_for_what_is_gone_and_the_last_page_past_th
     shown = await page_sources()["polls"](world.bot, Paged("polls", key, world.member, "!"), 40)
     assert shown is not None and (shown.page, shown.pages) == (3, 3)
     assert "page 3/3" in (shown.embed.footer.text or "") + (shown.embed.description or "")
+
+
+async def test_a_click_after_the_list_shrank_or_emptied(tmp_path: Path) -> None:
+    async with member_world(tmp_path, big=False) as world:
+        first = (await world.say("!polls georgia special")).messages[0]
+        assert "page 1/3" in first.text()
+        race_id = int(first_page_key(first.button_id("Next")).split(".")[0])
+        ids = await poll_ids(world, race_id)
+        await delete_polls(world, ids[:9])  # 6 left: two pages
+        before = len(world.standin.messages)
+        await world.standin.click_button(first, first.button_id("Next"), world.member)
+        (turned,) = await new_messages(world, before)
+        assert "Polls 6–6 of 6, newest first · page 2/2" in turned.text()
+        assert turned.button_disabled("Next") and not turned.button_disabled("Prev")
+
+        await delete_polls(world, ids[9:])  # none left
+        before = len(world.standin.messages)
+        await world.standin.click_button(first, turned.button_id("Prev"), world.member)
+        got = await new_messages(world, before, lambda ms: len(ms) == 2)
+        assert any(m.ephemeral and "no longer there" in m.text() for m in got)
+        assert any(
+            m.response_type == 7 and m.button_ids() == [] for m in got
+        )  # the asker's click: buttons off
+
+
+async def poll_ids(world: World, race_id: int) -> list[int]:
+    async with world.bot.sessions() as session:
+        return list(await session.scalars(select(Poll.id).where(Poll.race_id == race_id).order_by(Poll.id)))
+
+
+async def delete_polls(world: World, ids: list[int]) -> None:
+    """The desk removes them (`poll remove`), as it would."""
+    for poll_id in ids:
+        removed = await world.say(f"!poll remove {poll_id}", author=world.owner)
+        assert removed.ok is True and "emoved" in removed.text, removed.text
 
 
 async def test_a_button_id_fits_discord_and_reads_back() -> None:
