@@ -533,6 +533,17 @@ async def run(args: argparse.Namespace) -> None:
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
+def by_kind(asked: list[tuple[str, float]]) -> str:
+    """p50 and slowest (ms) of each kind of question: where one-at-a-time time goes."""
+    kinds: dict[str, list[float]] = collections.defaultdict(list)
+    for kind, seconds in asked:
+        kinds[kind].append(seconds * 1000)
+    return "; ".join(
+        f"{kind} {statistics.median(ms):.1f}/{max(ms):.1f} ms ({len(ms)})"
+        for kind, ms in sorted(kinds.items())
+    )
+
+
 def idle_limits(floor_p50: float, floor_p99: float) -> dict[str, float]:
     """The limits a step's p99 is held to: the goal's and looser multiples of the floor's idle p50 (on a
     loaded machine even the floor's p99 may miss 5×), and 5 × the floor's own idle p99 (p99 against p99)."""
@@ -541,17 +552,19 @@ def idle_limits(floor_p50: float, floor_p99: float) -> dict[str, float]:
     return limits
 
 
-async def one_at_a_time(system: System, n: int) -> list[float]:
-    """n questions, each asked when the last was answered (checked): the latencies."""
+async def one_at_a_time(system: System, n: int) -> list[tuple[str, float]]:
+    """n questions, each asked when the last was answered (checked): each one's kind and latency."""
     settle_heap()
     latencies = []
+    asked_again = {question for question, _ in ASKED_AGAIN}
     for _ in range(n):
         channel, member = await system.channels.get()
         try:
             question, expect = system.question()
+            kind = question.split()[0] + (" again" if question in asked_again else "")
             began = time.perf_counter()
             reply = await system.standin.ask(channel, member, question)
-            latencies.append(time.perf_counter() - began)
+            latencies.append((kind, time.perf_counter() - began))
             try:
                 check_reply(question, reply.text(), expect)
             except WrongReply as wrong:
@@ -578,13 +591,14 @@ async def measure(
     try:
         await asyncio.sleep(2 * args.desk_interval)  # the announcements under way, as in every step
         COLLECTIONS.longest = 0.0  # from here to the last step
-        floor_idle = await one_at_a_time(floor, IDLE_ASKS)
+        floor_idle = [seconds for _, seconds in await one_at_a_time(floor, IDLE_ASKS)]
         floor_p50, floor_p99 = statistics.median(floor_idle), percentile(floor_idle, 99)
         limits = idle_limits(floor_p50, floor_p99)
         limit = limits[GOAL]
         for system in (floor, racedesk):
             system.highest, system.passing = dict.fromkeys(limits, 0.0), set(limits)
-        serial = await one_at_a_time(racedesk, IDLE_ASKS)
+        asked = await one_at_a_time(racedesk, IDLE_ASKS)
+        serial = [seconds for _, seconds in asked]
         print(
             f"asked one at a time, {IDLE_ASKS} each, the desk posting: floor p50 {floor_p50 * 1000:.1f} ms, "
             f"p99 {floor_p99 * 1000:.1f} ms (its idle figures); racedesk p50 "
@@ -593,6 +607,7 @@ async def measure(
             f"the limit: {GOAL} = {limit * 1000:.1f} ms",
             flush=True,
         )
+        print(f"racedesk one at a time, by question: {by_kind(asked)}", flush=True)
         for _ in range(args.max_steps):
             if not floor.passing and not racedesk.passing:
                 break
