@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import discord
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
@@ -94,6 +95,19 @@ async def test_a_reply_to_a_mention_or_a_slash_command_pages_too(world: World) -
     assert "Run `/polls georgia 2020 special`" in refusal.text()
     store = world.bot._connection._view_store
     assert store._synced_message_views == {} and not any(store._views.values())
+
+
+async def test_a_button_of_a_reply_from_before_says_it_is_old(world: World) -> None:
+    channel = world.bot.get_channel(world.desk_channel)
+    assert isinstance(channel, discord.TextChannel)
+    old = discord.ui.View(timeout=None)
+    old.add_item(discord.ui.Button(label="Next ▶", custom_id="racedesk:page:next"))
+    old.stop()
+    sent = await channel.send("Polls · an old reply", view=old)
+    before = len(world.standin.messages)
+    await world.standin.click_button(sent.id, "racedesk:page:next", world.member)
+    (answer,) = await new_messages(world, before)
+    assert answer.ephemeral and "from before racedesk restarted" in answer.text()
 
 
 async def test_a_source_gives_nothing_for_what_is_gone_and_the_last_page_past_the_end(world: World) -> None:
