@@ -25,10 +25,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.direct import Together, execute_together
 from db.models import (
     CallKind,
     ChamberBaseline,
@@ -39,8 +41,9 @@ from db.models import (
     ResultSnapshot,
     Stage,
 )
-from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
-from db.reads.rows import CandidacyLike
+from db.reads.races import ContestView, ballots_statement, read_views, stage_sort_key, standings_statement
+from db.reads.rows import CandidacyLike, RaceRow
+from db.reads.tables import CONTESTS, RACES, table_of
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
 # Delegates elected to the House who have no vote on the floor (the District of Columbia's, the
@@ -63,6 +66,7 @@ VICE_PRESIDENT_AFTER: dict[int, tuple[str, str]] = {
 # Independents elected to the Senate who caucus(ed) with a party (public record), by name key.
 CAUCUSES_WITH = {"bernie sanders": "DEM", "angus king": "DEM", "joe lieberman": "DEM"}
 SIDES = ("DEM", "REP")
+BASELINES = table_of(ChamberBaseline)
 DECIDING_STAGES = (Stage.GENERAL_RUNOFF, Stage.GENERAL, Stage.JUNGLE_PRIMARY)
 
 
@@ -76,7 +80,7 @@ class SeatState:
 
 @dataclass
 class Seat:
-    race: Race
+    race: RaceRow
     state: str  # SeatState
     party: str | None  # the winner's or leader's party as on the ballot
     side: str | None  # the party they count with (independents: whom they caucus with)
@@ -152,7 +156,7 @@ def deciding_view(views: list[ContestView]) -> ContestView | None:
     return None
 
 
-def seat_of(race: Race, views: list[ContestView]) -> Seat:
+def seat_of(race: RaceRow, views: list[ContestView]) -> Seat:
     view = deciding_view(views)
     held = side_of(race.incumbent_party)
     if view is None:
@@ -231,24 +235,41 @@ async def newest_counted_cycle(session: AsyncSession, office: str) -> int | None
     return max(found) if found else None
 
 
-async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Balance | None:
-    baselines = list(
-        await session.scalars(
-            select(ChamberBaseline).where(ChamberBaseline.office == office, ChamberBaseline.cycle == cycle)
-        )
+# A chamber's races of a cycle with their deciding stages (the general among them), each stage's count and
+# standing call, and the seats not up: three statements, asked together (one round trip on PostgreSQL).
+_OF_CHAMBER = and_(RACES.c.office == bindparam("office"), RACES.c.cycle == bindparam("cycle"))
+_DECIDING = CONTESTS.c.stage.in_([str(stage) for stage in DECIDING_STAGES])
+CHAMBER = Together(
+    ballots_statement(
+        RACES.outerjoin(CONTESTS, and_(CONTESTS.c.race_id == RACES.c.id, _DECIDING)), _OF_CHAMBER
+    ),
+    standings_statement(and_(_DECIDING, CONTESTS.c.race_id.in_(select(RACES.c.id).where(_OF_CHAMBER)))),
+    select(BASELINES.c.party, BASELINES.c.seats_not_up, BASELINES.c.source)
+    .where(BASELINES.c.office == bindparam("office"), BASELINES.c.cycle == bindparam("cycle"))
+    .order_by(BASELINES.c.id),
+)
+
+
+async def office_views(
+    session: AsyncSession, office: str, cycle: int
+) -> tuple[list[RaceRow], dict[int, list[ContestView]], list[Any]]:
+    """An office's races of a cycle (by id), each one's deciding stages in order, and the seats not up."""
+    ballots, standings, baselines = await execute_together(
+        session, CHAMBER, {"office": office, "cycle": cycle}
     )
-    races = list(await session.scalars(select(Race).where(Race.office == office, Race.cycle == cycle)))
+    races, views = read_views(ballots, standings)
+    by_race: dict[int, list[ContestView]] = {}
+    for view in sorted(views, key=lambda v: stage_sort_key(v.contest)):
+        by_race.setdefault(view.contest.race_id, []).append(view)
+    return sorted(races.values(), key=lambda r: r.id), by_race, list(baselines)
+
+
+async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Balance | None:
+    races, by_race, baselines = await office_views(session, office, cycle)
     if office == Office.HOUSE:
         races = [r for r in races if r.state not in NON_VOTING]
     if not baselines and not races:
         return None
-    loaded = await session.scalars(
-        select(Contest).where(Contest.race_id.in_([r.id for r in races])).options(with_ballots())
-    )
-    contests = sorted(loaded.unique(), key=stage_sort_key)
-    by_race: dict[int, list[ContestView]] = {}
-    for view in await views_of(session, contests):
-        by_race.setdefault(view.contest.race_id, []).append(view)
     seats = [seat_of(race, by_race.get(race.id, [])) for race in races]
     seats.sort(
         key=lambda s: (s.race.state, s.race.special, len(s.race.seat), s.race.seat)

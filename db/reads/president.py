@@ -26,16 +26,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import electoral
-from db.balance import Seat, SeatState, seat_of
+from db.balance import Seat, SeatState, office_views, seat_of
 from db.models import Contest, Office, Race, ResultSnapshot
-from db.reads.races import ContestView, stage_sort_key, views_of, with_ballots
+from db.reads.races import ContestView
+from db.reads.rows import RaceRow
 
 NATIONAL = "US"
 
 
 @dataclass
 class StateVote:
-    race: Race
+    race: RaceRow
     electors: int  # the state's electoral votes (reference table)
     seat: Seat  # who won (or leads) the state, and the deciding count
     margin_votes: int | None  # winner (or leader) less the runner-up
@@ -65,7 +66,7 @@ class Presidency:
     faithless: tuple[electoral.Faithless, ...]
     cast_others: dict[str, int]  # someone the faithless electors voted for -> votes
     missing: list[str]  # states with electoral votes the store holds no race for
-    national: Race | None  # the national race (polls), if the store holds one
+    national: RaceRow | None  # the national race (polls), if the store holds one
     total: int = electoral.TOTAL
     to_win: int = electoral.TO_WIN
 
@@ -95,7 +96,7 @@ async def president_cycles(session: AsyncSession) -> list[int]:
     return sorted(cycles, reverse=True)
 
 
-def _state_vote(race: Race, views: list[ContestView], electors: int) -> StateVote:
+def _state_vote(race: RaceRow, views: list[ContestView], electors: int) -> StateVote:
     seat = seat_of(race, views)
     view = seat.view
     counted = [s for s in view.standings if s.votes] if view is not None else []
@@ -124,21 +125,13 @@ def _state_vote(race: Race, views: list[ContestView], electors: int) -> StateVot
 
 async def presidency(session: AsyncSession, cycle: int) -> Presidency | None:
     """The national picture of one cycle; None when the store holds no president race for it."""
-    races = list(
-        await session.scalars(select(Race).where(Race.office == Office.PRESIDENT, Race.cycle == cycle))
-    )
+    races, by_race, _ = await office_views(session, Office.PRESIDENT, cycle)
     if not races:
         return None
-    national = next((r for r in races if r.state == NATIONAL), None)
     # The states' own races; 538's polls of Maine's and Nebraska's district electors have races of their own
     # (seat "CD-n"), whose electors the states' results and the shipped district table already place.
+    national = next((r for r in races if r.state == NATIONAL), None)
     states = [r for r in races if r.state != NATIONAL and not r.seat]
-    loaded = await session.scalars(
-        select(Contest).where(Contest.race_id.in_([r.id for r in states])).options(with_ballots())
-    )
-    by_race: dict[int, list[ContestView]] = defaultdict(list)
-    for view in await views_of(session, sorted(loaded.unique(), key=stage_sort_key)):
-        by_race[view.contest.race_id].append(view)
     votes = electoral.electoral_votes(cycle)
     state_votes = [_state_vote(r, by_race.get(r.id, []), votes.get(r.state, 0)) for r in states]
     state_votes.sort(key=lambda s: (s.margin is None, s.margin or 0.0, s.race.state))

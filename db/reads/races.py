@@ -1,8 +1,8 @@
 """Read functions: plain, fully loaded objects for renderers. No lazy loads happen after these return.
 
-The race card, `results` and the desk's announcements read a race's stages with two prebuilt Core
-statements (the race, its stages, their ballots and standing calls; each stage's current count) and
-build plain rows (`db.reads.rows`); `views_of` still makes views of ORM contests (the balance of power).
+The race card, `results`, the desk's announcements, the balance of power and the presidency read races'
+stages with two prebuilt Core statements (the races, their stages, ballots and standing calls; each
+stage's current count) and build plain rows (`db.reads.rows`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from sqlalchemy.orm import joinedload
 from db.direct import Together, execute_together, prebuilt
 from db.models import (
     Call,
-    Candidacy,
-    Contest,
     CountKind,
     Endorsement,
     EndorserKind,
@@ -123,19 +121,6 @@ async def contest_views(session: AsyncSession, race_id: int) -> list[ContestView
     return (await race_views(session, race_id))[1]
 
 
-def with_ballots() -> Any:
-    """Load a contest's candidacies and their people in the same query."""
-    return joinedload(Contest.candidacies).joinedload(Candidacy.candidate)
-
-
-async def views_of(session: AsyncSession, contests: list[Contest]) -> list[ContestView]:
-    """Views of ORM contests whose candidacies (and candidates) are loaded: two more queries in all."""
-    ids = [c.id for c in contests]
-    snapshots = await latest_snapshots(session, ids)
-    calls = await standing_calls(session, ids)
-    return [contest_view(c, snapshots.get(c.id), calls.get(c.id)) for c in contests]
-
-
 def send_order(*, newest_first: bool = False, snapshots: FromClause | None = None) -> tuple[Any, ...]:
     """How a contest's counts are ordered: as they were sent (a desk count's `taken_at` is its Discord
     message's time, its message id breaking a tie within the millisecond), not as they were stored; counts
@@ -199,11 +184,6 @@ def tally(counts: Iterable[tuple[int | None, str, int]]) -> tuple[dict[int, int]
 def snapshot_counts(snapshot: ResultSnapshot) -> tuple[dict[int, int], dict[str, int]]:
     """A snapshot's votes: candidacy id -> votes, and count kind (write-ins, ...) -> votes."""
     return tally((c.candidacy_id, c.kind, c.votes) for c in snapshot.counts)
-
-
-def contest_view(contest: Contest, snapshot: ResultSnapshot | None, call: Call | None) -> ContestView:
-    counts = snapshot_counts(snapshot) if snapshot is not None else None
-    return build_view(contest, contest.candidacies, snapshot, counts, call)
 
 
 def build_view(
@@ -299,7 +279,7 @@ def _current_snapshot_id() -> Any:
     )
 
 
-def _ballots(contests_from: Any, where: ColumnElement[bool]) -> Select[Any]:
+def ballots_statement(contests_from: Any, where: ColumnElement[bool]) -> Select[Any]:
     """Races, their incumbents, stages, candidacies and people: one row a candidacy (a stage without one,
     a race without a stage: one row with the rest empty)."""
     joined = (
@@ -311,7 +291,7 @@ def _ballots(contests_from: Any, where: ColumnElement[bool]) -> Select[Any]:
     return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, CANDIDACIES.c.id)
 
 
-def _standings(where: ColumnElement[bool]) -> Select[Any]:
+def standings_statement(where: ColumnElement[bool]) -> Select[Any]:
     """Each stage's standing call and current count: one row a figure of the count (ordered as stored; a
     stage without a count: one row)."""
     joined = (
@@ -327,12 +307,16 @@ def _standings(where: ColumnElement[bool]) -> Select[Any]:
 # each run where its parameter's rows are unevenly spread (how many stages a person ran in), and the
 # planning grows fast with the tables; a list of stage ids is planned once.
 RACE_BALLOTS = prebuilt(
-    _ballots(RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id"))
+    ballots_statement(
+        RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id")
+    )
 )
-RACE_STANDINGS = prebuilt(_standings(CONTESTS.c.race_id == bindparam("race_id")))
+RACE_STANDINGS = prebuilt(standings_statement(CONTESTS.c.race_id == bindparam("race_id")))
 _OF_CONTESTS = CONTESTS.c.id.in_(bindparam("contest_ids", expanding=True))
-CONTEST_BALLOTS = prebuilt(_ballots(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS))
-CONTEST_STANDINGS = prebuilt(_standings(_OF_CONTESTS))
+CONTEST_BALLOTS = prebuilt(
+    ballots_statement(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS)
+)
+CONTEST_STANDINGS = prebuilt(standings_statement(_OF_CONTESTS))
 RACE_VIEWS = Together(RACE_BALLOTS, RACE_STANDINGS)
 CONTEST_VIEWS = Together(CONTEST_BALLOTS, CONTEST_STANDINGS)
 
@@ -340,8 +324,8 @@ CONTEST_VIEWS = Together(CONTEST_BALLOTS, CONTEST_STANDINGS)
 def read_views(
     ballots: Iterable[Sequence[Any]], standings: Iterable[Sequence[Any]]
 ) -> tuple[dict[int, RaceRow], list[ContestView]]:
-    """The races and the views of their stages (unordered) from the rows of a `_ballots` and a
-    `_standings` statement."""
+    """The races and the views of their stages (unordered) from the rows of a `ballots_statement` and a
+    `standings_statement`."""
     races: dict[int, RaceRow] = {}
     stages: dict[int, tuple[ContestRow, list[CandidacyRow]]] = {}
     people: dict[int, Person] = {}

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Enum, Integer, MetaData, Table, bindparam, event,
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import direct
+from db.balance import CHAMBER
 from db.bootstrap import load_sample
 from db.direct import DirectSession, Prepared, Together, execute_together, prebuilt, prepared_for
 from db.engine import make_sessionmaker
@@ -123,6 +124,7 @@ async def asked_together(store: Store) -> list[tuple[Together, dict[str, Any]]]:
         (RACE_VIEWS, {"race_id": race.id}),
         *[(PERSON_FIRST, {"person_id": cast(Any, person).id, "limit": 5}) for person in people],
         (CONTEST_VIEWS, {"contest_ids": contests}),
+        (CHAMBER, {"office": "senate", "cycle": 2020}),
     ]
 
 
@@ -136,7 +138,8 @@ async def test_statements_asked_together_give_each_ones_own_rows(
     """Statements asked at once (one statement of arrays of records on PostgreSQL) give each statement's
     rows as SQLAlchemy gives them alone: values, their types, field names and order."""
     compared: dict[int, int] = {}  # id(statement) -> rows compared
-    for together, params in await asked_together(store):
+    asked = await asked_together(store)
+    for together, params in asked:
         results = await store._read(functools.partial(ask, together=together, params=params))
         async with sample_sessions() as session:
             for statement, result in zip(together.statements, results, strict=True):
@@ -148,7 +151,8 @@ async def test_statements_asked_together_give_each_ones_own_rows(
                 compared[id(statement)] = compared.get(id(statement), 0) + len(rows)
     # Every statement had rows to compare (stages, counts, polls, endorsements, a person's races), and
     # some several, so their order is compared too.
-    assert len(compared) == 9 and all(compared.values())
+    assert len(compared) == len({id(s) for together, _ in asked for s in together.statements}) == 12
+    assert all(compared.values()), compared
     assert max(compared.values()) > 1
 
 

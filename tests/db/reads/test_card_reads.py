@@ -33,7 +33,7 @@ from db.models import (
 )
 from db.names import name_key, name_tokens
 from db.reads.people import find_people, person_card, person_endorsements, race_endorsements
-from db.reads.races import ContestView, contest_views, race_card, views_of, with_ballots
+from db.reads.races import ContestView, contest_views, race_card
 from db.reads.results import race_results
 from tests.support import store_on
 
@@ -438,8 +438,8 @@ async def all_race_ids(session: AsyncSession) -> list[int]:
 @pytest.mark.asyncio(loop_scope="module")
 async def test_every_stage_stands_as_computed_from_its_rows(varied: Sessions) -> None:
     """Each stage's ballot, current count (the last in the order sent), standings, shares, write-ins and
-    standing call (an uncall leaves none) is the same from the card, `results`, the desk's contest_views
-    and the ORM's views_of as computed here."""
+    standing call (an uncall leaves none) is the same from the card, `results` and the desk's
+    contest_views as computed here."""
     async with varied() as session:
         checked = 0
         for race_id in await all_race_ids(session):
@@ -447,18 +447,10 @@ async def test_every_stage_stands_as_computed_from_its_rows(varied: Sessions) ->
             card = await race_card(session, race_id)
             results = await race_results(session, race_id)
             desk = await contest_views(session, race_id)
-            loaded = await session.scalars(
-                select(Contest).where(Contest.race_id == race_id).options(with_ballots())
-            )
-            contests = sorted(
-                loaded.unique(), key=lambda c: (c.date or dt.date.max, STAGE_RANK[c.stage], c.party)
-            )
-            orm = await views_of(session, contests)
             assert card is not None and results is not None
             assert described(card.contests) == expected, race_id
             assert described(results.views) == expected
             assert described(desk) == expected
-            assert described(orm) == expected
             checked += len(expected)
     # The store holds what the comparison is about.
     assert checked > 80
