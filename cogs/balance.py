@@ -22,13 +22,14 @@ class BalanceCog(commands.Cog, name="Balance of power"):
     async def answer(self, ctx: RaceContext, office: str, cycle: str | None) -> None:
         prefix = ctx.shown_prefix
         command = ctx.command.name if ctx.command else office
-        cycles = await self.bot.store.balance_cycles(office)
+        known = await self.bot.store.office_cycles(office)
+        cycles = known.cycles
         chamber = CHAMBER_NAME.get(office, office)
         if not cycles:
             await reply(ctx, no_balance_text(chamber))
             return
         # No year: the newest cycle with something counted (a cycle only polled has nothing decided yet).
-        newest = await self.bot.store.newest_counted_cycle(office) or cycles[0]
+        newest = known.newest_counted or cycles[0]
         example = f"{prefix}{command} {newest}"
         if cycle is None or not cycle.strip():
             year = newest

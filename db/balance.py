@@ -34,16 +34,13 @@ from db.direct import Together, execute_together
 from db.models import (
     CallKind,
     ChamberBaseline,
-    Contest,
     Office,
     Outcome,
-    Race,
-    ResultSnapshot,
     Stage,
 )
 from db.reads.races import ContestView, ballots_statement, read_views, stage_sort_key, standings_statement
 from db.reads.rows import CandidacyLike, RaceRow
-from db.reads.tables import CONTESTS, RACES, table_of
+from db.reads.tables import CONTESTS, RACES, SNAPSHOTS, table_of
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
 # Delegates elected to the House who have no vote on the floor (the District of Columbia's, the
@@ -210,29 +207,36 @@ def _decided(view: ContestView) -> bool:
     return _winner(view) is not None or (view.call is not None and view.call.kind == CallKind.RUNOFF)
 
 
-async def balance_cycles(session: AsyncSession, office: str) -> list[int]:
-    """Cycles with a baseline or races for this office, newest first."""
-    baseline = set(
-        await session.scalars(select(ChamberBaseline.cycle).where(ChamberBaseline.office == office))
-    )
-    races = set(await session.scalars(select(Race.cycle).where(Race.office == office).distinct()))
-    return sorted(baseline | races, reverse=True)
+@dataclass(frozen=True)
+class OfficeCycles:
+    cycles: list[int]  # with a baseline or races for the office, newest first
+    # The newest with a count stored for a race of the office, or a baseline: what a member asking for the
+    # chamber without a year means (a cycle only polled so far, such as 2024's, has nothing decided).
+    newest_counted: int | None
 
 
-async def newest_counted_cycle(session: AsyncSession, office: str) -> int | None:
-    """The newest cycle with a count stored for a race of this office, or a baseline: what a member asking
-    for the chamber without a year means (a cycle only polled so far, such as 2024's, has nothing decided)."""
-    counted = await session.scalar(
-        select(func.max(Race.cycle))
-        .join(Contest, Contest.race_id == Race.id)
-        .join(ResultSnapshot, ResultSnapshot.contest_id == Contest.id)
-        .where(Race.office == office)
+_OF_OFFICE = RACES.c.office == bindparam("office")
+OFFICE_CYCLES = Together(
+    select(BASELINES.c.cycle).where(BASELINES.c.office == bindparam("office")).distinct(),
+    select(RACES.c.cycle).where(_OF_OFFICE).distinct(),
+    select(func.max(RACES.c.cycle))
+    .select_from(
+        RACES.join(CONTESTS, CONTESTS.c.race_id == RACES.c.id).join(
+            SNAPSHOTS, SNAPSHOTS.c.contest_id == CONTESTS.c.id
+        )
     )
-    baseline = await session.scalar(
-        select(func.max(ChamberBaseline.cycle)).where(ChamberBaseline.office == office)
+    .where(_OF_OFFICE),
+)
+
+
+async def office_cycles(session: AsyncSession, office: str) -> OfficeCycles:
+    """An office's cycles and its newest counted one: three statements, asked together."""
+    baselines, races, counted = await execute_together(session, OFFICE_CYCLES, {"office": office})
+    baseline_cycles = {row[0] for row in baselines}
+    newest = [c for c in (counted.scalar(), max(baseline_cycles, default=None)) if c is not None]
+    return OfficeCycles(
+        sorted(baseline_cycles | {row[0] for row in races}, reverse=True), max(newest) if newest else None
     )
-    found = [c for c in (counted, baseline) if c is not None]
-    return max(found) if found else None
 
 
 # A chamber's races of a cycle with their deciding stages (the general among them), each stage's count and

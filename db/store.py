@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import Actor, AuditPage, audit_entry, audit_page
-from db.balance import Balance, balance_cycles, chamber_balance, newest_counted_cycle
+from db.balance import Balance, OfficeCycles, chamber_balance, office_cycles
 from db.cache import ReadCache
 from db.engine import for_writing, refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
@@ -136,11 +136,8 @@ class Store:
     async def calendar(self, start: dt.date, end: dt.date) -> Calendar:
         return await self._cached(("calendar", start, end), lambda s: contests_between(s, start, end))
 
-    async def balance_cycles(self, office: str) -> list[int]:
-        return await self._cached(("balance_cycles", office), lambda s: balance_cycles(s, office))
-
-    async def newest_counted_cycle(self, office: str) -> int | None:
-        return await self._cached(("newest_counted_cycle", office), lambda s: newest_counted_cycle(s, office))
+    async def office_cycles(self, office: str) -> OfficeCycles:
+        return await self._cached(("office_cycles", office), lambda s: office_cycles(s, office))
 
     async def chamber_balance(self, office: str, cycle: int) -> Balance | None:
         return await self._cached(("balance", office, cycle), lambda s: chamber_balance(s, office, cycle))

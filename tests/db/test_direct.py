@@ -16,7 +16,7 @@ from sqlalchemy import Column, Enum, Integer, MetaData, Table, bindparam, event,
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import direct
-from db.balance import CHAMBER
+from db.balance import CHAMBER, OFFICE_CYCLES
 from db.bootstrap import load_sample
 from db.direct import DirectSession, Prepared, Together, execute_together, prebuilt, prepared_for
 from db.engine import make_sessionmaker
@@ -125,6 +125,7 @@ async def asked_together(store: Store) -> list[tuple[Together, dict[str, Any]]]:
         *[(PERSON_FIRST, {"person_id": cast(Any, person).id, "limit": 5}) for person in people],
         (CONTEST_VIEWS, {"contest_ids": contests}),
         (CHAMBER, {"office": "senate", "cycle": 2020}),
+        (OFFICE_CYCLES, {"office": "senate"}),
     ]
 
 
@@ -151,7 +152,7 @@ async def test_statements_asked_together_give_each_ones_own_rows(
                 compared[id(statement)] = compared.get(id(statement), 0) + len(rows)
     # Every statement had rows to compare (stages, counts, polls, endorsements, a person's races), and
     # some several, so their order is compared too.
-    assert len(compared) == len({id(s) for together, _ in asked for s in together.statements}) == 12
+    assert len(compared) == len({id(s) for together, _ in asked for s in together.statements}) == 15
     assert all(compared.values()), compared
     assert max(compared.values()) > 1
 
