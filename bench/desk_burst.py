@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import os
 import re
 import sys
 import tempfile
@@ -380,12 +379,12 @@ async def main(channels: int, results: int, races: int, samples: int, unpaced: b
 
 def floor_main() -> None:
     """The floor bot, as a child process: answers `?race alabama` with a fixed text."""
-    from loopback.floorbot import make_floor_bot
+    from loopback.floorbot import make_floor_bot, run_until_interrupted
     from loopback.patching import point_discord_from_env
 
     if not point_discord_from_env():
         raise SystemExit("RACEDESK_DISCORD_API and RACEDESK_DISCORD_GATEWAY must be set")
-    make_floor_bot(prefix=FLOOR_PREFIX).run(os.environ["DISCORD_TOKEN"], log_handler=None)
+    run_until_interrupted(make_floor_bot(prefix=FLOOR_PREFIX))
 
 
 if __name__ == "__main__":

@@ -699,13 +699,13 @@ async def measure(
 
 def floor_main(shard: int) -> None:
     """A floor process: the minimal discord.py bot as shard `shard` of SHARDS."""
-    from loopback.floorbot import make_floor_bot
+    from loopback.floorbot import make_floor_bot, run_until_interrupted
     from loopback.patching import point_discord_from_env
 
     if not point_discord_from_env():
         raise SystemExit("RACEDESK_DISCORD_API and RACEDESK_DISCORD_GATEWAY must be set")
     bot = make_floor_bot(shard_id=shard, shard_count=SHARDS)
-    bot.run(os.environ["DISCORD_TOKEN"], log_handler=None)
+    run_until_interrupted(bot)
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,9 +20,17 @@ from discord.ext import commands
 from .patching import point_discord_at
 from .standin import StandIn
 
-__all__ = ["FLOOR_REPLY", "make_floor_bot", "run_bot_against"]
+__all__ = ["FLOOR_REPLY", "make_floor_bot", "run_bot_against", "run_until_interrupted"]
 
 FLOOR_REPLY = "Alabama: floor reply."
+
+
+def run_until_interrupted(bot: discord.Client) -> None:
+    """A floor bot as a process of its own (`DISCORD_TOKEN`), until SIGINT: a clean stop, exit status 0.
+    Also when started with SIGINT ignored, as a background job's children are (then Python would leave it
+    ignored, and only the SIGTERM after it would stop the process)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    bot.run(os.environ["DISCORD_TOKEN"], log_handler=None)
 
 
 def make_floor_bot(

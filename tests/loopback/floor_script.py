@@ -3,13 +3,12 @@ does, and runs the floor bot until SIGINT."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from loopback.floorbot import make_floor_bot
+from loopback.floorbot import make_floor_bot, run_until_interrupted
 from loopback.patching import point_discord_from_env
 
 
@@ -24,7 +23,7 @@ def main() -> None:
     async def on_ready() -> None:
         print(f"floor bot ready as {bot.user} in {len(bot.guilds)} guild(s)", flush=True)
 
-    bot.run(os.environ["DISCORD_TOKEN"], log_handler=None)
+    run_until_interrupted(bot)
     print("floor bot stopped", flush=True)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+
+import pytest
 
 from loopback import StandIn
 from loopback.floorbot import FLOOR_REPLY
@@ -11,12 +14,20 @@ from loopback.process import bot_process_output, start_bot_process, stop_bot_pro
 SCRIPT = Path(__file__).resolve().parent / "floor_script.py"
 
 
-async def test_bot_process_end_to_end(spec_path: Path) -> None:
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+async def test_bot_process_end_to_end(spec_path: Path, sigint: str) -> None:
+    """Also when started with SIGINT ignored, as a background job's children are: SIGINT still stops it."""
     async with StandIn(spec_path) as s:
         guild = s.add_guild("Test Server")
         general = s.add_channel(guild.id, "general")
         alice = s.add_member(guild.id, "alice")
-        proc = await start_bot_process(s, {"RACEDESK_TEST_MARK": "1"}, script=SCRIPT)
+        inherited = signal.signal(
+            signal.SIGINT, signal.SIG_IGN if sigint == "ignored" else signal.getsignal(signal.SIGINT)
+        )
+        try:
+            proc = await start_bot_process(s, {"RACEDESK_TEST_MARK": "1"}, script=SCRIPT)
+        finally:
+            signal.signal(signal.SIGINT, inherited)
         try:
             await s.wait_until_ready(timeout=30)
             await s.send_message(general.id, alice, "!race alabama")
