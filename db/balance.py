@@ -33,14 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.direct import Together, execute_together
 from db.models import (
     CallKind,
-    ChamberBaseline,
     Office,
     Outcome,
     Stage,
 )
 from db.reads.races import ContestView, ballots_statement, read_views, stage_sort_key, standings_statement
 from db.reads.rows import CandidacyLike, RaceRow
-from db.reads.tables import CONTESTS, RACES, SNAPSHOTS, table_of
+from db.reads.tables import BASELINES, CONTESTS, RACES, SNAPSHOTS
 
 CHAMBER_SIZE: dict[str, int] = {Office.SENATE: 100, Office.HOUSE: 435, Office.GOVERNOR: 50}
 # Delegates elected to the House who have no vote on the floor (the District of Columbia's, the
@@ -63,7 +62,6 @@ VICE_PRESIDENT_AFTER: dict[int, tuple[str, str]] = {
 # Independents elected to the Senate who caucus(ed) with a party (public record), by name key.
 CAUCUSES_WITH = {"bernie sanders": "DEM", "angus king": "DEM", "joe lieberman": "DEM"}
 SIDES = ("DEM", "REP")
-BASELINES = table_of(ChamberBaseline)
 DECIDING_STAGES = (Stage.GENERAL_RUNOFF, Stage.GENERAL, Stage.JUNGLE_PRIMARY)
 
 
@@ -209,7 +207,7 @@ def _decided(view: ContestView) -> bool:
 
 @dataclass(frozen=True)
 class OfficeCycles:
-    cycles: list[int]  # with a baseline or races for the office, newest first
+    cycles: tuple[int, ...]  # with a baseline or races for the office, newest first
     # The newest with a count stored for a race of the office, or a baseline: what a member asking for the
     # chamber without a year means (a cycle only polled so far, such as 2024's, has nothing decided).
     newest_counted: int | None
@@ -234,9 +232,8 @@ async def office_cycles(session: AsyncSession, office: str) -> OfficeCycles:
     baselines, races, counted = await execute_together(session, OFFICE_CYCLES, {"office": office})
     baseline_cycles = {row[0] for row in baselines}
     newest = [c for c in (counted.scalar(), max(baseline_cycles, default=None)) if c is not None]
-    return OfficeCycles(
-        sorted(baseline_cycles | {row[0] for row in races}, reverse=True), max(newest) if newest else None
-    )
+    cycles = tuple(sorted(baseline_cycles | {row[0] for row in races}, reverse=True))
+    return OfficeCycles(cycles, max(newest) if newest else None)
 
 
 # A chamber's races of a cycle with their deciding stages (the general among them), each stage's count and

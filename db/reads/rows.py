@@ -1,9 +1,9 @@
 """Plain rows for the members' reads, and what a renderer may read of them.
 
-The race card, `results` and `candidate` read a handful of prebuilt Core statements and build these
-slotted objects: building ORM objects (identity map, instrumentation, relationship loads) cost far
-more than the database work. The Protocols name the attributes the renderers and the views read, so an
-ORM row (the desk's writes, the balance of power) and a plain one both fit.
+The race card, `results`, `candidate`, the balance of power and the presidency read a handful of
+prebuilt Core statements and build these slotted objects: building ORM objects (identity map,
+instrumentation, relationship loads) cost far more than the database work. The Protocols name the
+attributes the renderers and the views read, so an ORM row (the desk's writes) and a plain one both fit.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The tables the members' reads (`db/reads/`, `db/lookup.py`) build their prebuilt Core statements from.
+"""The tables the members' reads (`db/reads/`, `db/lookup.py`, `db/balance.py`) build their prebuilt Core statements from.
 
 A statement built from the ORM's attributes is an ORM statement, with the ORM's per-row cost; one built
 from the tables returns plain rows. Named once here for every read module.
@@ -16,6 +16,7 @@ from db.models import (
     Candidacy,
     Candidate,
     CandidateAlias,
+    ChamberBaseline,
     Contest,
     Endorsement,
     NameToken,
@@ -45,3 +46,4 @@ ENDORSEMENTS = table_of(Endorsement)
 POLLS = table_of(Poll)
 QUESTIONS = table_of(Question)
 ANSWERS = table_of(Answer)
+BASELINES = table_of(ChamberBaseline)
