@@ -90,9 +90,7 @@ def span_key(asked: dt.date, text: str, span: DateSpan) -> str:
 
 
 def calendar_shown(pages: list[discord.Embed], page: int, paged: Paged, text: str) -> Shown:
-    shown_page = min(page, len(pages))
-    again = f"{paged.prefix}calendar {text.strip()}".strip()
-    return Shown(pages[shown_page - 1], shown_page, len(pages), again=again)
+    return Shown.of_pages(pages, page, again=f"{paged.prefix}calendar {text.strip()}".strip())
 
 
 @page_source("calendar")

@@ -166,8 +166,7 @@ class EndorsementListing:
         return endorsement_pages(escape(self.title), self.rows, self.count, self.with_race)
 
     def shown(self, pages: list[discord.Embed], page: int) -> Shown:
-        shown_page = min(page, len(pages))
-        return Shown(pages[shown_page - 1], shown_page, len(pages), again=self.again)
+        return Shown.of_pages(pages, page, again=self.again)
 
 
 async def person_endorsements(bot: RaceBot, person: Person, prefix: str) -> EndorsementListing:

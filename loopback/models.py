@@ -445,14 +445,17 @@ class RecordedMessage:
 
     def button_id(self, label: str) -> str:
         """custom_id of the button whose label holds `label` ("Next" finds "Next ▶")."""
-        for item in self.interactive_components():
-            if label in str(item.get("label") or ""):
-                return str(item["custom_id"])
-        raise KeyError(f"no button labelled {label!r} in {self.button_ids()}")
+        return str(self.button(label)["custom_id"])
 
     def button_disabled(self, label: str) -> bool:
-        custom_id = self.button_id(label)
-        return any(i["custom_id"] == custom_id and i.get("disabled") for i in self.interactive_components())
+        return bool(self.button(label).get("disabled"))
+
+    def button(self, label: str) -> dict[str, Any]:
+        """The first button whose label holds `label`."""
+        for item in self.interactive_components():
+            if label in str(item.get("label") or ""):
+                return item
+        raise KeyError(f"no button labelled {label!r} in {self.button_ids()}")
 
     def interactive_components(self) -> list[dict[str, Any]]:
         """Every button and select menu with a custom_id, at any depth, in order."""

@@ -63,6 +63,12 @@ class Shown:
     again: str  # the command that shows this reply, for others to run themselves
     extra: Sequence[discord.ui.Item[Any]] = field(default=())  # buttons after Prev/Next (the chart)
 
+    @classmethod
+    def of_pages(cls, pages: Sequence[discord.Embed], page: int, again: str) -> Shown:
+        """Page `page` of pages built at once (the last, if there are fewer now)."""
+        shown = min(page, len(pages))
+        return cls(pages[shown - 1], shown, len(pages), again=again)
+
 
 # (bot, the reply's buttons' data, page) → that page, or None when what its key named is gone.
 PageSource = Callable[["RaceBot", "Paged", int], Awaitable[Shown | None]]
@@ -140,6 +146,7 @@ def not_yours(again: str) -> str:
 
 
 GONE = "What this reply listed is no longer there. Ask again."
+OLD = "These buttons are from before racedesk restarted. Ask again for buttons that work."
 
 
 class PageTurn(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_ID):
@@ -202,9 +209,6 @@ class OldButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OLD_BUT
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await say_privately(interaction, OLD)
-
-
-OLD = "These buttons are from before racedesk restarted. Ask again for buttons that work."
 
 
 def enable_paging(bot: RaceBot) -> None:
