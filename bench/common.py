@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from db.bootstrap import load_sample  # noqa: E402
 from db.engine import make_engine, make_sessionmaker, refresh_statistics, upgrade  # noqa: E402
-from db.models import Answer, Candidacy, Candidate, Contest, Poll, Question, Race  # noqa: E402
+from db.models import Answer, Candidacy, Candidate, Contest, NameToken, Poll, Question, Race  # noqa: E402
+from db.names import name_key, name_tokens  # noqa: E402
 from loopback import StandIn  # noqa: E402
 from loopback.process import start_bot_process, stop_bot_process  # noqa: E402
 
@@ -85,24 +87,37 @@ async def fill_store(url: str, races: int = 10_000, polls: int = 0, seed: int = 
 
 
 async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng: random.Random) -> None:
-    """Spread `polls` polls over the synthetic races, a Tuberville-style two-way question each."""
+    """Spread `polls` polls over the synthetic races, a Tuberville-style two-way question each, between the
+    race's own two candidates (as in a real store, where each race has its own people: two people named in
+    every poll of every race would skew PostgreSQL's statistics as no real data does)."""
     async with sessions.begin() as session:
+        conn = await session.connection()
         race_ids = list(await session.scalars(select(Race.id).where(Race.office == "house")))
-        people = [Candidate(name=f"Person {i}", name_key=f"person {i}", party="DEM") for i in range(2)]
-        session.add_all(people)
-        await session.flush()
-        contests = {}
-        for race_id in race_ids[: min(len(race_ids), polls)]:
-            contest = Contest(race_id=race_id, stage="general", party="", date=dt.date(2020, 11, 3))
-            session.add(contest)
-            contests[race_id] = contest
-        await session.flush()
-        session.add_all(
-            Candidacy(contest_id=c.id, candidate_id=p.id) for c in contests.values() for p in people
+        targets = race_ids[: min(len(race_ids), polls)]
+        contest_ids = await _inserted(
+            conn,
+            Contest,
+            [{"race_id": r, "stage": "general", "party": "", "date": dt.date(2020, 11, 3)} for r in targets],
+        )
+        names = [(f"Alex Seat{i}", "DEM") for i in range(len(targets))]
+        names += [(f"Blair Seat{i}", "REP") for i in range(len(targets))]
+        people = await _inserted(
+            conn, Candidate, [{"name": n, "name_key": name_key(n), "party": p} for n, p in names]
+        )
+        tokens = [
+            {"candidate_id": pid, "token": t}
+            for pid, (name, _) in zip(people, names, strict=True)
+            for t in name_tokens(name)
+        ]
+        await conn.execute(insert(NameToken), tokens)
+        pairs = {r: (people[i], people[len(targets) + i]) for i, r in enumerate(targets)}
+        contest_of = dict(zip(targets, contest_ids, strict=True))
+        await conn.execute(
+            insert(Candidacy),
+            [{"contest_id": contest_of[r], "candidate_id": pid} for r in targets for pid in pairs[r]],
         )
     async with sessions.begin() as session:
         conn = await session.connection()
-        targets = list(contests)
         poll_rows = [
             {
                 "race_id": targets[n % len(targets)],
@@ -116,18 +131,23 @@ async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng
             }
             for n in range(polls)
         ]
-        ids = list((await conn.execute(insert(Poll).returning(Poll.id), poll_rows)).scalars())
-        question_rows = [{"poll_id": pid, "contest_id": contests[row["race_id"]].id, "hypothetical": False}
+        ids = await _inserted(conn, Poll, poll_rows)
+        question_rows = [{"poll_id": pid, "contest_id": contest_of[row["race_id"]], "hypothetical": False}
                          for pid, row in zip(ids, poll_rows, strict=True)]  # fmt: skip
-        qids = list((await conn.execute(insert(Question).returning(Question.id), question_rows)).scalars())
+        qids = await _inserted(conn, Question, question_rows)
+        name_of = {pid: name for pid, (name, _) in zip(people, names, strict=True)}
         answers = []
-        for qid in qids:
+        for qid, row in zip(qids, poll_rows, strict=True):
             a = round(rng.uniform(35, 55), 1)
-            answers.append({"question_id": qid, "candidate_id": people[0].id, "choice": "Person 0", "pct": a})
-            answers.append(
-                {"question_id": qid, "candidate_id": people[1].id, "choice": "Person 1", "pct": 90 - a}
-            )
+            for pid, pct in zip(pairs[row["race_id"]], (a, round(90 - a, 1)), strict=True):
+                answers.append({"question_id": qid, "candidate_id": pid, "choice": name_of[pid], "pct": pct})
         await conn.execute(insert(Answer), answers)
+
+
+async def _inserted(conn: Any, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` of `model`'s table in one statement; their ids, in order (as SQLite and PostgreSQL
+    return them for an autoincrement key)."""
+    return list((await conn.execute(insert(model).returning(model.id), rows)).scalars())
 
 
 @dataclass
