@@ -60,9 +60,9 @@ class Store:
         if self.reader is None:
             self.reader = PostgresReader.for_engine(engine)
 
-    async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, at_once: bool = False) -> T:
+    async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         if self.reader is not None:
-            return await self.reader.read(read, at_once=at_once)
+            return await self.reader.read(read, small=small)
         async with self.sessions() as session:
             return await read(session)
 
@@ -77,8 +77,9 @@ class Store:
 
     async def _quick(self, key: tuple[Any, ...], read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """`_cached` for a member's small read (a lookup, a card: a few indexed statements), which on a
-        SQLite file runs on the event loop's thread rather than a worker's (see SyncReader.read)."""
-        return await self.cache.get(key, lambda: self._read(read, at_once=True))
+        SQLite file runs on the event loop's thread rather than a worker's (see SyncReader.read), and on
+        PostgreSQL under generic plans (see PostgresReader)."""
+        return await self.cache.get(key, lambda: self._read(read, small=True))
 
     # Cached: what members ask.
 

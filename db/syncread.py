@@ -105,11 +105,11 @@ class SyncReader:
                 if (opened := direct.opened_session()) is not None:
                     opened.sync_session.close()
 
-    async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, at_once: bool = False) -> T:
-        """The read's answer; `at_once`: run on the event loop's own thread (a member's small read, a
-        lookup or a card: the hop's two thread switches cost more than its statements, and only one
-        thread runs Python at a time anyway)."""
-        if at_once:
+    async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
+        """The read's answer; `small` (a member's small read, a lookup or a card): run on the event loop's
+        own thread, since the hop's two thread switches cost more than its statements, and only one
+        thread runs Python at a time anyway."""
+        if small:
             return self._run(read)
         return await asyncio.get_running_loop().run_in_executor(self.pool, self._run, read)
 

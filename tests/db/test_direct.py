@@ -1,32 +1,26 @@
 """Reads straight on the driver (db/direct.py, used by db/syncread.py and db/pgread.py): the same rows as
-SQLAlchemy's, the hot reads' statements never through SQLAlchemy's execution, a dropped PostgreSQL
-connection survived."""
+SQLAlchemy's, the hot reads' statements never through SQLAlchemy's execution (a dropped PostgreSQL
+connection: tests/db/test_pgread.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import functools
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Column, Enum, Integer, MetaData, Table, bindparam, event, select, text
+from sqlalchemy import Column, Enum, Integer, MetaData, Table, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import direct
 from db.balance import CHAMBER, OFFICE_CYCLES
-from db.bootstrap import load_sample
 from db.direct import DirectSession, Prepared, Together, execute_together, prebuilt, prepared_for
-from db.engine import make_sessionmaker
 from db.models import Race
 from db.reads.people import PERSON_FIRST
 from db.reads.polls import PollFilter, listing_params
 from db.reads.races import CARD, CONTEST_VIEWS, RACE_VIEWS
 from db.reads.tables import RACES
 from db.store import Store
-from tests.support import store_on
 
 
 @pytest.fixture
@@ -221,37 +215,3 @@ def test_a_statement_built_from_a_marked_one_is_not_taken_for_it(
         assert prepared_for(MARKED, dialect) is None
     finally:
         prebuilt(MARKED)
-
-
-async def backend(session: AsyncSession) -> int:
-    return int(await session.scalar(text("SELECT pg_backend_pid()")))
-
-
-@pytest.mark.parametrize("settled", [False, True], ids=["read-at-once", "read-once-it-is-gone"])
-async def test_a_dropped_postgresql_connection_costs_no_answer(tmp_path: Path, settled: bool) -> None:
-    """PostgreSQL only (a SQLite file has no server connection to lose). The next read comes at once after
-    the backend is terminated, or once the server no longer lists it: the driver fails differently."""
-    async with store_on("postgresql", tmp_path, "sample", load_sample) as engine:
-        sessions = make_sessionmaker(engine)
-        store = Store(sessions)
-        try:
-            before = await store._read(backend)
-            async with sessions() as session:
-                assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
-                for _ in range(1000 if settled else 0):  # at most 10 s
-                    if not await session.scalar(LISTED, {"pid": before}):
-                        break
-                    await asyncio.sleep(0.01)
-                else:
-                    assert not settled, "the terminated backend is still listed"
-            found = await store.find_races("alabama 2020")  # its connection is gone: read again on another
-            assert found.chosen is not None
-            assert await store._read(backend) != before
-            card = await store.race_card(found.chosen.id)
-            assert card is not None and card.race.cycle == 2020
-            assert max(c.contest.date for c in card.contests if c.contest.date) >= dt.date(2020, 1, 1)
-        finally:
-            await store.close()
-
-
-LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")

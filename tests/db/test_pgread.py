@@ -1,0 +1,116 @@
+"""Reads on PostgreSQL (db/pgread.py): a member's small reads under generic plans on connections of their
+own, other reads under the server's own choice, connections given back to the pool as they came, and a
+dropped connection survived. PostgreSQL only: a SQLite file has no server to plan or connection to lose."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.bootstrap import load_sample
+from db.engine import make_sessionmaker
+from db.lookup import find_races
+from db.pgread import HELD, PostgresReader
+from db.store import Store
+from tests.support import store_on
+
+PLANS = text("SHOW plan_cache_mode")
+LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+
+
+async def backend(session: AsyncSession) -> int:
+    return int(await session.scalar(text("SELECT pg_backend_pid()")))
+
+
+async def backend_and_plans(session: AsyncSession) -> tuple[int, str]:
+    return await backend(session), str(await session.scalar(PLANS))
+
+
+async def pooled_plans(engine: AsyncEngine) -> dict[int, str]:
+    """Each connection now in the engine's pool: its backend and how it plans."""
+    async with contextlib.AsyncExitStack() as stack:
+        found = {}
+        for _ in range(engine.pool.checkedin()):  # type: ignore[attr-defined]
+            connection = await stack.enter_async_context(engine.connect())
+            pid = int(await connection.scalar(text("SELECT pg_backend_pid()")))
+            found[pid] = str(await connection.scalar(PLANS))
+        return found
+
+
+@contextlib.asynccontextmanager
+async def sample_store(tmp_path: Path) -> Any:
+    async with store_on("postgresql", tmp_path, "sample", load_sample) as engine:
+        store = Store(make_sessionmaker(engine))
+        assert isinstance(store.reader, PostgresReader)
+        try:
+            yield engine, store
+        finally:
+            await store.close()
+
+
+async def test_small_reads_plan_generically_and_every_connection_goes_back_as_it_came(tmp_path: Path) -> None:
+    async with sample_store(tmp_path) as (engine, store):
+        found = await store.find_races("alabama 2020")  # a member's lookup: a small read
+        assert found.chosen is not None
+        _, plans = await store._read(backend_and_plans, small=True)
+        assert plans == "force_generic_plan"
+        assert (await store._read(backend_and_plans))[1] == "auto"  # any other read: the server's choice
+        # More small reads at once than the reader keeps: every one plans generically, and the connections
+        # beyond those kept go back to the pool planning as the server chooses.
+        started, gate = asyncio.Semaphore(0), asyncio.Event()
+
+        async def held(session: AsyncSession) -> tuple[int, str]:
+            answer = await backend_and_plans(session)
+            started.release()
+            await gate.wait()
+            return answer
+
+        many = HELD[True] + 2
+        reads = [asyncio.create_task(store._read(held, small=True)) for _ in range(many)]
+        for _ in range(many):
+            await asyncio.wait_for(started.acquire(), 10)
+        gate.set()
+        answers = await asyncio.gather(*reads)
+        assert {plans for _, plans in answers} == {"force_generic_plan"}
+        assert store.reader is not None
+        kept = {driver.get_server_pid() for _, driver in store.reader.idle[True]}  # type: ignore[union-attr]
+        given_back = {pid for pid, _ in answers} - kept
+        assert len(kept) == HELD[True] and len(given_back) == 2
+        pooled = await pooled_plans(engine)
+        assert given_back <= set(pooled) and {pooled[pid] for pid in given_back} == {"auto"}
+        await store.close()  # the kept ones too (those the pool has no room for are closed)
+        pooled = await pooled_plans(engine)
+        assert kept & set(pooled) and set(pooled.values()) == {"auto"}
+
+
+@pytest.mark.parametrize("small", [False, True], ids=["other-read", "small-read"])
+@pytest.mark.parametrize("settled", [False, True], ids=["read-at-once", "read-once-it-is-gone"])
+async def test_a_dropped_postgresql_connection_costs_no_answer(
+    tmp_path: Path, settled: bool, small: bool
+) -> None:
+    """The next read comes at once after the backend is terminated, or once the server no longer lists it:
+    the driver fails differently."""
+    async with sample_store(tmp_path) as (engine, store):
+        before = await store._read(backend, small=small)
+        async with make_sessionmaker(engine)() as session:
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+            for _ in range(1000 if settled else 0):  # at most 10 s
+                if not await session.scalar(LISTED, {"pid": before}):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                assert not settled, "the terminated backend is still listed"
+        # Its connection is gone: read again on another.
+        found = await store._read(lambda s: find_races(s, "alabama 2020"), small=small)
+        assert found.chosen is not None
+        assert await store._read(backend, small=small) != before
+        card = await store.race_card(found.chosen.id)
+        assert card is not None and card.race.cycle == 2020
+        assert max(c.contest.date for c in card.contests if c.contest.date) >= dt.date(2020, 1, 1)
