@@ -29,6 +29,14 @@ def _by_side(counts: dict[str, int]) -> str:
     return " · ".join(f"{party_letter(side)} {counts[side]}" for side in order if counts.get(side))
 
 
+def _totals_line(totals: dict[str, int]) -> str:
+    """Each side's seats, decided or not up; or, with neither yet, that nothing is decided."""
+    shown = _by_side(totals)
+    if not shown:
+        return "**No seat decided yet**, and no figures for the seats not up."
+    return f"**{shown}** on seats decided or not up"
+
+
 def seat_line(seat: Seat) -> str:
     race = seat.race
     place = state_name(race.state) + (" (special)" if race.special else "")
@@ -107,7 +115,7 @@ def balance_embed(balance: Balance, prefix: str) -> discord.Embed:
         side: balance.total(side, with_leads=True)
         for side in {*balance.not_up, *balance.won, *balance.leading}
     }
-    head = [f"**{_by_side(totals) or 'no seats decided'}** on seats decided or not up"]
+    head = [_totals_line(totals)]
     if sum(balance.leading.values()):
         head.append(f"{_by_side(with_leads)} with the seats where a side leads")
     head += control_lines(balance)
