@@ -309,10 +309,15 @@ async def sync_command(settings: Settings, guild_id: int | None) -> int:
 
 
 async def db_command(settings: Settings, action: str) -> int:
-    from db.engine import make_engine, upgrade
+    from db.bootstrap import add_shipped
+    from db.engine import make_engine, make_sessionmaker, upgrade
 
     engine = make_engine(settings.database_url)
     try:
+        if action == "add-shipped":
+            added = await add_shipped(engine, make_sessionmaker(engine))
+            print(f"Database at {safe_url(settings.database_url)}: {added}")
+            return 0
         await upgrade(engine)
     finally:
         await engine.dispose()
@@ -449,7 +454,12 @@ def parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="publish the slash commands to Discord (needs DISCORD_TOKEN)")
     sync.add_argument("--guild", type=int, help="sync to one server at once instead of globally")
     database = sub.add_parser("db", help="database tasks")
-    database.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
+    database.add_argument(
+        "action",
+        choices=["upgrade", "add-shipped"],
+        help="upgrade: apply migrations; add-shipped: add the data racedesk ships that the store lacks "
+        "(a store built by an earlier version; what it holds is kept)",
+    )
     imp = sub.add_parser(
         "import", help="import a data file (FiveThirtyEight, MEDSL, OpenElections, FEC cn.txt, racedesk)"
     )

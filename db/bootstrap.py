@@ -17,6 +17,7 @@ from db.audit import SYSTEM
 from db.dataset import LoadSummary, load_document
 from db.engine import for_writing, refresh_statistics
 from db.importers.default import build_default_store
+from db.importers.run import ImportReport
 from db.lookup import race_count
 from db.migrate import apply_migrations, one_time_jobs
 
@@ -48,8 +49,25 @@ async def prepare(
             await for_writing(session)
             if await race_count(session) > 0:
                 return False
-            sample = await load_sample(session)
-            public = await build_default_store(session)
+            sample, public = await _shipped(session)
         await refresh_statistics(engine)
     log.info("built the default store: sample: %s; public data: %s", sample.describe(), public.describe())
     return True
+
+
+async def add_shipped(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> str:
+    """Migrate, then add to the store what racedesk ships and it lacks: a store built by an earlier version
+    gains the files shipped since (later starts never rebuild a store that holds races). What it holds is
+    kept, and a file it already imported changes nothing. Returns what was added, in words."""
+    async with one_time_jobs(engine):  # not beside another process's first build
+        await apply_migrations(engine)
+        async with sessions.begin() as session:
+            await for_writing(session)
+            sample, public = await _shipped(session)
+        await refresh_statistics(engine)
+    return f"sample: {sample.describe()}; {public.describe()}"
+
+
+async def _shipped(session: AsyncSession) -> tuple[LoadSummary, ImportReport]:
+    """The sample, then the public files, into the session's transaction (each part skips what it holds)."""
+    return await load_sample(session), await build_default_store(session)

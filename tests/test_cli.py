@@ -85,6 +85,20 @@ def test_db_upgrade(tmp_path: Path) -> None:
     assert done.returncode == 0 and "is up to date" in done.stdout
 
 
+def test_db_add_shipped_adds_what_the_store_lacks_once(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"}
+    first = run("db", "add-shipped", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "default store: added " in first.stdout and " races" in first.stdout
+    again = run("db", "add-shipped", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().endswith(
+        "sample: nothing changed; default store: already imported; nothing changed"
+    )
+    answer = run("ask", "!house 2022", env=env)
+    assert answer.returncode == 0 and "D 213 · R 222" in answer.stdout
+
+
 def test_bad_settings_are_one_line_not_a_traceback() -> None:
     done = run("ask", "!race alabama", env={"OWNER_IDS": "me"})
     assert done.returncode == 2

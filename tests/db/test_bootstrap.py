@@ -1,18 +1,23 @@
 """The one-time jobs (migrations, the first build of the default data) run once however many processes start
-together on one PostgreSQL database: the advisory lock of db/migrate.py."""
+together on one PostgreSQL database: the advisory lock of db/migrate.py. A store built by an earlier
+version gains the data shipped since (`racedesk db add-shipped`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 from sqlalchemy import text
 
+from db.bootstrap import add_shipped, load_sample
 from db.engine import make_engine, make_sessionmaker
+from db.importers.default import PUBLIC
+from db.importers.run import import_file
 from loopback.process import REPO_ROOT
 from tests.support import Built, sqlite_url
-from tests.support.stores import fresh_database, row_counts
+from tests.support.stores import copied_store, fresh_database, row_counts
 
 PROCESSES = 6
 # One process starting: the bot's own start-up path (build_bot's prepare), logging what it did.
@@ -88,3 +93,33 @@ async def test_processes_starting_together_migrate_and_build_the_default_store_o
         same = {name: n for name, n in expected.items() if not name.startswith(("audit", "import"))}
         assert {name: counts[name] for name in same} == same
         assert counts["races"] > 0
+
+
+async def test_a_store_built_by_an_earlier_version_gains_the_files_shipped_since(
+    tmp_path: Path, built: Built
+) -> None:
+    """An earlier version's store: the sample and the Senate results it shipped (the 1976-2020 file).
+    `racedesk db add-shipped` adds what is shipped now and the store lacks: the same rows as a store built
+    today. Run again, it changes nothing."""
+    engine = copied_store(tmp_path / "old.db", "sample", load_sample)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions.begin() as session:
+            await import_file(
+                session, PUBLIC / "1976-2020-senate.csv", "medsl", options={"years": [2018, 2020]}
+            )
+        added = await add_shipped(engine, sessions)
+        counts = await row_counts(sessions)
+        again = await add_shipped(engine, sessions)
+        assert await row_counts(sessions) == counts
+    finally:
+        await engine.dispose()
+    reference = make_engine(sqlite_url(built.path))
+    try:
+        expected = await row_counts(make_sessionmaker(reference))
+    finally:
+        await reference.dispose()
+    same = {name: n for name, n in expected.items() if not name.startswith(("audit", "import"))}
+    assert {name: counts[name] for name in same} == same
+    assert added.startswith("sample: nothing changed; default store: added ") and " races" in added
+    assert again == "sample: nothing changed; default store: already imported; nothing changed"
