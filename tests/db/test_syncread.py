@@ -8,14 +8,13 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from db.engine import make_sessionmaker
 from db.pgread import PostgresReader
 from db.reads.polls import PollFilter
 from db.store import Store
-from db.syncread import MMAP_BYTES, SyncReader, run_at_once
+from db.syncread import SyncReader, run_at_once
 from render.people import person_embed
 from render.polls import polls_embed
 from render.race import race_embed
@@ -101,22 +100,6 @@ async def test_a_write_is_in_the_next_read(sample_sessions: async_sessionmaker[A
         await store.write(note)
         card = await store.race_card(found.chosen.id)
         assert card is not None and card.race.notes == "a note written just now"
-    finally:
-        await store.close()
-
-
-async def test_reads_map_the_file_into_memory(sample_sessions: async_sessionmaker[AsyncSession]) -> None:
-    store = Store(sample_sessions)
-    try:
-        if not isinstance(store.reader, SyncReader):
-            assert sample_sessions.kw["bind"].url.get_backend_name() != "sqlite"
-            return
-
-        async def mapped(session: AsyncSession) -> int:
-            return int(await session.scalar(text("PRAGMA mmap_size")))
-
-        assert await store._read(mapped, small=True) == MMAP_BYTES
-        assert await store._read(mapped) == MMAP_BYTES
     finally:
         await store.close()
 
