@@ -8,11 +8,18 @@ import discord
 
 from db.vocabulary import PARTY_LETTER, contest_name
 
+# Every character discord.py's escapes act on: markdown (`_ \ ~ | * ``, and `>`, `[`, `#` or `-` where they
+# begin a quote, a link, a heading or a list) and mentions (`@`). Text without any is shown as it is, and
+# most names and titles have none: a card escapes some thirty of them, each two regex passes.
+_ESCAPED = frozenset("_\\~|*`>[#-@")
+
 
 def escape(text: str | None) -> str:
     """Data text shown as typed: no markdown effects, no mention syntax."""
     if not text:
         return ""
+    if _ESCAPED.isdisjoint(text):
+        return text
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 

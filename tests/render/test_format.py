@@ -1,0 +1,57 @@
+"""Small formatting helpers (render/format.py)."""
+
+from __future__ import annotations
+
+import string
+
+import discord
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Candidate, Endorsement, Poll
+from render.format import escape
+
+
+def escaped_by_discord(text: str) -> str:
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+SAMPLES = [
+    "@everyone",
+    "@here",
+    "@123456789012345678",
+    "<@123456789012345678>",
+    "[a link](https://example.com)",
+    "https://example.com/a_b*c",
+    "# heading",
+    "### small heading",
+    "- a list",
+    "  - indented",
+    "> quoted",
+    ">>> quoted block",
+    "Beto O'Rourke",
+    "Alexandria Ocasio-Cortez",
+    'Jesús "Chuy" García',
+    "line one\n- line two",
+]
+
+
+def test_escape_is_discords_escape_for_every_character_wherever_it_stands() -> None:
+    texts = list(SAMPLES)
+    for c in string.printable + "ÁéßœЖ中—“”‘’\u200b":
+        texts += [c, f"a{c}b", f"{c} x", f"x\n{c} y", f"[a{c}](b)", f"{c}{c}{c} z", f"w {c}\n"]
+    for text in texts:
+        assert escape(text) == escaped_by_discord(text), repr(text)
+    assert escape("@everyone") != "@everyone" and escape("a*b") == "a\\*b"  # the fast path is not everything
+
+
+async def test_escape_is_discords_escape_for_every_name_in_the_shipped_store(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    async with default_store() as session:
+        names = list(await session.scalars(select(Candidate.name)))
+        names += list(await session.scalars(select(Poll.pollster).distinct()))
+        names += [n for n in await session.scalars(select(Endorsement.endorser).distinct()) if n]
+    assert len(names) > 1000
+    for name in names:
+        assert escape(name) == escaped_by_discord(name), repr(name)
