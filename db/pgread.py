@@ -5,7 +5,7 @@ Three round trips a read need not make: BEGIN and ROLLBACK around it (under READ
 sees its own snapshot either way, so reads run in autocommit), and the engine pool's ping at each checkout.
 The reader keeps up to HELD connections of the bot's engine checked out between reads (the ping is paid
 once, at their checkout); a read that fails because its connection was dropped (a server restart, an idle
-timeout, a terminated backend) runs once more on another. Its prebuilt statements run on asyncpg itself
+timeout, a terminated backend) drops every held connection and runs once more on one from the pool. Its prebuilt statements run on asyncpg itself
 (db/direct.py).
 
 A member's small reads (a lookup, a card: a few statements an index answers) run on connections of their
@@ -56,7 +56,10 @@ class PostgresReader:
         except Exception as error:
             if not _dropped(error):
                 raise
-        return await self._read_once(read, small)  # the dropped connection is not kept
+        # What dropped one (a server restart, an idle timeout) may have dropped every held one: read again on a
+        # connection from the engine's pool, which pings it first.
+        await self._drop_held()
+        return await self._read_once(read, small)
 
     async def _read_once(self, read: Callable[[AsyncSession], Awaitable[T]], small: bool) -> T:
         connection, driver = await self._checkout(small)
@@ -74,9 +77,11 @@ class PostgresReader:
             kept = not _dropped(error) and driver is not None and not driver.is_closed()
             raise
         finally:
-            if (opened := direct.opened_session()) is not None:
-                await opened.close()
-            await self._checkin(connection, driver, kept, small)
+            try:
+                if (opened := direct.opened_session()) is not None:
+                    await opened.close()
+            finally:
+                await self._checkin(connection, driver, kept, small)
 
     async def _checkout(self, small: bool) -> tuple[AsyncConnection, Any]:
         """A connection and its asyncpg connection (asked once: SQLAlchemy's getter is a greenlet hop)."""
@@ -102,21 +107,32 @@ class PostgresReader:
 
     async def _give_back(self, connection: AsyncConnection, driver: Any, kept: bool, small: bool) -> None:
         """Return a connection to the engine's pool as it came (the server's own plan choice), or drop it."""
-        if kept and small and not connection.invalidated:
-            try:
+        try:
+            if kept and small and not connection.invalidated:
                 await driver.execute(SERVERS_CHOICE)
-            except Exception:
-                kept = False
-        if not kept and not connection.invalidated:
-            await connection.invalidate()
-        await connection.close()
+        except Exception:
+            kept = False  # it may still plan generically: not back into the pool
+        except BaseException:  # cancelled during the reset: dropped, and the cancellation goes on
+            kept = False
+            raise
+        finally:
+            if not kept and not connection.invalidated:
+                await connection.invalidate()
+            await connection.close()
+
+    async def _drop_held(self) -> None:
+        for idle in self.idle.values():
+            while idle:
+                connection, driver = idle.pop()
+                await self._give_back(connection, driver, False, False)
 
     async def close(self) -> None:
-        """Give the held connections back to the engine's pool."""
+        """Give the held connections back to the engine's pool (one at a time: a cancelled close leaves the
+        rest held, not lost)."""
         self.closed = True
         for small, idle in self.idle.items():
-            held, idle[:] = list(idle), []
-            for connection, driver in held:
+            while idle:
+                connection, driver = idle.pop()
                 await self._give_back(connection, driver, True, small)
 
 

@@ -23,6 +23,8 @@ from tests.support import store_on
 
 PLANS = text("SHOW plan_cache_mode")
 LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+SLOW_RESET = "SELECT pg_sleep(5)"
+RESETTING = text("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query")
 
 
 async def backend(session: AsyncSession) -> int:
@@ -102,7 +104,9 @@ async def test_a_dropped_postgresql_connection_costs_no_answer(
         async with make_sessionmaker(engine)() as session:
             assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
             for _ in range(1000 if settled else 0):  # at most 10 s
-                if not await session.scalar(LISTED, {"pid": before}):
+                listed = await session.scalar(LISTED, {"pid": before})
+                await session.rollback()  # the next look is a new transaction: pg_stat_activity afresh
+                if not listed:
                     break
                 await asyncio.sleep(0.01)
             else:
@@ -114,3 +118,60 @@ async def test_a_dropped_postgresql_connection_costs_no_answer(
         card = await store.race_card(found.chosen.id)
         assert card is not None and card.race.cycle == 2020
         assert max(c.contest.date for c in card.contests if c.contest.date) >= dt.date(2020, 1, 1)
+
+
+async def hold_many(store: Store, many: int) -> list[int]:
+    """`many` small reads at once, so the reader holds what it keeps of them; their backends."""
+    started, gate = asyncio.Semaphore(0), asyncio.Event()
+
+    async def held(session: AsyncSession) -> int:
+        pid = await backend(session)
+        started.release()
+        await gate.wait()
+        return pid
+
+    reads = [asyncio.create_task(store._read(held, small=True)) for _ in range(many)]
+    for _ in range(many):
+        await asyncio.wait_for(started.acquire(), 10)
+    gate.set()
+    return list(await asyncio.gather(*reads))
+
+
+async def test_a_read_after_every_held_connection_died_still_answers(tmp_path: Path) -> None:
+    """A server restart or an idle timeout ends every held connection at once: the read that finds its own
+    dead does not retry on another held one, but on a connection from the pool."""
+    async with sample_store(tmp_path) as (engine, store):
+        held = await hold_many(store, HELD[True])
+        other = await store._read(backend)
+        async with make_sessionmaker(engine)() as session:
+            for pid in [*held, other]:
+                assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        found = await store.find_races("alabama 2020")
+        assert found.chosen is not None
+        assert await store._read(backend) not in {*held, other}
+
+
+async def test_a_read_cancelled_while_its_connection_goes_back_loses_no_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with sample_store(tmp_path) as (engine, store):
+        await hold_many(store, HELD[True])  # the reader keeps these; the next one goes back to the pool
+        pool = engine.pool
+        out_before = pool.checkedout()  # type: ignore[attr-defined]
+        monkeypatch.setattr("db.pgread.SERVERS_CHOICE", f"{SLOW_RESET}; RESET plan_cache_mode")
+        reads = asyncio.create_task(hold_many(store, HELD[True] + 1))
+        async with make_sessionmaker(engine)() as session:
+            for _ in range(1000):  # at most 10 s: until the connection beyond those held is being reset
+                resetting = await session.scalar(RESETTING, {"query": f"{SLOW_RESET}%"})
+                await session.rollback()  # the next look is a new transaction: pg_stat_activity afresh
+                if resetting:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("no connection was reset")
+        reads.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reads
+        monkeypatch.undo()  # the held ones go back at the end without the slow reset
+        assert pool.checkedout() == out_before  # type: ignore[attr-defined]
+        assert set((await pooled_plans(engine)).values()) <= {"auto"}
