@@ -309,8 +309,11 @@ async def sync_command(settings: Settings, guild_id: int | None) -> int:
 
 
 async def db_command(settings: Settings, action: str) -> int:
+    from sqlalchemy.exc import IntegrityError
+
     from db.bootstrap import add_shipped
     from db.engine import make_engine, make_sessionmaker, upgrade
+    from db.importers.run import ImportFailed
 
     engine = make_engine(settings.database_url)
     try:
@@ -319,10 +322,22 @@ async def db_command(settings: Settings, action: str) -> int:
             print(f"Database at {safe_url(settings.database_url)}: {added}")
             return 0
         await upgrade(engine)
+    except (ImportFailed, IntegrityError) as problem:  # e.g. an import beside it wrote the same races first
+        print(
+            f"racedesk: {action} failed, nothing was written: {_first_line(problem)}; run it again",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         await engine.dispose()
     print(f"Database at {safe_url(settings.database_url)} is up to date.")
     return 0
+
+
+def _first_line(problem: Exception) -> str:
+    """A database error's own first line (the driver's, without SQLAlchemy's statement and parameters)."""
+    text = str(getattr(problem, "orig", None) or problem)
+    return text.splitlines()[0] if text else type(problem).__name__
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:

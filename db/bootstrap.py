@@ -56,18 +56,23 @@ async def prepare(
 
 
 async def add_shipped(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> str:
-    """Migrate, then add to the store what racedesk ships and it lacks: a store built by an earlier version
-    gains the files shipped since (later starts never rebuild a store that holds races). What it holds is
-    kept, and a file it already imported changes nothing. Returns what was added, in words."""
+    """Migrate, then import each public file racedesk ships that the store has not imported: a store built by
+    an earlier version gains the files shipped since (later starts never rebuild a store that holds races).
+    A file already imported changes nothing; the sample goes only into a store without races, since loading
+    it again would put back what the desk changed in it. Returns what was added, in words."""
     async with one_time_jobs(engine):  # not beside another process's first build
         await apply_migrations(engine)
         async with sessions.begin() as session:
             await for_writing(session)
-            sample, public = await _shipped(session)
+            if await race_count(session) == 0:
+                sample, public = await _shipped(session)
+                added = f"sample: {sample.describe()}; {public.describe()}"
+            else:
+                added = f"sample: kept as it is; {(await build_default_store(session)).describe()}"
         await refresh_statistics(engine)
-    return f"sample: {sample.describe()}; {public.describe()}"
+    return added
 
 
 async def _shipped(session: AsyncSession) -> tuple[LoadSummary, ImportReport]:
-    """The sample, then the public files, into the session's transaction (each part skips what it holds)."""
+    """The sample, then the public files, into the session's transaction."""
     return await load_sample(session), await build_default_store(session)

@@ -93,7 +93,7 @@ def test_db_add_shipped_adds_what_the_store_lacks_once(tmp_path: Path) -> None:
     again = run("db", "add-shipped", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().endswith(
-        "sample: nothing changed; default store: already imported; nothing changed"
+        "sample: kept as it is; default store: already imported; nothing changed"
     )
     answer = run("ask", "!house 2022", env=env)
     assert answer.returncode == 0 and "D 213 · R 222" in answer.stdout

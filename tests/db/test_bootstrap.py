@@ -9,17 +9,20 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from db.bootstrap import add_shipped, load_sample
 from db.engine import make_engine, make_sessionmaker
 from db.importers.default import PUBLIC
 from db.importers.run import import_file
+from db.models import Race
 from loopback.process import REPO_ROOT
 from tests.support import Built, sqlite_url
 from tests.support.stores import copied_store, fresh_database, row_counts
 
 PROCESSES = 6
+EDITED = "Notes the desk wrote."
+SAMPLE_RACE = (Race.cycle == 2020) & (Race.state == "AL") & (Race.office == "senate")
 # One process starting: the bot's own start-up path (build_bot's prepare), logging what it did.
 START = """
 import asyncio, logging, os, sys
@@ -100,7 +103,7 @@ async def test_a_store_built_by_an_earlier_version_gains_the_files_shipped_since
 ) -> None:
     """An earlier version's store: the sample and the Senate results it shipped (the 1976-2020 file).
     `racedesk db add-shipped` adds what is shipped now and the store lacks: the same rows as a store built
-    today. Run again, it changes nothing."""
+    today, and what the desk changed in the sample stays. Run again, it changes nothing."""
     engine = copied_store(tmp_path / "old.db", "sample", load_sample)
     sessions = make_sessionmaker(engine)
     try:
@@ -108,10 +111,13 @@ async def test_a_store_built_by_an_earlier_version_gains_the_files_shipped_since
             await import_file(
                 session, PUBLIC / "1976-2020-senate.csv", "medsl", options={"years": [2018, 2020]}
             )
+            await session.execute(update(Race).where(SAMPLE_RACE).values(notes=EDITED))  # the desk's
         added = await add_shipped(engine, sessions)
         counts = await row_counts(sessions)
         again = await add_shipped(engine, sessions)
         assert await row_counts(sessions) == counts
+        async with sessions() as session:  # the sample is not loaded again over what the desk changed
+            assert await session.scalar(select(Race.notes).where(SAMPLE_RACE)) == EDITED
     finally:
         await engine.dispose()
     reference = make_engine(sqlite_url(built.path))
@@ -121,5 +127,5 @@ async def test_a_store_built_by_an_earlier_version_gains_the_files_shipped_since
         await reference.dispose()
     same = {name: n for name, n in expected.items() if not name.startswith(("audit", "import"))}
     assert {name: counts[name] for name in same} == same
-    assert added.startswith("sample: nothing changed; default store: added ") and " races" in added
-    assert again == "sample: nothing changed; default store: already imported; nothing changed"
+    assert added.startswith("sample: kept as it is; default store: added ") and " races" in added
+    assert again == "sample: kept as it is; default store: already imported; nothing changed"
