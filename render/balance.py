@@ -29,12 +29,15 @@ def _by_side(counts: dict[str, int]) -> str:
     return " · ".join(f"{party_letter(side)} {counts[side]}" for side in order if counts.get(side))
 
 
-def _totals_line(totals: dict[str, int]) -> str:
-    """Each side's seats, decided or not up; or, with neither yet, that nothing is decided."""
+def _totals_line(balance: Balance, totals: dict[str, int]) -> str:
+    """Each side's seats, decided or not up; or, with neither yet, that nothing is decided (and, where some
+    seats are not up, that racedesk has no figures for them)."""
     shown = _by_side(totals)
-    if not shown:
+    if shown:
+        return f"**{shown}** on seats decided or not up"
+    if balance.seats_up < balance.size:
         return "**No seat decided yet**, and no figures for the seats not up."
-    return f"**{shown}** on seats decided or not up"
+    return "**No seat decided yet.**"
 
 
 def seat_line(seat: Seat) -> str:
@@ -115,7 +118,7 @@ def balance_embed(balance: Balance, prefix: str) -> discord.Embed:
         side: balance.total(side, with_leads=True)
         for side in {*balance.not_up, *balance.won, *balance.leading}
     }
-    head = [_totals_line(totals)]
+    head = [_totals_line(balance, totals)]
     if sum(balance.leading.values()):
         head.append(f"{_by_side(with_leads)} with the seats where a side leads")
     head += control_lines(balance)
