@@ -88,34 +88,29 @@ async def fill_store(url: str, races: int = 10_000, polls: int = 0, seed: int = 
 
 async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng: random.Random) -> None:
     """Spread `polls` polls over the synthetic races, a Tuberville-style two-way question each, between the
-    race's own two candidates (as in a real store, where each race has its own people: two people named in
-    every poll of every race would skew PostgreSQL's statistics as no real data does)."""
+    race's own two candidates, named as people are (`_person`): two people named in every poll of every
+    race, or names that all begin alike, would skew PostgreSQL's statistics as no real store does."""
     async with sessions.begin() as session:
         conn = await session.connection()
         race_ids = list(await session.scalars(select(Race.id).where(Race.office == "house")))
         targets = race_ids[: min(len(race_ids), polls)]
-        contest_ids = await _inserted(
-            conn,
-            Contest,
-            [{"race_id": r, "stage": "general", "party": "", "date": dt.date(2020, 11, 3)} for r in targets],
-        )
-        names = [(f"Alex Seat{i}", "DEM") for i in range(len(targets))]
-        names += [(f"Blair Seat{i}", "REP") for i in range(len(targets))]
-        people = await _inserted(
-            conn, Candidate, [{"name": n, "name_key": name_key(n), "party": p} for n, p in names]
-        )
-        tokens = [
-            {"candidate_id": pid, "token": t}
-            for pid, (name, _) in zip(people, names, strict=True)
-            for t in name_tokens(name)
+        contests = [
+            {"race_id": r, "stage": "general", "party": "", "date": dt.date(2020, 11, 3)} for r in targets
         ]
-        await conn.execute(insert(NameToken), tokens)
-        pairs = {r: (people[i], people[len(targets) + i]) for i, r in enumerate(targets)}
-        contest_of = dict(zip(targets, contest_ids, strict=True))
+        contest_of = {race: cid for cid, race in await _inserted(conn, Contest, Contest.race_id, contests)}
+        names = {r: (_person(2 * i, rng), _person(2 * i + 1, rng)) for i, r in enumerate(targets)}
+        rows = [{"name": n, "name_key": name_key(n), "party": p} for pair in names.values()
+                for n, p in zip(pair, ("DEM", "REP"), strict=True)]  # fmt: skip
+        person_of = {name: pid for pid, name in await _inserted(conn, Candidate, Candidate.name, rows)}
+        await conn.execute(
+            insert(NameToken),
+            [{"candidate_id": pid, "token": t} for name, pid in person_of.items() for t in name_tokens(name)],
+        )
         await conn.execute(
             insert(Candidacy),
-            [{"contest_id": contest_of[r], "candidate_id": pid} for r in targets for pid in pairs[r]],
+            [{"contest_id": contest_of[r], "candidate_id": person_of[n]} for r in targets for n in names[r]],
         )
+    race_of = {cid: race for race, cid in contest_of.items()}
     async with sessions.begin() as session:
         conn = await session.connection()
         poll_rows = [
@@ -131,23 +126,37 @@ async def _add_polls(sessions: async_sessionmaker[AsyncSession], polls: int, rng
             }
             for n in range(polls)
         ]
-        ids = await _inserted(conn, Poll, poll_rows)
-        question_rows = [{"poll_id": pid, "contest_id": contest_of[row["race_id"]], "hypothetical": False}
-                         for pid, row in zip(ids, poll_rows, strict=True)]  # fmt: skip
-        qids = await _inserted(conn, Question, question_rows)
-        name_of = {pid: name for pid, (name, _) in zip(people, names, strict=True)}
+        polled = await _inserted(conn, Poll, Poll.race_id, poll_rows)
+        question_rows = [{"poll_id": pid, "contest_id": contest_of[race], "hypothetical": False}
+                         for pid, race in polled]  # fmt: skip
         answers = []
-        for qid, row in zip(qids, poll_rows, strict=True):
+        for qid, cid in await _inserted(conn, Question, Question.contest_id, question_rows):
             a = round(rng.uniform(35, 55), 1)
-            for pid, pct in zip(pairs[row["race_id"]], (a, round(90 - a, 1)), strict=True):
-                answers.append({"question_id": qid, "candidate_id": pid, "choice": name_of[pid], "pct": pct})
+            for name, pct in zip(names[race_of[cid]], (a, round(90 - a, 1)), strict=True):
+                answers.append(
+                    {"question_id": qid, "candidate_id": person_of[name], "choice": name, "pct": pct}
+                )
         await conn.execute(insert(Answer), answers)
 
 
-async def _inserted(conn: Any, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert `rows` of `model`'s table in one statement; their ids, in order (as SQLite and PostgreSQL
-    return them for an autoincrement key)."""
-    return list((await conn.execute(insert(model).returning(model.id), rows)).scalars())
+FIRST_NAMES = (
+    "Alex", "Blair", "Casey", "Dana", "Elliot", "Frances", "Glenn", "Harper", "Irene", "Jordan", "Kendall",
+    "Lee", "Morgan", "Noel", "Owen", "Paige", "Quinn", "Reese", "Sasha", "Terry", "Val", "Wren",
+)  # fmt: skip
+SYLLABLES = ("ba", "co", "di", "fe", "gu", "ha", "ki", "lo", "ma", "ne", "pi", "ro", "su", "ta", "vo", "we")
+
+
+def _person(k: int, rng: random.Random) -> str:
+    """The `k`th synthetic person's name: a first name, and a surname of its own whose first letters vary
+    from one person to the next (as surnames' do), never the same prefix for all."""
+    syllables = [SYLLABLES[(k // len(SYLLABLES) ** d) % len(SYLLABLES)] for d in range(4)]
+    return f"{rng.choice(FIRST_NAMES)} {''.join(syllables).capitalize()}"
+
+
+async def _inserted(conn: Any, model: Any, key: Any, rows: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+    """Insert `rows` of `model`'s table in one statement; each new row's id with its `key` column (the order
+    in which a database returns the rows is not promised, so nothing here relies on it)."""
+    return [(row[0], row[1]) for row in await conn.execute(insert(model).returning(model.id, key), rows)]
 
 
 @dataclass
