@@ -5,7 +5,8 @@ Three round trips a read need not make: BEGIN and ROLLBACK around it (under READ
 sees its own snapshot either way, so reads run in autocommit), and the engine pool's ping at each checkout.
 The reader keeps up to HELD connections of the bot's engine checked out between reads (the ping is paid
 once, at their checkout); a read that fails because its connection was dropped (a server restart, an idle
-timeout, a terminated backend) drops every held connection and runs once more on one from the pool. Its prebuilt statements run on asyncpg itself
+timeout, a terminated backend) drops every held connection and runs once more on one from the pool. No more
+reads run at once than connections are kept: the rest wait their turn, and the pool stays free for writes. Its prebuilt statements run on asyncpg itself
 (db/direct.py).
 
 A member's small reads (a lookup, a card: a few statements an index answers) run on connections of their
@@ -19,6 +20,7 @@ calendar) keep the server's choice: for them the values matter.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -29,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from db.direct import DirectSession, asyncpg_runner
 
 T = TypeVar("T")
-HELD = {True: 4, False: 2}  # connections kept between reads, small or not; more run on ones given back after
+HELD = {True: 4, False: 2}  # connections kept between reads, small or not, and reads of each kind at once
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 SERVERS_CHOICE = "RESET plan_cache_mode"
 
@@ -41,6 +43,9 @@ class PostgresReader:
         self.engine = engine
         # Connections kept between reads, with their asyncpg connections: for small reads and for others.
         self.idle: dict[bool, list[tuple[AsyncConnection, Any]]] = {True: [], False: []}
+        # No more reads at once than connections are kept: a burst of members (every write drops the cache)
+        # waits its turn for those, rather than taking the engine's whole pool from the writes.
+        self.turns = {small: asyncio.Semaphore(held) for small, held in HELD.items()}
         self.closed = False
 
     @classmethod
@@ -51,15 +56,16 @@ class PostgresReader:
 
     async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         """The read's answer; `small`: a member's small read, run under generic plans."""
-        try:
+        async with self.turns[small]:
+            try:
+                return await self._read_once(read, small)
+            except Exception as error:
+                if not _dropped(error):
+                    raise
+            # What dropped one (a server restart, an idle timeout) may have dropped every held one: read again
+            # on a connection from the engine's pool, which pings it first.
+            await self._drop_held()
             return await self._read_once(read, small)
-        except Exception as error:
-            if not _dropped(error):
-                raise
-        # What dropped one (a server restart, an idle timeout) may have dropped every held one: read again on a
-        # connection from the engine's pool, which pings it first.
-        await self._drop_held()
-        return await self._read_once(read, small)
 
     async def _read_once(self, read: Callable[[AsyncSession], Awaitable[T]], small: bool) -> T:
         connection, driver = await self._checkout(small)

@@ -64,32 +64,34 @@ async def test_small_reads_plan_generically_and_every_connection_goes_back_as_it
         _, plans = await store._read(backend_and_plans, small=True)
         assert plans == "force_generic_plan"
         assert (await store._read(backend_and_plans))[1] == "auto"  # any other read: the server's choice
-        # More small reads at once than the reader keeps: every one plans generically, and the connections
-        # beyond those kept go back to the pool planning as the server chooses.
-        started, gate = asyncio.Semaphore(0), asyncio.Event()
+        await store.close()
+        assert set((await pooled_plans(engine)).values()) == {"auto"}  # given back as they came
 
-        async def held(session: AsyncSession) -> tuple[int, str]:
+
+async def test_a_burst_of_reads_waits_for_the_kept_connections_not_the_whole_pool(tmp_path: Path) -> None:
+    """Every write drops the cache, and the members asking next all read at once: no more of them run at once
+    than the reader keeps connections, so the engine's pool stays free for the writes."""
+    async with sample_store(tmp_path) as (engine, store):
+        running = most = 0
+        out: list[int] = []
+
+        async def counted(session: AsyncSession) -> tuple[int, str]:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            out.append(engine.pool.checkedout())  # type: ignore[attr-defined]
             answer = await backend_and_plans(session)
-            started.release()
-            await gate.wait()
+            await asyncio.sleep(0.01)
+            running -= 1
             return answer
 
-        many = HELD[True] + 2
-        reads = [asyncio.create_task(store._read(held, small=True)) for _ in range(many)]
-        for _ in range(many):
-            await asyncio.wait_for(started.acquire(), 10)
-        gate.set()
-        answers = await asyncio.gather(*reads)
-        assert {plans for _, plans in answers} == {"force_generic_plan"}
-        assert store.reader is not None
-        kept = {driver.get_server_pid() for _, driver in store.reader.idle[True]}  # type: ignore[union-attr]
-        given_back = {pid for pid, _ in answers} - kept
-        assert len(kept) == HELD[True] and len(given_back) == 2
-        pooled = await pooled_plans(engine)
-        assert given_back <= set(pooled) and {pooled[pid] for pid in given_back} == {"auto"}
-        await store.close()  # the kept ones too (those the pool has no room for are closed)
-        pooled = await pooled_plans(engine)
-        assert kept & set(pooled) and set(pooled.values()) == {"auto"}
+        small = [store._read(counted, small=True) for _ in range(5 * HELD[True])]
+        other = [store._read(counted) for _ in range(5 * HELD[False])]
+        answers = await asyncio.gather(*small, *other)
+        assert most == HELD[True] + HELD[False] and max(out) <= HELD[True] + HELD[False]
+        assert [plans for _, plans in answers[: len(small)]] == ["force_generic_plan"] * len(small)
+        assert {plans for _, plans in answers[len(small) :]} == {"auto"}
+        assert len({pid for pid, _ in answers}) == HELD[True] + HELD[False]  # the kept ones, again and again
 
 
 @pytest.mark.parametrize("small", [False, True], ids=["other-read", "small-read"])
@@ -151,17 +153,19 @@ async def test_a_read_after_every_held_connection_died_still_answers(tmp_path: P
         assert await store._read(backend) not in {*held, other}
 
 
-async def test_a_read_cancelled_while_its_connection_goes_back_loses_no_connection(
+async def test_a_close_cancelled_while_a_connection_is_reset_loses_no_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The connection being reset is dropped; the ones not yet given back stay kept, for the next close."""
     async with sample_store(tmp_path) as (engine, store):
-        await hold_many(store, HELD[True])  # the reader keeps these; the next one goes back to the pool
+        assert store.reader is not None
+        await hold_many(store, HELD[True])
         pool = engine.pool
-        out_before = pool.checkedout()  # type: ignore[attr-defined]
+        assert pool.checkedout() == HELD[True]  # type: ignore[attr-defined]
         monkeypatch.setattr("db.pgread.SERVERS_CHOICE", f"{SLOW_RESET}; RESET plan_cache_mode")
-        reads = asyncio.create_task(hold_many(store, HELD[True] + 1))
+        closing = asyncio.create_task(store.reader.close())
         async with make_sessionmaker(engine)() as session:
-            for _ in range(1000):  # at most 10 s: until the connection beyond those held is being reset
+            for _ in range(1000):  # at most 10 s: until the first one is being reset
                 resetting = await session.scalar(RESETTING, {"query": f"{SLOW_RESET}%"})
                 await session.rollback()  # the next look is a new transaction: pg_stat_activity afresh
                 if resetting:
@@ -169,9 +173,12 @@ async def test_a_read_cancelled_while_its_connection_goes_back_loses_no_connecti
                 await asyncio.sleep(0.01)
             else:
                 raise AssertionError("no connection was reset")
-        reads.cancel()
+        closing.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await reads
-        monkeypatch.undo()  # the held ones go back at the end without the slow reset
-        assert pool.checkedout() == out_before  # type: ignore[attr-defined]
-        assert set((await pooled_plans(engine)).values()) <= {"auto"}
+            await closing
+        monkeypatch.undo()
+        assert len(store.reader.idle[True]) == HELD[True] - 1
+        assert pool.checkedout() == HELD[True] - 1  # type: ignore[attr-defined]
+        await store.reader.close()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert set((await pooled_plans(engine)).values()) == {"auto"}
