@@ -8,6 +8,9 @@ listener (db/notify.py) hears of them at once and calls `invalidate()`, and whil
 (`writes_heard`) that comparison is not needed.
 Entries also expire after TTL_SECONDS, because some answers depend on the clock
 ("polls close in 2 hours").
+One read at a time per answer: who asks for an answer while it is being read
+waits for that read (after a write drops the cache, many members ask about the
+same race at once), unless a write came between.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -67,11 +70,13 @@ class ReadCache:
         self._checked_at = float("-inf")
         self.hits = self.misses = 0
         self._generation = 0  # bumped at every clear: a load that began before it is not kept
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}  # loads under way, since the last clear
         self.writes_heard: Callable[[], bool] = lambda: False  # True: other processes' writes are heard
 
     def clear(self) -> None:
         dropped, self._entries = self._entries, OrderedDict()
         self._generation += 1
+        self._loading = {}  # who asks from now on reads afresh, not what a load begun before gives
         free_later(dropped)
 
     def invalidate(self) -> None:
@@ -97,15 +102,42 @@ class ReadCache:
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         await self.refresh()
-        now = self.clock()
-        found = self._entries.get(key)
-        if found is not None and now - found[0] < TTL_SECONDS:
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found[1]
-        self.misses += 1
-        generation = self._generation
-        value = await load()
+        while True:
+            now = self.clock()
+            found = self._entries.get(key)
+            if found is not None and now - found[0] < TTL_SECONDS:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return cast(T, found[1])
+            pending = self._loading.get(key)
+            if pending is None:
+                self.misses += 1
+                return await self._load(key, load, now)
+            # Someone is reading this already (after a write drops the cache, many members ask about the
+            # same race at once): their answer, not the same read again.
+            value = await asyncio.shield(pending)
+            if value is not _LOAD_AGAIN:
+                self.hits += 1
+                return cast(T, value)
+
+    async def _load(self, key: Hashable, load: Callable[[], Awaitable[T]], now: float) -> T:
+        """Read the answer, sharing it with whoever asks for it meanwhile; keep it unless the data changed."""
+        loading, generation = self._loading, self._generation
+        shared = loading[key] = asyncio.get_running_loop().create_future()
+        try:
+            value = await load()
+        except Exception as error:
+            shared.set_exception(error)
+            shared.exception()  # those waiting get it; with none waiting it is not "never retrieved"
+            raise
+        except BaseException:
+            shared.set_result(_LOAD_AGAIN)  # this asker was cancelled: one of those waiting reads instead
+            raise
+        else:
+            shared.set_result(value)
+        finally:
+            if loading.get(key) is shared:
+                del loading[key]
         if generation != self._generation:  # written meanwhile: the value may be older than the write
             return value
         self._entries[key] = (now, value)
@@ -113,6 +145,9 @@ class ReadCache:
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
         return value
+
+
+_LOAD_AGAIN = object()  # what a cancelled load tells those waiting for it
 
 
 def free_later(entries: OrderedDict[Hashable, tuple[float, Any]]) -> None:

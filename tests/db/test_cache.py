@@ -165,3 +165,88 @@ def test_without_a_running_loop_a_cleared_cache_frees_its_answers_at_once(
     del answer
     cache.clear()
     assert watched() is None
+
+
+async def settled(cache: ReadCache) -> None:
+    """Past the cache's first look at the store (which drops it): what a test does next is all it sees."""
+    await cache.get("settled", counting())
+
+
+class Gated:
+    """A load that waits at a gate, counting how often it ran; its answer is its run's number."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.runs = 0
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.fail = fail
+
+    async def __call__(self) -> int:
+        self.runs += 1
+        run = self.runs
+        self.started.set()
+        await self.gate.wait()
+        if self.fail:
+            raise LookupError(f"run {run} failed")
+        return run
+
+
+async def test_who_asks_while_an_answer_is_read_waits_for_it_rather_than_reading_it_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    await settled(cache)
+    load = Gated()
+    asks = [asyncio.create_task(cache.get("k", load)) for _ in range(20)]
+    await load.started.wait()
+    await asyncio.sleep(0)
+    load.gate.set()
+    assert await asyncio.gather(*asks) == [1] * 20
+    assert load.runs == 1 and await cache.get("k", load) == 1
+
+
+async def test_who_asks_after_a_write_reads_afresh_while_an_older_read_is_under_way(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    await settled(cache)
+    load = Gated()
+    before = asyncio.create_task(cache.get("k", load))
+    await load.started.wait()
+    cache.invalidate()  # a write: what the read under way gives may be older than it
+    after = asyncio.create_task(cache.get("k", load))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    load.gate.set()
+    assert (await before, await after) == (1, 2) and load.runs == 2
+
+
+async def test_a_failed_read_fails_each_who_waited_for_it_and_the_next_ask_reads_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    await settled(cache)
+    load = Gated(fail=True)
+    asks = [asyncio.create_task(cache.get("k", load)) for _ in range(3)]
+    await load.started.wait()
+    load.gate.set()
+    failures = await asyncio.gather(*asks, return_exceptions=True)
+    assert [str(f) for f in failures] == ["run 1 failed"] * 3 and load.runs == 1
+    load.fail = False
+    assert await cache.get("k", load) == 2
+
+
+async def test_when_the_one_reading_is_cancelled_one_who_waited_reads_instead(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    await settled(cache)
+    load = Gated()
+    first = asyncio.create_task(cache.get("k", load))
+    await load.started.wait()
+    waiting = [asyncio.create_task(cache.get("k", load)) for _ in range(3)]
+    await asyncio.sleep(0)
+    first.cancel()  # the member who asked first gave up (their command was cancelled)
+    load.gate.set()
+    assert await asyncio.gather(*waiting) == [2, 2, 2] and load.runs == 2
+    assert first.cancelled()
