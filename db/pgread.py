@@ -6,7 +6,8 @@ sees its own snapshot either way, so reads run in autocommit), and the engine po
 The reader keeps up to HELD connections of the bot's engine checked out between reads (the ping is paid
 once, at their checkout); a read that fails because its connection was dropped (a server restart, an idle
 timeout, a terminated backend) drops every held connection and runs once more on one from the pool. No more
-reads run at once than connections are kept: the rest wait their turn, and the pool stays free for writes. Its prebuilt statements run on asyncpg itself
+reads run at once than connections are kept: the rest wait their turn, and the pool stays free for writes (a
+read that waited TURN_WAIT, behind reads that hang, goes ahead beside them). Its prebuilt statements run on asyncpg itself
 (db/direct.py).
 
 A member's small reads (a lookup, a card: a few statements an index answers) run on connections of their
@@ -21,7 +22,8 @@ calendar) keep the server's choice: for them the values matter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -32,6 +34,7 @@ from db.direct import DirectSession, asyncpg_runner
 
 T = TypeVar("T")
 HELD = {True: 4, False: 2}  # connections kept between reads, small or not, and reads of each kind at once
+TURN_WAIT = 0.5  # seconds a read waits for a turn before it reads beside the others (see _turn)
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 SERVERS_CHOICE = "RESET plan_cache_mode"
 
@@ -56,7 +59,7 @@ class PostgresReader:
 
     async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         """The read's answer; `small`: a member's small read, run under generic plans."""
-        async with self.turns[small]:
+        async with self._turn(small):
             try:
                 return await self._read_once(read, small)
             except Exception as error:
@@ -66,6 +69,21 @@ class PostgresReader:
             # on a connection from the engine's pool, which pings it first.
             await self._drop_held()
             return await self._read_once(read, small)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, small: bool) -> AsyncIterator[None]:
+        """A turn among this kind's reads; after TURN_WAIT without one (reads that hang, not a burst of quick
+        ones), the read goes ahead on a connection of the pool's rather than wait on them."""
+        turns = self.turns[small]
+        try:
+            await asyncio.wait_for(turns.acquire(), TURN_WAIT)
+        except TimeoutError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            turns.release()
 
     async def _read_once(self, read: Callable[[AsyncSession], Awaitable[T]], small: bool) -> T:
         connection, driver = await self._checkout(small)

@@ -149,13 +149,13 @@ class Store:
     async def presidency(self, cycle: int) -> Presidency | None:
         return await self._cached(("presidency", cycle), lambda s: presidency(s, cycle))
 
-    # Read fresh: a member's own follows, server settings, the audit log.
+    # Read fresh: a member's own follows, server settings (both small reads, by key), the audit log.
 
     async def followed_races(self, user_id: int) -> list[Follow]:
-        return await self._read(lambda s: followed_races(s, user_id))
+        return await self._read(lambda s: followed_races(s, user_id), small=True)
 
     async def guild_settings(self, guild_id: int) -> GuildSettings | None:
-        return await self._read(lambda s: guild_settings(s, guild_id))
+        return await self._read(lambda s: guild_settings(s, guild_id), small=True)
 
     async def guild_prefixes(self) -> dict[int, str]:
         """Every server's own prefix, where one is set."""

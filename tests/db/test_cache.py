@@ -248,5 +248,22 @@ async def test_when_the_one_reading_is_cancelled_one_who_waited_reads_instead(
     await asyncio.sleep(0)
     first.cancel()  # the member who asked first gave up (their command was cancelled)
     load.gate.set()
-    assert await asyncio.gather(*waiting) == [2, 2, 2] and load.runs == 2
+    assert await asyncio.wait_for(asyncio.gather(*waiting), 5) == [2, 2, 2] and load.runs == 2
     assert first.cancelled()
+
+
+async def test_one_who_waited_giving_up_leaves_the_read_and_the_others_be(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cache = ReadCache(sessions, clock=Clock())
+    await settled(cache)
+    load = Gated()
+    first = asyncio.create_task(cache.get("k", load))
+    await load.started.wait()
+    waiting = [asyncio.create_task(cache.get("k", load)) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiting[0].cancel()
+    await asyncio.sleep(0)
+    load.gate.set()
+    assert await asyncio.wait_for(asyncio.gather(first, *waiting[1:]), 5) == [1, 1, 1] and load.runs == 1
+    assert waiting[0].cancelled()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.lookup import find_races
-from db.pgread import HELD, PostgresReader
+from db.pgread import HELD, TURN_WAIT, PostgresReader
 from db.store import Store
 from tests.support import store_on
 
@@ -69,29 +70,52 @@ async def test_small_reads_plan_generically_and_every_connection_goes_back_as_it
 
 
 async def test_a_burst_of_reads_waits_for_the_kept_connections_not_the_whole_pool(tmp_path: Path) -> None:
-    """Every write drops the cache, and the members asking next all read at once: no more of them run at once
-    than the reader keeps connections, so the engine's pool stays free for the writes."""
+    """Every write drops the cache, and the members asking next all read at once: no more reads of each kind
+    run at once than the reader keeps connections for it, so the engine's pool stays free for the writes."""
     async with sample_store(tmp_path) as (engine, store):
-        running = most = 0
+        running = {True: 0, False: 0}
+        most = {True: 0, False: 0}
         out: list[int] = []
 
-        async def counted(session: AsyncSession) -> tuple[int, str]:
-            nonlocal running, most
-            running += 1
-            most = max(most, running)
-            out.append(engine.pool.checkedout())  # type: ignore[attr-defined]
-            answer = await backend_and_plans(session)
-            await asyncio.sleep(0.01)
-            running -= 1
-            return answer
+        def counted(small: bool) -> Callable[[AsyncSession], Awaitable[tuple[int, str]]]:
+            async def read(session: AsyncSession) -> tuple[int, str]:
+                running[small] += 1
+                most[small] = max(most[small], running[small])
+                out.append(engine.pool.checkedout())  # type: ignore[attr-defined]
+                answer = await backend_and_plans(session)
+                await asyncio.sleep(0.01)
+                running[small] -= 1
+                return answer
 
-        small = [store._read(counted, small=True) for _ in range(5 * HELD[True])]
-        other = [store._read(counted) for _ in range(5 * HELD[False])]
+            return read
+
+        small = [store._read(counted(True), small=True) for _ in range(5 * HELD[True])]
+        other = [store._read(counted(False)) for _ in range(5 * HELD[False])]
         answers = await asyncio.gather(*small, *other)
-        assert most == HELD[True] + HELD[False] and max(out) <= HELD[True] + HELD[False]
+        assert most == HELD and max(out) <= HELD[True] + HELD[False]
         assert [plans for _, plans in answers[: len(small)]] == ["force_generic_plan"] * len(small)
         assert {plans for _, plans in answers[len(small) :]} == {"auto"}
         assert len({pid for pid, _ in answers}) == HELD[True] + HELD[False]  # the kept ones, again and again
+
+
+async def test_reads_that_hang_hold_the_others_up_only_so_long(tmp_path: Path) -> None:
+    """Two reads that never end (a connection lost without a word) take every turn of their kind: the next
+    read waits TURN_WAIT for one, then goes ahead on a connection of the pool's."""
+    async with sample_store(tmp_path) as (_, store):
+        hang = asyncio.Event()
+
+        async def hung(session: AsyncSession) -> int:
+            await backend(session)
+            await hang.wait()
+            return 0
+
+        stuck = [asyncio.create_task(store._read(hung)) for _ in range(HELD[False])]
+        await asyncio.sleep(0.05)
+        started = asyncio.get_running_loop().time()
+        assert await asyncio.wait_for(store._read(backend), 10) > 0
+        assert asyncio.get_running_loop().time() - started >= TURN_WAIT  # it waited its turn first
+        hang.set()
+        await asyncio.gather(*stuck)
 
 
 @pytest.mark.parametrize("small", [False, True], ids=["other-read", "small-read"])
