@@ -236,9 +236,11 @@ async def test_a_failed_read_fails_each_who_waited_for_it_and_the_next_ask_reads
     assert await cache.get("k", load) == 2
 
 
-async def test_when_the_one_reading_is_cancelled_one_who_waited_reads_instead(
+async def one_reading_three_waiting(
     sessions: async_sessionmaker[AsyncSession],
-) -> None:
+) -> tuple[Gated, asyncio.Task[int], list[asyncio.Task[int]]]:
+    """On a cache of its own, a read under way at its gate, the one reading it, and three who asked for it
+    meanwhile."""
     cache = ReadCache(sessions, clock=Clock())
     await settled(cache)
     load = Gated()
@@ -246,6 +248,13 @@ async def test_when_the_one_reading_is_cancelled_one_who_waited_reads_instead(
     await load.started.wait()
     waiting = [asyncio.create_task(cache.get("k", load)) for _ in range(3)]
     await asyncio.sleep(0)
+    return load, first, waiting
+
+
+async def test_when_the_one_reading_is_cancelled_one_who_waited_reads_instead(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    load, first, waiting = await one_reading_three_waiting(sessions)
     first.cancel()  # the member who asked first gave up (their command was cancelled)
     load.gate.set()
     assert await asyncio.wait_for(asyncio.gather(*waiting), 5) == [2, 2, 2] and load.runs == 2
@@ -255,13 +264,7 @@ async def test_when_the_one_reading_is_cancelled_one_who_waited_reads_instead(
 async def test_one_who_waited_giving_up_leaves_the_read_and_the_others_be(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    cache = ReadCache(sessions, clock=Clock())
-    await settled(cache)
-    load = Gated()
-    first = asyncio.create_task(cache.get("k", load))
-    await load.started.wait()
-    waiting = [asyncio.create_task(cache.get("k", load)) for _ in range(3)]
-    await asyncio.sleep(0)
+    load, first, waiting = await one_reading_three_waiting(sessions)
     waiting[0].cancel()
     await asyncio.sleep(0)
     load.gate.set()
