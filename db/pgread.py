@@ -7,8 +7,8 @@ The reader keeps up to HELD connections of the bot's engine checked out between 
 once, at their checkout); a read that fails because its connection was dropped (a server restart, an idle
 timeout, a terminated backend) drops every held connection and runs once more on one from the pool. No more
 reads run at once than connections are kept: the rest wait their turn, and the pool stays free for writes (a
-read that waited TURN_WAIT, behind reads that hang, goes ahead beside them). Its prebuilt statements run on asyncpg itself
-(db/direct.py).
+read that waited TURN_WAIT, behind reads that hang, goes ahead beside them). Its prebuilt statements run on
+asyncpg itself (db/direct.py).
 
 A member's small reads (a lookup, a card: a few statements an index answers) run on connections of their
 own, with generic plans (GENERIC_PLANS). asyncpg prepares each statement once per connection, but the
@@ -67,7 +67,7 @@ class PostgresReader:
                     raise
             # What dropped one (a server restart, an idle timeout) may have dropped every held one: read again
             # on a connection from the engine's pool, which pings it first.
-            await self._drop_held()
+            await self._release_held(kept=False)
             return await self._read_once(read, small)
 
     @contextlib.asynccontextmanager
@@ -118,8 +118,7 @@ class PostgresReader:
             try:
                 await driver.execute(GENERIC_PLANS)
             except BaseException:
-                await connection.invalidate()
-                await connection.close()
+                await self._give_back(connection, driver, False, small)
                 raise
         return connection, driver
 
@@ -144,20 +143,18 @@ class PostgresReader:
                 await connection.invalidate()
             await connection.close()
 
-    async def _drop_held(self) -> None:
-        for idle in self.idle.values():
-            while idle:
-                connection, driver = idle.pop()
-                await self._give_back(connection, driver, False, False)
-
-    async def close(self) -> None:
-        """Give the held connections back to the engine's pool (one at a time: a cancelled close leaves the
-        rest held, not lost)."""
-        self.closed = True
+    async def _release_held(self, kept: bool) -> None:
+        """Give every held connection back to the pool (`kept`) or drop it; one at a time, so that a cancelled
+        release leaves the rest held, not lost."""
         for small, idle in self.idle.items():
             while idle:
                 connection, driver = idle.pop()
-                await self._give_back(connection, driver, True, small)
+                await self._give_back(connection, driver, kept, small)
+
+    async def close(self) -> None:
+        """Give the held connections back to the engine's pool."""
+        self.closed = True
+        await self._release_held(kept=True)
 
 
 def _dropped(error: Exception) -> bool:

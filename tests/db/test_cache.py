@@ -167,9 +167,11 @@ def test_without_a_running_loop_a_cleared_cache_frees_its_answers_at_once(
     assert watched() is None
 
 
-async def settled(cache: ReadCache) -> None:
-    """Past the cache's first look at the store (which drops it): what a test does next is all it sees."""
+async def settled_cache(sessions: async_sessionmaker[AsyncSession]) -> ReadCache:
+    """A cache past its first look at the store (which drops it): what a test does next is all it sees."""
+    cache = ReadCache(sessions, clock=Clock())
     await cache.get("settled", counting())
+    return cache
 
 
 class Gated:
@@ -194,8 +196,7 @@ class Gated:
 async def test_who_asks_while_an_answer_is_read_waits_for_it_rather_than_reading_it_again(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    cache = ReadCache(sessions, clock=Clock())
-    await settled(cache)
+    cache = await settled_cache(sessions)
     load = Gated()
     asks = [asyncio.create_task(cache.get("k", load)) for _ in range(20)]
     await load.started.wait()
@@ -208,8 +209,7 @@ async def test_who_asks_while_an_answer_is_read_waits_for_it_rather_than_reading
 async def test_who_asks_after_a_write_reads_afresh_while_an_older_read_is_under_way(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    cache = ReadCache(sessions, clock=Clock())
-    await settled(cache)
+    cache = await settled_cache(sessions)
     load = Gated()
     before = asyncio.create_task(cache.get("k", load))
     await load.started.wait()
@@ -224,8 +224,7 @@ async def test_who_asks_after_a_write_reads_afresh_while_an_older_read_is_under_
 async def test_a_failed_read_fails_each_who_waited_for_it_and_the_next_ask_reads_again(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    cache = ReadCache(sessions, clock=Clock())
-    await settled(cache)
+    cache = await settled_cache(sessions)
     load = Gated(fail=True)
     asks = [asyncio.create_task(cache.get("k", load)) for _ in range(3)]
     await load.started.wait()
@@ -241,8 +240,7 @@ async def one_reading_three_waiting(
 ) -> tuple[Gated, asyncio.Task[int], list[asyncio.Task[int]]]:
     """On a cache of its own, a read under way at its gate, the one reading it, and three who asked for it
     meanwhile."""
-    cache = ReadCache(sessions, clock=Clock())
-    await settled(cache)
+    cache = await settled_cache(sessions)
     load = Gated()
     first = asyncio.create_task(cache.get("k", load))
     await load.started.wait()
