@@ -24,12 +24,21 @@ def escape(text: str | None) -> str:
 
 
 SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+# Words that begin a surname of several ("Van Hollen", "De La Cruz"), never taken from a first name.
+SURNAME_PARTICLES = frozenset(
+    {"da", "das", "de", "del", "della", "den", "der", "di", "do", "dos", "du", "la", "le", "st", "van", "von"}
+)
 
 
 def display_surname(name: str) -> str:
-    """ "Angus S. King, Jr." -> "King"; "Joseph R. Biden Jr." -> "Biden"."""
+    """ "Angus S. King, Jr." -> "King"; "Joseph R. Biden Jr." -> "Biden"; "Chris Van Hollen" -> "Van Hollen"."""
     words = [w for w in name.replace(",", " ").split() if w.lower().rstrip(".") not in SUFFIXES]
-    return words[-1] if words else name
+    if not words:
+        return name
+    start = len(words) - 1
+    while start > 1 and words[start - 1].lower().rstrip(".") in SURNAME_PARTICLES:
+        start -= 1
+    return " ".join(words[start:])
 
 
 def party_letter(party: str | None) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import string
 
 import discord
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Candidate, Endorsement, Poll
-from render.format import escape
+from render.format import display_surname, escape
 
 
 def escaped_by_discord(text: str) -> str:
@@ -55,3 +56,23 @@ async def test_escape_is_discords_escape_for_every_name_in_the_shipped_store(
     assert len(names) > 1000
     for name in names:
         assert escape(name) == escaped_by_discord(name), repr(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Tommy Tuberville", "Tuberville"),
+        ("Angus S. King, Jr.", "King"),
+        ("Joseph R. Biden Jr.", "Biden"),
+        ("Chris Van Hollen", "Van Hollen"),
+        ("CHRIS VAN HOLLEN", "VAN HOLLEN"),
+        ("Monica De La Cruz", "De La Cruz"),
+        ("Cindy Hyde-Smith", "Hyde-Smith"),
+        ("Al Green", "Green"),  # a first name spelt like a particle stays the first name
+        ("Del Van Dyke", "Van Dyke"),
+        ("Cher", "Cher"),
+        ("Jr.", "Jr."),
+    ],
+)
+def test_display_surname_keeps_a_surname_of_several_words(name: str, shown: str) -> None:
+    assert display_surname(name) == shown
