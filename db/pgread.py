@@ -75,11 +75,14 @@ class PostgresReader:
         """A turn among this kind's reads; after TURN_WAIT without one (reads that hang, not a burst of quick
         ones), the read goes ahead on a connection of the pool's rather than wait on them."""
         turns = self.turns[small]
-        try:
-            await asyncio.wait_for(turns.acquire(), TURN_WAIT)
-        except TimeoutError:
-            yield
-            return
+        if not turns.locked():
+            await turns.acquire()  # a free turn is taken at once (wait_for would start a task for it)
+        else:
+            try:
+                await asyncio.wait_for(turns.acquire(), TURN_WAIT)
+            except TimeoutError:
+                yield
+                return
         try:
             yield
         finally:
