@@ -16,10 +16,12 @@ from bot import RaceBot
 from cogs.support.common import reply
 from cogs.support.context import RaceContext
 from cogs.support.errors import UsageError, UserFacingError
+from db.pgread import ReadTooSlow
 from render.format import escape
 from render.help import declared_example
 
 log = logging.getLogger("racedesk.errors")
+STORE_SLOW = "The store is slow to answer just now. Try again in a moment."  # a read past its timeout
 
 
 def usage_of(ctx: RaceContext) -> str:
@@ -80,6 +82,9 @@ class ErrorsCog(commands.Cog):
             return f"Slow down: try again in {error.retry_after:.0f}s.", None
         if isinstance(error, commands.CheckFailure):
             return str(error) or "You can't use that command here.", None
+        if isinstance(error, ReadTooSlow):
+            log.warning("%s: %r", error, ctx.message.content[:200])
+            return STORE_SLOW, None
         ref = secrets.token_hex(3)
         log.error("unexpected error (ref %s) in %r", ref, ctx.message.content[:200], exc_info=error)
         return f"Something went wrong (ref {ref}). The desk has been told.", None
@@ -99,6 +104,9 @@ class ErrorsCog(commands.Cog):
         original = getattr(error, "original", error)
         if isinstance(original, UserFacingError):
             text, embed = (original.text if original.embed is None else None), original.embed
+        elif isinstance(original, ReadTooSlow):
+            log.warning("%s: /%s", original, interaction.command and interaction.command.name)
+            text, embed = STORE_SLOW, None
         else:
             ref = secrets.token_hex(3)
             log.error(

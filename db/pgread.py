@@ -17,6 +17,9 @@ A generic plan is cheaper to guess for any id when a few values are named often 
 or a word many names begin with), and the server then plans each run again. For these statements planning
 is most of the work: 0.3-0.5 ms, against 0.05 ms to run them. Other reads (the balance of a chamber, the
 calendar) keep the server's choice: for them the values matter.
+
+No read waits longer than READ_TIMEOUT_MS (behind a lock an operator's ALTER TABLE holds, say): the server
+cancels it, the connection stays usable, and the read raises ReadTooSlow, which the member is told of.
 """
 
 from __future__ import annotations
@@ -35,15 +38,23 @@ from db.direct import DirectSession, asyncpg_runner
 T = TypeVar("T")
 HELD = {True: 4, False: 2}  # connections kept between reads, small or not, and reads of each kind at once
 TURN_WAIT = 0.5  # seconds a read waits for a turn before it reads beside the others (see _turn)
+READ_TIMEOUT_MS = 10_000  # the longest a read may run (or wait for a lock) before the server cancels it
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 SERVERS_CHOICE = "RESET plan_cache_mode"
+NO_TIMEOUT = "RESET statement_timeout"
+QUERY_CANCELED = "57014"  # the server cancelled the statement: its timeout ran out
+
+
+class ReadTooSlow(Exception):
+    """A read ran past the reader's timeout and was cancelled; nothing is wrong with the data."""
 
 
 class PostgresReader:
     """Runs store reads on PostgreSQL, on connections of the bot's engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, timeout_ms: int = READ_TIMEOUT_MS) -> None:
         self.engine = engine
+        self.timeout_ms = timeout_ms  # taken by each connection at its checkout
         # Connections kept between reads, with their asyncpg connections: for small reads and for others.
         self.idle: dict[bool, list[tuple[AsyncConnection, Any]]] = {True: [], False: []}
         # No more reads at once than connections are kept: a burst of members (every write drops the cache)
@@ -59,16 +70,24 @@ class PostgresReader:
 
     async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         """The read's answer; `small`: a member's small read, run under generic plans."""
-        async with self._turn(small):
-            try:
-                return await self._read_once(read, small)
-            except Exception as error:
-                if not _dropped(error):
-                    raise
-            # What dropped one (a server restart, an idle timeout) may have dropped every held one: read again
-            # on a connection from the engine's pool, which pings it first.
-            await self._release_held(kept=False)
+        try:
+            async with self._turn(small):
+                return await self._read_again_if_dropped(read, small)
+        except Exception as error:
+            if _timed_out(error):
+                raise ReadTooSlow(f"a read ran past {self.timeout_ms} ms and was cancelled") from error
+            raise
+
+    async def _read_again_if_dropped(self, read: Callable[[AsyncSession], Awaitable[T]], small: bool) -> T:
+        try:
             return await self._read_once(read, small)
+        except Exception as error:
+            if not _dropped(error):
+                raise
+        # What dropped one (a server restart, an idle timeout) may have dropped every held one: read again on
+        # a connection from the engine's pool, which pings it first.
+        await self._release_held(kept=False)
+        return await self._read_once(read, small)
 
     @contextlib.asynccontextmanager
     async def _turn(self, small: bool) -> AsyncIterator[None]:
@@ -117,12 +136,12 @@ class PostgresReader:
         connection = await self.engine.connect()
         connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        if small:
-            try:
-                await driver.execute(GENERIC_PLANS)
-            except BaseException:
-                await self._give_back(connection, driver, False, small)
-                raise
+        settings = [f"SET statement_timeout = {int(self.timeout_ms)}", *([GENERIC_PLANS] if small else [])]
+        try:
+            await driver.execute("; ".join(settings))
+        except BaseException:
+            await self._give_back(connection, driver, False, small)
+            raise
         return connection, driver
 
     async def _checkin(self, connection: AsyncConnection, driver: Any, kept: bool, small: bool) -> None:
@@ -132,12 +151,13 @@ class PostgresReader:
         await self._give_back(connection, driver, kept, small)
 
     async def _give_back(self, connection: AsyncConnection, driver: Any, kept: bool, small: bool) -> None:
-        """Return a connection to the engine's pool as it came (the server's own plan choice), or drop it."""
+        """Return a connection to the engine's pool as it came (no timeout, the server's own plan choice), or
+        drop it."""
         try:
-            if kept and small and not connection.invalidated:
-                await driver.execute(SERVERS_CHOICE)
+            if kept and not connection.invalidated:
+                await driver.execute(f"{SERVERS_CHOICE}; {NO_TIMEOUT}" if small else NO_TIMEOUT)
         except Exception:
-            kept = False  # it may still plan generically: not back into the pool
+            kept = False  # it may still time reads out or plan generically: not back into the pool
         except BaseException:  # cancelled during the reset: dropped, and the cancellation goes on
             kept = False
             raise
@@ -158,6 +178,12 @@ class PostgresReader:
         """Give the held connections back to the engine's pool."""
         self.closed = True
         await self._release_held(kept=True)
+
+
+def _timed_out(error: Exception) -> bool:
+    """Whether the server cancelled a read (its statement timeout), raised by asyncpg or through SQLAlchemy."""
+    found = error.orig if isinstance(error, DBAPIError) else error
+    return getattr(found, "sqlstate", None) == QUERY_CANCELED
 
 
 def _dropped(error: Exception) -> bool:

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.lookup import find_races
-from db.pgread import HELD, TURN_WAIT, PostgresReader
+from db.pgread import HELD, READ_TIMEOUT_MS, TURN_WAIT, PostgresReader, ReadTooSlow
 from db.store import Store
 from tests.support import store_on
 
 PLANS = text("SHOW plan_cache_mode")
+TIMEOUT = text("SHOW statement_timeout")
 LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
 SLOW_RESET = "SELECT pg_sleep(5)"
 RESETTING = text("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query")
@@ -36,14 +37,22 @@ async def backend_and_plans(session: AsyncSession) -> tuple[int, str]:
     return await backend(session), str(await session.scalar(PLANS))
 
 
-async def pooled_plans(engine: AsyncEngine) -> dict[int, str]:
-    """Each connection now in the engine's pool: its backend and how it plans."""
+async def counted_races(session: AsyncSession) -> int:
+    return int(await session.scalar(text("SELECT count(*) FROM races")))
+
+
+async def timeout(session: AsyncSession) -> str:
+    return str(await session.scalar(TIMEOUT))
+
+
+async def pooled_plans(engine: AsyncEngine) -> dict[int, tuple[str, str]]:
+    """Each connection now in the engine's pool: its backend, how it plans and its statement timeout."""
     async with contextlib.AsyncExitStack() as stack:
         found = {}
         for _ in range(engine.pool.checkedin()):  # type: ignore[attr-defined]
             connection = await stack.enter_async_context(engine.connect())
             pid = int(await connection.scalar(text("SELECT pg_backend_pid()")))
-            found[pid] = str(await connection.scalar(PLANS))
+            found[pid] = (str(await connection.scalar(PLANS)), str(await connection.scalar(TIMEOUT)))
         return found
 
 
@@ -65,8 +74,30 @@ async def test_small_reads_plan_generically_and_every_connection_goes_back_as_it
         _, plans = await store._read(backend_and_plans, small=True)
         assert plans == "force_generic_plan"
         assert (await store._read(backend_and_plans))[1] == "auto"  # any other read: the server's choice
+        assert READ_TIMEOUT_MS == 10_000
+        assert [await store._read(timeout, small=small) for small in (True, False)] == ["10s", "10s"]
         await store.close()
-        assert set((await pooled_plans(engine)).values()) == {"auto"}  # given back as they came
+        assert set((await pooled_plans(engine)).values()) == {("auto", "0")}  # given back as they came
+
+
+async def test_a_read_stuck_behind_a_lock_is_cancelled_and_its_connection_kept(tmp_path: Path) -> None:
+    """A read that waits past the timeout (here behind a lock an ALTER TABLE would hold) is cancelled by the
+    server and raises ReadTooSlow; its connection stays held and answers the next read."""
+    async with sample_store(tmp_path) as (engine, store):
+        assert isinstance(store.reader, PostgresReader)
+        store.reader.timeout_ms = 300
+        kept = {small: await store._read(backend, small=small) for small in (True, False)}
+        async with engine.connect() as locker:
+            await locker.execute(text("LOCK TABLE races IN ACCESS EXCLUSIVE MODE"))
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(ReadTooSlow):
+                await asyncio.wait_for(store.find_races("alabama 2020"), 10)  # a small read
+            with pytest.raises(ReadTooSlow):
+                await asyncio.wait_for(store._read(counted_races), 10)  # another read, through a session
+            assert asyncio.get_running_loop().time() - started < 5
+            await locker.rollback()
+        assert (await store.find_races("alabama 2020")).chosen is not None
+        assert {small: await store._read(backend, small=small) for small in (True, False)} == kept
 
 
 async def test_a_burst_of_reads_waits_for_the_kept_connections_not_the_whole_pool(tmp_path: Path) -> None:
@@ -205,4 +236,4 @@ async def test_a_close_cancelled_while_a_connection_is_reset_loses_no_connection
         assert pool.checkedout() == HELD[True] - 1  # type: ignore[attr-defined]
         await store.reader.close()
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
-        assert set((await pooled_plans(engine)).values()) == {"auto"}
+        assert set((await pooled_plans(engine)).values()) == {("auto", "0")}
