@@ -15,13 +15,13 @@ from rapidfuzz.distance import OSA
 from bot import RaceBot
 from cogs.support.common import reply
 from cogs.support.context import RaceContext
-from cogs.support.errors import UsageError, UserFacingError
+from cogs.support.errors import STORE_SLOW, UsageError, UserFacingError
 from db.pgread import ReadTooSlow
 from render.format import escape
 from render.help import declared_example
 
 log = logging.getLogger("racedesk.errors")
-STORE_SLOW = "The store is slow to answer just now. Try again in a moment."  # a read past its timeout
+WRAPPERS = (commands.CommandInvokeError, commands.HybridCommandError, app_commands.CommandInvokeError)
 
 
 def usage_of(ctx: RaceContext) -> str:
@@ -47,9 +47,9 @@ class ErrorsCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_command_error(self, ctx: RaceContext, error: commands.CommandError) -> None:
-        cause: BaseException = getattr(error, "original", error)
-        if isinstance(cause, commands.HybridCommandError):
-            cause = getattr(cause.original, "original", cause.original)
+        cause: BaseException = error
+        while isinstance(cause, WRAPPERS):  # a slash call of a hybrid command wraps it twice
+            cause = cause.original
         text, embed = self.describe(ctx, cause)
         if text is None and embed is None:
             return

@@ -113,7 +113,11 @@ class ConfirmImport(discord.ui.View):
     @discord.ui.button(label="Import", style=discord.ButtonStyle.success, custom_id="racedesk:import:confirm")
     async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         # Whether they may write is asked again now: a moderator demoted since the dry run may not.
-        refusal = await write_refusal(self.bot, interaction.guild, interaction.user)
+        try:
+            refusal = await write_refusal(self.bot, interaction.guild, interaction.user)
+        except commands.CheckFailure as unchecked:  # the store too slow to say (cogs/support/checks.py)
+            await interaction.response.send_message(str(unchecked), ephemeral=True)
+            return
         if refusal is not None:
             await interaction.response.send_message(no_longer_allowed_text(refusal), ephemeral=True)
             return

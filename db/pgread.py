@@ -18,8 +18,9 @@ or a word many names begin with), and the server then plans each run again. For 
 is most of the work: 0.3-0.5 ms, against 0.05 ms to run them. Other reads (the balance of a chamber, the
 calendar) keep the server's choice: for them the values matter.
 
-No read waits longer than READ_TIMEOUT_MS (behind a lock an operator's ALTER TABLE holds, say): the server
-cancels it, the connection stays usable, and the read raises ReadTooSlow, which the member is told of.
+No statement of a read runs (or waits, behind a lock an operator's ALTER TABLE holds, say) longer than
+READ_TIMEOUT_MS: 2.5 s for a member's small read, whose reply is due within Discord's 3 s for an interaction,
+10 s for the others. The server cancels it, the connection stays usable, and the read raises ReadTooSlow.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from db.direct import DirectSession, asyncpg_runner
 T = TypeVar("T")
 HELD = {True: 4, False: 2}  # connections kept between reads, small or not, and reads of each kind at once
 TURN_WAIT = 0.5  # seconds a read waits for a turn before it reads beside the others (see _turn)
-READ_TIMEOUT_MS = 10_000  # the longest a read may run (or wait for a lock) before the server cancels it
+READ_TIMEOUT_MS = {True: 2_500, False: 10_000}  # a statement's longest run (or wait), small read or not
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 SERVERS_CHOICE = "RESET plan_cache_mode"
 NO_TIMEOUT = "RESET statement_timeout"
-QUERY_CANCELED = "57014"  # the server cancelled the statement: its timeout ran out
+QUERY_CANCELED = "57014"  # the server cancelled the statement (its timeout, or someone asked it to)
+TIMED_OUT = "statement timeout"  # in the server's message when it was the timeout
 
 
 class ReadTooSlow(Exception):
@@ -52,9 +54,9 @@ class ReadTooSlow(Exception):
 class PostgresReader:
     """Runs store reads on PostgreSQL, on connections of the bot's engine."""
 
-    def __init__(self, engine: AsyncEngine, timeout_ms: int = READ_TIMEOUT_MS) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.timeout_ms = timeout_ms  # taken by each connection at its checkout
+        self.timeout_ms = dict(READ_TIMEOUT_MS)  # small or not; taken by each connection at its checkout
         # Connections kept between reads, with their asyncpg connections: for small reads and for others.
         self.idle: dict[bool, list[tuple[AsyncConnection, Any]]] = {True: [], False: []}
         # No more reads at once than connections are kept: a burst of members (every write drops the cache)
@@ -75,7 +77,9 @@ class PostgresReader:
                 return await self._read_again_if_dropped(read, small)
         except Exception as error:
             if _timed_out(error):
-                raise ReadTooSlow(f"a read ran past {self.timeout_ms} ms and was cancelled") from error
+                raise ReadTooSlow(
+                    f"a statement ran past {self.timeout_ms[small]} ms and was cancelled"
+                ) from error
             raise
 
     async def _read_again_if_dropped(self, read: Callable[[AsyncSession], Awaitable[T]], small: bool) -> T:
@@ -136,7 +140,10 @@ class PostgresReader:
         connection = await self.engine.connect()
         connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        settings = [f"SET statement_timeout = {int(self.timeout_ms)}", *([GENERIC_PLANS] if small else [])]
+        settings = [
+            f"SET statement_timeout = {int(self.timeout_ms[small])}",
+            *([GENERIC_PLANS] if small else []),
+        ]
         try:
             await driver.execute("; ".join(settings))
         except BaseException:
@@ -181,9 +188,10 @@ class PostgresReader:
 
 
 def _timed_out(error: Exception) -> bool:
-    """Whether the server cancelled a read (its statement timeout), raised by asyncpg or through SQLAlchemy."""
+    """Whether the server cancelled a read for its statement timeout, raised by asyncpg or through SQLAlchemy
+    (not when an operator cancelled it: that is an error like any other)."""
     found = error.orig if isinstance(error, DBAPIError) else error
-    return getattr(found, "sqlstate", None) == QUERY_CANCELED
+    return getattr(found, "sqlstate", None) == QUERY_CANCELED and TIMED_OUT in str(found)
 
 
 def _dropped(error: Exception) -> bool:
@@ -191,7 +199,7 @@ def _dropped(error: Exception) -> bool:
     if isinstance(error, DBAPIError):
         return bool(error.connection_invalidated)
     if isinstance(error, asyncpg.exceptions.PostgresError):
-        return error.sqlstate in ADMIN_SHUTDOWN
+        return error.sqlstate in ADMIN_SHUTDOWN or error.sqlstate.startswith(CONNECTION_EXCEPTION)
     # The client's own errors: a closed connection, or one whose protocol a terminated backend's last
     # message left mid-operation ("another operation is in progress").
     client = (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError, OSError)
@@ -199,3 +207,4 @@ def _dropped(error: Exception) -> bool:
 
 
 ADMIN_SHUTDOWN = {"57P01", "57P02", "57P03"}  # the backend was terminated, the server crashed or restarts
+CONNECTION_EXCEPTION = "08"  # the class of "the connection does not exist" and the like

@@ -18,6 +18,8 @@ import discord
 from discord.ext import commands
 
 from cogs.support.context import RaceContext
+from cogs.support.errors import STORE_SLOW
+from db.pgread import ReadTooSlow
 
 if TYPE_CHECKING:
     from bot import RaceBot
@@ -35,7 +37,12 @@ NOT_ADMIN = "Only this server's admins (Manage Server) can change its settings."
 
 
 async def mod_role_id(bot: RaceBot, guild_id: int) -> int | None:
-    settings = await bot.store.guild_settings(guild_id)
+    """The server's moderator role; a read too slow to say is a check that fails with STORE_SLOW (a click's
+    check answers it like any refusal)."""
+    try:
+        settings = await bot.store.guild_settings(guild_id)
+    except ReadTooSlow as slow:
+        raise commands.CheckFailure(STORE_SLOW) from slow
     return settings.mod_role_id if settings is not None else None
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
+STORE_SLOW = "The store is slow to answer just now. Try again in a moment."  # a read past its timeout
+
 
 class UserFacingError(commands.CommandError):
     """Wrong input or a refusal: the message is shown as is, nothing is logged as a fault."""

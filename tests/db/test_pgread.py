@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.bootstrap import load_sample
@@ -23,7 +24,7 @@ from db.store import Store
 from tests.support import store_on
 
 PLANS = text("SHOW plan_cache_mode")
-TIMEOUT = text("SHOW statement_timeout")
+TIMEOUT = text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
 LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
 SLOW_RESET = "SELECT pg_sleep(5)"
 RESETTING = text("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query")
@@ -42,6 +43,7 @@ async def counted_races(session: AsyncSession) -> int:
 
 
 async def timeout(session: AsyncSession) -> str:
+    """The connection's statement timeout in ms ("0": none)."""
     return str(await session.scalar(TIMEOUT))
 
 
@@ -74,8 +76,8 @@ async def test_small_reads_plan_generically_and_every_connection_goes_back_as_it
         _, plans = await store._read(backend_and_plans, small=True)
         assert plans == "force_generic_plan"
         assert (await store._read(backend_and_plans))[1] == "auto"  # any other read: the server's choice
-        assert READ_TIMEOUT_MS == 10_000
-        assert [await store._read(timeout, small=small) for small in (True, False)] == ["10s", "10s"]
+        shown = {small: await store._read(timeout, small=small) for small in (True, False)}
+        assert shown == {small: str(ms) for small, ms in READ_TIMEOUT_MS.items()}
         await store.close()
         assert set((await pooled_plans(engine)).values()) == {("auto", "0")}  # given back as they came
 
@@ -85,7 +87,7 @@ async def test_a_read_stuck_behind_a_lock_is_cancelled_and_its_connection_kept(t
     server and raises ReadTooSlow; its connection stays held and answers the next read."""
     async with sample_store(tmp_path) as (engine, store):
         assert isinstance(store.reader, PostgresReader)
-        store.reader.timeout_ms = 300
+        store.reader.timeout_ms = {True: 300, False: 300}
         kept = {small: await store._read(backend, small=small) for small in (True, False)}
         async with engine.connect() as locker:
             await locker.execute(text("LOCK TABLE races IN ACCESS EXCLUSIVE MODE"))
@@ -147,6 +149,29 @@ async def test_reads_that_hang_hold_the_others_up_only_so_long(tmp_path: Path) -
         assert asyncio.get_running_loop().time() - started >= TURN_WAIT  # it waited its turn first
         hang.set()
         await asyncio.gather(*stuck)
+
+
+async def test_a_read_an_operator_cancels_is_an_error_not_a_slow_store(tmp_path: Path) -> None:
+    """pg_cancel_backend cancels a statement with the timeout's code (57014) but not its message: the read
+    fails as it would for any other error, not as ReadTooSlow."""
+    async with sample_store(tmp_path) as (engine, store):
+        pid = await store._read(backend)  # the connection the next read is given
+
+        async def sleeping(session: AsyncSession) -> object:
+            return await session.scalar(text("SELECT pg_sleep(5)"))
+
+        reading = asyncio.create_task(store._read(sleeping))
+        async with make_sessionmaker(engine)() as session:
+            for _ in range(500):  # at most 5 s: until it sleeps
+                active = await session.scalar(RESETTING, {"query": "SELECT pg_sleep(5)%"})
+                await session.rollback()
+                if active:
+                    break
+                await asyncio.sleep(0.01)
+            assert await session.scalar(text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            await asyncio.wait_for(reading, 10)
+        assert not isinstance(raised.value, ReadTooSlow) and "user request" in str(raised.value)
 
 
 @pytest.mark.parametrize("small", [False, True], ids=["other-read", "small-read"])
