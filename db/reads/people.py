@@ -22,7 +22,8 @@ from db.names import fold, name_key
 from db.polling import MatchupAverage
 from db.reads.polls import PollFilter, filtered_averages, newest_poll_end, race_contests
 from db.reads.races import (
-    CONTEST_VIEWS,
+    PERSON_BALLOTS,
+    PERSON_STANDINGS,
     ContestView,
     Standing,
     columns_of,
@@ -64,22 +65,16 @@ PEOPLE = (
     select(*_FOUND).where(CANDIDATES.c.id.in_(bindparam("ids", expanding=True))).order_by(CANDIDATES.c.id)
 )
 UNMERGED_PEOPLE = PEOPLE.where(CANDIDATES.c.merged_into_id.is_(None))
-# The person, each spelling of their name and each stage they ran in (one row a pair), and how many poll
-# answers name them.
+# The person, each spelling of their name (one row each), and how many poll answers name them.
 PERSON = (
     select(
         *columns_of(CANDIDATES, Person),
         ALIASES.c.alias,
-        CANDIDACIES.c.contest_id,
         select(func.count(ANSWERS.c.id))
         .where(ANSWERS.c.candidate_id == bindparam("person_id"))
         .scalar_subquery(),
     )
-    .select_from(
-        CANDIDATES.outerjoin(ALIASES, ALIASES.c.candidate_id == CANDIDATES.c.id).outerjoin(
-            CANDIDACIES, CANDIDACIES.c.candidate_id == CANDIDATES.c.id
-        )
-    )
+    .select_from(CANDIDATES.outerjoin(ALIASES, ALIASES.c.candidate_id == CANDIDATES.c.id))
     .where(CANDIDATES.c.id == bindparam("person_id"))
 )
 INCUMBENT_IN_RACES = (
@@ -102,7 +97,8 @@ for _statement in (
     RACE_ENDORSEMENTS,
 ):
     prebuilt(_statement)  # run straight on the driver (db/direct.py)
-PERSON_FIRST = Together(PERSON, INCUMBENT_IN_RACES, PERSON_ENDORSEMENTS)  # what a person's card asks first
+# A person's card, in one round trip: the person, the races they hold, their endorsements, and their stages.
+PERSON_CARD = Together(PERSON, INCUMBENT_IN_RACES, PERSON_ENDORSEMENTS, PERSON_BALLOTS, PERSON_STANDINGS)
 
 
 @dataclass
@@ -220,9 +216,9 @@ class PersonCard:
 
 
 async def person_card(session: AsyncSession, person_id: int) -> PersonCard | None:
-    """A person's card: five statements asked in two goes (and the polls' when a poll names the person)."""
+    """A person's card: five statements asked at once (and the polls' when a poll names the person)."""
     params = {"person_id": person_id, "limit": ENDORSEMENTS_READ}
-    found, incumbent_of, endorsed = await execute_together(session, PERSON_FIRST, params)
+    found, incumbent_of, endorsed, ballots, standings = await execute_together(session, PERSON_CARD, params)
     rows = list(found)
     if not rows:
         return None
@@ -231,13 +227,8 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
     at = len(columns_of(CANDIDATES, Person))
     spellings = {row[at] for row in rows if row[at] is not None}
     aliases = sorted(a for a in spellings if name_key(a) != person.name_key)
-    contest_ids = sorted({row[at + 1] for row in rows if row[at + 1] is not None})
-    mentions = int(rows[0][at + 2] or 0)
-    races: dict[int, RaceRow] = {}
-    views: list[ContestView] = []
-    if contest_ids:
-        ballots, standings = await execute_together(session, CONTEST_VIEWS, {"contest_ids": contest_ids})
-        races, views = read_views(ballots, standings)
+    mentions = int(rows[0][at + 1] or 0)
+    races, views = read_views(ballots, standings)
     race_ids = sorted(races, key=lambda r: (-races[r].cycle, -r))[:RACES_SHOWN]
     order = {race_id: i for i, race_id in enumerate(race_ids)}
     shown = [v for v in views if v.contest.race_id in order]

@@ -303,22 +303,22 @@ def standings_statement(where: ColumnElement[bool]) -> Select[Any]:
     return select(*columns).select_from(joined).where(where).order_by(CONTESTS.c.id, COUNTS.c.id)
 
 
-# Kept small (two statements of a few tables each, not one of many): PostgreSQL plans a statement again at
-# each run where its parameter's rows are unevenly spread (how many stages a person ran in), and the
-# planning grows fast with the tables; a list of stage ids is planned once.
+# Kept small (two statements of a few tables each, not one of many): a statement's planning grows fast with
+# its tables. A person's stages are found by a subquery, in the round trip of the rest of their card: it is a
+# member's small read, under a generic plan (db/pgread.py), planned once whoever the person.
 RACE_BALLOTS = prebuilt(
     ballots_statement(
         RACES.outerjoin(CONTESTS, CONTESTS.c.race_id == RACES.c.id), RACES.c.id == bindparam("race_id")
     )
 )
 RACE_STANDINGS = prebuilt(standings_statement(CONTESTS.c.race_id == bindparam("race_id")))
-_OF_CONTESTS = CONTESTS.c.id.in_(bindparam("contest_ids", expanding=True))
-CONTEST_BALLOTS = prebuilt(
-    ballots_statement(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_CONTESTS)
+_own = CANDIDACIES.alias("own_candidacy")  # an alias: the statements join candidacies of their own
+_OF_PERSON = CONTESTS.c.id.in_(select(_own.c.contest_id).where(_own.c.candidate_id == bindparam("person_id")))
+PERSON_BALLOTS = prebuilt(
+    ballots_statement(CONTESTS.join(RACES, RACES.c.id == CONTESTS.c.race_id), _OF_PERSON)
 )
-CONTEST_STANDINGS = prebuilt(standings_statement(_OF_CONTESTS))
+PERSON_STANDINGS = prebuilt(standings_statement(_OF_PERSON))
 RACE_VIEWS = Together(RACE_BALLOTS, RACE_STANDINGS)
-CONTEST_VIEWS = Together(CONTEST_BALLOTS, CONTEST_STANDINGS)
 
 
 def read_views(

@@ -16,9 +16,9 @@ from db import direct
 from db.balance import CHAMBER, OFFICE_CYCLES
 from db.direct import DirectSession, Prepared, Together, execute_together, prebuilt, prepared_for
 from db.models import Race
-from db.reads.people import PERSON_FIRST
+from db.reads.people import PERSON_CARD
 from db.reads.polls import PollFilter, listing_params
-from db.reads.races import CARD, CONTEST_VIEWS, RACE_VIEWS
+from db.reads.races import CARD, RACE_VIEWS
 from db.reads.tables import RACES
 from db.store import Store
 
@@ -111,13 +111,11 @@ async def asked_together(store: Store) -> list[tuple[Together, dict[str, Any]]]:
     assert race is not None and bare is not None and None not in people
     card = {**listing_params(race.id, PollFilter(), page=1, size=1), "limit": 5}
     bare_card = {**listing_params(bare.id, PollFilter(), page=1, size=1), "limit": 5}
-    contests = sorted(c.id for c in (await store.race_contests(race.id)).values())
     return [
         (CARD, card),
         (CARD, bare_card),
         (RACE_VIEWS, {"race_id": race.id}),
-        *[(PERSON_FIRST, {"person_id": cast(Any, person).id, "limit": 5}) for person in people],
-        (CONTEST_VIEWS, {"contest_ids": contests}),
+        *[(PERSON_CARD, {"person_id": cast(Any, person).id, "limit": 5}) for person in people],
         (CHAMBER, {"office": "senate", "cycle": 2020}),
         (OFFICE_CYCLES, {"office": "senate"}),
     ]

@@ -9,13 +9,14 @@ import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db import pgread
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.lookup import find_races
@@ -172,6 +173,38 @@ async def test_a_read_an_operator_cancels_is_an_error_not_a_slow_store(tmp_path:
         with pytest.raises(DBAPIError) as raised:
             await asyncio.wait_for(reading, 10)
         assert not isinstance(raised.value, ReadTooSlow) and "user request" in str(raised.value)
+
+
+async def test_a_person_s_card_is_one_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The person, the races they hold, their endorsements and every stage they ran in, with its count: one
+    statement sent (the polls that name them, when some do, are read after)."""
+    sent: list[str] = []
+    runner = pgread.asyncpg_runner
+
+    def counting(driver: Any) -> Callable[[str, Any], Awaitable[Any]]:
+        run = runner(driver)
+
+        def counted(sql: str, arguments: Any) -> Awaitable[Any]:
+            sent.append(sql)
+            return cast(Awaitable[Any], run(sql, arguments))
+
+        return counted
+
+    monkeypatch.setattr(pgread, "asyncpg_runner", counting)
+    async with sample_store(tmp_path) as (_, store):
+        race = (await store.find_races("alabama 2020")).chosen
+        assert race is not None
+        card = await store.race_card(race.id)
+        assert card is not None
+        unpolled = 0
+        for person_id in {s.candidacy.candidate_id for view in card.contests for s in view.standings}:
+            del sent[:]
+            person = await store.person_card(person_id)
+            assert person is not None and person.runs
+            if not person.poll_mentions:
+                unpolled += 1
+                assert len(sent) == 1, sent
+        assert unpolled  # someone in the race was named in no poll
 
 
 @pytest.mark.parametrize("small", [False, True], ids=["other-read", "small-read"])
