@@ -21,6 +21,7 @@ from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
 from db.lookup import find_races
 from db.pgread import HELD, READ_TIMEOUT_MS, TURN_WAIT, PostgresReader, ReadTooSlow
+from db.reads.people import person_card
 from db.store import Store
 from tests.support import store_on
 
@@ -191,7 +192,7 @@ async def test_a_person_s_card_is_one_round_trip(tmp_path: Path, monkeypatch: py
         return counted
 
     monkeypatch.setattr(pgread, "asyncpg_runner", counting)
-    async with sample_store(tmp_path) as (_, store):
+    async with sample_store(tmp_path) as (engine, store):
         race = (await store.find_races("alabama 2020")).chosen
         assert race is not None
         card = await store.race_card(race.id)
@@ -201,6 +202,8 @@ async def test_a_person_s_card_is_one_round_trip(tmp_path: Path, monkeypatch: py
             del sent[:]
             person = await store.person_card(person_id)
             assert person is not None and person.runs
+            async with make_sessionmaker(engine)() as session:  # statement by statement, as SQLite reads it
+                assert person == await person_card(session, person_id)
             if not person.poll_mentions:
                 unpolled += 1
                 assert len(sent) == 1, sent
