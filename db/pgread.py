@@ -21,6 +21,9 @@ calendar) keep the server's choice: for them the values matter.
 No statement of a read runs (or waits, behind a lock an operator's ALTER TABLE holds, say) longer than
 READ_TIMEOUT_MS: 2.5 s for a member's small read, whose reply is due within Discord's 3 s for an interaction,
 10 s for the others. The server cancels it, the connection stays usable, and the read raises ReadTooSlow.
+A whole read has a limit of its own, READ_LIMIT_SECONDS, for a connection that stopped answering without a
+word (the server's timeout cannot fire where its answer never arrives): the read is cancelled, its connection
+dropped, and it raises ReadTooSlow too.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ T = TypeVar("T")
 HELD = {True: 4, False: 2}  # connections kept between reads, small or not, and reads of each kind at once
 TURN_WAIT = 0.5  # seconds a read waits for a turn before it reads beside the others (see _turn)
 READ_TIMEOUT_MS = {True: 2_500, False: 10_000}  # a statement's longest run (or wait), small read or not
+READ_LIMIT_SECONDS = {True: 5.0, False: 20.0}  # a whole read's, its turn and every statement included
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 SERVERS_CHOICE = "RESET plan_cache_mode"
 NO_TIMEOUT = "RESET statement_timeout"
@@ -57,6 +61,7 @@ class PostgresReader:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.timeout_ms = dict(READ_TIMEOUT_MS)  # small or not; taken by each connection at its checkout
+        self.limit_seconds = dict(READ_LIMIT_SECONDS)
         # Connections kept between reads, with their asyncpg connections: for small reads and for others.
         self.idle: dict[bool, list[tuple[AsyncConnection, Any]]] = {True: [], False: []}
         # No more reads at once than connections are kept: a burst of members (every write drops the cache)
@@ -72,9 +77,12 @@ class PostgresReader:
 
     async def read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         """The read's answer; `small`: a member's small read, run under generic plans."""
+        limit = self.limit_seconds[small]
         try:
-            async with self._turn(small):
+            async with asyncio.timeout(limit), self._turn(small):
                 return await self._read_again_if_dropped(read, small)
+        except TimeoutError as error:  # asyncio.timeout's: the read was cancelled, its connection dropped
+            raise ReadTooSlow(f"a read took longer than {limit} s and was cancelled") from error
         except Exception as error:
             if _timed_out(error):
                 raise ReadTooSlow(
