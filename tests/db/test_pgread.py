@@ -23,13 +23,13 @@ from db.lookup import find_races
 from db.pgread import HELD, READ_TIMEOUT_MS, PostgresReader, ReadTooSlow
 from db.reads.people import person_card
 from db.store import Store
-from tests.support import store_on
+from tests.support import store_on, until
 
 PLANS = text("SHOW plan_cache_mode")
 TIMEOUT = text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
 LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
 SLOW_RESET = "SELECT pg_sleep(5)"
-RESETTING = text("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query")
+RUNNING = text("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query")
 
 
 async def backend(session: AsyncSession) -> int:
@@ -58,6 +58,18 @@ async def pooled_plans(engine: AsyncEngine) -> dict[int, tuple[str, str]]:
             pid = int(await connection.scalar(text("SELECT pg_backend_pid()")))
             found[pid] = (str(await connection.scalar(PLANS)), str(await connection.scalar(TIMEOUT)))
         return found
+
+
+async def until_running(engine: AsyncEngine, statement: str) -> None:
+    """Until a statement beginning with `statement` runs on the server (at most 10 s)."""
+    async with make_sessionmaker(engine)() as session:
+        for _ in range(1000):
+            running = await session.scalar(RUNNING, {"query": f"{statement}%"})
+            await session.rollback()  # the next look is a new transaction: pg_stat_activity afresh
+            if running:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError(f"{statement!r} never ran")
 
 
 @contextlib.asynccontextmanager
@@ -148,10 +160,7 @@ async def test_reads_that_hang_hold_the_others_up_only_so_long(tmp_path: Path) -
             return 0
 
         stuck = [asyncio.create_task(store._read(hung)) for _ in range(HELD[False])]
-        for _ in range(1000):  # at most 10 s: until both hang
-            if len(stuck_on) == HELD[False]:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: len(stuck_on) == HELD[False], 10, "both reads hanging")
         answered_on = await asyncio.wait_for(store._read(backend), 10)
         assert store.reader.turns[False].locked()  # every turn still taken: it went ahead beside them
         assert answered_on not in stuck_on
@@ -190,13 +199,8 @@ async def test_a_read_an_operator_cancels_is_an_error_not_a_slow_store(tmp_path:
             return await session.scalar(text("SELECT pg_sleep(5)"))
 
         reading = asyncio.create_task(store._read(sleeping))
+        await until_running(engine, "SELECT pg_sleep(5)")
         async with make_sessionmaker(engine)() as session:
-            for _ in range(500):  # at most 5 s: until it sleeps
-                active = await session.scalar(RESETTING, {"query": "SELECT pg_sleep(5)%"})
-                await session.rollback()
-                if active:
-                    break
-                await asyncio.sleep(0.01)
             assert await session.scalar(text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
         with pytest.raises(DBAPIError) as raised:
             await asyncio.wait_for(reading, 10)
@@ -307,15 +311,7 @@ async def test_a_close_cancelled_while_a_connection_is_reset_loses_no_connection
         assert pool.checkedout() == HELD[True]  # type: ignore[attr-defined]
         monkeypatch.setattr("db.pgread.SERVERS_CHOICE", f"{SLOW_RESET}; RESET plan_cache_mode")
         closing = asyncio.create_task(store.reader.close())
-        async with make_sessionmaker(engine)() as session:
-            for _ in range(1000):  # at most 10 s: until the first one is being reset
-                resetting = await session.scalar(RESETTING, {"query": f"{SLOW_RESET}%"})
-                await session.rollback()  # the next look is a new transaction: pg_stat_activity afresh
-                if resetting:
-                    break
-                await asyncio.sleep(0.01)
-            else:
-                raise AssertionError("no connection was reset")
+        await until_running(engine, SLOW_RESET)  # the first one is being reset
         closing.cancel()
         with pytest.raises(asyncio.CancelledError):
             await closing
