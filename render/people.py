@@ -43,7 +43,7 @@ def people_embed(matches: PeopleMatches, prefix: str, command: str) -> discord.E
         hint = person_hint(person, matches.people)
         lines.append(f"**{escape(person_label(person))}**{ran}: `{prefix}{command} {clip(hint, 80)}`")
     embed = discord.Embed(
-        title=clip(f"{len(matches.people)} people match '{matches.query.text}'", 256),
+        title=clip(f"{len(matches.people)} people match '{escape(matches.query.text)}'", 256),
         description=clip_lines(lines, 4000),
         colour=COLOR,
     )

@@ -48,6 +48,12 @@ async def test_several_people_give_a_short_list_to_choose_from(world: World) -> 
     assert "`!candidate Doug Jones`" in exchange.text and "`!candidate Doug Collier`" in exchange.text
 
 
+async def test_the_short_list_shows_the_words_asked_as_typed(world: World) -> None:
+    """Markdown in the words asked has no effect in the list's title, as in the reply above it."""
+    exchange = await world.say("!candidate **doug**")
+    assert exchange.messages[0].embeds[0]["title"] == "2 people match '\\*\\*doug\\*\\*'"
+
+
 async def test_a_thirty_race_candidate_card_fits(world: World) -> None:
     exchange = await world.say("!candidate achterberg")
     assert_fits(exchange.messages[0])
