@@ -34,15 +34,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ColumnElement,
     Integer,
+    Select,
+    String,
     and_,
     case,
+    cast,
     exists,
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     true,
@@ -165,18 +170,40 @@ async def enqueue(
 ) -> Enqueued:
     """One pending row per target, in the caller's transaction. A count supersedes the waiting counts of its
     stage to the same targets."""
-    if targets is None:
-        targets = await targets_for(session, race_id)
     now = dt.datetime.now(dt.UTC)
     kind, contest_id = await kind_of(session, audit_id)
-    rows = [
-        _row(now, audit_id, race_id, target, body, ping, kind=kind, contest_id=contest_id)
-        for target in targets
-    ]
-    await _insert(session, rows)
-    if kind == COUNT and contest_id is not None and rows:
+    row = _Row(now, audit_id, race_id, kind, contest_id)
+    if targets is None and not ping:
+        counts = await _fan_out(session, row, body)
+    else:
+        if targets is None:  # a call pings: each server's ping role makes its own payload
+            targets = await targets_for(session, race_id)
+        await _insert(session, [row.values(target, body, ping) for target in targets])
+        counts = _count(targets)
+    if kind == COUNT and contest_id is not None and counts.total:
         await supersede(session, audit_id, contest_id, now)
-    return _count(targets)
+    return counts
+
+
+async def _fan_out(session: AsyncSession, row: _Row, body: dict[str, Any]) -> Enqueued:
+    """A row for every results channel and every follower of the race, each made by the database from the
+    targets' tables (INSERT ... SELECT): with thousands of targets, the bot's process builds none of them, and
+    its event loop is not held while they are written. Without pings, every channel gets the same payload and
+    every follower the same DM, as `payload_for` makes them."""
+    channels = select(GuildSettings.results_channel_id, GuildSettings.guild_id).where(
+        GuildSettings.results_channel_id.is_not(None)
+    )
+    counts = Enqueued()
+    counts.channels = await row.insert_from(session, channels.order_by(GuildSettings.guild_id), CHANNEL, body)
+    if row.race_id is not None:
+        followers = (
+            select(Follow.user_id, cast(null(), BigInteger))
+            .where(Follow.race_id == row.race_id)
+            .group_by(Follow.user_id)
+            .order_by(Follow.user_id)
+        )
+        counts.dms = await row.insert_from(session, followers, DM, body)
+    return counts
 
 
 async def kind_of(session: AsyncSession, audit_id: int) -> tuple[str, int | None]:
@@ -218,36 +245,65 @@ async def supersede(session: AsyncSession, audit_id: int, contest_id: int, now: 
     return int(getattr(done, "rowcount", 0) or 0)
 
 
-def _row(
-    now: dt.datetime,
-    audit_id: int,
-    race_id: int | None,
-    target: Target,
-    body: dict[str, Any],
-    ping: bool,
-    status: str = OutboxStatus.PENDING,
-    error: str | None = None,
-    *,
-    kind: str = NEWS,
-    contest_id: int | None = None,
-) -> dict[str, Any]:
-    """One outbox row, as the values of an INSERT."""
-    return {
-        "guild_id": target.guild_id,
-        "kind": kind,
-        "contest_id": contest_id,
-        "created_at": now,
-        "audit_id": audit_id,
-        "race_id": race_id,
-        "target_kind": target.kind,
-        "target_id": target.id,
-        "payload": payload_for(target, body, ping),
-        "dedupe_key": dedupe_key(audit_id, target),
-        "status": status,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": error,
-    }
+@dataclass(frozen=True)
+class _Row:
+    """What every row a write queues shares: when, which write, which race, what it announces."""
+
+    now: dt.datetime
+    audit_id: int
+    race_id: int | None
+    kind: str = NEWS
+    contest_id: int | None = None
+    status: str = OutboxStatus.PENDING
+    error: str | None = None
+
+    def values(self, target: Target, body: dict[str, Any], ping: bool) -> dict[str, Any]:
+        """The row for one target, as the values of an INSERT."""
+        return {
+            **self._shared(),
+            "guild_id": target.guild_id,
+            "target_kind": target.kind,
+            "target_id": target.id,
+            "payload": payload_for(target, body, ping),
+            "dedupe_key": dedupe_key(self.audit_id, target),
+        }
+
+    async def insert_from(
+        self, session: AsyncSession, targets: Select[Any, Any], target_kind: str, body: dict[str, Any]
+    ) -> int:
+        """A row for each (target id, server id) that `targets` selects, all of `target_kind` and without
+        pings, made by the database; how many."""
+        found = targets.subquery()
+        target_id, guild_id = found.c
+        shared = {
+            name: literal(value, OutboxMessage.__table__.c[name].type)
+            for name, value in self._shared().items()
+        }
+        made = {
+            **shared,
+            "guild_id": guild_id,
+            "target_kind": literal(target_kind),
+            "target_id": target_id,
+            "payload": literal(payload_for(Target(target_kind, 0), body, False), JSON),
+            # dedupe_key's text, made from the id there
+            "dedupe_key": literal(f"a{self.audit_id}:{target_kind}:") + cast(target_id, String),
+        }
+        statement = insert(OutboxMessage).from_select(list(made), select(*made.values()).select_from(found))
+        done = await session.execute(statement.execution_options(synchronize_session=False))
+        return int(getattr(done, "rowcount", 0) or 0)
+
+    def _shared(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "contest_id": self.contest_id,
+            "created_at": self.now,
+            "audit_id": self.audit_id,
+            "race_id": self.race_id,
+            "status": self.status,
+            "attempts": 0,
+            "next_attempt_at": self.now,
+            "last_error": self.error,
+        }
 
 
 INSERT_CHUNK = 100  # rows per statement: the event loop gets a turn between chunks of a big burst
@@ -310,7 +366,7 @@ async def correct(
             withdrawn += 1
         else:
             queued.append(target)
-        rows.append(_row(now, audit_id, race_id, target, body, ping, status, error))
+        rows.append(_Row(now, audit_id, race_id, status=status, error=error).values(target, body, ping))
     await session.flush()
     await _insert(session, rows)
     if withdrawn:

@@ -152,6 +152,77 @@ async def test_targets_are_each_results_channel_with_its_server_in_server_order_
     assert stored == {("channel", 11): 1, ("channel", 22): 2, ("dm", 7): None, ("dm", 8): None}
 
 
+async def test_rows_the_database_makes_for_every_target_are_those_made_one_by_one(
+    sample_sessions: Sessions,
+) -> None:
+    """Without pings, the rows for every results channel and follower are made by one INSERT ... SELECT each;
+    they are the rows, in the order, that the targets listed one by one give."""
+    async with sample_sessions.begin() as session:
+        race_id = (await al2020(session)).id
+        session.add_all(
+            [GuildSettings(guild_id=g, results_channel_id=100 + g, ping_role_id=g * 7) for g in (5, 2, 9)]
+            + [GuildSettings(guild_id=4, mod_role_id=44)]  # no results channel: not a target
+            + [Follow(user_id=u, race_id=race_id, guild_id=g) for u, g in ((70, 5), (30, 2), (2**60, 9))]
+        )
+    body = {**BODY, "content": "📊 count", "dm_content": "Stop these with !unfollow."}
+    made = await new_audit(sample_sessions, race_id, "poll.add")
+    listed = await new_audit(sample_sessions, race_id, "poll.add")
+    async with sample_sessions.begin() as session:
+        by_database = await outbox.enqueue(session, audit_id=made, race_id=race_id, body=body)
+        targets = await outbox.targets_for(session, race_id)
+        one_by_one = await outbox.enqueue(
+            session, audit_id=listed, race_id=race_id, body=body, targets=targets
+        )
+    assert (by_database.channels, by_database.dms) == (one_by_one.channels, one_by_one.dms) == (3, 3)
+
+    async def rows_of(audit_id: int) -> list[tuple[Any, ...]]:
+        async with sample_sessions() as session:
+            found = await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.audit_id == audit_id).order_by(OutboxMessage.id)
+            )
+            return [
+                (
+                    r.target_kind,
+                    r.target_id,
+                    r.guild_id,
+                    r.payload,
+                    r.dedupe_key.replace(f"a{audit_id}:", "a:"),
+                    r.kind,
+                    r.contest_id,
+                    r.race_id,
+                    r.status,
+                    r.attempts,
+                    r.last_error,
+                    r.created_at == r.next_attempt_at,
+                )
+                for r in found
+            ]
+
+    made_rows = await rows_of(made)
+    assert made_rows == await rows_of(listed)
+    assert [(kind, target) for kind, target, *_ in made_rows] == [
+        ("channel", 102),
+        ("channel", 105),
+        ("channel", 109),
+        ("dm", 30),
+        ("dm", 70),
+        ("dm", 2**60),
+    ]
+    assert (
+        made_rows[0][3]["content"] == "📊 count"
+        and made_rows[3][3]["content"] == "Stop these with !unfollow."
+    )
+    assert made_rows[0][4] == "a:channel:102" and made_rows[5][4] == f"a:dm:{2**60}"
+    assert made_rows[0][5:7] == ("news", None)
+    # Counts made so: the newer one supersedes the older one's rows, to each target.
+    older, newer = await new_audit(sample_sessions, race_id), await new_audit(sample_sessions, race_id)
+    for count in (older, newer):
+        async with sample_sessions.begin() as session:
+            await outbox.enqueue(session, audit_id=count, race_id=race_id, body=body)
+    assert {(row[5], row[8]) for row in await rows_of(older)} == {("count", "superseded")}
+    assert [row[5:9] for row in await rows_of(newer)] == [("count", 1, race_id, "pending")] * 6
+
+
 async def test_deliveries_are_recorded_in_one_statement_and_a_withdrawn_one_revives_its_correction(
     sample_sessions: Sessions,
 ) -> None:

@@ -1,0 +1,143 @@
+"""What queueing one announcement costs the bot, with 500 results channels and 1,000 followers of the race.
+
+A desk write queues one outbox row per target in its own transaction (db/outbox.py). Measured, in turn
+within one run on the same store: the rows made by the database from the targets' tables (`enqueue`
+without targets: what a count, a poll or an endorsement does), against the targets listed and each row
+built in Python (`enqueue` given the targets: what a call that pings a role does, and what every write did
+before). Reported per enqueue, p50 over `--samples` each: the wall time, and the process's CPU time; on
+PostgreSQL that CPU time is the time the bot's event loop is held (no member is answered meanwhile), on
+SQLite it includes aiosqlite's thread. Every enqueue is checked to have queued every target.
+
+`--postgres URL` measures on that PostgreSQL database too (it is emptied first: give one of its own).
+
+    python bench/fan_out.py [--channels 500] [--followers 1000] [--samples 20] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from common import ROOT  # noqa: F401  (puts the project on the path)
+from db.bootstrap import load_sample
+from db.engine import make_engine, make_sessionmaker, upgrade
+from db.models import AuditEntry, Follow, GuildSettings, Race
+from db.outbox import enqueue, targets_for
+
+BODY: dict[str, Any] = {
+    "content": "📊 **2020 Alabama U.S. Senate (Class II)** · General: new count",
+    "dm_content": "You follow this race. Stop with !unfollow alabama.",
+    "embeds": [
+        {
+            "title": "2020 Alabama U.S. Senate (Class II)",
+            "description": "General · 45% of the expected vote counted",
+            "fields": [
+                {"name": f"Candidate {i}", "value": "123,456 votes · 45.6%", "inline": True} for i in range(4)
+            ],
+            "footer": {"text": "Source: the desk"},
+        }
+    ],
+}
+WAYS = ("made by the database", "listed in Python")
+
+
+async def store_with_targets(url: str, channels: int, followers: int) -> tuple[AsyncEngine, int]:
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        await load_sample(session)
+        race_id = int((await session.scalars(select(Race.id).order_by(Race.id))).first() or 0)
+        base = 10**17
+        session.add_all(
+            [
+                GuildSettings(guild_id=base + g, results_channel_id=base + channels + g)
+                for g in range(channels)
+            ]
+        )
+        session.add_all(
+            [
+                Follow(user_id=base + 2 * channels + u, race_id=race_id, guild_id=base)
+                for u in range(followers)
+            ]
+        )
+    return engine, race_id
+
+
+async def measure(
+    engine: AsyncEngine, race_id: int, samples: int, expected: int
+) -> dict[str, tuple[float, float]]:
+    """p50 wall and CPU milliseconds per enqueue, each way, the two ways in turn."""
+    sessions = make_sessionmaker(engine)
+    walls: dict[str, list[float]] = {way: [] for way in WAYS}
+    cpus: dict[str, list[float]] = {way: [] for way in WAYS}
+    for i in range(2 * (samples + 2)):
+        way = WAYS[i % 2]
+        async with sessions.begin() as session:
+            entry = AuditEntry(action="poll.add", entity="polls", actor_name="bench")
+            session.add(entry)
+            await session.flush()
+            wall, cpu = time.perf_counter(), time.process_time()
+            targets = await targets_for(session, race_id) if way == WAYS[1] else None
+            queued = await enqueue(session, audit_id=entry.id, race_id=race_id, body=BODY, targets=targets)
+            if i >= 4:  # the first of each way warms up
+                walls[way].append(time.perf_counter() - wall)
+                cpus[way].append(time.process_time() - cpu)
+        if queued.total != expected:
+            raise AssertionError(f"{way}: {queued.total} rows queued, {expected} targets")
+    return {way: (statistics.median(walls[way]) * 1000, statistics.median(cpus[way]) * 1000) for way in WAYS}
+
+
+def report(database: str, found: dict[str, tuple[float, float]]) -> None:
+    made, listed = found[WAYS[0]], found[WAYS[1]]
+    for way, (wall, cpu) in found.items():
+        print(f"{database:<10} {way:<21} wall p50 {wall:6.1f} ms   CPU p50 {cpu:6.1f} ms")
+    print(
+        f"{database:<10} made by the database: wall {made[0] / listed[0]:.2f}×, CPU {made[1] / listed[1]:.2f}× "
+        "the rows listed in Python"
+    )
+
+
+async def main(channels: int, followers: int, samples: int, postgres: str | None) -> None:
+    print(
+        f"One announcement to {channels} results channels and {followers} followers, {samples} samples each way"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, race_id = await store_with_targets(
+            f"sqlite+aiosqlite:///{Path(tmp) / 'fan_out.db'}", channels, followers
+        )
+        try:
+            report("SQLite", await measure(engine, race_id, samples, channels + followers))
+        finally:
+            await engine.dispose()
+    if postgres:
+        admin = make_engine(postgres)
+        async with admin.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await admin.dispose()
+        engine, race_id = await store_with_targets(postgres, channels, followers)
+        try:
+            report("PostgreSQL", await measure(engine, race_id, samples, channels + followers))
+        finally:
+            await engine.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--channels", type=int, default=500)
+    parser.add_argument("--followers", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--postgres", help="a PostgreSQL URL to measure on too (emptied first)")
+    args = parser.parse_args()
+    asyncio.run(main(args.channels, args.followers, args.samples, args.postgres))
