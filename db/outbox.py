@@ -28,6 +28,7 @@ Nothing here knows Discord beyond the shape of a message body (the payload).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -57,7 +59,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage, OutboxStatus, ResultSnapshot
+from db.models import (
+    AuditEntry,
+    Follow,
+    GuildSettings,
+    OutboxMessage,
+    OutboxStatus,
+    ResultSnapshot,
+    UTCDateTime,
+)
 
 CHANNEL, DM = "channel", "dm"
 CALL, COUNT, NEWS = "call", "count", "news"  # what a row announces: a call or uncall, a count, anything else
@@ -420,9 +430,19 @@ async def due(
     rest, oldest first. A target with a row still waiting (a retry's time has not come) or claimed by
     another process (its lease still running) is left out, so one target's announcements arrive in order,
     from one process. `lock`: lock the rows, skipping those another transaction holds (PostgreSQL)."""
+    statement = _due_statement(claimer is not None, shards, lock)
+    found = await session.scalars(statement, {"now": now, "claimer": claimer, "limit": limit})
+    return list(found)
+
+
+@functools.cache
+def _due_statement(for_claimer: bool, shards: Shards, lock: bool) -> Select[OutboxMessage]:
+    """`due`'s statement, built once per shape and its values bound (`now`, `claimer`, `limit`): the
+    announcer asks it every round, and building it anew cost more than running it."""
+    now = bindparam("now", type_=UTCDateTime())
     claimed_elsewhere = and_(OutboxMessage.claimed_by.is_not(None), OutboxMessage.lease_until > now)
-    if claimer is not None:
-        claimed_elsewhere = and_(claimed_elsewhere, OutboxMessage.claimed_by != claimer)
+    if for_claimer:
+        claimed_elsewhere = and_(claimed_elsewhere, OutboxMessage.claimed_by != bindparam("claimer"))
     held = (
         select(OutboxMessage.target_kind, OutboxMessage.target_id)
         .where(
@@ -447,11 +467,9 @@ async def due(
             in_shards(shards),
         )
         .order_by(case((OutboxMessage.kind == CALL, 0), else_=1), OutboxMessage.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if lock:
-        query = query.with_for_update(of=OutboxMessage, skip_locked=True)
-    return list(await session.scalars(query))
+    return query.with_for_update(of=OutboxMessage, skip_locked=True) if lock else query
 
 
 def in_shards(shards: Shards) -> ColumnElement[bool]:
@@ -491,16 +509,19 @@ async def claim(
     if not rows:
         return rows
     until = now + dt.timedelta(seconds=lease)
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_([row.id for row in rows]))
-        .values(claimed_by=claimer, lease_until=until)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_CLAIM_ROWS, {"ids": [row.id for row in rows], "claimer": claimer, "until": until})
     for row in rows:
         set_committed_value(row, "claimed_by", claimer)
         set_committed_value(row, "lease_until", until)
     return rows
+
+
+_CLAIM_ROWS = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(claimed_by=bindparam("claimer"), lease_until=bindparam("until", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def _claim_lock(session: AsyncSession) -> None:
