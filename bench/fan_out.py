@@ -6,7 +6,11 @@ without targets: what a count, a poll or an endorsement does), against the targe
 built in Python (`enqueue` given the targets: what a call that pings a role does, and what every write did
 before). Reported per enqueue, p50 over `--samples` each: the wall time, and the process's CPU time; on
 PostgreSQL that CPU time is the time the bot's event loop is held (no member is answered meanwhile), on
-SQLite it includes aiosqlite's thread. Every enqueue is checked to have queued every target.
+SQLite it includes aiosqlite's thread. Every enqueue is checked to have stored a row for every target. The
+rows stay pending (both ways alike: about `2 × samples × targets` rows by the end).
+
+Then what the announcer pays each round to claim the next 30 of those rows (`outbox.claim`, as a process
+holding both shards of two): the p50 wall and CPU time per claim over `--samples` claims.
 
 `--postgres URL` measures on that PostgreSQL database too (it is emptied first: give one of its own).
 
@@ -17,20 +21,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common import ROOT  # noqa: F401  (puts the project on the path)
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker, upgrade
-from db.models import AuditEntry, Follow, GuildSettings, Race
-from db.outbox import enqueue, targets_for
+from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage, Race
+from db.outbox import Shards, claim, enqueue, targets_for
 
 BODY: dict[str, Any] = {
     "content": "📊 **2020 Alabama U.S. Senate (Class II)** · General: new count",
@@ -75,11 +80,12 @@ async def store_with_targets(url: str, channels: int, followers: int) -> tuple[A
 async def measure(
     engine: AsyncEngine, race_id: int, samples: int, expected: int
 ) -> dict[str, tuple[float, float]]:
-    """p50 wall and CPU milliseconds per enqueue, each way, the two ways in turn."""
+    """p50 wall and CPU milliseconds per enqueue, each way, the two ways in turn (after one of each to warm
+    up)."""
     sessions = make_sessionmaker(engine)
     walls: dict[str, list[float]] = {way: [] for way in WAYS}
     cpus: dict[str, list[float]] = {way: [] for way in WAYS}
-    for i in range(2 * (samples + 2)):
+    for i in range(2 * (samples + 1)):
         way = WAYS[i % 2]
         async with sessions.begin() as session:
             entry = AuditEntry(action="poll.add", entity="polls", actor_name="bench")
@@ -87,13 +93,39 @@ async def measure(
             await session.flush()
             wall, cpu = time.perf_counter(), time.process_time()
             targets = await targets_for(session, race_id) if way == WAYS[1] else None
-            queued = await enqueue(session, audit_id=entry.id, race_id=race_id, body=BODY, targets=targets)
-            if i >= 4:  # the first of each way warms up
+            await enqueue(session, audit_id=entry.id, race_id=race_id, body=BODY, targets=targets)
+            if i >= 2:
                 walls[way].append(time.perf_counter() - wall)
                 cpus[way].append(time.process_time() - cpu)
-        if queued.total != expected:
-            raise AssertionError(f"{way}: {queued.total} rows queued, {expected} targets")
+        async with sessions() as session:
+            stored = await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.audit_id == entry.id)
+            )
+        if stored != expected:
+            raise AssertionError(f"{way}: {stored} rows stored, {expected} targets")
     return {way: (statistics.median(walls[way]) * 1000, statistics.median(cpus[way]) * 1000) for way in WAYS}
+
+
+CLAIMED = 30  # rows a round of the announcer claims (cogs/announcer.py: AnnouncerCog.batch)
+
+
+async def measure_claims(engine: AsyncEngine, samples: int) -> tuple[float, float]:
+    """p50 wall and CPU milliseconds per claim of the next CLAIMED rows (after one to warm up)."""
+    sessions = make_sessionmaker(engine)
+    walls: list[float] = []
+    cpus: list[float] = []
+    for i in range(samples + 1):
+        wall, cpu = time.perf_counter(), time.process_time()
+        async with sessions.begin() as session:
+            rows = await claim(
+                session, dt.datetime.now(dt.UTC), CLAIMED, "bench", Shards(2, frozenset({0, 1}))
+            )
+        if i >= 1:
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        if len(rows) != CLAIMED:
+            raise AssertionError(f"{len(rows)} rows claimed, {CLAIMED} asked")
+    return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
 
 
 def report(database: str, found: dict[str, tuple[float, float]]) -> None:
@@ -103,6 +135,12 @@ def report(database: str, found: dict[str, tuple[float, float]]) -> None:
     print(
         f"{database:<10} made by the database: wall {made[0] / listed[0]:.2f}×, CPU {made[1] / listed[1]:.2f}× "
         "the rows listed in Python"
+    )
+
+
+def report_claims(database: str, found: tuple[float, float]) -> None:
+    print(
+        f"{database:<10} claiming {CLAIMED} rows        wall p50 {found[0]:6.1f} ms   CPU p50 {found[1]:6.1f} ms"
     )
 
 
@@ -116,6 +154,7 @@ async def main(channels: int, followers: int, samples: int, postgres: str | None
         )
         try:
             report("SQLite", await measure(engine, race_id, samples, channels + followers))
+            report_claims("SQLite", await measure_claims(engine, samples))
         finally:
             await engine.dispose()
     if postgres:
@@ -127,6 +166,7 @@ async def main(channels: int, followers: int, samples: int, postgres: str | None
         engine, race_id = await store_with_targets(postgres, channels, followers)
         try:
             report("PostgreSQL", await measure(engine, race_id, samples, channels + followers))
+            report_claims("PostgreSQL", await measure_claims(engine, samples))
         finally:
             await engine.dispose()
 

@@ -183,11 +183,9 @@ async def enqueue(
     now = dt.datetime.now(dt.UTC)
     kind, contest_id = await kind_of(session, audit_id)
     row = _Row(now, audit_id, race_id, kind, contest_id)
-    if targets is None and not ping:
-        counts = await _fan_out(session, row, body)
+    if targets is None:
+        counts = await _fan_out(session, row, body, ping)
     else:
-        if targets is None:  # a call pings: each server's ping role makes its own payload
-            targets = await targets_for(session, race_id)
         await _insert(session, [row.values(target, body, ping) for target in targets])
         counts = _count(targets)
     if kind == COUNT and contest_id is not None and counts.total:
@@ -195,24 +193,39 @@ async def enqueue(
     return counts
 
 
-async def _fan_out(session: AsyncSession, row: _Row, body: dict[str, Any]) -> Enqueued:
-    """A row for every results channel and every follower of the race, each made by the database from the
-    targets' tables (INSERT ... SELECT): with thousands of targets, the bot's process builds none of them, and
-    its event loop is not held while they are written. Without pings, every channel gets the same payload and
-    every follower the same DM, as `payload_for` makes them."""
-    channels = select(GuildSettings.results_channel_id, GuildSettings.guild_id).where(
-        GuildSettings.results_channel_id.is_not(None)
-    )
+async def _fan_out(session: AsyncSession, row: _Row, body: dict[str, Any], ping: bool) -> Enqueued:
+    """A row for every results channel and every follower of the race (`targets_for`), made by the database
+    from the targets' tables (INSERT ... SELECT), where every channel gets the same payload and every follower
+    the same DM: with thousands of targets, the bot's process builds none of them, and its event loop is not
+    held while they are written. Only a ping makes payloads of their own: the channels whose server chose a
+    role to ping are listed and built here (`payload_for`)."""
+    channels = GuildSettings.results_channel_id.is_not(None)
+    pinged = GuildSettings.ping_role_id.is_not(None)
     counts = Enqueued()
-    counts.channels = await row.insert_from(session, channels.order_by(GuildSettings.guild_id), CHANNEL, body)
+    same = select(GuildSettings.results_channel_id, GuildSettings.guild_id).where(
+        channels, *([~pinged] if ping else [])
+    )
+    counts.channels = await row.insert_from(session, same, CHANNEL, body, order_by="guild_id")
+    if ping:
+        own = await session.execute(
+            select(GuildSettings.results_channel_id, GuildSettings.ping_role_id, GuildSettings.guild_id)
+            .where(channels, pinged)
+            .order_by(GuildSettings.guild_id)
+        )
+        targets = [
+            Target(CHANNEL, int(channel), role, int(guild))
+            for channel, role, guild in own
+            if channel is not None
+        ]
+        await _insert(session, [row.values(target, body, ping) for target in targets])
+        counts.channels += len(targets)
     if row.race_id is not None:
         followers = (
             select(Follow.user_id, cast(null(), BigInteger))
             .where(Follow.race_id == row.race_id)
             .group_by(Follow.user_id)
-            .order_by(Follow.user_id)
         )
-        counts.dms = await row.insert_from(session, followers, DM, body)
+        counts.dms = await row.insert_from(session, followers, DM, body, order_by="target_id")
     return counts
 
 
@@ -279,12 +292,19 @@ class _Row:
         }
 
     async def insert_from(
-        self, session: AsyncSession, targets: Select[Any, Any], target_kind: str, body: dict[str, Any]
+        self,
+        session: AsyncSession,
+        targets: Select[Any, Any],
+        target_kind: str,
+        body: dict[str, Any],
+        *,
+        order_by: str,
     ) -> int:
         """A row for each (target id, server id) that `targets` selects, all of `target_kind` and without
-        pings, made by the database; how many."""
+        pings, made by the database in the order of `order_by` ("target_id" or "guild_id"); how many."""
         found = targets.subquery()
         target_id, guild_id = found.c
+        order = {"target_id": target_id, "guild_id": guild_id}[order_by]
         shared = {
             name: literal(value, OutboxMessage.__table__.c[name].type)
             for name, value in self._shared().items()
@@ -298,8 +318,8 @@ class _Row:
             # dedupe_key's text, made from the id there
             "dedupe_key": literal(f"a{self.audit_id}:{target_kind}:") + cast(target_id, String),
         }
-        statement = insert(OutboxMessage).from_select(list(made), select(*made.values()).select_from(found))
-        done = await session.execute(statement.execution_options(synchronize_session=False))
+        rows = select(*made.values()).select_from(found).order_by(order)
+        done = await session.execute(insert(OutboxMessage).from_select(list(made), rows))
         return int(getattr(done, "rowcount", 0) or 0)
 
     def _shared(self) -> dict[str, Any]:

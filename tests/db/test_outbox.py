@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -152,75 +153,160 @@ async def test_targets_are_each_results_channel_with_its_server_in_server_order_
     assert stored == {("channel", 11): 1, ("channel", 22): 2, ("dm", 7): None, ("dm", 8): None}
 
 
-async def test_rows_the_database_makes_for_every_target_are_those_made_one_by_one(
-    sample_sessions: Sessions,
-) -> None:
-    """Without pings, the rows for every results channel and follower are made by one INSERT ... SELECT each;
-    they are the rows, in the order, that the targets listed one by one give."""
-    async with sample_sessions.begin() as session:
+FAN_OUT_BODY = {**BODY, "content": "📊 count", "dm_content": "Stop these with !unfollow."}
+BIG_CHANNEL = 1_234_567_890_123_456_789  # a real snowflake's size
+
+
+async def fan_out_targets(sessions: Sessions) -> int:
+    """Three servers with results channels (ids falling as their servers' rise, one snowflake-sized), two
+    with a role to ping, one without a results channel; three followers of the race. Returns the race id."""
+    async with sessions.begin() as session:
         race_id = (await al2020(session)).id
         session.add_all(
-            [GuildSettings(guild_id=g, results_channel_id=100 + g, ping_role_id=g * 7) for g in (5, 2, 9)]
-            + [GuildSettings(guild_id=4, mod_role_id=44)]  # no results channel: not a target
+            [
+                GuildSettings(guild_id=9, results_channel_id=100, ping_role_id=63),
+                GuildSettings(guild_id=2, results_channel_id=900),
+                GuildSettings(guild_id=5, results_channel_id=BIG_CHANNEL, ping_role_id=35),
+                GuildSettings(guild_id=4, mod_role_id=44),  # no results channel: not a target
+            ]
             + [Follow(user_id=u, race_id=race_id, guild_id=g) for u, g in ((70, 5), (30, 2), (2**60, 9))]
         )
-    body = {**BODY, "content": "📊 count", "dm_content": "Stop these with !unfollow."}
+        return race_id
+
+
+async def outbox_rows(sessions: Sessions, audit_id: int) -> list[tuple[Any, ...]]:
+    """A write's rows in the order they were stored, its audit id left out of the dedupe key."""
+    async with sessions() as session:
+        found = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.audit_id == audit_id).order_by(OutboxMessage.id)
+        )
+        return [
+            (
+                r.target_kind,
+                r.target_id,
+                r.guild_id,
+                r.payload,
+                r.dedupe_key.replace(f"a{audit_id}:", "a:"),
+                r.kind,
+                r.contest_id,
+                r.race_id,
+                r.status,
+                r.attempts,
+                r.last_error,
+            )
+            for r in found
+        ]
+
+
+async def test_rows_the_database_makes_for_every_target_are_those_made_one_by_one(
+    sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pings, the rows for every results channel and follower are made by one INSERT ... SELECT each
+    (nothing is built one by one); they are the rows, in the order, that the targets listed one by one give."""
+    race_id = await fan_out_targets(sample_sessions)
     made = await new_audit(sample_sessions, race_id, "poll.add")
     listed = await new_audit(sample_sessions, race_id, "poll.add")
+    before = dt.datetime.now(dt.UTC)
+    built_one_by_one = outbox._insert
+
+    async def refused(*_args: Any) -> None:
+        raise AssertionError("a row was built one by one")
+
     async with sample_sessions.begin() as session:
-        by_database = await outbox.enqueue(session, audit_id=made, race_id=race_id, body=body)
+        monkeypatch.setattr(outbox, "_insert", refused)
+        by_database = await outbox.enqueue(session, audit_id=made, race_id=race_id, body=FAN_OUT_BODY)
+        monkeypatch.setattr(outbox, "_insert", built_one_by_one)
         targets = await outbox.targets_for(session, race_id)
         one_by_one = await outbox.enqueue(
-            session, audit_id=listed, race_id=race_id, body=body, targets=targets
+            session, audit_id=listed, race_id=race_id, body=FAN_OUT_BODY, targets=targets
         )
     assert (by_database.channels, by_database.dms) == (one_by_one.channels, one_by_one.dms) == (3, 3)
-
-    async def rows_of(audit_id: int) -> list[tuple[Any, ...]]:
-        async with sample_sessions() as session:
-            found = await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.audit_id == audit_id).order_by(OutboxMessage.id)
-            )
-            return [
-                (
-                    r.target_kind,
-                    r.target_id,
-                    r.guild_id,
-                    r.payload,
-                    r.dedupe_key.replace(f"a{audit_id}:", "a:"),
-                    r.kind,
-                    r.contest_id,
-                    r.race_id,
-                    r.status,
-                    r.attempts,
-                    r.last_error,
-                    r.created_at == r.next_attempt_at,
-                )
-                for r in found
-            ]
-
-    made_rows = await rows_of(made)
-    assert made_rows == await rows_of(listed)
-    assert [(kind, target) for kind, target, *_ in made_rows] == [
-        ("channel", 102),
-        ("channel", 105),
-        ("channel", 109),
-        ("dm", 30),
-        ("dm", 70),
-        ("dm", 2**60),
+    made_rows = await outbox_rows(sample_sessions, made)
+    assert made_rows == await outbox_rows(sample_sessions, listed)
+    assert [(kind, target, guild) for kind, target, guild, *_ in made_rows] == [
+        ("channel", 900, 2),
+        ("channel", BIG_CHANNEL, 5),
+        ("channel", 100, 9),
+        ("dm", 30, None),
+        ("dm", 70, None),
+        ("dm", 2**60, None),
     ]
-    assert (
-        made_rows[0][3]["content"] == "📊 count"
-        and made_rows[3][3]["content"] == "Stop these with !unfollow."
-    )
-    assert made_rows[0][4] == "a:channel:102" and made_rows[5][4] == f"a:dm:{2**60}"
-    assert made_rows[0][5:7] == ("news", None)
-    # Counts made so: the newer one supersedes the older one's rows, to each target.
+    channel, dm = made_rows[1], made_rows[5]
+    assert channel[3] == {"content": "📊 count", "embeds": BODY["embeds"], "allowed_mentions": {"parse": []}}
+    assert dm[3]["content"] == "Stop these with !unfollow."
+    assert channel[4] == f"a:channel:{BIG_CHANNEL}" and dm[4] == f"a:dm:{2**60}"
+    assert channel[5:] == ("news", None, race_id, "pending", 0, None)
+    async with sample_sessions() as session:
+        times = set(
+            (await session.execute(select(OutboxMessage.created_at, OutboxMessage.next_attempt_at))).all()
+        )
+    for created, due in times:  # each write's rows share one moment, due at once, in UTC
+        assert created == due and created.tzinfo is not None and created.utcoffset() == dt.timedelta(0)
+        assert before - dt.timedelta(seconds=1) <= created <= dt.datetime.now(dt.UTC)
+    assert len(times) == 2
+
+
+async def test_a_call_that_pings_builds_only_the_pinging_servers_rows(
+    sample_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call pings the role a server chose: those channels' rows are built one by one, each with its role;
+    the other channels and the followers are made by the database. Together, the rows the targets listed
+    one by one give."""
+    race_id = await fan_out_targets(sample_sessions)
+    made = await new_audit(sample_sessions, race_id, "poll.add")
+    listed = await new_audit(sample_sessions, race_id, "poll.add")
+    built: list[int] = []
+    build_one_by_one = outbox._insert
+
+    async def counted(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        built.extend(row["target_id"] for row in rows)
+        await build_one_by_one(session, rows)
+
+    monkeypatch.setattr(outbox, "_insert", counted)
+    async with sample_sessions.begin() as session:
+        by_database = await outbox.enqueue(
+            session, audit_id=made, race_id=race_id, body=FAN_OUT_BODY, ping=True
+        )
+        assert sorted(built) == [100, BIG_CHANNEL]
+        targets = await outbox.targets_for(session, race_id)
+        await outbox.enqueue(
+            session, audit_id=listed, race_id=race_id, body=FAN_OUT_BODY, ping=True, targets=targets
+        )
+    assert (by_database.channels, by_database.dms) == (3, 3)
+    made_rows = await outbox_rows(sample_sessions, made)
+    assert sorted(made_rows, key=repr) == sorted(await outbox_rows(sample_sessions, listed), key=repr)
+    pinged = {target: payload["content"] for kind, target, _, payload, *_ in made_rows if kind == "channel"}
+    assert pinged == {900: "📊 count", 100: "<@&63> 📊 count", BIG_CHANNEL: "<@&35> 📊 count"}
+
+
+async def test_news_of_no_race_goes_to_the_results_channels_only(sample_sessions: Sessions) -> None:
+    race_id = await fan_out_targets(sample_sessions)
+    audit_id = await new_audit(sample_sessions, race_id, "poll.add")
+    async with sample_sessions.begin() as session:
+        queued = await outbox.enqueue(session, audit_id=audit_id, race_id=None, body=FAN_OUT_BODY)
+    assert (queued.channels, queued.dms) == (3, 0)
+    rows = await outbox_rows(sample_sessions, audit_id)
+    assert [(kind, target, race) for kind, target, _, _, _, _, _, race, *_ in rows] == [
+        ("channel", 900, None),
+        ("channel", BIG_CHANNEL, None),
+        ("channel", 100, None),
+    ]
+
+
+async def test_a_count_made_by_the_database_supersedes_the_waiting_one_to_each_target(
+    sample_sessions: Sessions,
+) -> None:
+    race_id = await fan_out_targets(sample_sessions)
     older, newer = await new_audit(sample_sessions, race_id), await new_audit(sample_sessions, race_id)
     for count in (older, newer):
         async with sample_sessions.begin() as session:
-            await outbox.enqueue(session, audit_id=count, race_id=race_id, body=body)
-    assert {(row[5], row[8]) for row in await rows_of(older)} == {("count", "superseded")}
-    assert [row[5:9] for row in await rows_of(newer)] == [("count", 1, race_id, "pending")] * 6
+            await outbox.enqueue(session, audit_id=count, race_id=race_id, body=FAN_OUT_BODY)
+    assert {(row[5], row[8]) for row in await outbox_rows(sample_sessions, older)} == {
+        ("count", "superseded")
+    }
+    assert [row[5:9] for row in await outbox_rows(sample_sessions, newer)] == [
+        ("count", 1, race_id, "pending")
+    ] * 6
 
 
 async def test_deliveries_are_recorded_in_one_statement_and_a_withdrawn_one_revives_its_correction(
