@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -491,15 +492,30 @@ class AuditEntry(Base):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("audit_entries.id"))
 
 
+OUTBOX_PENDING = text("status = 'pending'")  # (the partial indexes' condition must be written out)
+OUTBOX_PENDING_CALL = text("status = 'pending' AND kind = 'call'")
+OUTBOX_PENDING_CLAIMED = text("status = 'pending' AND claimed_by IS NOT NULL")
+
+
 class OutboxMessage(Base):
     """An announcement stored with the write that caused it; a worker delivers it."""
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
-        Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_audit", "audit_id"),
         Index("ix_outbox_contest_status", "contest_id", "status"),
+        # The pending rows alone (migration 0008), for the announcer's claim (db/outbox.py: `due`).
+        *(
+            Index(name, *columns, postgresql_where=where, sqlite_where=where)
+            for name, columns, where in (
+                ("ix_outbox_pending", ["id"], OUTBOX_PENDING),
+                ("ix_outbox_pending_calls", ["id"], OUTBOX_PENDING_CALL),
+                ("ix_outbox_pending_next", ["next_attempt_at"], OUTBOX_PENDING),
+                ("ix_outbox_pending_claimed", ["lease_until"], OUTBOX_PENDING_CLAIMED),
+                ("ix_outbox_pending_target", ["target_kind", "target_id"], OUTBOX_PENDING),
+            )
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

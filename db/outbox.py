@@ -49,6 +49,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -449,44 +450,52 @@ async def due(
     """Pending rows whose time has come for `claimer` in its `shards`: calls and uncalls first, then the
     rest, oldest first. A target with a row still waiting (a retry's time has not come) or claimed by
     another process (its lease still running) is left out, so one target's announcements arrive in order,
-    from one process. `lock`: lock the rows, skipping those another transaction holds (PostgreSQL)."""
-    statement = _due_statement(claimer is not None, shards, lock)
-    found = await session.scalars(statement, {"now": now, "claimer": claimer, "limit": limit})
-    return list(found)
+    from one process. `lock`: lock the rows, skipping those another transaction holds (PostgreSQL).
+
+    Calls, then the rest, are each read in id order along an index of the pending rows alone, up to the
+    rows asked for (migration 0008): the cost of a round does not grow with the rows still pending."""
+    values = {"now": now, "claimer": claimer}
+    found: list[OutboxMessage] = []
+    for calls in (True, False):
+        if len(found) < limit:
+            statement = _due_statement(calls, claimer is not None, shards, lock)
+            found += await session.scalars(statement, {**values, "limit": limit - len(found)})
+    return found
+
+
+PENDING_ROW = OutboxMessage.status == literal_column(f"'{OutboxStatus.PENDING}'")  # written out: see models
 
 
 @functools.cache
-def _due_statement(for_claimer: bool, shards: Shards, lock: bool) -> Select[OutboxMessage]:
-    """`due`'s statement, built once per shape and its values bound (`now`, `claimer`, `limit`): the
-    announcer asks it every round, and building it anew cost more than running it."""
+def _due_statement(calls: bool, for_claimer: bool, shards: Shards, lock: bool) -> Select[OutboxMessage]:
+    """`due`'s statement for the calls or for the rest, built once per shape and its values bound (`now`,
+    `claimer`, `limit`): the announcer asks it every round, and building it anew cost more than running it.
+    The pending rows are matched by their status written out, so that the indexes of pending rows (migration
+    0008) serve them (a bound value could be any status): in id order up to `limit`, and the targets held
+    by their retry time, their claims or their rows."""
     now = bindparam("now", type_=UTCDateTime())
-    claimed_elsewhere = and_(OutboxMessage.claimed_by.is_not(None), OutboxMessage.lease_until > now)
+    held = aliased(OutboxMessage, name="held")
+    claimed_elsewhere = and_(held.claimed_by.is_not(None), held.lease_until > now)
     if for_claimer:
-        claimed_elsewhere = and_(claimed_elsewhere, OutboxMessage.claimed_by != bindparam("claimer"))
-    held = (
-        select(OutboxMessage.target_kind, OutboxMessage.target_id)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            or_(OutboxMessage.next_attempt_at > now, claimed_elsewhere),
-        )
-        .distinct()
-        .subquery()
+        claimed_elsewhere = and_(claimed_elsewhere, held.claimed_by != bindparam("claimer"))
+    target_held = exists().where(
+        held.target_kind == OutboxMessage.target_kind,
+        held.target_id == OutboxMessage.target_id,
+        held.status == literal_column(f"'{OutboxStatus.PENDING}'"),
+        or_(held.next_attempt_at > now, claimed_elsewhere),
     )
+    kind = OutboxMessage.kind == literal_column(f"'{CALL}'")
     query = (
         select(OutboxMessage)
-        .outerjoin(
-            held,
-            and_(
-                held.c.target_kind == OutboxMessage.target_kind, held.c.target_id == OutboxMessage.target_id
-            ),
-        )
         .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            held.c.target_id.is_(None),
+            PENDING_ROW,
+            kind if calls else ~kind,
+            # (A row whose retry time has not come holds its own target: no term on next_attempt_at here,
+            # which would tempt SQLite to read the pending rows by retry time and sort them all.)
+            ~target_held,
             in_shards(shards),
         )
-        .order_by(case((OutboxMessage.kind == CALL, 0), else_=1), OutboxMessage.id)
+        .order_by(OutboxMessage.id)
         .limit(bindparam("limit", type_=Integer))
     )
     return query.with_for_update(of=OutboxMessage, skip_locked=True) if lock else query
@@ -545,8 +554,16 @@ _CLAIM_ROWS = (
 
 
 async def _claim_lock(session: AsyncSession) -> None:
+    """One claimer at a time. On PostgreSQL the claim's transaction also plans without sorts: the next rows
+    are read in id order along the index of pending rows (`due`), never all read and sorted. Right after a
+    burst, before the server's statistics have seen the new rows, it would guess that sorting the one row
+    it expects is cheapest (1.6 s a round with 60,000 rows pending, against 1.4 ms)."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_SPACE, 0)))
+        await session.execute(
+            select(
+                func.pg_advisory_xact_lock(CLAIM_LOCK_SPACE, 0), func.set_config("enable_sort", "off", True)
+            )
+        )
     else:  # a write takes SQLite's write lock before anything is read
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id == -1).values(attempts=OutboxMessage.attempts)
