@@ -47,16 +47,21 @@ async def build_store(path: Path | str, races: int = 10_000, polls: int = 0, see
     file at `path`, or (`path` a PostgreSQL URL) that database, emptied first."""
     if isinstance(path, str):
         url = path
-        engine = make_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
+        await empty_database(url)
     else:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
     await fill_store(url, races, polls, seed)
     return url
+
+
+async def empty_database(url: str) -> None:
+    """Drop everything in the PostgreSQL database at `url` (a benchmark's own)."""
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
 
 
 async def fill_store(url: str, races: int = 10_000, polls: int = 0, seed: int = 7) -> None:

@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from common import ROOT  # noqa: F401  (puts the project on the path)
+from common import empty_database  # (also puts the project on the path)
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker, upgrade
 from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage, Race
@@ -158,11 +158,7 @@ async def main(channels: int, followers: int, samples: int, postgres: str | None
         finally:
             await engine.dispose()
     if postgres:
-        admin = make_engine(postgres)
-        async with admin.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await admin.dispose()
+        await empty_database(postgres)
         engine, race_id = await store_with_targets(postgres, channels, followers)
         try:
             report("PostgreSQL", await measure(engine, race_id, samples, channels + followers))

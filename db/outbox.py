@@ -117,16 +117,7 @@ def dedupe_key(audit_id: int, target: Target) -> str:
 
 async def targets_for(session: AsyncSession, race_id: int | None) -> list[Target]:
     """Every server's results channel, then every member following the race (once each)."""
-    rows = await session.execute(
-        select(GuildSettings.results_channel_id, GuildSettings.ping_role_id, GuildSettings.guild_id)
-        .where(GuildSettings.results_channel_id.is_not(None))
-        .order_by(GuildSettings.guild_id)
-    )
-    targets = [
-        Target(CHANNEL, int(channel), role, int(guild))
-        for channel, role, guild in rows
-        if channel is not None
-    ]
+    targets = await _channel_targets(session)
     if race_id is not None:
         users = await session.scalars(
             select(Follow.user_id)
@@ -136,6 +127,20 @@ async def targets_for(session: AsyncSession, race_id: int | None) -> list[Target
         )
         targets += [Target(DM, int(user)) for user in users]
     return targets
+
+
+async def _channel_targets(session: AsyncSession, *where: ColumnElement[bool]) -> list[Target]:
+    """The servers' results channels (those matching `where` too), in server order."""
+    rows = await session.execute(
+        select(GuildSettings.results_channel_id, GuildSettings.ping_role_id, GuildSettings.guild_id)
+        .where(GuildSettings.results_channel_id.is_not(None), *where)
+        .order_by(GuildSettings.guild_id)
+    )
+    return [
+        Target(CHANNEL, int(channel), role, int(guild))
+        for channel, role, guild in rows
+        if channel is not None
+    ]
 
 
 def payload_for(target: Target, body: dict[str, Any], ping: bool) -> dict[str, Any]:
@@ -208,16 +213,7 @@ async def _fan_out(session: AsyncSession, row: _Row, body: dict[str, Any], ping:
     )
     counts.channels = await row.insert_from(session, same, CHANNEL, body, order_by="guild_id")
     if ping:
-        own = await session.execute(
-            select(GuildSettings.results_channel_id, GuildSettings.ping_role_id, GuildSettings.guild_id)
-            .where(channels, pinged)
-            .order_by(GuildSettings.guild_id)
-        )
-        targets = [
-            Target(CHANNEL, int(channel), role, int(guild))
-            for channel, role, guild in own
-            if channel is not None
-        ]
+        targets = await _channel_targets(session, pinged)
         await _insert(session, [row.values(target, body, ping) for target in targets])
         counts.channels += len(targets)
     if row.race_id is not None:
@@ -465,7 +461,14 @@ async def due(
     return found
 
 
-PENDING_ROW = OutboxMessage.status == literal_column(f"'{OutboxStatus.PENDING}'")  # written out: see models
+def _pending(rows: Any) -> ColumnElement[bool]:
+    """`rows` (the outbox, or an alias of it) still pending, the status written out: the partial indexes of
+    pending rows (migration 0008) serve only a statement that names their condition (see db/models.py)."""
+    predicate: ColumnElement[bool] = rows.status == literal_column(f"'{OutboxStatus.PENDING}'")
+    return predicate
+
+
+PENDING_ROW = _pending(OutboxMessage)
 
 
 @functools.cache
@@ -483,7 +486,7 @@ def _due_statement(calls: bool, for_claimer: bool, shards: Shards, lock: bool) -
     target_held = exists().where(
         held.target_kind == OutboxMessage.target_kind,
         held.target_id == OutboxMessage.target_id,
-        held.status == literal_column(f"'{OutboxStatus.PENDING}'"),
+        _pending(held),
         or_(held.next_attempt_at > now, claimed_elsewhere),
     )
     kind = OutboxMessage.kind == literal_column(f"'{CALL}'")
