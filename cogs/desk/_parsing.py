@@ -6,9 +6,9 @@ names is found: a new desk field is one key here and one field in the write.
     !result alabama general Tuberville=1,392,100 Jones=920500 reporting=99.5% source=AP
     !poll add alabama pollster="Auburn University at Montgomery" dates="July 2-9, 2020" Tuberville=43.9 ...
 
-Forgiving where it is safe: smart quotes, `Tuberville = 5` with spaces, votes with commas, shares with or
-without `%`, dates as "July 2-9", "7/14/20" or "July 2-9, 2020" (cogs.support.dates; a year left out is the
-race's cycle year).
+Forgiving where it is safe: smart quotes, `Tuberville = 5` with spaces, `Tuberville 44 Jones 36` for a
+result's or a poll's numbers, votes with commas, shares with or without `%`, dates as "July 2-9", "7/14/20"
+or "July 2-9, 2020" (cogs.support.dates; a year left out is the race's cycle year).
 Never guessing where it is not: an unknown key, a number that is not one, or a date dateutil cannot read is
 refused.
 """
@@ -130,6 +130,36 @@ def split_pairs(text: str | None, example: str) -> Parsed:
         else:
             words.append(token)
     return Parsed(words, pairs)
+
+
+# A number as moderators type one after a name: "44", "43.9%", "1,392,100".
+BARE_NUMBER = re.compile(r"-?\d[\d,_.]*%?")
+
+
+def with_bare_pairs(parsed: Parsed) -> Parsed:
+    """`Tuberville 44 Jones 36` read as `Tuberville=44 Jones=36`: names, each followed by its number, at the
+    end of the free words. A word or a number that names the race is left to it ("new york 12" is a
+    district, "alabama 2020" a year)."""
+    words = list(parsed.words)
+    bare: list[tuple[str, str]] = []
+    while len(words) >= 2 and _is_bare_pair(words[:-2], words[-2], words[-1]):
+        bare.insert(0, (words[-2], words[-1]))
+        del words[-2:]
+    return Parsed(words, bare + parsed.pairs) if bare else parsed
+
+
+def _is_bare_pair(before: list[str], name: str, number: str) -> bool:
+    if not BARE_NUMBER.fullmatch(number) or not re.search(r"[^\W\d_]", name) or re.search(r"\d", name):
+        return False
+    race = _race_parts(before)
+    # After a name that is no part of the race, a number is its count, even one that reads as a year.
+    return _race_parts([*before, name]) == race and _race_parts([*before, name, number])[1:] == race[1:]
+
+
+def _race_parts(words: list[str]) -> tuple[object, ...]:
+    """What the words say of the race (the cycle first), names aside."""
+    query = parse_query(" ".join(words))
+    return (query.cycle, query.state, query.office, query.district, query.special, query.seat, query.said)
 
 
 def _fold(key: str) -> str:
@@ -269,11 +299,14 @@ def race_and_stage(words: list[str]) -> RaceAndStage:
     return RaceAndStage(" ".join(words[: phrase.start]), phrase.ref, words[phrase.end :], phrase.words)
 
 
-def _no_rest(found: RaceAndStage, example: str) -> None:
+KEY_VALUE = "Name values as `key=value`."
+NAME_NUMBER = "Give each name its number (`Tuberville 44 Jones 36`), or name values as `key=value`."
+
+
+def _no_rest(found: RaceAndStage, example: str, expected: str = KEY_VALUE) -> None:
     if found.rest:
         raise UsageError(
-            f"I don't know what '{' '.join(found.rest)}' means after the stage. Name values as `key=value`.",
-            example,
+            f"I don't know what '{' '.join(found.rest)}' means after the stage. {expected}", example
         )
 
 
@@ -363,10 +396,10 @@ def _precincts(value: str, example: str) -> tuple[int, int]:
 
 
 def parse_result(text: str | None, example: str) -> Draft[ResultInput]:
-    parsed = split_pairs(text, example)
+    parsed = with_bare_pairs(split_pairs(text, example))
     found = race_and_stage(parsed.words)
     _need_race(found.race, example)
-    _no_rest(found, example)
+    _no_rest(found, example, NAME_NUMBER)
     data = ResultInput(RACE_NOT_YET, found.stage, counts=[])
     for key, value in parsed.pairs:
         name = known_key(key, RESULT_KEYS)
@@ -385,7 +418,9 @@ def parse_result(text: str | None, example: str) -> Draft[ResultInput]:
         elif name in ("final", "official"):
             setattr(data, name, boolean(value, name, example))
     if not data.counts:
-        raise UsageError("Give each candidate's votes as `Name=votes`.", example)
+        raise UsageError(
+            "Give each candidate's votes: `Tuberville 1392100 Jones 920500` or `Name=votes`.", example
+        )
     return Draft(found.race, lambda race: replace(data, race_id=race.id))
 
 
@@ -510,13 +545,14 @@ def _population(value: str, example: str) -> str:
 
 
 def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
-    parsed = split_pairs(text, example)
-    words = [w for w in parsed.words if w.lower() != "hypothetical"]
-    found = race_and_stage(words)
+    typed = split_pairs(text, example)
+    words = [w for w in typed.words if w.lower() != "hypothetical"]
+    parsed = with_bare_pairs(Parsed(words, typed.pairs))
+    found = race_and_stage(parsed.words)
     _need_race(found.race, example)
-    _no_rest(found, example)
+    _no_rest(found, example, NAME_NUMBER)
     data = PollInput(RACE_NOT_YET, pollster="", end=dt.date.min, answers=[], stage=found.stage)
-    data.hypothetical = len(words) != len(parsed.words)
+    data.hypothetical = len(words) != len(typed.words)
     fielded = Fielded()
     for key, value in parsed.pairs:
         name = known_key(key, POLL_KEYS)
@@ -542,7 +578,8 @@ def parse_poll(text: str | None, example: str) -> Draft[PollInput]:
         raise UsageError('Who ran the poll? Add `pollster="..."`.', example)
     if len(data.answers) < 2:
         raise UsageError(
-            "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`.", example
+            "Give at least two answers, e.g. `Tuberville 43.9 Jones 35.5` or `Tuberville=43.9 Jones=35.5`.",
+            example,
         )
     _within(lambda: limits.shares_total(p for _, p in data.answers), example)
 

@@ -45,6 +45,25 @@ async def test_a_result_is_confirmed_with_its_id_the_change_and_the_undo(world: 
     )
 
 
+async def test_a_result_typed_as_names_and_numbers_is_the_same_count(world: World) -> None:
+    quick = await world.say(
+        "!result alabama general Tuberville 1,392,100 Jones 920,500 reporting 100%", author=world.moderator
+    )
+    assert quick.ok is True and "**Tommy Tuberville (R)** 1,392,100 (+24) · 60.2%" in quick.text
+    same = await world.say(
+        "!result alabama general Tuberville=1392100 Jones=920500 reporting=100%", author=world.moderator
+    )
+    assert same.ok is False and "already stored as result #" in same.text
+    poll = await world.driver.slash(
+        world.desk.id,
+        world.desk_channel,
+        world.moderator,
+        "poll add",
+        {"details": 'alabama general pollster="AUM 3" dates="July 2-9, 2020" Tuberville 44 Jones 36'},
+    )
+    assert poll.ok is True and "**Tommy Tuberville** 44%, **Doug Jones** 36%" in poll.text
+
+
 WRONG = [
     ("!result atlantis Tuberville=5", "No race found for 'atlantis'"),
     ("!result georgia Tuberville=5", "races match"),
@@ -96,6 +115,8 @@ WRONG = [
         "at most 128 characters",
     ),
     ("!result", "Which race?"),
+    ("!result alabama general Tuberville 5 Jones", "don't know what 'Tuberville 5 Jones' means"),
+    ("!result Tuberville 44 Jones 36", "Which race?"),
 ]
 
 

@@ -179,18 +179,97 @@ def test_result_form() -> None:
     [
         ("", "Which race"),
         ("Tuberville=5", "Which race"),
-        ("alabama", "votes as `Name=votes`"),
+        ("alabama", "Give each candidate's votes: `Tuberville 1392100 Jones 920500` or `Name=votes`."),
         ("alabama general Tuberville=-5 Jones=3", "negative"),
         ("alabama general Tuberville=lots", "not a number of votes"),
         ("alabama general Tuberville=5 reporting=120%", "Reporting cannot be over 100%"),
         ("alabama general Tuberville=5 soruce=AP", "Did you mean `source`"),
         ("alabama general Tuberville=5 precincts=most", "reporting/total"),
         ("alabama general Tuberville=5 final=maybe", "yes or no"),
-        ("alabama general Tuberville 5", "don't know what 'Tuberville 5' means"),
+        ("alabama general Tuberville 5 Jones", "don't know what 'Tuberville 5 Jones' means"),
+        ("alabama general 5 Tuberville", "Give each name its number (`Tuberville 44 Jones 36`)"),
         ("alabama general 123=5", "not a name"),
     ],
 )
 def test_wrong_results(typed: str, problem: str) -> None:
+    assert problem in refused(p.parse_result, typed, EX)
+
+
+@pytest.mark.parametrize(
+    ("typed", "race", "stage", "counts"),
+    [
+        (
+            "alabama general Tuberville 44 Jones 36",
+            "alabama",
+            StageRef(Stage.GENERAL),
+            [("Tuberville", 44), ("Jones", 36)],
+        ),
+        (
+            "alabama Tuberville 1,392,100 Jones 920500",
+            "alabama",
+            StageRef(),
+            [("Tuberville", 1392100), ("Jones", 920500)],
+        ),
+        (
+            "alabama 2020 Tuberville 44 Jones 36",
+            "alabama 2020",
+            StageRef(),
+            [("Tuberville", 44), ("Jones", 36)],
+        ),
+        ("al 2 Moore 60 Harvey 40", "al 2", StageRef(), [("Moore", 60), ("Harvey", 40)]),
+        ("texas 23 Gonzales 50", "texas 23", StageRef(), [("Gonzales", 50)]),
+        ("new york 12 Maloney 60 Patel 40", "new york 12", StageRef(), [("Maloney", 60), ("Patel", 40)]),
+        ("new york 12 Maloney=60", "new york 12", StageRef(), [("Maloney", 60)]),
+        (
+            "georgia special Loeffler 26 Warnock=32",
+            "georgia special",
+            StageRef(),
+            [("Loeffler", 26), ("Warnock", 32)],
+        ),
+        (
+            'maryland "Van Hollen" 60 Chaffee 30',
+            "maryland",
+            StageRef(),
+            [("Van Hollen", 60), ("Chaffee", 30)],
+        ),
+        (
+            "alabama rep primary runoff Tuberville 52 Sessions 48",
+            "alabama",
+            StageRef(Stage.PRIMARY_RUNOFF, "REP"),
+            [("Tuberville", 52), ("Sessions", 48)],
+        ),
+    ],
+)
+def test_results_as_names_each_followed_by_its_votes(
+    typed: str, race: str, stage: StageRef, counts: list[tuple[str, int]]
+) -> None:
+    """The quick form `Tuberville 44 Jones 36`; a word and a number that name the race stay the race's."""
+    form = p.parse_result(typed, EX)
+    data = form.make(Race(id=7, cycle=2020))
+    assert (form.race, data.stage, data.counts) == (race, stage, counts)
+
+
+def test_keys_take_the_quick_form_too() -> None:
+    data = p.parse_result("alabama general Tuberville 44 Jones 36 reporting 99.5% writein 12", EX).make(
+        race()
+    )
+    assert (data.counts, data.reporting_pct, data.other) == (
+        [("Tuberville", 44), ("Jones", 36)],
+        99.5,
+        {"writein": 12},
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("Tuberville 44 Jones 36", "Which race"),  # the first words always name the race
+        ("alabama Tuberville 44 Jones -36", "Votes cannot be negative: Jones=-36."),
+        ("alabama general Tuberville 44 Jones lots", "don't know what 'Tuberville 44 Jones lots' means"),
+        ("alabama general Tuberville 4x4", "don't know what 'Tuberville 4x4' means"),
+    ],
+)
+def test_the_quick_form_wrong(typed: str, problem: str) -> None:
     assert problem in refused(p.parse_result, typed, EX)
 
 
@@ -282,6 +361,19 @@ def test_hypothetical_poll_and_start_end_keys() -> None:
     data = form.make(race(2019))
     assert data.hypothetical and data.stage == StageRef(Stage.GENERAL) and data.population == "lv"
     assert (data.start, data.end) == (dt.date(2020, 7, 2), dt.date(2020, 7, 9))
+
+
+def test_poll_answers_as_names_each_followed_by_its_share() -> None:
+    form = p.parse_poll(
+        'alabama general pollster=AUM dates="July 2-9" Tuberville 43.9 Jones 35.5% n 558 hypothetical', EX
+    )
+    data = form.make(race(2020))
+    assert (form.race, data.stage, data.answers) == (
+        "alabama",
+        StageRef(Stage.GENERAL),
+        [("Tuberville", 43.9), ("Jones", 35.5)],
+    )
+    assert (data.sample_size, data.hypothetical) == (558, True)
 
 
 @pytest.mark.parametrize(
@@ -869,7 +961,7 @@ ENDORSE = "alabama endorser=X candidate=Y "
         (p.parse_poll, POLL + "hypothetical=x", "hypothetical takes yes or no, not 'x'."),
         (p.parse_poll, "alabama A=1 B=2", 'Who ran the poll? Add `pollster="..."`.'),
         (p.parse_poll, "alabama pollster=P A=1",
-         "Give at least two answers as `Name=share`, e.g. `Tuberville=43.9 Jones=35.5`."),
+         "Give at least two answers, e.g. `Tuberville 43.9 Jones 35.5` or `Tuberville=43.9 Jones=35.5`."),
         (p.parse_endorse, ENDORSE + "date=", "`date=` needs a value."),
         (p.parse_endorse, ENDORSE + "source=", "`source=` needs a value."),
         (p.parse_endorse, ENDORSE + "quote=", "`quote=` needs a value."),

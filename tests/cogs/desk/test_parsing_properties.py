@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import us
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +83,28 @@ def test_the_date_readers_raise_only_usage_errors(text: str, year: int) -> None:
     only_usage_errors(lambda: dates.date(text, year, EX))
     only_usage_errors(lambda: dates.date_range(text, year, EX))
     only_usage_errors(lambda: dates.parse_when(text, dt.date(2020, 7, 14), year))
+
+
+STATES = [state.name.lower() for state in us.states.STATES] + [state.abbr for state in us.states.STATES]
+SURNAMES = ["Tuberville", "Jones", "Ossoff", "Perdue", "Maloney", "Moore", '"Van Hollen"', "O'Rourke", "Cruz"]
+race_words = st.tuples(
+    st.sampled_from(STATES),
+    st.sampled_from(["", "2", "12", "at-large"]),
+    st.sampled_from(["", "2018", "2020", "'20"]),
+    st.sampled_from(["", "special", "senate", "house", "governor"]),
+).map(lambda parts: " ".join(part for part in parts if part))
+bare_counts = st.lists(
+    st.tuples(st.sampled_from(SURNAMES), st.integers(min_value=0, max_value=10**7)), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(race=race_words, counts=bare_counts, commas=st.booleans())
+def test_names_and_numbers_after_the_race_never_take_its_words(
+    race: str, counts: list[tuple[str, int]], commas: bool
+) -> None:
+    """`<race> Tuberville 44 Jones 36`: a state, district, year or office word stays the race's."""
+    typed = " ".join(f"{name} {votes:,}" if commas else f"{name} {votes}" for name, votes in counts)
+    form = p.parse_result(f"{race} {typed}", EX)
+    assert form.race == race
+    assert form.make(Race(id=7, cycle=2020)).counts == [(name.strip('"'), votes) for name, votes in counts]
