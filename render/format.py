@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import discord
 
@@ -30,12 +31,30 @@ SURNAME_PARTICLES = frozenset(
 )
 
 
+# Surnames of two words with no particle, as the FEC's candidate file writes them ("CORTEZ MASTO, CATHERINE"):
+# those of people in the data racedesk ships. A name's words say nothing of where its surname begins.
+TWO_WORD_SURNAMES = frozenset(
+    {
+        "barzee flores", "blunt rochester", "cortes barragan", "cortez masto", "grechen shirley",
+        "herrera beutler", "lee lake", "lujan grisham", "marquez peterson", "mcmorris rodgers",
+        "mitsch bush", "perez gissy", "san nicolas", "torres small", "wasserman schultz",
+    }
+)  # fmt: skip
+# A line on the ballot that is no person ("None Of The Above", Nevada's): shown whole.
+NOT_A_PERSON = re.compile(r"(?i)none of (the above|these candidates)")
+
+
 def display_surname(name: str) -> str:
-    """ "Angus S. King, Jr." -> "King"; "Joseph R. Biden Jr." -> "Biden"; "Chris Van Hollen" -> "Van Hollen"."""
+    """ "Angus S. King, Jr." -> "King"; "Joseph R. Biden Jr." -> "Biden"; "Chris Van Hollen" -> "Van Hollen";
+    "Catherine Cortez Masto" -> "Cortez Masto"."""
+    if NOT_A_PERSON.fullmatch(name.strip()):
+        return name.strip()
     words = [w for w in name.replace(",", " ").split() if w.lower().rstrip(".") not in SUFFIXES]
     if not words:
         return name
     start = len(words) - 1
+    if start > 1 and " ".join(words[-2:]).lower() in TWO_WORD_SURNAMES:
+        start -= 1
     while start > 1 and words[start - 1].lower().rstrip(".") in SURNAME_PARTICLES:
         start -= 1
     return " ".join(words[start:])

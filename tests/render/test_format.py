@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Candidate, Endorsement, Poll
-from render.format import display_surname, escape
+from render.format import TWO_WORD_SURNAMES, display_surname, escape
 
 
 def escaped_by_discord(text: str) -> str:
@@ -72,7 +72,24 @@ async def test_escape_is_discords_escape_for_every_name_in_the_shipped_store(
         ("Del Van Dyke", "Van Dyke"),
         ("Cher", "Cher"),
         ("Jr.", "Jr."),
+        ("Catherine Cortez Masto", "Cortez Masto"),  # two words, no particle: as the FEC writes it
+        ("LISA BLUNT ROCHESTER", "BLUNT ROCHESTER"),
+        ("Diane E Mitsch Bush", "Mitsch Bush"),
+        ("George W. Bush", "Bush"),
+        ("Masto", "Masto"),
+        ("None Of The Above", "None Of The Above"),  # a line on Nevada's ballot, not a person
+        ("None of these candidates", "None of these candidates"),
     ],
 )
 def test_display_surname_keeps_a_surname_of_several_words(name: str, shown: str) -> None:
     assert display_surname(name) == shown
+
+
+async def test_each_two_word_surname_is_someone_s_in_the_shipped_store(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    async with default_store() as session:
+        names = list(await session.scalars(select(Candidate.name)))
+    shown = {display_surname(name).lower() for name in names}
+    assert shown >= TWO_WORD_SURNAMES
+    assert "none of the above" in shown
