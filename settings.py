@@ -36,6 +36,9 @@ class Settings:
     feed_hosts: frozenset[str] = frozenset()  # hosts results feeds may come from; empty: no feeds
     shard_count: int | None = None  # SHARD_COUNT: the bot's shards in all (None: one unsharded connection)
     shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: the shards this process runs (None: all of them)
+    outbox_keep_days: int = (
+        30  # OUTBOX_KEEP_DAYS: announcements done with are kept this long after their write
+    )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -54,6 +57,7 @@ class Settings:
             load_default_data=values.get("RACEDESK_DEFAULT_DATA", "1").strip() not in ("0", "false", "no"),
             feed_hosts=_hosts(values.get("FEED_HOSTS", "")),
             **_shards(values.get("SHARD_COUNT", ""), values.get("SHARD_IDS", "")),
+            outbox_keep_days=_keep_days(values.get("OUTBOX_KEEP_DAYS", "")),
         )
 
 
@@ -91,6 +95,18 @@ def _shards(count_text: str, ids_text: str) -> dict[str, Any]:
             )
         ids.update(range(low, high + 1))
     return {"shard_count": count, "shard_ids": tuple(sorted(ids))}
+
+
+MAX_KEEP_DAYS = 3_650
+
+
+def _keep_days(raw: str) -> int:
+    text = raw.strip()
+    if not text:
+        return Settings.outbox_keep_days
+    if not text.isdigit() or not 1 <= int(text) <= MAX_KEEP_DAYS:
+        raise SettingsError(f"OUTBOX_KEEP_DAYS must be a whole number of days, 1 to {MAX_KEEP_DAYS}, e.g. 30")
+    return int(text)
 
 
 def _hosts(raw: str) -> frozenset[str]:

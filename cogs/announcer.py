@@ -17,6 +17,8 @@
 - Shares the outbox with the bot's other processes: each round claims the rows of this process's shards
   (db/outbox.py), read from discord.py's own `shard_count` and `shard_ids` (AutoShardedBot) or `shard_id`,
   and paces itself at its part of the bot's budget: budget × its shards ÷ shard_count.
+- Clears, at start and every hour, the announcements done with whose write is older than OUTBOX_KEEP_DAYS
+  (`outbox.purge`), so the outbox does not grow with every election night.
 """
 
 from __future__ import annotations
@@ -165,6 +167,9 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
     drain_timeout = 5.0  # on stop, how long sends in flight may take to finish
     mark_interval = 0.2  # seconds between recording deliveries
     mark_batch = 50  # or sooner, once this many are waiting
+    purge_interval = (
+        3_600.0  # seconds between clearing the announcements kept long enough (the first: at start)
+    )
 
     def __init__(self, bot: RaceBot, clock: Clock | None = None) -> None:
         self.bot = bot
@@ -180,6 +185,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         self._delivered: list[tuple[int, int, int]] = []  # (row, message, attempts): sent, not yet recorded
         self._marking = asyncio.Lock()
         self._marker: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
         self.sent = self.retried = self.dropped = 0
 
     async def cog_load(self) -> None:
@@ -189,6 +195,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         await self._release_outlived()
         self._task = asyncio.create_task(self._run(), name="racedesk-announcer")
         self._marker = asyncio.create_task(self._mark_now_and_then(), name="racedesk-announcer-marks")
+        self._purger = asyncio.create_task(self._purge_now_and_then(), name="racedesk-announcer-purge")
 
     async def cog_unload(self) -> None:
         self._stopping = True
@@ -203,11 +210,12 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._task = None
-        if self._marker is not None:
-            self._marker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._marker
-            self._marker = None
+        for helper in (self._marker, self._purger):
+            if helper is not None:
+                helper.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await helper
+        self._marker = self._purger = None
         await self.record_deliveries()
         try:
             await self.bot.store.write(lambda s: outbox.release(s, [self.owner]))
@@ -352,6 +360,29 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
                 await self.record_deliveries()
             except Exception:
                 log.exception("could not record deliveries; trying again")
+
+    async def purge_kept_long_enough(self) -> int:
+        """Delete the announcements done with whose write is older than OUTBOX_KEEP_DAYS, a batch a
+        transaction; how many."""
+        days = self.bot.settings.outbox_keep_days
+        written_before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        cleared = 0
+        while True:
+            batch = await self.bot.store.write(lambda s: outbox.purge(s, written_before))
+            cleared += batch
+            if batch < outbox.PURGE_BATCH:
+                break
+        if cleared:
+            log.info("cleared %d announcements done with, of writes over %d days old", cleared, days)
+        return cleared
+
+    async def _purge_now_and_then(self) -> None:
+        while True:
+            try:
+                await self.purge_kept_long_enough()
+            except Exception:
+                log.exception("could not clear old announcements; trying again later")
+            await asyncio.sleep(self.purge_interval)
 
     async def _send(self, row: OutboxMessage) -> int:
         """Post one row; returns Discord's message id. Straight through discord.py's HTTP client (its

@@ -4,6 +4,7 @@ arrived, and withdraws what had not gone out yet."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from discord import app_commands
@@ -21,7 +22,7 @@ from db.reads.races import ContestView, contest_views
 from db.writes.undo import UndoOutcome, undo
 from render import announce
 from render.audit import entry_embed, no_writes_text, undone_text, writes_embed
-from render.desk import correction_reach
+from render.desk import correction_past_keeping, correction_reach
 from render.format import escape
 from render.limits import clip
 
@@ -128,7 +129,14 @@ class AuditCog(commands.Cog, name="Audit"):
         reach = None
         if correction is not None and (correction.announced or correction.withdrawn):
             reach = correction_reach(correction)
+        elif correction is not None and self._past_keeping(outcome):
+            reach = correction_past_keeping(self.bot.settings.outbox_keep_days)
         await reply(ctx, undone_text(outcome, reach))
+
+    def _past_keeping(self, outcome: UndoOutcome) -> bool:
+        """Whether the undone write is older than the outbox keeps announcements (they may be cleared)."""
+        kept = dt.timedelta(days=self.bot.settings.outbox_keep_days)
+        return outcome.original.at < dt.datetime.now(dt.UTC) - kept
 
     async def _reload_prefix(self, guild_id: int) -> None:
         row = await self.bot.store.guild_settings(guild_id)

@@ -22,6 +22,9 @@ target; a count still waiting when a newer count of the same stage is queued
 for the same target is not sent but marked superseded (`supersede`), kept with
 the newer count's audit id. Polls, endorsements and corrections keep their order.
 
+Rows done with (sent, superseded, dropped) are kept for a number of days after their write (`purge`): for
+that long an undo corrects the announcement where it arrived. The pending ones are never cleared.
+
 Nothing here knows Discord beyond the shape of a message body (the payload).
 """
 
@@ -45,6 +48,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     exists,
     func,
     insert,
@@ -427,6 +431,44 @@ async def _revive_superseded(session: AsyncSession, audit_id: int, now: dt.datet
         )
         .execution_options(synchronize_session=False)
     )
+
+
+DONE_WITH = (OutboxStatus.SENT, OutboxStatus.SUPERSEDED, OutboxStatus.DROPPED)
+PURGE_BATCH = 5_000  # rows deleted a statement: other writes never wait long behind one
+
+
+async def purge(session: AsyncSession, written_before: dt.datetime, limit: int = PURGE_BATCH) -> int:
+    """Delete up to `limit` rows done with (sent, superseded, dropped) whose write was made before
+    `written_before`; how many. The rows are found through their writes (audit ids are in time order, and
+    an index leads from one to its rows), never by reading every row. A superseded count stays while the
+    count that replaced it still waits for its target: undoing that count makes this one due again."""
+    last_old_write = (
+        select(AuditEntry.id)
+        .where(AuditEntry.at < written_before)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newer = aliased(OutboxMessage)
+    replacement_waits = exists().where(
+        newer.audit_id == OutboxMessage.superseded_by,
+        newer.target_kind == OutboxMessage.target_kind,
+        newer.target_id == OutboxMessage.target_id,
+        _pending(newer),
+    )
+    old = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.audit_id <= last_old_write, OutboxMessage.status.in_(DONE_WITH), ~replacement_waits
+        )
+        .limit(limit)
+    )
+    done = await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(old.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def _ping_role(payload: dict[str, Any]) -> int | None:

@@ -45,6 +45,10 @@ def correction_reach(correction: Correction) -> str:
     return " ".join(parts)
 
 
+def correction_past_keeping(days: int) -> str:
+    return f"Announcements are kept {days} days after their write, and this write is older: no correction is announced."
+
+
 def _where(outcome: ResultOutcome | CallOutcome) -> str:
     return f"the {contest_label(outcome.contest)} of {escape(race_title(outcome.race))}"
 

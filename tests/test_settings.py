@@ -15,6 +15,8 @@ def test_defaults_need_nothing_set(tmp_path: Path) -> None:
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.prefix == "!"
     assert settings.owner_ids == frozenset() and settings.desk_guild_ids == frozenset()
+    assert settings.outbox_keep_days == 30
+    assert Settings.from_env({"OUTBOX_KEEP_DAYS": " 7 "}, dotenv=tmp_path / ".env").outbox_keep_days == 7
 
 
 def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
@@ -32,6 +34,9 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         ({"OWNER_IDS": "alice"}, "OWNER_IDS must be Discord ids"),
         ({"DESK_GUILD_IDS": "12,x"}, "DESK_GUILD_IDS must be Discord ids"),
         ({"COMMAND_PREFIX": "!!!!!!!!!"}, "COMMAND_PREFIX must be at most 8"),
+        ({"OUTBOX_KEEP_DAYS": "0"}, "OUTBOX_KEEP_DAYS must be a whole number of days, 1 to 3650, e.g. 30"),
+        ({"OUTBOX_KEEP_DAYS": "two weeks"}, "OUTBOX_KEEP_DAYS must be a whole number of days"),
+        ({"OUTBOX_KEEP_DAYS": "4000"}, "OUTBOX_KEEP_DAYS must be a whole number of days"),
     ],
 )
 def test_bad_values_say_what_is_expected(tmp_path: Path, env: dict[str, str], message: str) -> None:

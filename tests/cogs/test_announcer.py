@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from db import outbox
 from db.engine import make_sessionmaker
-from db.models import GuildSettings, OutboxMessage
+from db.models import AuditEntry, GuildSettings, OutboxMessage
 from tests.support import World, desk_world, messages_in, outbox_settled, until
 
 
@@ -244,3 +244,28 @@ async def test_an_undo_before_delivery_withdraws_instead_of_correcting(world: Wo
     assert statuses == {"dropped": 6}  # the 3 originals, and 3 corrections nobody needs
     for target in [*results_channels(world), world.standin.dm_channel_id(world.member)]:
         assert announcements(world, target, "count update") == []
+
+
+async def test_announcements_past_keeping_are_cleared_and_their_undo_says_no_correction_goes(
+    world: World,
+) -> None:
+    posted = await world.say(
+        "!result alabama general Tuberville=1392100 Jones=920500", author=world.moderator
+    )
+    await all_arrived(world, "count update")
+    audit_id = int(posted.text.split("!undo ")[1].split("`")[0])
+    sessions = make_sessionmaker(world.bot.engine)
+    announcer = the_announcer(world)
+    assert announcer._purger is not None and not announcer._purger.done()  # at start, then every hour
+    assert await announcer.purge_kept_long_enough() == 0  # 30 days (OUTBOX_KEEP_DAYS) have not passed
+    async with sessions.begin() as session:
+        month_ago = outbox.dt.datetime.now(outbox.dt.UTC) - outbox.dt.timedelta(days=31)
+        await session.execute(update(AuditEntry).where(AuditEntry.id == audit_id).values(at=month_ago))
+    assert await announcer.purge_kept_long_enough() == 3
+    exchange = await world.say(f"!undo {audit_id}", author=world.owner)
+    assert exchange.ok is True and (
+        "Announcements are kept 30 days after their write, and this write is older: "
+        "no correction is announced." in exchange.text
+    )
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

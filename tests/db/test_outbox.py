@@ -362,3 +362,64 @@ async def test_deliveries_are_recorded_in_one_statement_and_a_withdrawn_one_revi
     assert saved[undo_id, "dm", 7][0] == "pending"  # the correction follows the late delivery
     async with sample_sessions.begin() as session:
         assert await outbox.mark_sent_many(session, []) == 0
+
+
+async def written_at(sessions: Sessions, audit_id: int, days_ago: float) -> None:
+    async with sessions.begin() as session:
+        at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+        await session.execute(update(AuditEntry).where(AuditEntry.id == audit_id).values(at=at))
+
+
+async def rows_of(sessions: Sessions, audit_id: int) -> dict[tuple[str, int], OutboxMessage]:
+    async with sessions() as session:
+        found = await session.scalars(select(OutboxMessage).where(OutboxMessage.audit_id == audit_id))
+        return {(r.target_kind, r.target_id): r for r in found}
+
+
+async def test_rows_done_with_are_cleared_after_their_write_s_days_and_the_waiting_ones_never(
+    sample_sessions: Sessions,
+) -> None:
+    race_id = await setup_targets(sample_sessions)  # channels 11 and 22, followers 7 and 8
+    news, count, newer_count, recent = (
+        await new_audit(sample_sessions, race_id, "poll.add"),
+        await new_audit(sample_sessions, race_id),
+        await new_audit(sample_sessions, race_id),
+        await new_audit(sample_sessions, race_id, "poll.add"),
+    )
+    for audit_id in (news, count, newer_count, recent):  # newer_count supersedes count to every target
+        async with sample_sessions.begin() as session:
+            await outbox.enqueue(session, audit_id=audit_id, race_id=race_id, body=BODY)
+    rows = {audit_id: await rows_of(sample_sessions, audit_id) for audit_id in (news, newer_count, recent)}
+    async with sample_sessions.begin() as session:
+        for key in (("channel", 11), ("dm", 7)):
+            assert await outbox.mark_sent(session, rows[news][key].id, 1)
+        await outbox.mark_dropped(session, rows[news]["dm", 8].id, "403 closed DMs")  # channel 22 still waits
+        for key in (("channel", 11), ("channel", 22)):  # the newer count's DMs still wait
+            assert await outbox.mark_sent(session, rows[newer_count][key].id, 2)
+        for row in rows[recent].values():
+            assert await outbox.mark_sent(session, row.id, 3)
+    for audit_id in (news, count, newer_count):
+        await written_at(sample_sessions, audit_id, days_ago=31)
+    await written_at(sample_sessions, recent, days_ago=29)
+
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    async with sample_sessions.begin() as session:
+        assert await outbox.purge(session, cutoff, limit=4) == 4  # a batch at a time
+    async with sample_sessions.begin() as session:
+        assert await outbox.purge(session, cutoff, limit=4) == 3
+    async with sample_sessions.begin() as session:
+        assert await outbox.purge(session, cutoff, limit=4) == 0
+
+    assert {k: r.status for k, r in (await rows_of(sample_sessions, news)).items()} == {
+        ("channel", 22): "pending"
+    }
+    # A superseded count stays while the count that replaced it still waits (an undo of that one revives it).
+    assert {k: r.status for k, r in (await rows_of(sample_sessions, count)).items()} == {
+        ("dm", 7): "superseded",
+        ("dm", 8): "superseded",
+    }
+    assert {k: r.status for k, r in (await rows_of(sample_sessions, newer_count)).items()} == {
+        ("dm", 7): "pending",
+        ("dm", 8): "pending",
+    }
+    assert len(await rows_of(sample_sessions, recent)) == 4
