@@ -12,6 +12,12 @@ rows stay pending (both ways alike: about `2 × samples × targets` rows by the 
 Then what the announcer pays each round to claim the next 30 of those rows (`outbox.claim`, as a process
 holding both shards of two): the p50 wall and CPU time per claim over `--samples` claims.
 
+Last, what clearing the rows done with costs (`outbox.purge`, as the announcer runs it every hour): every
+row is marked sent and the older half of the writes made a month old; timed, a pass when nothing is old
+enough (every row is recent), then clearing the older half, a batch a transaction, per 1,000 rows against
+the enqueue's wall time per 1,000 rows made by the database (both measured in the same run). The rows left
+are checked to be exactly those of the recent writes.
+
 `--postgres URL` measures on that PostgreSQL database too (it is emptied first: give one of its own).
 
     python bench/fan_out.py [--channels 500] [--followers 1000] [--samples 20] [--postgres URL]
@@ -28,14 +34,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common import empty_database  # (also puts the project on the path)
 from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker, upgrade
 from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage, Race
-from db.outbox import Shards, claim, enqueue, targets_for
+from db.outbox import PURGE_BATCH, Shards, claim, enqueue, purge, targets_for
 
 BODY: dict[str, Any] = {
     "content": "📊 **2020 Alabama U.S. Senate (Class II)** · General: new count",
@@ -128,6 +134,42 @@ async def measure_claims(engine: AsyncEngine, samples: int) -> tuple[float, floa
     return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
 
 
+async def measure_purge(engine: AsyncEngine) -> tuple[float, float, int]:
+    """Milliseconds for a pass with nothing old enough, and per 1,000 rows cleared; how many were cleared."""
+    sessions = make_sessionmaker(engine)
+    now = dt.datetime.now(dt.UTC)
+    async with sessions.begin() as session:
+        await session.execute(update(OutboxMessage).values(status="sent", claimed_by=None, lease_until=None))
+        writes = sorted(await session.scalars(select(AuditEntry.id)))
+        last_old = writes[len(writes) // 2]
+        month_ago = now - dt.timedelta(days=31)
+        await session.execute(update(AuditEntry).where(AuditEntry.id <= last_old).values(at=month_ago))
+        old_rows = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.audit_id <= last_old)
+        )
+        all_rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    wall = time.perf_counter()
+    async with sessions.begin() as session:
+        if await purge(session, month_ago - dt.timedelta(days=1)) != 0:
+            raise AssertionError("rows of recent writes were cleared")
+    nothing = (time.perf_counter() - wall) * 1000
+    cleared = 0
+    wall = time.perf_counter()
+    while True:
+        async with sessions.begin() as session:
+            batch = await purge(session, now - dt.timedelta(days=30))
+        cleared += batch
+        if batch < PURGE_BATCH:
+            break
+    per_thousand = (time.perf_counter() - wall) * 1000 / cleared * 1000
+    async with sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        oldest_left = await session.scalar(select(func.min(OutboxMessage.audit_id)))
+    if cleared != old_rows or left != all_rows - old_rows or (oldest_left or 0) <= last_old:
+        raise AssertionError(f"cleared {cleared} of {old_rows} old rows; {left} left of {all_rows}")
+    return nothing, per_thousand, cleared
+
+
 def report(database: str, found: dict[str, tuple[float, float]]) -> None:
     made, listed = found[WAYS[0]], found[WAYS[1]]
     for way, (wall, cpu) in found.items():
@@ -144,6 +186,18 @@ def report_claims(database: str, found: tuple[float, float]) -> None:
     )
 
 
+def report_purge(
+    database: str, found: tuple[float, float, int], enqueued: tuple[float, float], targets: int
+) -> None:
+    nothing, per_thousand, cleared = found
+    made = enqueued[0] / targets * 1000
+    print(
+        f"{database:<10} clearing {cleared:,} rows done with: {per_thousand:.1f} ms per 1,000 "
+        f"({per_thousand / made:.2f}× the {made:.1f} ms per 1,000 of queueing them); "
+        f"a pass with none old enough {nothing:.1f} ms"
+    )
+
+
 async def main(channels: int, followers: int, samples: int, postgres: str | None) -> None:
     print(
         f"One announcement to {channels} results channels and {followers} followers, {samples} samples each way"
@@ -153,16 +207,20 @@ async def main(channels: int, followers: int, samples: int, postgres: str | None
             f"sqlite+aiosqlite:///{Path(tmp) / 'fan_out.db'}", channels, followers
         )
         try:
-            report("SQLite", await measure(engine, race_id, samples, channels + followers))
+            enqueued = await measure(engine, race_id, samples, channels + followers)
+            report("SQLite", enqueued)
             report_claims("SQLite", await measure_claims(engine, samples))
+            report_purge("SQLite", await measure_purge(engine), enqueued[WAYS[0]], channels + followers)
         finally:
             await engine.dispose()
     if postgres:
         await empty_database(postgres)
         engine, race_id = await store_with_targets(postgres, channels, followers)
         try:
-            report("PostgreSQL", await measure(engine, race_id, samples, channels + followers))
+            enqueued = await measure(engine, race_id, samples, channels + followers)
+            report("PostgreSQL", enqueued)
             report_claims("PostgreSQL", await measure_claims(engine, samples))
+            report_purge("PostgreSQL", await measure_purge(engine), enqueued[WAYS[0]], channels + followers)
         finally:
             await engine.dispose()
 

@@ -495,6 +495,8 @@ class AuditEntry(Base):
 OUTBOX_PENDING = text("status = 'pending'")  # (the partial indexes' condition must be written out)
 OUTBOX_PENDING_CALL = text("status = 'pending' AND kind = 'call'")
 OUTBOX_PENDING_CLAIMED = text("status = 'pending' AND claimed_by IS NOT NULL")
+# A lease ends as its row stops waiting (migration 0009): the rows under a lease are waiting rows.
+OUTBOX_LEASED = text("lease_until IS NOT NULL")
 
 
 class OutboxMessage(Base):
@@ -513,7 +515,13 @@ class OutboxMessage(Base):
                 ("ix_outbox_pending_calls", ["id"], OUTBOX_PENDING_CALL),
                 ("ix_outbox_pending_next", ["next_attempt_at"], OUTBOX_PENDING),
                 ("ix_outbox_pending_claimed", ["lease_until"], OUTBOX_PENDING_CLAIMED),
-                ("ix_outbox_pending_target", ["target_kind", "target_id"], OUTBOX_PENDING),
+                # The targets held back, found by a seek (migration 0009): a retry to wait for, a claim.
+                (
+                    "ix_outbox_pending_target_next",
+                    ["target_kind", "target_id", "next_attempt_at"],
+                    OUTBOX_PENDING,
+                ),
+                ("ix_outbox_leased_target", ["target_kind", "target_id"], OUTBOX_LEASED),
             )
         ),
     )

@@ -799,7 +799,9 @@ async def test_the_next_rows_are_read_along_the_index_of_pending_rows_not_all_so
     """Each round reads the calls, then the rest, in id order along the indexes of the pending rows alone, and
     stops at the rows asked for (migration 0008): neither database reads every pending row and sorts them,
     which made a round's cost grow with every row still waiting (131-138 ms on PostgreSQL at 60,000), also
-    when PostgreSQL's statistics have not seen the rows (the claim penalises sorts there)."""
+    when PostgreSQL's statistics have not seen the rows (the claim penalises sorts there). Whether a row's
+    target is held back (a retry to wait for, another process's claim) is a seek for each row (migration
+    0009), not a read of every row waiting for that target."""
     async with sample_sessions.begin() as session:
         race_id = (await al2020(session)).id
         await session.execute(
@@ -844,10 +846,24 @@ async def test_the_next_rows_are_read_along_the_index_of_pending_rows_not_all_so
                 read = [node for node in plan if node.get("Alias") == "outbox"]
                 assert [(n["Node Type"], n.get("Index Name")) for n in read] == [("Index Scan", index)], plan
                 assert not {n["Node Type"] for n in plan} & {"Sort", "Incremental Sort"}, plan
+                # The targets held back (migration 0009): the rows waiting a retry, found by their retry time
+                # (by target or not), and the rows under a lease by their own index, never every pending row.
+                held = {n.get("Alias"): (n.get("Index Name"), str(n.get("Index Cond"))) for n in plan}
+                assert held["held"][0] in ("ix_outbox_pending_next", "ix_outbox_pending_target_next"), plan
+                assert "next_attempt_at >" in held["held"][1], plan
+                assert held["claimed"][0] == "ix_outbox_leased_target", plan
             else:
                 plan = [row[3] for row in await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
                 assert plan[0] == f"SCAN outbox USING INDEX {index}", plan
                 assert not any("TEMP B-TREE" in step for step in plan), plan
+                assert (
+                    "SEARCH held USING INDEX ix_outbox_pending_target_next "
+                    "(target_kind=? AND target_id=? AND next_attempt_at>?)"
+                ) in plan, plan
+                assert (
+                    "SEARCH claimed USING INDEX ix_outbox_leased_target (target_kind=? AND target_id=?)"
+                    in plan
+                )
     if postgres:  # only for the claim's transaction
         async with sample_sessions() as session:
             assert await session.scalar(text("SHOW enable_sort")) == "on"
