@@ -237,6 +237,7 @@ async def test_a_dead_claimers_rows_wait_for_its_lease_or_its_restart(sample_ses
     async with sample_sessions() as session:
         delivered = await session.get(OutboxMessage, retry.id)
     assert delivered is not None and delivered.claimed_by == "fourth:3:d"  # who delivered it stays recorded
+    assert delivered.lease_until is None  # its lease ended with its wait (only waiting rows hold one)
 
 
 async def test_latest_count_wins_calls_first_other_news_in_order(sample_sessions: Sessions) -> None:

@@ -377,15 +377,20 @@ async def until(condition: Callable[[], bool], timeout: float = 20.0, what: str 
 
 
 async def outbox_settled(sessions: async_sessionmaker[AsyncSession], timeout: float = 30.0) -> None:
-    """Until no announcement is pending."""
+    """Until no announcement is pending; then none holds a lease (a lease ends as its row stops waiting)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         async with sessions() as session:
-            pending = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            counted = await session.execute(  # one statement: one snapshot
+                select(
+                    func.count().filter(OutboxMessage.status == "pending"),
+                    func.count().filter(OutboxMessage.lease_until.is_not(None)),
+                )
             )
+            pending, leased = counted.one()
         if not pending:
+            assert not leased, f"{leased} announcements done with still hold a lease"
             return
         if loop.time() > deadline:
             raise TimeoutError(f"{pending} announcements still pending after {timeout}s")
