@@ -377,34 +377,42 @@ async def correct(
     to have delivered that original after all (it was in flight), `mark_sent` revives it. Where the
     withdrawn original was a count that had superseded an older one, that older count is due again: it is
     the stage's count there now.
+
+    The originals still waiting are withdrawn by one statement that re-checks each one's status: one that
+    a process recorded as sent meanwhile (PostgreSQL lets it commit between this transaction's reads) gets
+    its correction instead of being marked withdrawn over its delivery.
     """
+    withdrawn_ids = set(
+        await session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.audit_id == original_audit_id, PENDING_ROW)
+            .values(status=OutboxStatus.DROPPED, last_error=WITHDRAWN, **LEASE_ENDED)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     originals = list(
         await session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.audit_id == original_audit_id)
             .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
         )
     )
-    if not originals:
-        return Correction(Enqueued(), 0)
     now = dt.datetime.now(dt.UTC)
-    rows, queued, withdrawn = [], [], 0
+    rows, queued = [], []
     for row in originals:
-        if row.status in (OutboxStatus.DROPPED, OutboxStatus.SUPERSEDED):
-            continue
         target = Target(row.target_kind, row.target_id, _ping_role(row.payload), row.guild_id)
-        status = OutboxStatus.PENDING
-        error = None
-        if row.status == OutboxStatus.PENDING:
-            row.status, row.last_error = OutboxStatus.DROPPED, WITHDRAWN
-            row.lease_until = None
-            status, error = OutboxStatus.DROPPED, NOT_NEEDED
-            withdrawn += 1
-        else:
+        if row.id in withdrawn_ids:  # held back, in case that original was in flight (see `mark_sent`)
+            made = _Row(now, audit_id, race_id, status=OutboxStatus.DROPPED, error=NOT_NEEDED)
+        elif row.status == OutboxStatus.SENT:
+            made = _Row(now, audit_id, race_id)
             queued.append(target)
-        rows.append(_Row(now, audit_id, race_id, status=status, error=error).values(target, body, ping))
-    await session.flush()
+        else:  # dropped or superseded: it never arrived there
+            continue
+        rows.append(made.values(target, body, ping))
     await _insert(session, rows)
+    withdrawn = len(withdrawn_ids)
     if withdrawn:
         await _revive_superseded(session, original_audit_id, now)
     return Correction(_count(queued), withdrawn)
@@ -433,6 +441,7 @@ async def _revive_superseded(session: AsyncSession, audit_id: int, now: dt.datet
             last_error=None,
             next_attempt_at=now,
             claimed_by=None,
+            lease_until=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -482,7 +491,9 @@ async def purge(session: AsyncSession, written_before: dt.datetime, limit: int =
     if not ids:
         return 0
     done = await session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id.in_(ids)).execution_options(synchronize_session=False)
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(DONE_WITH))  # (still done with)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)
 

@@ -139,7 +139,8 @@ BARE_NUMBER = re.compile(r"-?\d[\d,_.]*%?")
 def with_bare_pairs(parsed: Parsed) -> Parsed:
     """`Tuberville 44 Jones 36` read as `Tuberville=44 Jones=36`: names, each followed by its number, at the
     end of the free words. A word or a number that names the race is left to it ("new york 12" is a
-    district, "alabama 2020" a year)."""
+    district, "alabama 2020" and "doug jones 2017" a year): a count that reads as a year is written
+    `Jones=2017` or `Jones 2,017`."""
     words = list(parsed.words)
     bare: list[tuple[str, str]] = []
     while len(words) >= 2 and _is_bare_pair(words[:-2], words[-2], words[-1]):
@@ -152,12 +153,11 @@ def _is_bare_pair(before: list[str], name: str, number: str) -> bool:
     if not BARE_NUMBER.fullmatch(number) or not re.search(r"[^\W\d_]", name) or re.search(r"\d", name):
         return False
     race = _race_parts(before)
-    # After a name that is no part of the race, a number is its count, even one that reads as a year.
-    return _race_parts([*before, name]) == race and _race_parts([*before, name, number])[1:] == race[1:]
+    return _race_parts([*before, name]) == race == _race_parts([*before, name, number])
 
 
 def _race_parts(words: list[str]) -> tuple[object, ...]:
-    """What the words say of the race (the cycle first), names aside."""
+    """What the words say of the race, names aside."""
     query = parse_query(" ".join(words))
     return (query.cycle, query.state, query.office, query.district, query.special, query.seat, query.said)
 

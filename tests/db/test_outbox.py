@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.util import await_only
 
 from db import outbox
 from db.audit import record
+from db.bootstrap import load_sample
+from db.engine import make_sessionmaker
 from db.models import AuditEntry, Follow, GuildSettings, OutboxMessage
-from tests.support import MODERATOR, al2020
+from tests.support import MODERATOR, al2020, store_on
 
 Sessions = async_sessionmaker[AsyncSession]
 BODY = {"content": None, "embeds": [{"title": "📊 count update", "type": "rich"}]}
@@ -423,3 +427,58 @@ async def test_rows_done_with_are_cleared_after_their_write_s_days_and_the_waiti
         ("dm", 8): "pending",
     }
     assert len(await rows_of(sample_sessions, recent)) == 4
+
+
+async def test_a_delivery_recorded_while_an_undo_runs_gets_the_correction_and_stays_recorded(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL lets a process record a delivery after an undo's transaction began and before the undo
+    withdraws the originals still waiting (on SQLite the write lock, held from the undo's first write, keeps
+    the two apart). The undo checks each original again as it withdraws it: the delivered one is not marked
+    withdrawn over its delivery, and its target gets the correction."""
+    async with store_on("postgresql", tmp_path, "sample", load_sample) as engine:
+        sessions = make_sessionmaker(engine)
+        race_id = await setup_targets(sessions)
+        original = await new_audit(sessions, race_id)
+        async with sessions.begin() as session:
+            await outbox.enqueue(session, audit_id=original, race_id=race_id, body=BODY)
+        delivered = (await rows_of(sessions, original))["channel", 11].id
+
+        async def deliver() -> None:
+            async with sessions.begin() as other:
+                assert await outbox.mark_sent(other, delivered, 555)
+
+        delivering: list[str] = []
+
+        def as_the_undo_first_changes_the_outbox(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if not delivering and statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+                delivering.append(statement)
+                await_only(deliver())  # another process's transaction, committed right then
+
+        async with sessions.begin() as session:
+            undo_entry = await record(
+                session, MODERATOR, "undo", "result_snapshots", 1, race_id=race_id, undoes_id=original
+            )
+            event.listen(engine.sync_engine, "before_cursor_execute", as_the_undo_first_changes_the_outbox)
+            try:
+                correction = await outbox.correct(
+                    session, original_audit_id=original, audit_id=undo_entry.id, race_id=race_id, body=BODY
+                )
+            finally:
+                event.remove(
+                    engine.sync_engine, "before_cursor_execute", as_the_undo_first_changes_the_outbox
+                )
+        assert delivering, "the delivery was recorded while the undo ran"
+        assert (correction.queued.total, correction.withdrawn) == (1, 3)
+        originals = await rows_of(sessions, original)
+        assert (originals["channel", 11].status, originals["channel", 11].message_id) == ("sent", 555)
+        assert {k: r.status for k, r in originals.items() if k != ("channel", 11)} == dict.fromkeys(
+            [("channel", 22), ("dm", 7), ("dm", 8)], "dropped"
+        )
+        corrections = await rows_of(sessions, undo_entry.id)
+        assert {k: r.status for k, r in corrections.items()} == {
+            ("channel", 11): "pending",
+            ("channel", 22): "dropped",
+            ("dm", 7): "dropped",
+            ("dm", 8): "dropped",
+        }

@@ -249,6 +249,23 @@ def test_results_as_names_each_followed_by_its_votes(
     assert (form.race, data.stage, data.counts) == (race, stage, counts)
 
 
+@pytest.mark.parametrize(
+    ("typed", "race", "counts"),
+    [
+        ("tuberville 2020 Tuberville=44 Jones=36", "tuberville 2020", [("Tuberville", 44), ("Jones", 36)]),
+        ("alabma 2020 Tuberville=44 Jones=36", "alabma 2020", [("Tuberville", 44), ("Jones", 36)]),
+        ("doug jones 2017 Jones=1 Moore=2", "doug jones 2017", [("Jones", 1), ("Moore", 2)]),
+        ("alabama tuberville 2020 Jones=36", "alabama tuberville 2020", [("Jones", 36)]),
+        ("doug jones 2017 Jones 1 Moore 2", "doug jones 2017", [("Jones", 1), ("Moore", 2)]),
+        ("alabama Jones 2,017", "alabama", [("Jones", 2017)]),
+    ],
+)
+def test_a_year_after_a_name_is_the_race_s(typed: str, race: str, counts: list[tuple[str, int]]) -> None:
+    """A race named by a person and a year stays whole; a count that reads as a year has its comma."""
+    form = p.parse_result(typed, EX)
+    assert (form.race, form.make(Race(id=7, cycle=2020)).counts) == (race, counts)
+
+
 def test_keys_take_the_quick_form_too() -> None:
     data = p.parse_result("alabama general Tuberville 44 Jones 36 reporting 99.5% writein 12", EX).make(
         race()
