@@ -18,9 +18,14 @@ enough (every row is recent), then clearing the older half, a batch a transactio
 the enqueue's wall time per 1,000 rows made by the database (both measured in the same run). The rows left
 are checked to be exactly those of the recent writes.
 
+On PostgreSQL, then, a claim right after a burst its statistics have not seen: with every row sent, the
+table is analysed (autovacuum held off for the measurement), `--burst` announcements are queued (1,500 rows
+each), and claims are timed; then the table is analysed again and claims timed once more (the baseline).
+The planner then believed no row was pending, and a claim that let it choose read every pending row.
+
 `--postgres URL` measures on that PostgreSQL database too (it is emptied first: give one of its own).
 
-    python bench/fan_out.py [--channels 500] [--followers 1000] [--samples 20] [--postgres URL]
+    python bench/fan_out.py [--channels 500] [--followers 1000] [--samples 20] [--burst 100] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common import empty_database  # (also puts the project on the path)
@@ -170,6 +175,41 @@ async def measure_purge(engine: AsyncEngine) -> tuple[float, float, int]:
     return nothing, per_thousand, cleared
 
 
+async def analyse(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("VACUUM ANALYZE outbox"))
+
+
+async def measure_claims_after_a_burst(
+    engine: AsyncEngine, race_id: int, announcements: int, samples: int
+) -> tuple[int, float, float]:
+    """Rows pending, and p50 wall milliseconds per claim before the statistics saw them and after."""
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        await session.execute(text("ALTER TABLE outbox SET (autovacuum_enabled = false)"))
+        await session.execute(update(OutboxMessage).values(status="sent", lease_until=None))
+    try:
+        await analyse(engine)  # the statistics: no row pending
+        for _ in range(announcements):
+            async with sessions.begin() as session:
+                entry = AuditEntry(action="poll.add", entity="polls", actor_name="bench")
+                session.add(entry)
+                await session.flush()
+                await enqueue(session, audit_id=entry.id, race_id=race_id, body=BODY)
+        async with sessions() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+        unseen = (await measure_claims(engine, samples))[0]
+        await analyse(engine)
+        seen = (await measure_claims(engine, samples))[0]
+    finally:
+        async with sessions.begin() as session:
+            await session.execute(text("ALTER TABLE outbox RESET (autovacuum_enabled)"))
+    return int(pending or 0), unseen, seen
+
+
 def report(database: str, found: dict[str, tuple[float, float]]) -> None:
     made, listed = found[WAYS[0]], found[WAYS[1]]
     for way, (wall, cpu) in found.items():
@@ -198,7 +238,15 @@ def report_purge(
     )
 
 
-async def main(channels: int, followers: int, samples: int, postgres: str | None) -> None:
+def report_burst(found: tuple[int, float, float]) -> None:
+    pending, unseen, seen = found
+    print(
+        f"PostgreSQL claiming {CLAIMED} rows of {pending:,} pending the statistics have not seen: p50 {unseen:.1f} ms; "
+        f"once analysed {seen:.1f} ms ({unseen / seen:.2f}×)"
+    )
+
+
+async def main(channels: int, followers: int, samples: int, burst: int, postgres: str | None) -> None:
     print(
         f"One announcement to {channels} results channels and {followers} followers, {samples} samples each way"
     )
@@ -221,6 +269,7 @@ async def main(channels: int, followers: int, samples: int, postgres: str | None
             report("PostgreSQL", enqueued)
             report_claims("PostgreSQL", await measure_claims(engine, samples))
             report_purge("PostgreSQL", await measure_purge(engine), enqueued[WAYS[0]], channels + followers)
+            report_burst(await measure_claims_after_a_burst(engine, race_id, burst, samples))
         finally:
             await engine.dispose()
 
@@ -232,6 +281,7 @@ if __name__ == "__main__":
     parser.add_argument("--channels", type=int, default=500)
     parser.add_argument("--followers", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--burst", type=int, default=100, help="announcements queued after the statistics")
     parser.add_argument("--postgres", help="a PostgreSQL URL to measure on too (emptied first)")
     args = parser.parse_args()
-    asyncio.run(main(args.channels, args.followers, args.samples, args.postgres))
+    asyncio.run(main(args.channels, args.followers, args.samples, args.burst, args.postgres))
