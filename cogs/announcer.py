@@ -167,9 +167,8 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
     drain_timeout = 5.0  # on stop, how long sends in flight may take to finish
     mark_interval = 0.2  # seconds between recording deliveries
     mark_batch = 50  # or sooner, once this many are waiting
-    purge_interval = (
-        3_600.0  # seconds between clearing the announcements kept long enough (the first: at start)
-    )
+    # seconds between clearing the announcements kept long enough (the first: at start)
+    purge_interval = 3_600.0
 
     def __init__(self, bot: RaceBot, clock: Clock | None = None) -> None:
         self.bot = bot
@@ -365,7 +364,7 @@ class AnnouncerCog(commands.Cog, name="Announcer"):
         """Delete the announcements done with whose write is older than OUTBOX_KEEP_DAYS, a batch a
         transaction; how many."""
         days = self.bot.settings.outbox_keep_days
-        written_before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        written_before = outbox.kept_since(days)
         cleared = 0
         while True:
             batch = await self.bot.store.write(lambda s: outbox.purge(s, written_before))

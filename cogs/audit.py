@@ -4,7 +4,6 @@ arrived, and withdraws what had not gone out yet."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from discord import app_commands
@@ -135,8 +134,7 @@ class AuditCog(commands.Cog, name="Audit"):
 
     def _past_keeping(self, outcome: UndoOutcome) -> bool:
         """Whether the undone write is older than the outbox keeps announcements (they may be cleared)."""
-        kept = dt.timedelta(days=self.bot.settings.outbox_keep_days)
-        return outcome.original.at < dt.datetime.now(dt.UTC) - kept
+        return outcome.original.at < outbox.kept_since(self.bot.settings.outbox_keep_days)
 
     async def _reload_prefix(self, guild_id: int) -> None:
         row = await self.bot.store.guild_settings(guild_id)

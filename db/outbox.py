@@ -83,6 +83,9 @@ NOT_NEEDED = "not needed: the original was never delivered here"
 SUPERSEDED = "superseded: a newer count of its stage replaced it before delivery"
 CLAIM_LOCK_SPACE = 0x4F7574  # PostgreSQL advisory lock taken while a process claims rows: (this, 0)
 LEASE = 60.0  # seconds a claim holds: far longer than a round of sends takes
+# PostgreSQL: sorts penalised until the transaction ends, so that statistics older than a burst of rows cannot
+# choose to read and sort them all where an index gives the order (see `_claim_lock` and `purge`).
+PENALISE_SORTS = func.set_config("enable_sort", "off", True)
 # A row's lease ends as it stops waiting (sent, superseded, dropped; `claimed_by` stays: who delivered it). A
 # lease is then held only by a waiting row, and the leases are found by an index of their own, whose condition
 # names no status (see `_due_statement`).
@@ -451,6 +454,11 @@ DONE_WITH = (OutboxStatus.SENT, OutboxStatus.SUPERSEDED, OutboxStatus.DROPPED)
 PURGE_BATCH = 5_000  # rows deleted a statement: other writes never wait long behind one
 
 
+def kept_since(days: int) -> dt.datetime:
+    """The oldest write whose announcements are kept `days` days (OUTBOX_KEEP_DAYS): `purge` clears older ones."""
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+
+
 async def purge(session: AsyncSession, written_before: dt.datetime, limit: int = PURGE_BATCH) -> int:
     """Delete up to `limit` rows done with (sent, superseded, dropped) whose write was made before
     `written_before`; how many. The rows are found through their writes (audit ids are in time order, and
@@ -482,9 +490,7 @@ async def purge(session: AsyncSession, written_before: dt.datetime, limit: int =
         # the index of the writes' ids. Right after many rows changed status, stale statistics chose another
         # index and read every row (0.13-0.17 s with 300,000 rows, as long with none old enough). And no JIT:
         # the same statistics overrate the check of each superseded row, and compiling took 0.15 s.
-        await session.execute(
-            select(func.set_config("enable_sort", "off", True), func.set_config("jit", "off", True))
-        )
+        await session.execute(select(PENALISE_SORTS, func.set_config("jit", "off", True)))
     # The ids first, then each deleted by its key: given the subquery itself, PostgreSQL read the whole
     # outbox to join it to the batch.
     ids = list(await session.scalars(old))
@@ -640,11 +646,7 @@ async def _claim_lock(session: AsyncSession) -> None:
     that sorting the one row it expected was cheapest (`due`'s statement took 1.6 s with 60,000 rows
     pending, against 1.4 ms along the index)."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            select(
-                func.pg_advisory_xact_lock(CLAIM_LOCK_SPACE, 0), func.set_config("enable_sort", "off", True)
-            )
-        )
+        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_SPACE, 0), PENALISE_SORTS))
     else:  # a write takes SQLite's write lock before anything is read
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id == -1).values(attempts=OutboxMessage.attempts)
