@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from common import empty_database  # (also puts the project on the path)
 from db.bootstrap import load_sample
@@ -88,6 +88,14 @@ async def store_with_targets(url: str, channels: int, followers: int) -> tuple[A
     return engine, race_id
 
 
+async def new_write(session: AsyncSession) -> int:
+    """The audit id of a write (a poll) for an announcement to hang on."""
+    entry = AuditEntry(action="poll.add", entity="polls", actor_name="bench")
+    session.add(entry)
+    await session.flush()
+    return entry.id
+
+
 async def measure(
     engine: AsyncEngine, race_id: int, samples: int, expected: int
 ) -> dict[str, tuple[float, float]]:
@@ -99,18 +107,16 @@ async def measure(
     for i in range(2 * (samples + 1)):
         way = WAYS[i % 2]
         async with sessions.begin() as session:
-            entry = AuditEntry(action="poll.add", entity="polls", actor_name="bench")
-            session.add(entry)
-            await session.flush()
+            audit_id = await new_write(session)
             wall, cpu = time.perf_counter(), time.process_time()
             targets = await targets_for(session, race_id) if way == WAYS[1] else None
-            await enqueue(session, audit_id=entry.id, race_id=race_id, body=BODY, targets=targets)
+            await enqueue(session, audit_id=audit_id, race_id=race_id, body=BODY, targets=targets)
             if i >= 2:
                 walls[way].append(time.perf_counter() - wall)
                 cpus[way].append(time.process_time() - cpu)
         async with sessions() as session:
             stored = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.audit_id == entry.id)
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.audit_id == audit_id)
             )
         if stored != expected:
             raise AssertionError(f"{way}: {stored} rows stored, {expected} targets")
@@ -193,10 +199,7 @@ async def measure_claims_after_a_burst(
         await analyse(engine)  # the statistics: no row pending
         for _ in range(announcements):
             async with sessions.begin() as session:
-                entry = AuditEntry(action="poll.add", entity="polls", actor_name="bench")
-                session.add(entry)
-                await session.flush()
-                await enqueue(session, audit_id=entry.id, race_id=race_id, body=BODY)
+                await enqueue(session, audit_id=await new_write(session), race_id=race_id, body=BODY)
         async with sessions() as session:
             pending = await session.scalar(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
