@@ -45,6 +45,7 @@ from db.writes.common import StageRef
 from db.writes.polls import EndorsementInput, PollInput
 from db.writes.races import CandidateEdit, CandidateInput, ContestDate, RaceEdit, RaceInput
 from db.writes.results import CallInput, ResultInput
+from render.limits import clip
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -185,21 +186,30 @@ def unknown_key_error(
 # ------------------------------------------------------------------ numbers
 
 
+SHOWN_LENGTH = 40  # of a value quoted back in a refusal: a pasted wall of digits is not repeated whole
+
+
+def shown(value: str) -> str:
+    return clip(value, SHOWN_LENGTH)
+
+
 def _digits_checked(value: str, who: str, example: str) -> None:
     """Only 0-9 count as digits: `Tuberville=٣٤٥` is refused, not read as 345."""
     if not ascii_digits_only(value):
-        raise UsageError(f"{who}={value}: write numbers with the digits 0-9.", example)
+        raise UsageError(f"{who}={shown(value)}: write numbers with the digits 0-9.", example)
 
 
 def votes(value: str, who: str, example: str) -> int:
     _digits_checked(value, who, example)
     text = value.strip().replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
     if re.fullmatch(r"-\d+", text):
-        raise UsageError(f"Votes cannot be negative: {who}={value}.", example)
+        raise UsageError(f"Votes cannot be negative: {who}={shown(value)}.", example)
     if re.fullmatch(r"\d+\.\d+", text):
-        raise UsageError(f"Votes are whole numbers: {who}={value}.", example)
+        raise UsageError(f"Votes are whole numbers: {who}={shown(value)}.", example)
     if not re.fullmatch(r"\d{1,12}", text):
-        raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a number of votes.", example)
+        raise UsageError(
+            f"{who}={shown(value) or '(nothing)'}: '{shown(value)}' is not a number of votes.", example
+        )
     return _within(lambda: limits.votes(int(text), who), example)
 
 
@@ -215,7 +225,7 @@ def whole(value: str, what: str, example: str) -> int:
     _digits_checked(value, what, example)
     text = value.strip().replace(",", "").replace("_", "")
     if not re.fullmatch(r"\d{1,9}", text):
-        raise UsageError(f"{what} must be a whole number, not '{value}'.", example)
+        raise UsageError(f"{what} must be a whole number, not '{shown(value)}'.", example)
     return int(text)
 
 
@@ -223,7 +233,9 @@ def percent(value: str, who: str, example: str, noun: str = "A share") -> float:
     _digits_checked(value, who, example)
     text = value.strip().rstrip("%").strip()
     if not re.fullmatch(r"-?(?:[0-9]{1,12}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})", text):
-        raise UsageError(f"{who}={value or '(nothing)'}: '{value}' is not a percentage.", example)
+        raise UsageError(
+            f"{who}={shown(value) or '(nothing)'}: '{shown(value)}' is not a percentage.", example
+        )
     return _within(lambda: limits.percentage(float(text), who, noun), example)
 
 
@@ -241,7 +253,7 @@ def boolean(value: str, what: str, example: str) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise UsageError(f"{what} takes yes or no, not '{value}'.", example)
+    raise UsageError(f"{what} takes yes or no, not '{shown(value)}'.", example)
 
 
 def text_value(value: str, what: str, example: str) -> str:

@@ -1018,3 +1018,30 @@ def test_keys_may_be_written_with_underscores() -> None:
 def test_a_winner_named_too_is_a_name() -> None:
     form = p.parse_call("alabama general too", EX)
     assert form.make(race()).names == ["too"] and form.make(race()).kind == CallKind.WINNER
+
+
+@pytest.mark.parametrize(
+    ("parse", "typed", "problem"),
+    [
+        (p.parse_result, "alabama general Tuberville " + "9" * 400, "is not a number of votes."),
+        (p.parse_result, "alabama general Tuberville=" + "9" * 400, "is not a number of votes."),
+        (
+            p.parse_poll,
+            'alabama pollster=X dates="July 2" Tuberville ' + "9" * 400 + "% Jones 3",
+            "is not a percentage.",
+        ),
+        (
+            p.parse_poll,
+            'alabama pollster=X dates="July 2" Tuberville=4 Jones=3 n=' + "x" * 400,
+            "must be a whole number",
+        ),
+        (
+            p.parse_poll,
+            'alabama pollster=X dates="July 2" Tuberville=4 Jones=3 force=' + "x" * 400,
+            "takes yes or no",
+        ),
+    ],
+)
+def test_a_pasted_wall_is_not_quoted_back_whole(parse: Any, typed: str, problem: str) -> None:
+    said = refused(parse, typed, EX)
+    assert problem in said and len(said) < 200 and "…" in said
