@@ -89,10 +89,13 @@ class RaceBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self.engine.dialect.name == "postgresql":
-            listener = self.write_listener = WriteListener(self.engine, self.store.cache.invalidate)
+            listener = self.write_listener = WriteListener(
+                self.engine, self.store.cache.invalidate, self.store.directory.invalidate
+            )
             self.store.cache.writes_heard = lambda: listener.live
             listener.start()
         self.guild_prefixes = await self.store.guild_prefixes()
+        await self.store.directory.load()  # the races for the lookup, before the first member asks
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         if self.settles_heap:

@@ -3,7 +3,7 @@
 Parsing is pure (`parse_query`); finding (`find_races`) runs indexed queries and
 never loads every race. A query of places and years (a state, a district, an office, a year, `special`) is
 one prebuilt statement (`_statement`, one per shape of query): the races, best first, each with what the
-words that reach it exactly depend on (`_flags`), built into Race objects without the ORM's row loading
+words that reach it exactly depend on (`hint_flags`), built into Race objects without the ORM's row loading
 (`_detached`). Names add their own lookups of people first; a miss adds one for the suggestions.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import us
 from rapidfuzz import fuzz, process
@@ -39,6 +39,9 @@ from db.names import fold
 from db.reads.rows import RaceLike
 from db.reads.tables import RACES
 from db.vocabulary import OFFICE_WORDS, PARTY_WORDS, STAGE_PHRASES, STAGE_WORDS, stage_of
+
+if TYPE_CHECKING:
+    from db.directory import RaceDirectory
 
 # Nicknames and spellings `us` does not know.
 STATE_NICKNAMES = {
@@ -329,13 +332,13 @@ async def exact_hints(session: AsyncSession, races: list[Race]) -> dict[int, str
 
 
 def _hint(race: Race, flags: Any) -> str:
-    """`race_hint` with the flags `_flags()` read beside the race."""
+    """`race_hint` with the flags `hint_flags()` read beside the race."""
     return race_hint(
         race, has_special_twin=not race.special and bool(flags.twin), outranked=bool(flags.outranked)
     )
 
 
-def _flags(races: FromClause) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def hint_flags(races: FromClause) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """What `exact_hints` needs to know of each race of `races`, read beside it: whether its state held a
     special for the same office that year (`twin`), and whether it has a race of an office ranked above the
     Senate that cycle (`outranked`; a special of such an office counts for the cycle after its own)."""
@@ -374,7 +377,7 @@ def _flagged(found: Select[Any], **order: bool) -> Select[Any]:
     """The races of `found` (RACE_COLUMNS, in `_order(**order)`, limited) with the flags of their hints,
     worked out for the rows kept only."""
     kept = found.subquery("found")
-    return select(*kept.c, *_flags(kept)).order_by(*_order(kept, **order))
+    return select(*kept.c, *hint_flags(kept)).order_by(*_order(kept, **order))
 
 
 def _detached(row: Any) -> Race:
@@ -404,7 +407,7 @@ def _prebuilt(key: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
 
 
 def _hints_statement() -> Select[Any]:
-    return select(RACES.c.id, *_flags(RACES)).where(RACES.c.id.in_(bindparam("ids", expanding=True)))
+    return select(RACES.c.id, *hint_flags(RACES)).where(RACES.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _newest_of_states() -> Select[Any]:
@@ -491,7 +494,11 @@ def asks_for_presidency(text: str) -> str | None:
     return str(query.cycle) if query.cycle else ""
 
 
-async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceMatches:
+async def find_races(
+    session: AsyncSession, text: str, limit: int = 10, directory: RaceDirectory | None = None
+) -> RaceMatches:
+    """The races a query finds; `directory`: this process's copy of the races, which answers a query of
+    places and years without a statement when it is as new as the store (db/directory.py)."""
     query = parse_query(text)
     await _party_words_as_names(session, query)
     people = await _candidate_ids(session, query.name_words)
@@ -507,7 +514,7 @@ async def find_races(session: AsyncSession, text: str, limit: int = 10) -> RaceM
     if query.is_empty or people == set() or (people is None and not _constrained(query)):
         # (the last: only words too short to look a name up by, "xx" or "99": not every race)
         return await _missed(session, query)
-    races, hints = await _query_races(session, query, people, limit)
+    races, hints = await _query_races(session, query, people, limit, directory)
     if not races:
         return await _missed(session, query)
     picked = _pick(query, races)
@@ -526,7 +533,7 @@ async def _missed(session: AsyncSession, query: ParsedQuery) -> RaceMatches:
 
 
 @dataclass(frozen=True)
-class _Shape:
+class QueryShape:
     """Which conditions a query puts on the races: one prebuilt statement for each shape (`_statement`)."""
 
     state: bool
@@ -539,7 +546,7 @@ class _Shape:
     people: bool
 
 
-def _statement(shape: _Shape) -> Select[Any]:
+def _statement(shape: QueryShape) -> Select[Any]:
     """The races of a query of this shape, newest first (or the cycle asked first), with the flags of their
     hints; values as bound parameters (`_prebuilt`: one statement per shape)."""
     c = RACES.c
@@ -578,11 +585,16 @@ def _statement(shape: _Shape) -> Select[Any]:
 
 
 async def _query_races(
-    session: AsyncSession, query: ParsedQuery, people: set[int] | None, limit: int
+    session: AsyncSession,
+    query: ParsedQuery,
+    people: set[int] | None,
+    limit: int,
+    directory: RaceDirectory | None = None,
 ) -> tuple[list[Race], dict[int, str]]:
-    """The races found, best first, and the words that find each exactly: one statement."""
+    """The races found, best first, and the words that find each exactly: one statement, or none where the
+    directory's copy of the races answers (no people named)."""
     national = query.office == Office.PRESIDENT and not query.state and people is None
-    shape = _Shape(
+    shape = QueryShape(
         state=bool(query.state),
         office=bool(query.office),
         national=national,
@@ -598,7 +610,11 @@ async def _query_races(
         values.update(cycle=query.cycle, year_before=query.cycle - 1)
     if people is not None:
         values.update(people=sorted(people), incumbents=sorted(people))
-    rows = list(await session.execute(_prebuilt(shape, lambda: _statement(shape)), values))
+    races = None if directory is None or people is not None else await directory.current(session)
+    if races is not None:
+        rows = races.find(shape, values)
+    else:
+        rows = list(await session.execute(_prebuilt(shape, lambda: _statement(shape)), values))
     if query.cycle:
         # A special held the year before a cycle (Dec 2017 for 2018) only counts when nothing else of its
         # office matches.

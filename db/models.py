@@ -192,6 +192,16 @@ class Race(Base):
     endorsements: Mapped[list[Endorsement]] = relationship(back_populates="race", lazy="raise")
 
 
+class RacesVersion(Base):
+    """One row whose `n` the store's triggers bump whenever a race is added, removed or changed (migration
+    0010): what tells a process that its copy of the races for the lookup (db/directory.py) is out of date."""
+
+    __tablename__ = "races_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class Contest(Base):
     """One stage of a race: a party primary, a runoff, the general."""
 

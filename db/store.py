@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.audit import Actor, AuditPage, audit_entry, audit_page
 from db.balance import Balance, OfficeCycles, chamber_balance, office_cycles
 from db.cache import ReadCache
+from db.directory import RaceDirectory
 from db.engine import for_writing, refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
 from db.importers.run import ImportReport, import_file
@@ -59,6 +60,8 @@ class Store:
         self.reader: SyncReader | PostgresReader | None = SyncReader.for_engine(engine)
         if self.reader is None:
             self.reader = PostgresReader.for_engine(engine)
+        # The races in memory for the lookup, as new as the store (db/directory.py).
+        self.directory = RaceDirectory(self._read, lambda: self.cache.writes_heard())
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         if self.reader is not None:
@@ -68,6 +71,7 @@ class Store:
 
     async def close(self) -> None:
         """Stop the read threads and close the readers' connections (the bot's engine is the caller's)."""
+        await self.directory.close()
         if self.reader is not None:
             reader, self.reader = self.reader, None
             await reader.close()
@@ -85,7 +89,8 @@ class Store:
 
     async def find_races(self, query: str, limit: int = 10) -> RaceMatches:
         return await self._quick(
-            ("find_races", _words(query), limit), lambda s: find_races(s, query, limit=limit)
+            ("find_races", _words(query), limit),
+            lambda s: find_races(s, query, limit=limit, directory=self.directory),
         )
 
     async def race_card(self, race_id: int) -> RaceCard | None:
