@@ -152,9 +152,16 @@ class RaceDirectory:
     member's small one: on SQLite it runs in a worker thread); `writes_heard` says whether other processes'
     writes are heard at once (PostgreSQL's listener is live)."""
 
-    def __init__(self, read: Reader, writes_heard: Callable[[], bool] = lambda: False) -> None:
+    def __init__(
+        self,
+        read: Reader,
+        writes_heard: Callable[[], bool] = lambda: False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._read = read
         self.writes_heard = writes_heard
+        self.clock = clock
+        self.closed = False
         self.races: Races | None = None
         self.loads = 0  # copies read, for tests
         self._generation = 0  # bumped when the copy is dropped: a read begun before is not kept
@@ -176,7 +183,7 @@ class RaceDirectory:
         try:
             races = await self._read(read_races)
         except Exception:
-            self._failed_at = time.monotonic()
+            self._failed_at = self.clock()
             log.warning("reading the races for the lookup failed; the lookup asks the store", exc_info=True)
             return
         self.loads += 1
@@ -203,13 +210,14 @@ class RaceDirectory:
         return races
 
     def _load_soon(self) -> None:
-        if not self._kept or (self._loading is not None and not self._loading.done()):
+        if self.closed or not self._kept or (self._loading is not None and not self._loading.done()):
             return
-        if time.monotonic() - self._failed_at < RETRY_SECONDS:
+        if self.clock() - self._failed_at < RETRY_SECONDS:
             return
         self._loading = asyncio.get_running_loop().create_task(self.load(), name="racedesk-race-directory")
 
     async def close(self) -> None:
+        self.closed = True
         task, self._loading = self._loading, None
         if task is not None:
             task.cancel()

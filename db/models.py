@@ -199,7 +199,7 @@ class RacesVersion(Base):
     __tablename__ = "races_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class Contest(Base):
