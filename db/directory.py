@@ -39,9 +39,8 @@ from db.reads.tables import RACES, table_of
 
 T = TypeVar("T")
 Reader = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
-RETRY_SECONDS = (
-    5.0  # after a failed read of the races, the lookup asks the store this long before trying again
-)
+# After a failed read of the races, the lookup asks the store this long before a copy is read again.
+RETRY_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +70,9 @@ class Races:
     def find(self, shape: QueryShape, values: dict[str, Any]) -> list[Any]:
         """The rows `db.lookup._statement(shape)` returns for these values, in its order, `values["limit"]` at
         most."""
-        keep = _conditions(shape, values)
+        state = _state_asked(shape, values)
+        keep = _conditions(shape, values, state)
         limit = values["limit"]
-        state = NATIONAL if shape.national else values["state"] if shape.state else None
         if shape.cycle:
             # The office first where a cycle is asked: the cycle's races (and the year before's specials)
             # are few, sorted here.
@@ -101,9 +100,12 @@ class Races:
         return found
 
 
-def _conditions(shape: QueryShape, values: dict[str, Any]) -> Callable[[Any], bool]:
-    """`_statement`'s WHERE, as a test of one row."""
-    state = NATIONAL if shape.national else values["state"] if shape.state else None
+def _state_asked(shape: QueryShape, values: dict[str, Any]) -> str | None:
+    return NATIONAL if shape.national else values["state"] if shape.state else None
+
+
+def _conditions(shape: QueryShape, values: dict[str, Any], state: str | None) -> Callable[[Any], bool]:
+    """`_statement`'s WHERE, as a test of one row (`state`: the one asked, `_state_asked`)."""
     office = values["office"] if shape.office else None
     seats = {values[name] for name, asked in (("district", shape.district), ("seat", shape.seat)) if asked}
     seat = seats.pop() if len(seats) == 1 else None
@@ -130,11 +132,19 @@ def _rank(office: str) -> int:
 
 
 def _newest_first(row: Any) -> tuple[Any, ...]:
-    return (-row.cycle, _rank(row.office), bool(row.special), row.state, len(row.seat), row.seat, row.id)
+    """`_order`: the newest cycle, then the office most asked about; then `_then`."""
+    return (-row.cycle, _rank(row.office), *_then(row))
 
 
 def _office_first(row: Any) -> tuple[Any, ...]:
-    return (_rank(row.office), -row.cycle, bool(row.special), row.state, len(row.seat), row.seat, row.id)
+    """`_order(cycle_asked=True)`: the office most asked about, then the newest cycle; then `_then`."""
+    return (_rank(row.office), -row.cycle, *_then(row))
+
+
+def _then(row: Any) -> tuple[Any, ...]:
+    """The rest of `_order`: the regular seat before a special, the state, districts in number order (and the
+    id, where SQL leaves a tie to chance)."""
+    return (bool(row.special), row.state, len(row.seat), row.seat, row.id)
 
 
 _RACES = prebuilt(select(*RACE_COLUMNS, *hint_flags(RACES)))
