@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from db.store import Store
 from settings import Settings
 
 log = logging.getLogger("racedesk")
+LISTENER_WAIT_SECONDS = 10.0  # at start, how long the bot waits for its listener before it reads the cards
 
 # What members ask (read-only), and what the desk and admins change.
 MEMBER_EXTENSIONS = (
@@ -90,17 +92,35 @@ class RaceBot(commands.Bot):
     async def setup_hook(self) -> None:
         if self.engine.dialect.name == "postgresql":
             listener = self.write_listener = WriteListener(
-                self.engine, self.store.cache.invalidate, self.store.directory.invalidate
+                self.engine,
+                self.store.cache.invalidate,
+                self.store.directory.invalidate,
+                self.store.shelf.drop,
             )
-            self.store.cache.writes_heard = lambda: listener.live
+            self.store.cache.writes_heard = self.store.shelf.usable = lambda: listener.live
             listener.start()
         self.guild_prefixes = await self.store.guild_prefixes()
         await self.store.directory.load()  # the races for the lookup, before the first member asks
+        if self.write_listener is not None:
+            await self._fill_shelf(self.write_listener)
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         if self.settles_heap:
             log.info("heap settled: %d objects kept out of full collections", settle_heap())
             self._settling = asyncio.create_task(self._settle_when_ready(), name="racedesk-settle-heap")
+
+    async def _fill_shelf(self, listener: WriteListener) -> None:
+        """Every race's card in memory before the first member asks (db/shelf.py), read once the listener
+        listens: what is written meanwhile is heard. Without it, members' cards come from the store."""
+        try:
+            await listener.wait_listening(LISTENER_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("not listening for other processes' writes yet: race cards are read from the store")
+            self.store.shelf.start()  # filled when the listener listens (it drops everything then)
+            return
+        started = time.perf_counter()
+        held = await self.store.shelf.fill()
+        log.info("race cards in memory: %d, read in %.1f s", held, time.perf_counter() - started)
 
     async def _settle_when_ready(self) -> None:
         await self.wait_until_ready()  # the servers' caches are filled now

@@ -6,9 +6,10 @@ alternately, sample by sample, so machine noise falls on both alike. Every reply
 the answer it asked for (the race's title, the person's name, a chart), never an error. Measured,
 each figure labelled:
 
-- uncached: race, polls, results and candidate on a different race or person each sample (every
-  answer read from the store): cards, polls and results of 10-poll House races, cards of people who
-  ran in one race each;
+- uncached: race, polls, results and candidate on a different race or person each sample (none in
+  the read cache): cards, polls and results of 10-poll House races, cards of people who ran in one race
+  each. On PostgreSQL the bot holds every race's card, first page of polls and count from its start
+  (db/shelf.py), so there race, polls and results come from that; the candidate is read from the store;
 - cached: `!polls alabama`, `!results alabama`, `!candidate sessions` asked again (answered from
   racedesk's read cache after the first time);
 - charts: `!polls <race> chart` on a different 10-poll race each time (each one drawn), and on the

@@ -2,7 +2,8 @@
 (the trigger of migration 0004, its payload the store's schema), and each bot process LISTENs on a
 connection of its own and drops its read cache when one arrives; a write that added, removed or changed a race
 also sends NOTIFY racedesk_races (migration 0010), which drops the process's copy of the races
-(db/directory.py).
+(db/directory.py); and NOTIFY racedesk_cards (migration 0011) names the races whose cards it changed, which
+the process drops from its shelf of cards (db/shelf.py).
 
 The listener reconnects when its connection is lost (with the cache dropped again on reconnecting: what was
 written meanwhile was not heard); while it is not listening, the cache falls back to comparing the newest
@@ -21,10 +22,13 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.shelf import Races, races_in_payload
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "racedesk_writes"  # migration 0004 notifies on it
 RACES_CHANNEL = "racedesk_races"  # migration 0010 notifies on it when a race is added, removed or changed
+CARDS_CHANNEL = "racedesk_cards"  # migration 0011 notifies on it with the races whose cards a write changed
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)  # waits between attempts to reconnect, the last repeated
 KEEPALIVE_SECONDS = (
     10.0  # a silent connection is asked `SELECT 1` this often, to notice one that died quietly
@@ -36,19 +40,21 @@ ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class WriteListener:
-    """Calls `on_write` for every write committed to this store (by any process), and `on_races` for every
-    one that added, removed or changed a race, from LISTEN on a dedicated asyncpg connection. `live`:
-    listening now."""
+    """Calls `on_write` for every write committed to this store (by any process), `on_races` for every one
+    that added, removed or changed a race, and `on_cards` with the races whose cards one changed (None: any
+    race), from LISTEN on a dedicated asyncpg connection. `live`: listening now."""
 
     def __init__(
         self,
         engine: AsyncEngine,
         on_write: Callable[[], None],
         on_races: Callable[[], None] = lambda: None,
+        on_cards: Callable[[Races], None] = lambda _races: None,
     ) -> None:
         self.engine = engine
         self.on_write = on_write
         self.on_races = on_races
+        self.on_cards = on_cards
         self.live = False
         self.connections = 0  # how many times it has (re)connected
         self.heard = 0  # notifications for this store
@@ -106,11 +112,13 @@ class WriteListener:
         connection.add_termination_listener(lambda _conn: lost.set())
         await connection.add_listener(CHANNEL, self._notified)
         await connection.add_listener(RACES_CHANNEL, self._races_notified)
+        await connection.add_listener(CARDS_CHANNEL, self._cards_notified)
         self.live = True
         self.connections += 1
         self._listening.set()
         # What was written before it listened (or while it was away) was not heard.
         self.on_races()
+        self.on_cards(None)
         self.on_write()
         while not connection.is_closed():
             with contextlib.suppress(TimeoutError):
@@ -127,6 +135,11 @@ class WriteListener:
     def _races_notified(self, _conn: Any, _pid: int, _channel: str, schema: str) -> None:
         if schema == self._schema:
             self.on_races()
+
+    def _cards_notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        schema, _, races = payload.rpartition(" ")  # (a schema's name may hold a space; the list never does)
+        if schema == self._schema:
+            self.on_cards(races_in_payload(races))
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None

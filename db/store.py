@@ -26,6 +26,7 @@ from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
 from db.models import AuditEntry, Feed, Follow, GuildSettings, Race
 from db.pgread import PostgresReader
+from db.reads.answers import RaceAnswers, race_answers
 from db.reads.calendar import Calendar, contests_between
 from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
 from db.reads.people import race_endorsements as read_race_endorsements
@@ -34,12 +35,18 @@ from db.reads.president import Presidency, presidency, president_cycles
 from db.reads.races import ContestView, RaceCard, race_card
 from db.reads.results import History, RaceResults, count_history, race_results
 from db.reads.rows import ContestRow, EndorsementRow
+from db.shelf import CardShelf
 from db.syncread import SyncReader
 from db.writes import run_write
 from db.writes.config import guild_settings
 from db.writes.feeds import Basis, PolledFeed, active_feeds, feeds_of, reading_basis
 
 T = TypeVar("T")
+NO_FILTER = PollFilter()
+
+
+async def _all_race_ids(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(Race.id)))
 
 
 def _words(text: str) -> str:
@@ -62,6 +69,8 @@ class Store:
             self.reader = PostgresReader.for_engine(engine)
         # The races in memory for the lookup, as new as the store (db/directory.py).
         self.directory = RaceDirectory(self._read, lambda: self.cache.writes_heard())
+        # Every race's card in memory, where other processes' writes are heard (db/shelf.py); the bot fills it.
+        self.shelf = CardShelf(self._answers_from_store, self._race_ids)
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         if self.reader is not None:
@@ -71,6 +80,7 @@ class Store:
 
     async def close(self) -> None:
         """Stop the read threads and close the readers' connections (the bot's engine is the caller's)."""
+        await self.shelf.close()
         await self.directory.close()
         if self.reader is not None:
             reader, self.reader = self.reader, None
@@ -94,9 +104,22 @@ class Store:
         )
 
     async def race_card(self, race_id: int) -> RaceCard | None:
+        shelved = self.shelf.card(race_id)
+        if shelved is not None:
+            return shelved
         return await self._quick(("race_card", race_id), lambda s: race_card(s, race_id))
 
+    async def _answers_from_store(self, race_id: int) -> RaceAnswers | None:
+        """Read afresh for the shelf: never the read cache's answers, which the shelf's drops do not reach."""
+        return await self._read(lambda s: race_answers(s, race_id), small=True)
+
+    async def _race_ids(self) -> list[int]:
+        return await self._read(lambda s: _all_race_ids(s))
+
     async def race_results(self, race_id: int) -> RaceResults | None:
+        shelved = self.shelf.results(race_id)
+        if shelved is not None:
+            return shelved
         return await self._quick(("race_results", race_id), lambda s: race_results(s, race_id))
 
     async def count_history(self, view: ContestView) -> History:
@@ -109,6 +132,10 @@ class Store:
         return await self._cached(("poll_sources", race_id), lambda s: poll_sources(s, race_id))
 
     async def poll_page(self, race_id: int, flt: PollFilter, page: int) -> PollPage:
+        if page == 1 and flt == NO_FILTER:
+            shelved = self.shelf.first_polls(race_id)
+            if shelved is not None:
+                return shelved
         return await self._quick(
             ("poll_page", race_id, flt, page), lambda s: poll_page(s, race_id, flt, page)
         )

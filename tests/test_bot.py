@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support import member_world, new_messages
+import pytest
+
+from tests.support import desk_world, member_world, new_messages, until
 
 
 async def test_the_bot_keeps_no_message_cache_and_pages_still_turn(tmp_path: Path) -> None:
@@ -20,3 +22,29 @@ async def test_the_bot_keeps_no_message_cache_and_pages_still_turn(tmp_path: Pat
         assert (
             turned.response_type == 7 and "page 2/" in turned.text()
         )  # the click edits the reply it came from
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_on_postgresql_every_races_answers_are_held_from_start_and_a_desk_write_is_in_the_next(
+    tmp_path: Path, database: str
+) -> None:
+    async with desk_world(tmp_path, database=database, results_channels=False, followers=False) as world:
+        shelf = world.bot.store.shelf
+        if database == "sqlite":  # a card there is a read on the loop's thread: nothing is held
+            assert shelf.races == {} and (await world.say("!race alabama 2020")).ok is True
+            assert shelf.hits == 0
+            return
+        assert len(shelf.races) == 2  # the sample's two races, before the first member asks
+        for asked in ("!race alabama 2020", "!polls alabama 2020", "!results alabama 2020"):
+            assert (await world.say(asked)).ok is True
+        assert shelf.hits == 3
+        stored = await world.say(
+            "!result alabama 2020 general Tuberville=1392100 Jones=920500 reporting=100%",
+            author=world.moderator,
+        )
+        assert stored.ok is True
+        # The write dropped the race as it committed: the next answer has the new count, read or held again.
+        assert "1,392,100" in await world.text("!results alabama 2020")
+        await until(lambda: len(shelf.races) == 2, what="the race read again")
+        hits = shelf.hits
+        assert "1,392,100" in await world.text("!results alabama 2020") and shelf.hits == hits + 1

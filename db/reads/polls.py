@@ -467,7 +467,11 @@ async def poll_page(
     session: AsyncSession, race_id: int, flt: PollFilter = PollFilter(), page: int = 1
 ) -> PollPage:
     """Page `page` (1-based) of the polls passing `flt`; a page past the end gives the last page."""
-    found = await listed_polls(session, race_id, flt, page)
+    return page_of(await listed_polls(session, race_id, flt, page))
+
+
+def page_of(found: PollListing) -> PollPage:
+    """The page a member is shown of a listing."""
     return PollPage(
         found.shown, found.page, found.pages, found.total, found.all_polls, found.averages, found.stages
     )

@@ -482,11 +482,23 @@ KEY_ENDORSEMENTS_SHOWN = 5
 async def race_card(session: AsyncSession, race_id: int) -> RaceCard | None:
     """A race's card: its stages with their counts and calls, the newest poll, the averages and the
     weightiest of its newest endorsements (one round trip on PostgreSQL: `CARD`)."""
-    params = {**listing_params(race_id, PollFilter(), page=1, size=1), "limit": KEY_ENDORSEMENTS_SHOWN}
+    found = await card_reads(session, race_id, polls_listed=1)
+    return found[0] if found is not None else None
+
+
+async def card_reads(
+    session: AsyncSession, race_id: int, *, polls_listed: int
+) -> tuple[RaceCard, PollListing] | None:
+    """The race's card, and the listing of its newest `polls_listed` polls the card was taken from."""
+    params = {
+        **listing_params(race_id, PollFilter(), page=1, size=polls_listed),
+        "limit": KEY_ENDORSEMENTS_SHOWN,
+    }
     ballots, standings, listing, endorsed = await execute_together(session, CARD, params)
     race, contests = race_in_views(race_id, ballots, standings)
     if race is None:
         return None
-    latest, count, averages = poll_summary(listing_from(listing.all(), PollFilter(), page=1, size=1))
+    polls = listing_from(listing.all(), PollFilter(), page=1, size=polls_listed)
+    latest, count, averages = poll_summary(polls)
     endorsements, endorsement_count = read_endorsements(endorsed)
-    return RaceCard(race, contests, latest, count, averages, endorsements, endorsement_count)
+    return RaceCard(race, contests, latest, count, averages, endorsements, endorsement_count), polls

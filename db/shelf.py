@@ -1,0 +1,250 @@
+"""Race cards in memory (PostgreSQL): a member's `race`, `polls` and `results` about any race are answered
+without a round trip.
+
+On PostgreSQL a card costs a round trip to the server, and on a machine that is not busy with that server, its
+process must first be woken: 1-2 ms, more than the rest of the answer. The read cache (db/cache.py) cannot
+help a member who asks about a race nobody asked about since the last write anywhere, and on election night
+the desk writes every few seconds. So each process keeps, for every race, what those three commands first
+read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race).
+Each is pickled (some 3.4 KB a race, 34 MB for 10,000 races of ten polls; read back in 50-90 microseconds),
+read at start and kept as new as the store:
+
+- Which races a write changed is known from its audit entries (every write records them, db/audit.py): their
+  races, or every race when an entry names none (an import) or is of a person (a person's name and party show
+  on the card of each race they are in). Entries of follows and of servers' settings change no card.
+- Another process's write is heard at once: a trigger sends NOTIFY racedesk_cards with those races, or `*`
+  (migration 0011), and the listener (db/notify.py) drops them here. This process's own write drops them as
+  it commits (`_note_written` below), before its notification is back.
+- While the listener does not listen, nothing is heard: the shelf is not used, and everything on it is
+  dropped when it listens again.
+- A dropped race is read again in the background; until it is back, its answers come from the store
+  (through the read cache) as before. What was read while its race was dropped is not kept.
+
+SQLite does without: a card there is a read on the event loop's thread, with no process to wake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, cast
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry
+from db.reads.answers import RaceAnswers
+from db.reads.polls import PollPage
+from db.reads.races import RaceCard
+from db.reads.results import RaceResults
+
+log = logging.getLogger(__name__)
+
+# Entries of these change no race's card: a member following a race, a server's settings.
+CARDLESS_ENTITIES = frozenset({"follows", "guild_settings"})
+# Entries of people may change the card of every race they are in.
+PEOPLE_ENTITY = "candidates"
+RETRY_SECONDS = 5.0  # after a failed read, the shelf waits this long before it reads again
+FILL_WAIT_SECONDS = 30.0  # at start, how long the bot waits for the cards before it connects
+READERS = 2  # cards read at once: the store keeps more connections for members' reads (db/pgread.py HELD)
+
+Races = frozenset[int] | None  # the races a write changed; None: any race
+
+
+def races_written(entries: Iterable[AuditEntry]) -> Races:
+    """The races whose cards the writes of these audit entries may have changed (None: any)."""
+    races: set[int] = set()
+    for entry in entries:
+        if entry.entity in CARDLESS_ENTITIES:
+            continue
+        if entry.race_id is None or entry.entity == PEOPLE_ENTITY:
+            return None
+        races.add(entry.race_id)
+    return frozenset(races)
+
+
+def races_in_payload(text: str) -> Races:
+    """The races of a racedesk_cards notification's list (`12,15` or `*`)."""
+    if text == "*":
+        return None
+    try:
+        return frozenset(int(part) for part in text.split(","))
+    except ValueError:
+        return None  # not a list this version writes: drop everything rather than guess
+
+
+class CardShelf:
+    """Every race's answers (card, first page of polls, count), pickled; `drop` what writes changed; `fill`
+    reads them all."""
+
+    def __init__(
+        self,
+        read_answers: Callable[[int], Awaitable[RaceAnswers | None]],
+        race_ids: Callable[[], Awaitable[Iterable[int]]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.read_answers = read_answers
+        self.race_ids = race_ids
+        self.clock = clock
+        self.usable: Callable[[], bool] = lambda: False  # the bot sets it: the listener listens
+        self.races: dict[int, tuple[bytes, bytes, bytes]] = {}  # race id -> its card, first polls, count
+        self.hits = 0
+        # Each drop counts one; a card read is kept only if its race was not dropped since the read began.
+        self._drops = 0
+        self._dropped_at: dict[int, int] = {}
+        self._all_dropped_at = 0
+        self._to_read: set[int] = set()
+        self._read_all = False
+        self._wake = asyncio.Event()  # set: something was dropped, to be read again
+        self._idle = asyncio.Event()  # set: nothing is left to read (or the last try failed)
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+        _shelves.add(self)
+
+    def card(self, race_id: int) -> RaceCard | None:
+        """The race's card, if the shelf holds it and is usable; None: ask the store."""
+        return cast(RaceCard | None, self._get(race_id, 0))
+
+    def first_polls(self, race_id: int) -> PollPage | None:
+        """The first page of the race's polls, unfiltered (as `card`)."""
+        return cast(PollPage | None, self._get(race_id, 1))
+
+    def results(self, race_id: int) -> RaceResults | None:
+        """The race's count (as `card`)."""
+        return cast(RaceResults | None, self._get(race_id, 2))
+
+    def _get(self, race_id: int, part: int) -> Any:
+        if not self.usable():
+            return None
+        held = self.races.get(race_id)
+        if held is None:
+            return None
+        self.hits += 1
+        return pickle.loads(held[part])
+
+    def drop(self, races: Races) -> None:
+        """Writes changed these races' cards (None: any race's): drop them and read them again. A shelf not
+        started holds nothing to drop."""
+        if self._task is None:
+            return
+        self._drops += 1
+        if races is None:
+            self.races = {}
+            self._all_dropped_at = self._drops
+            self._dropped_at.clear()
+            self._to_read.clear()
+            self._read_all = True
+        else:
+            for race_id in races:
+                self.races.pop(race_id, None)
+                self._dropped_at[race_id] = self._drops
+            self._to_read.update(races)
+        self._idle.clear()
+        self._wake.set()
+
+    async def fill(self, wait: float = FILL_WAIT_SECONDS) -> int:
+        """Read every race's card (at start), waiting up to `wait` seconds for them; the rest, and whatever
+        writes drop from now on, are read in the background. Returns how many cards are held."""
+        self.start()
+        self.drop(None)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), wait)
+        return len(self.races)
+
+    def start(self) -> None:
+        """Read in the background what is dropped (and everything, once `drop(None)`)."""
+        if self._task is None and not self.closed:
+            self._task = asyncio.create_task(self._keep_reading(), name="racedesk-card-shelf")
+
+    async def close(self) -> None:
+        self.closed = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._idle.set()  # nobody waits for a fill that will not come
+
+    async def _keep_reading(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._read_dropped()
+            except Exception:  # the store is unreachable for now: its cards come from the store meanwhile
+                log.exception("reading race cards; trying again in %.0f s", RETRY_SECONDS)
+                self._wake.set()
+                self._idle.set()
+                await asyncio.sleep(RETRY_SECONDS)
+            else:
+                self._idle.set()
+
+    async def _read_dropped(self) -> None:
+        while self._read_all or self._to_read:
+            if self._read_all:
+                started = self._drops
+                wanted = await self.race_ids()
+                if self._all_dropped_at > started:
+                    continue  # everything was dropped again meanwhile: ask again
+                self._read_all = False
+                self._to_read.update(wanted)
+            async with asyncio.TaskGroup() as readers:
+                for _ in range(READERS):
+                    readers.create_task(self._read_some())
+
+    async def _read_some(self) -> None:
+        while self._to_read and not self._read_all:
+            race_id = self._to_read.pop()
+            try:
+                await self._read_one(race_id)
+            except BaseException:
+                self._to_read.add(race_id)  # read again on the next try
+                raise
+
+    async def _read_one(self, race_id: int) -> None:
+        started = self._drops
+        answers = await self.read_answers(race_id)
+        if answers is None:
+            return
+        if self._all_dropped_at > started or self._dropped_at.get(race_id, 0) > started:
+            return  # dropped while it was read: it may be older than the write (it is read again)
+        parts = (answers.card, answers.first_polls, answers.results)
+        card, polls, results = (pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL) for part in parts)
+        self.races[race_id] = (card, polls, results)
+
+
+# Every shelf of this process, to drop what this process's own writes changed as they commit.
+_shelves: weakref.WeakSet[CardShelf] = weakref.WeakSet()
+_WRITTEN = "racedesk_races_written"  # a session's info key: the races its transaction changed so far
+
+
+@event.listens_for(Session, "after_flush")
+def _note_written(session: Session, _context: Any) -> None:
+    entries = [obj for obj in session.new if isinstance(obj, AuditEntry)]
+    if not entries:
+        return
+    races = races_written(entries)
+    known = session.info.get(_WRITTEN, frozenset())
+    session.info[_WRITTEN] = None if races is None or known is None else known | races
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_written(session: Session) -> None:
+    if _WRITTEN not in session.info:
+        return
+    races = session.info.pop(_WRITTEN)
+    if races == frozenset():
+        return
+    for shelf in list(_shelves):
+        shelf.drop(races)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)

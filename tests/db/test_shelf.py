@@ -1,0 +1,491 @@
+"""The shelf of race cards (db/shelf.py): the same answers as the store's reads, and never older than the store:
+each write drops the races whose answers it changed (as this process commits it, and in other processes by
+NOTIFY racedesk_cards), what was read while its race was dropped is not kept, and nothing is served while
+other processes' writes are not heard."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db import shelf as shelf_module
+from db.audit import SYSTEM, Actor, record
+from db.engine import make_sessionmaker
+from db.models import AuditEntry, Race
+from db.notify import CARDS_CHANNEL, WriteListener
+from db.reads.answers import RaceAnswers, race_answers
+from db.reads.polls import PollFilter, poll_page
+from db.reads.races import race_card
+from db.reads.results import race_results
+from db.shelf import CardShelf, Races, races_in_payload, races_written
+from db.store import Store
+from tests.support import World, desk_world, until
+
+# ---------------------------------------------------------------- which races a write changed
+
+
+def entry(entity: str, race_id: int | None) -> AuditEntry:
+    return AuditEntry(action=f"{entity}.x", entity=entity, race_id=race_id)
+
+
+@pytest.mark.parametrize(
+    ("entries", "races"),
+    [
+        ([entry("polls", 3)], frozenset({3})),
+        ([entry("results", 3), entry("calls", 4), entry("polls", 3)], frozenset({3, 4})),
+        ([entry("follows", None), entry("guild_settings", None)], frozenset()),
+        ([entry("follows", None), entry("polls", 7)], frozenset({7})),
+        ([entry("polls", 3), entry("document", None)], None),  # an import names no race: any race
+        ([entry("candidates", 3)], None),  # a person shows on the card of each race they are in
+    ],
+)
+def test_the_races_a_write_changed_are_those_its_entries_name(
+    entries: list[AuditEntry], races: Races
+) -> None:
+    assert races_written(entries) == races
+
+
+@pytest.mark.parametrize(
+    ("payload", "races"),
+    [("12", frozenset({12})), ("12,15", frozenset({12, 15})), ("*", None), ("1,x", None)],
+)
+def test_a_notifications_list_is_read_as_races_or_any(payload: str, races: Races) -> None:
+    assert races_in_payload(payload) == races
+
+
+# ---------------------------------------------------------------- the shelf's own rules
+
+
+class FakeStore:
+    """Answers for the shelf: each race's answers (an int standing in), read when the test lets it."""
+
+    def __init__(self, races: Iterable[int]) -> None:
+        self.version = dict.fromkeys(races, 0)
+        self.reads: list[int] = []
+        self.gate: asyncio.Event | None = None  # set: reads go on; None: they never wait
+        self.failing = False
+
+    async def answers(self, race_id: int) -> Any:
+        self.reads.append(race_id)
+        seen = self.version.get(race_id)
+        gate = self.gate  # the gate of when the read began
+        if gate is not None:
+            await gate.wait()
+        if self.failing:
+            raise OSError("the store is unreachable")
+        if seen is None:
+            return None
+        return RaceAnswers(
+            card=("card", race_id, seen), first_polls=("polls", race_id, seen), results=("n", race_id, seen)
+        )  # type: ignore[arg-type]
+
+    async def race_ids(self) -> list[int]:
+        return list(self.version)
+
+
+def shelf_of(store: FakeStore, usable: bool = True) -> CardShelf:
+    shelf = CardShelf(store.answers, store.race_ids)
+    shelf.usable = lambda: usable
+    return shelf
+
+
+async def settled(shelf: CardShelf) -> None:
+    await asyncio.wait_for(shelf._idle.wait(), 5)
+
+
+async def test_a_filled_shelf_holds_every_races_answers_and_gives_copies() -> None:
+    store = FakeStore([1, 2, 3])
+    shelf = shelf_of(store)
+    try:
+        assert await shelf.fill() == 3
+        assert shelf.card(2) == ("card", 2, 0)
+        assert shelf.first_polls(2) == ("polls", 2, 0)
+        assert shelf.results(3) == ("n", 3, 0)
+        assert shelf.card(9) is None  # a race it does not hold: the store is asked
+        assert shelf.card(2) is not shelf.card(2)  # each asker gets its own copy
+    finally:
+        await shelf.close()
+
+
+async def test_an_unusable_shelf_answers_nothing() -> None:
+    store = FakeStore([1])
+    shelf = shelf_of(store, usable=False)
+    try:
+        await shelf.fill()
+        assert shelf.races and shelf.card(1) is None and shelf.results(1) is None
+    finally:
+        await shelf.close()
+
+
+async def test_a_dropped_race_is_read_again_and_the_others_are_not() -> None:
+    store = FakeStore([1, 2, 3])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        store.reads.clear()
+        store.version[2] = 1
+        shelf.drop(frozenset({2}))
+        assert shelf.card(2) is None  # until it is read again, the store answers
+        await settled(shelf)
+        assert store.reads == [2] and shelf.card(2) == ("card", 2, 1) and shelf.card(1) == ("card", 1, 0)
+    finally:
+        await shelf.close()
+
+
+async def test_what_was_read_while_its_race_was_dropped_is_not_kept() -> None:
+    store = FakeStore([1, 2])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        first = store.gate = asyncio.Event()
+        shelf.drop(frozenset({1}))
+        await until(lambda: store.reads[-1:] == [1], what="the read under way")
+        # A write commits while it is read: the read may have seen the store before it.
+        store.version[1] = 2
+        shelf.drop(frozenset({1}))
+        second = store.gate = asyncio.Event()
+        first.set()
+        await until(lambda: len(store.reads) == 4, what="the race read again")
+        assert shelf.card(1) is None  # the first read ended, and was not kept
+        second.set()
+        await settled(shelf)
+        assert shelf.card(1) == ("card", 1, 2)
+    finally:
+        await shelf.close()
+
+
+async def test_everything_dropped_while_the_races_are_listed_lists_them_again() -> None:
+    store = FakeStore([1])
+    shelf = shelf_of(store)
+    listed = 0
+    asked = asyncio.Event()
+
+    async def race_ids() -> list[int]:
+        nonlocal listed
+        listed += 1
+        if listed == 1:
+            asked.set()
+            await asyncio.sleep(0.05)  # a race is added meanwhile, and everything dropped
+        return list(store.version)
+
+    shelf.race_ids = race_ids
+    try:
+        filling = asyncio.create_task(shelf.fill())
+        await asked.wait()
+        store.version[5] = 0
+        shelf.drop(None)
+        assert await filling == 2
+        assert listed == 2 and shelf.card(5) == ("card", 5, 0)
+    finally:
+        await shelf.close()
+
+
+async def test_a_shelf_not_started_drops_nothing_and_keeps_nothing_to_read() -> None:
+    shelf = shelf_of(FakeStore([1]))
+    shelf.drop(frozenset({1}))
+    shelf.drop(None)
+    assert not shelf._to_read and not shelf._read_all and not shelf._dropped_at
+
+
+async def test_a_failed_read_is_logged_and_tried_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(shelf_module, "RETRY_SECONDS", 0.05)
+    store = FakeStore([1, 2])
+    store.failing = True
+    shelf = shelf_of(store)
+    try:
+        with caplog.at_level(logging.ERROR, logger="db.shelf"):
+            assert await shelf.fill() == 0  # the bot goes on; members' cards come from the store
+            assert "reading race cards" in caplog.text
+        store.failing = False
+        await until(lambda: len(shelf.races) == 2, what="the cards read on the next try")
+    finally:
+        await shelf.close()
+
+
+async def test_closing_the_shelf_ends_its_reading_and_a_fill_waiting_for_it() -> None:
+    store = FakeStore([1])
+    store.gate = asyncio.Event()
+    shelf = shelf_of(store)
+    filling = asyncio.create_task(shelf.fill())
+    await until(lambda: store.reads == [1], what="the read under way")
+    await shelf.close()
+    assert await asyncio.wait_for(filling, 5) == 0
+    assert shelf._task is None
+
+
+# ---------------------------------------------------------------- this process's own writes
+
+
+class RecordingShelf(CardShelf):
+    """A shelf that only notes what it is told to drop."""
+
+    def __init__(self) -> None:
+        super().__init__(_never, _never)
+        self.dropped: list[Races] = []
+
+    def drop(self, races: Races) -> None:
+        self.dropped.append(races)
+
+    def since(self, mark: int) -> Races:
+        """Every race dropped after the first `mark` drops (None: any race)."""
+        told = self.dropped[mark:]
+        if any(races is None for races in told):
+            return None
+        return frozenset().union(*(r for r in told if r is not None))
+
+
+async def _never(*_args: Any) -> Any:
+    raise AssertionError("a recording shelf reads nothing")
+
+
+@pytest.fixture
+def recording() -> RecordingShelf:
+    return RecordingShelf()
+
+
+async def test_a_commit_drops_the_races_its_entries_name_and_a_rollback_nothing(
+    recording: RecordingShelf, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions.begin() as session:
+        session.add(race := Race(cycle=2030, state="WY", office="senate", seat="Class I"))
+        await session.flush()
+        await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+        await record(session, SYSTEM, "follow.add", "follows", None)
+        assert recording.dropped == []  # not before it commits
+    assert recording.dropped == [frozenset({race.id})]
+    async with sessions.begin() as session:
+        await record(session, SYSTEM, "follow.add", "follows", None)
+    assert recording.dropped == [frozenset({race.id})]  # a follow changes no card
+    with pytest.raises(RuntimeError):
+        async with sessions.begin() as session:
+            await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+            raise RuntimeError("rolled back")
+    async with sessions.begin() as session:
+        await session.execute(text("SELECT 1"))
+    assert recording.dropped == [frozenset({race.id})]
+
+
+# ---------------------------------------------------------------- the same answers as the store's reads
+
+
+async def all_answers(sessions: async_sessionmaker[AsyncSession]) -> dict[int, RaceAnswers | None]:
+    async with sessions() as session:
+        ids = list(await session.scalars(select(Race.id)))
+        return {race_id: await race_answers(session, race_id) for race_id in ids}
+
+
+async def assert_answers_are_the_reads(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        ids = list(await session.scalars(select(Race.id).order_by(Race.id)))
+        for race_id in ids:
+            answers = await race_answers(session, race_id)
+            assert answers is not None
+            assert answers.card == await race_card(session, race_id)
+            assert answers.first_polls == await poll_page(session, race_id, PollFilter(), 1)
+            assert answers.results == await race_results(session, race_id)
+        assert await race_answers(session, max(ids) + 1) is None
+    return len(ids)
+
+
+async def test_the_answers_are_the_reads_for_every_shipped_race(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    assert await assert_answers_are_the_reads(default_store) > 1000
+
+
+async def test_the_answers_are_the_reads_on_each_database(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    assert await assert_answers_are_the_reads(sample_sessions) == 2
+
+
+# ---------------------------------------------------------------- every desk write names what it changed
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with desk_world(tmp_path, results_channels=False, followers=False) as started:
+        yield started
+
+
+async def desk_write_changes(
+    world: World, recording: RecordingShelf, said: str, author: int, channel: int | None = None
+) -> tuple[set[int], Races, str]:
+    """The races whose answers `said` changed, the races its commit dropped, and the reply."""
+    sessions = make_sessionmaker(world.bot.engine)
+    before = await all_answers(sessions)
+    mark = len(recording.dropped)
+    exchange = await world.say(said, author=author, channel=channel)
+    assert exchange.ok is True, exchange.text
+    after = await all_answers(sessions)
+    changed = {
+        race_id for race_id in before.keys() | after.keys() if before.get(race_id) != after.get(race_id)
+    }
+    return changed, recording.since(mark), exchange.text
+
+
+async def test_every_desk_write_drops_the_races_whose_answers_it_changed(
+    world: World, recording: RecordingShelf
+) -> None:
+    sessions = make_sessionmaker(world.bot.engine)
+    async with sessions() as session:
+        special, regular = (
+            await session.scalars(select(Race.id).where(Race.state == "AL").order_by(Race.cycle))
+        ).all()
+    mod = world.moderator
+    only_2020 = frozenset({regular})
+
+    async def step(said: str, author: int = mod, channel: int | None = None) -> tuple[set[int], Races, str]:
+        changed, dropped, reply = await desk_write_changes(world, recording, said, author, channel)
+        assert dropped is None or changed <= dropped, f"{said}: changed {changed}, dropped {dropped}"
+        return changed, dropped, reply
+
+    result = await step("!result alabama 2020 general Tuberville=1392100 Jones=920500 reporting=100%")
+    assert result[:2] == ({regular}, only_2020)
+    assert (await step("!call alabama 2020 general Tuberville source=AP"))[:2] == ({regular}, only_2020)
+    assert (await step("!uncall alabama 2020 general"))[:2] == ({regular}, only_2020)
+    changed, dropped, reply = await step(
+        '!poll add alabama 2020 pollster="Test Poll" dates="Oct 1-5, 2020" Tuberville=50 Jones=40 n=600 pop=lv'
+    )
+    assert (changed, dropped) == ({regular}, only_2020)
+    poll_id = re.search(r"poll #(\d+)", reply, re.IGNORECASE)
+    assert poll_id is not None, reply
+    assert (await step(f"!poll remove {poll_id[1]}"))[:2] == ({regular}, only_2020)
+    changed, dropped, reply = await step('!endorse alabama 2020 endorser="Test Paper" candidate=Tuberville')
+    assert (changed, dropped) == ({regular}, only_2020)
+    assert (await step('!race-edit alabama 2020 notes="Open seat"'))[:2] == ({regular}, only_2020)
+    undone = re.search(r"!undo (\d+)", result[2])
+    assert undone is not None, result[2]
+    assert (await step(f"!undo {undone[1]}"))[:2] == ({regular}, only_2020)
+    # A person's name shows on each race they are in: Jones ran in both.
+    changed, dropped, _ = await step('!candidate-edit alabama 2020 candidate=Jones name="Douglas Jones"')
+    assert changed == {special, regular} and dropped is None
+    changed, dropped, _ = await step('!race-add wyoming senate 2030 general="Nov 5"')
+    assert len(changed) == 1 and dropped == frozenset(changed)
+    # Following a race and a server's settings change no answer, and drop nothing.
+    assert (await step("!follow alabama 2020", author=world.member))[:2] == (set(), frozenset())
+    config = f"!config results-channel <#{world.other_channel}>"
+    assert (await step(config, world.other_admin, world.other_channel))[:2] == (set(), frozenset())
+
+
+# ---------------------------------------------------------------- other processes' writes (PostgreSQL)
+
+
+@pytest.fixture
+async def listening(engine: AsyncEngine) -> AsyncIterator[tuple[asyncpg.Connection[Any], list[str]]]:
+    """A raw connection listening on racedesk_cards, and the payloads it heard."""
+    async with engine.connect() as conn:
+        schema = await conn.scalar(text("SELECT current_schema()"))
+    heard: list[str] = []
+    dsn = "postgresql://" + engine.url.render_as_string(hide_password=False).split("://", 1)[1]
+    connection = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+
+    def hear(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        named, _, races = payload.rpartition(" ")
+        if named == schema:
+            heard.append(races)
+
+    await connection.add_listener(CARDS_CHANNEL, hear)
+    try:
+        yield connection, heard
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_the_trigger_names_the_races_as_this_process_does(
+    sessions: async_sessionmaker[AsyncSession], listening: tuple[Any, list[str]]
+) -> None:
+    _, heard = listening
+    async with sessions.begin() as session:  # enough races that a list of them all is too long to send
+        races = [
+            {"cycle": 3000 + i, "state": "WY", "office": "senate", "seat": "Class I"} for i in range(2000)
+        ]
+        await session.execute(insert(Race).values(races))
+    async with sessions() as session:
+        every = list(await session.scalars(select(Race.id).order_by(Race.id)))
+    first, second = every[:2]
+    writes: list[list[tuple[str, int | None]]] = [
+        [("polls", first)],
+        [("results", first), ("calls", second), ("polls", first)],
+        [("follows", None)],
+        [("guild_settings", None), ("polls", second)],
+        [("document", None)],
+        [("candidates", first)],
+        [("polls", race_id) for race_id in every],  # too long for a notification: any race
+    ]
+    for entries in writes:
+        before = len(heard)
+        async with sessions.begin() as session:  # one statement: one notification
+            rows = [
+                {"action": f"{e}.x", "entity": e, "race_id": r, "actor_name": "system"} for e, r in entries
+            ]
+            await session.execute(insert(AuditEntry).values(rows))
+        expected = races_written(entry(e, r) for e, r in entries)
+        if expected == frozenset():
+            await asyncio.sleep(0.2)
+            assert len(heard) == before, entries  # nothing to say
+            continue
+        await until(lambda count=before: len(heard) > count, what=f"the notification of {entries[:3]}")  # type: ignore[misc]
+        assert len(heard) == before + 1
+        if len(entries) < 100:
+            assert races_in_payload(heard[-1]) == expected
+        else:
+            assert heard[-1] == "*", (len(heard[-1]), len(entries), heard[-1].count(","))
+    # A write of several statements sends one notification each: together, what it changed.
+    before = len(heard)
+    async with sessions.begin() as session:
+        for race_id in (first, second):
+            await record(session, SYSTEM, "polls.x", "polls", None, race_id=race_id)
+    await until(lambda: len(heard) >= before + 2, what="both notifications")
+    assert {races_in_payload(p) for p in heard[before:]} == {frozenset({first}), frozenset({second})}
+
+
+@pytest.mark.parametrize("sample_sessions", ["postgresql"], indirect=True)
+async def test_another_processs_write_drops_only_its_races_here(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    engine = sample_sessions.kw["bind"]
+    store = Store(make_sessionmaker(engine))
+    listener = WriteListener(engine, store.cache.invalidate, store.directory.invalidate, store.shelf.drop)
+    store.shelf.usable = lambda: listener.live
+    listener.start()
+    try:
+        await listener.wait_listening()
+        assert await store.shelf.fill() == 2
+        async with sample_sessions() as session:
+            special, regular = (
+                await session.scalars(select(Race.id).where(Race.state == "AL").order_by(Race.cycle))
+            ).all()
+        card = await store.race_card(regular)
+        assert card is not None and store.shelf.hits == 1
+        # Another process changes the 2020 race: this one hears it and drops that race alone.
+        other = make_sessionmaker(engine)
+        async with other.begin() as session:
+            await session.execute(update(Race).where(Race.id == regular).values(notes="Heard elsewhere"))
+            await record(session, Actor(id=1, name="desk"), "race.edit", "races", regular, race_id=regular)
+        await until(lambda: regular not in store.shelf.races, what="the 2020 race dropped")
+        assert special in store.shelf.races
+        fresh = await store.race_card(regular)
+        assert fresh is not None and fresh.race.notes == "Heard elsewhere"
+        await until(lambda: regular in store.shelf.races, what="the 2020 race read again")
+        shelved = store.shelf.card(regular)
+        assert shelved is not None and shelved == fresh
+        # While nothing is heard, nothing is served from the shelf.
+        await listener.stop()
+        hits = store.shelf.hits
+        assert await store.race_card(special) is not None and store.shelf.hits == hits
+    finally:
+        await listener.stop()
+        await store.close()
