@@ -49,13 +49,16 @@ def _note_audited_write(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _bump_version(session: Session) -> None:
     global _local_version
+    if session.in_nested_transaction():
+        return  # a savepoint's commit (SQLAlchemy tells of those too): the transaction is still open
     if session.info.pop("audited_write", False):
         _local_version += 1
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_write(session: Session) -> None:
-    session.info.pop("audited_write", None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps what the transaction wrote before
+        session.info.pop("audited_write", None)
 
 
 class ReadCache:

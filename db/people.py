@@ -483,6 +483,10 @@ class PeopleIndex:
     #: When given, new aliases and name tokens are kept here as rows until `write_later` (an import's many).
     later: dict[type[Any], list[dict[str, Any]]] | None = None
     created: list[Candidate] = field(default_factory=list)
+    #: People found (not created here) whose party or office held was filled in here, by `id()`: a change of
+    #: every race they are in.
+    filled_in: set[int] = field(default_factory=set)
+    _created_objects: set[int] = field(default_factory=set)  # `id()` of each person in `created`
     merges: list[Merge] = field(default_factory=list)
     ambiguities: list[Ambiguity] = field(default_factory=list)
     _states: dict[str | None, _StateIndex] = field(default_factory=dict)
@@ -635,12 +639,17 @@ class PeopleIndex:
         if known is None:
             known = await self._create(name, state, party, office_held)
         person = known.person
+        filled = False
         if office_held and not person.office_held:
             person.office_held = office_held
             self._update(person, office_held=office_held)
+            filled = True
         if party and not person.party:
             person.party = party
             self._update(person, party=party)
+            filled = True
+        if filled and id(person) not in self._created_objects:
+            self.filled_in.add(id(person))
         for spelling in spellings:
             await self.add_alias(person, spelling, source)
         return person
@@ -666,6 +675,7 @@ class PeopleIndex:
             else:
                 await self.session.flush()
         self.created.append(person)
+        self._created_objects.add(id(person))
         known = _Known(person, [name], set(), set())
         index.add(known)
         return known
@@ -713,16 +723,16 @@ class PeopleIndex:
 
     async def write_later(self) -> None:
         """Insert the people, aliases and tokens kept back (with `later`), one INSERT per table, after a
-        flush of the people they name."""
-        if not self.later:
-            return
-        await self.write_people()
-        await self.session.flush()
-        for model, rows in self.later.items():
-            await insert_rows(self.session, model, rows)
-        self.later.clear()
-        await update_rows(self.session, Candidate, self._updates)
-        self._updates.clear()
+        flush of the people they name; then update the stored people `get_or_create` filled in."""
+        if self.later:
+            await self.write_people()
+            await self.session.flush()
+            for model, rows in self.later.items():
+                await insert_rows(self.session, model, rows)
+            self.later.clear()
+        if self._updates:  # also when nothing new was kept back: a party filled in for a stored person
+            await update_rows(self.session, Candidate, self._updates)
+            self._updates.clear()
 
     async def add_alias(self, person: Candidate, spelling: str, source: str | None = None) -> None:
         key = _key(spelling)

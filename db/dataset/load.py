@@ -286,7 +286,7 @@ class DocumentLoader:
         key, name = item.get("key"), item.get("name")
         if not key or not name:
             raise DocumentError(f"{where}: a candidate needs a 'key' and a 'name'")
-        before = len(self.people.created)
+        before, filled = len(self.people.created), len(self.people.filled_in)
         self._keys[key] = await self.people.get_or_create(
             name,
             item.get("state"),
@@ -296,6 +296,7 @@ class DocumentLoader:
             source=self.source_name,
         )
         self.summary.added["candidates"] += len(self.people.created) - before
+        self.summary.updated["candidates"] += len(self.people.filled_in) - filled
 
     async def _race(self, item: dict[str, Any], where: str) -> None:
         try:
@@ -315,6 +316,7 @@ class DocumentLoader:
         if race is None:
             race = self._races[key] = await self._new(Race, **natural)
             self.summary.added["races"] += 1
+        changed = False
         for attr, value in (
             ("incumbent_party", item.get("incumbent_party")),
             ("source", item.get("source")),
@@ -323,6 +325,9 @@ class DocumentLoader:
         ):
             if value is not None and getattr(race, attr) != value:
                 setattr(race, attr, value)
+                changed = True
+        if changed and not new:
+            self.summary.updated["races"] += 1
         if new:
             await self._give_id(race)
         contests = {}
@@ -350,9 +355,13 @@ class DocumentLoader:
             "status": _choice(item["status"], ContestStatus, where) if item.get("status") else None,
             "source": item.get("source"),
         }
+        changed = False
         for attr, value in fields.items():
             if value is not None and getattr(contest, attr) != value:
                 setattr(contest, attr, value)
+                changed = True
+        if changed and not new:
+            self.summary.updated["contests"] += 1
         if new:
             await self._give_id(contest)
         candidacies = {}

@@ -64,6 +64,23 @@ async def test_a_rolled_back_write_leaves_the_cache(sessions: async_sessionmaker
     assert cache_module.local_version() == before
 
 
+async def test_a_savepoint_of_a_write_counts_at_the_transactions_commit(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    before = cache_module.local_version()
+    async with sessions.begin() as session:
+        await record(session, SYSTEM, "test.write", "races", None)
+        async with session.begin_nested():
+            await session.execute(insert(AuditEntry).values(action="x", entity="races", actor_name="system"))
+        assert cache_module.local_version() == before  # not yet: the cache could be filled again meanwhile
+        try:
+            async with session.begin_nested():
+                raise LookupError("the savepoint rolls back")
+        except LookupError:
+            pass
+    assert cache_module.local_version() == before + 1  # the write before the savepoint still counts
+
+
 async def test_another_processs_write_is_seen_at_the_next_check(engine: AsyncEngine) -> None:
     clock = Clock()
     cache = ReadCache(make_sessionmaker(engine), clock=clock)
