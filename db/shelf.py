@@ -5,18 +5,22 @@ On PostgreSQL a card costs a round trip to the server, and on a machine that is 
 process must first be woken: 1-2 ms, more than the rest of the answer. The read cache (db/cache.py) cannot
 help a member who asks about a race nobody asked about since the last write anywhere, and on election night
 the desk writes every few seconds. So each process keeps, for every race, what those three commands first
-read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race).
+read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race);
+and every person as `candidate` first reads them to find one by name (db/reads/people.py KnownPeople),
+so a person's card is a single round trip.
 Each is pickled (some 3.4 KB a race, 34 MB for 10,000 races of ten polls; read back in 50-90 microseconds),
 read at start and kept as new as the store:
 
 - Which races a write changed is known from its audit entries (every write records them, db/audit.py): their
-  races, or every race when an entry names none (an import) or is of a person (a person's name and party show
-  on the card of each race they are in). Entries of follows and of servers' settings change no card.
+  races, or every race when an entry names none (an import) or is of a person or a candidacy (a person's name
+  and party show on the card of each race they are in). Entries of follows and of servers' settings change no card.
 - Another process's write is heard at once: a trigger sends NOTIFY racedesk_cards with those races, or `*`
   (migration 0011), and the listener (db/notify.py) drops them here. This process's own write drops them as
   it commits (`_note_written` below), before its notification is back.
 - While the listener does not listen, nothing is heard: the shelf is not used, and everything on it is
   dropped when it listens again.
+- The people change only by writes that drop every race (a person's, a candidacy's, an import), and are
+  dropped and read again with them.
 - A dropped race is read again in the background; until it is back, its answers come from the store
   (through the read cache) as before. What was read while its race was dropped is not kept.
 
@@ -39,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
 from db.reads.answers import RaceAnswers
+from db.reads.people import KnownPeople
 from db.reads.polls import PollPage
 from db.reads.races import RaceCard
 from db.reads.results import RaceResults
@@ -47,8 +52,9 @@ log = logging.getLogger(__name__)
 
 # Entries of these change no race's card: a member following a race, a server's settings.
 CARDLESS_ENTITIES = frozenset({"follows", "guild_settings"})
-# Entries of people may change the card of every race they are in.
-PEOPLE_ENTITY = "candidates"
+# Entries of people, or of their candidacies (adding one may fill in the person's party), may change the
+# card of every race they are in.
+PEOPLE_ENTITIES = frozenset({"candidates", "candidacies"})
 RETRY_SECONDS = 5.0  # after a failed read, the shelf waits this long before it reads again
 FILL_WAIT_SECONDS = 30.0  # at start, how long the bot waits for the cards before it connects
 READERS = 2  # cards read at once: the store keeps more connections for members' reads (db/pgread.py HELD)
@@ -62,7 +68,7 @@ def races_written(entries: Iterable[AuditEntry]) -> Races:
     for entry in entries:
         if entry.entity in CARDLESS_ENTITIES:
             continue
-        if entry.race_id is None or entry.entity == PEOPLE_ENTITY:
+        if entry.race_id is None or entry.entity in PEOPLE_ENTITIES:
             return None
         races.add(entry.race_id)
     return frozenset(races)
@@ -86,13 +92,16 @@ class CardShelf:
         self,
         read_answers: Callable[[int], Awaitable[RaceAnswers | None]],
         race_ids: Callable[[], Awaitable[Iterable[int]]],
+        read_people: Callable[[], Awaitable[KnownPeople]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.read_answers = read_answers
         self.race_ids = race_ids
+        self.read_people = read_people
         self.clock = clock
         self.usable: Callable[[], bool] = lambda: False  # the bot sets it: the listener listens
         self.races: dict[int, tuple[bytes, bytes, bytes]] = {}  # race id -> its card, first polls, count
+        self.people: KnownPeople | None = None  # every person, for finding them by name
         self.hits = 0
         # Each drop counts one; a card read is kept only if its race was not dropped since the read began.
         self._drops = 0
@@ -119,6 +128,10 @@ class CardShelf:
         """The race's count (as `card`)."""
         return cast(RaceResults | None, self._get(race_id, 2))
 
+    def known_people(self) -> KnownPeople | None:
+        """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""
+        return self.people if self.usable() else None
+
     def _get(self, race_id: int, part: int) -> Any:
         if not self.usable():
             return None
@@ -136,6 +149,7 @@ class CardShelf:
         self._drops += 1
         if races is None:
             self.races = {}
+            self.people = None
             self._all_dropped_at = self._drops
             self._dropped_at.clear()
             self._to_read.clear()
@@ -190,9 +204,11 @@ class CardShelf:
             if self._read_all:
                 started = self._drops
                 wanted = await self.race_ids()
+                people = await self.read_people() if self.read_people is not None else None
                 if self._all_dropped_at > started:
                     continue  # everything was dropped again meanwhile: ask again
                 self._read_all = False
+                self.people = people
                 self._to_read.update(wanted)
             async with asyncio.TaskGroup() as readers:
                 for _ in range(READERS):
@@ -236,6 +252,8 @@ def _note_written(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _drop_written(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's commit (SQLAlchemy tells of those too): the transaction is still open
     if _WRITTEN not in session.info:
         return
     races = session.info.pop(_WRITTEN)
@@ -247,4 +265,5 @@ def _drop_written(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_written(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps what the transaction wrote before
+        session.info.pop(_WRITTEN, None)

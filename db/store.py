@@ -28,7 +28,15 @@ from db.models import AuditEntry, Feed, Follow, GuildSettings, Race
 from db.pgread import PostgresReader
 from db.reads.answers import RaceAnswers, race_answers
 from db.reads.calendar import Calendar, contests_between
-from db.reads.people import PeopleMatches, PersonCard, find_people, person_card, person_endorsements
+from db.reads.people import (
+    KnownPeople,
+    PeopleMatches,
+    PersonCard,
+    find_people,
+    person_card,
+    person_endorsements,
+    read_known_people,
+)
 from db.reads.people import race_endorsements as read_race_endorsements
 from db.reads.polls import PollFilter, PollPage, poll_page, poll_sources, race_contests
 from db.reads.president import Presidency, presidency, president_cycles
@@ -70,7 +78,7 @@ class Store:
         # The races in memory for the lookup, as new as the store (db/directory.py).
         self.directory = RaceDirectory(self._read, lambda: self.cache.writes_heard())
         # Every race's card in memory, where other processes' writes are heard (db/shelf.py); the bot fills it.
-        self.shelf = CardShelf(self._answers_from_store, self._race_ids)
+        self.shelf = CardShelf(self._answers_from_store, self._race_ids, self._known_people)
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         if self.reader is not None:
@@ -116,6 +124,9 @@ class Store:
     async def _race_ids(self) -> list[int]:
         return await self._read(lambda s: _all_race_ids(s))
 
+    async def _known_people(self) -> KnownPeople:
+        return await self._read(read_known_people)
+
     async def race_results(self, race_id: int) -> RaceResults | None:
         shelved = self.shelf.results(race_id)
         if shelved is not None:
@@ -150,7 +161,8 @@ class Store:
 
     async def find_people(self, text: str, limit: int = 10) -> PeopleMatches:
         return await self._quick(
-            ("find_people", _words(text), limit), lambda s: find_people(s, text, limit=limit)
+            ("find_people", _words(text), limit),
+            lambda s: find_people(s, text, limit=limit, known=self.shelf.known_people()),
         )
 
     async def person_card(self, person_id: int) -> PersonCard | None:

@@ -9,6 +9,7 @@ when narrowing leaves nobody, they are read as parts of the name instead
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,10 @@ _FOUND = (
     .scalar_subquery(),
 )
 PEOPLE_OF_WORD = select(*_FOUND).where(CANDIDATES.c.id.in_(TOKEN_IDS)).order_by(CANDIDATES.c.id)
+EVERY_PERSON = select(*_FOUND).order_by(CANDIDATES.c.id)
+EVERY_NAME_WORD = select(NAME_TOKENS.c.token, NAME_TOKENS.c.candidate_id).order_by(
+    NAME_TOKENS.c.token, NAME_TOKENS.c.candidate_id
+)
 PEOPLE = (
     select(*_FOUND).where(CANDIDATES.c.id.in_(bindparam("ids", expanding=True))).order_by(CANDIDATES.c.id)
 )
@@ -95,6 +100,8 @@ for _statement in (
     INCUMBENT_IN_RACES,
     PERSON_ENDORSEMENTS,
     RACE_ENDORSEMENTS,
+    EVERY_PERSON,
+    EVERY_NAME_WORD,
 ):
     prebuilt(_statement)  # run straight on the driver (db/direct.py)
 # A person's card, in one round trip: the person, the races they hold, their endorsements, and their stages.
@@ -109,6 +116,55 @@ class PeopleMatches:
     people: list[Person]
     chosen: Person | None
     runs: dict[int, int] = field(default_factory=dict)  # person id -> races run, for the list
+
+
+class KnownPeople:
+    """Every person as `find_people` reads them (the rows of `_FOUND`), and their name words, in memory: what
+    `_found_by` and `_live_people` would read, for words the copy can answer (db/shelf.py keeps it current).
+
+    A word answers from here when some name word begins with it and no more than TOKEN_HITS do (past that,
+    which of them the statement's LIMIT keeps is the server's choice); a word no name begins with may be a
+    typo, and the typo search asks the store."""
+
+    __slots__ = ("ids", "people", "words")
+
+    def __init__(self, people: Sequence[Sequence[Any]], words: Sequence[Sequence[Any]]) -> None:
+        self.people = {int(row[0]): tuple(row) for row in people}
+        self.words = [str(row[0]) for row in words]  # sorted as the store sorts them (by code point)
+        self.ids = [int(row[1]) for row in words]
+
+    def ids_for(self, word: str) -> set[int] | None:
+        """The people `TOKEN_IDS` finds for the word; None: ask the store."""
+        start = bisect.bisect_left(self.words, word)
+        end = bisect.bisect_left(self.words, word + "~", start)
+        if start == end:
+            return set() if len(word) < 4 else None  # a long word may be a typo: the store searches
+        if end - start > TOKEN_HITS:
+            return None
+        return set(self.ids[start:end])
+
+    def found_by(self, words: list[str]) -> list[tuple[Any, ...]] | None:
+        """The rows `_found_by` reads for these words, or None: ask the store."""
+        matched: set[int] | None = None
+        for word in words:
+            hits = self.ids_for(word)
+            if hits is None:
+                return None
+            matched = hits if matched is None else matched & hits
+        return self.rows_of(matched or set())
+
+    def rows_of(self, ids: set[int]) -> list[tuple[Any, ...]]:
+        return [self.people[i] for i in sorted(ids) if i in self.people]
+
+    def unmerged(self, ids: set[int]) -> list[tuple[Any, ...]]:
+        """The rows `UNMERGED_PEOPLE` reads for these ids."""
+        return [row for row in self.rows_of(ids) if row[-2] is None]
+
+
+async def read_known_people(session: AsyncSession) -> KnownPeople:
+    people = await session.execute(EVERY_PERSON)
+    words = await session.execute(EVERY_NAME_WORD)
+    return KnownPeople(list(people), list(words))
 
 
 async def _ids_for_word(session: AsyncSession, word: str) -> set[int]:
@@ -140,24 +196,33 @@ async def _found_by(session: AsyncSession, words: list[str]) -> list[Sequence[An
     return list(await session.execute(PEOPLE, {"ids": sorted(ids)})) if ids else []
 
 
-async def _live_people(session: AsyncSession, words: list[str], runs: dict[int, int]) -> list[Person]:
+async def _live_people(
+    session: AsyncSession, words: list[str], runs: dict[int, int], known: KnownPeople | None
+) -> list[Person]:
     """The people found by these words, a merged-away record standing for the person it was merged into;
-    each one's count of races run goes into `runs`."""
-    rows = await _found_by(session, words)
+    each one's count of races run goes into `runs`. From `known` where it can answer."""
+    from_memory = known.found_by(words) if known is not None else None
+    rows = from_memory if from_memory is not None else await _found_by(session, words)
     merged = {row[-2] for row in rows if row[-2] is not None}
     live: list[Sequence[Any]] = [row for row in rows if row[-2] is None]
     if merged:
-        known = {row[0] for row in live}
-        live += list(await session.execute(UNMERGED_PEOPLE, {"ids": sorted(merged - known)}))
+        seen = {row[0] for row in live}
+        if known is not None:
+            live += known.unmerged(merged - seen)
+        else:
+            live += list(await session.execute(UNMERGED_PEOPLE, {"ids": sorted(merged - seen)}))
     runs.update((row[0], int(row[-1])) for row in live)
     return [Person(*row[:-2]) for row in live]
 
 
-async def find_people(session: AsyncSession, text: str, limit: int = 10) -> PeopleMatches:
+async def find_people(
+    session: AsyncSession, text: str, limit: int = 10, known: KnownPeople | None = None
+) -> PeopleMatches:
+    """The people a query names, best first; `known`: the people in memory, which answer where they can."""
     query = parse_query(text)
     words = [w for w in query.name_words if len(w) >= 2]
     ran: dict[int, int] = {}
-    found = await _live_people(session, words, ran) if words else []
+    found = await _live_people(session, words, ran, known) if words else []
     people = [
         p
         for p in found
@@ -168,7 +233,7 @@ async def find_people(session: AsyncSession, text: str, limit: int = 10) -> Peop
         # Every word as part of the name: "Al Gross", "Virginia Foxx".
         all_words = _all_words(text)
         if all_words and all_words != words:
-            people = await _live_people(session, all_words, ran)
+            people = await _live_people(session, all_words, ran, known)
             loose = not people
     if not people:
         people = found  # the name fits, the state or party does not: offer them

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db import shelf as shelf_module
 from db.audit import SYSTEM, Actor, record
 from db.engine import make_sessionmaker
-from db.models import AuditEntry, Race
+from db.models import AuditEntry, Candidate, Race
 from db.notify import CARDS_CHANNEL, WriteListener
 from db.reads.answers import RaceAnswers, race_answers
+from db.reads.people import read_known_people
 from db.reads.polls import PollFilter, poll_page
 from db.reads.races import race_card
 from db.reads.results import race_results
@@ -91,9 +92,12 @@ class FakeStore:
     async def race_ids(self) -> list[int]:
         return list(self.version)
 
+    async def people(self) -> Any:
+        return ("people", dict(self.version))
+
 
 def shelf_of(store: FakeStore, usable: bool = True) -> CardShelf:
-    shelf = CardShelf(store.answers, store.race_ids)
+    shelf = CardShelf(store.answers, store.race_ids, store.people)
     shelf.usable = lambda: usable
     return shelf
 
@@ -112,6 +116,16 @@ async def test_a_filled_shelf_holds_every_races_answers_and_gives_copies() -> No
         assert shelf.results(3) == ("n", 3, 0)
         assert shelf.card(9) is None  # a race it does not hold: the store is asked
         assert shelf.card(2) is not shelf.card(2)  # each asker gets its own copy
+        assert shelf.known_people() == ("people", {1: 0, 2: 0, 3: 0})
+        store.version[4] = 0
+        shelf.drop(None)  # a person changed (or an import): the people are read again with the races
+        assert shelf.known_people() is None and shelf.card(2) is None
+        await settled(shelf)
+        assert shelf.known_people() == ("people", {1: 0, 2: 0, 3: 0, 4: 0}) and shelf.card(4) == (
+            "card",
+            4,
+            0,
+        )
     finally:
         await shelf.close()
 
@@ -122,6 +136,7 @@ async def test_an_unusable_shelf_answers_nothing() -> None:
     try:
         await shelf.fill()
         assert shelf.races and shelf.card(1) is None and shelf.results(1) is None
+        assert shelf.people is not None and shelf.known_people() is None
     finally:
         await shelf.close()
 
@@ -276,6 +291,22 @@ async def test_a_commit_drops_the_races_its_entries_name_and_a_rollback_nothing(
     assert recording.dropped == [frozenset({race.id})]
 
 
+async def test_a_savepoint_drops_nothing_until_its_transaction_commits(
+    recording: RecordingShelf, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions.begin() as session:
+        session.add(race := Race(cycle=2030, state="WY", office="senate", seat="Class I"))
+        await session.flush()
+        await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+        async with session.begin_nested():
+            await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+        assert recording.dropped == []  # the savepoint's commit is not the transaction's
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                raise RuntimeError("the savepoint rolls back")
+    assert recording.dropped == [frozenset({race.id})]  # what was written before it is still dropped
+
+
 # ---------------------------------------------------------------- the same answers as the store's reads
 
 
@@ -324,15 +355,25 @@ async def desk_write_changes(
 ) -> tuple[set[int], Races, str]:
     """The races whose answers `said` changed, the races its commit dropped, and the reply."""
     sessions = make_sessionmaker(world.bot.engine)
-    before = await all_answers(sessions)
+    before, people_before = await all_answers(sessions), await people_now(sessions)
     mark = len(recording.dropped)
     exchange = await world.say(said, author=author, channel=channel)
     assert exchange.ok is True, exchange.text
-    after = await all_answers(sessions)
+    after, people_after = await all_answers(sessions), await people_now(sessions)
     changed = {
         race_id for race_id in before.keys() | after.keys() if before.get(race_id) != after.get(race_id)
     }
-    return changed, recording.since(mark), exchange.text
+    dropped = recording.since(mark)
+    if people_after != people_before:  # the people are dropped only with everything
+        assert dropped is None, f"{said}: the people changed, and only {dropped} were dropped"
+    return changed, dropped, exchange.text
+
+
+async def people_now(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any, ...]:
+    """The people as `find_people` reads them from memory (db/reads/people.py KnownPeople)."""
+    async with sessions() as session:
+        known = await read_known_people(session)
+    return known.people, known.words, known.ids
 
 
 async def test_every_desk_write_drops_the_races_whose_answers_it_changed(
@@ -370,6 +411,11 @@ async def test_every_desk_write_drops_the_races_whose_answers_it_changed(
     assert (await step(f"!undo {undone[1]}"))[:2] == ({regular}, only_2020)
     # A person's name shows on each race they are in: Jones ran in both.
     changed, dropped, _ = await step('!candidate-edit alabama 2020 candidate=Jones name="Douglas Jones"')
+    assert changed == {special, regular} and dropped is None
+    # Adding a person already known may fill in their party, shown in every race they are in.
+    changed, dropped, _ = await step('!candidate-add alabama 2017 general name="Pat Example"')
+    assert changed == {special} and dropped is None
+    changed, dropped, _ = await step('!candidate-add alabama 2020 general name="Pat Example" party=LIB')
     assert changed == {special, regular} and dropped is None
     changed, dropped, _ = await step('!race-add wyoming senate 2030 general="Nov 5"')
     assert len(changed) == 1 and dropped == frozenset(changed)
@@ -482,6 +528,24 @@ async def test_another_processs_write_drops_only_its_races_here(
         await until(lambda: regular in store.shelf.races, what="the 2020 race read again")
         shelved = store.shelf.card(regular)
         assert shelved is not None and shelved == fresh
+        # Another process renames a person: every race, and the people, are dropped and read again.
+        assert store.shelf.known_people() is not None
+        async with other.begin() as session:
+            await session.execute(
+                update(Candidate).where(Candidate.name == "Doug Jones").values(name="Douglas Jones")
+            )
+            await record(
+                session, Actor(id=1, name="desk"), "candidate.edit", "candidates", None, race_id=regular
+            )
+
+        def renamed_in_memory() -> bool:
+            people = store.shelf.people
+            return people is not None and "Douglas Jones" in {row[1] for row in people.people.values()}
+
+        await until(renamed_in_memory, what="the people read again")
+        await until(lambda: len(store.shelf.races) == 2, what="the races read again")
+        renamed = await store.find_people("douglas")
+        assert renamed.chosen is not None and renamed.chosen.name == "Douglas Jones"
         # While nothing is heard, nothing is served from the shelf.
         await listener.stop()
         hits = store.shelf.hits

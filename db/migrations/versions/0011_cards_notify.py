@@ -2,8 +2,8 @@
 
 Each process keeps every race's card in memory (db/shelf.py). A trigger on the audit entries (every write
 records them, db/audit.py) sends NOTIFY racedesk_cards with the table's schema and the races the statement's
-entries name (`public 12,15`), or `*` when one names no race or is of a person (whose name shows on the card
-of each race they are in), or when the list would not fit a notification. Entries of follows and of servers'
+entries name (`public 12,15`), or `*` when one names no race or is of a person or a candidacy (adding one may fill
+in the person's party, which shows on the card of each race they are in), or when the list would not fit a notification. Entries of follows and of servers'
 settings change no card and send nothing. As with racedesk_writes (0004), the notification is delivered at
 commit, and not at all if the write rolls back. SQLite has no notifications: nothing to do there.
 
@@ -22,7 +22,7 @@ depends_on = None
 
 CHANNEL = "racedesk_cards"  # db/notify.py listens on it
 CARDLESS_ENTITIES = "'follows', 'guild_settings'"  # as db/shelf.py's CARDLESS_ENTITIES when this was written
-PEOPLE_ENTITY = "candidates"
+PEOPLE_ENTITIES = "'candidates', 'candidacies'"  # as db/shelf.py's PEOPLE_ENTITIES when this was written
 LONGEST_LIST = 7000  # characters; a notification's payload must stay under 8,000 bytes
 
 
@@ -37,7 +37,7 @@ def upgrade() -> None:
         BEGIN
             IF EXISTS (
                 SELECT 1 FROM added
-                WHERE entity NOT IN ({CARDLESS_ENTITIES}) AND (race_id IS NULL OR entity = '{PEOPLE_ENTITY}')
+                WHERE entity NOT IN ({CARDLESS_ENTITIES}) AND (race_id IS NULL OR entity IN ({PEOPLE_ENTITIES}))
             ) THEN
                 races := '*';
             ELSE

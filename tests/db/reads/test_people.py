@@ -1,0 +1,112 @@
+"""db/reads/people.py's people in memory (`KnownPeople`): `find_people` gives the same matches with them as
+without, and asks the store nothing for a word some name begins with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Candidate, NameToken
+from db.names import fold
+from db.reads.people import TOKEN_HITS, KnownPeople, find_people, read_known_people
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class CountingSession:
+    """A session that counts the statements a read sends."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.statements = 0
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self.statements += 1
+        return await self.session.execute(statement, *args, **kwargs)
+
+    async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self.statements += 1
+        return await self.session.scalars(statement, *args, **kwargs)
+
+
+def typed_for(names: list[str]) -> list[str]:
+    """Each name, each of its words and their beginnings, with a state or party after, and typos."""
+    typed = {"", "zz", "zzzzzz", "jones alabama", "doug dem", "sessions georgia", "al gross", "sesions"}
+    for name in names:
+        words = fold(name).split()
+        typed |= {name, name.upper(), " ".join(words[-2:])}
+        for word in words:
+            typed |= {word[:n] for n in range(2, len(word) + 1)}
+            typed |= {f"{word} alabama", f"{word} rep", word[:-1] + "x" if len(word) > 4 else word}
+    return sorted(typed)
+
+
+async def assert_same_matches(sessions: Sessions, typed: list[str]) -> tuple[int, int]:
+    """Every query matched alike with and without the people in memory; returns how many queries the copy
+    answered without a statement, and how many there were."""
+    async with sessions() as session:
+        known = await read_known_people(session)
+        without_statements = 0
+        for text in typed:
+            counting = CountingSession(session)
+            remembered = await find_people(counting, text, known=known)  # type: ignore[arg-type]
+            read = await find_people(session, text)
+            assert remembered == read, text
+            without_statements += counting.statements == 0
+    return without_statements, len(typed)
+
+
+async def test_the_people_in_memory_match_alike_on_each_database(sample_sessions: Sessions) -> None:
+    async with sample_sessions() as session:
+        names = list(await session.scalars(select(Candidate.name)))
+    answered, asked = await assert_same_matches(sample_sessions, typed_for(names))
+    assert answered > asked * 3 // 4  # the typos, and words no name begins with, ask the store
+
+
+async def test_the_people_in_memory_match_alike_for_the_shipped_people(default_store: Sessions) -> None:
+    async with default_store() as session:
+        names = list(await session.scalars(select(Candidate.name).order_by(Candidate.id).limit(400)))
+    answered, asked = await assert_same_matches(default_store, typed_for(names))
+    assert answered > asked // 2
+
+
+async def test_a_merged_away_record_stands_for_its_person_in_memory_too(sample_sessions: Sessions) -> None:
+    async with sample_sessions.begin() as session:
+        jones = await session.scalar(select(Candidate.id).where(Candidate.name == "Doug Jones"))
+        await session.execute(
+            update(Candidate).where(Candidate.name == "Jeff Sessions").values(merged_into_id=jones)
+        )
+    await assert_same_matches(
+        sample_sessions, ["sessions", "jeff", "jeff sessions", "doug", "jones sessions"]
+    )
+    async with sample_sessions() as session:
+        found = await find_people(session, "sessions", known=await read_known_people(session))
+    assert found.chosen is not None and found.chosen.name == "Doug Jones"
+    # A record pointing at one merged away too (which writes never leave) stands for nobody, here as there.
+    async with sample_sessions.begin() as session:
+        tuberville = await session.scalar(select(Candidate.id).where(Candidate.name == "Tommy Tuberville"))
+        await session.execute(
+            update(Candidate).where(Candidate.id == jones).values(merged_into_id=tuberville)
+        )
+    await assert_same_matches(sample_sessions, ["sessions", "jeff sessions", "jones"])
+
+
+def test_a_word_too_many_names_begin_with_asks_the_store() -> None:
+    people = [(i, f"Person {i}", None, 0) for i in range(TOKEN_HITS + 1)]
+    words = sorted((f"person{i:04d}", i) for i in range(TOKEN_HITS + 1))
+    known = KnownPeople(people, words)
+    assert known.ids_for("person") is None  # which 500 the statement keeps is the server's choice
+    assert known.ids_for("person0001") == {1}
+    assert known.ids_for("zz") == set()  # too short to be a typo: nobody
+    assert known.ids_for("zzzz") is None  # may be a typo: the store searches
+
+
+async def test_the_name_words_in_memory_are_sorted_as_the_store_compares_them(
+    sample_sessions: Sessions,
+) -> None:
+    async with sample_sessions() as session:
+        known = await read_known_people(session)
+        stored = list(await session.scalars(select(NameToken.token)))
+    assert known.words == sorted(stored) and len(known.words) == len(stored)
