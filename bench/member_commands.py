@@ -8,8 +8,10 @@ each figure labelled:
 
 - uncached: race, polls, results and candidate on a different race or person each sample (none in
   the read cache): cards, polls and results of 10-poll House races, cards of people who ran in one race
-  each. On PostgreSQL the bot holds every race's card, first page of polls and count from its start
-  (db/shelf.py), so there race, polls and results come from that; the candidate is read from the store;
+  each, and of people the polls name (their card shows their race's poll averages too). On PostgreSQL the
+  bot holds every race's card, first page of polls and count, and every person as the name finder reads
+  them, from its start (db/shelf.py): there race, polls and results come from memory, and a person's card
+  is one read;
 - cached: `!polls alabama`, `!results alabama`, `!candidate sessions` asked again (answered from
   racedesk's read cache after the first time);
 - charts: `!polls <race> chart` on a different 10-poll race each time (each one drawn), and on the
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from common import (
     FLOOR_SCRIPT,
@@ -61,7 +63,7 @@ from db.audit import SYSTEM
 from db.dataset import load_document
 from db.engine import make_engine, make_sessionmaker, refresh_statistics
 from db.lookup import race_hint
-from db.models import Candidacy, Candidate, Contest, NameToken, Race, ResultCount, ResultSnapshot
+from db.models import Answer, Candidacy, Candidate, Contest, NameToken, Race, ResultCount, ResultSnapshot
 from loopback import StandIn
 from loopback.floorbot import FLOOR_REPLY
 from loopback.process import start_bot_process, stop_bot_process
@@ -77,6 +79,7 @@ ROWS = [
     "!polls <race>, uncached",
     "!results <race>, uncached",
     "!candidate <name>, uncached",
+    "!candidate <polled person>, uncached",
     "!race alabama, cached",
     "!polls alabama, cached",
     "!results alabama, cached",
@@ -186,6 +189,25 @@ async def extend_store(url: str, seed: int = 11) -> tuple[list[tuple[str, str]],
     return hints, [f"person{i:04d}" for i in range(BENCH_PEOPLE)]
 
 
+async def polled_people(url: str, count: int = ROTATION, seed: int = 13) -> list[str]:
+    """Names of people the synthetic races' polls name, each name one person's: `!candidate` on them also
+    shows the averages of their race's polls."""
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as session:
+        named = select(Answer.candidate_id).where(Answer.candidate_id.is_not(None)).distinct()
+        names = list(
+            await session.scalars(
+                select(Candidate.name)
+                .where(Candidate.id.in_(named))
+                .group_by(Candidate.name)
+                .having(func.count() == 1)
+                .order_by(Candidate.name)
+            )
+        )
+    await engine.dispose()
+    return random.Random(seed).sample(names, min(count, len(names)))
+
+
 def _group(rows: object) -> dict[int, list[int]]:
     grouped: dict[int, list[int]] = {}
     for key, value in rows:  # type: ignore[attr-defined]
@@ -262,6 +284,7 @@ class Cycles:
     people: Cycle[str]
     charts: Cycle[tuple[str, str]]
     days: Cycle[str]
+    polled: Cycle[str]
 
 
 def question(
@@ -291,11 +314,16 @@ async def racedesk_round(
         words = cycles.people.next()
         return f"!candidate {words}", f"Benchmark {words.title()}"
 
+    def polled_person() -> tuple[str, str]:
+        name = cycles.polled.next()
+        return f"!candidate {name}", name
+
     rows: list[tuple[str, Callable[[], tuple[str, str]], int]] = [
         ("!race <race>, uncached", question("!race", cycles.races), per_round),
         ("!polls <race>, uncached", question("!polls", cycles.races, "Polls · "), per_round),
         ("!results <race>, uncached", question("!results", cycles.races), per_round),
         ("!candidate <name>, uncached", person, per_round),
+        ("!candidate <polled person>, uncached", polled_person, per_round),
         ("!race alabama, cached", same("!race alabama", ALABAMA), per_round),
         ("!polls alabama, cached", same("!polls alabama", ALABAMA), per_round),
         ("!results alabama, cached", same("!results alabama", ALABAMA), per_round),
@@ -349,7 +377,8 @@ async def main(races: int, polls: int, samples: int, rounds: int, postgres: str 
         days = Cycle([f"2020-{m:02d}-{d:02d}" for m in range(1, 10) for d in range(1, 29)])
         per_round = max(1, samples // rounds)
         charts = max(10, per_round // 3)
-        cycles = Cycles(Cycle(hints), Cycle(names), Cycle(hints[len(hints) // 2 :]), days)
+        polled = await polled_people(url)
+        cycles = Cycles(Cycle(hints), Cycle(names), Cycle(hints[len(hints) // 2 :]), days, Cycle(polled))
         memory: list[tuple[int, int]] = []
         for _ in range(rounds):  # each round a fresh racedesk process: the cache starts empty again
             async with (

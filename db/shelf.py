@@ -7,7 +7,7 @@ help a member who asks about a race nobody asked about since the last write anyw
 the desk writes every few seconds. So each process keeps, for every race, what those three commands first
 read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race);
 and every person as `candidate` first reads them to find one by name (db/reads/people.py KnownPeople),
-so a person's card is a single round trip.
+so a person's card is a single round trip (the polls of their races it shows are taken from the races here).
 Each is pickled (some 3.4 KB a race, 34 MB for 10,000 races of ten polls; read back in 50-90 microseconds),
 read at start and kept as new as the store:
 
@@ -42,8 +42,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
-from db.reads.answers import RaceAnswers
-from db.reads.people import KnownPeople
+from db.reads.answers import RaceAnswers, race_polls
+from db.reads.people import KnownPeople, RacePolls
 from db.reads.polls import PollPage
 from db.reads.races import RaceCard
 from db.reads.results import RaceResults
@@ -127,6 +127,14 @@ class CardShelf:
     def results(self, race_id: int) -> RaceResults | None:
         """The race's count (as `card`)."""
         return cast(RaceResults | None, self._get(race_id, 2))
+
+    def race_polls(self, race_id: int) -> RacePolls | None:
+        """The race's current poll averages and its stages, for a person's card (as `card`)."""
+        polls = self.first_polls(race_id)
+        card = self.card(race_id) if polls is not None else None
+        if polls is None or card is None:
+            return None
+        return race_polls(card, polls)
 
     def known_people(self) -> KnownPeople | None:
         """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""

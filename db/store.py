@@ -166,7 +166,9 @@ class Store:
         )
 
     async def person_card(self, person_id: int) -> PersonCard | None:
-        return await self._quick(("person_card", person_id), lambda s: person_card(s, person_id))
+        return await self._quick(
+            ("person_card", person_id), lambda s: person_card(s, person_id, held_polls=self.shelf.race_polls)
+        )
 
     async def person_endorsements(self, person_id: int) -> tuple[list[EndorsementRow], int]:
         return await self._cached(

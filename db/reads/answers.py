@@ -6,12 +6,15 @@ them for every race (db/shelf.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.reads.people import RacePolls
 from db.reads.polls import PAGE_SIZE, PollPage, page_of
 from db.reads.races import RaceCard, card_reads
 from db.reads.results import RaceResults
+from db.reads.rows import ContestRow
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,9 @@ async def race_answers(session: AsyncSession, race_id: int) -> RaceAnswers | Non
         return None
     card, polls = found
     return RaceAnswers(card, page_of(polls), RaceResults(card.race, card.contests))
+
+
+def race_polls(card: RaceCard, first_polls: PollPage) -> RacePolls:
+    """What a person's card reads of a race's polls (db/reads/people.py `_poll_lines`): the averages of its
+    unfiltered polls' last window, which the first page carries, and its stages."""
+    return first_polls.averages, {view.contest.id: cast(ContestRow, view.contest) for view in card.contests}

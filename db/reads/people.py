@@ -10,7 +10,7 @@ when narrowing leaves nobody, they are read as parts of the name instead
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,8 +280,15 @@ class PersonCard:
     poll_mentions: int  # answers naming this person, across all polls
 
 
-async def person_card(session: AsyncSession, person_id: int) -> PersonCard | None:
-    """A person's card: five statements asked at once (and the polls' when a poll names the person)."""
+# A race's current poll averages and its stages, as a person's card reads them (`_poll_lines`).
+RacePolls = tuple[list[MatchupAverage], dict[int, ContestRow]]
+
+
+async def person_card(
+    session: AsyncSession, person_id: int, held_polls: Callable[[int], RacePolls | None] | None = None
+) -> PersonCard | None:
+    """A person's card: five statements asked at once (and the polls' when a poll names the person, unless
+    `held_polls` holds them: the shelf of races in memory, db/shelf.py)."""
     params = {"person_id": person_id, "limit": ENDORSEMENTS_READ}
     found, incumbent_of, endorsed, ballots, standings = await execute_together(session, PERSON_CARD, params)
     rows = list(found)
@@ -304,7 +311,7 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
         runs.append(Run(races[view.contest.race_id], view, standing))
     incumbent_in = [race_row(row) for row in incumbent_of]
     endorsements, endorsement_count = read_endorsements(endorsed)
-    polls = await _poll_lines(session, person_id, runs) if mentions else []
+    polls = await _poll_lines(session, person_id, runs, held_polls) if mentions else []
     return PersonCard(
         person,
         aliases,
@@ -318,19 +325,28 @@ async def person_card(session: AsyncSession, person_id: int) -> PersonCard | Non
     )
 
 
-async def _poll_lines(session: AsyncSession, person_id: int, runs: list[Run]) -> list[PollLine]:
+async def _poll_lines(
+    session: AsyncSession,
+    person_id: int,
+    runs: list[Run],
+    held_polls: Callable[[int], RacePolls | None] | None,
+) -> list[PollLine]:
     """The current average of each match-up naming this person, in their newest race with polls."""
     seen: list[int] = []
     for run in runs:
         if run.race.id not in seen:
             seen.append(run.race.id)
     for race_id in seen[:3]:
-        newest = await newest_poll_end(session, race_id)
-        if newest is None:
-            continue
+        held = held_polls(race_id) if held_polls is not None else None
+        if held is not None:
+            found, contests = held  # (a race without polls has no averages: no lines, as below)
+        else:
+            newest = await newest_poll_end(session, race_id)
+            if newest is None:
+                continue
+            contests = await race_contests(session, race_id)
+            found = await filtered_averages(session, race_id, PollFilter(), newest)
         race = next(run.race for run in runs if run.race.id == race_id)
-        contests = await race_contests(session, race_id)
-        found = await filtered_averages(session, race_id, PollFilter(), newest)
         lines = [
             PollLine(race, a, contests) for a in found if any(s.candidate_id == person_id for s in a.shares)
         ]

@@ -8,9 +8,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Candidate, NameToken
+from db.models import Answer, Candidate, NameToken, Race
 from db.names import fold
-from db.reads.people import TOKEN_HITS, KnownPeople, find_people, read_known_people
+from db.reads.answers import race_answers, race_polls
+from db.reads.people import (
+    PERSON_CARD,
+    TOKEN_HITS,
+    KnownPeople,
+    RacePolls,
+    find_people,
+    person_card,
+    read_known_people,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -29,6 +38,10 @@ class CountingSession:
     async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         self.statements += 1
         return await self.session.scalars(statement, *args, **kwargs)
+
+    async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self.statements += 1
+        return await self.session.scalar(statement, *args, **kwargs)
 
 
 def typed_for(names: list[str]) -> list[str]:
@@ -110,3 +123,40 @@ async def test_the_name_words_in_memory_are_sorted_as_the_store_compares_them(
         known = await read_known_people(session)
         stored = list(await session.scalars(select(NameToken.token)))
     assert known.words == sorted(stored) and len(known.words) == len(stored)
+
+
+async def assert_same_person_cards(sessions: Sessions, limit: int) -> int:
+    """Each person named in a poll gets the same card with the races' polls held as read; returns how many."""
+    async with sessions() as session:
+        named = list(
+            await session.scalars(
+                select(Answer.candidate_id).where(Answer.candidate_id.is_not(None)).distinct().limit(limit)
+            )
+        )
+        answers = {
+            race_id: await race_answers(session, race_id)
+            for race_id in await session.scalars(select(Race.id))
+        }
+
+        def held(race_id: int) -> RacePolls | None:
+            found = answers.get(race_id)
+            return race_polls(found.card, found.first_polls) if found is not None else None
+
+        for person_id in named:
+            card = await person_card(session, person_id)
+            assert card is not None and card.poll_mentions > 0
+            assert await person_card(session, person_id, held_polls=held) == card, person_id
+            counting = CountingSession(session)
+            await person_card(counting, person_id, held_polls=held)  # type: ignore[arg-type]
+            assert counting.statements == len(PERSON_CARD.statements)  # the card's own: no poll is read
+    return len(named)
+
+
+async def test_a_persons_card_is_the_same_with_the_races_polls_held(sample_sessions: Sessions) -> None:
+    assert await assert_same_person_cards(sample_sessions, 50) >= 2
+
+
+async def test_a_persons_card_is_the_same_with_the_races_polls_held_for_the_shipped_people(
+    default_store: Sessions,
+) -> None:
+    assert await assert_same_person_cards(default_store, 150) >= 100
