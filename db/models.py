@@ -271,6 +271,7 @@ class NameToken(Base):
     __table_args__ = (UniqueConstraint("token", "candidate_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Compared by code point (a word's range ends at `word~`): on PostgreSQL COLLATE "C", migration 0012.
     token: Mapped[str] = mapped_column(String(64), index=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
 

@@ -487,6 +487,8 @@ class PeopleIndex:
     #: every race they are in.
     filled_in: set[int] = field(default_factory=set)
     _created_objects: set[int] = field(default_factory=set)  # `id()` of each person in `created`
+    #: Other spellings added here for people found (not created here): new words to find them by.
+    spellings_added: int = 0
     merges: list[Merge] = field(default_factory=list)
     ambiguities: list[Ambiguity] = field(default_factory=list)
     _states: dict[str | None, _StateIndex] = field(default_factory=dict)
@@ -745,6 +747,8 @@ class PeopleIndex:
         if key in known.keys:
             return
         self._write(CandidateAlias, candidate_id=person.id, alias=spelling, alias_key=key, source=source)
+        if id(person) not in self._created_objects:
+            self.spellings_added += 1
         known.keys.add(key)
         for token in name_tokens(spelling) - known.tokens:
             self._write(NameToken, candidate_id=person.id, token=token)

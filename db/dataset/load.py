@@ -286,7 +286,11 @@ class DocumentLoader:
         key, name = item.get("key"), item.get("name")
         if not key or not name:
             raise DocumentError(f"{where}: a candidate needs a 'key' and a 'name'")
-        before, filled = len(self.people.created), len(self.people.filled_in)
+        before, filled, spellings = (
+            len(self.people.created),
+            len(self.people.filled_in),
+            self.people.spellings_added,
+        )
         self._keys[key] = await self.people.get_or_create(
             name,
             item.get("state"),
@@ -297,6 +301,7 @@ class DocumentLoader:
         )
         self.summary.added["candidates"] += len(self.people.created) - before
         self.summary.updated["candidates"] += len(self.people.filled_in) - filled
+        self.summary.added["other spellings"] += self.people.spellings_added - spellings
 
     async def _race(self, item: dict[str, Any], where: str) -> None:
         try:

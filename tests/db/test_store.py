@@ -36,8 +36,9 @@ async def test_migrations_create_every_table_and_run_twice(engine: AsyncEngine) 
     assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     # the send order of counts (0002), the feeds (0003), write notifications (0004), the outbox across
     # processes (0005), the index on a race's incumbent (0006), the lookup's indexes (0007), the indexes of
-    # the outbox's pending rows (0008), the held targets by a seek (0009), the races' version (0010)
-    assert version == "0011"
+    # the outbox's pending rows (0008), the held targets by a seek (0009), the races' version (0010), the
+    # races' cards notified (0011), the name words in code point order (0012)
+    assert version == "0012"
 
 
 async def test_sample_loads_once_and_again_changes_nothing(

@@ -14,6 +14,7 @@ from db.audit import SYSTEM
 from db.bootstrap import SAMPLE
 from db.dataset import load_document
 from db.models import AuditEntry, Candidate, Contest, Race
+from db.reads.people import find_people
 from db.shelf import races_written
 
 
@@ -75,3 +76,22 @@ async def test_a_known_persons_party_filled_in_is_counted(sessions: async_sessio
     assert summary.changed and summary.describe() == "1 candidates updated"
     async with sessions() as session:
         assert await session.scalar(select(Candidate.party).where(Candidate.name == "Doug Jones")) == "DEM"
+
+
+async def test_another_spelling_of_a_known_person_is_counted_and_audited(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    doc = sample()
+    await stored_again(sessions, doc)
+    spelled = copy.deepcopy(doc)
+    jones = next(p for p in spelled["candidates"] if p["key"] == "jones")
+    jones["aliases"].append("Gordon D. Jones Sr.")
+    audited = await audit_count(sessions)
+    summary = await stored_again(sessions, spelled)
+    assert summary.changed and summary.describe() == "1 other spellings added"
+    assert (
+        await audit_count(sessions) == audited + 1
+    )  # a new word to find them by: other processes hear of it
+    async with sessions() as session:
+        found = await find_people(session, "gordon jones")
+    assert found.chosen is not None and found.chosen.name == "Doug Jones"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import Answer, Candidate, NameToken, Race
 from db.names import fold
@@ -160,3 +161,23 @@ async def test_a_persons_card_is_the_same_with_the_races_polls_held_for_the_ship
     default_store: Sessions,
 ) -> None:
     assert await assert_same_person_cards(default_store, 150) >= 100
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_the_stored_name_words_compare_by_code_point_whatever_the_databases_collation(
+    engine: AsyncEngine,
+) -> None:
+    """A word's range (`token >= 'sess' AND token < 'sess~'`) holds `sessions` only in code point order: under
+    a language's collation `~` sorts before letters. Migration 0012 gives the column its own order."""
+    async with engine.connect() as conn:
+        collation = await conn.scalar(
+            text(
+                "SELECT collation_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'name_tokens' AND column_name = 'token'"
+            )
+        )
+        in_range = "SELECT 'sessions' >= 'sess' COLLATE {0} AND 'sessions' < 'sess~' COLLATE {0}"
+        linguistic = await conn.scalar(text(in_range.format('"en-US-x-icu"')))
+        by_code_point = await conn.scalar(text(in_range.format('"C"')))
+    assert collation == "C"
+    assert linguistic is False and by_code_point is True
