@@ -83,6 +83,7 @@ SEAT_CLASSES = {
 MIN_FUZZY_STATE = 82
 MIN_FUZZY_NAME = 80
 MIN_SUGGESTION = 60
+PEOPLE_OF_ONE_WORD = 200  # the people a race query of one name word finds at most
 #: The pick rule: where a query names a state but no office, district or seat class, the races of the
 #: newest cycle (or of the cycle asked) come first, and among them the office most asked about first.
 OFFICE_ORDER = (Office.SENATE, Office.PRESIDENT, Office.GOVERNOR, Office.HOUSE)
@@ -439,13 +440,12 @@ async def _candidate_ids(session: AsyncSession, words: list[str]) -> set[int] | 
         return None
     matched: set[int] | None = None
     for word in words:
-        ids = set(
-            await session.scalars(
-                select(NameToken.candidate_id)
-                .where(NameToken.token >= word, NameToken.token < word + "~")
-                .limit(200)
-            )
-        )
+        found = select(NameToken.candidate_id).where(NameToken.token >= word, NameToken.token < word + "~")
+        if len(words) == 1:  # a short word may begin thousands of names: the lowest ids, the same each time
+            found = found.order_by(NameToken.candidate_id).limit(PEOPLE_OF_ONE_WORD)
+        # (a word among others finds everyone it begins a name of: a common first name must not hide the
+        # one person the surname names)
+        ids = set(await session.scalars(found))
         if not ids:
             ids = await typo_candidate_ids(session, word)
         matched = ids if matched is None else matched & ids

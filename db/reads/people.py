@@ -47,11 +47,13 @@ INCUMBENT_IN = 10
 
 _incumbents = CANDIDATES.alias("incumbent")
 
-TOKEN_IDS = (
-    select(NAME_TOKENS.c.candidate_id)
-    .where(NAME_TOKENS.c.token >= bindparam("word"), NAME_TOKENS.c.token < bindparam("past"))
-    .limit(TOKEN_HITS)
+# The people a word finds (a name word begins with it). A query of one word finds the TOKEN_HITS lowest ids (a
+# short word may begin thousands of names); a word among others finds every one, so that a common first name
+# does not hide the one person the other words name.
+WORD_IDS = select(NAME_TOKENS.c.candidate_id).where(
+    NAME_TOKENS.c.token >= bindparam("word"), NAME_TOKENS.c.token < bindparam("past")
 )
+TOKEN_IDS = WORD_IDS.order_by(NAME_TOKENS.c.candidate_id).limit(TOKEN_HITS)
 # A person found, whom a merged-away record points to, and how many races they ran in.
 _FOUND = (
     *columns_of(CANDIDATES, Person),
@@ -93,6 +95,7 @@ PERSON_ENDORSEMENTS = endorsements_statement(lambda t: t.c.candidate_id == bindp
 RACE_ENDORSEMENTS = endorsements_statement(lambda t: t.c.race_id == bindparam("race_id"))
 for _statement in (
     TOKEN_IDS,
+    WORD_IDS,
     PEOPLE_OF_WORD,
     PEOPLE,
     UNMERGED_PEOPLE,
@@ -122,9 +125,8 @@ class KnownPeople:
     """Every person as `find_people` reads them (the rows of `_FOUND`), and their name words, in memory: what
     `_found_by` and `_live_people` would read, for words the copy can answer (db/shelf.py keeps it current).
 
-    A word answers from here when some name word begins with it and no more than TOKEN_HITS do (past that,
-    which of them the statement's LIMIT keeps is the server's choice); a word no name begins with may be a
-    typo, and the typo search asks the store."""
+    A word answers from here when some name word begins with it; a long word none begins with may be a typo,
+    and the typo search asks the store."""
 
     __slots__ = ("ids", "people", "words")
 
@@ -133,24 +135,30 @@ class KnownPeople:
         self.words = [str(row[0]) for row in words]  # sorted as the store sorts them (by code point)
         self.ids = [int(row[1]) for row in words]
 
-    def ids_for(self, word: str) -> set[int] | None:
-        """The people `TOKEN_IDS` finds for the word; None: ask the store."""
+    def ids_for(self, word: str, every: bool = False) -> set[int] | None:
+        """The people `TOKEN_IDS` (`every`: `WORD_IDS`) finds for the word; None: ask the store."""
         start = bisect.bisect_left(self.words, word)
         end = bisect.bisect_left(self.words, word + "~", start)
         if start == end:
             return set() if len(word) < 4 else None  # a long word may be a typo: the store searches
-        if end - start > TOKEN_HITS:
-            return None
-        return set(self.ids[start:end])
+        ids = self.ids[start:end]
+        if not every and len(ids) > TOKEN_HITS:
+            ids = sorted(ids)[:TOKEN_HITS]
+        return set(ids)
 
     def found_by(self, words: list[str]) -> list[tuple[Any, ...]] | None:
         """The rows `_found_by` reads for these words, or None: ask the store."""
+        if len(words) == 1:
+            hits = self.ids_for(words[0])
+            return None if hits is None else self.rows_of(hits)
         matched: set[int] | None = None
         for word in words:
-            hits = self.ids_for(word)
+            hits = self.ids_for(word, every=True)
             if hits is None:
                 return None
             matched = hits if matched is None else matched & hits
+            if not matched:
+                return []
         return self.rows_of(matched or set())
 
     def rows_of(self, ids: set[int]) -> list[tuple[Any, ...]]:
@@ -168,7 +176,7 @@ async def read_known_people(session: AsyncSession) -> KnownPeople:
 
 
 async def _ids_for_word(session: AsyncSession, word: str) -> set[int]:
-    ids = set((await session.execute(TOKEN_IDS, {"word": word, "past": word + "~"})).scalars())
+    ids = set((await session.execute(WORD_IDS, {"word": word, "past": word + "~"})).scalars())
     if ids or len(word) < 4:
         return ids
     return await typo_candidate_ids(session, word)

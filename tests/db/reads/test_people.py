@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import Answer, Candidate, NameToken, Race
@@ -107,14 +107,41 @@ async def test_a_merged_away_record_stands_for_its_person_in_memory_too(sample_s
     await assert_same_matches(sample_sessions, ["sessions", "jeff sessions", "jones"])
 
 
-def test_a_word_too_many_names_begin_with_asks_the_store() -> None:
-    people = [(i, f"Person {i}", None, 0) for i in range(TOKEN_HITS + 1)]
-    words = sorted((f"person{i:04d}", i) for i in range(TOKEN_HITS + 1))
+def test_a_word_many_names_begin_with_finds_the_lowest_ids_alone_and_every_one_with_others() -> None:
+    people = [(i, f"Person {i}", None, 0) for i in range(TOKEN_HITS + 10)]
+    words = sorted((f"person{i:04d}", i) for i in range(TOKEN_HITS + 10))
     known = KnownPeople(people, words)
-    assert known.ids_for("person") is None  # which 500 the statement keeps is the server's choice
+    assert known.ids_for("person") == set(range(TOKEN_HITS))  # as the statement's ORDER BY and LIMIT keep
+    assert known.ids_for("person", every=True) == set(range(TOKEN_HITS + 10))
+    assert [row[0] for row in known.found_by(["person", "person0505"]) or []] == [505]
     assert known.ids_for("person0001") == {1}
     assert known.ids_for("zz") == set()  # too short to be a typo: nobody
     assert known.ids_for("zzzz") is None  # may be a typo: the store searches
+
+
+async def test_a_common_first_name_does_not_hide_the_person_the_surname_names(
+    sample_sessions: Sessions,
+) -> None:
+    """More people named Pat than one word finds: `pat example` still finds the one Example, in the store
+    and in memory alike."""
+    async with sample_sessions.begin() as session:
+        await session.execute(
+            insert(Candidate),
+            [{"name": f"Pat Number{i}", "name_key": f"pat number{i}"} for i in range(TOKEN_HITS)],
+        )
+        session.add(Candidate(name="Pat Example", name_key="pat example"))
+        await session.flush()
+        pats = await session.execute(
+            select(Candidate.id, Candidate.name_key).where(Candidate.name_key.like("pat %"))
+        )
+        await session.execute(
+            insert(NameToken),
+            [{"token": word, "candidate_id": pid} for pid, key in pats for word in key.split()],
+        )
+    async with sample_sessions() as session:
+        found = await find_people(session, "pat example")
+    assert found.chosen is not None and found.chosen.name == "Pat Example"
+    await assert_same_matches(sample_sessions, ["pat", "pat example", "pat number7", "example", "pa"])
 
 
 async def test_the_name_words_in_memory_are_sorted_as_the_store_compares_them(
