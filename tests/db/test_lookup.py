@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import lookup
 from db.engine import make_sessionmaker
 from db.lookup import exact_hints, find_races, parse_query
-from db.models import Candidacy, Candidate, Contest, NameToken, Office, Race
+from db.models import Candidacy, Candidate, Contest, Office, Race
+from tests.support import pat_example_among_namesakes
 
 pytestmark = pytest.mark.usefixtures("lookup_statements_afresh")
 
@@ -425,19 +426,7 @@ async def test_a_common_first_name_does_not_hide_the_race_of_the_person_the_surn
 ) -> None:
     """More people named Pat than one word finds: `pat example` still finds the race Pat Example runs in."""
     async with sample_sessions.begin() as session:
-        count = lookup.PEOPLE_OF_ONE_WORD + 10
-        people = [{"name": f"Pat Number{i}", "name_key": f"pat number{i}"} for i in range(count)]
-        await session.execute(insert(Candidate), people)
-        example = Candidate(name="Pat Example", name_key="pat example", state="AL")
-        session.add(example)
-        await session.flush()
-        pats = await session.execute(
-            select(Candidate.id, Candidate.name_key).where(Candidate.name_key.like("pat %"))
-        )
-        await session.execute(
-            insert(NameToken),
-            [{"token": word, "candidate_id": pid} for pid, key in pats for word in key.split()],
-        )
+        example = await pat_example_among_namesakes(session, lookup.PEOPLE_OF_ONE_WORD + 10)
         general = await session.scalar(
             select(Contest.id).join(Race).where(Race.cycle == 2020, Contest.stage == "general")
         )

@@ -269,13 +269,19 @@ def recording() -> RecordingShelf:
     return RecordingShelf()
 
 
+async def race_edited(session: AsyncSession) -> Race:
+    """A new race, and an audited edit of it, in the session's transaction."""
+    session.add(race := Race(cycle=2030, state="WY", office="senate", seat="Class I"))
+    await session.flush()
+    await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+    return race
+
+
 async def test_a_commit_drops_the_races_its_entries_name_and_a_rollback_nothing(
     recording: RecordingShelf, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessions.begin() as session:
-        session.add(race := Race(cycle=2030, state="WY", office="senate", seat="Class I"))
-        await session.flush()
-        await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+        race = await race_edited(session)
         await record(session, SYSTEM, "follow.add", "follows", None)
         assert recording.dropped == []  # not before it commits
     assert recording.dropped == [frozenset({race.id})]
@@ -295,9 +301,7 @@ async def test_a_savepoint_drops_nothing_until_its_transaction_commits(
     recording: RecordingShelf, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessions.begin() as session:
-        session.add(race := Race(cycle=2030, state="WY", office="senate", seat="Class I"))
-        await session.flush()
-        await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
+        race = await race_edited(session)
         async with session.begin_nested():
             await record(session, SYSTEM, "race.edit", "races", race.id, race_id=race.id)
         assert recording.dropped == []  # the savepoint's commit is not the transaction's

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,7 +32,7 @@ from db.engine import make_engine, make_sessionmaker, upgrade
 from db.importers.default import build_default_store
 from db.importers.run import ImportReport
 from db.integrity import problems
-from db.models import Base, Contest, Race
+from db.models import Base, Candidate, Contest, NameToken, Race
 from db.reads.races import race_card
 from render.race import race_embed, race_title
 from render.results import results_embed
@@ -341,6 +341,22 @@ async def contest_of(session: AsyncSession, race_id: int, stage: str) -> Contest
     contest = await session.scalar(select(Contest).where(Contest.race_id == race_id, Contest.stage == stage))
     assert contest is not None
     return contest
+
+
+async def pat_example_among_namesakes(session: AsyncSession, namesakes: int) -> Candidate:
+    """`namesakes` people named Pat (Pat Number0, Pat Number1, ...), then Pat Example of Alabama, each with
+    their name words: more people than one word may find share the first name of the one the surname names."""
+    people = [{"name": f"Pat Number{i}", "name_key": f"pat number{i}"} for i in range(namesakes)]
+    await session.execute(insert(Candidate), people)
+    example = Candidate(name="Pat Example", name_key="pat example", state="AL")
+    session.add(example)
+    await session.flush()
+    pats = await session.execute(
+        select(Candidate.id, Candidate.name_key).where(Candidate.name_key.like("pat %"))
+    )
+    words = [{"token": word, "candidate_id": pid} for pid, key in pats for word in key.split()]
+    await session.execute(insert(NameToken), words)
+    return example
 
 
 async def row_counts(store: AsyncSession | Sessions) -> dict[str, int]:

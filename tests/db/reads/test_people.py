@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import Answer, Candidate, NameToken, Race
@@ -21,6 +21,7 @@ from db.reads.people import (
     person_card,
     read_known_people,
 )
+from tests.support import pat_example_among_namesakes
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -125,19 +126,7 @@ async def test_a_common_first_name_does_not_hide_the_person_the_surname_names(
     """More people named Pat than one word finds: `pat example` still finds the one Example, in the store
     and in memory alike."""
     async with sample_sessions.begin() as session:
-        await session.execute(
-            insert(Candidate),
-            [{"name": f"Pat Number{i}", "name_key": f"pat number{i}"} for i in range(TOKEN_HITS)],
-        )
-        session.add(Candidate(name="Pat Example", name_key="pat example"))
-        await session.flush()
-        pats = await session.execute(
-            select(Candidate.id, Candidate.name_key).where(Candidate.name_key.like("pat %"))
-        )
-        await session.execute(
-            insert(NameToken),
-            [{"token": word, "candidate_id": pid} for pid, key in pats for word in key.split()],
-        )
+        await pat_example_among_namesakes(session, TOKEN_HITS)
     async with sample_sessions() as session:
         found = await find_people(session, "pat example")
     assert found.chosen is not None and found.chosen.name == "Pat Example"
