@@ -103,6 +103,11 @@ class RaceBot(commands.Bot):
         await self.store.directory.load()  # the races for the lookup, before the first member asks
         if self.write_listener is not None:
             await self._fill_shelf(self.write_listener)
+        elif self.store.reader is not None:  # a SQLite file: the shelf reads what others wrote at each use
+            self.store.shelf.usable = lambda: True
+            self.store.shelf.catches_up = True
+            await self.store.catch_up()
+            await self._fill_shelf_now()
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         if self.settles_heap:
@@ -118,6 +123,9 @@ class RaceBot(commands.Bot):
             log.warning("not listening for other processes' writes yet: race cards are read from the store")
             self.store.shelf.start()  # filled when the listener listens (it drops everything then)
             return
+        await self._fill_shelf_now()
+
+    async def _fill_shelf_now(self) -> None:
         started = time.perf_counter()
         held = await self.store.shelf.fill()
         log.info("race cards in memory: %d, read in %.1f s", held, time.perf_counter() - started)

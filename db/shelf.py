@@ -1,8 +1,9 @@
-"""Race cards in memory (PostgreSQL): a member's `race`, `polls` and `results` about any race are answered
-without a round trip.
+"""Race cards in memory: a member's `race`, `polls` and `results` about any race are answered without a read of
+the store.
 
 On PostgreSQL a card costs a round trip to the server, and on a machine that is not busy with that server, its
-process must first be woken: 1-2 ms, more than the rest of the answer. The read cache (db/cache.py) cannot
+process must first be woken: 1-2 ms, more than the rest of the answer; on SQLite building it from its rows
+costs more than the answer's other work. The read cache (db/cache.py) cannot
 help a member who asks about a race nobody asked about since the last write anywhere, and on election night
 the desk writes every few seconds. So each process keeps, for every race, what those three commands first
 read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race);
@@ -14,7 +15,7 @@ read at start and kept as new as the store:
 - Which races a write changed is known from its audit entries (every write records them, db/audit.py): their
   races, or every race when an entry names none (an import) or is of a person or a candidacy (a person's name
   and party show on the card of each race they are in). Entries of follows and of servers' settings change no card.
-- Another process's write is heard at once: a trigger sends NOTIFY racedesk_cards with those races, or `*`
+- On PostgreSQL another process's write is heard at once: a trigger sends NOTIFY racedesk_cards with those races, or `*`
   (migration 0011), and the listener (db/notify.py) drops them here. This process's own write drops them as
   it commits (`_note_written` below), before its notification is back.
 - While the listener does not listen, nothing is heard: the shelf is not used, and everything on it is
@@ -24,7 +25,9 @@ read at start and kept as new as the store:
 - A dropped race is read again in the background; until it is back, its answers come from the store
   (through the read cache) as before. What was read while its race was dropped is not kept.
 
-SQLite does without: a card there is a read on the event loop's thread, with no process to wake.
+On SQLite, which has no notifications, each use first reads the newest audit entry's id (`catch_up`, on the
+event loop's thread: a few microseconds) and drops what the entries since changed, as the race directory
+does with its number (db/directory.py).
 """
 
 from __future__ import annotations
@@ -36,17 +39,20 @@ import pickle
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from db.direct import prebuilt
 from db.models import AuditEntry
 from db.reads.answers import RaceAnswers, race_polls
 from db.reads.people import KnownPeople, RacePolls
 from db.reads.polls import PollPage
 from db.reads.races import RaceCard
 from db.reads.results import RaceResults
+from db.reads.tables import table_of
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +66,22 @@ FILL_WAIT_SECONDS = 30.0  # at start, how long the bot waits for the cards befor
 READERS = 2  # cards read at once: the store keeps more connections for members' reads (db/pgread.py HELD)
 
 Races = frozenset[int] | None  # the races a write changed; None: any race
+_AUDIT = table_of(AuditEntry)
+NEWEST_ENTRY = prebuilt(select(func.max(_AUDIT.c.id)))
+ENTRIES_SINCE = prebuilt(select(_AUDIT.c.entity, _AUDIT.c.race_id).where(_AUDIT.c.id > bindparam("seen")))
 
 
-def races_written(entries: Iterable[AuditEntry]) -> Races:
+class Audited(Protocol):
+    """What the rule reads of an audit entry (an AuditEntry, or a row of its columns)."""
+
+    @property
+    def entity(self) -> str: ...
+
+    @property
+    def race_id(self) -> int | None: ...
+
+
+def races_written(entries: Iterable[Audited]) -> Races:
     """The races whose cards the writes of these audit entries may have changed (None: any)."""
     races: set[int] = set()
     for entry in entries:
@@ -114,6 +133,8 @@ class CardShelf:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self.closed = False
+        self.catches_up = False  # SQLite: each use first reads what other processes wrote (`catch_up`)
+        self.entry_seen: int | None = None  # the newest audit entry `catch_up` has read
         _shelves.add(self)
 
     def card(self, race_id: int) -> RaceCard | None:
@@ -139,6 +160,20 @@ class CardShelf:
     def known_people(self) -> KnownPeople | None:
         """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""
         return self.people if self.usable() else None
+
+    async def catch_up(self, session: AsyncSession) -> None:
+        """SQLite, which has no notifications: drop what the audit entries since the last call changed (another
+        process's writes, e.g. an import from the command line; this process's were dropped as they
+        committed). A few microseconds when nothing was written. SQLite writes one transaction at a time, so
+        an entry committed later never has a lower id."""
+        newest = await session.scalar(NEWEST_ENTRY)
+        if newest == self.entry_seen:
+            return
+        if self.entry_seen is None or newest is None or newest < self.entry_seen:
+            self.drop(None)  # the first look, or entries removed (a store emptied): everything may differ
+        else:
+            self.drop(races_written(await session.execute(ENTRIES_SINCE, {"seen": self.entry_seen})))
+        self.entry_seen = newest
 
     def _get(self, race_id: int, part: int) -> Any:
         if not self.usable():
@@ -230,6 +265,7 @@ class CardShelf:
             except BaseException:
                 self._to_read.add(race_id)  # read again on the next try
                 raise
+            await asyncio.sleep(0)  # a read on SQLite runs on the loop's thread: members' turns between
 
     async def _read_one(self, race_id: int) -> None:
         started = self._drops

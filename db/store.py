@@ -111,8 +111,18 @@ class Store:
             lambda s: find_races(s, query, limit=limit, directory=self.directory),
         )
 
+    async def catch_up(self) -> None:
+        """Read which races other processes' writes changed, for the shelf (SQLite; see `CardShelf.catch_up`)."""
+        await self._read(self.shelf.catch_up, small=True)
+
+    async def _caught_up(self) -> CardShelf:
+        """The shelf, having first read what other processes wrote where nothing tells it (SQLite)."""
+        if self.shelf.catches_up and self.shelf.usable():
+            await self.catch_up()
+        return self.shelf
+
     async def race_card(self, race_id: int) -> RaceCard | None:
-        shelved = self.shelf.card(race_id)
+        shelved = (await self._caught_up()).card(race_id)
         if shelved is not None:
             return shelved
         return await self._quick(("race_card", race_id), lambda s: race_card(s, race_id))
@@ -128,7 +138,7 @@ class Store:
         return await self._read(read_known_people)
 
     async def race_results(self, race_id: int) -> RaceResults | None:
-        shelved = self.shelf.results(race_id)
+        shelved = (await self._caught_up()).results(race_id)
         if shelved is not None:
             return shelved
         return await self._quick(("race_results", race_id), lambda s: race_results(s, race_id))
@@ -144,7 +154,7 @@ class Store:
 
     async def poll_page(self, race_id: int, flt: PollFilter, page: int) -> PollPage:
         if page == 1 and flt == NO_FILTER:
-            shelved = self.shelf.first_polls(race_id)
+            shelved = (await self._caught_up()).first_polls(race_id)
             if shelved is not None:
                 return shelved
         return await self._quick(
@@ -160,14 +170,16 @@ class Store:
         return await self.cache.get(("chart_token", race_id, flt), new_token)
 
     async def find_people(self, text: str, limit: int = 10) -> PeopleMatches:
+        shelf = await self._caught_up()
         return await self._quick(
             ("find_people", _words(text), limit),
-            lambda s: find_people(s, text, limit=limit, known=self.shelf.known_people()),
+            lambda s: find_people(s, text, limit=limit, known=shelf.known_people()),
         )
 
     async def person_card(self, person_id: int) -> PersonCard | None:
+        shelf = await self._caught_up()
         return await self._quick(
-            ("person_card", person_id), lambda s: person_card(s, person_id, held_polls=self.shelf.race_polls)
+            ("person_card", person_id), lambda s: person_card(s, person_id, held_polls=shelf.race_polls)
         )
 
     async def person_endorsements(self, person_id: int) -> tuple[list[EndorsementRow], int]:

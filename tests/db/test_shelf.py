@@ -6,21 +6,24 @@ other processes' writes are not heard."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import shelf as shelf_module
-from db.audit import SYSTEM, Actor, record
+from db.audit import SYSTEM, record
+from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import AuditEntry, Candidate, Race
+from db.models import AuditEntry, Race
 from db.notify import CARDS_CHANNEL, WriteListener
 from db.reads.answers import RaceAnswers, race_answers
 from db.reads.people import read_known_people
@@ -29,7 +32,7 @@ from db.reads.races import race_card
 from db.reads.results import race_results
 from db.shelf import CardShelf, Races, races_in_payload, races_written
 from db.store import Store
-from tests.support import World, desk_world, until
+from tests.support import World, desk_world, store_on, until
 
 # ---------------------------------------------------------------- which races a write changed
 
@@ -520,27 +523,38 @@ async def test_another_processs_write_drops_only_its_races_here(
             ).all()
         card = await store.race_card(regular)
         assert card is not None and store.shelf.hits == 1
-        # Another process changes the 2020 race: this one hears it and drops that race alone.
-        other = make_sessionmaker(engine)
-        async with other.begin() as session:
-            await session.execute(update(Race).where(Race.id == regular).values(notes="Heard elsewhere"))
-            await record(session, Actor(id=1, name="desk"), "race.edit", "races", regular, race_id=regular)
-        await until(lambda: regular not in store.shelf.races, what="the 2020 race dropped")
-        assert special in store.shelf.races
-        fresh = await store.race_card(regular)
-        assert fresh is not None and fresh.race.notes == "Heard elsewhere"
-        await until(lambda: regular in store.shelf.races, what="the 2020 race read again")
-        shelved = store.shelf.card(regular)
-        assert shelved is not None and shelved == fresh
-        # Another process renames a person: every race, and the people, are dropped and read again.
-        assert store.shelf.known_people() is not None
-        async with other.begin() as session:
-            await session.execute(
-                update(Candidate).where(Candidate.name == "Doug Jones").values(name="Douglas Jones")
-            )
-            await record(
-                session, Actor(id=1, name="desk"), "candidate.edit", "candidates", None, race_id=regular
-            )
+        # Another process (a plain connection: no hook of this one's sessions sees it) changes the 2020 race:
+        # this one hears it and drops that race alone.
+        async with engine.connect() as conn:
+            schema = await conn.scalar(text("SELECT current_schema()"))
+        dsn = "postgresql://" + engine.url.render_as_string(hide_password=False).split("://", 1)[1]
+        other = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+        try:
+            async with other.transaction():
+                await other.execute("UPDATE races SET notes = 'Heard elsewhere' WHERE id = $1", regular)
+                await other.execute(
+                    "INSERT INTO audit_entries (at, actor_name, action, entity, race_id) "
+                    "VALUES (now(), 'desk', 'race.edit', 'races', $1)",
+                    regular,
+                )
+            await until(lambda: regular in store.shelf._dropped_at, what="the 2020 race dropped")
+            assert special not in store.shelf._dropped_at and special in store.shelf.races
+            fresh = await store.race_card(regular)
+            assert fresh is not None and fresh.race.notes == "Heard elsewhere"
+            await until(lambda: regular in store.shelf.races, what="the 2020 race read again")
+            shelved = store.shelf.card(regular)
+            assert shelved is not None and shelved == fresh
+            # Another process renames a person: every race, and the people, are dropped and read again.
+            assert store.shelf.known_people() is not None
+            async with other.transaction():
+                await other.execute("UPDATE candidates SET name = 'Douglas Jones' WHERE name = 'Doug Jones'")
+                await other.execute(
+                    "INSERT INTO audit_entries (at, actor_name, action, entity, race_id) "
+                    "VALUES (now(), 'desk', 'candidate.edit', 'candidates', $1)",
+                    regular,
+                )
+        finally:
+            await other.close()
 
         def renamed_in_memory() -> bool:
             people = store.shelf.people
@@ -557,3 +571,38 @@ async def test_another_processs_write_drops_only_its_races_here(
     finally:
         await listener.stop()
         await store.close()
+
+
+async def test_on_sqlite_another_processs_write_is_read_at_the_next_use(tmp_path: Path) -> None:
+    """SQLite has no notifications: each use reads the newest audit entry first, and drops what the entries
+    since changed (here another process, a plain sqlite3 connection, edits the 2020 race)."""
+    async with store_on("sqlite", tmp_path, "sample", load_sample) as engine:
+        store = Store(make_sessionmaker(engine))
+        store.shelf.usable = lambda: True
+        store.shelf.catches_up = True
+        try:
+            await store.catch_up()
+            assert await store.shelf.fill() == 2
+            async with store.sessions() as session:
+                special, regular = (
+                    await session.scalars(select(Race.id).where(Race.state == "AL").order_by(Race.cycle))
+                ).all()
+            assert (await store.race_card(regular)) is not None and store.shelf.hits == 1
+            path = engine.url.database
+            assert path is not None
+            with contextlib.closing(sqlite3.connect(path)) as other, other:
+                other.execute("UPDATE races SET notes = 'Written elsewhere' WHERE id = ?", (regular,))
+                other.execute(
+                    "INSERT INTO audit_entries (at, actor_name, action, entity, race_id) "
+                    "VALUES ('2026-11-30 12:00:00', 'desk', 'race.edit', 'races', ?)",
+                    (regular,),
+                )
+            card = await store.race_card(regular)
+            assert card is not None and card.race.notes == "Written elsewhere"
+            assert special in store.shelf.races  # only the race written was dropped
+            await until(lambda: regular in store.shelf.races, what="the race read again")
+            hits = store.shelf.hits
+            again = await store.race_card(regular)
+            assert again == card and store.shelf.hits == hits + 1
+        finally:
+            await store.close()
