@@ -68,7 +68,9 @@ READERS = 2  # cards read at once: the store keeps more connections for members'
 Races = frozenset[int] | None  # the races a write changed; None: any race
 _AUDIT = table_of(AuditEntry)
 NEWEST_ENTRY = prebuilt(select(func.max(_AUDIT.c.id)))
-ENTRIES_SINCE = prebuilt(select(_AUDIT.c.entity, _AUDIT.c.race_id).where(_AUDIT.c.id > bindparam("seen")))
+ENTRIES_SINCE = prebuilt(
+    select(_AUDIT.c.id, _AUDIT.c.entity, _AUDIT.c.race_id).where(_AUDIT.c.id > bindparam("seen"))
+)
 
 
 class Audited(Protocol):
@@ -135,6 +137,7 @@ class CardShelf:
         self.closed = False
         self.catches_up = False  # SQLite: each use first reads what other processes wrote (`catch_up`)
         self.entry_seen: int | None = None  # the newest audit entry `catch_up` has read
+        self.own_entries: set[int] = set()  # this process's entries, dropped as they committed: not again
         _shelves.add(self)
 
     def card(self, race_id: int) -> RaceCard | None:
@@ -161,19 +164,26 @@ class CardShelf:
         """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""
         return self.people if self.usable() else None
 
-    async def catch_up(self, session: AsyncSession) -> None:
+    async def catch_up(self, session: AsyncSession) -> bool:
         """SQLite, which has no notifications: drop what the audit entries since the last call changed (another
         process's writes, e.g. an import from the command line; this process's were dropped as they
         committed). A few microseconds when nothing was written. SQLite writes one transaction at a time, so
-        an entry committed later never has a lower id."""
+        an entry committed later never has a lower id. Returns whether another process wrote."""
         newest = await session.scalar(NEWEST_ENTRY)
         if newest == self.entry_seen:
-            return
+            return False
         if self.entry_seen is None or newest is None or newest < self.entry_seen:
             self.drop(None)  # the first look, or entries removed (a store emptied): everything may differ
+            others = True
         else:
-            self.drop(races_written(await session.execute(ENTRIES_SINCE, {"seen": self.entry_seen})))
+            entries = list(await session.execute(ENTRIES_SINCE, {"seen": self.entry_seen}))
+            theirs = [entry for entry in entries if entry.id not in self.own_entries]
+            others = bool(theirs)
+            if theirs:
+                self.drop(races_written(theirs))
         self.entry_seen = newest
+        self.own_entries = {i for i in self.own_entries if newest is not None and i > newest}
+        return others
 
     def _get(self, race_id: int, part: int) -> Any:
         if not self.usable():
@@ -282,6 +292,7 @@ class CardShelf:
 # Every shelf of this process, to drop what this process's own writes changed as they commit.
 _shelves: weakref.WeakSet[CardShelf] = weakref.WeakSet()
 _WRITTEN = "racedesk_races_written"  # a session's info key: the races its transaction changed so far
+_ENTRIES = "racedesk_entries_written"  # and the ids of its audit entries
 
 
 @event.listens_for(Session, "after_flush")
@@ -289,6 +300,7 @@ def _note_written(session: Session, _context: Any) -> None:
     entries = [obj for obj in session.new if isinstance(obj, AuditEntry)]
     if not entries:
         return
+    session.info.setdefault(_ENTRIES, []).extend(entry.id for entry in entries)
     races = races_written(entries)
     known = session.info.get(_WRITTEN, frozenset())
     session.info[_WRITTEN] = None if races is None or known is None else known | races
@@ -301,13 +313,16 @@ def _drop_written(session: Session) -> None:
     if _WRITTEN not in session.info:
         return
     races = session.info.pop(_WRITTEN)
-    if races == frozenset():
-        return
+    entries = session.info.pop(_ENTRIES, [])
     for shelf in list(_shelves):
-        shelf.drop(races)
+        if shelf.catches_up:
+            shelf.own_entries.update(entries)
+        if races != frozenset():
+            shelf.drop(races)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_written(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint's rollback keeps what the transaction wrote before
         session.info.pop(_WRITTEN, None)
+        session.info.pop(_ENTRIES, None)

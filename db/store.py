@@ -112,8 +112,10 @@ class Store:
         )
 
     async def catch_up(self) -> None:
-        """Read which races other processes' writes changed, for the shelf (SQLite; see `CardShelf.catch_up`)."""
-        await self._read(self.shelf.catch_up, small=True)
+        """Read which races other processes' writes changed, for the shelf (SQLite; see `CardShelf.catch_up`);
+        the read cache, which checks for them only now and then, is dropped as well when they did."""
+        if await self._read(self.shelf.catch_up, small=True):
+            self.cache.invalidate()
 
     async def _caught_up(self) -> CardShelf:
         """The shelf, having first read what other processes wrote where nothing tells it (SQLite)."""

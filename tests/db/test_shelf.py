@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import shelf as shelf_module
@@ -604,5 +604,24 @@ async def test_on_sqlite_another_processs_write_is_read_at_the_next_use(tmp_path
             hits = store.shelf.hits
             again = await store.race_card(regular)
             assert again == card and store.shelf.hits == hits + 1
+            # Written twice within the read cache's check of other processes (2 s): the second is read too.
+            for notes in ("one", "two"):
+                with contextlib.closing(sqlite3.connect(path)) as other, other:
+                    other.execute("UPDATE races SET notes = ? WHERE id = ?", (notes, regular))
+                    other.execute(
+                        "INSERT INTO audit_entries (at, actor_name, action, entity, race_id) "
+                        "VALUES ('2026-11-30 12:00:00', 'desk', 'race.edit', 'races', ?)",
+                        (regular,),
+                    )
+                written = await store.race_card(regular)
+                assert written is not None and written.race.notes == notes
+            # This process's own write was dropped as it committed: catching up does not drop it again.
+            await until(lambda: regular in store.shelf.races, what="the race read again")
+            async with store.sessions.begin() as session:
+                await session.execute(update(Race).where(Race.id == regular).values(notes="ours"))
+                await record(session, SYSTEM, "race.edit", "races", regular, race_id=regular)
+            drops = store.shelf._drops
+            ours = await store.race_card(regular)
+            assert ours is not None and ours.race.notes == "ours" and store.shelf._drops == drops
         finally:
             await store.close()
