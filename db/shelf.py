@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import logging
 import pickle
-import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, cast
@@ -114,12 +113,10 @@ class CardShelf:
         read_answers: Callable[[int], Awaitable[RaceAnswers | None]],
         race_ids: Callable[[], Awaitable[Iterable[int]]],
         read_people: Callable[[], Awaitable[KnownPeople]] | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.read_answers = read_answers
         self.race_ids = race_ids
         self.read_people = read_people
-        self.clock = clock
         self.usable: Callable[[], bool] = lambda: False  # the bot sets it: the listener listens
         self.races: dict[int, tuple[bytes, bytes, bytes]] = {}  # race id -> its card, first polls, count
         self.people: KnownPeople | None = None  # every person, for finding them by name

@@ -134,7 +134,7 @@ class Store:
         return await self._read(lambda s: race_answers(s, race_id), small=True)
 
     async def _race_ids(self) -> list[int]:
-        return await self._read(lambda s: _all_race_ids(s))
+        return await self._read(_all_race_ids)
 
     async def _known_people(self) -> KnownPeople:
         return await self._read(read_known_people)

@@ -52,16 +52,8 @@ async def test_a_race_or_stage_changed_in_place_is_counted_and_audited(
         assert entry is not None and entry.action == "import" and races_written([entry]) is None
         stored = await session.scalar(select(Race).where(Race.cycle == 2020))
         assert stored is not None and stored.notes == "Changed by a second file"
-        assert (
-            await session.scalar(
-                select(Contest.source).where(
-                    Contest.id.in_(
-                        select(Contest.id).where(Contest.race_id == stored.id, Contest.stage == "general")
-                    )
-                )
-            )
-            == "A newer source"
-        )
+        general = select(Contest.source).where(Contest.race_id == stored.id, Contest.stage == "general")
+        assert await session.scalar(general) == "A newer source"
     assert not (await stored_again(sessions, changed)).changed  # the same again changes nothing
 
 
