@@ -230,9 +230,16 @@ OFFICE_CYCLES = Together(
 async def office_cycles(session: AsyncSession, office: str) -> OfficeCycles:
     """An office's cycles and its newest counted one: three statements, asked together."""
     baselines, races, counted = await execute_together(session, OFFICE_CYCLES, {"office": office})
-    baseline_cycles = {row[0] for row in baselines}
-    newest = [c for c in (counted.scalar(), max(baseline_cycles, default=None)) if c is not None]
-    cycles = tuple(sorted(baseline_cycles | {row[0] for row in races}, reverse=True))
+    return cycles_of({row[0] for row in baselines}, {row[0] for row in races}, counted.scalar())
+
+
+def cycles_of(
+    baseline_cycles: set[int], race_cycles: set[int], newest_counted_race: int | None
+) -> OfficeCycles:
+    """An office's cycles from those of its seats-not-up rows and of its races, and the newest cycle of a
+    race with a count."""
+    newest = [c for c in (newest_counted_race, max(baseline_cycles, default=None)) if c is not None]
+    cycles = tuple(sorted(baseline_cycles | race_cycles, reverse=True))
     return OfficeCycles(cycles, max(newest) if newest else None)
 
 
@@ -267,6 +274,24 @@ async def office_views(
 
 async def chamber_balance(session: AsyncSession, office: str, cycle: int) -> Balance | None:
     races, by_race, baselines = await office_views(session, office, cycle)
+    return balance_of(office, cycle, races, by_race, baselines)
+
+
+def deciding_views(contests: list[ContestView]) -> list[ContestView]:
+    """A race's deciding stages (as `office_views` reads them) among all its stages."""
+    deciding = [v for v in contests if v.contest.stage in DECIDING_STAGES]
+    return sorted(deciding, key=lambda v: stage_sort_key(v.contest))
+
+
+def balance_of(
+    office: str,
+    cycle: int,
+    races: list[RaceRow],
+    by_race: dict[int, list[ContestView]],
+    baselines: list[Any],
+) -> Balance | None:
+    """The balance from a chamber's races (by id), each one's deciding stages in order, and its seats-not-up
+    rows (party, seats_not_up, source; in the order stored): None when there are neither races nor rows."""
     if office == Office.HOUSE:
         races = [r for r in races if r.state not in NON_VOTING]
     if not baselines and not races:

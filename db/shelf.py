@@ -8,7 +8,9 @@ help a member who asks about a race nobody asked about since the last write anyw
 the desk writes every few seconds. So each process keeps, for every race, what those three commands first
 read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race);
 and every person as `candidate` first reads them to find one by name (db/reads/people.py KnownPeople),
-so a person's card is a single round trip (the polls of their races it shows are taken from the races here).
+so a person's card is a single round trip (the polls of their races it shows are taken from the races here);
+and which races make up each chamber's cycle, so `senate 2020` is worked out from the cards here
+(db/chambers.py) while every race is held.
 Each is pickled (some 3.4 KB a race, 34 MB for 10,000 races of ten polls; read back in 50-90 microseconds),
 read at start and kept as new as the store:
 
@@ -37,13 +39,15 @@ import contextlib
 import logging
 import pickle
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from db.balance import Balance, OfficeCycles
+from db.chambers import ChamberIndex
 from db.direct import prebuilt
 from db.models import AuditEntry
 from db.reads.answers import RaceAnswers, race_polls
@@ -113,19 +117,23 @@ class CardShelf:
         read_answers: Callable[[int], Awaitable[RaceAnswers | None]],
         race_ids: Callable[[], Awaitable[Iterable[int]]],
         read_people: Callable[[], Awaitable[KnownPeople]] | None = None,
+        read_baselines: Callable[[], Awaitable[Sequence[Any]]] | None = None,
     ) -> None:
         self.read_answers = read_answers
         self.race_ids = race_ids
         self.read_people = read_people
+        self.read_baselines = read_baselines
         self.usable: Callable[[], bool] = lambda: False  # the bot sets it: the listener listens
         self.races: dict[int, tuple[bytes, bytes, bytes]] = {}  # race id -> its card, first polls, count
         self.people: KnownPeople | None = None  # every person, for finding them by name
+        self.chambers = ChamberIndex()  # which races make up each chamber's cycle (db/chambers.py)
         self.hits = 0
         # Each drop counts one; a card read is kept only if its race was not dropped since the read began.
         self._drops = 0
         self._dropped_at: dict[int, int] = {}
         self._all_dropped_at = 0
         self._to_read: set[int] = set()
+        self._reading: set[int] = set()
         self._read_all = False
         self._wake = asyncio.Event()  # set: something was dropped, to be read again
         self._idle = asyncio.Event()  # set: nothing is left to read (or the last try failed)
@@ -160,6 +168,20 @@ class CardShelf:
     def known_people(self) -> KnownPeople | None:
         """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""
         return self.people if self.usable() else None
+
+    def office_cycles(self, office: str) -> OfficeCycles | None:
+        """The office's cycles, if every race is held; None: ask the store."""
+        return self.chambers.office_cycles(office) if self._settled() else None
+
+    def chamber_balance(self, office: str, cycle: int) -> tuple[bool, Balance | None]:
+        """(True, the chamber's balance) worked out from the held cards if every race is held, else (False,
+        None): ask the store. A race not read back yet may be of any chamber (a new one, one moved)."""
+        if not self._settled():
+            return False, None
+        return self.chambers.balance(office, cycle, self.card)
+
+    def _settled(self) -> bool:
+        return self.usable() and not (self._read_all or self._to_read or self._reading)
 
     async def catch_up(self, session: AsyncSession) -> bool:
         """SQLite, which has no notifications: drop what the audit entries since the last call changed (another
@@ -200,6 +222,7 @@ class CardShelf:
         if races is None:
             self.races = {}
             self.people = None
+            self.chambers.clear()
             self._all_dropped_at = self._drops
             self._dropped_at.clear()
             self._to_read.clear()
@@ -207,6 +230,7 @@ class CardShelf:
         else:
             for race_id in races:
                 self.races.pop(race_id, None)
+                self.chambers.remove(race_id)
                 self._dropped_at[race_id] = self._drops
             self._to_read.update(races)
         self._idle.clear()
@@ -255,10 +279,13 @@ class CardShelf:
                 started = self._drops
                 wanted = await self.race_ids()
                 people = await self.read_people() if self.read_people is not None else None
+                baselines = await self.read_baselines() if self.read_baselines is not None else None
                 if self._all_dropped_at > started:
                     continue  # everything was dropped again meanwhile: ask again
                 self._read_all = False
                 self.people = people
+                if baselines is not None:
+                    self.chambers.keep_baselines(baselines)
                 self._to_read.update(wanted)
             async with asyncio.TaskGroup() as readers:
                 for _ in range(READERS):
@@ -267,11 +294,14 @@ class CardShelf:
     async def _read_some(self) -> None:
         while self._to_read and not self._read_all:
             race_id = self._to_read.pop()
+            self._reading.add(race_id)
             try:
                 await self._read_one(race_id)
             except BaseException:
                 self._to_read.add(race_id)  # read again on the next try
                 raise
+            finally:
+                self._reading.discard(race_id)
             await asyncio.sleep(0)  # a read on SQLite runs on the loop's thread: members' turns between
 
     async def _read_one(self, race_id: int) -> None:
@@ -284,6 +314,8 @@ class CardShelf:
         parts = (answers.card, answers.first_polls, answers.results)
         card, polls, results = (pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL) for part in parts)
         self.races[race_id] = (card, polls, results)
+        if self.read_baselines is not None:  # (without them no chamber is answered from here)
+            self.chambers.add(race_id, answers.card)
 
 
 # Every shelf of this process, to drop what this process's own writes changed as they commit.

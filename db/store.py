@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.audit import Actor, AuditPage, audit_entry, audit_page
 from db.balance import Balance, OfficeCycles, chamber_balance, office_cycles
 from db.cache import ReadCache
+from db.chambers import read_baselines
 from db.directory import RaceDirectory
 from db.engine import for_writing, refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
@@ -78,7 +79,9 @@ class Store:
         # The races in memory for the lookup, as new as the store (db/directory.py).
         self.directory = RaceDirectory(self._read, lambda: self.cache.writes_heard())
         # Every race's card in memory, where other processes' writes are heard (db/shelf.py); the bot fills it.
-        self.shelf = CardShelf(self._answers_from_store, self._race_ids, self._known_people)
+        self.shelf = CardShelf(
+            self._answers_from_store, self._race_ids, self._known_people, lambda: self._read(read_baselines)
+        )
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
         if self.reader is not None:
@@ -198,9 +201,15 @@ class Store:
         return await self._cached(("calendar", start, end), lambda s: contests_between(s, start, end))
 
     async def office_cycles(self, office: str) -> OfficeCycles:
+        held = (await self._caught_up()).office_cycles(office)
+        if held is not None:
+            return held
         return await self._cached(("office_cycles", office), lambda s: office_cycles(s, office))
 
     async def chamber_balance(self, office: str, cycle: int) -> Balance | None:
+        held, balance = (await self._caught_up()).chamber_balance(office, cycle)
+        if held:
+            return balance
         return await self._cached(("balance", office, cycle), lambda s: chamber_balance(s, office, cycle))
 
     async def president_cycles(self) -> list[int]:
