@@ -292,18 +292,24 @@ def balance_of(
 ) -> Balance | None:
     """The balance from a chamber's races (by id), each one's deciding stages in order, and its seats-not-up
     rows (party, seats_not_up, source; in the order stored): None when there are neither races nor rows."""
+    return balance_of_seats(
+        office, cycle, [seat_of(race, by_race.get(race.id, [])) for race in races], baselines
+    )
+
+
+def balance_of_seats(office: str, cycle: int, seats: list[Seat], baselines: list[Any]) -> Balance | None:
+    """`balance_of` from the races' seats (`seat_of`), in the order of their races' ids."""
     if office == Office.HOUSE:
-        races = [r for r in races if r.state not in NON_VOTING]
-    if not baselines and not races:
+        seats = [s for s in seats if s.race.state not in NON_VOTING]
+    if not baselines and not seats:
         return None
-    seats = [seat_of(race, by_race.get(race.id, [])) for race in races]
-    seats.sort(
-        key=lambda s: (s.race.state, s.race.special, len(s.race.seat), s.race.seat)
+    seats = sorted(
+        seats, key=lambda s: (s.race.state, s.race.special, len(s.race.seat), s.race.seat)
     )  # AL-2 before AL-10
     not_up: Counter[str] = Counter()
     for b in baselines:
         not_up[side_of(b.party) or b.party] += b.seats_not_up
-    size = CHAMBER_SIZE.get(office, sum(not_up.values()) + len(races))
+    size = CHAMBER_SIZE.get(office, sum(not_up.values()) + len(seats))
     result = Balance(
         office=office,
         cycle=cycle,
@@ -312,7 +318,7 @@ def balance_of(
         baseline_sources=sorted({b.source for b in baselines if b.source}),
         seats=seats,
         vice_president=VICE_PRESIDENT_AFTER.get(cycle) if office == Office.SENATE else None,
-        missing=max(0, size - sum(not_up.values()) - len(races)) if baselines else 0,
+        missing=max(0, size - sum(not_up.values()) - len(seats)) if baselines else 0,
     )
     result.held_known = sum(1 for seat in seats if seat.held_by)
     for seat in seats:

@@ -60,6 +60,26 @@ async def test_the_chambers_are_the_reads_for_every_shipped_chamber(
         await store.close()
 
 
+async def test_a_change_works_out_again_only_the_seat_of_its_race(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    store = await filled(default_store)
+    try:
+        shelf, chamber = store.shelf, (Office.SENATE, 2020)
+        assert shelf.chamber_balance(*chamber)[0]
+        before = dict(shelf.chambers.seats[chamber])
+        changed = min(before)
+        shelf.drop(frozenset({changed}))
+        await until(lambda: shelf.chamber_balance(*chamber)[0], what="the race read back")
+        after = shelf.chambers.seats[chamber]
+        assert after.keys() == before.keys() and len(after) > 30
+        assert [race_id for race_id in after if after[race_id] is not before[race_id]] == [changed]
+        async with default_store() as session:
+            assert shelf.chamber_balance(*chamber)[1] == await chamber_balance(session, *chamber)
+    finally:
+        await store.close()
+
+
 async def test_the_chambers_are_the_reads_on_each_database(sample_store: Store) -> None:
     assert await assert_chambers_are_the_reads(sample_store) == 3  # every chamber the sample has data for
 
