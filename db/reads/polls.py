@@ -38,7 +38,7 @@ from sqlalchemy.ext.compiler import compiles
 from db.direct import prebuilt
 from db.models import Poll
 from db.polling import WINDOW_DAYS, MatchupAverage, PollLike, QuestionLike, averages
-from db.reads.rows import ContestRow
+from db.reads.rows import ContestRow, pickled_by_fields
 from db.reads.tables import ANSWERS, CONTESTS, POLLS, QUESTIONS
 
 PAGE_SIZE = 5
@@ -310,6 +310,7 @@ def _listing(shape: Shape) -> Select[Any]:
 # ---------------------------------------------------------------- plain polls as listed
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PollStage:
     """A contest as the polls reply names it."""
@@ -319,6 +320,7 @@ class PollStage:
     party: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ListedQuestion:
     contest_id: int | None
@@ -328,6 +330,7 @@ class ListedQuestion:
     answers: tuple[ChartAnswer, ...]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ListedPoll:
     """A poll with all its questions and what the card and the polls reply show of it."""

@@ -9,8 +9,28 @@ attributes the renderers and the views read, so an ORM row (the desk's writes) a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Protocol
+import operator
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+def pickled_by_fields(cls: type[T]) -> type[T]:
+    """A frozen, slotted dataclass pickled as its class and its fields' values, read back through its
+    constructor. The shelf (db/shelf.py) reads these back for every answer, and the dataclass's own way, which
+    asks `fields()` of each object, made a quarter of the time of a person's card."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    if len(names) < 2:
+        raise TypeError(f"{cls.__name__}: attrgetter of one name gives a value, not a tuple")
+    values = operator.attrgetter(*names)
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[Any, ...]]:
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
 
 # ---------------------------------------------------------------- what may be read
 
@@ -116,6 +136,7 @@ class CallLike(Protocol):
 # ---------------------------------------------------------------- the plain rows
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Person:
     """A candidate as the members' reads show one (`db.models.Candidate`'s columns they read)."""
@@ -128,6 +149,7 @@ class Person:
     office_held: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RaceRow:
     """A race (`db.models.Race`) with its incumbent."""
@@ -145,6 +167,7 @@ class RaceRow:
     incumbent: Person | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ContestRow:
     id: int
@@ -157,6 +180,7 @@ class ContestRow:
     source: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CandidacyRow:
     id: int
@@ -170,6 +194,7 @@ class CandidacyRow:
     candidate: Person
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SnapshotRow:
     """A count's heading (`db.models.ResultSnapshot` without its counts)."""
@@ -186,6 +211,7 @@ class SnapshotRow:
     source: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CallRow:
     id: int
@@ -197,6 +223,7 @@ class CallRow:
     called_at: dt.datetime
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class EndorsementRow:
     id: int
