@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.audit import SYSTEM
 from db.balance import chamber_balance, office_cycles
+from db.dataset.load import load_document
 from db.models import Office, Race
 from db.reads.answers import RaceAnswers
 from db.store import Store
@@ -117,6 +119,23 @@ async def test_nothing_is_answered_while_a_race_is_being_read(sample_store: Stor
     assert shelf.office_cycles(Office.SENATE) is None
     release.set()
     await until(lambda: shelf.chamber_balance(Office.SENATE, 2020)[0], what="the race read back")
+    assert await assert_chambers_are_the_reads(sample_store) == 3
+
+
+async def test_an_import_of_seats_not_up_is_in_the_next_balance(sample_store: Store) -> None:
+    shelf = sample_store.shelf
+    held, before = shelf.chamber_balance(Office.SENATE, 2020)
+    assert held and before is not None and before.not_up.get("DEM") != 40
+    doc = {
+        "format": "racedesk/1",
+        "baselines": [{"cycle": 2020, "office": "senate", "party": "DEM", "seats_not_up": 40}],
+    }
+    async with sample_store.sessions.begin() as session:
+        assert (await load_document(session, doc, SYSTEM)).changed
+    assert shelf.chamber_balance(Office.SENATE, 2020) == (False, None)  # the import dropped everything
+    await until(lambda: shelf.chamber_balance(Office.SENATE, 2020)[0], what="everything read again")
+    after = shelf.chamber_balance(Office.SENATE, 2020)[1]
+    assert after is not None and after.not_up["DEM"] == 40
     assert await assert_chambers_are_the_reads(sample_store) == 3
 
 
