@@ -245,6 +245,10 @@ class CardShelf:
             await asyncio.wait_for(self._idle.wait(), wait)
         return len(self.races)
 
+    async def idle(self) -> None:
+        """Until nothing dropped is left to read (or the last try failed)."""
+        await self._idle.wait()
+
     def start(self) -> None:
         """Read in the background what is dropped (and everything, once `drop(None)`)."""
         if self._task is None and not self.closed:

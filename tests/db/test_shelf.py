@@ -106,7 +106,7 @@ def shelf_of(store: FakeStore, usable: bool = True) -> CardShelf:
 
 
 async def settled(shelf: CardShelf) -> None:
-    await asyncio.wait_for(shelf._idle.wait(), 5)
+    await asyncio.wait_for(shelf.idle(), 5)
 
 
 async def test_a_filled_shelf_holds_every_races_answers_and_gives_copies() -> None:
