@@ -21,7 +21,6 @@ asks the store as before.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import lookup
+from db.background import cancel_and_wait
 from db.cache import local_version
 from db.direct import prebuilt
 from db.lookup import RACE_COLUMNS, QueryShape, hint_flags
@@ -229,7 +229,4 @@ class RaceDirectory:
     async def close(self) -> None:
         self.closed = True
         task, self._loading = self._loading, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)

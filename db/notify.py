@@ -22,6 +22,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.background import cancel_and_wait
 from db.shelf import Races, races_in_payload
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,7 @@ class WriteListener:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self.live = False
 
     async def _run(self) -> None:

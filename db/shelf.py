@@ -46,6 +46,7 @@ from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from db.background import cancel_and_wait
 from db.balance import Balance, OfficeCycles
 from db.chambers import ChamberIndex
 from db.direct import prebuilt
@@ -257,10 +258,7 @@ class CardShelf:
     async def close(self) -> None:
         self.closed = True
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self._idle.set()  # nobody waits for a fill that will not come
 
     async def _keep_reading(self) -> None:
