@@ -2,8 +2,8 @@
 read of the store.
 
 On election night the desk writes every few seconds, and each write drops the read cache, so every member
-asking for the Senate after a count would read the deciding stages of each of its races again (some 7 ms on
-PostgreSQL for the Senate, more for the House). The shelf (db/shelf.py) already holds every race's card,
+asking for the Senate after a count would read the deciding stages of each of its races again (some 10 ms on
+PostgreSQL for the Senate, 70 ms for the House: bench/chambers.py). The shelf (db/shelf.py) already holds every race's card,
 stages and counts included, kept as new as the store; this index says which held races make up each
 chamber's cycle, and the balance is worked out from their cards (db/balance.py `balance_of`, as the store's
 read does) once after a race of that chamber last changed.
@@ -43,7 +43,7 @@ class ChamberIndex:
     """The held races of each chamber's cycle, those with a count, the seats-not-up rows, and for the chambers
     asked about, each race's seat and the balance, kept until that race (the balance: any of its chamber's)
     changes. The shelf adds each race it reads and removes each it drops. Only the changed race's seat is
-    worked out again: the House's 435 cards would take some 30 ms to read back."""
+    worked out again: the House's 435 cards take some 15 ms to read back."""
 
     def __init__(self) -> None:
         self.races: dict[Chamber, set[int]] = {}
