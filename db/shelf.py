@@ -1,5 +1,5 @@
-"""Race cards in memory: a member's `race`, `polls` and `results` about any race are answered without a read of
-the store.
+"""Race cards in memory: a member's `race`, `polls`, `results` and `candidate` about any race or person are
+answered without a read of the store.
 
 On PostgreSQL a card costs a round trip to the server, and on a machine that is not busy with that server, its
 process must first be woken: 1-2 ms, more than the rest of the answer; on SQLite building it from its rows
@@ -7,12 +7,14 @@ costs more than the answer's other work. The read cache (db/cache.py) cannot
 help a member who asks about a race nobody asked about since the last write anywhere, and on election night
 the desk writes every few seconds. So each process keeps, for every race, what those three commands first
 read: its card, the first page of its polls and its count (db/reads/answers.py, one round trip a race);
-and every person as `candidate` first reads them to find one by name (db/reads/people.py KnownPeople),
-so a person's card is a single round trip (the polls of their races it shows are taken from the races here);
-and which races make up each chamber's cycle, so `senate 2020` is worked out from the cards here
-(db/chambers.py) while every race is held.
-Each is pickled (some 3.4 KB a race, 34 MB for 10,000 races of ten polls; read back in 50-90 microseconds),
-read at start and kept as new as the store:
+and every person as `candidate` first reads them to find one by name (db/reads/people.py KnownPeople);
+and the card of every person some race names (who ran in it, holds it, is named by its polls or endorsed in
+it: the race's read lists them), one round trip a person, read after the races, whose polls it shows are taken
+from the races here; and which races make up each chamber's cycle, so `senate 2020` is worked out from the
+cards here (db/chambers.py) while every race is held.
+Each is pickled (some 3.3 KB a race and 1.2 KB a person; 60 MB for the 10,000 races of ten polls and 22,000
+people of bench/member_commands.py), read at start (14 s for that store on PostgreSQL, 2.3 s for the shipped
+one on SQLite) and kept as new as the store:
 
 - Which races a write changed is known from its audit entries (every write records them, db/audit.py): their
   races, or every race when an entry names none (an import) or is of a person or a candidacy (a person's name
@@ -26,6 +28,10 @@ read at start and kept as new as the store:
   dropped and read again with them.
 - A dropped race is read again in the background; until it is back, its answers come from the store
   (through the read cache) as before. What was read while its race was dropped is not kept.
+- A dropped race drops the cards of the people its last read named, and its next read drops those it names
+  then (a write may name someone new: a poll's match-up, an endorsement, the seat's holder). Until every
+  race is read back, no person's card is served from here; a card read while any race was dropped is not
+  kept. The cards dropped are read again after the races.
 
 On SQLite, which has no notifications, each use first reads the newest audit entry's id (`catch_up`, on the
 event loop's thread: a few microseconds) and drops what the entries since changed, as the race directory
@@ -52,7 +58,7 @@ from db.chambers import ChamberIndex
 from db.direct import prebuilt
 from db.models import AuditEntry
 from db.reads.answers import RaceAnswers, race_polls
-from db.reads.people import KnownPeople, RacePolls
+from db.reads.people import KnownPeople, PersonCard, RacePolls
 from db.reads.polls import PollPage
 from db.reads.races import RaceCard
 from db.reads.results import RaceResults
@@ -110,8 +116,8 @@ def races_in_payload(text: str) -> Races:
 
 
 class CardShelf:
-    """Every race's answers (card, first page of polls, count), pickled; `drop` what writes changed; `fill`
-    reads them all."""
+    """Every race's answers (card, first page of polls, count) and the cards of the people the races name,
+    pickled; `drop` what writes changed; `fill` reads them all."""
 
     def __init__(
         self,
@@ -119,14 +125,19 @@ class CardShelf:
         race_ids: Callable[[], Awaitable[Iterable[int]]],
         read_people: Callable[[], Awaitable[KnownPeople]] | None = None,
         read_baselines: Callable[[], Awaitable[Sequence[Any]]] | None = None,
+        read_person: Callable[[int], Awaitable[PersonCard | None]] | None = None,
     ) -> None:
         self.read_answers = read_answers
         self.race_ids = race_ids
         self.read_people = read_people
         self.read_baselines = read_baselines
+        self.read_person = read_person
         self.usable: Callable[[], bool] = lambda: False  # the bot sets it: the listener listens
         self.races: dict[int, tuple[bytes, bytes, bytes]] = {}  # race id -> its card, first polls, count
         self.people: KnownPeople | None = None  # every person, for finding them by name
+        self.person_cards: dict[int, bytes] = {}  # person id -> their card
+        self.related: dict[int, frozenset[int]] = {}  # race id -> the people whose cards show something of it
+        self._people_to_read: set[int] = set()
         self.chambers = ChamberIndex()  # which races make up each chamber's cycle (db/chambers.py)
         self.hits = 0
         # Each drop counts one; a card read is kept only if its race was not dropped since the read began.
@@ -160,11 +171,21 @@ class CardShelf:
 
     def race_polls(self, race_id: int) -> RacePolls | None:
         """The race's current poll averages and its stages, for a person's card (as `card`)."""
-        polls = self.first_polls(race_id)
-        card = self.card(race_id) if polls is not None else None
-        if polls is None or card is None:
+        if not self.usable() or (held := self.races.get(race_id)) is None:
             return None
-        return race_polls(card, polls)
+        return race_polls(pickle.loads(held[0]), pickle.loads(held[1]))  # (a part of a card: no hit)
+
+    def person_card(self, person_id: int) -> PersonCard | None:
+        """The person's card, if the shelf holds it and every race is held; None: ask the store. A race not
+        read back yet may have come to show on anyone's card (a poll naming them, an endorsement): the people
+        its read names are dropped then."""
+        if not self._settled():
+            return None
+        held = self.person_cards.get(person_id)
+        if held is None:
+            return None
+        self.hits += 1
+        return cast(PersonCard, pickle.loads(held))
 
     def known_people(self) -> KnownPeople | None:
         """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""
@@ -224,6 +245,9 @@ class CardShelf:
             self.races = {}
             self.people = None
             self.chambers.clear()
+            self.person_cards = {}
+            self.related = {}
+            self._people_to_read.clear()  # (the races' reads name them again)
             self._all_dropped_at = self._drops
             self._dropped_at.clear()
             self._to_read.clear()
@@ -233,9 +257,18 @@ class CardShelf:
                 self.races.pop(race_id, None)
                 self.chambers.remove(race_id)
                 self._dropped_at[race_id] = self._drops
+                self._drop_people(self.related.pop(race_id, frozenset()))
             self._to_read.update(races)
         self._idle.clear()
         self._wake.set()
+
+    def _drop_people(self, people: Iterable[int]) -> None:
+        """These people's cards may show what a write changed: drop them, and read them again (after the races)."""
+        if self.read_person is None:
+            return
+        for person_id in people:
+            self.person_cards.pop(person_id, None)
+            self._people_to_read.add(person_id)
 
     async def fill(self, wait: float = FILL_WAIT_SECONDS) -> int:
         """Read every race's card (at start), waiting up to `wait` seconds for them; the rest, and whatever
@@ -276,7 +309,7 @@ class CardShelf:
                 self._idle.set()
 
     async def _read_dropped(self) -> None:
-        while self._read_all or self._to_read:
+        while self._read_all or self._to_read or self._people_to_read:
             if self._read_all:
                 started = self._drops
                 wanted = await self.race_ids()
@@ -289,9 +322,10 @@ class CardShelf:
                 if baselines is not None:
                     self.chambers.keep_baselines(baselines)
                 self._to_read.update(wanted)
+            read_some = self._read_some if self._to_read else self._read_some_people  # races first
             async with asyncio.TaskGroup() as readers:
                 for _ in range(READERS):
-                    readers.create_task(self._read_some())
+                    readers.create_task(read_some())
 
     async def _read_some(self) -> None:
         while self._to_read and not self._read_all:
@@ -306,6 +340,25 @@ class CardShelf:
                 self._reading.discard(race_id)
             await asyncio.sleep(0)  # a read on SQLite runs on the loop's thread: members' turns between
 
+    async def _read_some_people(self) -> None:
+        while self._people_to_read and not (self._read_all or self._to_read):
+            person_id = self._people_to_read.pop()
+            try:
+                await self._read_person(person_id)
+            except BaseException:
+                self._people_to_read.add(person_id)
+                raise
+            await asyncio.sleep(0)
+
+    async def _read_person(self, person_id: int) -> None:
+        assert self.read_person is not None
+        started = self._drops
+        card = await self.read_person(person_id)
+        if self._drops != started:  # any race dropped meanwhile may have come to show on this card
+            self._people_to_read.add(person_id)
+        elif card is not None:
+            self.person_cards[person_id] = pickle.dumps(card, protocol=pickle.HIGHEST_PROTOCOL)
+
     async def _read_one(self, race_id: int) -> None:
         started = self._drops
         answers = await self.read_answers(race_id)
@@ -316,6 +369,8 @@ class CardShelf:
         parts = (answers.card, answers.first_polls, answers.results)
         card, polls, results = (pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL) for part in parts)
         self.races[race_id] = (card, polls, results)
+        self.related[race_id] = answers.people
+        self._drop_people(answers.people)  # those it names now (a poll naming someone new, say)
         if self.read_baselines is not None:  # (without them no chamber is answered from here)
             self.chambers.add(race_id, answers.card)
 

@@ -80,7 +80,11 @@ class Store:
         self.directory = RaceDirectory(self._read, lambda: self.cache.writes_heard())
         # Every race's card in memory, where other processes' writes are heard (db/shelf.py); the bot fills it.
         self.shelf = CardShelf(
-            self._answers_from_store, self._race_ids, self._known_people, lambda: self._read(read_baselines)
+            self._answers_from_store,
+            self._race_ids,
+            self._known_people,
+            lambda: self._read(read_baselines),
+            self._person_from_store,
         )
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]], *, small: bool = False) -> T:
@@ -183,8 +187,17 @@ class Store:
 
     async def person_card(self, person_id: int) -> PersonCard | None:
         shelf = await self._caught_up()
+        shelved = shelf.person_card(person_id)
+        if shelved is not None:
+            return shelved
         return await self._quick(
             ("person_card", person_id), lambda s: person_card(s, person_id, held_polls=shelf.race_polls)
+        )
+
+    async def _person_from_store(self, person_id: int) -> PersonCard | None:
+        """Read afresh for the shelf (as `_answers_from_store`)."""
+        return await self._read(
+            lambda s: person_card(s, person_id, held_polls=self.shelf.race_polls), small=True
         )
 
     async def person_endorsements(self, person_id: int) -> tuple[list[EndorsementRow], int]:

@@ -30,10 +30,16 @@ async def test_every_races_answers_are_held_from_start_and_a_desk_write_is_in_th
 ) -> None:
     async with desk_world(tmp_path, database=database, results_channels=False, followers=False) as world:
         shelf = world.bot.store.shelf
-        assert len(shelf.races) == 2  # the sample's two races, before the first member asks
-        for asked in ("!race alabama 2020", "!polls alabama 2020", "!results alabama 2020"):
+        # The sample's two races and their eight people, before the first member asks.
+        assert len(shelf.races) == 2 and len(shelf.person_cards) == 8
+        for asked in (
+            "!race alabama 2020",
+            "!polls alabama 2020",
+            "!results alabama 2020",
+            "!candidate tuberville",
+        ):
             assert (await world.say(asked)).ok is True
-        assert shelf.hits == 3
+        assert shelf.hits == 4
         stored = await world.say(
             "!result alabama 2020 general Tuberville=1392100 Jones=920500 reporting=100%",
             author=world.moderator,
@@ -44,3 +50,8 @@ async def test_every_races_answers_are_held_from_start_and_a_desk_write_is_in_th
         await until(lambda: len(shelf.races) == 2, what="the race read again")
         hits = shelf.hits
         assert "1,392,100" in await world.text("!results alabama 2020") and shelf.hits == hits + 1
+        # A person's card shows the count of each race they ran in: theirs was dropped with the race.
+        assert "1,392,100" in await world.text("!candidate tuberville")
+        await until(lambda: len(shelf.person_cards) == 8, what="the race's people read again")
+        hits = shelf.hits
+        assert "1,392,100" in await world.text("!candidate tuberville") and shelf.hits == hits + 1

@@ -490,11 +490,21 @@ async def card_reads(
     session: AsyncSession, race_id: int, *, polls_listed: int
 ) -> tuple[RaceCard, PollListing] | None:
     """The race's card, and the listing of its newest `polls_listed` polls the card was taken from."""
-    params = {
+    found = await execute_together(session, CARD, card_params(race_id, polls_listed))
+    return card_from(race_id, found, polls_listed)
+
+
+def card_params(race_id: int, polls_listed: int) -> dict[str, Any]:
+    """The parameters of `CARD` (and of a Together that begins with its statements)."""
+    return {
         **listing_params(race_id, PollFilter(), page=1, size=polls_listed),
         "limit": KEY_ENDORSEMENTS_SHOWN,
     }
-    ballots, standings, listing, endorsed = await execute_together(session, CARD, params)
+
+
+def card_from(race_id: int, found: Sequence[Any], polls_listed: int) -> tuple[RaceCard, PollListing] | None:
+    """The card and its listing from the results of `CARD`'s statements (the first four of `found`)."""
+    ballots, standings, listing, endorsed = found[:4]
     race, contests = race_in_views(race_id, ballots, standings)
     if race is None:
         return None

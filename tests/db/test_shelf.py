@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,10 @@ from db import shelf as shelf_module
 from db.audit import SYSTEM, record
 from db.bootstrap import load_sample
 from db.engine import make_sessionmaker
-from db.models import AuditEntry, Race
+from db.models import Answer, AuditEntry, Candidate, Endorsement, Poll, Question, Race
 from db.notify import CARDS_CHANNEL, WriteListener
 from db.reads.answers import RaceAnswers, race_answers
-from db.reads.people import read_known_people
+from db.reads.people import PersonCard, person_card, read_known_people
 from db.reads.polls import PollFilter, poll_page
 from db.reads.races import race_card
 from db.reads.results import race_results
@@ -77,6 +78,11 @@ class FakeStore:
         self.reads: list[int] = []
         self.gate: asyncio.Event | None = None  # set: reads go on; None: they never wait
         self.failing = False
+        # Race r shows on the cards of people 10r and 10r + 1 (a person's card: their number, its version).
+        self.related = {race: {10 * race, 10 * race + 1} for race in self.version}
+        self.person_version: dict[int, int] = {}
+        self.person_reads: list[int] = []
+        self.person_gate: asyncio.Event | None = None
 
     async def answers(self, race_id: int) -> Any:
         self.reads.append(race_id)
@@ -89,8 +95,19 @@ class FakeStore:
         if seen is None:
             return None
         return RaceAnswers(
-            card=("card", race_id, seen), first_polls=("polls", race_id, seen), results=("n", race_id, seen)
-        )  # type: ignore[arg-type]
+            card=("card", race_id, seen),  # type: ignore[arg-type]
+            first_polls=("polls", race_id, seen),  # type: ignore[arg-type]
+            results=("n", race_id, seen),  # type: ignore[arg-type]
+            people=frozenset(self.related.get(race_id, ())),
+        )
+
+    async def person(self, person_id: int) -> Any:
+        self.person_reads.append(person_id)
+        seen = self.person_version.get(person_id, 0)
+        gate = self.person_gate
+        if gate is not None:
+            await gate.wait()
+        return ("person", person_id, seen)
 
     async def race_ids(self) -> list[int]:
         return list(self.version)
@@ -100,7 +117,7 @@ class FakeStore:
 
 
 def shelf_of(store: FakeStore, usable: bool = True) -> CardShelf:
-    shelf = CardShelf(store.answers, store.race_ids, store.people)
+    shelf = CardShelf(store.answers, store.race_ids, store.people, read_person=store.person)
     shelf.usable = lambda: usable
     return shelf
 
@@ -242,6 +259,102 @@ async def test_closing_the_shelf_ends_its_reading_and_a_fill_waiting_for_it() ->
     assert shelf._task is None
 
 
+# ---------------------------------------------------------------- people's cards
+
+
+async def test_the_people_the_races_name_have_their_cards_held_after_the_races() -> None:
+    store = FakeStore([1, 2])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        assert sorted(store.person_reads) == [10, 11, 20, 21]
+        assert shelf.person_card(21) == ("person", 21, 0)
+        assert shelf.person_card(21) is not shelf.person_card(21)  # each asker gets its own copy
+        assert shelf.person_card(30) is None  # nobody a race names: the store is asked
+    finally:
+        await shelf.close()
+
+
+async def test_a_dropped_race_drops_the_cards_of_the_people_it_named_and_no_others() -> None:
+    store = FakeStore([1, 2])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        kept = shelf.person_cards[20]
+        store.person_reads.clear()
+        store.person_version[10] = 1
+        shelf.drop(frozenset({1}))
+        assert shelf.person_card(20) is None  # nobody's card while a race is not read back
+        await settled(shelf)
+        assert sorted(store.person_reads) == [10, 11]
+        assert shelf.person_card(10) == ("person", 10, 1)
+        assert shelf.person_cards[20] is kept
+    finally:
+        await shelf.close()
+
+
+async def test_a_race_read_back_naming_someone_new_drops_their_card() -> None:
+    store = FakeStore([1, 2])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        # A poll in race 1 names person 20, who ran in race 2 only: the race's list before the write did not
+        # name them, its read after it does.
+        store.related[1].add(20)
+        store.person_version[20] = 1
+        shelf.drop(frozenset({1}))
+        await settled(shelf)
+        assert shelf.person_card(20) == ("person", 20, 1)
+        # And a write that takes the poll away drops them again: the list read before it named them.
+        store.related[1].discard(20)
+        store.person_version[20] = 2
+        shelf.drop(frozenset({1}))
+        await settled(shelf)
+        assert shelf.person_card(20) == ("person", 20, 2)
+    finally:
+        await shelf.close()
+
+
+async def test_a_card_read_while_any_race_was_dropped_is_not_kept() -> None:
+    store = FakeStore([1])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        first = store.person_gate = asyncio.Event()
+        shelf.drop(frozenset({1}))
+        await until(
+            lambda: len(store.person_reads) == 4, what="both cards' reads under way (after the fill's)"
+        )
+        # A write takes person 10 off race 1 while the cards are read (a poll naming them removed): the race
+        # read back no longer names them, so only this read's discarding keeps their old card off the shelf.
+        store.related[1].discard(10)
+        store.person_version[10] = 1
+        shelf.drop(frozenset({1}))
+        second = store.person_gate = asyncio.Event()
+        first.set()
+        await until(lambda: len(store.person_reads) == 6, what="the cards read again")
+        assert shelf.person_card(10) is None and shelf.person_card(11) is None
+        second.set()
+        await settled(shelf)
+        assert shelf.person_card(10) == ("person", 10, 1)
+    finally:
+        await shelf.close()
+
+
+async def test_everything_dropped_drops_every_persons_card() -> None:
+    store = FakeStore([1])
+    shelf = shelf_of(store)
+    try:
+        await shelf.fill()
+        store.person_version[11] = 4
+        shelf.drop(None)
+        assert shelf.person_card(10) is None and not shelf.person_cards
+        await settled(shelf)
+        assert shelf.person_card(11) == ("person", 11, 4)
+    finally:
+        await shelf.close()
+
+
 # ---------------------------------------------------------------- this process's own writes
 
 
@@ -251,6 +364,9 @@ class RecordingShelf(CardShelf):
     def __init__(self) -> None:
         super().__init__(_never, _never)
         self.dropped: list[Races] = []
+        self.cards_changed: list[
+            set[int]
+        ] = []  # by the test of desk writes: the people whose cards each changed
 
     def drop(self, races: Races) -> None:
         self.dropped.append(races)
@@ -348,6 +464,99 @@ async def test_the_answers_are_the_reads_on_each_database(
     assert await assert_answers_are_the_reads(sample_sessions) == 2
 
 
+async def assert_held_people_are_the_reads(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Fill a shelf: every person some race names has their card held, equal to `person_card`'s read."""
+    store = Store(sessions)
+    store.shelf.usable = lambda: True
+    try:
+        await store.shelf.fill(wait=600)
+        async with sessions() as session:
+            named = {
+                p
+                for race_id in await session.scalars(select(Race.id))
+                for p in await related(session, race_id)
+            }
+            assert set(store.shelf.person_cards) == named
+            for person_id in named:
+                assert store.shelf.person_card(person_id) == await person_card(session, person_id), person_id
+        return len(named)
+    finally:
+        await store.close()
+
+
+async def related(session: AsyncSession, race_id: int) -> frozenset[int]:
+    answers = await race_answers(session, race_id)
+    assert answers is not None
+    return answers.people
+
+
+async def test_the_held_people_are_the_reads_for_every_shipped_person(
+    default_store: async_sessionmaker[AsyncSession],
+) -> None:
+    assert await assert_held_people_are_the_reads(default_store) > 1000
+
+
+async def test_the_held_people_are_the_reads_on_each_database(
+    sample_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    assert await assert_held_people_are_the_reads(sample_sessions) == 8
+
+
+async def named_in_a_poll(session: AsyncSession, race_id: int, person_id: int) -> str:
+    poll = Poll(race_id=race_id, pollster="Test Poll", end_date=dt.date(2017, 11, 1))
+    question = Question(poll=poll, hypothetical=True)
+    session.add(Answer(question=question, candidate_id=person_id, choice="Tuberville", pct=40.0))
+    await session.flush()
+    await record(session, SYSTEM, "poll.add", "polls", poll.id, race_id=race_id)
+    return "poll_mentions"
+
+
+async def endorsed_in(session: AsyncSession, race_id: int, person_id: int) -> str:
+    endorsement = Endorsement(race_id=race_id, candidate_id=person_id, endorser="Test Paper")
+    session.add(endorsement)
+    await session.flush()
+    await record(session, SYSTEM, "endorsement.add", "endorsements", endorsement.id, race_id=race_id)
+    return "endorsements"
+
+
+async def made_incumbent_of(session: AsyncSession, race_id: int, person_id: int) -> str:
+    await session.execute(update(Race).where(Race.id == race_id).values(incumbent_id=person_id))
+    await record(session, SYSTEM, "race.edit", "races", race_id, race_id=race_id)
+    return "incumbent_in"
+
+
+@pytest.mark.parametrize("write", [named_in_a_poll, endorsed_in, made_incumbent_of])
+async def test_a_race_coming_to_show_on_someones_card_drops_their_held_card(
+    sample_sessions: async_sessionmaker[AsyncSession],
+    write: Callable[[AsyncSession, int, int], Awaitable[str]],
+) -> None:
+    """A desk command names only a race's own people, but an import may name anyone (a hypothetical match-up,
+    an endorsement, the seat's holder): the race read back names them, and their card is dropped and read
+    again then. Here Tuberville comes to show in the 2017 race, which he did not run in."""
+    store = Store(sample_sessions)
+    store.shelf.usable = lambda: True
+    try:
+        await store.shelf.fill()
+        async with sample_sessions() as session:
+            special = await session.scalar(select(Race.id).where(Race.cycle == 2017))
+            tuberville = await session.scalar(
+                select(Candidate.id).where(Candidate.name == "Tommy Tuberville")
+            )
+        assert special is not None and tuberville is not None
+        assert tuberville not in store.shelf.related[special]
+        held = store.shelf.person_card(tuberville)
+        assert held is not None
+        async with sample_sessions.begin() as session:
+            shown = await write(session, special, tuberville)
+        await settled(store.shelf)
+        card = store.shelf.person_card(tuberville)
+        assert card is not None and getattr(card, shown) != getattr(held, shown)
+        async with sample_sessions() as session:
+            assert card == await person_card(session, tuberville)
+    finally:
+        await store.close()
+
+
 # ---------------------------------------------------------------- every desk write names what it changed
 
 
@@ -360,20 +569,37 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 async def desk_write_changes(
     world: World, recording: RecordingShelf, said: str, author: int, channel: int | None = None
 ) -> tuple[set[int], Races, str]:
-    """The races whose answers `said` changed, the races its commit dropped, and the reply."""
+    """The races whose answers `said` changed, the races its commit dropped, and the reply. The people whose
+    cards it changed must be among those the shelf drops with those races: whom the races named before the
+    write, or name after it."""
     sessions = make_sessionmaker(world.bot.engine)
     before, people_before = await all_answers(sessions), await people_now(sessions)
+    cards_before = await all_person_cards(sessions)
     mark = len(recording.dropped)
     exchange = await world.say(said, author=author, channel=channel)
     assert exchange.ok is True, exchange.text
     after, people_after = await all_answers(sessions), await people_now(sessions)
+    cards_after = await all_person_cards(sessions)
     changed = {
         race_id for race_id in before.keys() | after.keys() if before.get(race_id) != after.get(race_id)
     }
     dropped = recording.since(mark)
     if people_after != people_before:  # the people are dropped only with everything
         assert dropped is None, f"{said}: the people changed, and only {dropped} were dropped"
+    cards_changed = {
+        p for p in cards_before.keys() | cards_after.keys() if cards_before.get(p) != cards_after.get(p)
+    }
+    if dropped is not None:
+        named = {p for answers in (before, after) for r in dropped if (a := answers.get(r)) for p in a.people}
+        assert cards_changed <= named, f"{said}: cards of {cards_changed - named} changed, not dropped"
+    recording.cards_changed.append(cards_changed)
     return changed, dropped, exchange.text
+
+
+async def all_person_cards(sessions: async_sessionmaker[AsyncSession]) -> dict[int, PersonCard | None]:
+    async with sessions() as session:
+        ids = list(await session.scalars(select(Candidate.id)))
+        return {person_id: await person_card(session, person_id) for person_id in ids}
 
 
 async def people_now(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any, ...]:
