@@ -9,9 +9,8 @@ each figure labelled:
 - uncached: race, polls, results and candidate on a different race or person each sample (none in
   the read cache): cards, polls and results of 10-poll House races, cards of people who ran in one race
   each, and of people the polls name (their card shows their race's poll averages too). The bot holds
-  every race's card, first page of polls and count, and every person as the name finder reads
-  them, from its start (db/shelf.py): there race, polls and results come from memory, and a person's card
-  is one read;
+  every race's card, first page of polls and count, every person as the name finder reads them, and
+  the card of every person a race names, from its start (db/shelf.py): there all four come from memory;
 - cached: `!polls alabama`, `!results alabama`, `!candidate sessions` asked again (answered from
   racedesk's read cache after the first time);
 - charts: `!polls <race> chart` on a different 10-poll race each time (each one drawn), and on the
