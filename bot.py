@@ -87,6 +87,9 @@ class RaceBot(commands.Bot):
         self._closing_all: asyncio.Future[None] | None = None
         # Set by `racedesk run`: a process of its own (not a test's, not the console's).
         self.settles_heap = False
+        # Cleared by one-shot commands (`racedesk ask`, `sync`): filling the shelf (db/shelf.py) would cost more
+        # than the one answer it could serve, which the store gives as well.
+        self.keeps_shelf = True
         self._settling: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -97,10 +100,19 @@ class RaceBot(commands.Bot):
                 self.store.directory.invalidate,
                 self.store.shelf.drop,
             )
-            self.store.cache.writes_heard = self.store.shelf.usable = lambda: listener.live
+            self.store.cache.writes_heard = lambda: listener.live
             listener.start()
         self.guild_prefixes = await self.store.guild_prefixes()
         await self.store.directory.load()  # the races for the lookup, before the first member asks
+        if self.keeps_shelf:  # (otherwise the shelf is never usable: every answer comes from the store)
+            await self._start_shelf()
+        for extension in self.initial_extensions:
+            await self.load_extension(extension)
+        if self.settles_heap:
+            log.info("heap settled: %d objects kept out of full collections", settle_heap())
+            self._settling = asyncio.create_task(self._settle_when_ready(), name="racedesk-settle-heap")
+
+    async def _start_shelf(self) -> None:
         if self.write_listener is not None:
             await self._fill_shelf(self.write_listener)
         elif self.store.reader is not None:  # a SQLite file: the shelf reads what others wrote at each use
@@ -108,15 +120,11 @@ class RaceBot(commands.Bot):
             self.store.shelf.catches_up = True
             await self.store.catch_up()
             await self._fill_shelf_now()
-        for extension in self.initial_extensions:
-            await self.load_extension(extension)
-        if self.settles_heap:
-            log.info("heap settled: %d objects kept out of full collections", settle_heap())
-            self._settling = asyncio.create_task(self._settle_when_ready(), name="racedesk-settle-heap")
 
     async def _fill_shelf(self, listener: WriteListener) -> None:
         """Every race's card in memory before the first member asks (db/shelf.py), read once the listener
         listens: what is written meanwhile is heard. Without it, members' cards come from the store."""
+        self.store.shelf.usable = lambda: listener.live
         try:
             await listener.wait_listening(LISTENER_WAIT_SECONDS)
         except TimeoutError:
@@ -128,7 +136,12 @@ class RaceBot(commands.Bot):
     async def _fill_shelf_now(self) -> None:
         started = time.perf_counter()
         held = await self.store.shelf.fill()
-        log.info("race cards in memory: %d, read in %.1f s", held, time.perf_counter() - started)
+        log.info(
+            "race cards in memory: %d, and %d people's cards, read in %.1f s",
+            held,
+            len(self.store.shelf.person_cards),
+            time.perf_counter() - started,
+        )
 
     async def _settle_when_ready(self) -> None:
         await self.wait_until_ready()  # the servers' caches are filled now

@@ -197,8 +197,9 @@ def render_messages(messages: list[Any]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
-    """The bot, started against an in-process loopback Discord. Raises OfflineStartFailed."""
+async def offline(settings: Settings, *, keep_shelf: bool = True) -> AsyncIterator[OfflineConsole]:
+    """The bot, started against an in-process loopback Discord. Raises OfflineStartFailed. `keep_shelf`: False
+    for one question (see RaceBot.keeps_shelf)."""
     from loopback import StandIn
 
     async with StandIn() as standin:
@@ -220,6 +221,7 @@ async def offline(settings: Settings) -> AsyncIterator[OfflineConsole]:
             except Exception as problem:  # the database, or its migrations
                 where = safe_url(settings.database_url)
                 raise OfflineStartFailed(f"cannot open the database at {where}: {problem}") from problem
+            bot.keeps_shelf = keep_shelf
             runner = asyncio.create_task(bot.start("offline-console"))
             try:
                 await _until_ready(standin, runner)
@@ -250,7 +252,7 @@ async def _until_ready(standin: Any, runner: asyncio.Task[None], timeout: float 
 
 async def ask_command(settings: Settings, text: str) -> int:
     try:
-        async with offline(settings) as console:
+        async with offline(settings, keep_shelf=False) as console:
             answer = await console.ask(text)
     except (OfflineStartFailed, OSError) as problem:
         print(f"racedesk: {problem}", file=sys.stderr)
@@ -293,6 +295,7 @@ async def sync_command(settings: Settings, guild_id: int | None) -> int:
         return 2
     point_discord_from_env()
     bot = await build_bot(replace(settings, load_default_data=False), serving=False)  # migrations only
+    bot.keeps_shelf = False
     async with bot:
         try:
             await bot.login(settings.token)

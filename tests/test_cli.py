@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from db.bootstrap import load_sample
 from db.engine import make_engine, make_sessionmaker
 from loopback import StandIn
 from loopback.process import REPO_ROOT, start_bot_process, stop_bot_process
+from settings import Settings
 from tests.data.hostile.corpus import CASES, make_large, path_of
 from tests.support import SPEC, Built, copied_store, in_own_loop, row_counts, sqlite_url
 
@@ -69,6 +71,33 @@ def test_ask_answers_in_a_sharded_deployments_environment(tmp_path: Path, built:
     done = run("ask", "!race alabama 2020", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2020 Alabama U.S. Senate (Class II)\n")
+
+
+async def test_ask_answers_from_the_store_and_the_console_keeps_the_shelf(
+    tmp_path: Path, built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One question does not pay for filling the shelf (db/shelf.py) it would not use; the console, asked
+    many, fills it."""
+    settings = Settings.from_env({"DATABASE_URL": sqlite_url(built.copy_to(tmp_path / "a.db"))}, dotenv=None)
+    opened: list[bool] = []
+    real_offline = cli.offline
+
+    def offline(settings: Settings, *, keep_shelf: bool = True) -> Any:
+        opened.append(keep_shelf)
+        return real_offline(settings, keep_shelf=keep_shelf)
+
+    monkeypatch.setattr(cli, "offline", offline)
+    assert await cli.ask_command(settings, "!race alabama 2020") == 0
+    assert opened == [False]
+    async with real_offline(settings, keep_shelf=False) as console:
+        shelf = console.driver.bot.store.shelf
+        answer = await console.ask("!candidate tuberville")
+        assert answer.ok and answer.text.startswith("Tommy Tuberville")
+        assert not shelf.usable() and not shelf.races and not shelf.person_cards and shelf.hits == 0
+    async with real_offline(settings) as console:
+        shelf = console.driver.bot.store.shelf
+        assert (await console.ask("!candidate tuberville")).text == answer.text
+        assert shelf.usable() and shelf.races and shelf.hits == 1
 
 
 def test_bad_shard_settings_are_one_line_with_an_example() -> None:
