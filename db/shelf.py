@@ -184,11 +184,7 @@ class CardShelf:
         its read names are dropped then."""
         if not self._settled():
             return None
-        held = self.person_cards.get(person_id)
-        if held is None:
-            return None
-        self.hits += 1
-        return cast(PersonCard, _unpacked(held))
+        return cast(PersonCard | None, self._served(self.person_cards.get(person_id)))
 
     def known_people(self) -> KnownPeople | None:
         """The people, for `find_people`, if the shelf holds them and is usable; None: ask the store."""
@@ -233,10 +229,14 @@ class CardShelf:
         if not self.usable():
             return None
         held = self.races.get(race_id)
+        return self._served(held[part] if held is not None else None)
+
+    def _served(self, held: bytes | None) -> Any:
+        """What is held, unpacked for one asker (None: not held), counted as a hit."""
         if held is None:
             return None
         self.hits += 1
-        return _unpacked(held[part])
+        return _unpacked(held)
 
     def drop(self, races: Races) -> None:
         """Writes changed these races' cards (None: any race's): drop them and read them again. A shelf not
