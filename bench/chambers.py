@@ -25,9 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from db.bootstrap import load_sample
-from db.engine import make_engine, make_sessionmaker, upgrade
-from db.importers.default import build_default_store
+from db.bootstrap import prepare
+from db.engine import make_engine, make_sessionmaker
 from db.models import Office
 from db.store import Store
 from tests.support.stores import database_at, sqlite_url
@@ -43,11 +42,7 @@ async def shipped_store(postgres: str | None) -> AsyncIterator[str]:
             url = sqlite_url(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "store.db")
         engine = make_engine(url)
         try:
-            await upgrade(engine)
-            async with make_sessionmaker(engine).begin() as session:
-                await load_sample(session)
-            async with make_sessionmaker(engine).begin() as session:
-                await build_default_store(session)
+            await prepare(engine, make_sessionmaker(engine))  # as the bot's first start builds it
         finally:
             await engine.dispose()
         yield url
