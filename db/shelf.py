@@ -274,8 +274,9 @@ class CardShelf:
             self._people_to_read.add(person_id)
 
     async def fill(self, wait: float = FILL_WAIT_SECONDS) -> int:
-        """Read every race's card (at start), waiting up to `wait` seconds for them; the rest, and whatever
-        writes drop from now on, are read in the background. Returns how many cards are held."""
+        """Read every race's answers, then the cards of the people they name (at start), waiting up to `wait`
+        seconds for them; the rest, and whatever writes drop from now on, are read in the background. Returns
+        how many races are held."""
         self.start()
         self.drop(None)
         with contextlib.suppress(TimeoutError):
