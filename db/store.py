@@ -23,6 +23,7 @@ from db.chambers import read_baselines
 from db.directory import RaceDirectory
 from db.engine import for_writing, refresh_statistics
 from db.follows import FollowOutcome, follow, followed_races, unfollow
+from db.held import held_or_read
 from db.importers.run import ImportReport, import_file
 from db.lookup import RaceMatches, find_races
 from db.models import AuditEntry, Feed, Follow, GuildSettings, Race
@@ -113,10 +114,10 @@ class Store:
     # Cached: what members ask.
 
     async def find_races(self, query: str, limit: int = 10) -> RaceMatches:
-        return await self._quick(
-            ("find_races", _words(query), limit),
-            lambda s: find_races(s, query, limit=limit, directory=self.directory),
-        )
+        def read(session: AsyncSession) -> Awaitable[RaceMatches]:
+            return find_races(session, query, limit=limit, directory=self.directory)
+
+        return await held_or_read(read, lambda: self._quick(("find_races", _words(query), limit), read))
 
     async def catch_up(self) -> None:
         """Read which races other processes' writes changed, for the shelf (SQLite; see `CardShelf.catch_up`);
@@ -180,10 +181,11 @@ class Store:
 
     async def find_people(self, text: str, limit: int = 10) -> PeopleMatches:
         shelf = await self._caught_up()
-        return await self._quick(
-            ("find_people", _words(text), limit),
-            lambda s: find_people(s, text, limit=limit, known=shelf.known_people()),
-        )
+
+        def read(session: AsyncSession) -> Awaitable[PeopleMatches]:
+            return find_people(session, text, limit=limit, known=shelf.known_people())
+
+        return await held_or_read(read, lambda: self._quick(("find_people", _words(text), limit), read))
 
     async def person_card(self, person_id: int) -> PersonCard | None:
         shelf = await self._caught_up()

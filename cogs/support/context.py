@@ -22,7 +22,12 @@ class RaceContext(commands.Context["RaceBot"]):
     @property
     def shown_prefix(self) -> str:
         """The prefix to show in examples: the one the member used, or `/` for slash commands."""
-        return "/" if self.interaction is not None else (self.clean_prefix or "!")
+        if self.interaction is not None:
+            return "/"
+        if self.prefix and self.prefix.startswith("<@"):  # the bot's mention, shown as @name
+            return self.clean_prefix
+        # (clean_prefix compiles a pattern and looks up the bot's member: asked by every lookup, not needed)
+        return self.prefix or "!"
 
     @property
     def actor(self) -> Actor:
