@@ -206,7 +206,7 @@ class RaceDirectory:
         if races is None:
             self._load_soon()
             return None
-        if self.writes_heard() and self._checked_local == local_version():
+        if self.known_current():
             return races
         seen_local = local_version()
         version = await session.scalar(_VERSION)
@@ -218,6 +218,11 @@ class RaceDirectory:
             return None
         self._checked_local = seen_local
         return races
+
+    def known_current(self) -> bool:
+        """Whether the copy is as new as the store without reading its number: others' writes are heard, and
+        the number was found unchanged since this process's last write."""
+        return self.races is not None and self.writes_heard() and self._checked_local == local_version()
 
     def _load_soon(self) -> None:
         if self.closed or not self._kept or (self._loading is not None and not self._loading.done()):

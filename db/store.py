@@ -117,7 +117,12 @@ class Store:
         def read(session: AsyncSession) -> Awaitable[RaceMatches]:
             return find_races(session, query, limit=limit, directory=self.directory)
 
-        return await held_or_read(read, lambda: self._quick(("find_races", _words(query), limit), read))
+        def from_store() -> Awaitable[RaceMatches]:
+            return self._quick(("find_races", _words(query), limit), read)
+
+        if not self.directory.known_current():  # (SQLite: the copy's number is read at every lookup)
+            return await from_store()
+        return await held_or_read(read, from_store)
 
     async def catch_up(self) -> None:
         """Read which races other processes' writes changed, for the shelf (SQLite; see `CardShelf.catch_up`);
