@@ -79,10 +79,19 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}%"
 
 
+# Month names by hand, not `%b`: strftime costs ten times as much (a polls page formats dozens of dates) and
+# follows the process's locale.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month(day: dt.date) -> str:
+    return MONTHS[day.month - 1]
+
+
 def short_date(day: dt.date | None) -> str:
     if day is None:
         return "date not set"
-    return f"{day:%b} {day.day}, {day.year}"
+    return f"{month(day)} {day.day}, {day.year}"
 
 
 def date_range(start: dt.date | None, end: dt.date) -> str:
@@ -92,8 +101,8 @@ def date_range(start: dt.date | None, end: dt.date) -> str:
     if start.year != end.year:
         return f"{short_date(start)}–{short_date(end)}"
     if start.month != end.month:
-        return f"{start:%b} {start.day}–{end:%b} {end.day}, {end.year}"
-    return f"{start:%b} {start.day}–{end.day}, {end.year}"
+        return f"{month(start)} {start.day}–{month(end)} {end.day}, {end.year}"
+    return f"{month(start)} {start.day}–{end.day}, {end.year}"
 
 
 def timestamp(moment: dt.datetime, style: str = "f") -> str:

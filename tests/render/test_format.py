@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 
 import discord
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Candidate, Endorsement, Poll
-from render.format import TWO_WORD_SURNAMES, display_surname, escape
+from render.format import TWO_WORD_SURNAMES, display_surname, escape, short_date
 
 
 def escaped_by_discord(text: str) -> str:
@@ -93,3 +94,9 @@ async def test_each_two_word_surname_is_someone_s_in_the_shipped_store(
     shown = {display_surname(name).lower() for name in names}
     assert shown >= TWO_WORD_SURNAMES
     assert "none of the above" in shown
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_a_short_date_names_the_month_as_strftime_does_in_the_c_locale(month: int) -> None:
+    day = dt.date(2020, month, 9)
+    assert short_date(day) == day.strftime("%b 9, 2020")
