@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import random
 import statistics
 import sys
@@ -236,6 +237,41 @@ def same(text: str, expect: str) -> Callable[[], tuple[str, str]]:
     return lambda: (text, expect)
 
 
+class Collections:
+    """This process's garbage collections: the longest one, in seconds (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.settling = False  # settle_heap's own collection is no reply's
+        self._began = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, _info: dict[str, Any]) -> None:
+        if self.settling:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._began)
+
+
+COLLECTIONS = Collections()
+
+
+def settle_heap() -> None:
+    """Take what this process holds so far (the store it built, the stand-ins' records of every message) out
+    of the garbage collector's view before a measurement: its full collections then scan only what the
+    measurement makes. Unsettled, they scanned it all, 0.1-0.4 s at a time, during which no reply is
+    received: a p99 of hundreds of ms for the floor and racedesk alike (bench/load.py), and a sample of
+    100+ ms now and then in bench/member_commands.py."""
+    COLLECTIONS.settling = True
+    try:
+        gc.collect()
+        gc.freeze()
+    finally:
+        COLLECTIONS.settling = False
+
+
 async def alternate(
     floor: Measure, measured: Measure, n: int, warmup: int = 3
 ) -> tuple[list[float], list[float]]:
@@ -244,6 +280,7 @@ async def alternate(
     for _ in range(warmup):
         await floor()
         await measured()
+    settle_heap()
     floor_samples: list[float] = []
     samples: list[float] = []
     for i in range(n):

@@ -47,7 +47,6 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
-import gc
 import os
 import random
 import re
@@ -64,7 +63,7 @@ from desk_burst import RateLimitedStandIn, scalar
 from member_commands import extend_store
 from sqlalchemy import func, insert, select
 
-from common import ALABAMA_TITLE, WrongReply, check_reply, fill_store, percentile
+from common import ALABAMA_TITLE, COLLECTIONS, WrongReply, check_reply, fill_store, percentile, settle_heap
 from db.engine import make_engine, make_sessionmaker, refresh_statistics
 from db.lookup import race_hint
 from db.models import (
@@ -177,40 +176,6 @@ class Step:
     @property
     def p99(self) -> float:
         return percentile(self.latencies, 99) if self.latencies else float("inf")
-
-
-class Collections:
-    """This process's garbage collections: the longest one, in seconds (gc.callbacks)."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self.settling = False  # settle_heap's own collection is no reply's
-        self._began = 0.0
-        gc.callbacks.append(self._note)
-
-    def _note(self, phase: str, _info: dict[str, Any]) -> None:
-        if self.settling:
-            return
-        if phase == "start":
-            self._began = time.perf_counter()
-        else:
-            self.longest = max(self.longest, time.perf_counter() - self._began)
-
-
-COLLECTIONS = Collections()
-
-
-def settle_heap() -> None:
-    """Take what this process holds so far (both stand-ins' records of every message) out of the garbage
-    collector's view before a measurement: its full collections then scan only what the measurement makes.
-    Unsettled, they scanned the whole growing record, holding both stand-ins 0.2-0.4 s at a time, which
-    showed as a p99 of hundreds of ms for the floor and racedesk alike."""
-    COLLECTIONS.settling = True
-    try:
-        gc.collect()
-        gc.freeze()
-    finally:
-        COLLECTIONS.settling = False
 
 
 async def step(system: System, rate: float, seconds: float, least: int) -> Step:

@@ -45,6 +45,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import func, insert, select
 
 from common import (
+    COLLECTIONS,
     FLOOR_SCRIPT,
     Figures,
     Measure,
@@ -379,6 +380,7 @@ async def main(races: int, polls: int, samples: int, rounds: int, postgres: str 
         polled = await polled_people(url)
         cycles = Cycles(Cycle(hints), Cycle(names), Cycle(hints[len(hints) // 2 :]), days, Cycle(polled))
         memory: list[tuple[int, int]] = []
+        COLLECTIONS.longest = 0.0  # (building the store is no sample's)
         for _ in range(rounds):  # each round a fresh racedesk process: the cache starts empty again
             async with (
                 bot_process({}, script=FLOOR_SCRIPT) as floor_place,
@@ -402,6 +404,10 @@ async def main(races: int, polls: int, samples: int, rounds: int, postgres: str 
         print(
             f"memory (VmRSS after a round): racedesk {bot / 1024:.0f} MB, the floor bot {floor_rss / 1024:.0f} MB: "
             f"{bot / floor_rss:.2f}x (goal ≤ 4x: {verdict})"
+        )
+        print(
+            "the benchmark's own longest garbage collection while it measured (each delays the sample in "
+            f"flight; its heap is frozen before each row, bench/common.py settle_heap): {COLLECTIONS.longest * 1000:.0f} ms"
         )
 
 
