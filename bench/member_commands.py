@@ -19,7 +19,9 @@ each figure labelled:
 
 Goals: uncached, p50 ≤ 2× the floor and p99 ≤ 3× (issue 8); cached, p50 ≤ 2×; a chart p50 under
 300 ms; replies while charts are drawn p50 ≤ 2× the floor. The bot's resident memory (VmRSS, at the
-end of each round) is reported against the floor bot's (goal ≤ 4×).
+end of each round) is reported against the floor bot's (goal ≤ 4×). Before each row the benchmark takes its
+own heap (the store it built) out of its garbage collector's view, whose full collections would otherwise
+hold the sample in flight (bench/common.py `settle_heap`), and it reports its own longest collection.
 
 `--postgres URL` builds the store in that PostgreSQL database instead (it is emptied first: give
 one of its own, e.g. postgresql+asyncpg:///racedesk_bench?host=/var/run/postgresql).
