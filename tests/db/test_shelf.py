@@ -122,6 +122,17 @@ def shelf_of(store: FakeStore, usable: bool = True) -> CardShelf:
     return shelf
 
 
+@contextlib.asynccontextmanager
+async def filled(store: FakeStore, usable: bool = True) -> AsyncIterator[CardShelf]:
+    """A shelf of the fake store, filled; closed after."""
+    shelf = shelf_of(store, usable)
+    try:
+        await shelf.fill()
+        yield shelf
+    finally:
+        await shelf.close()
+
+
 async def settled(shelf: CardShelf) -> None:
     await asyncio.wait_for(shelf.idle(), 5)
 
@@ -152,35 +163,25 @@ async def test_a_filled_shelf_holds_every_races_answers_and_gives_copies() -> No
 
 async def test_an_unusable_shelf_answers_nothing() -> None:
     store = FakeStore([1])
-    shelf = shelf_of(store, usable=False)
-    try:
-        await shelf.fill()
+    async with filled(store, usable=False) as shelf:
         assert shelf.races and shelf.card(1) is None and shelf.results(1) is None
         assert shelf.people is not None and shelf.known_people() is None
-    finally:
-        await shelf.close()
 
 
 async def test_a_dropped_race_is_read_again_and_the_others_are_not() -> None:
     store = FakeStore([1, 2, 3])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         store.reads.clear()
         store.version[2] = 1
         shelf.drop(frozenset({2}))
         assert shelf.card(2) is None  # until it is read again, the store answers
         await settled(shelf)
         assert store.reads == [2] and shelf.card(2) == ("card", 2, 1) and shelf.card(1) == ("card", 1, 0)
-    finally:
-        await shelf.close()
 
 
 async def test_what_was_read_while_its_race_was_dropped_is_not_kept() -> None:
     store = FakeStore([1, 2])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         first = store.gate = asyncio.Event()
         shelf.drop(frozenset({1}))
         await until(lambda: store.reads[-1:] == [1], what="the read under way")
@@ -194,8 +195,6 @@ async def test_what_was_read_while_its_race_was_dropped_is_not_kept() -> None:
         second.set()
         await settled(shelf)
         assert shelf.card(1) == ("card", 1, 2)
-    finally:
-        await shelf.close()
 
 
 async def test_everything_dropped_while_the_races_are_listed_lists_them_again() -> None:
@@ -264,22 +263,16 @@ async def test_closing_the_shelf_ends_its_reading_and_a_fill_waiting_for_it() ->
 
 async def test_the_people_the_races_name_have_their_cards_held_after_the_races() -> None:
     store = FakeStore([1, 2])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         assert sorted(store.person_reads) == [10, 11, 20, 21]
         assert shelf.person_card(21) == ("person", 21, 0)
         assert shelf.person_card(21) is not shelf.person_card(21)  # each asker gets its own copy
         assert shelf.person_card(30) is None  # nobody a race names: the store is asked
-    finally:
-        await shelf.close()
 
 
 async def test_a_dropped_race_drops_the_cards_of_the_people_it_named_and_no_others() -> None:
     store = FakeStore([1, 2])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         kept = shelf.person_cards[20]
         store.person_reads.clear()
         store.person_version[10] = 1
@@ -289,15 +282,11 @@ async def test_a_dropped_race_drops_the_cards_of_the_people_it_named_and_no_othe
         assert sorted(store.person_reads) == [10, 11]
         assert shelf.person_card(10) == ("person", 10, 1)
         assert shelf.person_cards[20] is kept
-    finally:
-        await shelf.close()
 
 
 async def test_a_race_read_back_naming_someone_new_drops_their_card() -> None:
     store = FakeStore([1, 2])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         # A poll in race 1 names person 20, who ran in race 2 only: the race's list before the write did not
         # name them, its read after it does.
         store.related[1].add(20)
@@ -311,15 +300,11 @@ async def test_a_race_read_back_naming_someone_new_drops_their_card() -> None:
         shelf.drop(frozenset({1}))
         await settled(shelf)
         assert shelf.person_card(20) == ("person", 20, 2)
-    finally:
-        await shelf.close()
 
 
 async def test_a_card_read_while_any_race_was_dropped_is_not_kept() -> None:
     store = FakeStore([1])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         first = store.person_gate = asyncio.Event()
         shelf.drop(frozenset({1}))
         await until(
@@ -337,22 +322,16 @@ async def test_a_card_read_while_any_race_was_dropped_is_not_kept() -> None:
         second.set()
         await settled(shelf)
         assert shelf.person_card(10) == ("person", 10, 1)
-    finally:
-        await shelf.close()
 
 
 async def test_everything_dropped_drops_every_persons_card() -> None:
     store = FakeStore([1])
-    shelf = shelf_of(store)
-    try:
-        await shelf.fill()
+    async with filled(store) as shelf:
         store.person_version[11] = 4
         shelf.drop(None)
         assert shelf.person_card(10) is None and not shelf.person_cards
         await settled(shelf)
         assert shelf.person_card(11) == ("person", 11, 4)
-    finally:
-        await shelf.close()
 
 
 # ---------------------------------------------------------------- this process's own writes
