@@ -185,12 +185,17 @@ class Store:
         return await self.cache.get(("chart_token", race_id, flt), new_token)
 
     async def find_people(self, text: str, limit: int = 10) -> PeopleMatches:
-        shelf = await self._caught_up()
+        known = (await self._caught_up()).known_people()
 
         def read(session: AsyncSession) -> Awaitable[PeopleMatches]:
-            return find_people(session, text, limit=limit, known=shelf.known_people())
+            return find_people(session, text, limit=limit, known=known)
 
-        return await held_or_read(read, lambda: self._quick(("find_people", _words(text), limit), read))
+        def from_store() -> Awaitable[PeopleMatches]:
+            return self._quick(("find_people", _words(text), limit), read)
+
+        if known is None:  # (the shelf is not usable: every name is looked up in the store)
+            return await from_store()
+        return await held_or_read(read, from_store)
 
     async def person_card(self, person_id: int) -> PersonCard | None:
         shelf = await self._caught_up()

@@ -128,3 +128,13 @@ async def test_people_are_found_in_memory_where_the_shelf_holds_them(
         assert people_of(found) == people_of(await find_people(session, text))
     if reads == 0:
         assert found.chosen is not None
+
+
+async def test_with_the_shelf_unusable_people_are_looked_up_in_the_store(
+    counted: CountedStore, sample_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    counted.store.shelf.usable = lambda: False  # (the listener not live yet)
+    found = await counted.store.find_people("tuberville")
+    assert counted.reads == 1
+    async with sample_sessions() as session:
+        assert people_of(found) == people_of(await find_people(session, "tuberville"))
