@@ -89,3 +89,11 @@ async def test_mentions_typed_into_a_query_never_ping(world: World) -> None:
     exchange = await world.say("!race @everyone <@&1234>")
     assert "@everyone" not in exchange.text.replace("@\u200beveryone", "")
     assert all(m.allowed_mentions == {"parse": []} for m in exchange.messages)
+
+
+async def test_examples_show_the_prefix_the_member_used_and_a_mention_as_a_name(world: World) -> None:
+    assert world.bot.user is not None
+    assert "Example: `!race alabama`" in await world.text("!race")
+    mentioned = await world.text(f"<@{world.bot.user.id}> race")
+    assert f"Example: `@{world.bot.user.display_name} race alabama`" in mentioned
+    assert f"<@{world.bot.user.id}>" not in mentioned
