@@ -103,9 +103,13 @@ class RaceBot(commands.Bot):
             self.store.cache.writes_heard = lambda: listener.live
             listener.start()
         self.guild_prefixes = await self.store.guild_prefixes()
-        await self.store.directory.load()  # the races for the lookup, before the first member asks
+        listening = self.write_listener is not None and await self._wait_listening(self.write_listener)
+        # The races for the lookup, before the first member asks; read once the listener listens, since it
+        # drops the copy as it begins (a write may have gone unheard): a copy read before would be lost, and
+        # the first member's lookup would read the races again on the event loop (30-80 ms).
+        await self.store.directory.load()
         if self.keeps_shelf:  # (otherwise the shelf is never usable: every answer comes from the store)
-            await self._start_shelf()
+            await self._start_shelf(listening)
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         if self.settles_heap:
@@ -114,23 +118,29 @@ class RaceBot(commands.Bot):
             log.info("heap settled: %d objects kept out of full collections", gc.get_freeze_count())
             self._settling = asyncio.create_task(self._settle_when_ready(), name="racedesk-settle-heap")
 
-    async def _start_shelf(self) -> None:
+    async def _wait_listening(self, listener: WriteListener) -> bool:
+        """Whether the listener listens within LISTENER_WAIT_SECONDS (PostgreSQL)."""
+        try:
+            await listener.wait_listening(LISTENER_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("not listening for other processes' writes yet: race cards are read from the store")
+            return False
+        return True
+
+    async def _start_shelf(self, listening: bool) -> None:
         if self.write_listener is not None:
-            await self._fill_shelf(self.write_listener)
+            await self._fill_shelf(self.write_listener, listening)
         elif self.store.reader is not None:  # a SQLite file: the shelf reads what others wrote at each use
             self.store.shelf.usable = lambda: True
             self.store.shelf.catches_up = True
             await self.store.catch_up()
             await self._fill_shelf_now()
 
-    async def _fill_shelf(self, listener: WriteListener) -> None:
+    async def _fill_shelf(self, listener: WriteListener, listening: bool) -> None:
         """Every race's card in memory before the first member asks (db/shelf.py), read once the listener
         listens: what is written meanwhile is heard. Without it, members' cards come from the store."""
         self.store.shelf.usable = lambda: listener.live
-        try:
-            await listener.wait_listening(LISTENER_WAIT_SECONDS)
-        except TimeoutError:
-            log.warning("not listening for other processes' writes yet: race cards are read from the store")
+        if not listening:
             self.store.shelf.start()  # filled when the listener listens (it drops everything then)
             return
         await self._fill_shelf_now()

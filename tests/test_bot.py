@@ -55,3 +55,16 @@ async def test_every_races_answers_are_held_from_start_and_a_desk_write_is_in_th
         await until(lambda: len(shelf.person_cards) == 8, what="the race's people read again")
         hits = shelf.hits
         assert "1,392,100" in await world.text("!candidate tuberville") and shelf.hits == hits + 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_the_races_copy_read_at_start_is_kept_for_the_first_member(
+    tmp_path: Path, database: str
+) -> None:
+    async with desk_world(tmp_path, database=database, results_channels=False, followers=False) as world:
+        directory = world.bot.store.directory
+        # On PostgreSQL the listener drops the copy as it begins to listen: a copy read before that was lost,
+        # and the first member's lookup read the races again on the event loop.
+        assert directory.races is not None and directory.loads == 1
+        assert (await world.say("!race alabama 2020")).ok is True
+        assert directory.loads == 1
