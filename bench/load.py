@@ -32,8 +32,9 @@ second for the bot, 5 messages per 5 s per channel; the members' channels are ex
 more replies than one token may send); lost and duplicated announcements (after the outbox drains: per
 results channel and follower, the messages at the stand-in against the outbox's sent rows, and every target
 showing the newest count); RSS (now and peak) per process. Before each measurement the benchmark takes
-what it holds so far out of its own garbage collector's view (`settle_heap`), and reports its own longest
-collection, which delays every reply it times, floor and racedesk alike.
+what it holds so far out of its own garbage collector's view and holds the collector until the measurement
+ends (bench/common.py `collector_held`), and reports its own longest collection while it timed replies,
+which would delay every reply in flight, floor and racedesk alike.
 
     python bench/load.py [--postgres URL] [--step-seconds 6] [--start-rate 2] [--factor 2] [--races 10000]
 
@@ -63,7 +64,15 @@ from desk_burst import RateLimitedStandIn, scalar
 from member_commands import extend_store
 from sqlalchemy import func, insert, select
 
-from common import ALABAMA_TITLE, COLLECTIONS, WrongReply, check_reply, fill_store, percentile, settle_heap
+from common import (
+    ALABAMA_TITLE,
+    COLLECTIONS,
+    WrongReply,
+    check_reply,
+    collector_held,
+    fill_store,
+    percentile,
+)
 from db.engine import make_engine, make_sessionmaker, refresh_statistics
 from db.lookup import race_hint
 from db.models import (
@@ -203,13 +212,13 @@ async def step(system: System, rate: float, seconds: float, least: int) -> Step:
             system.channels.put_nowait((channel, member))
 
     tasks = []
-    settle_heap()
-    start = time.perf_counter() + 0.05
-    for i in range(max(least, round(rate * seconds))):
-        due = start + i / rate
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(due)))
-    await asyncio.gather(*tasks)
+    with collector_held():
+        start = time.perf_counter() + 0.05
+        for i in range(max(least, round(rate * seconds))):
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
     await asyncio.sleep(rng.uniform(0.2, 0.4))  # a breath between steps
     return Step(rate, latencies, counts["unanswered"], counts["wrong"])
 
@@ -519,23 +528,23 @@ def idle_limits(floor_p50: float, floor_p99: float) -> dict[str, float]:
 
 async def one_at_a_time(system: System, n: int) -> list[tuple[str, float]]:
     """n questions, each asked when the last was answered (checked): each one's kind and latency."""
-    settle_heap()
-    latencies = []
-    asked_again = {question for question, _ in ASKED_AGAIN}
-    for _ in range(n):
-        channel, member = await system.channels.get()
-        try:
-            question, expect = system.question()
-            kind = question.split()[0] + (" again" if question in asked_again else "")
-            began = time.perf_counter()
-            reply = await system.standin.ask(channel, member, question)
-            latencies.append((kind, time.perf_counter() - began))
+    with collector_held():
+        latencies = []
+        asked_again = {question for question, _ in ASKED_AGAIN}
+        for _ in range(n):
+            channel, member = await system.channels.get()
             try:
-                check_reply(question, reply.text(), expect)
-            except WrongReply as wrong:
-                system.wrong.append(str(wrong))
-        finally:
-            system.channels.put_nowait((channel, member))
+                question, expect = system.question()
+                kind = question.split()[0] + (" again" if question in asked_again else "")
+                began = time.perf_counter()
+                reply = await system.standin.ask(channel, member, question)
+                latencies.append((kind, time.perf_counter() - began))
+                try:
+                    check_reply(question, reply.text(), expect)
+                except WrongReply as wrong:
+                    system.wrong.append(str(wrong))
+            finally:
+                system.channels.put_nowait((channel, member))
     return latencies
 
 
