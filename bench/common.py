@@ -238,16 +238,18 @@ def same(text: str, expect: str) -> Callable[[], tuple[str, str]]:
 
 
 class Collections:
-    """This process's garbage collections: the longest one, in seconds (gc.callbacks)."""
+    """This process's garbage collections while a measurement runs: the longest one, in seconds
+    (gc.callbacks)."""
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.measuring = True  # bench/load.py counts only within its measurements (`collector_held`)
         self.settling = False  # settle_heap's own collection is no reply's
         self._began = 0.0
         gc.callbacks.append(self._note)
 
     def _note(self, phase: str, _info: dict[str, Any]) -> None:
-        if self.settling:
+        if self.settling or not self.measuring:
             return
         if phase == "start":
             self._began = time.perf_counter()
@@ -276,13 +278,16 @@ def settle_heap() -> None:
 def collector_held() -> Iterator[None]:
     """`settle_heap`, then no collection by this process's garbage collector until the measurement ends
     (objects freed by reference counting are freed meanwhile; cycles wait for the end). Settling alone left
-    bench/load.py's fastest steps, 3,000-6,000 replies each, making enough objects for collections of 70-130
-    ms within the step, which held every reply in flight, the floor's or racedesk's, whichever was timed."""
+    bench/load.py's fastest steps, 800-3,000 replies each, making enough objects for a collection of 75 ms
+    within a step (one run, counted within steps only), which held every reply in flight, the floor's or
+    racedesk's, whichever was timed."""
     settle_heap()
     gc.disable()
+    COLLECTIONS.measuring = True
     try:
         yield
     finally:
+        COLLECTIONS.measuring = False
         gc.enable()
 
 

@@ -564,7 +564,7 @@ async def measure(
     rate = args.start_rate
     try:
         await asyncio.sleep(2 * args.desk_interval)  # the announcements under way, as in every step
-        COLLECTIONS.longest = 0.0  # from here to the last step
+        COLLECTIONS.longest, COLLECTIONS.measuring = 0.0, False  # counted within each measurement from here
         floor_idle = [seconds for _, seconds in await one_at_a_time(floor, IDLE_ASKS)]
         floor_p50, floor_p99 = statistics.median(floor_idle), percentile(floor_idle, 99)
         limits = idle_limits(floor_p50, floor_p99)
