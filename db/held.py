@@ -37,9 +37,15 @@ NO_STORE = cast(AsyncSession, _NoStore())
 
 
 async def held_or_read(
-    read: Callable[[AsyncSession], Awaitable[T]], from_store: Callable[[], Awaitable[T]]
+    read: Callable[[AsyncSession], Awaitable[T]],
+    from_store: Callable[[], Awaitable[T]],
+    holds: bool = True,
 ) -> T:
-    """`read`'s answer from what is held when it sends no statement; else `from_store()`'s."""
+    """`read`'s answer from what is held when it sends no statement; else `from_store()`'s. `holds` False: what
+    is held cannot answer now (not known current, not filled yet), so the store is asked at once rather than
+    the read run twice."""
+    if not holds:
+        return await from_store()
     try:
         return await read(NO_STORE)
     except NeedsStore:

@@ -117,12 +117,11 @@ class Store:
         def read(session: AsyncSession) -> Awaitable[RaceMatches]:
             return find_races(session, query, limit=limit, directory=self.directory)
 
-        def from_store() -> Awaitable[RaceMatches]:
-            return self._quick(("find_races", _words(query), limit), read)
-
-        if not self.directory.known_current():  # (SQLite: the copy's number is read at every lookup)
-            return await from_store()
-        return await held_or_read(read, from_store)
+        return await held_or_read(  # (SQLite: the copy's number is read at every lookup, never held)
+            read,
+            lambda: self._quick(("find_races", _words(query), limit), read),
+            holds=self.directory.known_current(),
+        )
 
     async def catch_up(self) -> None:
         """Read which races other processes' writes changed, for the shelf (SQLite; see `CardShelf.catch_up`);
@@ -190,12 +189,9 @@ class Store:
         def read(session: AsyncSession) -> Awaitable[PeopleMatches]:
             return find_people(session, text, limit=limit, known=known)
 
-        def from_store() -> Awaitable[PeopleMatches]:
-            return self._quick(("find_people", _words(text), limit), read)
-
-        if known is None:  # (the shelf is not usable: every name is looked up in the store)
-            return await from_store()
-        return await held_or_read(read, from_store)
+        return await held_or_read(  # (no people held: the shelf is not usable)
+            read, lambda: self._quick(("find_people", _words(text), limit), read), holds=known is not None
+        )
 
     async def person_card(self, person_id: int) -> PersonCard | None:
         shelf = await self._caught_up()

@@ -42,6 +42,16 @@ async def test_a_read_is_refused_at_its_first_statement_and_the_store_answers() 
     assert reached == ["before its statement"]
 
 
+async def test_what_is_not_held_now_goes_to_the_store_without_running_the_read() -> None:
+    async def read(_session: AsyncSession) -> str:
+        raise AssertionError("the read was run against what is held")
+
+    async def from_store() -> str:
+        return "the store's"
+
+    assert await held_or_read(read, from_store, holds=False) == "the store's"
+
+
 class CountedStore:
     """A store with its shelf and directory filled, as a bot process on PostgreSQL with its listener live
     (other processes' writes heard), counting the reads it sends to the store."""
