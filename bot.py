@@ -123,7 +123,9 @@ class RaceBot(commands.Bot):
         try:
             await listener.wait_listening(LISTENER_WAIT_SECONDS)
         except TimeoutError:
-            log.warning("not listening for other processes' writes yet: lookups and race cards are read from the store")
+            log.warning(
+                "not listening for other processes' writes yet: lookups and race cards are read from the store"
+            )
             return False
         return True
 
